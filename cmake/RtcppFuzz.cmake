@@ -1,0 +1,24 @@
+# rtcpp_add_fuzz_target(<name> SOURCE <file> CORPUS <dir>)
+#
+# Declares a libFuzzer target. The source defines LLVMFuzzerTestOneInput. With RTCPP_FUZZ
+# (the `fuzz` preset, clang) it becomes a libFuzzer binary `fuzz_<name>`; in every other build
+# it is linked with a replay driver and each file of its seed corpus runs as a ctest test, so
+# that the corpora are regression tests on every CI run.
+function(rtcpp_add_fuzz_target name)
+  cmake_parse_arguments(ARG "" "SOURCE;CORPUS" "" ${ARGN})
+  if(NOT ARG_SOURCE OR NOT ARG_CORPUS)
+    message(FATAL_ERROR "rtcpp_add_fuzz_target(${name}) needs SOURCE and CORPUS")
+  endif()
+  set(target fuzz_${name})
+  if(RTCPP_FUZZ)
+    add_executable(${target} ${ARG_SOURCE})
+    target_link_options(${target} PRIVATE -fsanitize=fuzzer)
+  else()
+    add_executable(${target} ${ARG_SOURCE} ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cpp)
+    add_test(NAME fuzz_corpus.${name} COMMAND ${target} ${ARG_CORPUS})
+    set_tests_properties(fuzz_corpus.${name} PROPERTIES LABELS fuzz)
+  endif()
+  target_link_libraries(${target} PRIVATE rtcpp)
+  rtcpp_set_warnings(${target})
+  set_property(GLOBAL APPEND PROPERTY RTCPP_FUZZ_TARGETS "${target}|${ARG_CORPUS}")
+endfunction()

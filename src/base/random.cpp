@@ -1,0 +1,89 @@
+#include "base/random.hpp"
+
+#include <openssl/rand.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+namespace rtcpp {
+
+std::uint64_t Random::uniform(std::uint64_t bound) {
+  if (bound <= 1) return 0;
+  // Reject the top partial range so every residue is equally likely.
+  const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() -
+                              (std::numeric_limits<std::uint64_t>::max() % bound);
+  std::uint64_t x = next_u64();
+  while (x >= limit) x = next_u64();
+  return x % bound;
+}
+
+std::int64_t Random::uniform_range(std::int64_t low, std::int64_t high) {
+  if (high <= low) return low;
+  const auto span = static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low) + 1;
+  if (span == 0) return static_cast<std::int64_t>(next_u64());  // the full 64-bit range
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(low) + uniform(span));
+}
+
+void CryptoRandom::fill(MutableBytesView out) {
+  if (out.empty()) return;
+  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+    std::fputs("rtcpp: OpenSSL RAND_bytes failed; refusing to continue without randomness\n",
+               stderr);
+    std::abort();
+  }
+}
+
+std::uint64_t CryptoRandom::next_u64() {
+  std::uint8_t bytes[8];
+  fill(bytes);
+  std::uint64_t v;
+  std::memcpy(&v, bytes, sizeof v);
+  return v;
+}
+
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t& x) {
+  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+constexpr std::uint64_t rotl(std::uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
+
+}  // namespace
+
+SeededRandom::SeededRandom(std::uint64_t seed) {
+  for (auto& word : state_) word = splitmix64(seed);
+}
+
+std::uint64_t SeededRandom::next_u64() {
+  const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;
+  const std::uint64_t t = state_[1] << 17;
+  state_[2] ^= state_[0];
+  state_[3] ^= state_[1];
+  state_[1] ^= state_[2];
+  state_[0] ^= state_[3];
+  state_[2] ^= t;
+  state_[3] = rotl(state_[3], 45);
+  return result;
+}
+
+void SeededRandom::fill(MutableBytesView out) {
+  std::size_t i = 0;
+  while (i < out.size()) {
+    // Little-endian byte order explicitly, so the stream is the same on every platform.
+    std::uint64_t v = next_u64();
+    for (int b = 0; b < 8 && i < out.size(); ++b, ++i) {
+      out[i] = static_cast<std::uint8_t>(v);
+      v >>= 8;
+    }
+  }
+}
+
+}  // namespace rtcpp
