@@ -113,6 +113,9 @@ inline RTCError range_error(std::string msg) {
 inline RTCError not_supported_error(std::string msg) {
   return {RTCErrorType::kNotSupportedError, std::move(msg)};
 }
+inline RTCError not_found_error(std::string msg) {
+  return {RTCErrorType::kNotFoundError, std::move(msg)};
+}
 inline RTCError data_error(std::string msg) {
   return {RTCErrorType::kDataError, std::move(msg)};
 }

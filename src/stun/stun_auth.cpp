@@ -1,0 +1,129 @@
+#include "stun/stun_auth.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include <cstdio>
+#include <string>
+
+namespace rtcpp::stun {
+namespace {
+
+// Decodes one UTF-8 code point at `i`; returns false on malformed or overlong input.
+bool next_code_point(std::string_view s, std::size_t& i, char32_t& out) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  std::size_t len = 0;
+  char32_t cp = 0;
+  if (b0 < 0x80) {
+    out = b0;
+    ++i;
+    return true;
+  }
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2;
+    cp = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3;
+    cp = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4;
+    cp = b0 & 0x07;
+  } else {
+    return false;
+  }
+  if (s.size() - i < len) return false;
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return false;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+  out = cp;
+  i += len;
+  return true;
+}
+
+bool is_non_ascii_space(char32_t cp) {
+  return cp == 0x00A0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F ||
+         cp == 0x205F || cp == 0x3000;
+}
+
+Result<Buffer> digest_of(const EVP_MD* md, std::string_view username, std::string_view realm,
+                         std::string_view password) {
+  auto prepared = opaque_string(password);
+  if (!prepared) return std::move(prepared).error();
+  std::string input;
+  input.reserve(username.size() + realm.size() + prepared->size() + 2);
+  input.append(username).append(":").append(realm).append(":").append(*prepared);
+  Buffer out(static_cast<std::size_t>(EVP_MD_get_size(md)));
+  unsigned int length = 0;
+  if (EVP_Digest(input.data(), input.size(), out.data(), &length, md, nullptr) != 1)
+    return operation_error("digest failed");
+  out.resize(length);
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> opaque_string(std::string_view password) {
+  if (password.empty()) return invalid_access_error("empty password");
+  std::string out;
+  out.reserve(password.size());
+  std::size_t i = 0;
+  while (i < password.size()) {
+    const std::size_t start = i;
+    char32_t cp = 0;
+    if (!next_code_point(password, i, cp)) return syntax_error("password is not valid UTF-8");
+    if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
+      return syntax_error("password contains a control character");
+    if (is_non_ascii_space(cp)) {
+      out.push_back(' ');
+    } else {
+      out.append(password.substr(start, i - start));
+    }
+  }
+  return out;
+}
+
+Result<Buffer> short_term_key(std::string_view password) {
+  auto prepared = opaque_string(password);
+  if (!prepared) return std::move(prepared).error();
+  return Buffer::from_string(*prepared);
+}
+
+Result<Buffer> long_term_key_md5(std::string_view username, std::string_view realm,
+                                 std::string_view password) {
+  return digest_of(EVP_md5(), username, realm, password);
+}
+
+Result<Buffer> long_term_key_sha256(std::string_view username, std::string_view realm,
+                                    std::string_view password) {
+  return digest_of(EVP_sha256(), username, realm, password);
+}
+
+std::size_t hmac(std::size_t digest_size, BytesView key, BytesView part1, BytesView part2,
+                 std::uint8_t* out) {
+  // One-shot HMAC over a contiguous copy would allocate; EVP_MAC streams the two parts.
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+  if (ctx == nullptr) return 0;
+  char digest_name[8];
+  std::snprintf(digest_name, sizeof digest_name, "%s", digest_size == 32 ? "SHA256" : "SHA1");
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string("digest", digest_name, 0),
+      OSSL_PARAM_construct_end(),
+  };
+  std::size_t length = 0;
+  static const std::uint8_t kNoKey = 0;  // a NULL key would mean "keep the previous key"
+  const std::uint8_t* key_data = key.empty() ? &kNoKey : key.data();
+  const bool ok = EVP_MAC_init(ctx, key_data, key.size(), params) == 1 &&
+                  EVP_MAC_update(ctx, part1.data(), part1.size()) == 1 &&
+                  EVP_MAC_update(ctx, part2.data(), part2.size()) == 1 &&
+                  EVP_MAC_final(ctx, out, &length, 32) == 1;
+  EVP_MAC_CTX_free(ctx);
+  return ok ? length : 0;
+}
+
+}  // namespace rtcpp::stun

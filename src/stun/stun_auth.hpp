@@ -1,0 +1,32 @@
+// STUN credentials (RFC 8489 section 9): the keys that MESSAGE-INTEGRITY(-SHA256) use.
+#pragma once
+
+#include <string_view>
+
+#include "base/bytes.hpp"
+#include "rtcpp/error.hpp"
+
+namespace rtcpp::stun {
+
+// RFC 8265 OpaqueString preparation of a password, as RFC 8489 9.1-9.2 require. Validates
+// UTF-8, rejects control characters and empty strings, maps non-ASCII spaces to U+0020.
+// Limitation: Unicode NFC normalisation is not applied (passwords already in NFC, which is
+// every ASCII password and what every input method produces, are unaffected).
+Result<std::string> opaque_string(std::string_view password);
+
+// Short-term credential key (9.1.2): the OpaqueString-prepared password.
+Result<Buffer> short_term_key(std::string_view password);
+
+// Long-term credential keys (9.2.2): MD5 or SHA-256 over "username:realm:password", with the
+// username and realm as received (already prepared by the server) and the password prepared.
+Result<Buffer> long_term_key_md5(std::string_view username, std::string_view realm,
+                                 std::string_view password);
+Result<Buffer> long_term_key_sha256(std::string_view username, std::string_view realm,
+                                    std::string_view password);
+
+// HMAC over two pieces (a rewritten header and the rest), SHA-1 or SHA-256 by `digest_size`
+// (20 or 32). Returns the MAC length written into `out` (at least 32 bytes).
+std::size_t hmac(std::size_t digest_size, BytesView key, BytesView part1, BytesView part2,
+                 std::uint8_t* out);
+
+}  // namespace rtcpp::stun
