@@ -1,0 +1,145 @@
+// A DTLS 1.2 endpoint (RFC 6347) over OpenSSL, sans-IO: datagrams in, datagrams out, time as
+// a value. It is the secure channel under SCTP (RFC 8261) and the key source for SRTP
+// (RFC 5764).
+//
+// Retransmission is ours, not OpenSSL's: OpenSSL 3.0 times its handshake retransmissions
+// with its own clock (gettimeofday), which would make the stack depend on wall time and the
+// simulator nondeterministic. We give OpenSSL a timer it never reaches, keep each flight it
+// writes, and resend that flight on our own schedule (100 ms, doubling, capped), and the
+// server resends its final flight when the client retransmits, as RFC 6347 4.2.4 asks. A
+// resent flight is byte-identical, which to the peer is the same as a network duplicate.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/time.hpp"
+#include "dtls/certificate.hpp"
+#include "rtcpp/error.hpp"
+
+struct ssl_st;
+struct ssl_ctx_st;
+
+namespace rtcpp::dtls {
+
+enum class DtlsRole : std::uint8_t { kClient, kServer };
+
+// W3C RTCDtlsTransportState.
+enum class DtlsState : std::uint8_t { kNew, kConnecting, kConnected, kClosed, kFailed };
+std::string_view to_string(DtlsState state) noexcept;
+
+struct DtlsConfig {
+  std::shared_ptr<const Certificate> certificate;
+  // The largest datagram DTLS may write (handshake messages are fragmented to fit).
+  std::size_t mtu = 1200;
+  // Handshake retransmission: first interval, doubling up to the cap.
+  Duration initial_retransmit = Duration::millis(100);
+  Duration max_retransmit = Duration::millis(6400);
+  // The handshake fails if it has not completed this long after start().
+  Duration handshake_timeout = Duration::seconds(30);
+  // Offer/accept DTLS-SRTP (RFC 5764): AEAD_AES_128_GCM, AEAD_AES_256_GCM,
+  // AES_CM_128_HMAC_SHA1_80.
+  bool srtp = true;
+  // Datagrams that arrive before start() are held, up to this many.
+  std::size_t max_early_datagrams = 32;
+};
+
+struct DtlsStateChange {
+  DtlsState state;
+  std::optional<RTCError> error;  // set on kFailed
+};
+struct DtlsData {
+  Buffer data;
+};
+using DtlsEvent = std::variant<DtlsStateChange, DtlsData>;
+
+// DTLS-SRTP keying material (RFC 5764 4.2), split per direction.
+struct SrtpKeyingMaterial {
+  std::string profile;  // "SRTP_AEAD_AES_128_GCM", ...
+  std::uint16_t profile_id = 0;
+  Buffer client_key;
+  Buffer client_salt;
+  Buffer server_key;
+  Buffer server_salt;
+};
+
+class DtlsTransport {
+ public:
+  static Result<std::unique_ptr<DtlsTransport>> create(DtlsConfig config);
+  ~DtlsTransport();
+  DtlsTransport(const DtlsTransport&) = delete;
+  DtlsTransport& operator=(const DtlsTransport&) = delete;
+
+  // The fingerprints from the remote description (a=fingerprint). The peer's certificate
+  // must match one of them; until they are known the transport does not report connected.
+  void set_remote_fingerprints(std::vector<Fingerprint> fingerprints, Timestamp now);
+  // Starts the handshake in a role (RFC 8842 a=setup decides it). A client sends its
+  // ClientHello at once; datagrams that arrived earlier are processed now.
+  void start(DtlsRole role, Timestamp now);
+  // A datagram whose first byte is in 20..63 (RFC 7983: DTLS).
+  void handle_packet(BytesView datagram, Timestamp now);
+  void handle_timeout(Timestamp now);
+  // Application data (an SCTP packet). InvalidStateError unless connected.
+  Result<> send(BytesView data);
+  // Sends close_notify and closes.
+  void close();
+
+  std::optional<Buffer> poll_transmit();
+  std::optional<DtlsEvent> poll_event();
+  std::optional<Timestamp> next_timeout() const;
+
+  DtlsState state() const noexcept { return state_; }
+  std::optional<DtlsRole> role() const noexcept { return role_; }
+  // The peer's certificate (DER), once the handshake has it.
+  std::optional<Buffer> remote_certificate_der() const;
+  Result<SrtpKeyingMaterial> srtp_keying_material() const;
+  // The negotiated cipher suite's OpenSSL name ("ECDHE-ECDSA-AES128-GCM-SHA256").
+  std::string cipher_suite() const;
+
+  // Used by the OpenSSL glue.
+  void on_datagram_written(BytesView datagram);
+  std::optional<Buffer> next_incoming();
+  void on_alert_received(int code) { last_alert_ = code; }
+  std::size_t mtu() const noexcept { return config_.mtu; }
+
+ private:
+  explicit DtlsTransport(DtlsConfig config);
+  Result<> init_openssl();
+  void feed(BytesView datagram, Timestamp now);
+  void drive(Timestamp now);
+  void read_application_data();
+  void check_connected(Timestamp now);
+  void set_state(DtlsState state, std::optional<RTCError> error = std::nullopt);
+  void fail(RTCError error);
+  void handle_ssl_error(int ret);
+
+  DtlsConfig config_;
+  ssl_ctx_st* ctx_ = nullptr;
+  ssl_st* ssl_ = nullptr;
+  std::optional<DtlsRole> role_;
+  DtlsState state_ = DtlsState::kNew;
+  std::vector<Fingerprint> remote_fingerprints_;
+  bool handshake_done_ = false;
+  int last_alert_ = -1;  // the last alert received, or -1
+
+  std::deque<Buffer> incoming_;  // fed to OpenSSL's read BIO
+  std::deque<Buffer> early_;     // arrived before start()
+  std::deque<Buffer> outgoing_;  // to poll_transmit()
+  std::deque<DtlsEvent> events_;
+
+  // Our retransmission of the last handshake flight.
+  std::vector<Buffer> flight_;
+  bool collecting_flight_ = false;
+  bool flight_started_ = false;
+  std::optional<Timestamp> retransmit_at_;
+  Duration retransmit_interval_;
+  Timestamp handshake_deadline_ = Timestamp::infinite();
+};
+
+}  // namespace rtcpp::dtls

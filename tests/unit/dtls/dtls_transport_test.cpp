@@ -1,0 +1,285 @@
+#include "dtls/dtls_transport.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "base/random.hpp"
+
+namespace rtcpp::dtls {
+namespace {
+
+std::shared_ptr<const Certificate> ecdsa_certificate() {
+  static auto cert = *Certificate::generate();
+  return cert;
+}
+
+std::unique_ptr<DtlsTransport> make(std::shared_ptr<const Certificate> cert,
+                                    std::size_t mtu = 1200) {
+  DtlsConfig config;
+  config.certificate = std::move(cert);
+  config.mtu = mtu;
+  auto t = DtlsTransport::create(config);
+  EXPECT_TRUE(t) << t.error().to_string();
+  return std::move(*t);
+}
+
+struct Impairment {
+  double loss = 0;
+  double duplicate = 0;
+  bool reorder = false;
+};
+
+// Two transports joined by an in-memory path with optional loss, duplication and
+// reordering, on a virtual clock. Records what each side sent.
+class Pair {
+ public:
+  Pair(std::unique_ptr<DtlsTransport> a, std::unique_ptr<DtlsTransport> b, std::uint64_t seed,
+       Impairment impairment = {})
+      : a_(std::move(a)), b_(std::move(b)), rng_(seed), impairment_(impairment) {}
+
+  DtlsTransport& a() { return *a_; }
+  DtlsTransport& b() { return *b_; }
+  Timestamp now() const { return now_; }
+  std::size_t datagrams_from_a() const { return sent_by_a_; }
+  std::size_t max_datagram = 0;
+
+  // Moves datagrams until `done` holds or the virtual deadline passes.
+  template <typename Done>
+  bool run(Done done, Duration limit = Duration::seconds(60)) {
+    const Timestamp deadline = now_ + limit;
+    while (!done()) {
+      std::vector<std::pair<bool, Buffer>> flight;  // (to_b, datagram)
+      while (auto d = a_->poll_transmit()) {
+        ++sent_by_a_;
+        flight.emplace_back(true, std::move(*d));
+      }
+      while (auto d = b_->poll_transmit()) flight.emplace_back(false, std::move(*d));
+      if (!flight.empty()) {
+        if (impairment_.reorder) std::shuffle(flight.begin(), flight.end(), ShuffleRng{rng_});
+        now_ += Duration::millis(5);  // one-way delay
+        for (auto& [to_b, d] : flight) {
+          max_datagram = std::max(max_datagram, d.size());
+          if (rng_.bernoulli(impairment_.loss)) continue;
+          const int copies = rng_.bernoulli(impairment_.duplicate) ? 2 : 1;
+          for (int i = 0; i < copies; ++i) (to_b ? b_ : a_)->handle_packet(d, now_);
+        }
+        continue;
+      }
+      std::optional<Timestamp> next;
+      for (auto* t : {a_.get(), b_.get()}) {
+        auto n = t->next_timeout();
+        if (n && (!next || *n < *next)) next = n;
+      }
+      if (!next || *next > deadline) return done();
+      now_ = std::max(now_, *next);
+      a_->handle_timeout(now_);
+      b_->handle_timeout(now_);
+    }
+    return true;
+  }
+
+  std::shared_ptr<const Certificate> b_cert_;
+
+ private:
+  struct ShuffleRng {
+    using result_type = std::uint64_t;
+    SeededRandom& rng;
+    static constexpr result_type min() { return 0; }
+    static constexpr result_type max() { return ~result_type{0}; }
+    result_type operator()() { return rng.next_u64(); }
+  };
+
+  std::unique_ptr<DtlsTransport> a_;
+  std::unique_ptr<DtlsTransport> b_;
+  SeededRandom rng_;
+  Impairment impairment_;
+  Timestamp now_ = Timestamp::seconds(1);
+  std::size_t sent_by_a_ = 0;
+};
+
+std::unique_ptr<Pair> connected_pair_setup(std::uint64_t seed, Impairment imp = {},
+                                           std::shared_ptr<const Certificate> b_cert = nullptr,
+                                           std::size_t mtu = 1200) {
+  auto a_cert = *Certificate::generate();
+  if (!b_cert) b_cert = *Certificate::generate();
+  auto a = make(a_cert, mtu);
+  auto b = make(b_cert, mtu);
+  b->set_remote_fingerprints(a_cert->get_fingerprints(), Timestamp::seconds(1));
+  auto pair = std::make_unique<Pair>(std::move(a), std::move(b), seed, imp);
+  pair->b_cert_ = b_cert;
+  pair->a().set_remote_fingerprints(b_cert->get_fingerprints(), pair->now());
+  return pair;
+}
+
+bool both_connected(Pair& p) {
+  return p.a().state() == DtlsState::kConnected && p.b().state() == DtlsState::kConnected;
+}
+
+TEST(DtlsTransport, HandshakeThenDataBothWaysAndSameSrtpKeys) {
+  auto p = connected_pair_setup(1);
+  p->a().start(DtlsRole::kClient, p->now());
+  p->b().start(DtlsRole::kServer, p->now());
+  ASSERT_TRUE(p->run([&] { return both_connected(*p); }));
+  EXPECT_NE(p->a().cipher_suite().find("GCM"), std::string::npos) << p->a().cipher_suite();
+  // With no loss a DTLS 1.2 handshake is two round trips: 4 one-way hops of 5 ms.
+  EXPECT_LE((p->now() - Timestamp::seconds(1)).ms(), 20);
+
+  ASSERT_TRUE(p->a().send(as_bytes("ping")));
+  ASSERT_TRUE(p->b().send(as_bytes("pong")));
+  std::vector<std::string> at_a;
+  std::vector<std::string> at_b;
+  auto drain = [](DtlsTransport& t, std::vector<std::string>& out) {
+    while (auto e = t.poll_event()) {
+      if (auto* d = std::get_if<DtlsData>(&*e)) out.emplace_back(as_string(d->data));
+    }
+  };
+  p->run([&] {
+    drain(p->a(), at_a);
+    drain(p->b(), at_b);
+    return !at_a.empty() && !at_b.empty();
+  });
+  EXPECT_EQ(at_b, std::vector<std::string>{"ping"});
+  EXPECT_EQ(at_a, std::vector<std::string>{"pong"});
+
+  auto ka = p->a().srtp_keying_material();
+  auto kb = p->b().srtp_keying_material();
+  ASSERT_TRUE(ka) << ka.error().to_string();
+  ASSERT_TRUE(kb);
+  EXPECT_EQ(ka->profile, "SRTP_AEAD_AES_128_GCM");
+  EXPECT_EQ(ka->client_key, kb->client_key);
+  EXPECT_EQ(ka->server_key, kb->server_key);
+  EXPECT_EQ(ka->client_salt, kb->client_salt);
+  EXPECT_EQ(ka->server_salt, kb->server_salt);
+  EXPECT_NE(ka->client_key, ka->server_key);
+  EXPECT_EQ(ka->client_key.size(), 16u);
+  EXPECT_EQ(ka->client_salt.size(), 12u);
+
+  auto remote = p->a().remote_certificate_der();
+  ASSERT_TRUE(remote);
+  EXPECT_EQ(*remote, p->b_cert_->der());
+
+  p->a().close();
+  EXPECT_EQ(p->a().state(), DtlsState::kClosed);
+  p->run([&] { return p->b().state() == DtlsState::kClosed; });
+  EXPECT_EQ(p->b().state(), DtlsState::kClosed);
+  EXPECT_FALSE(p->a().send(as_bytes("late")));
+}
+
+TEST(DtlsTransport, FingerprintMismatchFails) {
+  auto p = connected_pair_setup(2);
+  auto stranger = *Certificate::generate();
+  p->a().set_remote_fingerprints(stranger->get_fingerprints(), p->now());
+  p->a().start(DtlsRole::kClient, p->now());
+  p->b().start(DtlsRole::kServer, p->now());
+  p->run([&] { return p->a().state() == DtlsState::kFailed; }, Duration::seconds(5));
+  ASSERT_EQ(p->a().state(), DtlsState::kFailed);
+  std::optional<RTCError> error;
+  while (auto e = p->a().poll_event()) {
+    if (auto* s = std::get_if<DtlsStateChange>(&*e); s && s->error) error = s->error;
+  }
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->error_detail(), RTCErrorDetailType::kFingerprintFailure);
+}
+
+TEST(DtlsTransport, WaitsForLateFingerprints) {
+  auto p = connected_pair_setup(3);
+  p->b().set_remote_fingerprints({}, p->now());  // b does not know a's fingerprint yet
+  p->a().start(DtlsRole::kClient, p->now());
+  p->b().start(DtlsRole::kServer, p->now());
+  p->run([&] { return p->a().state() == DtlsState::kConnected; });
+  EXPECT_EQ(p->b().state(), DtlsState::kConnecting);
+  ASSERT_TRUE(p->a().send(as_bytes("early data")));
+  p->run([] { return false; }, Duration::millis(50));
+  std::size_t data_events = 0;
+  while (auto e = p->b().poll_event()) data_events += std::holds_alternative<DtlsData>(*e);
+  EXPECT_EQ(data_events, 0u);  // nothing delivered before the peer is verified
+}
+
+TEST(DtlsTransport, EarlyClientHelloIsHeldNotDropped) {
+  auto p = connected_pair_setup(4);
+  p->a().start(DtlsRole::kClient, p->now());
+  // The server learns its role only after the ClientHello has arrived.
+  auto hello = p->a().poll_transmit();
+  ASSERT_TRUE(hello);
+  p->b().handle_packet(*hello, p->now());
+  EXPECT_FALSE(p->b().poll_transmit());
+  p->b().start(DtlsRole::kServer, p->now());
+  ASSERT_TRUE(p->run([&] { return both_connected(*p); }));
+  // Connected in about two round trips, with no retransmission of the ClientHello.
+  EXPECT_LT((p->now() - Timestamp::seconds(1)).ms(), 50);
+}
+
+class DtlsLossTest : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(DtlsLossTest, HandshakeSurvivesLossReorderingAndDuplication) {
+  auto p = connected_pair_setup(GetParam(), {0.2, 0.1, true});
+  const bool a_is_client = GetParam() % 2 == 0;
+  p->a().start(a_is_client ? DtlsRole::kClient : DtlsRole::kServer, p->now());
+  p->b().start(a_is_client ? DtlsRole::kServer : DtlsRole::kClient, p->now());
+  ASSERT_TRUE(p->run([&] { return both_connected(*p); }))
+      << to_string(p->a().state()) << " " << to_string(p->b().state());
+  EXPECT_LT((p->now() - Timestamp::seconds(1)).seconds_f(), 30.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, DtlsLossTest, ::testing::Range<std::uint64_t>(10, 30));
+
+TEST(DtlsTransport, RsaCertificateFragmentsToSmallMtu) {
+  auto rsa = *Certificate::generate(KeyAlgorithm::rsa(4096));
+  auto p = connected_pair_setup(5, {}, rsa, 576);
+  p->a().start(DtlsRole::kClient, p->now());
+  p->b().start(DtlsRole::kServer, p->now());
+  ASSERT_TRUE(p->run([&] { return both_connected(*p); }));
+  EXPECT_LE(p->max_datagram, 576u);
+  EXPECT_GT(rsa->der().size(), 576u);  // the certificate alone needs fragmentation
+}
+
+TEST(DtlsTransport, SilentPeerTimesOut) {
+  auto a = make(ecdsa_certificate());
+  a->set_remote_fingerprints(ecdsa_certificate()->get_fingerprints(), Timestamp::zero());
+  a->start(DtlsRole::kClient, Timestamp::zero());
+  Timestamp now = Timestamp::zero();
+  std::vector<std::int64_t> sends;
+  while (auto next = a->next_timeout()) {
+    while (a->poll_transmit()) sends.push_back(now.ms());
+    now = *next;
+    a->handle_timeout(now);
+  }
+  EXPECT_EQ(a->state(), DtlsState::kFailed);
+  EXPECT_EQ(now.ms(), 30000);
+  // Our schedule: at 0, then 100 ms doubling to a 6.4 s cap.
+  ASSERT_GE(sends.size(), 8u);
+  EXPECT_EQ(std::vector<std::int64_t>(sends.begin(), sends.begin() + 8),
+            (std::vector<std::int64_t>{0, 100, 300, 700, 1500, 3100, 6300, 12700}));
+}
+
+TEST(DtlsTransport, ConfigErrors) {
+  DtlsConfig config;
+  EXPECT_EQ(DtlsTransport::create(config).error().type(), RTCErrorType::kInvalidAccessError);
+  config.certificate = ecdsa_certificate();
+  config.mtu = 100;
+  EXPECT_EQ(DtlsTransport::create(config).error().type(), RTCErrorType::kRangeError);
+  auto t = make(ecdsa_certificate());
+  EXPECT_EQ(t->send(as_bytes("x")).error().type(), RTCErrorType::kInvalidStateError);
+  EXPECT_FALSE(t->srtp_keying_material());
+}
+
+TEST(DtlsTransport, GarbageInputNeverCrashes) {
+  auto p = connected_pair_setup(6);
+  p->b().start(DtlsRole::kServer, p->now());
+  SeededRandom rng(99);
+  for (int i = 0; i < 200; ++i) {
+    Buffer junk(static_cast<std::size_t>(rng.uniform(300) + 1));
+    rng.fill(junk.mutable_view());
+    junk[0] = static_cast<std::uint8_t>(20 + rng.uniform(44));
+    p->b().handle_packet(junk, p->now());
+  }
+  // Still able to complete a real handshake afterwards, or failed cleanly.
+  p->a().start(DtlsRole::kClient, p->now());
+  p->run([&] { return both_connected(*p) || p->b().state() == DtlsState::kFailed; });
+  EXPECT_TRUE(both_connected(*p) || p->b().state() == DtlsState::kFailed);
+}
+
+}  // namespace
+}  // namespace rtcpp::dtls
