@@ -1,0 +1,712 @@
+#include "ice/agent.hpp"
+
+#include <algorithm>
+
+namespace rtcpp::ice {
+namespace {
+
+using stun::StunClass;
+using stun::StunMessage;
+using stun::StunMessageBuilder;
+namespace attr = stun::attr;
+
+constexpr std::uint64_t kKindShift = 32;
+constexpr std::uint64_t make_tag(std::uint64_t kind, std::size_t index) {
+  return (kind << kKindShift) | static_cast<std::uint32_t>(index);
+}
+
+// The attributes an ICE agent understands in a request (anything else comprehension-required
+// is answered with 420, RFC 8489 7.3.1).
+constexpr std::uint16_t kKnownRequestAttributes[] = {
+    attr::kUsername,     attr::kMessageIntegrity, attr::kMessageIntegritySha256, attr::kPriority,
+    attr::kUseCandidate, attr::kXorMappedAddress, attr::kMappedAddress,
+};
+
+std::string foundation_for(CandidateType type, const IpAddress& base, const std::string& server) {
+  // RFC 8445 5.1.1.3: same type, base IP, server and protocol -> same foundation.
+  std::uint32_t h = 2166136261u;
+  auto mix = [&h](std::uint8_t b) {
+    h ^= b;
+    h *= 16777619u;
+  };
+  mix(static_cast<std::uint8_t>(type));
+  for (auto b : base.bytes()) mix(b);
+  for (char c : server) mix(static_cast<std::uint8_t>(c));
+  return std::to_string(h);
+}
+
+std::string random_ice_string(Random& rng, std::size_t length) {
+  static constexpr char kIceChars[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve(length);
+  for (std::size_t i = 0; i < length; ++i) out.push_back(kIceChars[rng.uniform(64)]);
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(IceRole role) noexcept {
+  return role == IceRole::kControlling ? "controlling" : "controlled";
+}
+
+std::string_view to_string(IceTransportState state) noexcept {
+  switch (state) {
+    case IceTransportState::kNew:
+      return "new";
+    case IceTransportState::kChecking:
+      return "checking";
+    case IceTransportState::kConnected:
+      return "connected";
+    case IceTransportState::kCompleted:
+      return "completed";
+    case IceTransportState::kDisconnected:
+      return "disconnected";
+    case IceTransportState::kFailed:
+      return "failed";
+    case IceTransportState::kClosed:
+      return "closed";
+  }
+  return "?";
+}
+
+std::string_view to_string(IceGatheringState state) noexcept {
+  switch (state) {
+    case IceGatheringState::kNew:
+      return "new";
+    case IceGatheringState::kGathering:
+      return "gathering";
+    case IceGatheringState::kComplete:
+      return "complete";
+  }
+  return "?";
+}
+
+IceCredentials IceCredentials::random(Random& rng) {
+  return {random_ice_string(rng, 8), random_ice_string(rng, 24)};
+}
+
+IceAgent::IceAgent(IceConfig config, IceRole role, IceCredentials local, Random& rng)
+    : config_(config),
+      role_(role),
+      local_(std::move(local)),
+      rng_(rng),
+      tie_breaker_(rng.next_u64()),
+      transactions_(stun::TransactionConfig{config.check_rto, config.check_transmissions, 16,
+                                            Duration::infinite(), false, Duration::millis(39500)}) {
+}
+
+// --- Gathering ---------------------------------------------------------------------------
+
+void IceAgent::add_host_address(const SocketAddress& address, Timestamp now) {
+  if (closed_ ||
+      std::find(host_addresses_.begin(), host_addresses_.end(), address) != host_addresses_.end())
+    return;
+  if (gathering_ == IceGatheringState::kNew) {
+    gathering_ = IceGatheringState::kGathering;
+    events_.push_back(IceGatheringStateEvent{gathering_});
+  }
+  host_addresses_.push_back(address);
+  Candidate c;
+  c.type = CandidateType::kHost;
+  c.foundation = foundation_for(c.type, address.ip(), "");
+  c.component = 1;
+  c.protocol = TransportProtocol::kUdp;
+  // RFC 8445 5.1.2.1: local preference decreasing with the order interfaces were added;
+  // RFC 8421: IPv6 first when both exist.
+  const std::uint32_t order = static_cast<std::uint32_t>(host_addresses_.size() - 1);
+  const std::uint32_t local_pref =
+      (address.ip().is_v6() ? 65535u : 65000u) - std::min<std::uint32_t>(order * 10, 60000u);
+  c.priority = compute_priority(recommended_type_preference(c.type), local_pref, 1);
+  c.address = address.ip().to_string();
+  c.port = address.port();
+  add_local(std::move(c), address);
+  for (const auto& server : stun_servers_) query_stun_server(address, server, now);
+}
+
+void IceAgent::add_stun_server(const SocketAddress& server, Timestamp now) {
+  if (std::find(stun_servers_.begin(), stun_servers_.end(), server) != stun_servers_.end()) return;
+  stun_servers_.push_back(server);
+  for (const auto& host : host_addresses_) query_stun_server(host, server, now);
+}
+
+void IceAgent::query_stun_server(const SocketAddress& host, const SocketAddress& server,
+                                 Timestamp now) {
+  // Loopback sockets cannot reach a server elsewhere, and families must match.
+  if (host.family() != server.family() || host.ip().is_loopback() != server.ip().is_loopback())
+    return;
+  const auto id = stun::random_transaction_id();
+  StunMessageBuilder b(StunClass::kRequest, stun::method::kBinding, id);
+  b.add_fingerprint();
+  stun_servers_pending_.emplace_back(host, server);
+  transactions_.start(id, b.finish(), host, server, now,
+                      make_tag(static_cast<std::uint64_t>(TransactionKind::kStunServer),
+                               stun_servers_pending_.size() - 1));
+  ++stun_servers_outstanding_;
+}
+
+void IceAgent::finish_gathering(Timestamp /*now*/) {
+  host_gathering_done_ = true;
+  if (gathering_ == IceGatheringState::kNew) {
+    gathering_ = IceGatheringState::kGathering;
+    events_.push_back(IceGatheringStateEvent{gathering_});
+  }
+  maybe_complete_gathering();
+}
+
+void IceAgent::maybe_complete_gathering() {
+  if (gathering_ != IceGatheringState::kGathering || !host_gathering_done_ ||
+      stun_servers_outstanding_ > 0)
+    return;
+  gathering_ = IceGatheringState::kComplete;
+  events_.push_back(IceGatheringStateEvent{gathering_});
+}
+
+void IceAgent::add_local(Candidate candidate, const SocketAddress& base) {
+  candidate.ufrag = local_.ufrag;
+  candidate.generation = 0;
+  locals_.push_back({candidate, base});
+  events_.push_back(IceLocalCandidateEvent{candidate});
+  form_pairs_for_local(locals_.size() - 1);
+}
+
+// --- Remote side -------------------------------------------------------------------------
+
+Result<> IceAgent::set_remote_credentials(std::string ufrag, std::string pwd, Timestamp now) {
+  if (ufrag.empty() || pwd.empty()) return invalid_access_error("ICE ufrag and pwd are required");
+  // RFC 8839 5.4: 4-256 and 22-256 ice-chars.
+  if (ufrag.size() < 4 || ufrag.size() > 256 || pwd.size() < 22 || pwd.size() > 256)
+    return invalid_access_error("ICE ufrag/pwd length out of range");
+  remote_ = IceCredentials{std::move(ufrag), std::move(pwd)};
+  handle_timeout(now);
+  return {};
+}
+
+Result<> IceAgent::add_remote_candidate(const Candidate& candidate, Timestamp now) {
+  if (closed_) return invalid_state_error("ICE agent closed");
+  if (candidate.component != 1) return {};  // RTCP-mux and BUNDLE: one component only
+  if (candidate.protocol != TransportProtocol::kUdp) return {};
+  auto address = candidate.socket_address();
+  if (!address) return {};  // mDNS names need resolving by the runtime first
+  if (remotes_.size() >= config_.max_remote_candidates)
+    return operation_error("too many remote ICE candidates");
+  for (const auto& r : remotes_) {
+    if (r.address == *address) return {};  // duplicate (or already known as peer-reflexive)
+  }
+  add_remote(candidate, *address);
+  handle_timeout(now);
+  return {};
+}
+
+void IceAgent::end_of_remote_candidates(Timestamp now) {
+  remote_end_of_candidates_ = true;
+  update_state(now);
+}
+
+std::size_t IceAgent::add_remote(Candidate candidate, const SocketAddress& address) {
+  remotes_.push_back({std::move(candidate), address});
+  form_pairs_for_remote(remotes_.size() - 1);
+  return remotes_.size() - 1;
+}
+
+void IceAgent::form_pairs_for_local(std::size_t local) {
+  // Server-reflexive candidates are not paired: their base (the host) already is (RFC 8445
+  // 6.1.2.4 prunes them).
+  if (locals_[local].candidate.type != CandidateType::kHost) return;
+  for (std::size_t r = 0; r < remotes_.size(); ++r) add_pair(local, r);
+}
+
+void IceAgent::form_pairs_for_remote(std::size_t remote) {
+  for (std::size_t l = 0; l < locals_.size(); ++l) {
+    if (locals_[l].candidate.type == CandidateType::kHost) add_pair(l, remote);
+  }
+}
+
+void IceAgent::add_pair(std::size_t local, std::size_t remote) {
+  if (pairs_.size() >= config_.max_pairs) return;
+  if (locals_[local].base.family() != remotes_[remote].address.family()) return;
+  // Loopback talks only to loopback.
+  if (locals_[local].base.ip().is_loopback() != remotes_[remote].address.ip().is_loopback()) return;
+  if (find_pair(locals_[local].base, remotes_[remote].address)) return;
+  Pair p;
+  p.local = local;
+  p.remote = remote;
+  p.priority = pair_priority(p);
+  // RFC 8445 6.1.2.6: one pair per foundation starts Waiting, the rest Frozen.
+  const std::string foundation =
+      locals_[local].candidate.foundation + ":" + remotes_[remote].candidate.foundation;
+  const bool foundation_active = std::any_of(pairs_.begin(), pairs_.end(), [&](const Pair& q) {
+    return q.state != PairState::kFrozen &&
+           locals_[q.local].candidate.foundation + ":" + remotes_[q.remote].candidate.foundation ==
+               foundation;
+  });
+  p.state = foundation_active ? PairState::kFrozen : PairState::kWaiting;
+  pairs_.push_back(p);
+}
+
+std::uint64_t IceAgent::pair_priority(const Pair& p) const {
+  // RFC 8445 6.1.2.3: G is the controlling agent's candidate priority, D the controlled's.
+  const std::uint64_t local = locals_[p.local].candidate.priority;
+  const std::uint64_t remote = remotes_[p.remote].candidate.priority;
+  const std::uint64_t g = role_ == IceRole::kControlling ? local : remote;
+  const std::uint64_t d = role_ == IceRole::kControlling ? remote : local;
+  return (std::min(g, d) << 32) + 2 * std::max(g, d) + (g > d ? 1 : 0);
+}
+
+void IceAgent::recompute_priorities() {
+  for (auto& p : pairs_) p.priority = pair_priority(p);
+}
+
+std::optional<std::size_t> IceAgent::find_pair(const SocketAddress& local,
+                                               const SocketAddress& remote) const {
+  for (std::size_t i = 0; i < pairs_.size(); ++i) {
+    if (locals_[pairs_[i].local].base == local && remotes_[pairs_[i].remote].address == remote)
+      return i;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::size_t> IceAgent::find_local_by_base(const SocketAddress& base) const {
+  for (std::size_t i = 0; i < locals_.size(); ++i) {
+    if (locals_[i].candidate.type == CandidateType::kHost && locals_[i].base == base) return i;
+  }
+  return std::nullopt;
+}
+
+// --- Packets -----------------------------------------------------------------------------
+
+void IceAgent::handle_packet(const Datagram& d, Timestamp now) {
+  if (closed_) return;
+  auto msg = StunMessage::parse(d.payload);
+  if (!msg) return;
+  switch (msg->message_class()) {
+    case StunClass::kRequest:
+      if (msg->method() == stun::method::kBinding) handle_request(*msg, d, now);
+      break;
+    case StunClass::kSuccessResponse:
+    case StunClass::kErrorResponse:
+      handle_response(*msg, d, now);
+      break;
+    case StunClass::kIndication:
+      break;  // keepalive indications need no answer
+  }
+  handle_timeout(now);
+}
+
+void IceAgent::send_response(const StunMessage& request, const Datagram& d, int error_code,
+                             std::string_view reason) {
+  auto b = StunMessageBuilder::response_to(
+      request, error_code == 0 ? StunClass::kSuccessResponse : StunClass::kErrorResponse);
+  if (error_code == 0) {
+    b.add_xor_address(attr::kXorMappedAddress, d.source);
+  } else {
+    b.add_error_code(error_code, reason);
+  }
+  // Integrity on the responses that passed authentication (RFC 8489 9.1.4); never on 400/401.
+  if (error_code == 0 || error_code == 487) b.add_message_integrity(as_bytes(local_.pwd));
+  b.add_fingerprint();
+  outgoing_.push_back({d.destination, d.source, b.finish()});
+}
+
+void IceAgent::handle_request(const StunMessage& msg, const Datagram& d, Timestamp now) {
+  // RFC 8445 7.3: ICE requests carry FINGERPRINT; without a valid one the packet is not ours.
+  if (!msg.fingerprint_valid()) return;
+  const auto local_index = find_local_by_base(d.destination);
+  if (!local_index) return;
+  const auto username = msg.username();
+  const std::string expected_prefix = local_.ufrag + ":";
+  if (!username || !username->starts_with(expected_prefix)) {
+    send_response(msg, d, 401, "Unauthenticated");
+    return;
+  }
+  if (msg.check_integrity(as_bytes(local_.pwd)) != stun::IntegrityCheck::kValid) {
+    send_response(msg, d, 401, "Unauthenticated");
+    return;
+  }
+  if (auto unknown = msg.unknown_comprehension_required(kKnownRequestAttributes);
+      !unknown.empty()) {
+    auto b = StunMessageBuilder::response_to(msg, StunClass::kErrorResponse);
+    b.add_error_code(420, "Unknown Attribute").add_unknown_attributes(unknown);
+    b.add_message_integrity(as_bytes(local_.pwd)).add_fingerprint();
+    outgoing_.push_back({d.destination, d.source, b.finish()});
+    return;
+  }
+  // RFC 8445 7.3.1.1: role conflicts, settled by the tie-breakers.
+  if (role_ == IceRole::kControlling) {
+    if (auto theirs = msg.ice_controlling()) {
+      if (tie_breaker_ >= *theirs) {
+        send_response(msg, d, 487, "Role Conflict");
+        return;
+      }
+      role_ = IceRole::kControlled;
+      recompute_priorities();
+      events_.push_back(IceRoleEvent{role_});
+    }
+  } else if (auto theirs = msg.ice_controlled()) {
+    if (tie_breaker_ >= *theirs) {
+      role_ = IceRole::kControlling;
+      recompute_priorities();
+      events_.push_back(IceRoleEvent{role_});
+    } else {
+      send_response(msg, d, 487, "Role Conflict");
+      return;
+    }
+  }
+  send_response(msg, d, 0, "");
+
+  // RFC 8445 7.3.1.3: a source we do not know is a peer-reflexive remote candidate.
+  std::optional<std::size_t> remote_index;
+  for (std::size_t i = 0; i < remotes_.size(); ++i) {
+    if (remotes_[i].address == d.source) remote_index = i;
+  }
+  if (!remote_index) {
+    if (remotes_.size() >= config_.max_remote_candidates) return;
+    Candidate c;
+    c.type = CandidateType::kPeerReflexive;
+    c.foundation = std::to_string(rng_.next_u32());
+    c.priority = msg.priority().value_or(1);
+    c.address = d.source.ip().to_string();
+    c.port = d.source.port();
+    remote_index = add_remote(std::move(c), d.source);
+  }
+  auto pair_index = find_pair(d.destination, d.source);
+  if (!pair_index) return;
+  Pair& pair = pairs_[*pair_index];
+  // RFC 8445 7.3.1.4: a triggered check, unless the pair already succeeded.
+  if (pair.state == PairState::kFrozen || pair.state == PairState::kWaiting ||
+      pair.state == PairState::kFailed) {
+    pair.state = PairState::kWaiting;
+    if (std::find(triggered_.begin(), triggered_.end(), *pair_index) == triggered_.end())
+      triggered_.push_back(*pair_index);
+  }
+  // RFC 8445 7.3.1.5: USE-CANDIDATE from the controlling agent nominates the pair.
+  if (role_ == IceRole::kControlled && msg.use_candidate()) {
+    pair.remote_nominated = true;
+    if (pair.valid) {
+      pair.nominated = true;
+      select(*pair_index, now);
+    }
+  }
+  if (state_ == IceTransportState::kNew) set_state(IceTransportState::kChecking);
+}
+
+void IceAgent::handle_response(const StunMessage& msg, const Datagram& d, Timestamp now) {
+  const auto tag = transactions_.match_response(msg);
+  if (!tag) return;
+  const auto kind = static_cast<TransactionKind>(*tag >> kKindShift);
+  const auto index = static_cast<std::size_t>(*tag & 0xFFFFFFFFu);
+  if (kind == TransactionKind::kStunServer) {
+    --stun_servers_outstanding_;
+    if (index < stun_servers_pending_.size() &&
+        msg.message_class() == StunClass::kSuccessResponse) {
+      const SocketAddress base = stun_servers_pending_[index].first;
+      auto mapped = msg.xor_mapped_address();
+      if (mapped && *mapped != base) {
+        Candidate c;
+        c.type = CandidateType::kServerReflexive;
+        c.foundation =
+            foundation_for(c.type, base.ip(), stun_servers_pending_[index].second.to_string());
+        c.priority = compute_priority(recommended_type_preference(c.type), 65535, 1);
+        c.address = mapped->ip().to_string();
+        c.port = mapped->port();
+        c.related_address = base.ip().to_string();
+        c.related_port = base.port();
+        const bool duplicate =
+            std::any_of(locals_.begin(), locals_.end(), [&](const LocalCandidate& l) {
+              return l.candidate.type == CandidateType::kServerReflexive &&
+                     l.candidate.address == c.address && l.candidate.port == c.port;
+            });
+        if (!duplicate) add_local(std::move(c), base);
+      }
+    }
+    maybe_complete_gathering();
+    return;
+  }
+  if (!remote_ || index >= pairs_.size()) return;
+  // Responses to checks must be authenticated with the peer's password.
+  if (msg.check_integrity(as_bytes(remote_->pwd)) != stun::IntegrityCheck::kValid) return;
+  Pair& pair = pairs_[index];
+  if (kind == TransactionKind::kConsent) {
+    if (msg.message_class() == StunClass::kSuccessResponse) last_consent_ = now;
+    return;
+  }
+  pair.transaction.reset();
+  if (msg.message_class() == StunClass::kErrorResponse) {
+    auto error = msg.error_code();
+    if (error && error->code == 487) {
+      // RFC 8445 7.2.5.1: switch roles and try the pair again.
+      role_ = role_ == IceRole::kControlling ? IceRole::kControlled : IceRole::kControlling;
+      recompute_priorities();
+      events_.push_back(IceRoleEvent{role_});
+      pair.state = PairState::kWaiting;
+      triggered_.push_back(index);
+      return;
+    }
+    on_check_failure(index, now);
+    return;
+  }
+  // RFC 8445 7.2.5.2.1: the response must come from where the request went.
+  if (d.source != remotes_[pair.remote].address || d.destination != locals_[pair.local].base) {
+    on_check_failure(index, now);
+    return;
+  }
+  on_check_success(index, msg, d, now);
+}
+
+void IceAgent::on_check_success(std::size_t index, const StunMessage& /*msg*/,
+                                const Datagram& /*d*/, Timestamp now) {
+  Pair& pair = pairs_[index];
+  pair.state = PairState::kSucceeded;
+  pair.valid = true;
+  last_consent_ = now;
+  if (!first_valid_at_) first_valid_at_ = now;
+  // RFC 8445 7.2.5.3.3: unfreeze pairs that share the foundation.
+  const std::string foundation =
+      locals_[pair.local].candidate.foundation + ":" + remotes_[pair.remote].candidate.foundation;
+  for (auto& q : pairs_) {
+    if (q.state == PairState::kFrozen &&
+        locals_[q.local].candidate.foundation + ":" + remotes_[q.remote].candidate.foundation ==
+            foundation)
+      q.state = PairState::kWaiting;
+  }
+  if (role_ == IceRole::kControlling && pair.use_candidate_sent) {
+    pair.nominated = true;
+    select(index, now);
+  } else if (role_ == IceRole::kControlled && pair.remote_nominated) {
+    pair.nominated = true;
+    select(index, now);
+  }
+}
+
+void IceAgent::on_check_failure(std::size_t index, Timestamp now) {
+  Pair& pair = pairs_[index];
+  pair.state = PairState::kFailed;
+  pair.transaction.reset();
+  if (pair.use_candidate_sent && !pair.nominated) pair.use_candidate_sent = false;
+  update_state(now);
+}
+
+void IceAgent::send_check(std::size_t index, bool use_candidate, Timestamp now) {
+  Pair& pair = pairs_[index];
+  if (pair.transaction) transactions_.cancel(*pair.transaction);
+  const auto id = stun::random_transaction_id();
+  const auto& local = locals_[pair.local];
+  StunMessageBuilder b(StunClass::kRequest, stun::method::kBinding, id);
+  b.add_string(attr::kUsername, remote_->ufrag + ":" + local_.ufrag);
+  // RFC 8445 7.1.1: PRIORITY is what a peer-reflexive candidate from this base would have.
+  const std::uint32_t local_pref = (local.candidate.priority >> 8) & 0xFFFF;
+  b.add_u32(
+      attr::kPriority,
+      compute_priority(recommended_type_preference(CandidateType::kPeerReflexive), local_pref, 1));
+  if (role_ == IceRole::kControlling) {
+    b.add_u64(attr::kIceControlling, tie_breaker_);
+  } else {
+    b.add_u64(attr::kIceControlled, tie_breaker_);
+  }
+  if (use_candidate) b.add_flag(attr::kUseCandidate);
+  b.add_message_integrity(as_bytes(remote_->pwd));
+  b.add_fingerprint();
+  transactions_.start(id, b.finish(), local.base, remotes_[pair.remote].address, now,
+                      make_tag(static_cast<std::uint64_t>(TransactionKind::kCheck), index));
+  pair.transaction = id;
+  if (pair.state != PairState::kSucceeded) pair.state = PairState::kInProgress;
+  if (use_candidate) pair.use_candidate_sent = true;
+  if (!first_check_at_) first_check_at_ = now;
+  ++checks_sent_;
+  if (state_ == IceTransportState::kNew) set_state(IceTransportState::kChecking);
+}
+
+void IceAgent::send_consent_check(Timestamp now) {
+  if (!selected_ || !remote_) return;
+  const Pair& pair = pairs_[*selected_];
+  const auto id = stun::random_transaction_id();
+  StunMessageBuilder b(StunClass::kRequest, stun::method::kBinding, id);
+  b.add_string(attr::kUsername, remote_->ufrag + ":" + local_.ufrag);
+  const std::uint32_t local_pref = (locals_[pair.local].candidate.priority >> 8) & 0xFFFF;
+  b.add_u32(
+      attr::kPriority,
+      compute_priority(recommended_type_preference(CandidateType::kPeerReflexive), local_pref, 1));
+  if (role_ == IceRole::kControlling) {
+    b.add_u64(attr::kIceControlling, tie_breaker_);
+  } else {
+    b.add_u64(attr::kIceControlled, tie_breaker_);
+  }
+  b.add_message_integrity(as_bytes(remote_->pwd));
+  b.add_fingerprint();
+  transactions_.start(id, b.finish(), locals_[pair.local].base, remotes_[pair.remote].address, now,
+                      make_tag(static_cast<std::uint64_t>(TransactionKind::kConsent), *selected_));
+}
+
+void IceAgent::maybe_nominate(Timestamp now) {
+  if (role_ != IceRole::kControlling || selected_ || !first_valid_at_) return;
+  if (std::any_of(pairs_.begin(), pairs_.end(), [](const Pair& p) { return p.use_candidate_sent; }))
+    return;
+  // Nominate once the best pairs had their chance, or after the settling delay.
+  const bool checks_pending = std::any_of(pairs_.begin(), pairs_.end(), [](const Pair& p) {
+    return p.state == PairState::kWaiting || p.state == PairState::kInProgress;
+  });
+  if (checks_pending && now < *first_valid_at_ + config_.nomination_delay) return;
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < pairs_.size(); ++i) {
+    if (pairs_[i].valid && (!best || pairs_[i].priority > pairs_[*best].priority)) best = i;
+  }
+  if (best) send_check(*best, /*use_candidate=*/true, now);
+}
+
+void IceAgent::select(std::size_t index, Timestamp now) {
+  if (selected_ && pairs_[*selected_].priority >= pairs_[index].priority) {
+    update_state(now);
+    return;
+  }
+  selected_ = index;
+  const Pair& p = pairs_[index];
+  events_.push_back(IceSelectedPairEvent{locals_[p.local].candidate, remotes_[p.remote].candidate,
+                                         locals_[p.local].base, remotes_[p.remote].address});
+  last_consent_ = now;
+  const double jitter = 0.8 + 0.4 * rng_.uniform_double();
+  next_consent_at_ = now + Duration::seconds_f(config_.consent_interval.seconds_f() * jitter);
+  update_state(now);
+}
+
+std::optional<IceAgent::SelectedPair> IceAgent::selected_pair() const {
+  if (!selected_) return std::nullopt;
+  const Pair& p = pairs_[*selected_];
+  return SelectedPair{locals_[p.local].base, remotes_[p.remote].address};
+}
+
+// --- Time --------------------------------------------------------------------------------
+
+void IceAgent::handle_timeout(Timestamp now) {
+  if (closed_) return;
+  transactions_.handle_timeout(now);
+  while (auto timeout = transactions_.poll_timeout()) {
+    const auto kind = static_cast<TransactionKind>(timeout->tag >> kKindShift);
+    const auto index = static_cast<std::size_t>(timeout->tag & 0xFFFFFFFFu);
+    if (kind == TransactionKind::kStunServer) {
+      --stun_servers_outstanding_;
+      maybe_complete_gathering();
+    } else if (kind == TransactionKind::kCheck && index < pairs_.size()) {
+      on_check_failure(index, now);
+    }
+  }
+  // One check every Ta: triggered checks first, then the best Waiting pair, then unfreeze.
+  if (remote_ && now >= next_check_at_) {
+    std::optional<std::size_t> next;
+    while (!triggered_.empty() && !next) {
+      const std::size_t i = triggered_.front();
+      triggered_.pop_front();
+      if (pairs_[i].state != PairState::kSucceeded || pairs_[i].use_candidate_sent) next = i;
+    }
+    if (!next) {
+      for (std::size_t i = 0; i < pairs_.size(); ++i) {
+        if (pairs_[i].state == PairState::kWaiting &&
+            (!next || pairs_[i].priority > pairs_[*next].priority))
+          next = i;
+      }
+    }
+    if (!next) {
+      for (std::size_t i = 0; i < pairs_.size(); ++i) {
+        if (pairs_[i].state == PairState::kFrozen &&
+            (!next || pairs_[i].priority > pairs_[*next].priority))
+          next = i;
+      }
+    }
+    if (next) {
+      send_check(*next, false, now);
+      next_check_at_ = now + config_.ta;
+    }
+  }
+  maybe_nominate(now);
+  if (selected_ && now >= next_consent_at_) {
+    send_consent_check(now);
+    const double jitter = 0.8 + 0.4 * rng_.uniform_double();
+    next_consent_at_ = now + Duration::seconds_f(config_.consent_interval.seconds_f() * jitter);
+  }
+  while (auto d = transactions_.poll_transmit()) outgoing_.push_back(std::move(*d));
+  update_state(now);
+}
+
+void IceAgent::update_state(Timestamp now) {
+  if (closed_ || state_ == IceTransportState::kFailed) return;
+  if (selected_) {
+    // RFC 7675 5.1: consent expires 30 s after the last response.
+    if (now - last_consent_ >= config_.consent_timeout) {
+      set_state(IceTransportState::kFailed);
+      return;
+    }
+    if (now - last_consent_ >= config_.disconnected_after) {
+      set_state(IceTransportState::kDisconnected);
+      return;
+    }
+    const bool done = remote_end_of_candidates_ && gathering_ == IceGatheringState::kComplete &&
+                      std::none_of(pairs_.begin(), pairs_.end(), [](const Pair& p) {
+                        return p.state == PairState::kWaiting ||
+                               p.state == PairState::kInProgress || p.state == PairState::kFrozen;
+                      });
+    set_state(done ? IceTransportState::kCompleted : IceTransportState::kConnected);
+    return;
+  }
+  if (state_ != IceTransportState::kChecking) return;
+  const bool all_failed =
+      !pairs_.empty() && std::all_of(pairs_.begin(), pairs_.end(),
+                                     [](const Pair& p) { return p.state == PairState::kFailed; });
+  if ((all_failed && remote_end_of_candidates_ && gathering_ == IceGatheringState::kComplete) ||
+      (first_check_at_ && !first_valid_at_ && now - *first_check_at_ >= config_.checking_timeout)) {
+    set_state(IceTransportState::kFailed);
+  }
+}
+
+void IceAgent::set_state(IceTransportState state) {
+  if (state_ == state) return;
+  state_ = state;
+  events_.push_back(IceStateEvent{state});
+}
+
+std::optional<Timestamp> IceAgent::next_timeout() const {
+  if (closed_ || state_ == IceTransportState::kFailed) return std::nullopt;
+  std::optional<Timestamp> t = transactions_.next_timeout();
+  auto consider = [&t](Timestamp x) {
+    if (!t || x < *t) t = x;
+  };
+  const bool checks_left =
+      !triggered_.empty() || std::any_of(pairs_.begin(), pairs_.end(), [](const Pair& p) {
+        return p.state == PairState::kWaiting || p.state == PairState::kFrozen;
+      });
+  if (remote_ && checks_left) consider(next_check_at_);
+  const bool nominating =
+      std::any_of(pairs_.begin(), pairs_.end(), [](const Pair& p) { return p.use_candidate_sent; });
+  if (role_ == IceRole::kControlling && !selected_ && first_valid_at_ && !nominating)
+    consider(*first_valid_at_ + config_.nomination_delay);
+  if (selected_) {
+    consider(next_consent_at_);
+    if (state_ != IceTransportState::kDisconnected)
+      consider(last_consent_ + config_.disconnected_after);
+    consider(last_consent_ + config_.consent_timeout);
+  } else if (first_check_at_ && !first_valid_at_) {
+    consider(*first_check_at_ + config_.checking_timeout);
+  }
+  return t;
+}
+
+std::optional<Datagram> IceAgent::poll_transmit() {
+  if (outgoing_.empty()) return std::nullopt;
+  Datagram d = std::move(outgoing_.front());
+  outgoing_.pop_front();
+  return d;
+}
+
+std::optional<IceEvent> IceAgent::poll_event() {
+  if (events_.empty()) return std::nullopt;
+  IceEvent e = std::move(events_.front());
+  events_.pop_front();
+  return e;
+}
+
+void IceAgent::close() {
+  if (closed_) return;
+  set_state(IceTransportState::kClosed);
+  closed_ = true;
+  outgoing_.clear();
+}
+
+}  // namespace rtcpp::ice

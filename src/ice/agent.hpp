@@ -1,0 +1,222 @@
+// The ICE agent (RFC 8445, with trickle per RFC 8838 and consent freshness per RFC 7675),
+// sans-IO. The runtime tells it which local UDP sockets exist (add_host_address) and feeds
+// it the STUN datagrams that arrive on them; the agent forms candidates and pairs, paces
+// connectivity checks, answers the peer's checks, nominates, and keeps consent. Everything
+// that is not STUN goes to DTLS through the selected pair.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/net.hpp"
+#include "base/random.hpp"
+#include "base/time.hpp"
+#include "ice/candidate.hpp"
+#include "stun/stun_message.hpp"
+#include "stun/stun_transaction.hpp"
+
+namespace rtcpp::ice {
+
+enum class IceRole : std::uint8_t { kControlling, kControlled };
+// W3C RTCIceTransportState.
+enum class IceTransportState : std::uint8_t {
+  kNew,
+  kChecking,
+  kConnected,
+  kCompleted,
+  kDisconnected,
+  kFailed,
+  kClosed,
+};
+// W3C RTCIceGatheringState.
+enum class IceGatheringState : std::uint8_t { kNew, kGathering, kComplete };
+
+std::string_view to_string(IceRole role) noexcept;
+std::string_view to_string(IceTransportState state) noexcept;
+std::string_view to_string(IceGatheringState state) noexcept;
+
+struct IceCredentials {
+  std::string ufrag;
+  std::string pwd;
+  // RFC 8839 5.4: ufrag at least 4 ice-chars, pwd at least 22; we use 8 and 24.
+  static IceCredentials random(Random& rng);
+};
+
+struct IceConfig {
+  // RFC 8445 14.2: one new check every Ta.
+  Duration ta = Duration::millis(50);
+  // Retransmission of a connectivity check (RFC 8445 14.3 leaves RTO to the agent).
+  Duration check_rto = Duration::millis(250);
+  int check_transmissions = 7;
+  // RFC 7675: consent checks on the selected pair, randomised +-20 % around this.
+  Duration consent_interval = Duration::millis(2500);
+  // No consent response for this long: disconnected; for consent_timeout: failed.
+  Duration disconnected_after = Duration::seconds(5);
+  Duration consent_timeout = Duration::seconds(30);
+  // Checking gives up (failed) when nothing succeeded for this long after the first check.
+  Duration checking_timeout = Duration::seconds(30);
+  // The controlling agent waits this long after the first valid pair for a better one
+  // before it nominates (regular nomination, RFC 8445 8.1.1).
+  Duration nomination_delay = Duration::millis(100);
+  // Bound on remote candidates (a hostile peer cannot grow the check list without limit).
+  std::size_t max_remote_candidates = 100;
+  std::size_t max_pairs = 500;
+};
+
+struct IceLocalCandidateEvent {
+  Candidate candidate;
+};
+struct IceGatheringStateEvent {
+  IceGatheringState state;
+};
+struct IceStateEvent {
+  IceTransportState state;
+};
+struct IceSelectedPairEvent {
+  Candidate local;
+  Candidate remote;
+  SocketAddress local_address;   // the socket to send from
+  SocketAddress remote_address;  // where to send
+};
+struct IceRoleEvent {
+  IceRole role;
+};
+using IceEvent = std::variant<IceLocalCandidateEvent, IceGatheringStateEvent, IceStateEvent,
+                              IceSelectedPairEvent, IceRoleEvent>;
+
+class IceAgent {
+ public:
+  IceAgent(IceConfig config, IceRole role, IceCredentials local, Random& rng);
+
+  const IceCredentials& local_credentials() const noexcept { return local_; }
+  IceRole role() const noexcept { return role_; }
+  IceTransportState state() const noexcept { return state_; }
+  IceGatheringState gathering_state() const noexcept { return gathering_; }
+
+  // --- Gathering ---
+  // A bound local UDP socket: becomes a host candidate (and the base of server-reflexive
+  // ones). Loopback and link-local addresses are accepted: tests run where `lo` is all there is.
+  void add_host_address(const SocketAddress& address, Timestamp now);
+  // A STUN server to learn server-reflexive candidates from (RFC 8445 5.1.1.2).
+  void add_stun_server(const SocketAddress& server, Timestamp now);
+  // No more host addresses will come; gathering completes once STUN servers answered.
+  void finish_gathering(Timestamp now);
+
+  // --- Remote side ---
+  Result<> set_remote_credentials(std::string ufrag, std::string pwd, Timestamp now);
+  // A trickled remote candidate (before or after the credentials). Only UDP candidates with
+  // an IP address take part for now; others are accepted and ignored.
+  Result<> add_remote_candidate(const Candidate& candidate, Timestamp now);
+  void end_of_remote_candidates(Timestamp now);
+
+  // --- Sans-IO ---
+  // A STUN datagram that arrived on one of our sockets (destination = that socket).
+  void handle_packet(const Datagram& datagram, Timestamp now);
+  void handle_timeout(Timestamp now);
+  std::optional<Datagram> poll_transmit();
+  std::optional<IceEvent> poll_event();
+  std::optional<Timestamp> next_timeout() const;
+
+  void close();
+
+  // The pair data goes over, once one is selected.
+  struct SelectedPair {
+    SocketAddress local;
+    SocketAddress remote;
+  };
+  std::optional<SelectedPair> selected_pair() const;
+
+  // Counts for stats and tests.
+  std::size_t pair_count() const noexcept { return pairs_.size(); }
+  std::size_t checks_sent() const noexcept { return checks_sent_; }
+
+ private:
+  enum class PairState : std::uint8_t { kFrozen, kWaiting, kInProgress, kSucceeded, kFailed };
+  struct LocalCandidate {
+    Candidate candidate;
+    SocketAddress base;  // the socket it sends from
+  };
+  struct RemoteCandidate {
+    Candidate candidate;
+    SocketAddress address;
+  };
+  struct Pair {
+    std::size_t local = 0;   // index into locals_
+    std::size_t remote = 0;  // index into remotes_
+    PairState state = PairState::kFrozen;
+    std::uint64_t priority = 0;
+    bool valid = false;
+    bool nominated = false;
+    bool use_candidate_sent = false;  // controlling: nomination in flight or done
+    bool remote_nominated = false;    // controlled: peer sent USE-CANDIDATE
+    std::optional<stun::TransactionId> transaction;
+  };
+  enum class TransactionKind : std::uint8_t { kCheck, kStunServer, kConsent };
+
+  std::uint64_t pair_priority(const Pair& p) const;
+  void recompute_priorities();
+  void add_local(Candidate candidate, const SocketAddress& base);
+  std::size_t add_remote(Candidate candidate, const SocketAddress& address);
+  void form_pairs_for_local(std::size_t local);
+  void form_pairs_for_remote(std::size_t remote);
+  void add_pair(std::size_t local, std::size_t remote);
+  std::optional<std::size_t> find_pair(const SocketAddress& local,
+                                       const SocketAddress& remote) const;
+  std::optional<std::size_t> find_local_by_base(const SocketAddress& base) const;
+
+  void handle_request(const stun::StunMessage& msg, const Datagram& d, Timestamp now);
+  void handle_response(const stun::StunMessage& msg, const Datagram& d, Timestamp now);
+  void on_check_success(std::size_t pair, const stun::StunMessage& msg, const Datagram& d,
+                        Timestamp now);
+  void on_check_failure(std::size_t pair, Timestamp now);
+  void send_check(std::size_t pair, bool use_candidate, Timestamp now);
+  void send_consent_check(Timestamp now);
+  void maybe_nominate(Timestamp now);
+  void select(std::size_t pair, Timestamp now);
+  void update_state(Timestamp now);
+  void set_state(IceTransportState state);
+  void maybe_complete_gathering();
+  void query_stun_server(const SocketAddress& host, const SocketAddress& server, Timestamp now);
+  void send_response(const stun::StunMessage& request, const Datagram& d, int error_code,
+                     std::string_view reason);
+
+  IceConfig config_;
+  IceRole role_;
+  IceCredentials local_;
+  std::optional<IceCredentials> remote_;
+  Random& rng_;
+  std::uint64_t tie_breaker_;
+  IceTransportState state_ = IceTransportState::kNew;
+  IceGatheringState gathering_ = IceGatheringState::kNew;
+  bool host_gathering_done_ = false;
+  bool remote_end_of_candidates_ = false;
+  bool closed_ = false;
+
+  std::vector<SocketAddress> host_addresses_;
+  std::vector<LocalCandidate> locals_;
+  std::vector<RemoteCandidate> remotes_;
+  std::vector<Pair> pairs_;
+  std::deque<std::size_t> triggered_;  // pair indices
+  std::vector<SocketAddress> stun_servers_;
+  std::vector<std::pair<SocketAddress, SocketAddress>> stun_servers_pending_;  // (base, server)
+  std::size_t stun_servers_outstanding_ = 0;
+
+  stun::ClientTransactions transactions_;
+
+  std::deque<Datagram> outgoing_;
+  std::deque<IceEvent> events_;
+
+  Timestamp next_check_at_ = Timestamp::zero();
+  std::optional<Timestamp> first_check_at_;
+  std::optional<Timestamp> first_valid_at_;
+  std::optional<std::size_t> selected_;
+  Timestamp next_consent_at_ = Timestamp::infinite();
+  Timestamp last_consent_ = Timestamp::zero();
+  std::size_t checks_sent_ = 0;
+};
+
+}  // namespace rtcpp::ice

@@ -1,0 +1,262 @@
+#include "ice/agent.hpp"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+
+namespace rtcpp::ice {
+namespace {
+
+const SocketAddress kA = *SocketAddress::parse("10.0.0.1:5000");
+const SocketAddress kB = *SocketAddress::parse("10.0.0.2:6000");
+const SocketAddress kStunServer = *SocketAddress::parse("198.51.100.1:3478");
+const SocketAddress kAPublic = *SocketAddress::parse("203.0.113.9:40000");
+
+// Two agents on an in-memory network with a virtual clock, optional loss and a STUN server.
+class Net {
+ public:
+  explicit Net(std::uint64_t seed, IceRole a_role = IceRole::kControlling,
+               IceRole b_role = IceRole::kControlled)
+      : rng_(seed),
+        a_(IceConfig{}, a_role, IceCredentials::random(rng_), rng_),
+        b_(IceConfig{}, b_role, IceCredentials::random(rng_), rng_) {}
+
+  IceAgent& a() { return a_; }
+  IceAgent& b() { return b_; }
+  Timestamp now() const { return now_; }
+  double loss = 0;
+  bool b_silent = false;
+  std::vector<Candidate> a_candidates;
+  std::vector<Candidate> b_candidates;
+
+  void exchange_credentials() {
+    ASSERT_TRUE(
+        a_.set_remote_credentials(b_.local_credentials().ufrag, b_.local_credentials().pwd, now_));
+    ASSERT_TRUE(
+        b_.set_remote_credentials(a_.local_credentials().ufrag, a_.local_credentials().pwd, now_));
+  }
+
+  void drain_events() {
+    for (auto* agent : {&a_, &b_}) {
+      while (auto e = agent->poll_event()) {
+        if (auto* c = std::get_if<IceLocalCandidateEvent>(&*e))
+          (agent == &a_ ? a_candidates : b_candidates).push_back(c->candidate);
+      }
+    }
+  }
+
+  bool run(const std::function<bool()>& done, Duration limit = Duration::seconds(40)) {
+    const Timestamp deadline = now_ + limit;
+    while (!done()) {
+      std::vector<Datagram> in_flight;
+      for (auto* agent : {&a_, &b_}) {
+        while (auto d = agent->poll_transmit()) in_flight.push_back(std::move(*d));
+      }
+      drain_events();
+      if (!in_flight.empty()) {
+        now_ += Duration::millis(10);
+        for (auto& d : in_flight) deliver(d);
+        continue;
+      }
+      std::optional<Timestamp> next;
+      for (auto* agent : {&a_, &b_}) {
+        auto t = agent->next_timeout();
+        if (t && (!next || *t < *next)) next = t;
+      }
+      if (!next || *next > deadline) return done();
+      now_ = std::max(now_, *next);
+      a_.handle_timeout(now_);
+      b_.handle_timeout(now_);
+    }
+    return true;
+  }
+
+ private:
+  void deliver(const Datagram& d) {
+    if (rng_.bernoulli(loss)) return;
+    if (d.destination == kStunServer) {
+      // A STUN server behind which A appears as kAPublic.
+      auto req = stun::StunMessage::parse(d.payload);
+      if (!req) return;
+      auto b = stun::StunMessageBuilder::response_to(*req, stun::StunClass::kSuccessResponse);
+      b.add_xor_address(stun::attr::kXorMappedAddress, kAPublic);
+      deliver({kStunServer, d.source, b.finish()});
+      return;
+    }
+    if (d.destination == kA) a_.handle_packet(d, now_);
+    if (d.destination == kB && !b_silent) b_.handle_packet(d, now_);
+  }
+
+  SeededRandom rng_;
+  IceAgent a_;
+  IceAgent b_;
+  Timestamp now_ = Timestamp::seconds(100);
+};
+
+bool connected(const IceAgent& agent) {
+  return agent.state() == IceTransportState::kConnected ||
+         agent.state() == IceTransportState::kCompleted;
+}
+
+void gather_hosts(Net& net) {
+  net.a().add_host_address(kA, net.now());
+  net.a().finish_gathering(net.now());
+  net.b().add_host_address(kB, net.now());
+  net.b().finish_gathering(net.now());
+  net.drain_events();
+}
+
+TEST(IceAgent, HostCandidatesConnectAndAgreeOnThePair) {
+  Net net(1);
+  gather_hosts(net);
+  ASSERT_EQ(net.a_candidates.size(), 1u);
+  EXPECT_EQ(net.a_candidates[0].type, CandidateType::kHost);
+  EXPECT_EQ(net.a_candidates[0].ufrag, net.a().local_credentials().ufrag);
+  EXPECT_EQ(net.a().gathering_state(), IceGatheringState::kComplete);
+  net.exchange_credentials();
+  ASSERT_TRUE(net.a().add_remote_candidate(net.b_candidates[0], net.now()));
+  ASSERT_TRUE(net.b().add_remote_candidate(net.a_candidates[0], net.now()));
+  const Timestamp start = net.now();
+  ASSERT_TRUE(net.run([&] { return connected(net.a()) && connected(net.b()); }));
+  EXPECT_LT((net.now() - start).ms(), 300);
+  ASSERT_TRUE(net.a().selected_pair());
+  ASSERT_TRUE(net.b().selected_pair());
+  EXPECT_EQ(net.a().selected_pair()->local, kA);
+  EXPECT_EQ(net.a().selected_pair()->remote, kB);
+  EXPECT_EQ(net.b().selected_pair()->local, kB);
+  EXPECT_EQ(net.b().selected_pair()->remote, kA);
+  // With end-of-candidates on both sides the agents reach completed.
+  net.a().end_of_remote_candidates(net.now());
+  net.b().end_of_remote_candidates(net.now());
+  net.run([&] { return net.a().state() == IceTransportState::kCompleted; }, Duration::seconds(2));
+  EXPECT_EQ(net.a().state(), IceTransportState::kCompleted);
+}
+
+TEST(IceAgent, PeerReflexiveWhenTheControlledSideNeverGetsCandidates) {
+  Net net(2);
+  gather_hosts(net);
+  net.exchange_credentials();
+  // Only A learns B's candidate; B discovers A from A's checks (RFC 8445 7.3.1.3).
+  ASSERT_TRUE(net.a().add_remote_candidate(net.b_candidates[0], net.now()));
+  ASSERT_TRUE(net.run([&] { return connected(net.a()) && connected(net.b()); }));
+  EXPECT_EQ(net.b().selected_pair()->remote, kA);
+}
+
+TEST(IceAgent, CandidatesBeforeCredentials) {
+  Net net(3);
+  gather_hosts(net);
+  ASSERT_TRUE(net.a().add_remote_candidate(net.b_candidates[0], net.now()));
+  ASSERT_TRUE(net.b().add_remote_candidate(net.a_candidates[0], net.now()));
+  net.run([] { return false; }, Duration::millis(500));
+  EXPECT_EQ(net.a().checks_sent(), 0u);  // no checks without the peer's password
+  net.exchange_credentials();
+  ASSERT_TRUE(net.run([&] { return connected(net.a()) && connected(net.b()); }));
+}
+
+class IceRoleConflict : public ::testing::TestWithParam<IceRole> {};
+
+TEST_P(IceRoleConflict, IsRepairedByTieBreakers) {
+  Net net(4, GetParam(), GetParam());
+  gather_hosts(net);
+  net.exchange_credentials();
+  ASSERT_TRUE(net.a().add_remote_candidate(net.b_candidates[0], net.now()));
+  ASSERT_TRUE(net.b().add_remote_candidate(net.a_candidates[0], net.now()));
+  ASSERT_TRUE(net.run([&] { return connected(net.a()) && connected(net.b()); }));
+  EXPECT_NE(net.a().role(), net.b().role());
+}
+
+INSTANTIATE_TEST_SUITE_P(BothSameRole, IceRoleConflict,
+                         ::testing::Values(IceRole::kControlling, IceRole::kControlled));
+
+TEST(IceAgent, ConsentExpiryWhenThePeerVanishes) {
+  Net net(5);
+  gather_hosts(net);
+  net.exchange_credentials();
+  ASSERT_TRUE(net.a().add_remote_candidate(net.b_candidates[0], net.now()));
+  ASSERT_TRUE(net.b().add_remote_candidate(net.a_candidates[0], net.now()));
+  ASSERT_TRUE(net.run([&] { return connected(net.a()) && connected(net.b()); }));
+  // Consent keeps the connection up while both are there.
+  net.run([] { return false; }, Duration::seconds(20));
+  EXPECT_TRUE(connected(net.a()));
+  const Timestamp gone = net.now();
+  net.b_silent = true;
+  ASSERT_TRUE(net.run([&] { return net.a().state() == IceTransportState::kDisconnected; }));
+  EXPECT_LE((net.now() - gone).seconds_f(), 5.5);
+  ASSERT_TRUE(net.run([&] { return net.a().state() == IceTransportState::kFailed; }));
+  // RFC 7675: consent expires 30 s after the last response.
+  EXPECT_LE((net.now() - gone).seconds_f(), 30.5);
+  EXPECT_GE((net.now() - gone).seconds_f(), 27.0);
+}
+
+TEST(IceAgent, WrongPasswordNeverConnects) {
+  Net net(6);
+  gather_hosts(net);
+  ASSERT_TRUE(net.a().set_remote_credentials(net.b().local_credentials().ufrag,
+                                             "wrongwrongwrongwrongwrong", net.now()));
+  ASSERT_TRUE(net.b().set_remote_credentials(net.a().local_credentials().ufrag,
+                                             net.a().local_credentials().pwd, net.now()));
+  ASSERT_TRUE(net.a().add_remote_candidate(net.b_candidates[0], net.now()));
+  net.a().end_of_remote_candidates(net.now());
+  ASSERT_TRUE(net.run([&] { return net.a().state() == IceTransportState::kFailed; }));
+  EXPECT_FALSE(net.a().selected_pair());
+}
+
+class IceLoss : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(IceLoss, ConnectsWithTenPercentLoss) {
+  Net net(GetParam());
+  net.loss = 0.1;
+  gather_hosts(net);
+  net.exchange_credentials();
+  ASSERT_TRUE(net.a().add_remote_candidate(net.b_candidates[0], net.now()));
+  ASSERT_TRUE(net.b().add_remote_candidate(net.a_candidates[0], net.now()));
+  ASSERT_TRUE(net.run([&] { return connected(net.a()) && connected(net.b()); }));
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, IceLoss, ::testing::Range<std::uint64_t>(100, 120));
+
+TEST(IceAgent, ServerReflexiveCandidateFromStunServer) {
+  Net net(7);
+  net.a().add_stun_server(kStunServer, net.now());
+  net.a().add_host_address(kA, net.now());
+  net.a().finish_gathering(net.now());
+  net.drain_events();
+  EXPECT_EQ(net.a().gathering_state(), IceGatheringState::kGathering);
+  ASSERT_TRUE(net.run([&] { return net.a().gathering_state() == IceGatheringState::kComplete; }));
+  net.drain_events();
+  ASSERT_EQ(net.a_candidates.size(), 2u);
+  const Candidate& srflx = net.a_candidates[1];
+  EXPECT_EQ(srflx.type, CandidateType::kServerReflexive);
+  EXPECT_EQ(srflx.socket_address(), kAPublic);
+  EXPECT_EQ(srflx.related_address, "10.0.0.1");
+  EXPECT_EQ(srflx.related_port, 5000);
+  EXPECT_LT(srflx.priority, net.a_candidates[0].priority);
+}
+
+TEST(IceAgent, RejectsBadInput) {
+  Net net(8);
+  gather_hosts(net);
+  EXPECT_EQ(net.a().set_remote_credentials("ab", "short", net.now()).error().type(),
+            RTCErrorType::kInvalidAccessError);
+  Candidate c = net.b_candidates[0];
+  for (int i = 0; i < 100; ++i) {
+    c.port = static_cast<std::uint16_t>(7000 + i);
+    ASSERT_TRUE(net.a().add_remote_candidate(c, net.now()));
+  }
+  c.port = 9999;
+  EXPECT_FALSE(net.a().add_remote_candidate(c, net.now()));
+  // Garbage and unauthenticated STUN to A: answered or dropped, never a crash or a pair.
+  SeededRandom rng(1);
+  for (int i = 0; i < 500; ++i) {
+    Buffer junk(static_cast<std::size_t>(20 + rng.uniform(100)));
+    rng.fill(junk.mutable_view());
+    junk[0] = 0;
+    junk[1] = 1;
+    net.a().handle_packet({kB, kA, junk}, net.now());
+  }
+  EXPECT_FALSE(net.a().selected_pair());
+}
+
+}  // namespace
+}  // namespace rtcpp::ice
