@@ -191,8 +191,8 @@ Result<> DtlsTransport::init_openssl() {
   BIO* bio = BIO_new(datagram_bio_method());
   if (bio == nullptr) return operation_error("BIO_new: " + openssl_error());
   BIO_set_data(bio, this);
-  BIO_up_ref(bio);
-  SSL_set_bio(ssl_, bio, bio);  // read and write through the same datagram BIO
+  // Read and write through the same datagram BIO; SSL_set_bio takes our one reference.
+  SSL_set_bio(ssl_, bio, bio);
   SSL_set_ex_data(ssl_, g_transport_index, this);
   SSL_set_mtu(ssl_, static_cast<long>(config_.mtu));
   DTLS_set_timer_cb(ssl_, never_timer);
