@@ -1,0 +1,844 @@
+#include "sctp/association.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/byte_reader.hpp"
+#include "base/byte_writer.hpp"
+
+namespace rtcpp::sctp {
+namespace {
+
+constexpr std::size_t kDataOverhead = kCommonHeaderSize + kChunkHeaderSize + DataChunk::kHeaderSize;
+constexpr std::uint8_t kCookieVersion = 1;
+constexpr std::size_t kCookieBodySize = 1 + 4 * 5 + 2 * 2 + 8;
+constexpr std::size_t kCookieSize = kCookieBodySize + 32;
+constexpr Duration kCookieLifetime = Duration::seconds(60);
+// ABORT/SHUTDOWN COMPLETE T bit: the tag is the receiver's own (RFC 9260 3.3.7).
+constexpr std::uint8_t kFlagT = 0x01;
+
+void hmac_sha256(const std::array<std::uint8_t, 32>& key, BytesView data, std::uint8_t* out) {
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), out,
+       &length);
+}
+
+}  // namespace
+
+SctpAssociation::SctpAssociation(SctpConfig config, Random& rng)
+    : config_(config),
+      rng_(rng),
+      local_tag_(0),
+      next_tsn_(0),
+      cumulative_acked_(0),
+      cwnd_(0),
+      ssthresh_(0),
+      rto_(config.rto_initial) {
+  // RFC 9260 5.1: a random non-zero tag and a random initial TSN.
+  do {
+    local_tag_ = rng_.next_u32();
+  } while (local_tag_ == 0);
+  const std::uint32_t initial_tsn = rng_.next_u32();
+  // Keep the 64-bit TSN space far from zero so that "before the first TSN" is representable.
+  next_tsn_ = (std::uint64_t{1} << 32) + initial_tsn;
+  cumulative_acked_ = next_tsn_ - 1;
+  rng_.fill(cookie_secret_);
+  next_ssn_out_.assign(config_.streams, 0);
+}
+
+// --- Handshake ---------------------------------------------------------------------------
+
+void SctpAssociation::connect(Timestamp now) {
+  last_now_ = now;
+  if (state_ != State::kClosed) return;
+  state_ = State::kCookieWait;
+  send_init(now);
+}
+
+void SctpAssociation::send_init(Timestamp now) {
+  InitChunk init;
+  init.initiate_tag = local_tag_;
+  init.a_rwnd = config_.receive_window;
+  init.outbound_streams = config_.streams;
+  init.inbound_streams = config_.streams;
+  init.initial_tsn = static_cast<std::uint32_t>(next_tsn_);
+  Buffer packet;
+  PacketBuilder b(packet, {config_.local_port, config_.remote_port, 0}, config_.mtu);
+  init.write_to(b, chunk_type::kInit);
+  b.finish();
+  init_packet_ = packet;
+  outgoing_.push_back(std::move(packet));
+  ++packets_sent_;
+  t1_count_ = 0;
+  t1_at_ = now + config_.rto_initial;
+}
+
+Buffer SctpAssociation::make_cookie(const InitChunk& peer) const {
+  Buffer cookie;
+  ByteWriter w(cookie);
+  w.write_u8(kCookieVersion);
+  w.write_u32(peer.initiate_tag);
+  w.write_u32(local_tag_);
+  w.write_u32(peer.initial_tsn);
+  w.write_u32(static_cast<std::uint32_t>(next_tsn_));
+  w.write_u32(peer.a_rwnd);
+  w.write_u16(peer.outbound_streams);
+  w.write_u16(peer.inbound_streams);
+  w.write_u64(static_cast<std::uint64_t>(cookie_time_.us()));
+  std::uint8_t mac[32];
+  hmac_sha256(cookie_secret_, cookie.view(), mac);
+  w.write_bytes(BytesView(mac, 32));
+  return cookie;
+}
+
+std::optional<InitChunk> SctpAssociation::open_cookie(BytesView cookie, Timestamp now) const {
+  if (cookie.size() != kCookieSize || cookie[0] != kCookieVersion) return std::nullopt;
+  std::uint8_t mac[32];
+  hmac_sha256(cookie_secret_, cookie.first(kCookieBodySize), mac);
+  if (CRYPTO_memcmp(mac, cookie.data() + kCookieBodySize, 32) != 0) return std::nullopt;
+  ByteReader r(cookie.subspan(1));
+  InitChunk peer;
+  peer.initiate_tag = *r.read_u32();
+  const std::uint32_t our_tag = *r.read_u32();
+  peer.initial_tsn = *r.read_u32();
+  (void)r.read_u32();  // our initial TSN: always the one this association started with
+  peer.a_rwnd = *r.read_u32();
+  peer.outbound_streams = *r.read_u16();
+  peer.inbound_streams = *r.read_u16();
+  const auto created = Timestamp::micros(static_cast<std::int64_t>(*r.read_u64()));
+  if (our_tag != local_tag_) return std::nullopt;
+  // RFC 9260 5.1.5: a stale cookie is refused.
+  if (now - created > kCookieLifetime) return std::nullopt;
+  return peer;
+}
+
+void SctpAssociation::handle_init(const ChunkView& chunk, const CommonHeader& header,
+                                  Timestamp now) {
+  if (header.verification_tag != 0) return;  // RFC 9260 8.5.1: INIT travels with tag 0
+  auto init = InitChunk::parse(chunk);
+  if (!init) return;
+  if (state_ == State::kEstablished || state_ >= State::kShutdownPending) return;  // no restart
+  // RFC 9260 5.2.1: in COOKIE-WAIT or COOKIE-ECHOED we answer with our own original
+  // parameters (same tag, same initial TSN), which is what we always use.
+  cookie_time_ = now;
+  InitChunk ack;
+  ack.initiate_tag = local_tag_;
+  ack.a_rwnd = config_.receive_window;
+  ack.outbound_streams = config_.streams;
+  ack.inbound_streams = config_.streams;
+  ack.initial_tsn = static_cast<std::uint32_t>(next_tsn_);
+  const Buffer cookie = make_cookie(*init);
+  ack.parameters.push_back({param_type::kStateCookie, cookie});
+  Buffer packet;
+  PacketBuilder b(packet, {config_.local_port, config_.remote_port, init->initiate_tag},
+                  config_.mtu);
+  ack.write_to(b, chunk_type::kInitAck);
+  b.finish();
+  outgoing_.push_back(std::move(packet));
+  ++packets_sent_;
+}
+
+void SctpAssociation::handle_init_ack(const ChunkView& chunk, Timestamp now) {
+  if (state_ != State::kCookieWait) return;
+  auto ack = InitChunk::parse(chunk);
+  if (!ack) return;
+  const Parameter* cookie = ack->find(param_type::kStateCookie);
+  if (cookie == nullptr || cookie->value.empty() || cookie->value.size() > 4096) {
+    fail("INIT ACK without a usable state cookie");
+    return;
+  }
+  peer_tag_ = ack->initiate_tag;
+  peer_initial_tsn_ = ack->initial_tsn;
+  peer_rwnd_ = ack->a_rwnd;
+  peer_inbound_streams_ = ack->inbound_streams;
+  peer_outbound_streams_ = ack->outbound_streams;
+  Buffer packet;
+  PacketBuilder b(packet, {config_.local_port, config_.remote_port, peer_tag_}, config_.mtu);
+  b.add_chunk(chunk_type::kCookieEcho, 0, cookie->value);
+  b.finish();
+  cookie_echo_ = packet;
+  outgoing_.push_back(std::move(packet));
+  ++packets_sent_;
+  state_ = State::kCookieEchoed;
+  t1_count_ = 0;
+  t1_at_ = now + rto_;
+}
+
+void SctpAssociation::handle_cookie_echo(const ChunkView& chunk, Timestamp now) {
+  auto peer = open_cookie(chunk.value, now);
+  if (!peer) return;  // forged, stale or not ours: silently discarded (RFC 9260 5.1.5)
+  if (state_ == State::kEstablished || state_ >= State::kShutdownPending) {
+    // A retransmitted COOKIE ECHO: our COOKIE ACK was lost (RFC 9260 5.2.4 case D).
+    if (peer->initiate_tag == peer_tag_) send_control(chunk_type::kCookieAck, 0, {}, peer_tag_);
+    flush(now);
+    return;
+  }
+  if (state_ == State::kCookieEchoed && peer->initiate_tag != peer_tag_) return;
+  peer_tag_ = peer->initiate_tag;
+  peer_initial_tsn_ = peer->initial_tsn;
+  peer_rwnd_ = peer->a_rwnd;
+  peer_inbound_streams_ = peer->inbound_streams;
+  peer_outbound_streams_ = peer->outbound_streams;
+  send_control(chunk_type::kCookieAck, 0, {}, peer_tag_);
+  established(now);
+}
+
+void SctpAssociation::established(Timestamp now) {
+  state_ = State::kEstablished;
+  t1_at_.reset();
+  cookie_echo_.clear();
+  init_packet_.clear();
+  // Receive side starts just below the peer's initial TSN, in a 64-bit space kept far
+  // from zero so that unwrapping never underflows.
+  peer_cumulative_ = (std::uint64_t{1} << 32) + static_cast<std::uint32_t>(peer_initial_tsn_ - 1);
+  next_ssn_in_.assign(std::min<std::size_t>(config_.streams, peer_outbound_streams_), 0);
+  // RFC 9260 7.2.1: initial cwnd and ssthresh.
+  cwnd_ = std::min<std::size_t>(4 * config_.mtu, std::max<std::size_t>(2 * config_.mtu, 4404));
+  ssthresh_ = peer_rwnd_;
+  events_.push_back(SctpConnected{});
+  flush(now);
+}
+
+// --- Incoming ----------------------------------------------------------------------------
+
+void SctpAssociation::handle_packet(BytesView bytes, Timestamp now) {
+  last_now_ = std::max(last_now_, now);
+  if (state_ == State::kClosed && !accepts_init_) return;
+  auto packet = parse_packet(bytes);
+  if (!packet || packet->chunks.empty()) return;
+  if (packet->header.destination_port != config_.local_port ||
+      packet->header.source_port != config_.remote_port)
+    return;
+  const ChunkView& first = packet->chunks.front();
+  // RFC 9260 8.5: the verification tag must be ours, except for INIT (0) and for ABORT or
+  // SHUTDOWN COMPLETE with the T bit (the peer's tag).
+  const bool tag_ok =
+      first.type == chunk_type::kInit || packet->header.verification_tag == local_tag_ ||
+      ((first.type == chunk_type::kAbort || first.type == chunk_type::kShutdownComplete) &&
+       (first.flags & kFlagT) && packet->header.verification_tag == peer_tag_);
+  if (!tag_ok) return;
+  bool had_data = false;
+  for (const auto& chunk : packet->chunks) {
+    switch (chunk.type) {
+      case chunk_type::kInit:
+        // RFC 9260 6.10: INIT must be alone in its packet.
+        if (packet->chunks.size() == 1) handle_init(chunk, packet->header, now);
+        break;
+      case chunk_type::kInitAck:
+        handle_init_ack(chunk, now);
+        break;
+      case chunk_type::kCookieEcho:
+        handle_cookie_echo(chunk, now);
+        break;
+      case chunk_type::kCookieAck:
+        if (state_ == State::kCookieEchoed) established(now);
+        break;
+      case chunk_type::kData:
+        if (state_ == State::kEstablished || state_ == State::kShutdownPending ||
+            state_ == State::kShutdownSent) {
+          handle_data(chunk, now);
+          had_data = true;
+        }
+        break;
+      case chunk_type::kSack:
+        if (state_ >= State::kEstablished) handle_sack(chunk, now);
+        break;
+      case chunk_type::kHeartbeat:
+        // RFC 9260 8.3: echo the heartbeat information back.
+        if (state_ >= State::kEstablished)
+          send_control(chunk_type::kHeartbeatAck, 0, chunk.value, peer_tag_);
+        break;
+      case chunk_type::kHeartbeatAck:
+        break;
+      case chunk_type::kAbort: {
+        state_ = State::kClosed;
+        accepts_init_ = false;
+        events_.push_back(SctpClosed{operation_error("the peer aborted the SCTP association")
+                                         .with_detail(RTCErrorDetailType::kSctpFailure)});
+        return;
+      }
+      case chunk_type::kShutdown:
+        handle_shutdown(chunk, now);
+        break;
+      case chunk_type::kShutdownAck:
+        if (state_ == State::kShutdownSent || state_ == State::kShutdownAckSent) {
+          send_control(chunk_type::kShutdownComplete, 0, {}, peer_tag_);
+          state_ = State::kClosed;
+          accepts_init_ = false;
+          t2_at_.reset();
+          events_.push_back(SctpClosed{});
+        }
+        break;
+      case chunk_type::kShutdownComplete:
+        if (state_ == State::kShutdownAckSent) {
+          state_ = State::kClosed;
+          accepts_init_ = false;
+          t2_at_.reset();
+          events_.push_back(SctpClosed{});
+        }
+        break;
+      case chunk_type::kError:
+        break;
+      default:
+        // RFC 9260 3.2: the top two bits of an unknown chunk type say what to do; we skip
+        // unknown chunks and stop at the ones that ask us to (bit 0x80 clear).
+        if ((chunk.type & 0x80) == 0) {
+          chunk_index_done_ = true;
+        }
+        break;
+    }
+    if (chunk_index_done_) {
+      chunk_index_done_ = false;
+      break;
+    }
+    if (state_ == State::kClosed && chunk.type != chunk_type::kInit) break;
+  }
+  if (had_data) {
+    ++packets_since_sack_;
+    if (sack_now_ || packets_since_sack_ >= 2) {
+      send_sack(now);
+    } else if (!sack_at_) {
+      sack_at_ = now + config_.delayed_ack;
+    }
+  }
+  check_shutdown_progress(now);
+  flush(now);
+}
+
+void SctpAssociation::handle_data(const ChunkView& chunk, Timestamp /*now*/) {
+  auto data = DataChunk::parse(chunk);
+  if (!data) {
+    abort("malformed DATA chunk");
+    return;
+  }
+  const std::uint64_t tsn = unwrap_peer_tsn(data->tsn);
+  // Duplicates (RFC 9260 6.2): report them and acknowledge at once.
+  if (tsn <= peer_cumulative_ ||
+      std::binary_search(received_above_.begin(), received_above_.end(), tsn)) {
+    if (duplicates_.size() < 64) duplicates_.push_back(data->tsn);
+    sack_now_ = true;
+    return;
+  }
+  if (data->stream_id >= next_ssn_in_.size()) {
+    // RFC 9260 6.5: an invalid stream id; we acknowledge the TSN but drop the data.
+    mark_received(tsn);
+    return;
+  }
+  // Receive window: beyond it only the next in-order TSN is taken, so the window can drain.
+  if (tsn != peer_cumulative_ + 1 &&
+      reassembly_bytes_ + data->payload.size() > config_.receive_window)
+    return;
+  mark_received(tsn);
+  reassembly_bytes_ += data->payload.size();
+  reassembly_.emplace(
+      tsn, Fragment{data->stream_id, data->stream_sequence, data->ppid, data->beginning, data->end,
+                    data->unordered, Buffer(data->payload)});
+  if (tsn != peer_cumulative_ || !received_above_.empty()) sack_now_ = true;  // a gap
+  try_complete(tsn);
+}
+
+std::uint64_t SctpAssociation::unwrap_peer_tsn(std::uint32_t tsn) const {
+  // Nearest 64-bit value to the cumulative TSN with these low 32 bits.
+  const auto base32 = static_cast<std::uint32_t>(peer_cumulative_);
+  return static_cast<std::uint64_t>(static_cast<std::int64_t>(peer_cumulative_) +
+                                    serial_distance(base32, tsn));
+}
+
+void SctpAssociation::mark_received(std::uint64_t tsn) {
+  if (tsn == peer_cumulative_ + 1) {
+    peer_cumulative_ = tsn;
+    auto it = received_above_.begin();
+    while (it != received_above_.end() && *it == peer_cumulative_ + 1) {
+      peer_cumulative_ = *it;
+      ++it;
+    }
+    received_above_.erase(received_above_.begin(), it);
+    return;
+  }
+  received_above_.insert(std::upper_bound(received_above_.begin(), received_above_.end(), tsn),
+                         tsn);
+}
+
+void SctpAssociation::try_complete(std::uint64_t tsn) {
+  // Find the message around `tsn`: DATA fragments of one message have consecutive TSNs.
+  auto it = reassembly_.find(tsn);
+  const Fragment& f = it->second;
+  auto first = it;
+  while (!first->second.beginning) {
+    if (first == reassembly_.begin()) return;
+    auto prev = std::prev(first);
+    if (prev->first != first->first - 1 || prev->second.stream != f.stream ||
+        prev->second.ssn != f.ssn || prev->second.unordered != f.unordered || prev->second.end)
+      return;
+    first = prev;
+  }
+  auto last = it;
+  std::size_t size = 0;
+  for (auto k = first;; ++k) {
+    size += k->second.payload.size();
+    if (k->second.end) {
+      last = k;
+      break;
+    }
+    auto next = std::next(k);
+    if (next == reassembly_.end() || next->first != k->first + 1 ||
+        next->second.stream != f.stream || next->second.ssn != f.ssn || next->second.beginning)
+      return;
+    if (size > config_.max_message_size) {
+      abort("incoming message larger than max-message-size");
+      return;
+    }
+  }
+  if (size > config_.max_message_size) {
+    abort("incoming message larger than max-message-size");
+    return;
+  }
+  const std::uint16_t stream = f.stream;
+  if (f.unordered) {
+    deliver(first, last);
+    return;
+  }
+  complete_ordered_[stream][first->second.ssn] = first->first;
+  deliver_ready(stream);
+}
+
+void SctpAssociation::deliver(std::map<std::uint64_t, Fragment>::iterator first,
+                              std::map<std::uint64_t, Fragment>::iterator last) {
+  SctpMessage msg;
+  msg.stream = first->second.stream;
+  msg.ppid = first->second.ppid;
+  if (first == last) {
+    msg.data = std::move(first->second.payload);
+  } else {
+    std::size_t size = 0;
+    for (auto k = first;; ++k) {
+      size += k->second.payload.size();
+      if (k == last) break;
+    }
+    msg.data.reserve(size);
+    for (auto k = first;; ++k) {
+      msg.data.append(k->second.payload);
+      if (k == last) break;
+    }
+  }
+  reassembly_bytes_ -= msg.data.size();
+  reassembly_.erase(first, std::next(last));
+  events_.push_back(std::move(msg));
+}
+
+void SctpAssociation::deliver_ready(std::uint16_t stream) {
+  auto& ready = complete_ordered_[stream];
+  while (true) {
+    auto it = ready.find(next_ssn_in_[stream]);
+    if (it == ready.end()) break;
+    auto first = reassembly_.find(it->second);
+    auto last = first;
+    while (!last->second.end) ++last;
+    ready.erase(it);
+    ++next_ssn_in_[stream];
+    deliver(first, last);
+  }
+  if (ready.empty()) complete_ordered_.erase(stream);
+}
+
+void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
+  auto sack = SackChunk::parse(chunk);
+  if (!sack) return;
+  const auto base32 = static_cast<std::uint32_t>(cumulative_acked_);
+  const std::int64_t advance = serial_distance(base32, sack->cumulative_tsn_ack);
+  if (advance < 0) return;  // an old SACK, out of order
+  const std::uint64_t cum = cumulative_acked_ + static_cast<std::uint64_t>(advance);
+  if (cum >= next_tsn_) return;  // acknowledges data never sent: ignore it
+  std::size_t bytes_acked = 0;
+  std::optional<Duration> rtt;
+  // Cumulative acknowledgement.
+  while (!in_flight_.empty() && in_flight_.front().tsn <= cum) {
+    InFlight& c = in_flight_.front();
+    if (!c.acked) {
+      bytes_acked += c.payload.size();
+      if (!c.needs_retransmit) flight_size_ -= c.payload.size();
+      if (c.transmissions == 1) rtt = now - c.sent_at;  // Karn: only unambiguous samples
+    }
+    release(c);
+    in_flight_.pop_front();
+  }
+  const bool cum_advanced = cum > cumulative_acked_;
+  cumulative_acked_ = cum;
+  // Gap blocks.
+  std::uint64_t highest_newly_acked = 0;
+  for (const auto& gap : sack->gap_blocks) {
+    // Clamped to what we sent: a hostile SACK cannot make this loop long.
+    const std::uint64_t last = std::min<std::uint64_t>(cum + gap.end, next_tsn_ - 1);
+    for (std::uint64_t t = cum + gap.start; t <= last; ++t) {
+      InFlight& c = in_flight_[t - cumulative_acked_ - 1];
+      if (c.acked) continue;
+      c.acked = true;
+      bytes_acked += c.payload.size();
+      if (!c.needs_retransmit) flight_size_ -= c.payload.size();
+      c.needs_retransmit = false;
+      if (c.transmissions == 1) rtt = now - c.sent_at;
+      highest_newly_acked = std::max(highest_newly_acked, t);
+    }
+  }
+  if (rtt) update_rto(*rtt);
+  // RFC 9260 7.2.4: chunks below the highest newly acked TSN that are still missing get a
+  // miss indication; the third one triggers a fast retransmit.
+  if (highest_newly_acked != 0) {
+    bool enter_recovery = false;
+    for (auto& c : in_flight_) {
+      if (c.tsn >= highest_newly_acked) break;
+      if (c.acked || c.needs_retransmit) continue;
+      if (++c.miss_indications == 3) {
+        c.needs_retransmit = true;
+        c.miss_indications = 0;
+        flight_size_ -= c.payload.size();
+        enter_recovery = true;
+      }
+    }
+    if (enter_recovery && !fast_recovery_) {
+      fast_recovery_ = true;
+      recovery_exit_ = next_tsn_ - 1;
+      ssthresh_ = std::max(cwnd_ / 2, 4 * config_.mtu);
+      cwnd_ = ssthresh_;
+      partial_bytes_acked_ = 0;
+      fast_retransmit_pending_ = true;
+    }
+  }
+  if (fast_recovery_ && cumulative_acked_ >= recovery_exit_) fast_recovery_ = false;
+  // RFC 9260 7.2.1-7.2.2: grow cwnd on newly acknowledged data.
+  if (cum_advanced && !fast_recovery_) {
+    if (cwnd_ <= ssthresh_) {
+      cwnd_ += std::min(bytes_acked, config_.mtu);
+    } else {
+      partial_bytes_acked_ += bytes_acked;
+      if (partial_bytes_acked_ >= cwnd_) {
+        partial_bytes_acked_ -= cwnd_;
+        cwnd_ += config_.mtu;
+      }
+    }
+  }
+  // RFC 9260 6.2.1: the peer's window minus what is still in flight.
+  peer_rwnd_ =
+      sack->a_rwnd > flight_size_ ? static_cast<std::uint32_t>(sack->a_rwnd - flight_size_) : 0;
+  if (bytes_acked > 0) error_count_ = 0;
+  if (in_flight_.empty()) {
+    t3_at_.reset();
+  } else if (cum_advanced) {
+    t3_at_ = now + rto_;
+  }
+}
+
+void SctpAssociation::release(const InFlight& c) {
+  auto it = buffered_.find(c.stream);
+  if (it != buffered_.end()) {
+    it->second -= c.payload.size();
+    if (it->second == 0) buffered_.erase(it);
+  }
+  buffered_total_ -= c.payload.size();
+}
+
+void SctpAssociation::update_rto(Duration rtt) {
+  // RFC 9260 6.3.1 with alpha 1/8 and beta 1/4.
+  if (!srtt_) {
+    srtt_ = rtt;
+    rttvar_ = rtt / 2;
+  } else {
+    const Duration diff = *srtt_ > rtt ? *srtt_ - rtt : rtt - *srtt_;
+    rttvar_ = (rttvar_ * 3 + diff) / 4;
+    srtt_ = (*srtt_ * 7 + rtt) / 8;
+  }
+  rto_ = std::clamp(*srtt_ + rttvar_ * 4, config_.rto_min, config_.rto_max);
+}
+
+void SctpAssociation::handle_shutdown(const ChunkView& chunk, Timestamp now) {
+  if (chunk.value.size() != 4 || state_ < State::kEstablished) return;
+  // SHUTDOWN carries a cumulative TSN ack: treat it as a SACK without gaps.
+  std::uint8_t sack_value[12];
+  std::memcpy(sack_value, chunk.value.data(), 4);
+  store_be32(sack_value + 4, peer_rwnd_ + static_cast<std::uint32_t>(flight_size_));
+  store_be16(sack_value + 8, 0);
+  store_be16(sack_value + 10, 0);
+  handle_sack({chunk_type::kSack, 0, BytesView(sack_value, 12)}, now);
+  if (state_ == State::kEstablished || state_ == State::kShutdownPending)
+    state_ = State::kShutdownReceived;
+}
+
+void SctpAssociation::check_shutdown_progress(Timestamp now) {
+  const bool drained = send_queue_.empty() && in_flight_.empty();
+  if (state_ == State::kShutdownPending && drained) {
+    std::uint8_t cum[4];
+    store_be32(cum, static_cast<std::uint32_t>(peer_cumulative_));
+    send_control(chunk_type::kShutdown, 0, BytesView(cum, 4), peer_tag_);
+    state_ = State::kShutdownSent;
+    t2_at_ = now + rto_;
+  } else if (state_ == State::kShutdownReceived && drained) {
+    send_control(chunk_type::kShutdownAck, 0, {}, peer_tag_);
+    state_ = State::kShutdownAckSent;
+    t2_at_ = now + rto_;
+  }
+}
+
+// --- Outgoing ----------------------------------------------------------------------------
+
+Result<> SctpAssociation::send(std::uint16_t stream, std::uint32_t ppid, BytesView data,
+                               SendOptions options) {
+  if (state_ != State::kEstablished)
+    return invalid_state_error("SCTP association is not established");
+  if (stream >= next_ssn_out_.size() || stream >= peer_inbound_streams_)
+    return range_error("SCTP stream id out of range");
+  if (data.empty()) return type_error("SCTP messages carry at least one byte");
+  if (data.size() > config_.max_message_size)
+    return type_error("message larger than max-message-size");
+  if (buffered_total_ + data.size() > config_.max_send_buffer)
+    return operation_error("SCTP send buffer full");
+  const std::uint16_t ssn = options.unordered ? 0 : next_ssn_out_[stream]++;
+  send_queue_.push_back({stream, ppid, options.unordered, ssn, Buffer(data), 0});
+  buffered_[stream] += data.size();
+  buffered_total_ += data.size();
+  return {};
+}
+
+std::size_t SctpAssociation::buffered_amount(std::uint16_t stream) const {
+  auto it = buffered_.find(stream);
+  return it == buffered_.end() ? 0 : it->second;
+}
+
+void SctpAssociation::send_control(std::uint8_t type, std::uint8_t flags, BytesView value,
+                                   std::uint32_t tag) {
+  Buffer packet;
+  PacketBuilder b(packet, {config_.local_port, config_.remote_port, tag}, config_.mtu);
+  b.add_chunk(type, flags, value);
+  b.finish();
+  outgoing_.push_back(std::move(packet));
+  ++packets_sent_;
+}
+
+void SctpAssociation::send_sack(Timestamp /*now*/) {
+  sack_pending_ = true;
+  sack_now_ = false;
+  packets_since_sack_ = 0;
+  sack_at_.reset();
+}
+
+std::uint32_t SctpAssociation::our_receive_window() const {
+  return reassembly_bytes_ >= config_.receive_window
+             ? 0
+             : static_cast<std::uint32_t>(config_.receive_window - reassembly_bytes_);
+}
+
+void SctpAssociation::write_sack(PacketBuilder& b) {
+  SackChunk sack;
+  sack.cumulative_tsn_ack = static_cast<std::uint32_t>(peer_cumulative_);
+  sack.a_rwnd = our_receive_window();
+  // Gap blocks from the sorted TSNs above the cumulative one.
+  for (std::size_t i = 0; i < received_above_.size() && sack.gap_blocks.size() < 64;) {
+    const std::uint64_t start = received_above_[i];
+    std::uint64_t end = start;
+    while (i + 1 < received_above_.size() && received_above_[i + 1] == end + 1)
+      end = received_above_[++i];
+    ++i;
+    const std::uint64_t s = start - peer_cumulative_;
+    const std::uint64_t e = end - peer_cumulative_;
+    if (e > 0xFFFF) break;
+    sack.gap_blocks.push_back({static_cast<std::uint16_t>(s), static_cast<std::uint16_t>(e)});
+  }
+  sack.duplicate_tsns = std::move(duplicates_);
+  duplicates_.clear();
+  sack.write_to(b);
+}
+
+void SctpAssociation::flush(Timestamp now) {
+  if (state_ < State::kEstablished && !sack_pending_) return;
+  const std::size_t max_payload = config_.mtu - kDataOverhead;
+  bool first_packet = true;
+  while (true) {
+    Buffer packet;
+    PacketBuilder b(packet, {config_.local_port, config_.remote_port, peer_tag_}, config_.mtu);
+    bool any = false;
+    if (sack_pending_) {
+      write_sack(b);
+      sack_pending_ = false;
+      any = true;
+    }
+    // Retransmissions first. A fast retransmit may exceed cwnd by one packet (RFC 9260 7.2.4).
+    for (auto& c : in_flight_) {
+      if (!c.needs_retransmit) continue;
+      const bool allowed = flight_size_ + c.payload.size() <= cwnd_ ||
+                           (first_packet && fast_retransmit_pending_) || flight_size_ == 0;
+      if (!allowed) break;
+      DataChunk d{static_cast<std::uint32_t>(c.tsn),
+                  c.stream,
+                  c.ssn,
+                  c.ppid,
+                  (c.flags & DataChunk::kFlagBeginning) != 0,
+                  (c.flags & DataChunk::kFlagEnd) != 0,
+                  (c.flags & DataChunk::kFlagUnordered) != 0,
+                  false,
+                  c.payload};
+      if (!d.write_to(b)) break;
+      c.needs_retransmit = false;
+      c.miss_indications = 0;
+      ++c.transmissions;
+      c.sent_at = now;
+      flight_size_ += c.payload.size();
+      ++retransmissions_;
+      any = true;
+    }
+    fast_retransmit_pending_ = false;
+    // New data, within cwnd and the peer's window (one packet may probe a zero window).
+    const bool can_send_new = state_ == State::kEstablished || state_ == State::kShutdownPending ||
+                              state_ == State::kShutdownReceived;
+    while (can_send_new && !send_queue_.empty()) {
+      OutMessage& m = send_queue_.front();
+      const std::size_t remaining = m.data.size() - m.offset;
+      const std::size_t size = std::min(remaining, max_payload);
+      if (flight_size_ + size > cwnd_) break;
+      if (flight_size_ > 0 && size > peer_rwnd_) break;
+      if (b.remaining() < kChunkHeaderSize + DataChunk::kHeaderSize + size) break;
+      InFlight c;
+      c.tsn = next_tsn_++;
+      c.stream = m.stream;
+      c.ssn = m.ssn;
+      c.ppid = m.ppid;
+      c.flags = static_cast<std::uint8_t>((m.offset == 0 ? DataChunk::kFlagBeginning : 0) |
+                                          (size == remaining ? DataChunk::kFlagEnd : 0) |
+                                          (m.unordered ? DataChunk::kFlagUnordered : 0));
+      c.payload = Buffer(m.data.view().subspan(m.offset, size));
+      c.sent_at = now;
+      DataChunk d{static_cast<std::uint32_t>(c.tsn),
+                  c.stream,
+                  c.ssn,
+                  c.ppid,
+                  (c.flags & DataChunk::kFlagBeginning) != 0,
+                  (c.flags & DataChunk::kFlagEnd) != 0,
+                  m.unordered,
+                  false,
+                  c.payload};
+      d.write_to(b);
+      flight_size_ += size;
+      peer_rwnd_ = peer_rwnd_ > size ? static_cast<std::uint32_t>(peer_rwnd_ - size) : 0;
+      in_flight_.push_back(std::move(c));
+      m.offset += size;
+      if (m.offset == m.data.size()) send_queue_.pop_front();
+      any = true;
+    }
+    if (!any) break;
+    b.finish();
+    outgoing_.push_back(std::move(packet));
+    ++packets_sent_;
+    first_packet = false;
+    if (!in_flight_.empty() && !t3_at_) t3_at_ = now + rto_;
+  }
+}
+
+void SctpAssociation::shutdown(Timestamp now) {
+  if (state_ == State::kEstablished) {
+    state_ = State::kShutdownPending;
+    check_shutdown_progress(now);
+    flush(now);
+  } else if (state_ < State::kEstablished) {
+    abort("closed before the association was established");
+  }
+}
+
+void SctpAssociation::abort(std::string_view reason) {
+  if (state_ == State::kClosed) return;
+  if (peer_tag_ != 0) send_control(chunk_type::kAbort, 0, {}, peer_tag_);
+  state_ = State::kClosed;
+  accepts_init_ = false;
+  t1_at_.reset();
+  t2_at_.reset();
+  t3_at_.reset();
+  events_.push_back(SctpClosed{
+      operation_error(std::string(reason)).with_detail(RTCErrorDetailType::kSctpFailure)});
+}
+
+void SctpAssociation::fail(std::string reason) {
+  abort(reason);
+}
+
+// --- Time --------------------------------------------------------------------------------
+
+void SctpAssociation::handle_timeout(Timestamp now) {
+  last_now_ = std::max(last_now_, now);
+  if (t1_at_ && now >= *t1_at_) {
+    // RFC 9260 5.1.6 T1-init / T1-cookie: retransmit with back-off, give up after a while.
+    if (++t1_count_ > config_.max_init_retransmits) {
+      fail("SCTP association setup timed out");
+      return;
+    }
+    outgoing_.push_back(state_ == State::kCookieWait ? init_packet_ : cookie_echo_);
+    ++packets_sent_;
+    const Duration backoff = std::min(
+        config_.rto_initial * (std::int64_t{1} << std::min(t1_count_, 16)), config_.rto_max);
+    t1_at_ = now + backoff;
+  }
+  if (t3_at_ && now >= *t3_at_) {
+    // RFC 9260 6.3.3: T3-rtx expiry.
+    if (++error_count_ > config_.max_retransmissions) {
+      fail("SCTP peer stopped acknowledging");
+      return;
+    }
+    rto_ = std::min(rto_ * 2, config_.rto_max);
+    ssthresh_ = std::max(cwnd_ / 2, 4 * config_.mtu);
+    cwnd_ = config_.mtu;
+    partial_bytes_acked_ = 0;
+    fast_recovery_ = false;
+    for (auto& c : in_flight_) {
+      if (c.acked || c.needs_retransmit) continue;
+      c.needs_retransmit = true;
+      flight_size_ -= c.payload.size();
+    }
+    t3_at_ = now + rto_;
+    flush(now);
+  }
+  if (sack_at_ && now >= *sack_at_) {
+    send_sack(now);
+    flush(now);
+  }
+  if (t2_at_ && now >= *t2_at_) {
+    if (++error_count_ > config_.max_retransmissions) {
+      fail("SCTP shutdown timed out");
+      return;
+    }
+    if (state_ == State::kShutdownSent) {
+      std::uint8_t cum[4];
+      store_be32(cum, static_cast<std::uint32_t>(peer_cumulative_));
+      send_control(chunk_type::kShutdown, 0, BytesView(cum, 4), peer_tag_);
+    } else if (state_ == State::kShutdownAckSent) {
+      send_control(chunk_type::kShutdownAck, 0, {}, peer_tag_);
+    }
+    t2_at_ = now + rto_;
+  }
+}
+
+std::optional<Timestamp> SctpAssociation::next_timeout() const {
+  std::optional<Timestamp> t;
+  for (const auto& candidate : {t1_at_, t2_at_, t3_at_, sack_at_}) {
+    if (candidate && (!t || *candidate < *t)) t = candidate;
+  }
+  return t;
+}
+
+std::optional<Buffer> SctpAssociation::poll_transmit() {
+  // Messages queued by send() since the last packet go out now, timed with the latest clock
+  // value the association was given.
+  if (outgoing_.empty() && !send_queue_.empty()) flush(last_now_);
+  if (outgoing_.empty()) return std::nullopt;
+  Buffer p = std::move(outgoing_.front());
+  outgoing_.pop_front();
+  return p;
+}
+
+std::optional<SctpEvent> SctpAssociation::poll_event() {
+  if (events_.empty()) return std::nullopt;
+  SctpEvent e = std::move(events_.front());
+  events_.pop_front();
+  return e;
+}
+
+}  // namespace rtcpp::sctp

@@ -1,0 +1,229 @@
+// An SCTP association (RFC 9260) carried over DTLS (RFC 8261), sans-IO: SCTP packets in
+// and out as byte buffers (each one DTLS record), time as a value.
+//
+// Covered: the four-way handshake with a signed state cookie, simultaneous open (WebRTC
+// peers both initiate), DATA with fragmentation and reassembly, ordered and unordered
+// delivery per stream, SACK with gap blocks and duplicates, delayed SACK, RTO estimation
+// and T3-rtx, slow start, congestion avoidance, fast retransmit and recovery, the peer's
+// receive window, bundling to the path MTU, graceful SHUTDOWN and ABORT. Not yet: partial
+// reliability (FORWARD-TSN), stream reset (RE-CONFIG), I-DATA interleaving, HEARTBEAT,
+// zero checksum negotiation, restart.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/random.hpp"
+#include "base/serial.hpp"
+#include "base/time.hpp"
+#include "rtcpp/error.hpp"
+#include "sctp/packet.hpp"
+
+namespace rtcpp::sctp {
+
+struct SctpConfig {
+  std::uint16_t local_port = 5000;
+  std::uint16_t remote_port = 5000;
+  // Largest SCTP packet (the DTLS record payload). RFC 8261 5: 1200 is safe everywhere.
+  std::size_t mtu = 1200;
+  // Our advertised receive window and the bound on reassembly memory.
+  std::uint32_t receive_window = 1024 * 1024;
+  std::uint16_t streams = 65535;
+  // Largest message accepted for sending or reassembled on receipt (a=max-message-size).
+  std::size_t max_message_size = 256 * 1024;
+  // Bound on bytes queued for sending (not yet acknowledged) across all streams.
+  std::size_t max_send_buffer = 64 * 1024 * 1024;
+  // RFC 9260 6.3.1 RTO bounds; WebRTC stacks use a lower floor than the RFC's 1 s.
+  Duration rto_initial = Duration::millis(500);
+  Duration rto_min = Duration::millis(120);
+  Duration rto_max = Duration::seconds(10);
+  int max_init_retransmits = 8;
+  int max_retransmissions = 10;  // Association.Max.Retrans
+  // RFC 9260 6.2: acknowledge at least every second packet, and within 200 ms.
+  Duration delayed_ack = Duration::millis(200);
+};
+
+struct SctpConnected {};
+struct SctpMessage {
+  std::uint16_t stream = 0;
+  std::uint32_t ppid = 0;
+  Buffer data;
+};
+struct SctpClosed {
+  std::optional<RTCError> error;  // set when the association was aborted or failed
+};
+using SctpEvent = std::variant<SctpConnected, SctpMessage, SctpClosed>;
+
+struct SendOptions {
+  bool unordered = false;
+};
+
+class SctpAssociation {
+ public:
+  enum class State : std::uint8_t {
+    kClosed,
+    kCookieWait,
+    kCookieEchoed,
+    kEstablished,
+    kShutdownPending,
+    kShutdownSent,
+    kShutdownReceived,
+    kShutdownAckSent,
+  };
+
+  SctpAssociation(SctpConfig config, Random& rng);
+
+  // Sends INIT. In WebRTC both ends call this; the collision is resolved per RFC 9260 5.2.
+  void connect(Timestamp now);
+  void handle_packet(BytesView packet, Timestamp now);
+  void handle_timeout(Timestamp now);
+  // Queues a message; fragments it as needed. It goes out at the next poll_transmit(). RangeError for a message above
+  // max_message_size or when the send buffer is full; InvalidStateError when not open.
+  Result<> send(std::uint16_t stream, std::uint32_t ppid, BytesView data, SendOptions options = {});
+  // Graceful close: remaining data is delivered first (RFC 9260 9.2).
+  void shutdown(Timestamp now);
+  // Immediate close with an ABORT chunk.
+  void abort(std::string_view reason);
+
+  std::optional<Buffer> poll_transmit();
+  std::optional<SctpEvent> poll_event();
+  std::optional<Timestamp> next_timeout() const;
+
+  State state() const noexcept { return state_; }
+  // Bytes queued on a stream and not yet acknowledged (RTCDataChannel.bufferedAmount).
+  std::size_t buffered_amount(std::uint16_t stream) const;
+  std::size_t total_buffered() const noexcept { return buffered_total_; }
+
+  // Statistics and test hooks.
+  std::size_t cwnd() const noexcept { return cwnd_; }
+  Duration rto() const noexcept { return rto_; }
+  std::uint64_t retransmissions() const noexcept { return retransmissions_; }
+  std::uint64_t packets_sent() const noexcept { return packets_sent_; }
+
+ private:
+  struct OutMessage {
+    std::uint16_t stream;
+    std::uint32_t ppid;
+    bool unordered;
+    std::uint16_t ssn;
+    Buffer data;
+    std::size_t offset = 0;  // bytes already cut into chunks
+  };
+  struct InFlight {
+    std::uint64_t tsn;
+    std::uint16_t stream;
+    std::uint16_t ssn;
+    std::uint32_t ppid;
+    std::uint8_t flags;
+    Buffer payload;
+    Timestamp sent_at;
+    int transmissions = 1;
+    bool acked = false;  // covered by a gap block
+    bool needs_retransmit = false;
+    int miss_indications = 0;
+  };
+  struct Fragment {
+    std::uint16_t stream;
+    std::uint16_t ssn;
+    std::uint32_t ppid;
+    bool beginning;
+    bool end;
+    bool unordered;
+    Buffer payload;
+  };
+
+  void send_init(Timestamp now);
+  void handle_init(const ChunkView& chunk, const CommonHeader& header, Timestamp now);
+  void handle_init_ack(const ChunkView& chunk, Timestamp now);
+  void handle_cookie_echo(const ChunkView& chunk, Timestamp now);
+  void handle_data(const ChunkView& chunk, Timestamp now);
+  void handle_sack(const ChunkView& chunk, Timestamp now);
+  void handle_shutdown(const ChunkView& chunk, Timestamp now);
+  void established(Timestamp now);
+  Buffer make_cookie(const InitChunk& peer_init) const;
+  Timestamp cookie_time_;
+  std::optional<InitChunk> open_cookie(BytesView cookie, Timestamp now) const;
+  void deliver_ready(std::uint16_t stream);
+  void try_complete(std::uint64_t tsn);
+  void deliver(std::map<std::uint64_t, Fragment>::iterator first,
+               std::map<std::uint64_t, Fragment>::iterator last);
+  std::uint64_t unwrap_peer_tsn(std::uint32_t tsn) const;
+  void mark_received(std::uint64_t tsn);
+  void release(const InFlight& c);
+  void write_sack(PacketBuilder& b);
+  void flush(Timestamp now);
+  void send_sack(Timestamp now);
+  void send_control(std::uint8_t type, std::uint8_t flags, BytesView value, std::uint32_t tag);
+  void start_t3(Timestamp now);
+  void update_rto(Duration rtt);
+  void fail(std::string reason);
+  std::uint32_t our_receive_window() const;
+  void check_shutdown_progress(Timestamp now);
+
+  SctpConfig config_;
+  Random& rng_;
+  State state_ = State::kClosed;
+  std::uint32_t local_tag_;
+  std::uint32_t peer_tag_ = 0;
+  std::uint64_t next_tsn_;          // unwrapped, next TSN to assign
+  std::uint64_t cumulative_acked_;  // unwrapped, highest TSN the peer acked cumulatively
+  std::array<std::uint8_t, 32> cookie_secret_{};
+  Buffer init_packet_;  // our INIT, for T1 retransmission
+  Buffer cookie_echo_;  // the cookie to echo, for T1-cookie retransmission
+  std::optional<Timestamp> t1_at_;
+  int t1_count_ = 0;
+  bool accepts_init_ = true;  // a fresh association answers INIT; a closed one does not
+  bool chunk_index_done_ = false;
+  std::uint32_t peer_initial_tsn_ = 0;
+  std::uint16_t peer_inbound_streams_ = 0;
+  std::uint16_t peer_outbound_streams_ = 0;
+
+  // Sending.
+  std::deque<OutMessage> send_queue_;
+  std::vector<std::uint16_t> next_ssn_out_;
+  std::deque<InFlight> in_flight_;  // ordered by TSN, front = cumulative_acked_ + 1
+  std::unordered_map<std::uint16_t, std::size_t> buffered_;
+  std::size_t buffered_total_ = 0;
+  std::size_t flight_size_ = 0;
+  std::size_t cwnd_;
+  std::size_t ssthresh_;
+  std::size_t partial_bytes_acked_ = 0;
+  std::uint32_t peer_rwnd_ = 0;
+  bool fast_recovery_ = false;
+  bool fast_retransmit_pending_ = false;
+  std::uint64_t recovery_exit_ = 0;
+  std::optional<Timestamp> t3_at_;
+  Duration rto_;
+  std::optional<Duration> srtt_;
+  Duration rttvar_;
+  int error_count_ = 0;
+
+  // Receiving.
+  std::uint64_t peer_cumulative_ = 0;             // highest in-order TSN received (unwrapped)
+  std::map<std::uint64_t, Fragment> reassembly_;  // received above or at cumulative, undelivered
+  std::vector<std::uint64_t> received_above_;     // TSNs received above peer_cumulative_ (sorted)
+  std::vector<std::uint32_t> duplicates_;
+  std::size_t reassembly_bytes_ = 0;
+  std::vector<std::uint16_t> next_ssn_in_;
+  // Per stream: complete ordered messages waiting for their turn, SSN -> first TSN.
+  std::unordered_map<std::uint16_t, std::map<std::uint16_t, std::uint64_t>> complete_ordered_;
+  bool sack_pending_ = false;
+  int packets_since_sack_ = 0;
+  std::optional<Timestamp> sack_at_;
+  bool sack_now_ = false;
+
+  std::deque<Buffer> outgoing_;
+  std::deque<SctpEvent> events_;
+  std::uint64_t retransmissions_ = 0;
+  std::uint64_t packets_sent_ = 0;
+  Timestamp last_now_;
+  std::optional<Timestamp> t2_at_;
+};
+
+}  // namespace rtcpp::sctp
