@@ -1,0 +1,264 @@
+#include "pc/peer_transport.hpp"
+
+#include "pc/demux.hpp"
+
+namespace rtcpp::pc {
+
+Result<std::unique_ptr<PeerTransport>> PeerTransport::create(PeerTransportConfig config,
+                                                             ice::IceRole role, Random& rng) {
+  if (!config.certificate) return invalid_access_error("a certificate is required");
+  dtls::DtlsConfig dtls_config;
+  dtls_config.certificate = config.certificate;
+  dtls_config.mtu = config.dtls_mtu;
+  auto dtls = dtls::DtlsTransport::create(dtls_config);
+  if (!dtls) return std::move(dtls).error();
+  return std::unique_ptr<PeerTransport>(
+      new PeerTransport(std::move(config), role, rng, std::move(*dtls)));
+}
+
+PeerTransport::PeerTransport(PeerTransportConfig config, ice::IceRole role, Random& rng,
+                             std::unique_ptr<dtls::DtlsTransport> dtls)
+    : config_(std::move(config)),
+      rng_(rng),
+      ice_(config_.ice, role, ice::IceCredentials::random(rng), rng),
+      dtls_(std::move(dtls)),
+      sctp_(config_.sctp, rng) {}
+
+std::vector<dtls::Fingerprint> PeerTransport::local_fingerprints() const {
+  return config_.certificate->get_fingerprints();
+}
+
+Result<> PeerTransport::set_remote_parameters(std::string ice_ufrag, std::string ice_pwd,
+                                              std::vector<dtls::Fingerprint> fingerprints,
+                                              dtls::DtlsRole role, Timestamp now) {
+  if (fingerprints.empty())
+    return invalid_access_error("the remote description has no fingerprint");
+  if (dtls_role_ && *dtls_role_ != role)
+    return invalid_modification_error("the DTLS role cannot change");
+  auto ok = ice_.set_remote_credentials(std::move(ice_ufrag), std::move(ice_pwd), now);
+  if (!ok) return ok;
+  dtls_->set_remote_fingerprints(std::move(fingerprints), now);
+  dtls_role_ = role;
+  // A server is ready at once, so a ClientHello that beats our ICE nomination is served.
+  if (role == dtls::DtlsRole::kServer && !dtls_started_) {
+    dtls_->start(role, now);
+    dtls_started_ = true;
+  }
+  pump(now);
+  return {};
+}
+
+void PeerTransport::handle_datagram(const Datagram& datagram, Timestamp now) {
+  switch (classify_packet(datagram.payload)) {
+    case PacketKind::kStun:
+      ice_.handle_packet(datagram, now);
+      break;
+    case PacketKind::kDtls:
+      dtls_->handle_packet(datagram.payload, now);
+      break;
+    default:
+      break;  // RTP arrives with the media milestone; the rest is not ours
+  }
+  pump(now);
+}
+
+void PeerTransport::handle_timeout(Timestamp now) {
+  ice_.handle_timeout(now);
+  dtls_->handle_timeout(now);
+  sctp_.handle_timeout(now);
+  pump(now);
+}
+
+void PeerTransport::pump(Timestamp now) {
+  now_ = now;
+  bool moved = true;
+  while (moved) {
+    moved = false;
+    while (auto e = ice_.poll_event()) {
+      moved = true;
+      if (auto* selected = std::get_if<ice::IceSelectedPairEvent>(&*e)) {
+        selected_ = ice::IceAgent::SelectedPair{selected->local_address, selected->remote_address};
+        if (dtls_role_ && !dtls_started_) {
+          dtls_->start(*dtls_role_, now);
+          dtls_started_ = true;
+        }
+      }
+      events_.push_back(std::move(*e));
+    }
+    while (auto d = ice_.poll_transmit()) {
+      moved = true;
+      outgoing_.push_back(std::move(*d));
+    }
+    while (auto e = dtls_->poll_event()) {
+      moved = true;
+      if (auto* data = std::get_if<dtls::DtlsData>(&*e)) {
+        sctp_.handle_packet(data->data, now);
+      } else if (auto* state = std::get_if<dtls::DtlsStateChange>(&*e)) {
+        if (state->state == dtls::DtlsState::kConnected && !sctp_started_) {
+          // RFC 8841: both ends initiate the association; SCTP resolves the collision.
+          sctp_.connect(now);
+          sctp_started_ = true;
+        }
+        events_.push_back(DtlsStateEvent{state->state, state->error});
+      }
+    }
+    while (auto e = sctp_.poll_event()) {
+      moved = true;
+      if (std::holds_alternative<sctp::SctpConnected>(*e)) {
+        sctp_connected_ = true;
+        events_.push_back(SctpStateEvent{true, std::nullopt});
+        for (auto& [id, channel] : channels_) {
+          if (!channel.open_sent && !channel.info.negotiated) send_open(id);
+        }
+      } else if (auto* m = std::get_if<sctp::SctpMessage>(&*e)) {
+        on_sctp_message(std::move(*m));
+      } else if (auto* c = std::get_if<sctp::SctpClosed>(&*e)) {
+        sctp_connected_ = false;
+        events_.push_back(SctpStateEvent{false, c->error});
+      }
+    }
+    if (dtls_->state() == dtls::DtlsState::kConnected) {
+      while (auto p = sctp_.poll_transmit()) {
+        moved = true;
+        (void)dtls_->send(*p);  // a failure surfaces as a DTLS state change
+      }
+    }
+    while (auto d = dtls_->poll_transmit()) {
+      moved = true;
+      // Without a selected pair there is nowhere to send; DTLS retransmits later.
+      if (selected_) outgoing_.push_back({selected_->local, selected_->remote, std::move(*d)});
+    }
+  }
+}
+
+void PeerTransport::on_sctp_message(sctp::SctpMessage message) {
+  if (message.ppid == datachannel::kPpidDcep) {
+    auto dcep = datachannel::parse_dcep(message.data);
+    if (!dcep) return;  // garbage DCEP is dropped (the channel, if any, stays as it is)
+    if (auto* open = std::get_if<datachannel::DataChannelOpen>(&*dcep)) {
+      // RFC 8832 6: the peer's OPEN on a stream of the right parity creates the channel.
+      if (channels_.count(message.stream) != 0) return;
+      ChannelInfo info{message.stream, open->label, open->protocol, open->ordered, false, true};
+      channels_[message.stream] = Channel{info, *open, true};
+      (void)sctp_.send(message.stream, datachannel::kPpidDcep,
+                       datachannel::serialize(datachannel::DataChannelAck{}));
+      events_.push_back(ChannelOpenEvent{info});
+    }
+    return;  // ACKs need nothing: the channel was open from our side once OPEN was sent
+  }
+  auto it = channels_.find(message.stream);
+  if (it == channels_.end()) return;
+  ChannelMessageEvent event;
+  event.id = message.stream;
+  switch (message.ppid) {
+    case kPpidString:
+    case kPpidStringPartial:
+      event.binary = false;
+      event.data = std::move(message.data);
+      break;
+    case kPpidBinary:
+    case kPpidBinaryPartial:
+      event.binary = true;
+      event.data = std::move(message.data);
+      break;
+    case kPpidStringEmpty:
+      event.binary = false;
+      break;
+    case kPpidBinaryEmpty:
+      event.binary = true;
+      break;
+    default:
+      return;  // unknown PPID: not a data channel message
+  }
+  events_.push_back(std::move(event));
+}
+
+Result<std::uint16_t> PeerTransport::allocate_id() {
+  if (!dtls_role_) return invalid_state_error("the DTLS role is not known yet");
+  std::uint16_t id = *dtls_role_ == dtls::DtlsRole::kClient ? 0 : 1;
+  for (; id < config_.sctp.streams - 1; id = static_cast<std::uint16_t>(id + 2)) {
+    if (channels_.count(id) == 0) return id;
+  }
+  return operation_error("no stream id left");
+}
+
+Result<std::uint16_t> PeerTransport::open_channel(const ChannelOptions& options) {
+  if (options.label.size() > 65535 || options.protocol.size() > 65535)
+    return type_error("label and protocol are limited to 65535 bytes");
+  if (options.max_retransmits && options.max_packet_life_time_ms)
+    return type_error("maxRetransmits and maxPacketLifeTime are mutually exclusive");
+  std::uint16_t id = 0;
+  if (options.negotiated_id) {
+    id = *options.negotiated_id;
+    if (id >= 65535) return type_error("negotiated id out of range");
+    if (channels_.count(id) != 0) return operation_error("stream id already in use");
+  } else {
+    auto allocated = allocate_id();
+    if (!allocated) return allocated;
+    id = *allocated;
+  }
+  datachannel::DataChannelOpen open;
+  open.ordered = options.ordered;
+  if (options.max_retransmits) {
+    open.reliability = datachannel::Reliability::kPartialReliableRetransmit;
+    open.reliability_parameter = *options.max_retransmits;
+  } else if (options.max_packet_life_time_ms) {
+    open.reliability = datachannel::Reliability::kPartialReliableTimed;
+    open.reliability_parameter = *options.max_packet_life_time_ms;
+  }
+  open.label = options.label;
+  open.protocol = options.protocol;
+  ChannelInfo info{
+      id,   options.label, options.protocol, options.ordered, options.negotiated_id.has_value(),
+      false};
+  channels_[id] = Channel{info, open, false};
+  if (sctp_connected_ && !info.negotiated) send_open(id);
+  return id;
+}
+
+void PeerTransport::send_open(std::uint16_t id) {
+  Channel& channel = channels_[id];
+  (void)sctp_.send(id, datachannel::kPpidDcep, datachannel::serialize(channel.open));
+  channel.open_sent = true;
+}
+
+Result<> PeerTransport::send(std::uint16_t id, BytesView data, bool binary) {
+  auto it = channels_.find(id);
+  if (it == channels_.end()) return invalid_state_error("no such data channel");
+  if (!sctp_connected_) return invalid_state_error("the SCTP association is not established");
+  static constexpr std::uint8_t kEmpty[1] = {0};
+  sctp::SendOptions options{.unordered = !it->second.info.ordered};
+  // RFC 8831 6.6: an empty message is one zero byte under its own PPID.
+  if (data.empty())
+    return sctp_.send(id, binary ? kPpidBinaryEmpty : kPpidStringEmpty, kEmpty, options);
+  return sctp_.send(id, binary ? kPpidBinary : kPpidString, data, options);
+}
+
+std::size_t PeerTransport::buffered_amount(std::uint16_t id) const {
+  return sctp_.buffered_amount(id);
+}
+
+std::optional<Datagram> PeerTransport::poll_transmit() {
+  if (outgoing_.empty()) pump(now_);  // messages queued by send() since the last pump
+  if (outgoing_.empty()) return std::nullopt;
+  Datagram d = std::move(outgoing_.front());
+  outgoing_.pop_front();
+  return d;
+}
+
+std::optional<PeerTransportEvent> PeerTransport::poll_event() {
+  if (events_.empty()) return std::nullopt;
+  PeerTransportEvent e = std::move(events_.front());
+  events_.pop_front();
+  return e;
+}
+
+std::optional<Timestamp> PeerTransport::next_timeout() const {
+  std::optional<Timestamp> t;
+  for (const auto& candidate : {ice_.next_timeout(), dtls_->next_timeout(), sctp_.next_timeout()}) {
+    if (candidate && (!t || *candidate < *t)) t = candidate;
+  }
+  return t;
+}
+
+}  // namespace rtcpp::pc
