@@ -83,8 +83,9 @@ class SctpAssociation {
   void connect(Timestamp now);
   void handle_packet(BytesView packet, Timestamp now);
   void handle_timeout(Timestamp now);
-  // Queues a message; fragments it as needed. It goes out at the next poll_transmit(). RangeError for a message above
-  // max_message_size or when the send buffer is full; InvalidStateError when not open.
+  // Queues a message; fragments it as needed. It goes out at the next poll_transmit(). RangeError
+  // for a message above max_message_size or when the send buffer is full; InvalidStateError when
+  // not open.
   Result<> send(std::uint16_t stream, std::uint32_t ppid, BytesView data, SendOptions options = {});
   // Graceful close: remaining data is delivered first (RFC 9260 9.2).
   void shutdown(Timestamp now);
