@@ -1,0 +1,64 @@
+// Drives a sans-IO PeerTransport with real UDP sockets on a Boost.Asio io_context: reads
+// datagrams, writes what the transport wants sent, and arms one timer at its next deadline.
+// This is the only layer below the public API that touches sockets or the clock.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "base/net.hpp"
+#include "base/time.hpp"
+#include "pc/peer_transport.hpp"
+
+namespace rtcpp::runtime {
+
+// Monotonic time for the protocol cores.
+Timestamp monotonic_now();
+
+class PeerTransportDriver {
+ public:
+  using EventHandler = std::function<void(pc::PeerTransportEvent&&)>;
+
+  PeerTransportDriver(boost::asio::io_context& io, pc::PeerTransport& transport,
+                      EventHandler on_event);
+  ~PeerTransportDriver();
+  PeerTransportDriver(const PeerTransportDriver&) = delete;
+  PeerTransportDriver& operator=(const PeerTransportDriver&) = delete;
+
+  // Binds a UDP socket on `ip` (port chosen by the system) and gives it to ICE as a host
+  // candidate. Errors are OperationError with the system's message.
+  Result<SocketAddress> bind(const IpAddress& ip);
+  // Call after changing the transport from outside (descriptions, candidates, sends): flushes
+  // what it wants to send, delivers its events and re-arms the timer.
+  void kick();
+  void close();
+
+  std::uint64_t datagrams_sent() const noexcept { return datagrams_sent_; }
+  std::uint64_t datagrams_received() const noexcept { return datagrams_received_; }
+
+ private:
+  struct Socket {
+    boost::asio::ip::udp::socket socket;
+    SocketAddress local;
+    boost::asio::ip::udp::endpoint sender;
+    std::vector<std::uint8_t> buffer;
+  };
+  void receive(Socket& socket);
+  void arm_timer();
+
+  boost::asio::io_context& io_;
+  pc::PeerTransport& transport_;
+  EventHandler on_event_;
+  std::vector<std::unique_ptr<Socket>> sockets_;
+  boost::asio::steady_timer timer_;
+  std::optional<Timestamp> armed_for_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::uint64_t datagrams_sent_ = 0;
+  std::uint64_t datagrams_received_ = 0;
+};
+
+}  // namespace rtcpp::runtime

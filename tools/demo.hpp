@@ -1,0 +1,17 @@
+// `rtcpp demo`: a data channel file transfer between two peers over real UDP on loopback.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace rtcpp::tools {
+
+struct DemoOptions {
+  std::string file;  // send this file; empty: generated data
+  std::size_t generated_bytes = 64 * 1024 * 1024;
+  int timeout_seconds = 60;
+};
+
+int run_demo(const DemoOptions& options);
+
+}  // namespace rtcpp::tools
