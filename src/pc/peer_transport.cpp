@@ -19,7 +19,6 @@ Result<std::unique_ptr<PeerTransport>> PeerTransport::create(PeerTransportConfig
 PeerTransport::PeerTransport(PeerTransportConfig config, ice::IceRole role, Random& rng,
                              std::unique_ptr<dtls::DtlsTransport> dtls)
     : config_(std::move(config)),
-      rng_(rng),
       ice_(config_.ice, role, ice::IceCredentials::random(rng), rng),
       dtls_(std::move(dtls)),
       sctp_(config_.sctp, rng) {}

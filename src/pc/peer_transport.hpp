@@ -119,7 +119,6 @@ class PeerTransport {
   void send_open(std::uint16_t id);
 
   PeerTransportConfig config_;
-  Random& rng_;
   ice::IceAgent ice_;
   std::unique_ptr<dtls::DtlsTransport> dtls_;
   sctp::SctpAssociation sctp_;
