@@ -22,7 +22,7 @@ run_step(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/build -G Ninj
   "-DCMAKE_CXX_FLAGS=${CONSUMER_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${CONSUMER_FLAGS}")
 run_step(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run_step(${WORK_DIR}/build/consumer)
-if(NOT step_output MATCHES "rtcpp [0-9]+\\.[0-9]+\\.[0-9]+ InvalidStateError")
+if(NOT step_output MATCHES "rtcpp [0-9]+\\.[0-9]+\\.[0-9]+ InvalidStateError sha-256")
   message(FATAL_ERROR "unexpected consumer output: ${step_output}")
 endif()
 message(STATUS "consumer said: ${step_output}")
