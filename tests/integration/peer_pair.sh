@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Two `rtcpp peer` processes (the peer contract) wired stdout-to-stdin through FIFOs: the
+# offerer sends a file and expects it echoed back, the answerer echoes. Both result lines
+# must say ok, and both sides' SHA-256 of what they received must equal the file's.
+set -euo pipefail
+rtcpp=$1
+work=$2
+shift 2
+rm -rf "$work"
+mkdir -p "$work"
+cd "$work"
+head -c 3000000 /dev/urandom > file.bin
+want=$(sha256sum file.bin | cut -d' ' -f1)
+mkfifo a2b b2a
+timeout 60 "$rtcpp" peer --offer --send file.bin --expect-echo "$@" < b2a 2> offerer.log | tee offerer.out > a2b &
+offerer=$!
+timeout 60 "$rtcpp" peer --echo "$@" < a2b 2> answerer.log | tee answerer.out > b2a &
+answerer=$!
+wait $offerer || true
+wait $answerer || true
+offer_result=$(grep '"type":"result"' offerer.out || true)
+answer_result=$(grep '"type":"result"' answerer.out || true)
+echo "offerer:  $offer_result"
+echo "answerer: $answer_result"
+grep -q '"ok":true' <<<"$offer_result"
+grep -q '"ok":true' <<<"$answer_result"
+grep -q "\"sha256\":\"$want\"" <<<"$offer_result"
+grep -q "\"sha256\":\"$want\"" <<<"$answer_result"
+grep -q '"type":"open"' offerer.out
+grep -q '"type":"state","connectionState":"connected"' answerer.out
