@@ -26,7 +26,8 @@
 namespace rtcpp::tools {
 namespace {
 
-using json = nlohmann::json;
+// Insertion order, so that lines read like the contract's examples ("type" first).
+using json = nlohmann::ordered_json;
 using runtime::monotonic_now;
 
 struct Options {
