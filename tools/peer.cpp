@@ -206,12 +206,15 @@ int Peer::run() {
     emit({{"type", "offer"}, {"sdp", pc::build_offer({t, rng_.next_u64() >> 2, 1})}});
     description_sent_ = true;
   }
-  for (const auto& c : pending_local_candidates_)
-    emit({{"type", "candidate"},
-          {"candidate", c.to_string()},
-          {"sdpMid", "0"},
-          {"sdpMLineIndex", 0}});
-  pending_local_candidates_.clear();
+  if (description_sent_) {
+    for (const auto& c : pending_local_candidates_)
+      emit({{"type", "candidate"},
+            {"candidate", c.to_string()},
+            {"sdpMid", "0"},
+            {"sdpMLineIndex", 0}});
+    pending_local_candidates_.clear();
+    if (gathering_done_) emit({{"type", "candidate"}, {"candidate", ""}});
+  }
 
   // Signaling arrives on stdin, read on its own thread and handed to the loop.
   std::thread reader([this] {
