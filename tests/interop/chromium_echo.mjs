@@ -1,0 +1,152 @@
+// Interop with a real browser: headless Chromium (Debian's /usr/bin/chromium, driven by
+// playwright-core) and `rtcpp peer` exchange signaling through this script and talk WebRTC
+// directly over loopback UDP.
+//
+//   node chromium_echo.mjs <rtcpp binary> browser-offers   Chromium offers and sends; rtcpp echoes
+//   node chromium_echo.mjs <rtcpp binary> rtcpp-offers     rtcpp offers and sends a file; Chromium echoes
+//
+// Exits 0 when every message came back intact. Run it where only loopback exists (see
+// run_chromium.sh) so that both sides gather 127.0.0.1 candidates only.
+import { chromium } from 'playwright-core';
+import http from 'node:http';
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+
+const [rtcppPath, mode = 'browser-offers'] = process.argv.slice(2);
+const deadline = setTimeout(() => fail('timed out'), 60000);
+
+function fail(why) {
+  console.error(`chromium interop (${mode}): FAILED: ${why}`);
+  process.exit(1);
+}
+
+const server = http.createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'text/html' });
+  res.end('<!doctype html><title>rtcpp interop</title>');
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const url = `http://127.0.0.1:${server.address().port}/`;
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
+    '--disable-features=WebRtcHideLocalIpsWithMdns'],
+});
+const page = await browser.newPage();
+page.on('console', (m) => console.error(`[page] ${m.text()}`));
+await page.goto(url);
+
+const work = mkdtempSync(join(tmpdir(), 'rtcpp-interop-'));
+const file = join(work, 'payload.bin');
+const fileBytes = randomBytes(2 * 1024 * 1024 + 123);
+writeFileSync(file, fileBytes);
+
+const args = mode === 'rtcpp-offers'
+  ? ['peer', '--offer', '--send', file, '--expect-echo', '--chunk', '16384', '--timeout', '50']
+  : ['peer', '--echo', '--timeout', '50'];
+const peer = spawn(rtcppPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+let result = null;
+await page.exposeFunction('toRtcpp', (msg) => peer.stdin.write(JSON.stringify(msg) + '\n'));
+readline.createInterface({ input: peer.stdout }).on('line', async (line) => {
+  const msg = JSON.parse(line);
+  if (msg.type === 'result') { result = msg; return; }
+  if (['offer', 'answer', 'candidate', 'bye'].includes(msg.type)) {
+    await page.evaluate((m) => window.fromRtcpp(m), msg).catch((e) => fail(`page: ${e}`));
+  }
+});
+const exited = new Promise((resolve) => peer.on('exit', resolve));
+
+await page.evaluate((mode) => {
+  const pc = new RTCPeerConnection();
+  window.pc = pc;
+  window.report = { errors: [] };
+  pc.onicecandidate = (e) => window.toRtcpp(e.candidate
+    ? { type: 'candidate', candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex }
+    : { type: 'candidate', candidate: '' });
+  window.fromRtcpp = async (m) => {
+    if (m.type === 'offer') {
+      await pc.setRemoteDescription(m);
+      await pc.setLocalDescription(await pc.createAnswer());
+      window.toRtcpp({ type: 'answer', sdp: pc.localDescription.sdp });
+    } else if (m.type === 'answer') {
+      await pc.setRemoteDescription(m);
+    } else if (m.type === 'candidate') {
+      await pc.addIceCandidate(m.candidate ? m : null);
+    } else if (m.type === 'bye') {
+      window.report.bye = true;
+    }
+  };
+  if (mode === 'rtcpp-offers') {
+    // Echo everything back on the channel it came in on, as the same type.
+    pc.ondatachannel = (e) => {
+      const dc = e.channel;
+      dc.binaryType = 'arraybuffer';
+      dc.onmessage = (ev) => dc.send(ev.data);
+    };
+    return;
+  }
+  const started = performance.now();
+  const dc = pc.createDataChannel('data');
+  dc.binaryType = 'arraybuffer';
+  const sent = [];
+  const text = ['a', 'héllo wörld ✓ 日本語 🚀', 'x'.repeat(1000)];
+  for (const size of [1, 100, 1200, 1201, 16384, 65536, 262144]) {
+    const b = new Uint8Array(size);
+    for (let i = 0; i < size; ++i) b[i] = (i * 7 + size) & 0xff;
+    sent.push(b);
+  }
+  const expected = [...text, ...sent];
+  const got = [];
+  window.done = new Promise((resolve) => {
+    dc.onopen = () => {
+      window.report.openMs = performance.now() - started;
+      for (const m of expected) dc.send(m);
+    };
+    dc.onmessage = (ev) => {
+      got.push(ev.data);
+      if (got.length === expected.length) resolve();
+    };
+  }).then(() => {
+    for (let i = 0; i < expected.length; ++i) {
+      const e = expected[i];
+      const g = got[i];
+      if (typeof e === 'string') {
+        if (g !== e) window.report.errors.push(`text ${i} differs`);
+      } else {
+        const gb = new Uint8Array(g);
+        if (gb.length !== e.length || gb.some((v, j) => v !== e[j])) window.report.errors.push(`binary ${i} (${e.length} B) differs`);
+      }
+    }
+    window.report.messages = got.length;
+    window.toRtcpp({ type: 'bye' });
+  });
+  pc.createOffer().then((o) => pc.setLocalDescription(o)).then(() => window.toRtcpp({ type: 'offer', sdp: pc.localDescription.sdp }));
+}, mode);
+
+if (mode === 'rtcpp-offers') {
+  await exited;
+  if (!result) fail('rtcpp printed no result');
+  if (!result.ok) fail(`rtcpp result: ${JSON.stringify(result)}`);
+  const want = createHash('sha256').update(fileBytes).digest('hex');
+  if (result.sha256 !== want) fail('echoed data differs');
+  console.log(`chromium interop (rtcpp-offers): ok, ${result.bytesReceived} bytes echoed by Chromium, ` +
+    `channel open ${result.connectMs.toFixed(1)} ms after the offer, transfer ${result.transferMs.toFixed(1)} ms`);
+} else {
+  await page.evaluate(() => window.done);
+  const report = await page.evaluate(() => window.report);
+  await exited;
+  if (report.errors.length) fail(report.errors.join('; '));
+  if (!result || !result.ok) fail(`rtcpp result: ${JSON.stringify(result)}`);
+  console.log(`chromium interop (browser-offers): ok, ${report.messages} messages echoed by rtcpp, ` +
+    `channel open ${report.openMs.toFixed(1)} ms after createDataChannel`);
+}
+clearTimeout(deadline);
+await browser.close();
+server.close();
+process.exit(0);
