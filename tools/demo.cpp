@@ -4,8 +4,6 @@
 // `rtcpp peer` (signaling over stdin/stdout between processes) is the next step.
 #include "tools/demo.hpp"
 
-#include <openssl/evp.h>
-
 #include <boost/asio/io_context.hpp>
 #include <cstdio>
 #include <fstream>
@@ -14,30 +12,13 @@
 
 #include "base/hex.hpp"
 #include "base/random.hpp"
+#include "base/sha256.hpp"
 #include "runtime/peer_transport_driver.hpp"
 
 namespace rtcpp::tools {
 namespace {
 
 using runtime::monotonic_now;
-
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
-  ~Sha256() { EVP_MD_CTX_free(ctx_); }
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-  void update(BytesView b) { EVP_DigestUpdate(ctx_, b.data(), b.size()); }
-  std::string hex() {
-    unsigned char out[32];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx_, out, &n);
-    return to_hex(BytesView(out, n));
-  }
-
- private:
-  EVP_MD_CTX* ctx_;
-};
 
 void progress(std::size_t done, std::size_t total, double seconds) {
   const double fraction = total == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total);

@@ -2,7 +2,6 @@
 
 #include <ifaddrs.h>
 #include <netinet/in.h>
-#include <openssl/evp.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -19,6 +18,7 @@
 
 #include "base/hex.hpp"
 #include "base/random.hpp"
+#include "base/sha256.hpp"
 #include "pc/jsep.hpp"
 #include "runtime/peer_transport_driver.hpp"
 #include "sdp/session_description.hpp"
@@ -77,24 +77,6 @@ std::optional<std::uint64_t> parse_uint(const char* s) {
   if (end == s || *end != '\0') return std::nullopt;
   return v;
 }
-
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
-  ~Sha256() { EVP_MD_CTX_free(ctx_); }
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-  void update(BytesView b) { EVP_DigestUpdate(ctx_, b.data(), b.size()); }
-  std::string hex() {
-    unsigned char out[32];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx_, out, &n);
-    return to_hex(BytesView(out, n));
-  }
-
- private:
-  EVP_MD_CTX* ctx_;
-};
 
 class Peer {
  public:

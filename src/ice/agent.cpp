@@ -486,15 +486,13 @@ void IceAgent::on_check_failure(std::size_t index, Timestamp now) {
   update_state(now);
 }
 
-void IceAgent::send_check(std::size_t index, bool use_candidate, Timestamp now) {
-  Pair& pair = pairs_[index];
-  if (pair.transaction) transactions_.cancel(*pair.transaction);
-  const auto id = stun::random_transaction_id();
-  const auto& local = locals_[pair.local];
+Buffer IceAgent::build_check(std::size_t index, bool use_candidate,
+                             const stun::TransactionId& id) const {
+  const Pair& pair = pairs_[index];
   StunMessageBuilder b(StunClass::kRequest, stun::method::kBinding, id);
   b.add_string(attr::kUsername, remote_->ufrag + ":" + local_.ufrag);
   // RFC 8445 7.1.1: PRIORITY is what a peer-reflexive candidate from this base would have.
-  const std::uint32_t local_pref = (local.candidate.priority >> 8) & 0xFFFF;
+  const std::uint32_t local_pref = (locals_[pair.local].candidate.priority >> 8) & 0xFFFF;
   b.add_u32(
       attr::kPriority,
       compute_priority(recommended_type_preference(CandidateType::kPeerReflexive), local_pref, 1));
@@ -506,7 +504,15 @@ void IceAgent::send_check(std::size_t index, bool use_candidate, Timestamp now) 
   if (use_candidate) b.add_flag(attr::kUseCandidate);
   b.add_message_integrity(as_bytes(remote_->pwd));
   b.add_fingerprint();
-  transactions_.start(id, b.finish(), local.base, remotes_[pair.remote].address, now,
+  return b.finish();
+}
+
+void IceAgent::send_check(std::size_t index, bool use_candidate, Timestamp now) {
+  Pair& pair = pairs_[index];
+  if (pair.transaction) transactions_.cancel(*pair.transaction);
+  const auto id = stun::random_transaction_id();
+  transactions_.start(id, build_check(index, use_candidate, id), locals_[pair.local].base,
+                      remotes_[pair.remote].address, now,
                       make_tag(static_cast<std::uint64_t>(TransactionKind::kCheck), index));
   pair.transaction = id;
   if (pair.state != PairState::kSucceeded) pair.state = PairState::kInProgress;
@@ -517,23 +523,12 @@ void IceAgent::send_check(std::size_t index, bool use_candidate, Timestamp now) 
 }
 
 void IceAgent::send_consent_check(Timestamp now) {
+  // RFC 7675 5.1: a consent check is an ordinary connectivity check on the selected pair.
   if (!selected_ || !remote_) return;
   const Pair& pair = pairs_[*selected_];
   const auto id = stun::random_transaction_id();
-  StunMessageBuilder b(StunClass::kRequest, stun::method::kBinding, id);
-  b.add_string(attr::kUsername, remote_->ufrag + ":" + local_.ufrag);
-  const std::uint32_t local_pref = (locals_[pair.local].candidate.priority >> 8) & 0xFFFF;
-  b.add_u32(
-      attr::kPriority,
-      compute_priority(recommended_type_preference(CandidateType::kPeerReflexive), local_pref, 1));
-  if (role_ == IceRole::kControlling) {
-    b.add_u64(attr::kIceControlling, tie_breaker_);
-  } else {
-    b.add_u64(attr::kIceControlled, tie_breaker_);
-  }
-  b.add_message_integrity(as_bytes(remote_->pwd));
-  b.add_fingerprint();
-  transactions_.start(id, b.finish(), locals_[pair.local].base, remotes_[pair.remote].address, now,
+  transactions_.start(id, build_check(*selected_, false, id), locals_[pair.local].base,
+                      remotes_[pair.remote].address, now,
                       make_tag(static_cast<std::uint64_t>(TransactionKind::kConsent), *selected_));
 }
 

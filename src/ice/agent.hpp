@@ -173,6 +173,7 @@ class IceAgent {
   void on_check_success(std::size_t pair, const stun::StunMessage& msg, const Datagram& d,
                         Timestamp now);
   void on_check_failure(std::size_t pair, Timestamp now);
+  Buffer build_check(std::size_t pair, bool use_candidate, const stun::TransactionId& id) const;
   void send_check(std::size_t pair, bool use_candidate, Timestamp now);
   void send_consent_check(Timestamp now);
   void maybe_nominate(Timestamp now);

@@ -1,12 +1,11 @@
 #include "network.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstdlib>
 
 #include "base/byte_writer.hpp"
 #include "base/hex.hpp"
+#include "base/sha256.hpp"
 
 namespace rtcpp::sim {
 
@@ -51,13 +50,7 @@ struct Network::Event {
   bool operator>(const Event& o) const { return at != o.at ? at > o.at : sequence > o.sequence; }
 };
 
-struct Network::HashState {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  HashState() { EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr); }
-  ~HashState() { EVP_MD_CTX_free(ctx); }
-};
-
-Network::Network(std::uint64_t seed) : rng_(seed), hash_(std::make_unique<HashState>()) {}
+Network::Network(std::uint64_t seed) : rng_(seed), hash_(std::make_unique<Sha256>()) {}
 
 Network::~Network() {
   if (pcap_ != nullptr) std::fclose(pcap_);
@@ -143,18 +136,12 @@ void Network::trace(char kind, const Datagram& d) {
     header[n++] = static_cast<std::uint8_t>(a->port() >> 8);
     header[n++] = static_cast<std::uint8_t>(a->port());
   }
-  EVP_DigestUpdate(hash_->ctx, header, n);
-  EVP_DigestUpdate(hash_->ctx, d.payload.data(), d.payload.size());
+  hash_->update(BytesView(header, n));
+  hash_->update(d.payload);
 }
 
 std::string Network::trace_hash() const {
-  EVP_MD_CTX* copy = EVP_MD_CTX_new();
-  EVP_MD_CTX_copy_ex(copy, hash_->ctx);
-  unsigned char out[32];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(copy, out, &length);
-  EVP_MD_CTX_free(copy);
-  return to_hex(BytesView(out, length));
+  return hash_->hex();
 }
 
 std::optional<Timestamp> Network::traverse(LinkState& link, std::size_t ip_size, Timestamp at,

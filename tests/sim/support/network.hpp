@@ -22,6 +22,7 @@
 
 #include "base/net.hpp"
 #include "base/random.hpp"
+#include "base/sha256.hpp"
 #include "base/time.hpp"
 
 namespace rtcpp::sim {
@@ -200,8 +201,7 @@ class Network {
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   std::uint64_t sequence_ = 0;
   Counters counters_;
-  struct HashState;
-  std::unique_ptr<HashState> hash_;
+  std::unique_ptr<Sha256> hash_;
   std::FILE* pcap_ = nullptr;
 };
 
