@@ -4,6 +4,9 @@
 //
 //   node chromium_echo.mjs <rtcpp binary> browser-offers   Chromium offers and sends; rtcpp echoes
 //   node chromium_echo.mjs <rtcpp binary> rtcpp-offers     rtcpp offers and sends a file; Chromium echoes
+//   node chromium_echo.mjs <rtcpp binary> matrix           Chromium opens 16 channels (one unordered)
+//                                                          and a negotiated one; rtcpp echoes on all
+//   node chromium_echo.mjs <rtcpp binary> bulk             rtcpp sends 16 MiB; Chromium checks SHA-256
 //
 // Exits 0 when every message came back intact. Run it where only loopback exists (see
 // run_chromium.sh) so that both sides gather 127.0.0.1 candidates only.
@@ -47,9 +50,16 @@ const file = join(work, 'payload.bin');
 const fileBytes = randomBytes(2 * 1024 * 1024 + 123);
 writeFileSync(file, fileBytes);
 
-const args = mode === 'rtcpp-offers'
-  ? ['peer', '--offer', '--send', file, '--expect-echo', '--chunk', '16384', '--timeout', '50']
-  : ['peer', '--echo', '--timeout', '50'];
+const bulkBytes = randomBytes(16 * 1024 * 1024);
+if (mode === 'bulk') writeFileSync(file, bulkBytes);
+const bulkSha = createHash('sha256').update(bulkBytes).digest('hex');
+const args = {
+  'rtcpp-offers': ['peer', '--offer', '--send', file, '--expect-echo', '--chunk', '16384', '--timeout', '50'],
+  'bulk': ['peer', '--offer', '--send', file, '--timeout', '50'],
+  'matrix': ['peer', '--echo', '--negotiated', '100', '--timeout', '50'],
+  'browser-offers': ['peer', '--echo', '--timeout', '50'],
+}[mode];
+if (!args) fail(`unknown mode ${mode}`);
 const peer = spawn(rtcppPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
 let result = null;
 await page.exposeFunction('toRtcpp', (msg) => peer.stdin.write(JSON.stringify(msg) + '\n'));
@@ -62,7 +72,7 @@ readline.createInterface({ input: peer.stdout }).on('line', async (line) => {
 });
 const exited = new Promise((resolve) => peer.on('exit', resolve));
 
-await page.evaluate((mode) => {
+await page.evaluate(({ mode, bulkSha }) => {
   const pc = new RTCPeerConnection();
   window.pc = pc;
   window.report = { errors: [] };
@@ -82,6 +92,60 @@ await page.evaluate((mode) => {
       window.report.bye = true;
     }
   };
+  if (mode === 'bulk') {
+    // Receive the whole file, then compare its SHA-256 with the sender's.
+    const parts = [];
+    let total = 0;
+    window.done = new Promise((resolve) => {
+      pc.ondatachannel = (e) => {
+        e.channel.binaryType = 'arraybuffer';
+        e.channel.onmessage = (ev) => { parts.push(new Uint8Array(ev.data)); total += ev.data.byteLength; };
+      };
+      const previous = window.fromRtcpp;
+      window.fromRtcpp = async (m) => {
+        await previous(m);
+        if (m.type !== 'bye') return;
+        const all = new Uint8Array(total);
+        let at = 0;
+        for (const p of parts) { all.set(p, at); at += p.length; }
+        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', all));
+        const hex = [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+        if (hex !== bulkSha) window.report.errors.push(`bulk SHA-256 differs (${total} bytes)`);
+        window.report.messages = parts.length;
+        window.report.bytes = total;
+        resolve();
+      };
+    });
+    return;
+  }
+  if (mode === 'matrix') {
+    // 16 channels (ch-1 unordered) and the negotiated id 100; 20 messages each, echoed.
+    const channels = [];
+    for (let i = 0; i < 16; ++i) channels.push(pc.createDataChannel(`ch-${i}`, { ordered: i !== 1 }));
+    channels.push(pc.createDataChannel('negotiated', { negotiated: true, id: 100 }));
+    const started = performance.now();
+    window.done = Promise.all(channels.map((dc, index) => new Promise((resolve) => {
+      dc.binaryType = 'arraybuffer';
+      const expected = [];
+      for (let k = 0; k < 20; ++k) expected.push(`${dc.label}:${k}:` + 'z'.repeat((k * 997) % 5000));
+      const got = [];
+      dc.onopen = () => { for (const m of expected) dc.send(m); };
+      dc.onmessage = (ev) => {
+        got.push(ev.data);
+        if (got.length < expected.length) return;
+        const a = dc.ordered ? got : [...got].sort();
+        const b = dc.ordered ? expected : [...expected].sort();
+        if (a.some((v, j) => v !== b[j])) window.report.errors.push(`channel ${dc.label} (${index}) echo differs`);
+        resolve();
+      };
+    }))).then(() => {
+      window.report.openMs = performance.now() - started;
+      window.report.messages = channels.length * 20;
+      window.toRtcpp({ type: 'bye' });
+    });
+    pc.createOffer().then((o) => pc.setLocalDescription(o)).then(() => window.toRtcpp({ type: 'offer', sdp: pc.localDescription.sdp }));
+    return;
+  }
   if (mode === 'rtcpp-offers') {
     // Echo everything back on the channel it came in on, as the same type.
     pc.ondatachannel = (e) => {
@@ -127,9 +191,25 @@ await page.evaluate((mode) => {
     window.toRtcpp({ type: 'bye' });
   });
   pc.createOffer().then((o) => pc.setLocalDescription(o)).then(() => window.toRtcpp({ type: 'offer', sdp: pc.localDescription.sdp }));
-}, mode);
+}, { mode, bulkSha });
 
-if (mode === 'rtcpp-offers') {
+if (mode === 'bulk') {
+  await page.evaluate(() => window.done);
+  const report = await page.evaluate(() => window.report);
+  await exited;
+  if (report.errors.length) fail(report.errors.join('; '));
+  if (!result || !result.ok) fail(`rtcpp result: ${JSON.stringify(result)}`);
+  console.log(`chromium interop (bulk): ok, ${report.bytes} bytes rtcpp -> Chromium in ${report.messages} ` +
+    `messages, SHA-256 equal, ${(report.bytes / result.transferMs / 1000).toFixed(1)} MB/s`);
+} else if (mode === 'matrix') {
+  await page.evaluate(() => window.done);
+  const report = await page.evaluate(() => window.report);
+  await exited;
+  if (report.errors.length) fail(report.errors.join('; '));
+  if (!result || !result.ok) fail(`rtcpp result: ${JSON.stringify(result)}`);
+  console.log(`chromium interop (matrix): ok, 17 channels (16 in-band incl. one unordered, 1 negotiated), ` +
+    `${report.messages} messages echoed`);
+} else if (mode === 'rtcpp-offers') {
   await exited;
   if (!result) fail('rtcpp printed no result');
   if (!result.ok) fail(`rtcpp result: ${JSON.stringify(result)}`);
