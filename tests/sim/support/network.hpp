@@ -1,138 +1,59 @@
 // A deterministic network simulator for sans-IO protocol objects.
 //
-// Hosts have IPv4/IPv6 addresses and may sit behind NAT boxes; every host has an uplink and
-// a downlink with their own impairments (delay, jitter, random and Gilbert-Elliott burst
-// loss, reordering, duplication, a bandwidth limit with a bounded queue, an MTU). A datagram
-// crosses the sender's uplink, the sender's NAT (mapping), the receiver's NAT (filtering) and
-// the receiver's downlink, in that order. Time is virtual; all randomness comes from one
-// seeded generator, so the same seed gives the same run bit for bit (trace_hash() proves
-// it). Captures are classic pcap files with raw IP packets that Wireshark and tshark open.
+// Topology. Every host and every NAT has an access link to one shared core ("the internet"),
+// with an uplink (towards the core) and a downlink (from it), each a LinkConfig; links
+// without their own config use the network-wide default (set_default_link). The core itself
+// adds nothing. A host is either public or behind one NAT; behind a NAT its access link goes
+// to the NAT's inside instead of the core. A datagram from host A to host B traverses:
+//
+//   A public,  B public:          A.up -> core -> B.down
+//   A behind NAT X, B public:     A.up -> X (map source) -> X.up -> core -> B.down
+//   A public,  B behind NAT Y:    A.up -> core -> Y.down -> Y (filter, map dest) -> B.down
+//   both behind X, private addr:  A.up -> B.down (the LAN; no translation)
+//   both behind X, X's public:    A.up -> X (map, then filter: hairpinning) -> B.down
+//
+// Private addresses are reachable only from behind the same NAT; a NAT translates only its
+// public address's family. Public addresses must be unique.
+//
+// Time is virtual and starts at kOrigin (1 s, so a zero Timestamp never means "now"). All
+// randomness comes from SeededRandom(seed): each link draws its own sub-stream seed from it
+// when created, so the same seed and the same setup give the same run bit for bit, and
+// trace_hash() proves it.
 #pragma once
 
-#include <concepts>
+#include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
-#include <queue>
 #include <string>
+#include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "base/net.hpp"
 #include "base/random.hpp"
 #include "base/sha256.hpp"
 #include "base/time.hpp"
+#include "link.hpp"
+#include "nat.hpp"
+#include "node.hpp"
+#include "pcap.hpp"
 
 namespace rtcpp::sim {
 
-// Two-state burst loss (Gilbert-Elliott): each packet first moves the chain, then is lost
-// with the loss probability of the state it is in.
-struct GilbertElliott {
-  double p_good_to_bad = 0;
-  double p_bad_to_good = 1;
-  double loss_in_good = 0;
-  double loss_in_bad = 1;
-  bool enabled() const noexcept { return p_good_to_bad > 0; }
-};
+enum class Direction : std::uint8_t { kUp, kDown };
 
-struct LinkConfig {
-  Duration delay = Duration::zero();
-  // Extra delay, uniform in [0, jitter]. Alone it does not reorder (packets keep FIFO order
-  // on a link); reordering is its own knob.
-  Duration jitter = Duration::zero();
-  double loss = 0;
-  GilbertElliott burst;
-  // Probability that a packet is held back by reorder_delay, letting later ones overtake it.
-  double reorder = 0;
-  Duration reorder_delay = Duration::millis(5);
-  double duplicate = 0;
-  // 0 means unlimited. Otherwise packets serialise at this rate through a FIFO queue of at
-  // most queue_bytes (tail drop).
-  std::uint64_t bandwidth_bps = 0;
-  std::size_t queue_bytes = 64 * 1024;
-  // Largest IP packet (IP + UDP headers + payload); 0 means unlimited.
-  std::size_t mtu = 0;
-};
+enum class TraceKind : std::uint8_t { kSend, kDrop, kDuplicate, kDeliver };
 
-// RFC 4787 behaviours.
-enum class NatMapping : std::uint8_t {
-  kEndpointIndependent,
-  kAddressDependent,
-  kAddressAndPortDependent
-};
-enum class NatFiltering : std::uint8_t {
-  kEndpointIndependent,
-  kAddressDependent,
-  kAddressAndPortDependent
-};
-
-struct NatConfig {
-  IpAddress public_ip;
-  NatMapping mapping = NatMapping::kEndpointIndependent;
-  NatFiltering filtering = NatFiltering::kEndpointIndependent;
-  Duration mapping_timeout = Duration::seconds(120);
-  std::uint16_t first_port = 20000;
-};
-
-// The sans-IO shape every rtcpp protocol object has.
-template <typename T>
-concept SansIo = requires(T& t, const Datagram& d, Timestamp now) {
-  t.handle_packet(d, now);
-  t.handle_timeout(now);
-  { t.poll_transmit() } -> std::same_as<std::optional<Datagram>>;
-  t.poll_event();
-  { t.next_timeout() } -> std::same_as<std::optional<Timestamp>>;
-};
-
-// What the simulator drives.
-class Node {
- public:
-  virtual ~Node() = default;
-  virtual void handle_packet(const Datagram& d, Timestamp now) = 0;
-  virtual void handle_timeout(Timestamp now) = 0;
-  virtual std::optional<Datagram> poll_transmit() = 0;
-  virtual std::optional<Timestamp> next_timeout() = 0;
-  // Called after every step of this node, to hand its events to the test.
-  virtual void drain_events(Timestamp /*now*/) {}
-};
-
-// Adapts any SansIo object (held by reference) and forwards its events to a callback.
-template <SansIo T>
-class SansIoNode final : public Node {
- public:
-  using EventType = typename decltype(std::declval<T&>().poll_event())::value_type;
-  SansIoNode(T& object, std::function<void(EventType&&, Timestamp)> on_event = {})
-      : object_(object), on_event_(std::move(on_event)) {}
-  void handle_packet(const Datagram& d, Timestamp now) override { object_.handle_packet(d, now); }
-  void handle_timeout(Timestamp now) override { object_.handle_timeout(now); }
-  std::optional<Datagram> poll_transmit() override { return object_.poll_transmit(); }
-  std::optional<Timestamp> next_timeout() override { return object_.next_timeout(); }
-  void drain_events(Timestamp now) override {
-    while (auto e = object_.poll_event()) {
-      if (on_event_) on_event_(std::move(*e), now);
-    }
-  }
-
- private:
-  T& object_;
-  std::function<void(EventType&&, Timestamp)> on_event_;
-};
-
-struct Counters {
-  std::uint64_t sent = 0;
-  std::uint64_t delivered = 0;
-  std::uint64_t lost = 0;        // random loss
-  std::uint64_t burst_lost = 0;  // Gilbert-Elliott loss
-  std::uint64_t queue_dropped = 0;
-  std::uint64_t mtu_dropped = 0;
-  std::uint64_t duplicated = 0;
-  std::uint64_t reordered = 0;
-  std::uint64_t nat_filtered = 0;
-  std::uint64_t unroutable = 0;
-  std::uint64_t unbound = 0;     // arrived at an address no node is bound to
-  std::uint64_t bad_source = 0;  // a node sent from an address it is not bound to
+// One entry of the trace, as passed to a trace observer. The datagram carries the addresses
+// at that point of the path (post-NAT once translated).
+struct TraceRecord {
+  Timestamp at;
+  TraceKind kind;
+  DropReason reason;  // kNone unless kind == kDrop
+  const Datagram& datagram;
 };
 
 class Network {
@@ -140,69 +61,165 @@ class Network {
   using HostId = std::size_t;
   using NatId = std::size_t;
 
-  // Virtual time starts at 1 s (so "zero" never means "now").
+  static constexpr Timestamp kOrigin = Timestamp::seconds(1);
+  // A node's timer may fire this many times at one instant before the simulator reports an
+  // error and parks the timer until the node next receives a packet or is woken.
+  static constexpr std::uint32_t kMaxTimerFiresPerInstant = 10000;
+  // The most datagrams taken from a node in one step, against a node that never runs dry.
+  static constexpr std::size_t kMaxTransmitsPerStep = 1000000;
+
   explicit Network(std::uint64_t seed);
   ~Network();
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
 
+  // --- topology (misuse throws std::invalid_argument) ---
+  // For every access link without its own configuration, now and later.
+  void set_default_link(const LinkConfig& config) { default_link_ = config; }
   NatId add_nat(const NatConfig& config);
+  // A host with these addresses; behind `behind`, they are private addresses on its inside.
   HostId add_host(std::vector<IpAddress> addresses, std::optional<NatId> behind = std::nullopt);
   void set_links(HostId host, const LinkConfig& uplink, const LinkConfig& downlink);
-  // `node` receives datagrams sent to `address` (which must be one of the host's).
+  void set_nat_links(NatId nat, const LinkConfig& uplink, const LinkConfig& downlink);
+  // `node` receives datagrams to `address` (one of the host's addresses, not yet bound) and
+  // may send from it. A node may bind several addresses.
   void bind(HostId host, const SocketAddress& address, Node& node);
-  // After calling a node's API from the test: send what it queued and re-arm its timer.
+  // Removes the node's bindings and cancels its timer (call before destroying a bound node).
+  void unbind(Node& node);
+  // After the test called a node's API directly: sends what it queued, drains its events and
+  // re-arms its timer.
   void wake(Node& node);
 
+  // --- running ---
   Timestamp now() const noexcept { return now_; }
-  // Processes the next event; false when nothing is scheduled.
+  // Processes the next scheduled event; false when nothing is scheduled.
   bool step();
-  // Runs until `condition` holds (true) or the next event lies beyond `deadline` (false);
-  // the clock never passes the deadline.
+  // Steps until `condition` holds (true) or the next event lies beyond `deadline` (false; the
+  // clock then moves to the deadline, never past it). The condition is checked before each
+  // event.
   bool run_until(const std::function<bool()>& condition, Timestamp deadline);
   void run_for(Duration duration);
+  bool idle() const noexcept { return events_.empty(); }
 
+  // --- observation ---
+  // Network-wide: sent = datagrams taken from nodes, delivered = handed to nodes, drops of
+  // every link and of routing, NAT and binding.
   const Counters& counters() const noexcept { return counters_; }
-  // SHA-256 of every send, drop, duplication and delivery (time, kind, addresses, payload).
-  std::string trace_hash() const;
-  // Writes every delivered datagram from now on to a pcap file (LINKTYPE_RAW).
-  bool start_pcap(const std::string& path);
-  std::size_t nat_mapping_count(NatId nat) const;
+  const Counters& host_link(HostId host, Direction direction) const;
+  const Counters& nat_link(NatId nat, Direction direction) const;
+  std::size_t nat_mapping_count(NatId nat);  // live mappings now
+  std::uint64_t nat_mappings_created(NatId nat) const;
+  // The translation table itself, e.g. to ask which external port a mapping got.
+  Nat& nat(NatId nat) { return nats_.at(nat).table; }
+
+  // Lowercase hex SHA-256 over every send, drop (with reason), duplication and delivery:
+  // time, kind, reason, source, destination, payload.
+  std::string trace_hash() const { return hash_.hex(); }
+  void set_trace_observer(std::function<void(const TraceRecord&)> observer) {
+    observer_ = std::move(observer);
+  }
+  // Simulation errors (a node sending from a foreign address, a timer storm).
+  const std::vector<std::string>& errors() const noexcept { return errors_; }
+
+  // Captures every datagram as it is handed to its destination node (so with post-NAT
+  // addresses: the source as the receiver sees it, the receiver's own address), from now on,
+  // to a classic pcap file. Duplicates appear twice; dropped datagrams do not appear.
+  bool start_pcap(const std::string& path) { return pcap_.open(path); }
+  void stop_pcap() { pcap_.close(); }
+  std::uint64_t pcap_packets() const noexcept { return pcap_.packets(); }
 
  private:
-  struct LinkState;
-  struct Host;
-  struct Nat;
-  struct Event;
+  enum class Stage : std::uint8_t {
+    kHostUplinkDone,   // at the far end of the sender's uplink
+    kNatUplinkDone,    // at the core, from a NAT
+    kNatDownlinkDone,  // at a NAT's public side
+    kHostDownlinkDone  // at the receiving host
+  };
+  struct Flight {
+    Datagram datagram;
+    Stage stage;
+    std::size_t where;  // host or NAT index for the stage
+  };
+  struct Timer {
+    Node* node;
+    std::uint64_t generation;
+  };
+  struct Event {
+    Timestamp at;
+    std::uint64_t sequence;
+    std::variant<Flight, Timer> what;
+    // For std::push_heap's max-heap: "less" means later.
+    bool operator<(const Event& o) const { return at != o.at ? at > o.at : sequence > o.sequence; }
+  };
+  struct AccessLink {
+    explicit AccessLink(std::uint64_t seed) : up(seed), down(seed ^ 0x9e3779b97f4a7c15ull) {}
+    std::optional<LinkConfig> up_config;
+    std::optional<LinkConfig> down_config;
+    Link up;
+    Link down;
+  };
+  struct HostState {
+    std::vector<IpAddress> addresses;
+    std::optional<NatId> nat;
+    AccessLink link;
+  };
+  struct NatState {
+    Nat table;
+    AccessLink link;
+    std::map<IpAddress, HostId> inside;  // private address -> host
+  };
+  struct NodeState {
+    std::uint64_t generation = 0;
+    std::optional<Timestamp> armed;
+    Timestamp storm_at;
+    std::uint32_t storm_count = 0;
+    bool parked = false;
+  };
   struct Binding {
     HostId host;
-    SocketAddress address;
     Node* node;
   };
 
-  void send_from(Node& node, Datagram d);
-  void arrive_at_core(Datagram d, HostId from_host);
-  void deliver(const Datagram& d);
-  std::optional<Timestamp> traverse(LinkState& link, std::size_t ip_size, Timestamp at,
-                                    bool& duplicate);
+  void schedule(Timestamp at, Flight flight);
+  void schedule_timer(Timestamp at, Timer timer);
+  void dispatch(Event& event);
   void after_step(Node& node);
-  void schedule(Timestamp at, std::function<void()> action);
-  void trace(char kind, const Datagram& d);
-  void write_pcap(const Datagram& d);
-  std::optional<std::size_t> route(const IpAddress& destination,
-                                   std::optional<NatId> sender_nat) const;
+  void fire_timer(const Timer& timer);
+  void send_from(Node& node, Datagram d);
+  // Sends `d` over `link` (configured by `config`), continuing at `next` on arrival.
+  void traverse(Link& link, const LinkConfig& config, Datagram d, Stage next, std::size_t where);
+  void at_host_uplink_end(Datagram d, HostId from);
+  void at_core(Datagram d);
+  void at_nat_public_side(Datagram d, NatId nat);
+  void deliver(const Datagram& d, HostId host);
+  void drop(const Datagram& d, DropReason reason);
+  void trace(TraceKind kind, DropReason reason, const Datagram& d);
+  const LinkConfig& up_config(const AccessLink& l) const {
+    return l.up_config ? *l.up_config : default_link_;
+  }
+  const LinkConfig& down_config(const AccessLink& l) const {
+    return l.down_config ? *l.down_config : default_link_;
+  }
 
-  Timestamp now_ = Timestamp::seconds(1);
+  Timestamp now_ = kOrigin;
   SeededRandom rng_;
-  std::vector<Host> hosts_;
-  std::vector<Nat> nats_;
-  std::vector<Binding> bindings_;
-  std::map<Node*, std::pair<std::uint64_t, std::optional<Timestamp>>> timers_;  // generation, time
-  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
-  std::uint64_t sequence_ = 0;
+  LinkConfig default_link_;
+  std::vector<HostState> hosts_;
+  std::vector<NatState> nats_;
+  struct Route {
+    bool is_nat;
+    std::size_t index;
+  };
+  std::map<IpAddress, Route> public_routes_;
+  std::unordered_map<SocketAddress, Binding, SocketAddressHash> bindings_;
+  std::unordered_map<Node*, NodeState> node_states_;
+  std::vector<Event> events_;   // a binary heap, earliest (time, sequence) on top
+  std::uint64_t sequence_ = 1;  // 0 is never a timer generation
   Counters counters_;
-  std::unique_ptr<Sha256> hash_;
-  std::FILE* pcap_ = nullptr;
+  Sha256 hash_;
+  std::function<void(const TraceRecord&)> observer_;
+  std::vector<std::string> errors_;
+  PcapWriter pcap_;
 };
 
 }  // namespace rtcpp::sim
