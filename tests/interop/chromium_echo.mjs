@@ -62,12 +62,16 @@ const args = {
 if (!args) fail(`unknown mode ${mode}`);
 const peer = spawn(rtcppPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
 let result = null;
+// Set once the outcome is known: lines still in flight may then find the page gone.
+let closing = false;
 await page.exposeFunction('toRtcpp', (msg) => peer.stdin.write(JSON.stringify(msg) + '\n'));
 readline.createInterface({ input: peer.stdout }).on('line', async (line) => {
   const msg = JSON.parse(line);
   if (msg.type === 'result') { result = msg; return; }
   if (['offer', 'answer', 'candidate', 'bye'].includes(msg.type)) {
-    await page.evaluate((m) => window.fromRtcpp(m), msg).catch((e) => fail(`page: ${e}`));
+    await page.evaluate((m) => window.fromRtcpp(m), msg).catch((e) => {
+      if (!closing) fail(`page: ${e}`);
+    });
   }
 });
 const exited = new Promise((resolve) => peer.on('exit', resolve));
@@ -197,6 +201,7 @@ if (mode === 'bulk') {
   await page.evaluate(() => window.done);
   const report = await page.evaluate(() => window.report);
   await exited;
+  closing = true;
   if (report.errors.length) fail(report.errors.join('; '));
   if (!result || !result.ok) fail(`rtcpp result: ${JSON.stringify(result)}`);
   console.log(`chromium interop (bulk): ok, ${report.bytes} bytes rtcpp -> Chromium in ${report.messages} ` +
@@ -205,12 +210,14 @@ if (mode === 'bulk') {
   await page.evaluate(() => window.done);
   const report = await page.evaluate(() => window.report);
   await exited;
+  closing = true;
   if (report.errors.length) fail(report.errors.join('; '));
   if (!result || !result.ok) fail(`rtcpp result: ${JSON.stringify(result)}`);
   console.log(`chromium interop (matrix): ok, 17 channels (16 in-band incl. one unordered, 1 negotiated), ` +
     `${report.messages} messages echoed`);
 } else if (mode === 'rtcpp-offers') {
   await exited;
+  closing = true;
   if (!result) fail('rtcpp printed no result');
   if (!result.ok) fail(`rtcpp result: ${JSON.stringify(result)}`);
   const want = createHash('sha256').update(fileBytes).digest('hex');
@@ -221,11 +228,13 @@ if (mode === 'bulk') {
   await page.evaluate(() => window.done);
   const report = await page.evaluate(() => window.report);
   await exited;
+  closing = true;
   if (report.errors.length) fail(report.errors.join('; '));
   if (!result || !result.ok) fail(`rtcpp result: ${JSON.stringify(result)}`);
   console.log(`chromium interop (browser-offers): ok, ${report.messages} messages echoed by rtcpp, ` +
     `channel open ${report.openMs.toFixed(1)} ms after createDataChannel`);
 }
+closing = true;
 clearTimeout(deadline);
 await browser.close();
 server.close();
