@@ -19,7 +19,9 @@ Result<std::unique_ptr<PeerTransport>> PeerTransport::create(PeerTransportConfig
 PeerTransport::PeerTransport(PeerTransportConfig config, ice::IceRole role, Random& rng,
                              std::unique_ptr<dtls::DtlsTransport> dtls)
     : config_(std::move(config)),
-      ice_(config_.ice, role, ice::IceCredentials::random(rng), rng),
+      ice_(config_.ice, role,
+           config_.ice_credentials ? *config_.ice_credentials : ice::IceCredentials::random(rng),
+           rng),
       dtls_(std::move(dtls)),
       sctp_(config_.sctp, rng) {}
 

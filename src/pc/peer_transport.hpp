@@ -33,6 +33,9 @@ inline constexpr std::uint32_t kPpidBinaryPartial = 52;
 
 struct PeerTransportConfig {
   ice::IceConfig ice;
+  // The local ICE credentials; random ones when absent. A connection that writes its offer
+  // before the transport exists passes the ones it wrote.
+  std::optional<ice::IceCredentials> ice_credentials;
   std::shared_ptr<const dtls::Certificate> certificate;
   std::size_t dtls_mtu = 1200;
   sctp::SctpConfig sctp;

@@ -66,6 +66,7 @@ void PeerTransportDriver::receive(Socket& socket) {
         if (alive.expired() || ec == asio::error::operation_aborted) return;
         if (!ec) {
           ++datagrams_received_;
+          bytes_received_ += n;
           Datagram d{from_endpoint(socket.sender), socket.local,
                      Buffer(BytesView(socket.buffer.data(), n))};
           transport_.handle_datagram(d, monotonic_now());
@@ -83,13 +84,17 @@ void PeerTransportDriver::kick() {
       s->socket.send_to(asio::buffer(d->payload.data(), d->payload.size()),
                         to_endpoint(d->destination), 0, ec);
       // A full send buffer drops the datagram, as the network may; the protocols recover.
-      if (!ec) ++datagrams_sent_;
+      if (!ec) {
+        ++datagrams_sent_;
+        bytes_sent_ += d->payload.size();
+      }
       break;
     }
   }
   while (auto e = transport_.poll_event()) {
     if (on_event_) on_event_(std::move(*e));
   }
+  if (after_kick_) after_kick_();
   arm_timer();
 }
 

@@ -36,9 +36,14 @@ class PeerTransportDriver {
   // what it wants to send, delivers its events and re-arms the timer.
   void kick();
   void close();
+  // Called at the end of every kick, after the events: where a user of the transport looks at
+  // state that changes without an event (such as how much is still buffered).
+  void set_after_kick(std::function<void()> after_kick) { after_kick_ = std::move(after_kick); }
 
   std::uint64_t datagrams_sent() const noexcept { return datagrams_sent_; }
   std::uint64_t datagrams_received() const noexcept { return datagrams_received_; }
+  std::uint64_t bytes_sent() const noexcept { return bytes_sent_; }
+  std::uint64_t bytes_received() const noexcept { return bytes_received_; }
 
  private:
   struct Socket {
@@ -53,12 +58,15 @@ class PeerTransportDriver {
   boost::asio::io_context& io_;
   pc::PeerTransport& transport_;
   EventHandler on_event_;
+  std::function<void()> after_kick_;
   std::vector<std::unique_ptr<Socket>> sockets_;
   boost::asio::steady_timer timer_;
   std::optional<Timestamp> armed_for_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::uint64_t datagrams_sent_ = 0;
   std::uint64_t datagrams_received_ = 0;
+  std::uint64_t bytes_sent_ = 0;
+  std::uint64_t bytes_received_ = 0;
 };
 
 }  // namespace rtcpp::runtime

@@ -10,6 +10,7 @@
 // zero checksum negotiation, restart.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -106,6 +107,10 @@ class SctpAssociation {
   Duration rto() const noexcept { return rto_; }
   std::uint64_t retransmissions() const noexcept { return retransmissions_; }
   std::uint64_t packets_sent() const noexcept { return packets_sent_; }
+  // Streams usable in both directions once established (RTCSctpTransport.maxChannels).
+  std::uint16_t usable_streams() const noexcept {
+    return std::min({config_.streams, peer_inbound_streams_, peer_outbound_streams_});
+  }
 
  private:
   struct OutMessage {

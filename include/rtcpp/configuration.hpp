@@ -1,0 +1,48 @@
+// rtcpp/configuration.hpp: RTCConfiguration and RTCIceServer (W3C WebRTC 1.0, section 4.2).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rtcpp/certificate.hpp"
+
+namespace rtcpp {
+
+// One STUN or TURN server: "stun:host[:port]", "stuns:...", "turn:host[:port][?transport=udp|tcp]"
+// or "turns:..." (RFC 7064, RFC 7065). TURN URLs need a username and a credential.
+struct RTCIceServer {
+  std::vector<std::string> urls;
+  std::string username;
+  std::string credential;
+};
+
+enum class RTCIceTransportPolicy { kAll, kRelay };
+enum class RTCBundlePolicy { kBalanced, kMaxCompat, kMaxBundle };
+enum class RTCRtcpMuxPolicy { kRequire };
+
+std::string_view to_string(RTCIceTransportPolicy value) noexcept;
+std::string_view to_string(RTCBundlePolicy value) noexcept;
+std::string_view to_string(RTCRtcpMuxPolicy value) noexcept;
+
+struct RTCConfiguration {
+  std::vector<RTCIceServer> ice_servers;
+  RTCIceTransportPolicy ice_transport_policy = RTCIceTransportPolicy::kAll;
+  RTCBundlePolicy bundle_policy = RTCBundlePolicy::kBalanced;
+  RTCRtcpMuxPolicy rtcp_mux_policy = RTCRtcpMuxPolicy::kRequire;
+  // The DTLS identity; one is generated (ECDSA P-256) when empty. Only the first is used.
+  std::vector<std::shared_ptr<const RTCCertificate>> certificates;
+  // Accepted and validated (0-255); candidates are gathered when the local description is
+  // set, so a pool does not change anything yet.
+  std::uint8_t ice_candidate_pool_size = 0;
+
+  // rtcpp extensions (no browser equivalent).
+  // Gather loopback candidates even when another interface exists (they are always
+  // gathered when loopback is the only interface, as in a test namespace).
+  bool gather_loopback = false;
+  // Largest message this side accepts, announced as a=max-message-size (RFC 8841).
+  std::size_t max_message_size = 256 * 1024;
+};
+
+}  // namespace rtcpp

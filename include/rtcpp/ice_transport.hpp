@@ -1,0 +1,64 @@
+// rtcpp/ice_transport.hpp: RTCIceTransport (W3C WebRTC 1.0, section 5.6): the ICE layer of a
+// connection, reached through RTCDtlsTransport::ice_transport().
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "rtcpp/ice_candidate.hpp"
+
+namespace rtcpp {
+
+namespace detail {
+class PeerConnectionImpl;
+}
+
+enum class RTCIceRole { kUnknown, kControlling, kControlled };
+enum class RTCIceTransportState {
+  kNew,
+  kChecking,
+  kConnected,
+  kCompleted,
+  kDisconnected,
+  kFailed,
+  kClosed,
+};
+enum class RTCIceGathererState { kNew, kGathering, kComplete };
+
+std::string_view to_string(RTCIceRole value) noexcept;
+std::string_view to_string(RTCIceTransportState value) noexcept;
+std::string_view to_string(RTCIceGathererState value) noexcept;
+
+struct RTCIceParameters {
+  std::string username_fragment;
+  std::string password;
+};
+
+// Every method may be called from any thread; handlers run on the connection's loop thread.
+class RTCIceTransport {
+ public:
+  explicit RTCIceTransport(std::weak_ptr<detail::PeerConnectionImpl> pc) : pc_(std::move(pc)) {}
+
+  RTCIceRole role() const;
+  RTCIceComponent component() const { return RTCIceComponent::kRtp; }
+  RTCIceTransportState state() const;
+  RTCIceGathererState gathering_state() const;
+  std::optional<RTCIceCandidatePair> get_selected_candidate_pair() const;
+  std::optional<RTCIceParameters> get_local_parameters() const;
+  std::optional<RTCIceParameters> get_remote_parameters() const;
+
+  void on_state_change(std::function<void()> handler);
+  void on_gathering_state_change(std::function<void()> handler);
+  void on_selected_candidate_pair_change(std::function<void()> handler);
+
+ private:
+  friend class detail::PeerConnectionImpl;
+  std::weak_ptr<detail::PeerConnectionImpl> pc_;
+  std::function<void()> on_state_change_;
+  std::function<void()> on_gathering_state_change_;
+  std::function<void()> on_selected_candidate_pair_change_;
+};
+
+}  // namespace rtcpp

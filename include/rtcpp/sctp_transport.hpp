@@ -1,0 +1,40 @@
+// rtcpp/sctp_transport.hpp: RTCSctpTransport (W3C WebRTC 1.0, section 6.1.1): the SCTP
+// association data channels run over, reached through RTCPeerConnection::sctp().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "rtcpp/dtls_transport.hpp"
+
+namespace rtcpp {
+
+enum class RTCSctpTransportState { kConnecting, kConnected, kClosed };
+std::string_view to_string(RTCSctpTransportState value) noexcept;
+
+class RTCSctpTransport {
+ public:
+  RTCSctpTransport(std::weak_ptr<detail::PeerConnectionImpl> pc,
+                   std::shared_ptr<RTCDtlsTransport> dtls)
+      : pc_(std::move(pc)), dtls_(std::move(dtls)) {}
+
+  const std::shared_ptr<RTCDtlsTransport>& transport() const noexcept { return dtls_; }
+  RTCSctpTransportState state() const;
+  // Largest message RTCDataChannel::send accepts: the remote a=max-message-size, capped by
+  // what this side can send (W3C 6.1.1.1); 0 means no limit.
+  double max_message_size() const;
+  // Streams available in each direction; known once connected.
+  std::optional<std::uint16_t> max_channels() const;
+
+  void on_state_change(std::function<void()> handler);
+
+ private:
+  friend class detail::PeerConnectionImpl;
+  std::weak_ptr<detail::PeerConnectionImpl> pc_;
+  std::shared_ptr<RTCDtlsTransport> dtls_;
+  std::function<void()> on_state_change_;
+};
+
+}  // namespace rtcpp

@@ -1,0 +1,197 @@
+#include "rtcpp/peer_connection.hpp"
+
+#include "api/peer_connection_impl.hpp"
+
+namespace rtcpp {
+namespace {
+
+using detail::PeerConnectionImpl;
+
+// The future form: runs op on the loop (at once when already there) and hands back its result.
+template <typename T, typename Op>
+std::future<T> run_future(const std::shared_ptr<PeerConnectionImpl>& impl, Op op) {
+  auto promise = std::make_shared<std::promise<T>>();
+  auto future = promise->get_future();
+  if (impl->loop().in_loop_thread()) {
+    promise->set_value(op(*impl));
+  } else {
+    impl->loop().post([impl, promise, op = std::move(op)] { promise->set_value(op(*impl)); });
+  }
+  return future;
+}
+
+// The callback form: runs op as a task on the loop and calls done with its result there.
+template <typename T, typename Op>
+void run_callback(const std::shared_ptr<PeerConnectionImpl>& impl, Op op,
+                  std::function<void(T)> done) {
+  impl->loop().post([impl, op = std::move(op), done = std::move(done)] {
+    T result = op(*impl);
+    if (done) done(std::move(result));
+  });
+}
+
+}  // namespace
+
+Result<std::shared_ptr<RTCPeerConnection>> RTCPeerConnection::create(
+    RTCConfiguration configuration) {
+  auto impl = PeerConnectionImpl::create(std::move(configuration));
+  if (!impl) return std::move(impl).error();
+  return std::shared_ptr<RTCPeerConnection>(new RTCPeerConnection(std::move(*impl)));
+}
+
+RTCPeerConnection::RTCPeerConnection(std::shared_ptr<PeerConnectionImpl> impl)
+    : impl_(std::move(impl)) {}
+
+RTCPeerConnection::~RTCPeerConnection() {
+  impl_->sync([impl = impl_] { impl->close(); });
+}
+
+std::future<Result<RTCSessionDescriptionInit>> RTCPeerConnection::create_offer(
+    RTCOfferOptions options) {
+  return run_future<Result<RTCSessionDescriptionInit>>(
+      impl_, [options](PeerConnectionImpl& pc) { return pc.create_offer(options); });
+}
+void RTCPeerConnection::create_offer(std::function<void(Result<RTCSessionDescriptionInit>)> done,
+                                     RTCOfferOptions options) {
+  run_callback<Result<RTCSessionDescriptionInit>>(
+      impl_, [options](PeerConnectionImpl& pc) { return pc.create_offer(options); },
+      std::move(done));
+}
+
+std::future<Result<RTCSessionDescriptionInit>> RTCPeerConnection::create_answer(RTCAnswerOptions) {
+  return run_future<Result<RTCSessionDescriptionInit>>(
+      impl_, [](PeerConnectionImpl& pc) { return pc.create_answer(); });
+}
+void RTCPeerConnection::create_answer(std::function<void(Result<RTCSessionDescriptionInit>)> done,
+                                      RTCAnswerOptions) {
+  run_callback<Result<RTCSessionDescriptionInit>>(
+      impl_, [](PeerConnectionImpl& pc) { return pc.create_answer(); }, std::move(done));
+}
+
+std::future<Result<>> RTCPeerConnection::set_local_description(
+    std::optional<RTCSessionDescriptionInit> description) {
+  return run_future<Result<>>(impl_, [description](PeerConnectionImpl& pc) {
+    return pc.set_local_description(description);
+  });
+}
+void RTCPeerConnection::set_local_description(
+    std::function<void(Result<>)> done, std::optional<RTCSessionDescriptionInit> description) {
+  run_callback<Result<>>(
+      impl_,
+      [description](PeerConnectionImpl& pc) { return pc.set_local_description(description); },
+      std::move(done));
+}
+
+std::future<Result<>> RTCPeerConnection::set_remote_description(
+    RTCSessionDescriptionInit description) {
+  return run_future<Result<>>(impl_, [description](PeerConnectionImpl& pc) {
+    return pc.set_remote_description(description);
+  });
+}
+void RTCPeerConnection::set_remote_description(RTCSessionDescriptionInit description,
+                                               std::function<void(Result<>)> done) {
+  run_callback<Result<>>(
+      impl_,
+      [description](PeerConnectionImpl& pc) { return pc.set_remote_description(description); },
+      std::move(done));
+}
+
+std::future<Result<>> RTCPeerConnection::add_ice_candidate(RTCIceCandidateInit candidate) {
+  return run_future<Result<>>(
+      impl_, [candidate](PeerConnectionImpl& pc) { return pc.add_ice_candidate(candidate); });
+}
+void RTCPeerConnection::add_ice_candidate(RTCIceCandidateInit candidate,
+                                          std::function<void(Result<>)> done) {
+  run_callback<Result<>>(
+      impl_, [candidate](PeerConnectionImpl& pc) { return pc.add_ice_candidate(candidate); },
+      std::move(done));
+}
+
+std::optional<RTCSessionDescriptionInit> RTCPeerConnection::local_description() const {
+  return impl_->sync([&] { return impl_->local_description(); });
+}
+std::optional<RTCSessionDescriptionInit> RTCPeerConnection::current_local_description() const {
+  return impl_->sync([&] { return impl_->current_local_description(); });
+}
+std::optional<RTCSessionDescriptionInit> RTCPeerConnection::pending_local_description() const {
+  return impl_->sync([&] { return impl_->pending_local_description(); });
+}
+std::optional<RTCSessionDescriptionInit> RTCPeerConnection::remote_description() const {
+  return impl_->sync([&] { return impl_->remote_description(); });
+}
+std::optional<RTCSessionDescriptionInit> RTCPeerConnection::current_remote_description() const {
+  return impl_->sync([&] { return impl_->current_remote_; });
+}
+std::optional<RTCSessionDescriptionInit> RTCPeerConnection::pending_remote_description() const {
+  return impl_->sync([&] { return impl_->pending_remote_; });
+}
+RTCSignalingState RTCPeerConnection::signaling_state() const {
+  return impl_->sync([&] { return impl_->signaling_state_; });
+}
+RTCIceGatheringState RTCPeerConnection::ice_gathering_state() const {
+  return impl_->sync([&] { return impl_->gathering_state_; });
+}
+RTCIceConnectionState RTCPeerConnection::ice_connection_state() const {
+  return impl_->sync([&] { return impl_->ice_connection_state_; });
+}
+RTCPeerConnectionState RTCPeerConnection::connection_state() const {
+  return impl_->sync([&] { return impl_->connection_state_; });
+}
+std::optional<bool> RTCPeerConnection::can_trickle_ice_candidates() const {
+  return impl_->sync([&]() -> std::optional<bool> {
+    if (!impl_->remote_transport_) return std::nullopt;
+    const auto& options = impl_->remote_transport_->ice_options;
+    return std::find(options.begin(), options.end(), "trickle") != options.end();
+  });
+}
+
+RTCConfiguration RTCPeerConnection::get_configuration() const {
+  return impl_->sync([&] { return impl_->configuration_; });
+}
+Result<> RTCPeerConnection::set_configuration(RTCConfiguration configuration) {
+  return impl_->sync([&] { return impl_->set_configuration(std::move(configuration)); });
+}
+void RTCPeerConnection::close() {
+  impl_->sync([&] { impl_->close(); });
+}
+
+Result<std::shared_ptr<RTCDataChannel>> RTCPeerConnection::create_data_channel(
+    std::string label, RTCDataChannelInit init) {
+  return impl_->sync([&] { return impl_->create_data_channel(std::move(label), std::move(init)); });
+}
+std::shared_ptr<RTCSctpTransport> RTCPeerConnection::sctp() const {
+  return impl_->sync([&] { return impl_->sctp_transport_; });
+}
+
+std::future<RTCStatsReport> RTCPeerConnection::get_stats() {
+  return run_future<RTCStatsReport>(impl_, [](PeerConnectionImpl& pc) { return pc.stats(); });
+}
+void RTCPeerConnection::get_stats(std::function<void(RTCStatsReport)> done) {
+  run_callback<RTCStatsReport>(
+      impl_, [](PeerConnectionImpl& pc) { return pc.stats(); }, std::move(done));
+}
+
+// Handlers are set on the loop, so a setter never races an event being delivered. A closed
+// connection keeps none.
+#define RTCPP_SET_HANDLER(method, member, type)                \
+  void RTCPeerConnection::method(type handler) {               \
+    impl_->sync([&] {                                          \
+      if (!impl_->closed_) impl_->member = std::move(handler); \
+    });                                                        \
+  }
+RTCPP_SET_HANDLER(on_negotiation_needed, on_negotiation_needed_, std::function<void()>)
+RTCPP_SET_HANDLER(on_ice_candidate, on_ice_candidate_,
+                  std::function<void(const RTCPeerConnectionIceEvent&)>)
+RTCPP_SET_HANDLER(on_ice_candidate_error, on_ice_candidate_error_,
+                  std::function<void(const RTCPeerConnectionIceErrorEvent&)>)
+RTCPP_SET_HANDLER(on_signaling_state_change, on_signaling_state_change_, std::function<void()>)
+RTCPP_SET_HANDLER(on_ice_gathering_state_change, on_ice_gathering_state_change_,
+                  std::function<void()>)
+RTCPP_SET_HANDLER(on_ice_connection_state_change, on_ice_connection_state_change_,
+                  std::function<void()>)
+RTCPP_SET_HANDLER(on_connection_state_change, on_connection_state_change_, std::function<void()>)
+RTCPP_SET_HANDLER(on_data_channel, on_data_channel_,
+                  std::function<void(std::shared_ptr<RTCDataChannel>)>)
+#undef RTCPP_SET_HANDLER
+
+}  // namespace rtcpp

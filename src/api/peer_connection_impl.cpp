@@ -1,0 +1,862 @@
+#include "api/peer_connection_impl.hpp"
+
+#include <algorithm>
+
+#include "api/conversions.hpp"
+#include "runtime/interfaces.hpp"
+
+namespace rtcpp::detail {
+namespace {
+
+using runtime::monotonic_now;
+
+// Calls a handler through a copy, so that a handler replacing itself stays alive while it runs.
+template <typename Handler, typename... Args>
+void fire(const Handler& handler, Args&&... args) {
+  Handler copy = handler;
+  if (copy) copy(std::forward<Args>(args)...);
+}
+
+bool is_offer_state_for_local(RTCSignalingState s) {
+  return s == RTCSignalingState::kStable || s == RTCSignalingState::kHaveLocalOffer;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<PeerConnectionImpl>> PeerConnectionImpl::create(
+    RTCConfiguration configuration) {
+  if (auto valid = validate_configuration(configuration); !valid) return std::move(valid).error();
+  std::shared_ptr<const RTCCertificate> certificate;
+  if (!configuration.certificates.empty()) {
+    certificate = configuration.certificates.front();
+    if (!certificate) return type_error("certificates contains a null certificate");
+    if (certificate->expires() <= unix_time_ms())
+      return invalid_access_error("the certificate has expired");
+  } else {
+    auto generated = RTCCertificate::generate();
+    if (!generated) return std::move(generated).error();
+    certificate = *generated;
+    configuration.certificates.push_back(certificate);
+  }
+  auto impl = std::shared_ptr<PeerConnectionImpl>(
+      new PeerConnectionImpl(std::move(configuration), std::move(certificate)));
+  impl->ice_transport_ = std::make_shared<RTCIceTransport>(impl);
+  impl->dtls_transport_ = std::make_shared<RTCDtlsTransport>(impl, impl->ice_transport_);
+  return impl;
+}
+
+PeerConnectionImpl::PeerConnectionImpl(RTCConfiguration configuration,
+                                       std::shared_ptr<const RTCCertificate> cert)
+    : configuration_(std::move(configuration)),
+      loop_(runtime::EventLoop::shared()),
+      certificate_(std::move(cert)) {
+  local_credentials_ = ice::IceCredentials::random(rng_);
+  // RFC 8866 5.2: sess-id is a numeric string; 62 bits keep it positive everywhere.
+  session_id_ = rng_.next_u64() >> 2;
+}
+
+PeerConnectionImpl::~PeerConnectionImpl() = default;
+
+void PeerConnectionImpl::queue_task(std::function<void()> task) {
+  std::weak_ptr<PeerConnectionImpl> weak = weak_from_this();
+  loop_.post([weak, task = std::move(task)] {
+    auto self = weak.lock();
+    if (self && !self->closed_) task();
+  });
+}
+
+void PeerConnectionImpl::kick() {
+  if (driver_) driver_->kick();
+}
+
+// --- Transport lifetime ---
+
+Result<> PeerConnectionImpl::ensure_transport(ice::IceRole role) {
+  if (transport_) return {};
+  pc::PeerTransportConfig config;
+  config.ice_credentials = local_credentials_;
+  config.certificate = certificate_->impl();
+  config.sctp.max_message_size = configuration_.max_message_size;
+  auto transport = pc::PeerTransport::create(config, role, rng_);
+  if (!transport) return std::move(transport).error();
+  transport_ = std::move(*transport);
+  ice_role_ = role;
+  driver_ = std::make_unique<runtime::PeerTransportDriver>(
+      loop_.io(), *transport_,
+      [this](pc::PeerTransportEvent&& event) { on_transport_event(std::move(event)); });
+  driver_->set_after_kick([this] { after_io(); });
+  return {};
+}
+
+void PeerConnectionImpl::start_gathering() {
+  if (gathering_started_ || !transport_) return;
+  gathering_started_ = true;
+  const auto now = monotonic_now();
+  // A relay-only policy gathers no host or server-reflexive candidates; relayed ones need the
+  // TURN client, which is not there yet, so such a connection gathers nothing.
+  if (configuration_.ice_transport_policy == RTCIceTransportPolicy::kAll) {
+    for (const auto& ip : runtime::local_addresses(configuration_.gather_loopback)) {
+      if (auto bound = driver_->bind(ip); !bound) {
+        RTCPeerConnectionIceErrorEvent error;
+        error.address = ip.to_string();
+        error.error_code = 701;
+        error.error_text = bound.error().message();
+        queue_task([this, error] { fire(on_ice_candidate_error_, error); });
+      }
+    }
+    for (const auto& server : configuration_.ice_servers) {
+      for (const auto& url : server.urls) {
+        auto parsed = parse_ice_server_url(url);
+        if (!parsed || parsed->scheme != "stun") continue;
+        if (auto address = resolve_literal(parsed->host, parsed->port)) {
+          transport_->ice().add_stun_server(*address, now);
+        } else {
+          RTCPeerConnectionIceErrorEvent error;
+          error.url = url;
+          error.error_code = 701;
+          error.error_text = "STUN server names are not resolved yet; use an IP address";
+          queue_task([this, error] { fire(on_ice_candidate_error_, error); });
+        }
+      }
+    }
+  }
+  transport_->ice().finish_gathering(now);
+  kick();
+}
+
+void PeerConnectionImpl::teardown_transport() {
+  if (driver_) driver_->close();
+  driver_.reset();
+  transport_.reset();
+  ice_role_.reset();
+  dtls_role_.reset();
+  remote_parameters_applied_ = false;
+  gathering_started_ = false;
+  local_candidates_.clear();
+  local_candidates_complete_ = false;
+  remote_transport_.reset();
+  if (gathering_state_ != RTCIceGatheringState::kNew) {
+    gathering_state_ = RTCIceGatheringState::kNew;
+    queue_task([this] {
+      fire(on_ice_gathering_state_change_);
+      fire(ice_transport_->on_gathering_state_change_);
+    });
+  }
+}
+
+// --- Events from the transport (inside the driver; user code only through tasks) ---
+
+void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
+  if (closed_) return;
+  if (auto* ice_event = std::get_if<ice::IceEvent>(&event)) {
+    if (auto* c = std::get_if<ice::IceLocalCandidateEvent>(ice_event)) {
+      local_candidates_.push_back(c->candidate);
+      RTCIceCandidateInit init{c->candidate.to_string(), data_mid(), 0, local_credentials_.ufrag};
+      auto candidate = RTCIceCandidate::create(init);
+      if (candidate) {
+        RTCPeerConnectionIceEvent e{*candidate, std::nullopt};
+        queue_task([this, e] { fire(on_ice_candidate_, e); });
+      }
+    } else if (auto* g = std::get_if<ice::IceGatheringStateEvent>(ice_event)) {
+      const auto state = from_ice(g->state);
+      if (state == gathering_state_) return;
+      gathering_state_ = state;
+      const bool complete = state == RTCIceGatheringState::kComplete;
+      if (complete) local_candidates_complete_ = true;
+      queue_task([this, complete] {
+        fire(ice_transport_->on_gathering_state_change_);
+        fire(on_ice_gathering_state_change_);
+        // W3C 4.3.1: the end of gathering is an icecandidate event without a candidate.
+        if (complete) fire(on_ice_candidate_, RTCPeerConnectionIceEvent{});
+      });
+    } else if (auto* s = std::get_if<ice::IceStateEvent>(ice_event)) {
+      const auto state = from_ice(s->state);
+      if (state == ice_transport_state_) return;
+      ice_transport_state_ = state;
+      queue_task([this] { fire(ice_transport_->on_state_change_); });
+      update_connection_states();
+    } else if (auto* p = std::get_if<ice::IceSelectedPairEvent>(ice_event)) {
+      auto local = RTCIceCandidate::create({p->local.to_string(), data_mid(), 0, std::nullopt});
+      auto remote = RTCIceCandidate::create({p->remote.to_string(), data_mid(), 0, std::nullopt});
+      if (local && remote) selected_pair_ = RTCIceCandidatePair{*local, *remote};
+      queue_task([this] { fire(ice_transport_->on_selected_candidate_pair_change_); });
+    } else if (auto* r = std::get_if<ice::IceRoleEvent>(ice_event)) {
+      ice_role_ = r->role;
+    }
+  } else if (auto* d = std::get_if<pc::DtlsStateEvent>(&event)) {
+    const auto state = from_dtls(d->state);
+    if (state == RTCDtlsTransportState::kConnected && transport_) {
+      remote_certificates_.clear();
+      if (auto der = transport_->dtls().remote_certificate_der())
+        remote_certificates_.emplace_back(der->data(), der->data() + der->size());
+    }
+    if (state != dtls_state_) {
+      dtls_state_ = state;
+      std::optional<RTCError> error = d->error;
+      queue_task([this, error] {
+        if (error) fire(dtls_transport_->on_error_, *error);
+        fire(dtls_transport_->on_state_change_);
+      });
+      update_connection_states();
+    }
+  } else if (auto* s = std::get_if<pc::SctpStateEvent>(&event)) {
+    if (s->connected) {
+      sctp_state_ = RTCSctpTransportState::kConnected;
+      queue_task([this] {
+        if (sctp_transport_) fire(sctp_transport_->on_state_change_);
+      });
+      for (const auto& channel : channels_) {
+        if (channel->opened_on_transport_ && channel->state_ == RTCDataChannelState::kConnecting)
+          announce_open(channel);
+      }
+    } else {
+      sctp_state_ = RTCSctpTransportState::kClosed;
+      queue_task([this] {
+        if (sctp_transport_) fire(sctp_transport_->on_state_change_);
+      });
+      std::optional<RTCError> error = s->error;
+      // W3C 6.2.4: a channel whose transport failed closes with an error first.
+      for (const auto& channel : std::vector(channels_)) {
+        if (error) {
+          RTCError channel_error(RTCErrorType::kOperationError, error->message());
+          channel_error.with_detail(RTCErrorDetailType::kSctpFailure);
+          queue_task([channel, channel_error] { fire(channel->on_error_, channel_error); });
+        }
+        finish_channel(channel, true);
+      }
+    }
+  } else if (auto* o = std::get_if<pc::ChannelOpenEvent>(&event)) {
+    // The peer opened a channel with DCEP (RFC 8832): announce it (W3C 6.2.3).
+    RTCDataChannelInit init;
+    init.ordered = o->channel.ordered;
+    init.protocol = o->channel.protocol;
+    auto channel =
+        std::make_shared<RTCDataChannel>(weak_from_this(), o->channel.label, std::move(init));
+    channel->id_ = o->channel.id;
+    channel->opened_on_transport_ = true;
+    channel->state_ = RTCDataChannelState::kOpen;
+    ++channels_opened_;
+    channels_.push_back(channel);
+    channels_by_id_[o->channel.id] = channel;
+    queue_task([this, channel] { fire(on_data_channel_, channel); });
+    queue_task([channel] {
+      if (channel->state_ == RTCDataChannelState::kOpen) fire(channel->on_open_);
+    });
+  } else if (auto* m = std::get_if<pc::ChannelMessageEvent>(&event)) {
+    auto it = channels_by_id_.find(m->id);
+    if (it == channels_by_id_.end()) return;
+    auto channel = it->second;
+    if (channel->state_ != RTCDataChannelState::kOpen &&
+        channel->state_ != RTCDataChannelState::kClosing)
+      return;
+    ++channel->messages_received_;
+    channel->bytes_received_ += m->data.size();
+    auto message = std::make_shared<RTCMessageEvent>();
+    message->binary = m->binary;
+    message->data.assign(m->data.data(), m->data.data() + m->data.size());
+    queue_task([channel, message] { fire(channel->on_message_, *message); });
+  }
+}
+
+void PeerConnectionImpl::after_io() {
+  if (!transport_) return;
+  // W3C 6.2: bufferedamountlow fires when bufferedAmount falls to the threshold from above.
+  for (const auto& channel : channels_) {
+    if (!channel->id_) continue;
+    const std::size_t now_buffered = transport_->buffered_amount(*channel->id_);
+    if (channel->last_buffered_ > channel->low_threshold_ &&
+        now_buffered <= channel->low_threshold_) {
+      queue_task([channel] { fire(channel->on_buffered_amount_low_); });
+    }
+    channel->last_buffered_ = now_buffered;
+  }
+}
+
+void PeerConnectionImpl::update_connection_states() {
+  if (closed_) return;
+  const auto ice_state = static_cast<RTCIceConnectionState>(ice_transport_state_);
+  if (ice_state != ice_connection_state_) {
+    ice_connection_state_ = ice_state;
+    queue_task([this] { fire(on_ice_connection_state_change_); });
+  }
+  // W3C 4.3.3 RTCPeerConnectionState, for the one ICE and DTLS transport a bundled connection
+  // has.
+  RTCPeerConnectionState state;
+  const auto ice = ice_transport_state_;
+  const auto dtls = dtls_state_;
+  if (ice == RTCIceTransportState::kFailed || dtls == RTCDtlsTransportState::kFailed) {
+    state = RTCPeerConnectionState::kFailed;
+  } else if (ice == RTCIceTransportState::kDisconnected) {
+    state = RTCPeerConnectionState::kDisconnected;
+  } else if ((ice == RTCIceTransportState::kNew || ice == RTCIceTransportState::kClosed) &&
+             (dtls == RTCDtlsTransportState::kNew || dtls == RTCDtlsTransportState::kClosed)) {
+    state = RTCPeerConnectionState::kNew;
+  } else if ((ice == RTCIceTransportState::kConnected || ice == RTCIceTransportState::kCompleted) &&
+             dtls == RTCDtlsTransportState::kConnected) {
+    state = RTCPeerConnectionState::kConnected;
+  } else {
+    state = RTCPeerConnectionState::kConnecting;
+  }
+  if (state != connection_state_) {
+    connection_state_ = state;
+    queue_task([this] { fire(on_connection_state_change_); });
+  }
+}
+
+void PeerConnectionImpl::set_signaling_state(RTCSignalingState state) {
+  if (state == signaling_state_) return;
+  signaling_state_ = state;
+  queue_task([this] { fire(on_signaling_state_change_); });
+  if (state == RTCSignalingState::kStable) check_negotiation_needed();
+}
+
+void PeerConnectionImpl::check_negotiation_needed() {
+  // W3C 4.7.3: fire only in stable, and only while negotiation is still needed when the
+  // queued task runs.
+  if (!negotiation_needed_ || data_negotiated_) return;
+  queue_task([this] {
+    if (signaling_state_ != RTCSignalingState::kStable || data_negotiated_ || !negotiation_needed_)
+      return;
+    fire(on_negotiation_needed_);
+  });
+}
+
+// --- JSEP ---
+
+std::string PeerConnectionImpl::data_mid() const {
+  return remote_transport_ ? remote_transport_->mid : local_mid_;
+}
+
+pc::TransportDescription PeerConnectionImpl::local_transport(pc::DtlsSetup setup) const {
+  pc::TransportDescription t;
+  t.ice_ufrag = local_credentials_.ufrag;
+  t.ice_pwd = local_credentials_.pwd;
+  t.ice_options = {"trickle"};
+  t.fingerprints = certificate_->impl()->get_fingerprints();
+  t.setup = setup;
+  t.mid = data_mid();
+  t.max_message_size = configuration_.max_message_size;
+  t.candidates = local_candidates_;
+  t.end_of_candidates = local_candidates_complete_;
+  return t;
+}
+
+Result<RTCSessionDescriptionInit> PeerConnectionImpl::create_offer(const RTCOfferOptions& options) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  if (!is_offer_state_for_local(signaling_state_))
+    return invalid_state_error("createOffer in signaling state " +
+                               std::string(to_string(signaling_state_)));
+  if (options.ice_restart) return operation_error("ICE restart is not implemented yet");
+  // RFC 8842 5.2: a first offer says actpass; later ones keep the role already in use.
+  pc::DtlsSetup setup = pc::DtlsSetup::kActpass;
+  if (dtls_role_)
+    setup =
+        *dtls_role_ == dtls::DtlsRole::kClient ? pc::DtlsSetup::kActive : pc::DtlsSetup::kPassive;
+  last_offer_ = pc::build_offer({local_transport(setup), session_id_, ++session_version_});
+  last_offer_setup_ = setup;
+  return RTCSessionDescriptionInit{RTCSdpType::kOffer, last_offer_};
+}
+
+pc::DtlsSetup PeerConnectionImpl::local_setup_for_answer() const {
+  if (dtls_role_)
+    return *dtls_role_ == dtls::DtlsRole::kClient ? pc::DtlsSetup::kActive
+                                                  : pc::DtlsSetup::kPassive;
+  if (remote_transport_ && remote_transport_->setup == pc::DtlsSetup::kActive)
+    return pc::DtlsSetup::kPassive;
+  // RFC 8842 5.3: an answer to actpass picks; like browsers, we prefer the client role.
+  return pc::DtlsSetup::kActive;
+}
+
+Result<RTCSessionDescriptionInit> PeerConnectionImpl::create_answer() {
+  if (closed_) return invalid_state_error("the connection is closed");
+  if (signaling_state_ != RTCSignalingState::kHaveRemoteOffer &&
+      signaling_state_ != RTCSignalingState::kHaveLocalPranswer)
+    return invalid_state_error("createAnswer in signaling state " +
+                               std::string(to_string(signaling_state_)));
+  const auto& offer_text = pending_remote_ ? pending_remote_->sdp : current_remote_->sdp;
+  auto offer = sdp::SessionDescription::parse(offer_text);
+  if (!offer) return std::move(offer).error();
+  auto answer = pc::build_answer(
+      {local_transport(local_setup_for_answer()), session_id_, ++session_version_}, *offer);
+  if (!answer) return std::move(answer).error();
+  last_answer_ = *answer;
+  return RTCSessionDescriptionInit{RTCSdpType::kAnswer, last_answer_};
+}
+
+Result<> PeerConnectionImpl::apply_remote_parameters(dtls::DtlsRole role) {
+  if (!transport_ || !remote_transport_) return operation_error("no transport to configure");
+  if (remote_parameters_applied_) {
+    if (dtls_role_ && *dtls_role_ != role)
+      return invalid_modification_error("the DTLS role cannot change");
+    return {};
+  }
+  const auto now = monotonic_now();
+  auto applied =
+      transport_->set_remote_parameters(remote_transport_->ice_ufrag, remote_transport_->ice_pwd,
+                                        remote_transport_->fingerprints, role, now);
+  if (!applied) return applied;
+  remote_parameters_applied_ = true;
+  dtls_role_ = role;
+  return {};
+}
+
+void PeerConnectionImpl::add_remote_candidates_from(const pc::TransportDescription& remote) {
+  const auto now = monotonic_now();
+  for (const auto& c : remote.candidates) (void)transport_->ice().add_remote_candidate(c, now);
+  if (remote.end_of_candidates) transport_->ice().end_of_remote_candidates(now);
+}
+
+void PeerConnectionImpl::negotiation_complete() {
+  data_negotiated_ = true;
+  negotiation_needed_ = false;
+  remote_max_message_size_ = remote_transport_ ? remote_transport_->max_message_size : 65536;
+  if (!sctp_transport_)
+    sctp_transport_ = std::make_shared<RTCSctpTransport>(weak_from_this(), dtls_transport_);
+  open_pending_channels();
+}
+
+Result<> PeerConnectionImpl::set_local_description(
+    std::optional<RTCSessionDescriptionInit> description) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  RTCSessionDescriptionInit desc;
+  if (!description) {
+    // W3C 4.4.1.5: the implicit form makes the description the state calls for.
+    const bool offer = signaling_state_ == RTCSignalingState::kStable ||
+                       signaling_state_ == RTCSignalingState::kHaveLocalOffer ||
+                       signaling_state_ == RTCSignalingState::kHaveRemotePranswer;
+    desc.type = offer ? RTCSdpType::kOffer : RTCSdpType::kAnswer;
+  } else {
+    desc = *description;
+  }
+  if (desc.type == RTCSdpType::kRollback) {
+    if (signaling_state_ != RTCSignalingState::kHaveLocalOffer)
+      return invalid_state_error("rollback of a local offer in signaling state " +
+                                 std::string(to_string(signaling_state_)));
+    pending_local_.reset();
+    if (!current_local_ && !current_remote_) teardown_transport();
+    set_signaling_state(RTCSignalingState::kStable);
+    return {};
+  }
+  const bool is_offer = desc.type == RTCSdpType::kOffer;
+  if (is_offer ? !is_offer_state_for_local(signaling_state_)
+               : (signaling_state_ != RTCSignalingState::kHaveRemoteOffer &&
+                  signaling_state_ != RTCSignalingState::kHaveLocalPranswer))
+    return invalid_state_error("setLocalDescription(" + std::string(to_string(desc.type)) +
+                               ") in signaling state " + std::string(to_string(signaling_state_)));
+  std::string& last = is_offer ? last_offer_ : last_answer_;
+  if (desc.sdp.empty()) {
+    if (last.empty()) {
+      auto made = is_offer ? create_offer({}) : create_answer();
+      if (!made) return std::move(made).error();
+    }
+    desc.sdp = last;
+  } else if (desc.sdp != last) {
+    // W3C 4.4.1.5: only what create_offer/create_answer made last may be applied.
+    return invalid_modification_error("the description differs from the one create" +
+                                      std::string(is_offer ? "Offer" : "Answer") +
+                                      " returned last");
+  }
+
+  if (is_offer) {
+    if (auto ok = ensure_transport(ice::IceRole::kControlling); !ok) return ok;
+    pending_local_ = desc;
+    local_offer_setup_ = last_offer_setup_;
+    start_gathering();
+    set_signaling_state(RTCSignalingState::kHaveLocalOffer);
+    kick();
+    return {};
+  }
+  // An answer or pranswer: our a=setup against the offer's decides the DTLS role.
+  auto answer = sdp::SessionDescription::parse(desc.sdp);
+  if (!answer) return std::move(answer).error();
+  auto ours = pc::read_remote_transport(*answer);
+  if (!ours) return std::move(ours).error();
+  auto role = pc::negotiate_dtls_role(ours->setup, remote_transport_->setup, false);
+  if (!role) return std::move(role).error();
+  if (auto ok = apply_remote_parameters(*role); !ok) return ok;
+  add_remote_candidates_from(*remote_transport_);
+  start_gathering();
+  if (desc.type == RTCSdpType::kAnswer) {
+    current_local_ = desc;
+    current_remote_ = pending_remote_ ? pending_remote_ : current_remote_;
+    pending_local_.reset();
+    pending_remote_.reset();
+    negotiation_complete();
+    set_signaling_state(RTCSignalingState::kStable);
+  } else {
+    pending_local_ = desc;
+    negotiation_complete();
+    set_signaling_state(RTCSignalingState::kHaveLocalPranswer);
+  }
+  kick();
+  return {};
+}
+
+Result<> PeerConnectionImpl::set_remote_description(const RTCSessionDescriptionInit& desc) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  if (desc.type == RTCSdpType::kRollback) {
+    if (signaling_state_ != RTCSignalingState::kHaveRemoteOffer)
+      return invalid_state_error("rollback of a remote offer in signaling state " +
+                                 std::string(to_string(signaling_state_)));
+    pending_remote_.reset();
+    if (!current_local_ && !current_remote_) teardown_transport();
+    set_signaling_state(RTCSignalingState::kStable);
+    return {};
+  }
+  const bool is_offer = desc.type == RTCSdpType::kOffer;
+  const bool offer_ok = signaling_state_ == RTCSignalingState::kStable ||
+                        signaling_state_ == RTCSignalingState::kHaveRemoteOffer ||
+                        signaling_state_ == RTCSignalingState::kHaveLocalOffer;
+  const bool answer_ok = signaling_state_ == RTCSignalingState::kHaveLocalOffer ||
+                         signaling_state_ == RTCSignalingState::kHaveRemotePranswer;
+  if (is_offer ? !offer_ok : !answer_ok)
+    return invalid_state_error("setRemoteDescription(" + std::string(to_string(desc.type)) +
+                               ") in signaling state " + std::string(to_string(signaling_state_)));
+  // Everything is checked before anything changes: a bad description leaves the state as it was.
+  auto parsed = sdp::SessionDescription::parse(desc.sdp);
+  if (!parsed) return std::move(parsed).error();
+  auto remote = pc::read_remote_transport(*parsed);
+  if (!remote) return std::move(remote).error();
+  if (remote_parameters_applied_ && remote_transport_ &&
+      (remote->ice_ufrag != remote_transport_->ice_ufrag ||
+       remote->ice_pwd != remote_transport_->ice_pwd))
+    return operation_error("the remote side restarted ICE, which is not implemented yet");
+  if (remote_parameters_applied_ && remote_transport_ &&
+      remote->fingerprints != remote_transport_->fingerprints)
+    return invalid_modification_error("the remote DTLS fingerprint cannot change");
+  std::optional<dtls::DtlsRole> role;
+  if (!is_offer) {
+    auto negotiated = pc::negotiate_dtls_role(local_offer_setup_, remote->setup, true);
+    if (!negotiated) return std::move(negotiated).error();
+    role = *negotiated;
+  }
+
+  if (is_offer && signaling_state_ == RTCSignalingState::kHaveLocalOffer) {
+    // W3C 4.4.1.6: an offer in have-local-offer (glare) first rolls our offer back.
+    pending_local_.reset();
+    if (!current_local_ && !current_remote_) teardown_transport();
+    set_signaling_state(RTCSignalingState::kStable);
+  }
+  if (is_offer) {
+    if (auto ok = ensure_transport(ice::IceRole::kControlled); !ok) return ok;
+    remote_transport_ = *remote;
+    add_remote_candidates_from(*remote);
+    pending_remote_ = desc;
+    set_signaling_state(RTCSignalingState::kHaveRemoteOffer);
+    kick();
+    return {};
+  }
+  remote_transport_ = *remote;
+  if (auto ok = apply_remote_parameters(*role); !ok) return ok;
+  add_remote_candidates_from(*remote);
+  if (desc.type == RTCSdpType::kAnswer) {
+    current_remote_ = desc;
+    current_local_ = pending_local_ ? pending_local_ : current_local_;
+    pending_local_.reset();
+    pending_remote_.reset();
+    negotiation_complete();
+    set_signaling_state(RTCSignalingState::kStable);
+  } else {
+    pending_remote_ = desc;
+    negotiation_complete();
+    set_signaling_state(RTCSignalingState::kHaveRemotePranswer);
+  }
+  kick();
+  return {};
+}
+
+Result<> PeerConnectionImpl::add_ice_candidate(const RTCIceCandidateInit& init) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  if (!init.candidate.empty() && !init.sdp_mid && !init.sdp_m_line_index)
+    return type_error("a candidate needs sdpMid or sdpMLineIndex");
+  if (!pending_remote_ && !current_remote_)
+    return invalid_state_error("addIceCandidate before a remote description");
+  const auto& remote_text = pending_remote_ ? pending_remote_->sdp : current_remote_->sdp;
+  auto remote = sdp::SessionDescription::parse(remote_text);
+  if (!remote) return std::move(remote).error();
+  // W3C 4.4.1.7: the candidate must belong to a media section of the remote description.
+  if (init.sdp_mid) {
+    const bool known = std::any_of(remote->media.begin(), remote->media.end(), [&](const auto& m) {
+      return m.attributes.value("mid") == std::optional<std::string_view>(*init.sdp_mid);
+    });
+    if (!known) return operation_error("no media section with mid " + *init.sdp_mid);
+  } else if (init.sdp_m_line_index && *init.sdp_m_line_index >= remote->media.size()) {
+    return operation_error("sdpMLineIndex " + std::to_string(*init.sdp_m_line_index) +
+                           " is out of range");
+  }
+  if (init.username_fragment && remote_transport_ &&
+      *init.username_fragment != remote_transport_->ice_ufrag)
+    return operation_error("the candidate's usernameFragment is not the remote one");
+  const auto now = monotonic_now();
+  if (init.candidate.empty()) {
+    transport_->ice().end_of_remote_candidates(now);
+    kick();
+    return {};
+  }
+  auto candidate = ice::Candidate::parse(init.candidate);
+  if (!candidate) return operation_error("bad candidate: " + candidate.error().message());
+  if (auto added = transport_->ice().add_remote_candidate(*candidate, now); !added)
+    return operation_error(added.error().message());
+  kick();
+  return {};
+}
+
+std::string PeerConnectionImpl::with_candidates(const std::string& text) const {
+  if (local_candidates_.empty() && !local_candidates_complete_) return text;
+  auto parsed = sdp::SessionDescription::parse(text);
+  if (!parsed) return text;
+  const std::string mid = data_mid();
+  for (auto& m : parsed->media) {
+    if (m.attributes.value("mid") != std::optional<std::string_view>(mid)) continue;
+    // W3C 4.4.1: the local description carries the candidates gathered so far.
+    for (const auto& c : local_candidates_) {
+      const std::string value = c.to_string().substr(std::string_view("candidate:").size());
+      bool present = false;
+      for (const auto& a : m.attributes.values("candidate")) present = present || a == value;
+      if (!present) m.attributes.add("candidate", value);
+    }
+    if (local_candidates_complete_ && !m.attributes.has("end-of-candidates"))
+      m.attributes.add("end-of-candidates");
+  }
+  return parsed->to_string();
+}
+
+std::optional<RTCSessionDescriptionInit> PeerConnectionImpl::local_description() const {
+  auto d = pending_local_ ? pending_local_ : current_local_;
+  if (d) d->sdp = with_candidates(d->sdp);
+  return d;
+}
+
+std::optional<RTCSessionDescriptionInit> PeerConnectionImpl::current_local_description() const {
+  auto d = current_local_;
+  if (d) d->sdp = with_candidates(d->sdp);
+  return d;
+}
+
+std::optional<RTCSessionDescriptionInit> PeerConnectionImpl::pending_local_description() const {
+  auto d = pending_local_;
+  if (d) d->sdp = with_candidates(d->sdp);
+  return d;
+}
+
+std::optional<RTCSessionDescriptionInit> PeerConnectionImpl::remote_description() const {
+  return pending_remote_ ? pending_remote_ : current_remote_;
+}
+
+Result<> PeerConnectionImpl::set_configuration(RTCConfiguration configuration) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  if (auto valid = validate_configuration(configuration); !valid) return valid;
+  // W3C 4.4.1.6 set the configuration.
+  if (!configuration.certificates.empty() &&
+      configuration.certificates != configuration_.certificates)
+    return invalid_modification_error("certificates cannot change");
+  if (configuration.bundle_policy != configuration_.bundle_policy)
+    return invalid_modification_error("bundlePolicy cannot change");
+  if (configuration.rtcp_mux_policy != configuration_.rtcp_mux_policy)
+    return invalid_modification_error("rtcpMuxPolicy cannot change");
+  if (configuration.ice_candidate_pool_size != configuration_.ice_candidate_pool_size &&
+      (current_local_ || pending_local_))
+    return invalid_modification_error(
+        "iceCandidatePoolSize cannot change after a local description");
+  configuration.certificates = configuration_.certificates;
+  configuration_ = std::move(configuration);
+  return {};
+}
+
+void PeerConnectionImpl::close() {
+  if (closed_) return;
+  // W3C 4.4.1.6 close the connection: no events from here on.
+  closed_ = true;
+  signaling_state_ = RTCSignalingState::kClosed;
+  for (const auto& channel : channels_) {
+    channel->state_ = RTCDataChannelState::kClosed;
+    channel->on_open_ = nullptr;
+    channel->on_message_ = nullptr;
+    channel->on_buffered_amount_low_ = nullptr;
+    channel->on_error_ = nullptr;
+    channel->on_closing_ = nullptr;
+    channel->on_close_ = nullptr;
+  }
+  channels_.clear();
+  channels_by_id_.clear();
+  if (transport_) {
+    // The peer learns at once: SCTP ABORT, then DTLS close_notify.
+    if (transport_->sctp_connected()) transport_->sctp().abort("the connection was closed");
+    transport_->handle_timeout(monotonic_now());
+    kick();
+    transport_->dtls().close();
+    transport_->handle_timeout(monotonic_now());
+    kick();
+    transport_->ice().close();
+  }
+  if (driver_) driver_->close();
+  driver_.reset();
+  transport_.reset();
+  ice_transport_state_ = RTCIceTransportState::kClosed;
+  ice_connection_state_ = RTCIceConnectionState::kClosed;
+  connection_state_ = RTCPeerConnectionState::kClosed;
+  dtls_state_ = RTCDtlsTransportState::kClosed;
+  sctp_state_ = RTCSctpTransportState::kClosed;
+  on_negotiation_needed_ = nullptr;
+  on_ice_candidate_ = nullptr;
+  on_ice_candidate_error_ = nullptr;
+  on_signaling_state_change_ = nullptr;
+  on_ice_gathering_state_change_ = nullptr;
+  on_ice_connection_state_change_ = nullptr;
+  on_connection_state_change_ = nullptr;
+  on_data_channel_ = nullptr;
+  ice_transport_->on_state_change_ = nullptr;
+  ice_transport_->on_gathering_state_change_ = nullptr;
+  ice_transport_->on_selected_candidate_pair_change_ = nullptr;
+  dtls_transport_->on_state_change_ = nullptr;
+  dtls_transport_->on_error_ = nullptr;
+  if (sctp_transport_) sctp_transport_->on_state_change_ = nullptr;
+}
+
+// --- Data channels ---
+
+Result<std::shared_ptr<RTCDataChannel>> PeerConnectionImpl::create_data_channel(
+    std::string label, RTCDataChannelInit init) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  // W3C 4.4.1 createDataChannel, in its order of checks.
+  if (label.size() > 65535) return type_error("the label is longer than 65535 bytes");
+  if (init.protocol.size() > 65535) return type_error("the protocol is longer than 65535 bytes");
+  if (init.negotiated && !init.id) return type_error("a negotiated channel needs an id");
+  if (init.max_packet_life_time && init.max_retransmits)
+    return type_error("maxPacketLifeTime and maxRetransmits are mutually exclusive");
+  if (init.id && *init.id > 65534) return type_error("the id must be 65534 or less");
+  if (!init.negotiated) init.id.reset();  // ids of in-band channels follow the DTLS role
+  if (init.id && channels_by_id_.count(*init.id) != 0)
+    return operation_error("id " + std::to_string(*init.id) + " is in use");
+  for (const auto& c : channels_) {
+    if (init.id && c->init_.negotiated && c->init_.id == init.id)
+      return operation_error("id " + std::to_string(*init.id) + " is in use");
+  }
+  auto channel = std::make_shared<RTCDataChannel>(weak_from_this(), std::move(label), init);
+  channels_.push_back(channel);
+  if (data_negotiated_ && transport_) {
+    open_pending_channels();
+    // An id that could not be opened was reported as an error and closed.
+    if (channel->state_ == RTCDataChannelState::kClosed) {
+      channels_.erase(std::remove(channels_.begin(), channels_.end(), channel), channels_.end());
+      return operation_error("no SCTP stream id is available");
+    }
+  } else {
+    negotiation_needed_ = true;
+    if (signaling_state_ == RTCSignalingState::kStable) check_negotiation_needed();
+  }
+  return channel;
+}
+
+void PeerConnectionImpl::open_pending_channels() {
+  if (!transport_ || !dtls_role_) return;
+  for (const auto& channel : std::vector(channels_)) {
+    if (channel->opened_on_transport_) continue;
+    pc::ChannelOptions options;
+    options.label = channel->label_;
+    options.protocol = channel->init_.protocol;
+    options.ordered = channel->init_.ordered;
+    options.max_retransmits = channel->init_.max_retransmits;
+    options.max_packet_life_time_ms = channel->init_.max_packet_life_time;
+    if (channel->init_.negotiated) options.negotiated_id = channel->init_.id;
+    auto id = transport_->open_channel(options);
+    if (!id) {
+      // W3C 4.4.1.5: a channel that gets no id closes with an OperationError.
+      RTCError error(RTCErrorType::kOperationError, id.error().message());
+      error.with_detail(RTCErrorDetailType::kDataChannelFailure);
+      channel->state_ = RTCDataChannelState::kClosed;
+      queue_task([channel, error] {
+        fire(channel->on_error_, error);
+        fire(channel->on_close_);
+      });
+      channels_.erase(std::remove(channels_.begin(), channels_.end(), channel), channels_.end());
+      continue;
+    }
+    channel->id_ = *id;
+    channel->opened_on_transport_ = true;
+    channels_by_id_[*id] = channel;
+    if (transport_->sctp_connected()) announce_open(channel);
+  }
+  kick();
+}
+
+void PeerConnectionImpl::announce_open(const std::shared_ptr<RTCDataChannel>& channel) {
+  channel->state_ = RTCDataChannelState::kOpen;
+  ++channels_opened_;
+  queue_task([channel] {
+    if (channel->state_ == RTCDataChannelState::kOpen) fire(channel->on_open_);
+  });
+}
+
+void PeerConnectionImpl::finish_channel(const std::shared_ptr<RTCDataChannel>& channel,
+                                        bool fire_events) {
+  if (channel->state_ == RTCDataChannelState::kClosed) return;
+  channel->state_ = RTCDataChannelState::kClosed;
+  channels_.erase(std::remove(channels_.begin(), channels_.end(), channel), channels_.end());
+  if (channel->id_) channels_by_id_.erase(*channel->id_);
+  ++channels_closed_;
+  if (!fire_events) return;
+  // The handlers go after close fired, so that captured shared_ptrs do not keep it alive.
+  queue_task([channel] {
+    fire(channel->on_close_);
+    channel->on_open_ = nullptr;
+    channel->on_message_ = nullptr;
+    channel->on_buffered_amount_low_ = nullptr;
+    channel->on_error_ = nullptr;
+    channel->on_closing_ = nullptr;
+    channel->on_close_ = nullptr;
+  });
+}
+
+Result<> PeerConnectionImpl::channel_send(RTCDataChannel& channel,
+                                          std::span<const std::uint8_t> data, bool binary) {
+  // W3C 6.2.5 send(), in its order of checks.
+  if (channel.state_ != RTCDataChannelState::kOpen)
+    return invalid_state_error("the data channel is " + std::string(to_string(channel.state_)));
+  const std::size_t limit = max_message_size();
+  if (limit != 0 && data.size() > limit)
+    return type_error("the message (" + std::to_string(data.size()) +
+                      " bytes) is larger than maxMessageSize (" + std::to_string(limit) + ")");
+  if (!transport_ || !channel.id_) return invalid_state_error("the data channel is not open");
+  auto sent = transport_->send(*channel.id_, BytesView(data.data(), data.size()), binary);
+  if (!sent) return operation_error(sent.error().message());
+  ++channel.messages_sent_;
+  channel.bytes_sent_ += data.size();
+  channel.last_buffered_ = transport_->buffered_amount(*channel.id_);
+  kick();
+  return {};
+}
+
+void PeerConnectionImpl::channel_close(RTCDataChannel& channel) {
+  if (channel.state_ == RTCDataChannelState::kClosing ||
+      channel.state_ == RTCDataChannelState::kClosed)
+    return;
+  auto self = channel.shared_from_this();
+  if (!channel.id_ || !transport_ || !transport_->sctp_connected()) {
+    // Never reached the transport: nothing to flush.
+    finish_channel(self, true);
+    return;
+  }
+  channel.state_ = RTCDataChannelState::kClosing;
+  // TODO(reset): replaced by the RFC 6525 stream reset below once SCTP has it.
+  finish_channel(self, true);
+}
+
+std::size_t PeerConnectionImpl::channel_buffered_amount(const RTCDataChannel& channel) const {
+  if (!transport_ || !channel.id_) return 0;
+  return transport_->buffered_amount(*channel.id_);
+}
+
+std::size_t PeerConnectionImpl::max_message_size() const {
+  // W3C 6.1.1.1: the remote limit (0 = none) capped by what we can send.
+  const std::size_t local_limit = configuration_.max_message_size;
+  if (remote_max_message_size_ == 0) return local_limit;
+  return std::min(remote_max_message_size_, local_limit);
+}
+
+std::uint16_t PeerConnectionImpl::max_channels() const {
+  if (!transport_) return 0;
+  return transport_->sctp().usable_streams();
+}
+
+}  // namespace rtcpp::detail

@@ -1,0 +1,147 @@
+// The state behind RTCPeerConnection and the objects reachable from it. It lives on the loop
+// thread: every member is touched only there, and events reach the user as tasks posted to
+// the loop, so a handler never runs inside the protocol code that produced its event.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/random.hpp"
+#include "pc/jsep.hpp"
+#include "pc/peer_transport.hpp"
+#include "rtcpp/peer_connection.hpp"
+#include "runtime/event_loop.hpp"
+#include "runtime/peer_transport_driver.hpp"
+#include "sdp/session_description.hpp"
+
+namespace rtcpp::detail {
+
+class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImpl> {
+ public:
+  static Result<std::shared_ptr<PeerConnectionImpl>> create(RTCConfiguration configuration);
+  ~PeerConnectionImpl();
+
+  runtime::EventLoop& loop() noexcept { return loop_; }
+  // Runs fn on the loop thread with this connection, as run_sync does.
+  template <typename F>
+  auto sync(F&& fn) {
+    return loop_.run_sync(std::forward<F>(fn));
+  }
+
+  // JSEP (loop thread).
+  Result<RTCSessionDescriptionInit> create_offer(const RTCOfferOptions& options);
+  Result<RTCSessionDescriptionInit> create_answer();
+  Result<> set_local_description(std::optional<RTCSessionDescriptionInit> description);
+  Result<> set_remote_description(const RTCSessionDescriptionInit& description);
+  Result<> add_ice_candidate(const RTCIceCandidateInit& candidate);
+  Result<> set_configuration(RTCConfiguration configuration);
+  void close();
+  Result<std::shared_ptr<RTCDataChannel>> create_data_channel(std::string label,
+                                                              RTCDataChannelInit init);
+  RTCStatsReport stats();
+
+  std::optional<RTCSessionDescriptionInit> local_description() const;
+  std::optional<RTCSessionDescriptionInit> current_local_description() const;
+  std::optional<RTCSessionDescriptionInit> pending_local_description() const;
+  std::optional<RTCSessionDescriptionInit> remote_description() const;
+
+  // Data channel operations (loop thread).
+  Result<> channel_send(RTCDataChannel& channel, std::span<const std::uint8_t> data, bool binary);
+  void channel_close(RTCDataChannel& channel);
+  std::size_t channel_buffered_amount(const RTCDataChannel& channel) const;
+
+  // W3C 6.1.1.1 maxMessageSize and maxChannels.
+  std::size_t max_message_size() const;
+  std::uint16_t max_channels() const;
+
+  // Queues a handler call as a task; it runs unless the connection closed in between.
+  void queue_task(std::function<void()> task);
+
+  // State, read by the public objects through sync().
+  RTCConfiguration configuration_;
+  RTCSignalingState signaling_state_ = RTCSignalingState::kStable;
+  RTCIceGatheringState gathering_state_ = RTCIceGatheringState::kNew;
+  RTCIceConnectionState ice_connection_state_ = RTCIceConnectionState::kNew;
+  RTCPeerConnectionState connection_state_ = RTCPeerConnectionState::kNew;
+  RTCIceTransportState ice_transport_state_ = RTCIceTransportState::kNew;
+  RTCDtlsTransportState dtls_state_ = RTCDtlsTransportState::kNew;
+  RTCSctpTransportState sctp_state_ = RTCSctpTransportState::kConnecting;
+  std::optional<RTCSessionDescriptionInit> current_local_;
+  std::optional<RTCSessionDescriptionInit> pending_local_;
+  std::optional<RTCSessionDescriptionInit> current_remote_;
+  std::optional<RTCSessionDescriptionInit> pending_remote_;
+  std::optional<pc::TransportDescription> remote_transport_;
+  std::optional<ice::IceRole> ice_role_;
+  ice::IceCredentials local_credentials_;  // set in the constructor, from rng_
+  std::optional<RTCIceCandidatePair> selected_pair_;
+  std::vector<std::vector<std::uint8_t>> remote_certificates_;
+  std::shared_ptr<RTCIceTransport> ice_transport_;
+  std::shared_ptr<RTCDtlsTransport> dtls_transport_;
+  std::shared_ptr<RTCSctpTransport> sctp_transport_;  // set once a data section is applied
+  bool closed_ = false;
+
+  // Handlers.
+  std::function<void()> on_negotiation_needed_;
+  std::function<void(const RTCPeerConnectionIceEvent&)> on_ice_candidate_;
+  std::function<void(const RTCPeerConnectionIceErrorEvent&)> on_ice_candidate_error_;
+  std::function<void()> on_signaling_state_change_;
+  std::function<void()> on_ice_gathering_state_change_;
+  std::function<void()> on_ice_connection_state_change_;
+  std::function<void()> on_connection_state_change_;
+  std::function<void(std::shared_ptr<RTCDataChannel>)> on_data_channel_;
+
+ private:
+  PeerConnectionImpl(RTCConfiguration configuration, std::shared_ptr<const RTCCertificate> cert);
+
+  Result<> ensure_transport(ice::IceRole role);
+  void start_gathering();
+  void teardown_transport();
+  void on_transport_event(pc::PeerTransportEvent&& event);
+  void after_io();
+  Result<> apply_remote_parameters(dtls::DtlsRole role);
+  void add_remote_candidates_from(const pc::TransportDescription& remote);
+  void negotiation_complete();
+  std::string data_mid() const;
+  void open_pending_channels();
+  void announce_open(const std::shared_ptr<RTCDataChannel>& channel);
+  void finish_channel(const std::shared_ptr<RTCDataChannel>& channel, bool fire_events);
+  void set_signaling_state(RTCSignalingState state);
+  void update_connection_states();
+  void check_negotiation_needed();
+  pc::TransportDescription local_transport(pc::DtlsSetup setup) const;
+  pc::DtlsSetup local_setup_for_answer() const;
+  std::string with_candidates(const std::string& sdp) const;
+  void kick();
+
+  runtime::EventLoop& loop_;
+  std::shared_ptr<const RTCCertificate> certificate_;
+  CryptoRandom rng_;
+  std::unique_ptr<pc::PeerTransport> transport_;
+  std::unique_ptr<runtime::PeerTransportDriver> driver_;
+  std::optional<dtls::DtlsRole> dtls_role_;
+  bool remote_parameters_applied_ = false;
+  bool gathering_started_ = false;
+  std::uint64_t session_id_ = 0;
+  std::uint64_t session_version_ = 0;
+  std::string local_mid_ = "0";
+  pc::DtlsSetup last_offer_setup_ = pc::DtlsSetup::kActpass;
+  pc::DtlsSetup local_offer_setup_ = pc::DtlsSetup::kActpass;
+  std::string last_offer_;
+  std::string last_answer_;
+  std::vector<ice::Candidate> local_candidates_;
+  bool local_candidates_complete_ = false;
+  std::size_t remote_max_message_size_ = 65536;
+  bool negotiation_needed_ = false;
+  bool data_negotiated_ = false;  // a data section is in the current descriptions
+  // Every channel not yet closed; those without an id wait for the DTLS role.
+  std::vector<std::shared_ptr<RTCDataChannel>> channels_;
+  std::map<std::uint16_t, std::shared_ptr<RTCDataChannel>> channels_by_id_;
+  std::uint64_t channels_opened_ = 0;
+  std::uint64_t channels_closed_ = 0;
+};
+
+}  // namespace rtcpp::detail

@@ -1,0 +1,248 @@
+// RTCStatsReport serialisation and the report a connection builds (W3C webrtc-stats).
+#include "rtcpp/stats.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "api/conversions.hpp"
+#include "api/peer_connection_impl.hpp"
+#include "base/hex.hpp"
+
+namespace rtcpp {
+namespace {
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+void append_json_number(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  out += buf;
+}
+
+void append_value(std::string& out, const RTCStatsValue& value) {
+  std::visit(
+      [&](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          out += v ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          append_json_string(out, v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          append_json_number(out, v);
+        } else {
+          out += std::to_string(v);
+        }
+      },
+      value);
+}
+
+std::string base64(std::span<const std::uint8_t> data) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    const std::uint32_t v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (i + 1 == data.size()) {
+    const std::uint32_t v = data[i] << 16;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == data.size()) {
+    const std::uint32_t v = (data[i] << 16) | (data[i + 1] << 8);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+RTCStats candidate_stats(const std::string& id, const std::string& type, double timestamp,
+                         const ice::Candidate& c) {
+  RTCStats s{id, type, timestamp, {}};
+  s.members["transportId"] = std::string("T01");
+  s.members["address"] = c.address;
+  s.members["port"] = std::int64_t{c.port};
+  s.members["protocol"] = std::string(c.protocol == ice::TransportProtocol::kUdp ? "udp" : "tcp");
+  s.members["candidateType"] = std::string(ice::to_string(c.type));
+  s.members["priority"] = std::int64_t{c.priority};
+  s.members["foundation"] = c.foundation;
+  if (!c.related_address.empty()) s.members["relatedAddress"] = c.related_address;
+  if (c.related_port) s.members["relatedPort"] = std::int64_t{*c.related_port};
+  if (!c.ufrag.empty()) s.members["usernameFragment"] = c.ufrag;
+  return s;
+}
+
+}  // namespace
+
+std::string RTCStatsReport::to_json() const {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& [id, stats] : stats_) {
+    if (!first) out += ',';
+    first = false;
+    append_json_string(out, id);
+    out += ":{\"id\":";
+    append_json_string(out, stats.id);
+    out += ",\"type\":";
+    append_json_string(out, stats.type);
+    out += ",\"timestamp\":";
+    append_json_number(out, stats.timestamp);
+    for (const auto& [name, value] : stats.members) {
+      out += ',';
+      append_json_string(out, name);
+      out += ':';
+      append_value(out, value);
+    }
+    out += '}';
+  }
+  out += '}';
+  return out;
+}
+
+namespace detail {
+
+RTCStatsReport PeerConnectionImpl::stats() {
+  RTCStatsReport report;
+  const double now = unix_time_ms();
+
+  RTCStats pc{"P", "peer-connection", now, {}};
+  pc.members["dataChannelsOpened"] = channels_opened_;
+  pc.members["dataChannelsClosed"] = channels_closed_;
+  report.add(std::move(pc));
+
+  // The local certificate, and the peer's once DTLS is up.
+  const auto add_certificate = [&](const std::string& id, std::span<const std::uint8_t> der,
+                                   const std::string& fingerprint) {
+    RTCStats s{id, "certificate", now, {}};
+    s.members["fingerprint"] = fingerprint;
+    s.members["fingerprintAlgorithm"] = std::string("sha-256");
+    s.members["base64Certificate"] = base64(der);
+    report.add(std::move(s));
+  };
+  const Buffer local_der = certificate_->impl()->der();
+  const auto local_fingerprints = certificate_->get_fingerprints();
+  add_certificate("CFlocal", {local_der.data(), local_der.size()},
+                  local_fingerprints.empty() ? std::string() : local_fingerprints.front().value);
+  if (!remote_certificates_.empty()) {
+    const auto& der = remote_certificates_.front();
+    auto fingerprint = dtls::fingerprint_of_der(BytesView(der.data(), der.size()), "sha-256");
+    add_certificate("CFremote", der, fingerprint ? fingerprint->value_string() : std::string());
+  }
+
+  if (transport_) {
+    RTCStats t{"T01", "transport", now, {}};
+    t.members["packetsSent"] = driver_ ? driver_->datagrams_sent() : 0;
+    t.members["packetsReceived"] = driver_ ? driver_->datagrams_received() : 0;
+    t.members["bytesSent"] = driver_ ? driver_->bytes_sent() : 0;
+    t.members["bytesReceived"] = driver_ ? driver_->bytes_received() : 0;
+    t.members["iceRole"] = std::string(
+        !ice_role_ ? "unknown"
+                   : (*ice_role_ == ice::IceRole::kControlling ? "controlling" : "controlled"));
+    t.members["iceLocalUsernameFragment"] = local_credentials_.ufrag;
+    t.members["iceState"] = std::string(to_string(ice_transport_state_));
+    t.members["dtlsState"] = std::string(to_string(dtls_state_));
+    if (dtls_role_)
+      t.members["dtlsRole"] =
+          std::string(*dtls_role_ == dtls::DtlsRole::kClient ? "client" : "server");
+    if (dtls_state_ == RTCDtlsTransportState::kConnected) {
+      t.members["dtlsCipher"] = transport_->dtls().cipher_suite();
+      t.members["tlsVersion"] = std::string("FEFD");  // DTLS 1.2, as browsers report it
+    }
+    t.members["localCertificateId"] = std::string("CFlocal");
+    if (!remote_certificates_.empty()) t.members["remoteCertificateId"] = std::string("CFremote");
+    for (std::size_t i = 0; i < local_candidates_.size(); ++i)
+      report.add(
+          candidate_stats("I" + std::to_string(i), "local-candidate", now, local_candidates_[i]));
+    if (remote_transport_) {
+      for (std::size_t i = 0; i < remote_transport_->candidates.size(); ++i)
+        report.add(candidate_stats("R" + std::to_string(i), "remote-candidate", now,
+                                   remote_transport_->candidates[i]));
+    }
+    if (selected_pair_) {
+      // The selected pair's candidates under their own ids, so the pair always resolves.
+      auto local = ice::Candidate::parse(selected_pair_->local.candidate());
+      auto remote = ice::Candidate::parse(selected_pair_->remote.candidate());
+      if (local && remote) {
+        report.add(candidate_stats("Isel", "local-candidate", now, *local));
+        report.add(candidate_stats("Rsel", "remote-candidate", now, *remote));
+        RTCStats p{"CPsel", "candidate-pair", now, {}};
+        p.members["transportId"] = std::string("T01");
+        p.members["localCandidateId"] = std::string("Isel");
+        p.members["remoteCandidateId"] = std::string("Rsel");
+        p.members["state"] = std::string("succeeded");
+        p.members["nominated"] = true;
+        p.members["packetsSent"] = driver_ ? driver_->datagrams_sent() : 0;
+        p.members["packetsReceived"] = driver_ ? driver_->datagrams_received() : 0;
+        p.members["bytesSent"] = driver_ ? driver_->bytes_sent() : 0;
+        p.members["bytesReceived"] = driver_ ? driver_->bytes_received() : 0;
+        report.add(std::move(p));
+        t.members["selectedCandidatePairId"] = std::string("CPsel");
+      }
+    }
+    report.add(std::move(t));
+  }
+
+  for (const auto& channel : channels_) {
+    RTCStats d{"D" + std::to_string(channel->id_ ? static_cast<int>(*channel->id_) : -1) + "_" +
+                   channel->label_,
+               "data-channel",
+               now,
+               {}};
+    d.members["label"] = channel->label_;
+    d.members["protocol"] = channel->init_.protocol;
+    if (channel->id_) d.members["dataChannelIdentifier"] = std::int64_t{*channel->id_};
+    d.members["state"] = std::string(to_string(channel->state_));
+    d.members["messagesSent"] = channel->messages_sent_;
+    d.members["bytesSent"] = channel->bytes_sent_;
+    d.members["messagesReceived"] = channel->messages_received_;
+    d.members["bytesReceived"] = channel->bytes_received_;
+    report.add(std::move(d));
+  }
+  return report;
+}
+
+}  // namespace detail
+}  // namespace rtcpp

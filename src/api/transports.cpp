@@ -1,0 +1,116 @@
+// RTCIceTransport, RTCDtlsTransport and RTCSctpTransport: views of the connection's state.
+#include "api/peer_connection_impl.hpp"
+#include "rtcpp/dtls_transport.hpp"
+#include "rtcpp/ice_transport.hpp"
+#include "rtcpp/sctp_transport.hpp"
+
+namespace rtcpp {
+namespace {
+
+// Runs fn on the connection's loop; `closed` when the connection is gone.
+template <typename F, typename T>
+auto with_pc(const std::weak_ptr<detail::PeerConnectionImpl>& weak, T closed, F&& fn)
+    -> decltype(fn(std::declval<detail::PeerConnectionImpl&>())) {
+  auto pc = weak.lock();
+  if (!pc) return closed;
+  return pc->sync([&] { return fn(*pc); });
+}
+
+template <typename F>
+void set_on_loop(const std::weak_ptr<detail::PeerConnectionImpl>& weak, F&& fn) {
+  auto pc = weak.lock();
+  if (!pc) return;
+  pc->sync([&] {
+    if (!pc->closed_) fn();
+  });
+}
+
+}  // namespace
+
+// --- RTCIceTransport ---
+
+RTCIceRole RTCIceTransport::role() const {
+  return with_pc(pc_, RTCIceRole::kUnknown, [](detail::PeerConnectionImpl& pc) {
+    if (!pc.ice_role_) return RTCIceRole::kUnknown;
+    return *pc.ice_role_ == ice::IceRole::kControlling ? RTCIceRole::kControlling
+                                                       : RTCIceRole::kControlled;
+  });
+}
+RTCIceTransportState RTCIceTransport::state() const {
+  return with_pc(pc_, RTCIceTransportState::kClosed,
+                 [](detail::PeerConnectionImpl& pc) { return pc.ice_transport_state_; });
+}
+RTCIceGathererState RTCIceTransport::gathering_state() const {
+  return with_pc(pc_, RTCIceGathererState::kComplete, [](detail::PeerConnectionImpl& pc) {
+    return static_cast<RTCIceGathererState>(pc.gathering_state_);
+  });
+}
+std::optional<RTCIceCandidatePair> RTCIceTransport::get_selected_candidate_pair() const {
+  return with_pc(pc_, std::optional<RTCIceCandidatePair>{},
+                 [](detail::PeerConnectionImpl& pc) { return pc.selected_pair_; });
+}
+std::optional<RTCIceParameters> RTCIceTransport::get_local_parameters() const {
+  return with_pc(pc_, std::optional<RTCIceParameters>{},
+                 [](detail::PeerConnectionImpl& pc) -> std::optional<RTCIceParameters> {
+                   if (!pc.pending_local_ && !pc.current_local_) return std::nullopt;
+                   return RTCIceParameters{pc.local_credentials_.ufrag, pc.local_credentials_.pwd};
+                 });
+}
+std::optional<RTCIceParameters> RTCIceTransport::get_remote_parameters() const {
+  return with_pc(
+      pc_, std::optional<RTCIceParameters>{},
+      [](detail::PeerConnectionImpl& pc) -> std::optional<RTCIceParameters> {
+        if (!pc.remote_transport_) return std::nullopt;
+        return RTCIceParameters{pc.remote_transport_->ice_ufrag, pc.remote_transport_->ice_pwd};
+      });
+}
+void RTCIceTransport::on_state_change(std::function<void()> handler) {
+  set_on_loop(pc_, [&] { on_state_change_ = std::move(handler); });
+}
+void RTCIceTransport::on_gathering_state_change(std::function<void()> handler) {
+  set_on_loop(pc_, [&] { on_gathering_state_change_ = std::move(handler); });
+}
+void RTCIceTransport::on_selected_candidate_pair_change(std::function<void()> handler) {
+  set_on_loop(pc_, [&] { on_selected_candidate_pair_change_ = std::move(handler); });
+}
+
+// --- RTCDtlsTransport ---
+
+RTCDtlsTransportState RTCDtlsTransport::state() const {
+  return with_pc(pc_, RTCDtlsTransportState::kClosed,
+                 [](detail::PeerConnectionImpl& pc) { return pc.dtls_state_; });
+}
+std::vector<std::vector<std::uint8_t>> RTCDtlsTransport::get_remote_certificates() const {
+  return with_pc(pc_, std::vector<std::vector<std::uint8_t>>{},
+                 [](detail::PeerConnectionImpl& pc) { return pc.remote_certificates_; });
+}
+void RTCDtlsTransport::on_state_change(std::function<void()> handler) {
+  set_on_loop(pc_, [&] { on_state_change_ = std::move(handler); });
+}
+void RTCDtlsTransport::on_error(std::function<void(const RTCError&)> handler) {
+  set_on_loop(pc_, [&] { on_error_ = std::move(handler); });
+}
+
+// --- RTCSctpTransport ---
+
+RTCSctpTransportState RTCSctpTransport::state() const {
+  return with_pc(pc_, RTCSctpTransportState::kClosed,
+                 [](detail::PeerConnectionImpl& pc) { return pc.sctp_state_; });
+}
+double RTCSctpTransport::max_message_size() const {
+  return with_pc(pc_, 0.0, [](detail::PeerConnectionImpl& pc) {
+    return static_cast<double>(pc.max_message_size());
+  });
+}
+std::optional<std::uint16_t> RTCSctpTransport::max_channels() const {
+  return with_pc(pc_, std::optional<std::uint16_t>{},
+                 [](detail::PeerConnectionImpl& pc) -> std::optional<std::uint16_t> {
+                   if (pc.sctp_state_ != RTCSctpTransportState::kConnected) return std::nullopt;
+                   return pc.max_channels();
+                 });
+}
+void RTCSctpTransport::on_state_change(std::function<void()> handler) {
+  set_on_loop(pc_, [&] { on_state_change_ = std::move(handler); });
+}
+
+}  // namespace rtcpp

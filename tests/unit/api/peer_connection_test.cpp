@@ -1,0 +1,453 @@
+// RTCPeerConnection and RTCDataChannel through the public API only: two connections in one
+// process over real loopback UDP, plus the W3C errors for calls in the wrong state.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "rtcpp/rtcpp.hpp"
+
+namespace rtcpp {
+namespace {
+
+using namespace std::chrono_literals;
+
+RTCConfiguration loopback_config() {
+  RTCConfiguration config;
+  config.gather_loopback = true;
+  return config;
+}
+
+std::shared_ptr<RTCPeerConnection> make_pc(RTCConfiguration config = loopback_config()) {
+  auto pc = RTCPeerConnection::create(std::move(config));
+  EXPECT_TRUE(pc) << pc.error().to_string();
+  return *pc;
+}
+
+// Waits (bounded) until pred holds.
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(2ms);
+  }
+  return pred();
+}
+
+// Trickle between two connections: candidates wait until their target has a remote
+// description, as a signaling server would hold them.
+class Signaling {
+ public:
+  Signaling(std::shared_ptr<RTCPeerConnection> a, std::shared_ptr<RTCPeerConnection> b)
+      : a_(std::move(a)), b_(std::move(b)) {
+    a_->on_ice_candidate([this](const RTCPeerConnectionIceEvent& e) { relay(e, to_b_); });
+    b_->on_ice_candidate([this](const RTCPeerConnectionIceEvent& e) { relay(e, to_a_); });
+  }
+
+  ~Signaling() {
+    a_->on_ice_candidate(nullptr);
+    b_->on_ice_candidate(nullptr);
+  }
+  Signaling(const Signaling&) = delete;
+  Signaling& operator=(const Signaling&) = delete;
+
+  void negotiate() {
+    auto offer = a_->create_offer().get();
+    ASSERT_TRUE(offer) << offer.error().to_string();
+    ASSERT_TRUE(a_->set_local_description(*offer).get());
+    auto applied = b_->set_remote_description(*offer).get();
+    ASSERT_TRUE(applied) << applied.error().to_string();
+    flush(to_b_);
+    auto answer = b_->create_answer().get();
+    ASSERT_TRUE(answer) << answer.error().to_string();
+    ASSERT_TRUE(b_->set_local_description(*answer).get());
+    applied = a_->set_remote_description(*answer).get();
+    ASSERT_TRUE(applied) << applied.error().to_string();
+    flush(to_a_);
+  }
+
+ private:
+  struct Queue {
+    std::shared_ptr<RTCPeerConnection>* target;
+    std::vector<RTCIceCandidateInit> pending;
+    bool ready = false;
+  };
+  void relay(const RTCPeerConnectionIceEvent& e, Queue& q) {
+    RTCIceCandidateInit init;
+    if (e.candidate) {
+      init = e.candidate->to_json();
+    } else {
+      init.sdp_mid = "0";  // end of candidates
+    }
+    std::unique_lock lock(mutex_);
+    if (!q.ready) {
+      q.pending.push_back(init);
+      return;
+    }
+    lock.unlock();
+    (*q.target)->add_ice_candidate(init, [](Result<> r) { EXPECT_TRUE(r); });
+  }
+  void flush(Queue& q) {
+    std::vector<RTCIceCandidateInit> pending;
+    {
+      std::lock_guard lock(mutex_);
+      q.ready = true;
+      pending.swap(q.pending);
+    }
+    for (const auto& c : pending) {
+      auto r = (*q.target)->add_ice_candidate(c).get();
+      EXPECT_TRUE(r) << r.error().to_string();
+    }
+  }
+
+  std::shared_ptr<RTCPeerConnection> a_;
+  std::shared_ptr<RTCPeerConnection> b_;
+  std::mutex mutex_;
+  Queue to_a_{&a_, {}, false};
+  Queue to_b_{&b_, {}, false};
+};
+
+// Collects what one channel sees.
+struct ChannelLog {
+  std::mutex mutex;
+  std::vector<RTCMessageEvent> messages;
+  std::atomic<bool> opened{false};
+  std::atomic<bool> closed{false};
+  std::atomic<int> low_events{0};
+
+  void attach(const std::shared_ptr<RTCDataChannel>& channel) {
+    channel->on_open([this] { opened = true; });
+    channel->on_message([this](const RTCMessageEvent& m) {
+      std::lock_guard lock(mutex);
+      messages.push_back(m);
+    });
+    channel->on_close([this] { closed = true; });
+    channel->on_buffered_amount_low([this] { ++low_events; });
+  }
+  std::size_t count() {
+    std::lock_guard lock(mutex);
+    return messages.size();
+  }
+};
+
+TEST(RTCPeerConnection, TwoConnectionsOpenAChannelAndExchangeMessages) {
+  auto a = make_pc();
+  auto b = make_pc();
+  std::atomic<int> negotiation_needed{0};
+  a->on_negotiation_needed([&] { ++negotiation_needed; });
+  auto channel = a->create_data_channel("chat", {});
+  ASSERT_TRUE(channel);
+  EXPECT_EQ((*channel)->ready_state(), RTCDataChannelState::kConnecting);
+  EXPECT_FALSE((*channel)->id().has_value());  // W3C: null until the DTLS role is known
+  EXPECT_EQ((*channel)->send("too early").error().type(), RTCErrorType::kInvalidStateError);
+  ASSERT_TRUE(eventually([&] { return negotiation_needed == 1; }));
+
+  ChannelLog a_log;
+  a_log.attach(*channel);
+  std::mutex remote_mutex;
+  std::shared_ptr<RTCDataChannel> remote;
+  ChannelLog b_log;
+  b->on_data_channel([&](std::shared_ptr<RTCDataChannel> c) {
+    b_log.attach(c);
+    c->on_message([&b_log, c](const RTCMessageEvent& m) {
+      {
+        std::lock_guard lock(b_log.mutex);
+        b_log.messages.push_back(m);
+      }
+      // Echo from inside the handler: the blocking form completes at once on the loop.
+      auto sent = m.binary ? c->send(std::span<const std::uint8_t>(m.data)) : c->send(m.text());
+      EXPECT_TRUE(sent) << sent.error().to_string();
+    });
+    std::lock_guard lock(remote_mutex);
+    remote = c;
+  });
+
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  EXPECT_EQ(a->signaling_state(), RTCSignalingState::kStable);
+  EXPECT_EQ(b->signaling_state(), RTCSignalingState::kStable);
+  ASSERT_TRUE(eventually([&] { return a_log.opened.load(); }));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(remote_mutex);
+    return remote != nullptr && b_log.opened.load();
+  }));
+  EXPECT_EQ(a->connection_state(), RTCPeerConnectionState::kConnected);
+  EXPECT_EQ(b->connection_state(), RTCPeerConnectionState::kConnected);
+  EXPECT_EQ(remote->label(), "chat");
+  // a offered actpass and b answered active: b is the DTLS client and takes even ids, so a's
+  // channel has an odd one (RFC 8832 6).
+  ASSERT_TRUE((*channel)->id().has_value());
+  EXPECT_EQ(*(*channel)->id() % 2, 1);
+  EXPECT_EQ(remote->id(), (*channel)->id());
+
+  const std::string text = "h\xC3\xA9llo \xF0\x9F\x8C\x8D";  // multi-byte UTF-8
+  ASSERT_TRUE((*channel)->send(text));
+  std::vector<std::uint8_t> binary(100000);
+  for (std::size_t i = 0; i < binary.size(); ++i) binary[i] = static_cast<std::uint8_t>(i * 7);
+  ASSERT_TRUE((*channel)->send(std::span<const std::uint8_t>(binary)));
+  ASSERT_TRUE((*channel)->send(""));
+  ASSERT_TRUE(eventually([&] { return a_log.count() == 3; }));
+  {
+    std::lock_guard lock(a_log.mutex);
+    EXPECT_FALSE(a_log.messages[0].binary);
+    EXPECT_EQ(a_log.messages[0].text(), text);
+    EXPECT_TRUE(a_log.messages[1].binary);
+    EXPECT_EQ(a_log.messages[1].data, binary);
+    EXPECT_FALSE(a_log.messages[2].binary);
+    EXPECT_TRUE(a_log.messages[2].data.empty());
+  }
+
+  // The descriptions carry the candidates gathered so far.
+  auto local = a->local_description();
+  ASSERT_TRUE(local);
+  EXPECT_NE(local->sdp.find("a=candidate:"), std::string::npos);
+  EXPECT_EQ(a->can_trickle_ice_candidates(), true);
+  auto sctp = a->sctp();
+  ASSERT_TRUE(sctp);
+  EXPECT_EQ(sctp->state(), RTCSctpTransportState::kConnected);
+  EXPECT_EQ(sctp->transport()->state(), RTCDtlsTransportState::kConnected);
+  const auto ice_state = sctp->transport()->ice_transport()->state();
+  EXPECT_TRUE(ice_state == RTCIceTransportState::kConnected ||
+              ice_state == RTCIceTransportState::kCompleted);
+  EXPECT_EQ(sctp->transport()->ice_transport()->role(), RTCIceRole::kControlling);
+  EXPECT_EQ(sctp->max_message_size(), 262144.0);
+  EXPECT_TRUE(sctp->max_channels().has_value());
+  EXPECT_EQ(sctp->transport()->get_remote_certificates().size(), 1u);
+  EXPECT_TRUE(sctp->transport()->ice_transport()->get_selected_candidate_pair().has_value());
+
+  a->close();
+  EXPECT_EQ(a->signaling_state(), RTCSignalingState::kClosed);
+  EXPECT_EQ(a->connection_state(), RTCPeerConnectionState::kClosed);
+  EXPECT_EQ((*channel)->ready_state(), RTCDataChannelState::kClosed);
+  // The peer learns through the SCTP ABORT: its channel closes.
+  ASSERT_TRUE(eventually([&] { return b_log.closed.load(); }));
+  EXPECT_EQ(a->create_offer().get().error().type(), RTCErrorType::kInvalidStateError);
+  b->close();
+}
+
+TEST(RTCPeerConnection, NegotiatedChannelsAndBufferedAmountLow) {
+  auto a = make_pc();
+  auto b = make_pc();
+  RTCDataChannelInit init;
+  init.negotiated = true;
+  init.id = 7;
+  auto ca = a->create_data_channel("pre", init);
+  auto cb = b->create_data_channel("pre", init);
+  ASSERT_TRUE(ca && cb);
+  EXPECT_EQ((*ca)->id(), std::optional<std::uint16_t>(7));
+  ChannelLog la;
+  ChannelLog lb;
+  la.attach(*ca);
+  lb.attach(*cb);
+  (*ca)->set_buffered_amount_low_threshold(64 * 1024);
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  ASSERT_TRUE(eventually([&] { return la.opened && lb.opened; }));
+
+  // 8 MiB through a bounded window: bufferedAmount rises, and bufferedamountlow tells when
+  // to go on, as a browser application writes it.
+  const std::vector<std::uint8_t> chunk(64 * 1024, 0x5a);
+  for (int i = 0; i < 128; ++i) {
+    ASSERT_TRUE(eventually([&] { return (*ca)->buffered_amount() < 1024 * 1024; }));
+    ASSERT_TRUE((*ca)->send(std::span<const std::uint8_t>(chunk)));
+  }
+  ASSERT_TRUE(eventually([&] { return lb.count() == 128; }, 30s));
+  EXPECT_GE(la.low_events.load(), 1);
+  EXPECT_TRUE(eventually([&] { return (*ca)->buffered_amount() == 0; }));
+
+  auto report = a->get_stats().get();
+  const RTCStats* transport = report.get("T01");
+  ASSERT_NE(transport, nullptr);
+  EXPECT_EQ(transport->get<std::string>("dtlsState"), "connected");
+  EXPECT_GT(transport->get<std::uint64_t>("bytesSent").value_or(0), 8u * 1024 * 1024);
+  ASSERT_TRUE(transport->get<std::string>("selectedCandidatePairId"));
+  EXPECT_NE(report.get(*transport->get<std::string>("selectedCandidatePairId")), nullptr);
+  bool saw_channel = false;
+  for (const auto& [id, s] : report) {
+    if (s.type != "data-channel") continue;
+    saw_channel = true;
+    EXPECT_EQ(s.get<std::uint64_t>("messagesSent"), 128u);
+    EXPECT_EQ(s.get<std::string>("label"), "pre");
+  }
+  EXPECT_TRUE(saw_channel);
+  const std::string json = report.to_json();
+  EXPECT_EQ(json.front(), '{');
+  EXPECT_NE(json.find("\"type\":\"candidate-pair\""), std::string::npos);
+  EXPECT_NE(json.find("\"type\":\"certificate\""), std::string::npos);
+  a->close();
+  b->close();
+}
+
+TEST(RTCPeerConnection, WrongStateCallsAreW3cErrors) {
+  auto pc = make_pc();
+  EXPECT_EQ(pc->signaling_state(), RTCSignalingState::kStable);
+  EXPECT_EQ(pc->create_answer().get().error().type(), RTCErrorType::kInvalidStateError);
+  EXPECT_EQ(pc->set_remote_description({RTCSdpType::kAnswer, "v=0\r\n"}).get().error().type(),
+            RTCErrorType::kInvalidStateError);
+  EXPECT_EQ(pc->set_local_description(RTCSessionDescriptionInit{RTCSdpType::kRollback, ""})
+                .get()
+                .error()
+                .type(),
+            RTCErrorType::kInvalidStateError);
+  EXPECT_EQ(pc->add_ice_candidate({"candidate:1 1 udp 1 127.0.0.1 9 typ host", "0", 0, {}})
+                .get()
+                .error()
+                .type(),
+            RTCErrorType::kInvalidStateError);
+
+  auto offer = pc->create_offer().get();
+  ASSERT_TRUE(offer);
+  auto edited = *offer;
+  edited.sdp += "a=x-edited\r\n";
+  EXPECT_EQ(pc->set_local_description(edited).get().error().type(),
+            RTCErrorType::kInvalidModificationError);
+  EXPECT_EQ(pc->signaling_state(), RTCSignalingState::kStable);
+  ASSERT_TRUE(pc->set_local_description(*offer).get());
+  EXPECT_EQ(pc->signaling_state(), RTCSignalingState::kHaveLocalOffer);
+  EXPECT_TRUE(pc->pending_local_description().has_value());
+  EXPECT_FALSE(pc->current_local_description().has_value());
+  EXPECT_EQ(pc->create_answer().get().error().type(), RTCErrorType::kInvalidStateError);
+
+  // Rollback returns to stable and forgets the offer.
+  ASSERT_TRUE(
+      pc->set_local_description(RTCSessionDescriptionInit{RTCSdpType::kRollback, ""}).get());
+  EXPECT_EQ(pc->signaling_state(), RTCSignalingState::kStable);
+  EXPECT_FALSE(pc->local_description().has_value());
+
+  // A malformed remote description is an sdp-syntax-error and changes nothing.
+  auto bad = pc->set_remote_description({RTCSdpType::kOffer, "v=0\r\nthis is not sdp\r\n"}).get();
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().error_detail(), RTCErrorDetailType::kSdpSyntaxError);
+  EXPECT_EQ(pc->signaling_state(), RTCSignalingState::kStable);
+  EXPECT_FALSE(pc->remote_description().has_value());
+
+  // Channel arguments.
+  RTCDataChannelInit negotiated_without_id;
+  negotiated_without_id.negotiated = true;
+  EXPECT_EQ(pc->create_data_channel("x", negotiated_without_id).error().type(),
+            RTCErrorType::kTypeError);
+  RTCDataChannelInit both;
+  both.max_retransmits = 1;
+  both.max_packet_life_time = 100;
+  EXPECT_EQ(pc->create_data_channel("x", both).error().type(), RTCErrorType::kTypeError);
+  EXPECT_EQ(pc->create_data_channel(std::string(70000, 'l'), {}).error().type(),
+            RTCErrorType::kTypeError);
+  RTCDataChannelInit id_in_use;
+  id_in_use.negotiated = true;
+  id_in_use.id = 3;
+  ASSERT_TRUE(pc->create_data_channel("x", id_in_use));
+  EXPECT_EQ(pc->create_data_channel("y", id_in_use).error().type(), RTCErrorType::kOperationError);
+
+  pc->close();
+  EXPECT_EQ(pc->create_data_channel("z", {}).error().type(), RTCErrorType::kInvalidStateError);
+  EXPECT_EQ(pc->set_remote_description({RTCSdpType::kOffer, "v=0\r\n"}).get().error().type(),
+            RTCErrorType::kInvalidStateError);
+}
+
+TEST(RTCPeerConnection, AnswersBrowserOffersAndRejectsBadCandidates) {
+  for (const char* name : {"chromium-offer-datachannel", "firefox-offer-datachannel",
+                           "pion-offer-datachannel", "aiortc-offer-datachannel"}) {
+    SCOPED_TRACE(name);
+    std::ifstream in(std::string(RTCPP_TEST_DATA_DIR) + "/sdp/" + name + ".sdp", std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto pc = make_pc();
+    auto applied = pc->set_remote_description({RTCSdpType::kOffer, text.str()}).get();
+    ASSERT_TRUE(applied) << applied.error().to_string();
+    EXPECT_EQ(pc->signaling_state(), RTCSignalingState::kHaveRemoteOffer);
+    auto answer = pc->create_answer().get();
+    ASSERT_TRUE(answer) << answer.error().to_string();
+    EXPECT_NE(answer->sdp.find("m=application"), std::string::npos);
+    EXPECT_NE(answer->sdp.find("a=setup:active"), std::string::npos);
+    // Implicit setLocalDescription applies the answer just made.
+    ASSERT_TRUE(pc->set_local_description().get());
+    EXPECT_EQ(pc->signaling_state(), RTCSignalingState::kStable);
+    EXPECT_EQ(pc->current_local_description()->type, RTCSdpType::kAnswer);
+
+    const auto mid = pc->remote_description()->sdp.find("a=mid:");
+    ASSERT_NE(mid, std::string::npos);
+    EXPECT_EQ(pc->add_ice_candidate({"candidate:garbage", "0", 0, {}}).get().error().type(),
+              RTCErrorType::kOperationError);
+    EXPECT_EQ(pc->add_ice_candidate({"candidate:1 1 udp 1 127.0.0.1 9 typ host", std::nullopt,
+                                     std::nullopt, std::nullopt})
+                  .get()
+                  .error()
+                  .type(),
+              RTCErrorType::kTypeError);
+    EXPECT_EQ(pc->add_ice_candidate({"candidate:1 1 udp 1 127.0.0.1 9 typ host", "no-such-mid",
+                                     std::nullopt, std::nullopt})
+                  .get()
+                  .error()
+                  .type(),
+              RTCErrorType::kOperationError);
+    EXPECT_TRUE(pc->add_ice_candidate({"", std::nullopt, 0, std::nullopt}).get());
+  }
+}
+
+TEST(RTCPeerConnection, MediaOnlyOfferIsRefusedUntilTheMediaMilestone) {
+  std::ifstream in(std::string(RTCPP_TEST_DATA_DIR) + "/sdp/chromium-offer-media.sdp",
+                   std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto pc = make_pc();
+  auto applied = pc->set_remote_description({RTCSdpType::kOffer, text.str()}).get();
+  ASSERT_FALSE(applied);
+  EXPECT_EQ(applied.error().type(), RTCErrorType::kInvalidAccessError);
+  EXPECT_EQ(pc->signaling_state(), RTCSignalingState::kStable);
+}
+
+TEST(RTCPeerConnection, ConfigurationIsValidated) {
+  RTCConfiguration bad_url;
+  bad_url.ice_servers.push_back({{"http://example.com"}, "", ""});
+  EXPECT_EQ(RTCPeerConnection::create(bad_url).error().type(), RTCErrorType::kSyntaxError);
+  RTCConfiguration turn_without_credentials;
+  turn_without_credentials.ice_servers.push_back({{"turn:127.0.0.1:3478"}, "", ""});
+  EXPECT_EQ(RTCPeerConnection::create(turn_without_credentials).error().type(),
+            RTCErrorType::kInvalidAccessError);
+  RTCConfiguration stun_query;
+  stun_query.ice_servers.push_back({{"stun:127.0.0.1?transport=udp"}, "", ""});
+  EXPECT_EQ(RTCPeerConnection::create(stun_query).error().type(), RTCErrorType::kSyntaxError);
+
+  RTCConfiguration good;
+  good.ice_servers.push_back({{"stun:127.0.0.1:3478", "turn:[::1]:3478?transport=tcp"}, "u", "p"});
+  auto pc = RTCPeerConnection::create(good);
+  ASSERT_TRUE(pc) << pc.error().to_string();
+  auto current = (*pc)->get_configuration();
+  EXPECT_EQ(current.ice_servers.size(), 1u);
+  EXPECT_EQ(current.certificates.size(), 1u);  // generated
+  auto changed = current;
+  changed.bundle_policy = RTCBundlePolicy::kMaxCompat;
+  EXPECT_EQ((*pc)->set_configuration(changed).error().type(),
+            RTCErrorType::kInvalidModificationError);
+  auto other_cert = RTCCertificate::generate();
+  ASSERT_TRUE(other_cert);
+  changed = current;
+  changed.certificates = {*other_cert};
+  EXPECT_EQ((*pc)->set_configuration(changed).error().type(),
+            RTCErrorType::kInvalidModificationError);
+  changed = current;
+  changed.ice_servers.clear();
+  EXPECT_TRUE((*pc)->set_configuration(changed));
+  EXPECT_TRUE((*pc)->get_configuration().ice_servers.empty());
+}
+
+TEST(RTCPeerConnection, CallbackFormsRunOnTheLoopThread) {
+  auto pc = make_pc();
+  std::promise<std::thread::id> where;
+  pc->create_offer([&](Result<RTCSessionDescriptionInit> offer) {
+    EXPECT_TRUE(offer);
+    where.set_value(std::this_thread::get_id());
+  });
+  auto future = where.get_future();
+  ASSERT_EQ(future.wait_for(5s), std::future_status::ready);
+  EXPECT_NE(future.get(), std::this_thread::get_id());
+}
+
+}  // namespace
+}  // namespace rtcpp
