@@ -9,6 +9,7 @@
 #include "rtcpp/version.hpp"
 #include "tools/demo.hpp"
 #include "tools/peer.hpp"
+#include "tools/serve.hpp"
 
 namespace {
 
@@ -23,6 +24,9 @@ void usage(std::FILE* out) {
                "  peer [--offer] [--send FILE] [--recv FILE] [--echo] [--expect-echo] ...\n"
                "              a scriptable endpoint: JSON-lines signaling on stdin/stdout\n"
                "              (the peer contract, docs/peer-contract.md)\n"
+               "  serve [--port N] [--host IP] [--timeout S]\n"
+               "              an HTTP + WebSocket server (default 127.0.0.1:8080) whose page\n"
+               "              connects a browser to this process: echo, upload, download, stats\n"
                "  version     print the library version\n"
                "  help        this text\n");
 }
@@ -40,6 +44,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "peer") return rtcpp::tools::run_peer(argc, argv);
+  if (command == "serve") return rtcpp::tools::run_serve(argc, argv);
   if (command == "demo") {
     rtcpp::tools::DemoOptions options;
     for (int i = 2; i < argc; ++i) {

@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
-# Runs the Chromium interop (both offerer roles, 17 channels, a 16 MiB transfer) inside a fresh network namespace whose only
-# interface is loopback (unshare --net; ip link set lo up), as the browser tests require.
-# Usage: run_chromium.sh <rtcpp binary>
+# Runs a Chromium interop suite inside a fresh network namespace whose only interface is
+# loopback (unshare --net; ip link set lo up), as the browser tests require.
+#   peer:  rtcpp peer against a page: both offerer roles, 17 channels, a 16 MiB transfer
+#   serve: rtcpp serve (the public API) and its page: echo 1 B-256 KiB, unordered and
+#          partially reliable channels, 16 channels, 64 MiB each way
+# Usage: run_chromium.sh <rtcpp binary> [peer|serve]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 rtcpp=$(realpath "$1")
+suite=${2:-peer}
 if [[ ! -d "$here/node_modules/playwright-core" ]]; then
   (cd "$here" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
-unshare --net bash -c "
-  set -euo pipefail
-  ip link set lo up
-  node '$here/chromium_echo.mjs' '$rtcpp' browser-offers
-  node '$here/chromium_echo.mjs' '$rtcpp' rtcpp-offers
-  node '$here/chromium_echo.mjs' '$rtcpp' matrix
-  node '$here/chromium_echo.mjs' '$rtcpp' bulk
-"
+case "$suite" in
+  peer)
+    unshare --net bash -c "
+      set -euo pipefail
+      ip link set lo up
+      node '$here/chromium_echo.mjs' '$rtcpp' browser-offers
+      node '$here/chromium_echo.mjs' '$rtcpp' rtcpp-offers
+      node '$here/chromium_echo.mjs' '$rtcpp' matrix
+      node '$here/chromium_echo.mjs' '$rtcpp' bulk
+    " ;;
+  serve)
+    unshare --net bash -c "
+      set -euo pipefail
+      ip link set lo up
+      node '$here/serve_chromium.mjs' '$rtcpp'
+    " ;;
+  *) echo "unknown suite $suite" >&2; exit 2 ;;
+esac

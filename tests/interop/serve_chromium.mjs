@@ -1,0 +1,103 @@
+// Interop through the public API: `rtcpp serve` serves a page from 127.0.0.1, headless
+// Chromium loads it, and the page's RTCPeerConnection connects to rtcpp's (signaling over the
+// page's WebSocket). Checks echo from 1 B to 256 KiB with multi-byte text, unordered and
+// partially reliable channels, 16 channels at once, a 64 MiB upload and a 64 MiB download
+// checked by SHA-256, and that rtcpp's getStats reaches the page.
+//
+//   node serve_chromium.mjs <rtcpp binary>
+//
+// Run it where only loopback exists (run_chromium.sh does).
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+
+const [rtcppPath] = process.argv.slice(2);
+const deadline = setTimeout(() => fail('timed out'), 240000);
+let server = null;
+let browser = null;
+
+function fail(why) {
+  console.error(`chromium serve interop: FAILED: ${why}`);
+  if (server) server.kill('SIGKILL');
+  process.exit(1);
+}
+
+process.on('unhandledRejection', (e) => fail(String(e)));
+server = spawn(rtcppPath, ['serve', '--port', '0', '--timeout', '230'],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
+server.on('exit', (code) => { if (!done) fail(`rtcpp serve exited early (${code})`); });
+let done = false;
+const url = await new Promise((resolve) => {
+  readline.createInterface({ input: server.stdout }).once('line', (line) => {
+    const m = line.match(/(http:\/\/\S+)/);
+    if (!m) fail(`unexpected first line: ${line}`);
+    resolve(m[1]);
+  });
+});
+
+browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
+    '--disable-features=WebRtcHideLocalIpsWithMdns'],
+});  // playwright gives the browser a fresh temporary profile
+const page = await browser.newPage();
+page.on('console', (m) => console.error(`[page] ${m.text()}`));
+page.on('pageerror', (e) => fail(`page error: ${e}`));
+await page.goto(url);
+
+const report = await page.evaluate(async () => {
+  const out = {};
+  out.connectMs = await rtcpp.connect();
+  // Echo: sizes from 1 B to 256 KiB, binary and text (multi-byte UTF-8).
+  const sizes = [1, 2, 100, 1000, 1200, 4096, 16384, 65535, 65536, 100000, 262144];
+  const binary = sizes.map((n) => {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; ++i) b[i] = (i * 31 + n) & 0xff;
+    return b;
+  });
+  const text = ['a', 'h\u00e9llo', '\u{1F30D}\u{1F680} \u00fc\u00f1\u00ee\u00e7\u00f8d\u00e9',
+    'x'.repeat(65536), '\u00e9'.repeat(100000)];
+  out.echoBinary = await rtcpp.echo(binary);
+  out.echoText = await rtcpp.echo(text);
+  // Unordered, and partially reliable (loopback loses nothing, so everything comes back).
+  const small = Array.from({ length: 200 }, (_, i) => `m${i}`);
+  out.unordered = await rtcpp.echo(small, { ordered: false }, 'unordered');
+  out.maxRetransmits = await rtcpp.echo(small, { ordered: false, maxRetransmits: 0 }, 'rexmit0');
+  out.maxLifetime = await rtcpp.echo(small, { maxPacketLifeTime: 500 }, 'lifetime');
+  // 16 channels at once.
+  const counts = await Promise.all(Array.from({ length: 16 }, (_, i) =>
+    rtcpp.echo(Array.from({ length: 20 }, (_, j) => `c${i}-${j}`), {}, `multi-${i}`)));
+  out.multi = counts.reduce((a, b) => a + b, 0);
+  // 64 MiB each way, checked by SHA-256.
+  const big = new Uint8Array(64 << 20);
+  for (let off = 0; off < big.length; off += 65536) crypto.getRandomValues(big.subarray(off, off + 65536));
+  out.upload = await rtcpp.upload(big.buffer);
+  out.download = await rtcpp.download(64 << 20);
+  // rtcpp's getStats arrives over the WebSocket every second.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const stats = rtcpp.stats ? Object.values(rtcpp.stats) : [];
+  out.statsTypes = [...new Set(stats.map((s) => s.type))].sort();
+  return out;
+});
+
+console.error(JSON.stringify(report));
+const problems = [];
+if (report.echoBinary !== 11) problems.push('binary echo');
+if (report.echoText !== 5) problems.push('text echo');
+if (report.unordered !== 200 || report.maxRetransmits !== 200 || report.maxLifetime !== 200)
+  problems.push('unordered / partially reliable echo');
+if (report.multi !== 320) problems.push('16 channels');
+if (!report.upload.ok) problems.push(`upload ${JSON.stringify(report.upload)}`);
+if (!report.download.ok) problems.push(`download ${JSON.stringify(report.download)}`);
+for (const type of ['candidate-pair', 'data-channel', 'peer-connection', 'transport']) {
+  if (!report.statsTypes.includes(type)) problems.push(`stats without ${type}`);
+}
+done = true;
+clearTimeout(deadline);
+await browser.close();
+server.kill('SIGTERM');
+if (problems.length) fail(problems.join(', '));
+console.error(`chromium serve interop: ok (first channel open in ${report.connectMs.toFixed(1)} ms; ` +
+  `64 MiB upload ${report.upload.mbps.toFixed(1)} MB/s, download ${report.download.mbps.toFixed(1)} MB/s)`);
