@@ -1,0 +1,466 @@
+// rtcpp <-> rtcpp beside headless Chromium <-> Chromium, measured in the same run on the
+// same machine: time to the first open data channel, a bulk transfer in 64 KiB messages
+// with bufferedAmount backpressure, and the memory of one idle connection.
+//
+//   node compare.mjs <rtcpp binary> [--runs N] [--bytes N]
+//
+// Run it through run.sh, which puts it in a network namespace whose only interface is
+// loopback, so that every candidate on both sides is 127.0.0.1.
+//
+// Chromium (Debian's /usr/bin/chromium driven by playwright-core): two browser contexts
+// with one page each (two renderer processes), signaling relayed through this script.
+// rtcpp: two `rtcpp peer` processes (the peer contract), signaling relayed the same way;
+// plus `rtcpp demo` (both peers in one process on one thread) for reference.
+import { chromium } from 'playwright-core';
+import http from 'node:http';
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+
+const argv = process.argv.slice(2);
+const rtcppPath = argv[0];
+if (!rtcppPath) {
+  console.error('usage: node compare.mjs <rtcpp binary> [--runs N] [--bytes N]');
+  process.exit(2);
+}
+const option = (name, fallback) => {
+  const i = argv.indexOf(name);
+  return i > 0 && i + 1 < argv.length ? Number(argv[i + 1]) : fallback;
+};
+const runs = option('--runs', 1);
+const totalBytes = option('--bytes', 64 * 1024 * 1024);
+const kChunk = 64 * 1024;
+const kHighWater = 1024 * 1024;  // as `rtcpp peer`: keep bufferedAmount under about 1 MiB
+const kLowThreshold = 512 * 1024;
+const kIdleSettleMs = 3000;
+const MiB = 1024 * 1024;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (text) => console.error(`[bench] ${text}`);
+
+// ---- memory of process trees, from /proc ----
+
+function children() {
+  const byParent = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat;
+    try { stat = readFileSync(`/proc/${name}/stat`, 'utf8'); } catch { continue; }
+    // pid (comm) state ppid ...; comm may hold spaces and parentheses.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!byParent.has(ppid)) byParent.set(ppid, []);
+    byParent.get(ppid).push(Number(name));
+  }
+  return byParent;
+}
+
+function descendants(pid) {
+  const byParent = children();
+  const out = [];
+  const stack = [...(byParent.get(pid) || [])];
+  while (stack.length) {
+    const p = stack.pop();
+    out.push(p);
+    stack.push(...(byParent.get(p) || []));
+  }
+  return out;
+}
+
+function kib(file, field) {
+  try {
+    const m = readFileSync(file, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;  // the process went away between listing and reading
+  }
+}
+
+// RSS and PSS (shared pages split between the processes mapping them), in KiB.
+function memoryNow(pids) {
+  let rss = 0;
+  let pss = 0;
+  for (const p of pids) {
+    rss += kib(`/proc/${p}/status`, 'VmRSS');
+    pss += kib(`/proc/${p}/smaps_rollup`, 'Pss');
+  }
+  return { rss, pss, processes: pids.length };
+}
+
+// The median of five samples 200 ms apart, each of the tree as it is at that moment: a
+// browser's memory moves by megabytes from one moment to the next on its own.
+async function memoryOf(tree) {
+  const samples = [];
+  for (let i = 0; i < 5; ++i) {
+    if (i) await sleep(200);
+    samples.push(memoryNow(tree()));
+  }
+  const mid = (key) => median(samples.map((x) => x[key]));
+  return { rss: mid('rss'), pss: mid('pss'), processes: samples[0].processes };
+}
+
+// Chromium rewrites its argv into one space-separated string.
+// User plus system CPU seconds of the processes so far (utime and stime, in clock ticks of
+// 1/100 s on Linux).
+function cpuSeconds(pids) {
+  let ticks = 0;
+  for (const p of pids) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return null;
+    }
+  }
+  return ticks / 100;
+}
+
+function commandLine(pid) {
+  try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '); } catch { return ''; }
+}
+
+// ---- Chromium <-> Chromium ----
+
+// Runs in both pages. Signaling leaves through window.signal (exposed by this script) and
+// arrives through window.onSignal, serialized on one promise chain.
+function pageSetup({ role, chunk, highWater, lowThreshold }) {
+  const now = () => performance.timeOrigin + performance.now();
+  const pc = new RTCPeerConnection();
+  const report = { role, errors: [] };
+  window.report = report;
+  let chain = Promise.resolve();
+  pc.onconnectionstatechange = () => console.log(`${role}: ${pc.connectionState}`);
+  pc.onicecandidate = (e) => window.signal(e.candidate ? e.candidate.toJSON() : { candidate: '' });
+  window.onSignal = (m) => {
+    chain = chain.then(async () => {
+      if (m.type === 'offer') {
+        await pc.setRemoteDescription(m);
+        await pc.setLocalDescription(await pc.createAnswer());
+        window.signal({ type: 'answer', sdp: pc.localDescription.sdp });
+      } else if (m.type === 'answer') {
+        await pc.setRemoteDescription(m);
+      } else if (m.candidate) {
+        await pc.addIceCandidate(m);
+      }
+    }).catch((e) => { report.errors.push(String(e)); console.error(`${role}: ${e}`); });
+  };
+  if (role === 'offer') {
+    const dc = pc.createDataChannel('bulk');
+    dc.binaryType = 'arraybuffer';
+    window.opened = new Promise((resolve) => {
+      dc.onopen = () => { report.openAt = now(); resolve(); };
+    });
+    // Sends `total` bytes in `chunk`-byte messages, each starting with its sequence number,
+    // refilling up to highWater whenever bufferedAmount falls to lowThreshold.
+    window.sendBulk = (total) => new Promise((resolve) => {
+      const message = new Uint8Array(chunk);
+      crypto.getRandomValues(message);
+      const view = new DataView(message.buffer);
+      let sent = 0;
+      let seq = 0;
+      dc.bufferedAmountLowThreshold = lowThreshold;
+      const pump = () => {
+        while (sent < total && dc.bufferedAmount < highWater) {
+          const n = Math.min(chunk, total - sent);
+          view.setUint32(0, seq++);
+          if (report.firstSendAt === undefined) report.firstSendAt = now();
+          dc.send(n === chunk ? message : message.subarray(0, n));
+          sent += n;
+        }
+        if (sent >= total) { dc.onbufferedamountlow = null; resolve(); }
+      };
+      dc.onbufferedamountlow = pump;
+      pump();
+    });
+    report.offerAt = now();
+    pc.createOffer()
+      .then((o) => pc.setLocalDescription(o))
+      .then(() => window.signal({ type: 'offer', sdp: pc.localDescription.sdp }));
+  } else {
+    window.opened = new Promise((resolve) => {
+      pc.ondatachannel = (e) => {
+        const dc = e.channel;
+        dc.binaryType = 'arraybuffer';
+        let received = 0;
+        let seq = 0;
+        window.received = new Promise((done) => {
+          window.expectBytes = (total) => {
+            report.total = total;
+            if (received >= total) done();
+          };
+          dc.onmessage = (ev) => {
+            if (new DataView(ev.data).getUint32(0) !== seq++) report.errors.push(`message ${seq - 1} out of order`);
+            received += ev.data.byteLength;
+            report.lastByteAt = now();
+            report.bytes = received;
+            report.messages = seq;
+            if (report.total !== undefined && received >= report.total) done();
+          };
+        });
+        if (dc.readyState === 'open') { report.openAt = now(); resolve(); }
+        dc.onopen = () => { report.openAt = now(); resolve(); };
+      };
+    });
+  }
+}
+
+async function chromiumRun(url) {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    // playwright-core passes --headless and a fresh temporary --user-data-dir itself.
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
+      '--disable-features=WebRtcHideLocalIpsWithMdns'],
+  });
+  try {
+    // Two contexts: two renderer processes, as two tabs of unrelated sites would be. Chromium
+    // offers host candidates of every interface only to pages holding a camera or microphone
+    // permission; without it only the default route's address, and a namespace with nothing
+    // but loopback has no default route. The permission is granted, nothing is captured.
+    const pages = [];
+    for (let i = 0; i < 2; ++i) {
+      const context = await browser.newContext({ permissions: ['microphone', 'camera'] });
+      const page = await context.newPage();
+      page.on('console', (m) => log(`[page ${i}] ${m.text()}`));
+      await page.goto(url);
+      pages.push(page);
+    }
+    const tree = () => descendants(process.pid);
+    // Renderers of web pages (not of the browser's own WebUI).
+    const renderers = tree().map(commandLine)
+      .filter((c) => c.includes('--type=renderer') && !c.includes('--top-chrome-webui')).length;
+    await sleep(kIdleSettleMs);
+    const empty = await memoryOf(tree);
+    log(`Chromium: ${renderers} renderers, empty pages ${Math.round(empty.rss / 1024)} MiB RSS`);
+
+    let closing = false;
+    const relay = (to) => async (m) => {
+      await to.evaluate((msg) => window.onSignal(msg), m).catch((e) => { if (!closing) throw e; });
+    };
+    await pages[0].exposeFunction('signal', relay(pages[1]));
+    await pages[1].exposeFunction('signal', relay(pages[0]));
+    const common = { chunk: kChunk, highWater: kHighWater, lowThreshold: kLowThreshold };
+    await pages[1].evaluate(pageSetup, { role: 'answer', ...common });
+    await pages[0].evaluate(pageSetup, { role: 'offer', ...common });
+    await Promise.all(pages.map((p) => p.evaluate(() => window.opened)));
+    log('Chromium: channel open');
+    const [offer, answer] = await Promise.all(pages.map((p) => p.evaluate(() => window.report)));
+    const openMs = offer.openAt - offer.offerAt;
+    const remoteOpenMs = answer.openAt - offer.offerAt;
+
+    await sleep(kIdleSettleMs);
+    const idle = await memoryOf(tree);
+
+    const cpuBefore = cpuSeconds(tree());
+    const received = pages[1].evaluate(async (total) => {
+      window.expectBytes(total);
+      await window.received;
+      return window.report;
+    }, totalBytes);
+    await pages[0].evaluate((total) => window.sendBulk(total), totalBytes);
+    const sink = await received;
+    const cpuAfter = cpuSeconds(tree());
+    const cpu = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
+    const source = await pages[0].evaluate(() => window.report);
+    const errors = [...source.errors, ...sink.errors];
+    if (errors.length) throw new Error(`Chromium: ${errors.join('; ')}`);
+    if (sink.bytes !== totalBytes) throw new Error(`Chromium: ${sink.bytes} of ${totalBytes} bytes arrived`);
+    const transferMs = sink.lastByteAt - source.firstSendAt;
+    closing = true;
+    return {
+      version: browser.version(),
+      openMs,
+      remoteOpenMs,
+      mbps: totalBytes / transferMs / 1000,
+      transferMs,
+      cpu,
+      renderers,
+      empty,
+      idle,
+      // One connected pair is two endpoints; the added memory is split evenly between them.
+      addedRssPerEndpoint: (idle.rss - empty.rss) / 2,
+      addedPssPerEndpoint: (idle.pss - empty.pss) / 2,
+    };
+  } finally {
+    await browser.close();
+  }
+}
+
+// ---- rtcpp <-> rtcpp (two `rtcpp peer` processes) ----
+
+function startPeer(args) {
+  const child = spawn(rtcppPath, ['peer', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const peer = { child, lines: [], result: null, listeners: [], stderr: '' };
+  child.stderr.on('data', (d) => { peer.stderr += d; });
+  readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    let msg;
+    try { msg = JSON.parse(line); } catch { return; }
+    msg.at = performance.now();
+    if (msg.type === 'result') peer.result = msg;
+    peer.lines.push(msg);
+    for (const l of peer.listeners) l(msg);
+  });
+  peer.exited = new Promise((resolve) => child.on('exit', resolve));
+  peer.waitFor = (predicate) => new Promise((resolve) => {
+    const hit = peer.lines.find(predicate);
+    if (hit) return resolve(hit);
+    peer.listeners.push((m) => { if (predicate(m)) resolve(m); });
+  });
+  peer.write = (msg) => { if (!peer.child.stdin.destroyed) peer.child.stdin.write(JSON.stringify(msg) + '\n'); };
+  return peer;
+}
+
+// Forwards each side's signaling lines to the other, as the FIFOs of peer_pair.sh would.
+function wire(a, b) {
+  const signaling = ['offer', 'answer', 'candidate', 'bye'];
+  const forward = (from, to) => {
+    for (const m of from.lines) if (signaling.includes(m.type)) to.write(strip(m));
+    from.listeners.push((m) => { if (signaling.includes(m.type)) to.write(strip(m)); });
+  };
+  forward(a, b);
+  forward(b, a);
+}
+const strip = ({ at, ...m }) => m;
+
+async function rtcppBulk(file, want) {
+  const offerer = startPeer(['--offer', '--send', file, '--chunk', String(kChunk), '--timeout', '60']);
+  const answerer = startPeer(['--timeout', '60']);
+  // Both processes' CPU, read when the sender says it is done (just before it exits).
+  let cpu = null;
+  offerer.listeners.push((m) => {
+    if (m.type === 'bye') cpu = cpuSeconds([offerer.child.pid, answerer.child.pid]);
+  });
+  wire(offerer, answerer);
+  await Promise.all([offerer.exited, answerer.exited]);
+  const [o, a] = [offerer.result, answerer.result];
+  if (!o || !o.ok || !a || !a.ok) {
+    throw new Error(`rtcpp bulk: ${JSON.stringify(o)} / ${JSON.stringify(a)}\n${offerer.stderr}${answerer.stderr}`);
+  }
+  if (a.bytesReceived !== totalBytes || a.sha256 !== want) throw new Error('rtcpp bulk: received data differs');
+  return {
+    openMs: o.connectMs,
+    // The sender's transferMs runs from the first send until every byte is acknowledged.
+    mbps: totalBytes / o.transferMs / 1000,
+    transferMs: o.transferMs,
+    cpu,
+    receiverMbps: totalBytes / a.transferMs / 1000,
+  };
+}
+
+// One idle connection: VmRSS of both processes before any signaling is relayed (certificate
+// made, sockets bound) and again once the channel is open and nothing has moved for a while.
+async function rtcppIdle() {
+  const offerer = startPeer(['--offer', '--timeout', '60']);
+  const answerer = startPeer(['--echo', '--timeout', '60']);
+  await offerer.waitFor((m) => m.type === 'offer');
+  await sleep(500);
+  const before = [offerer, answerer].map((p) => kib(`/proc/${p.child.pid}/status`, 'VmRSS'));
+  wire(offerer, answerer);
+  await Promise.all([offerer, answerer].map((p) => p.waitFor((m) => m.type === 'open' || m.type === 'result')));
+  await sleep(kIdleSettleMs);
+  const after = [offerer, answerer].map((p) => kib(`/proc/${p.child.pid}/status`, 'VmRSS'));
+  const pss = [offerer, answerer].map((p) => kib(`/proc/${p.child.pid}/smaps_rollup`, 'Pss'));
+  offerer.write({ type: 'bye' });
+  answerer.write({ type: 'bye' });
+  await Promise.all([offerer.exited, answerer.exited]);
+  if (!offerer.result?.ok || !answerer.result?.ok) {
+    throw new Error(`rtcpp idle: ${JSON.stringify(offerer.result)} / ${JSON.stringify(answerer.result)}`);
+  }
+  return {
+    before,
+    after,
+    pss,
+    wholeRss: (after[0] + after[1]) / 2,
+    addedRssPerEndpoint: (after[0] - before[0] + after[1] - before[1]) / 2,
+  };
+}
+
+// `rtcpp demo`: both peers in one process on one thread.
+async function rtcppDemo() {
+  const child = spawn(rtcppPath, ['demo', '--bytes', String(totalBytes), '--timeout', '60'],
+    { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  const open = out.match(/channel open after:\s+([\d.]+) ms/);
+  const rate = out.match(/transfer:\s+[\d.]+ s, ([\d.]+) MB\/s/);
+  if (code !== 0 || !open || !rate) throw new Error(`rtcpp demo failed:\n${out}`);
+  return { openMs: Number(open[1]), mbps: Number(rate[1]) };
+}
+
+// ---- the table ----
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (xs, digits) => {
+  const m = median(xs).toFixed(digits);
+  if (xs.length === 1) return m;
+  return `${m} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
+};
+
+function table(results) {
+  const c = results.map((r) => r.chromium);
+  const b = results.map((r) => r.bulk);
+  const i = results.map((r) => r.idle);
+  const d = results.map((r) => r.demo);
+  const mib = (kb) => kb / 1024;
+  const rows = [
+    ['first channel open after createOffer (ms)', fmt(c.map((x) => x.openMs), 1), fmt(b.map((x) => x.openMs), 1), fmt(d.map((x) => x.openMs), 1)],
+    [`${totalBytes / MiB} MiB in 64 KiB messages (MB/s)`, fmt(c.map((x) => x.mbps), 1), fmt(b.map((x) => x.mbps), 1), fmt(d.map((x) => x.mbps), 1)],
+    [`CPU for the transfer, all processes (s)`, c.every((x) => x.cpu !== null) ? fmt(c.map((x) => x.cpu), 2) : '-', b.every((x) => x.cpu !== null) ? fmt(b.map((x) => x.cpu), 2) : '-', '-'],
+    ['idle connection: RSS added per endpoint (MiB)', fmt(c.map((x) => mib(x.addedRssPerEndpoint)), 1), fmt(i.map((x) => mib(x.addedRssPerEndpoint)), 1), '-'],
+    ['idle connection: PSS added per endpoint (MiB)', fmt(c.map((x) => mib(x.addedPssPerEndpoint)), 1), '-', '-'],
+    ['idle: whole RSS (Chromium tree / one rtcpp peer) (MiB)', fmt(c.map((x) => mib(x.idle.rss)), 0), fmt(i.map((x) => mib(x.wholeRss)), 1), '-'],
+  ];
+  const head = ['measure', 'Chromium <-> Chromium', 'rtcpp <-> rtcpp (2 processes)', 'rtcpp demo (1 process)'];
+  const widths = head.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
+  const line = (cells) => '| ' + cells.map((x, k) => x.padEnd(widths[k])).join(' | ') + ' |';
+  return [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n');
+}
+
+// ---- main ----
+
+const deadline = setTimeout(() => { console.error('bench: timed out'); process.exit(1); }, runs * 180000);
+const server = http.createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'text/html' });
+  res.end('<!doctype html><title>rtcpp bench</title>');
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const url = `http://127.0.0.1:${server.address().port}/`;
+
+const work = mkdtempSync(join(tmpdir(), 'rtcpp-bench-'));
+const file = join(work, 'payload.bin');
+const payload = randomBytes(totalBytes);
+writeFileSync(file, payload);
+const want = createHash('sha256').update(payload).digest('hex');
+
+const results = [];
+try {
+  for (let run = 1; run <= runs; ++run) {
+    log(`run ${run}/${runs}: Chromium <-> Chromium`);
+    const chromiumResult = await chromiumRun(url);
+    log(`run ${run}/${runs}: rtcpp peer <-> rtcpp peer, ${totalBytes} bytes`);
+    const bulk = await rtcppBulk(file, want);
+    log(`run ${run}/${runs}: rtcpp peer <-> rtcpp peer, idle`);
+    const idle = await rtcppIdle();
+    log(`run ${run}/${runs}: rtcpp demo`);
+    const demo = await rtcppDemo();
+    const result = { run, chromium: chromiumResult, bulk, idle, demo };
+    console.log(JSON.stringify({ type: 'run', ...result }));
+    results.push(result);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+console.log(`\nChromium ${results[0].chromium.version}, ${results[0].chromium.renderers} renderer processes, ` +
+  `${runs} run(s): median (min-max)\n`);
+console.log(table(results));
+clearTimeout(deadline);
+server.close();
+process.exit(0);

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# rtcpp <-> rtcpp beside headless Chromium <-> Chromium (compare.mjs), inside a fresh network
+# namespace whose only interface is loopback (unshare --net; ip link set lo up). Needs root
+# for unshare and Debian's /usr/bin/chromium; installs playwright-core (never a browser) into
+# bench/interop/node_modules when missing.
+# Usage: run.sh <rtcpp binary> [--runs N] [--bytes N]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+rtcpp=$(realpath "$1")
+shift
+if [[ ! -d "$here/node_modules/playwright-core" ]]; then
+  (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+exec unshare --net bash -c 'ip link set lo up && exec node "$0" "$@"' "$here/compare.mjs" "$rtcpp" "$@"
