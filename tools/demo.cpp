@@ -1,24 +1,43 @@
-// `rtcpp demo`: two rtcpp peers in this process connect over real UDP sockets on loopback
-// (ICE, DTLS 1.2, SCTP, a DCEP data channel) and one sends the other a file, with a progress
-// bar on stderr and a summary at the end. Signaling is a direct hand-over inside the process;
-// `rtcpp peer` (signaling over stdin/stdout between processes) is the next step.
+// `rtcpp demo`: two rtcpp processes on this machine connect through the public API
+// (RTCPeerConnection, RTCDataChannel) over real UDP and one sends the other a file. This
+// process is the sender and offerer; it starts itself again as the receiver, and the two
+// exchange signaling (the peer contract's JSON lines) over the child's stdin and stdout. The
+// sender draws a progress bar on stderr and ends with a getStats summary.
 #include "tools/demo.hpp"
 
-#include <boost/asio/io_context.hpp>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <iterator>
+#include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
-#include "base/hex.hpp"
 #include "base/random.hpp"
 #include "base/sha256.hpp"
-#include "runtime/peer_transport_driver.hpp"
+#include "rtcpp/rtcpp.hpp"
+
+extern char** environ;
 
 namespace rtcpp::tools {
 namespace {
 
-using runtime::monotonic_now;
+using json = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 void progress(std::size_t done, std::size_t total, double seconds) {
   const double fraction = total == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total);
@@ -26,13 +45,166 @@ void progress(std::size_t done, std::size_t total, double seconds) {
   const double eta = rate > 0 ? static_cast<double>(total - done) / 1e6 / rate : 0;
   constexpr int kWidth = 30;
   const int filled = static_cast<int>(fraction * kWidth);
-  std::fprintf(stderr, "\r[%.*s%*s] %5.1f%%  %7.1f MB/s  ETA %4.1fs ", filled,
-               "##############################", kWidth - filled, "", fraction * 100, rate, eta);
+  std::fprintf(stderr, "\r[%.*s%*s] %5.1f%%  %6.1f/%.1f MiB  %7.1f MB/s  ETA %4.1fs ", filled,
+               "##############################", kWidth - filled, "", fraction * 100,
+               static_cast<double>(done) / (1 << 20), static_cast<double>(total) / (1 << 20), rate,
+               eta);
+}
+
+// Signaling as JSON lines on a pair of file descriptors.
+class LineChannel {
+ public:
+  LineChannel(int in_fd, int out_fd) : in_(in_fd), out_(out_fd) {}
+  void write(const json& j) {
+    const std::string line = j.dump() + "\n";
+    std::lock_guard lock(mutex_);
+    std::size_t off = 0;
+    while (off < line.size()) {
+      const ssize_t n = ::write(out_, line.data() + off, line.size() - off);
+      if (n <= 0) return;
+      off += static_cast<std::size_t>(n);
+    }
+  }
+  // Calls on_line for each line until the other end closes.
+  template <typename F>
+  void read_lines(F on_line) {
+    std::string pending;
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::read(in_, buf, sizeof buf);
+      if (n <= 0) return;
+      pending.append(buf, static_cast<std::size_t>(n));
+      for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
+        on_line(pending.substr(0, nl));
+        pending.erase(0, nl + 1);
+      }
+    }
+  }
+
+ private:
+  int in_;
+  int out_;
+  std::mutex mutex_;
+};
+
+// Applies the peer's signaling lines to a connection.
+void apply_signaling(RTCPeerConnection& pc, LineChannel& channel, const std::string& line,
+                     bool answer_offers) {
+  const json msg = json::parse(line, nullptr, false);
+  if (!msg.is_object() || !msg.contains("type") || !msg["type"].is_string()) return;
+  const std::string type = msg["type"];
+  if ((type == "offer" || type == "answer") && msg.contains("sdp") && msg["sdp"].is_string()) {
+    auto applied =
+        pc.set_remote_description({*sdp_type_from_string(type), msg["sdp"].get<std::string>()})
+            .get();
+    if (!applied) {
+      std::fprintf(stderr, "rtcpp demo: %s\n", applied.error().to_string().c_str());
+      return;
+    }
+    if (type == "offer" && answer_offers) {
+      auto answer = pc.create_answer().get();
+      if (answer && pc.set_local_description(*answer).get())
+        channel.write({{"type", "answer"}, {"sdp", answer->sdp}});
+    }
+  } else if (type == "candidate") {
+    RTCIceCandidateInit init;
+    init.candidate = msg.value("candidate", "");
+    init.sdp_mid = msg.value("sdpMid", "0");
+    auto added = pc.add_ice_candidate(init).get();
+    if (!added) std::fprintf(stderr, "rtcpp demo: %s\n", added.error().to_string().c_str());
+  }
+}
+
+void trickle(RTCPeerConnection& pc, LineChannel& channel) {
+  pc.on_ice_candidate([&channel](const RTCPeerConnectionIceEvent& e) {
+    if (!e.candidate) {
+      channel.write({{"type", "candidate"}, {"candidate", ""}, {"sdpMid", "0"}});
+      return;
+    }
+    const auto& c = e.candidate->to_json();
+    channel.write({{"type", "candidate"},
+                   {"candidate", c.candidate},
+                   {"sdpMid", c.sdp_mid.value_or("0")},
+                   {"sdpMLineIndex", c.sdp_m_line_index.value_or(0)}});
+  });
+}
+
+RTCConfiguration demo_configuration() {
+  RTCConfiguration config;
+  config.gather_loopback = true;  // the two processes are on one machine
+  return config;
+}
+
+// The child: answers, hashes what arrives, and reports the hash when the sender says "EOF".
+int run_receiver() {
+  LineChannel signaling(STDIN_FILENO, STDOUT_FILENO);
+  auto created = RTCPeerConnection::create(demo_configuration());
+  if (!created) {
+    std::fprintf(stderr, "rtcpp demo receiver: %s\n", created.error().to_string().c_str());
+    return 1;
+  }
+  auto pc = *created;
+  trickle(*pc, signaling);
+  auto hash = std::make_shared<Sha256>();
+  auto bytes = std::make_shared<std::uint64_t>(0);
+  pc->on_data_channel([hash, bytes](std::shared_ptr<RTCDataChannel> channel) {
+    channel->on_message([channel, hash, bytes](const RTCMessageEvent& m) {
+      if (!m.binary && m.text().rfind("EOF ", 0) == 0) {
+        const bool same = m.text().substr(4) == hash->hex();
+        (void)channel->send(std::string(same ? "OK " : "BAD ") + std::to_string(*bytes));
+        return;
+      }
+      hash->update(BytesView(m.data.data(), m.data.size()));
+      *bytes += m.data.size();
+    });
+  });
+  signaling.read_lines(
+      [&](const std::string& line) { apply_signaling(*pc, signaling, line, true); });
+  pc->close();
+  return 0;
+}
+
+std::string stat_string(const RTCStats* s, const std::string& name) {
+  if (s == nullptr) return "?";
+  if (auto v = s->get<std::string>(name)) return *v;
+  if (auto v = s->get<std::uint64_t>(name)) return std::to_string(*v);
+  if (auto v = s->get<std::int64_t>(name)) return std::to_string(*v);
+  return "?";
+}
+
+void print_summary(const RTCStatsReport& report) {
+  const RTCStats* transport = report.get("T01");
+  const RTCStats* pair = report.get(stat_string(transport, "selectedCandidatePairId"));
+  const RTCStats* local = report.get(stat_string(pair, "localCandidateId"));
+  const RTCStats* remote = report.get(stat_string(pair, "remoteCandidateId"));
+  std::fprintf(stderr, "getStats summary:\n");
+  std::fprintf(stderr, "  candidate pair   %s:%s (%s) -> %s:%s (%s)\n",
+               stat_string(local, "address").c_str(), stat_string(local, "port").c_str(),
+               stat_string(local, "candidateType").c_str(), stat_string(remote, "address").c_str(),
+               stat_string(remote, "port").c_str(), stat_string(remote, "candidateType").c_str());
+  std::fprintf(
+      stderr, "  transport        ICE %s (%s), DTLS %s (%s, %s)\n",
+      stat_string(transport, "iceState").c_str(), stat_string(transport, "iceRole").c_str(),
+      stat_string(transport, "dtlsState").c_str(), stat_string(transport, "dtlsRole").c_str(),
+      stat_string(transport, "dtlsCipher").c_str());
+  std::fprintf(stderr, "  UDP              %s datagrams / %s bytes sent, %s / %s received\n",
+               stat_string(transport, "packetsSent").c_str(),
+               stat_string(transport, "bytesSent").c_str(),
+               stat_string(transport, "packetsReceived").c_str(),
+               stat_string(transport, "bytesReceived").c_str());
+  for (const auto& [id, s] : report) {
+    if (s.type != "data-channel") continue;
+    std::fprintf(stderr, "  data channel     '%s' id %s: %s messages / %s bytes sent\n",
+                 stat_string(&s, "label").c_str(), stat_string(&s, "dataChannelIdentifier").c_str(),
+                 stat_string(&s, "messagesSent").c_str(), stat_string(&s, "bytesSent").c_str());
+  }
 }
 
 }  // namespace
 
 int run_demo(const DemoOptions& options) {
+  if (options.receiver) return run_receiver();
+
   Buffer file;
   if (!options.file.empty()) {
     std::ifstream in(options.file, std::ios::binary);
@@ -46,159 +218,131 @@ int run_demo(const DemoOptions& options) {
     file = Buffer(options.generated_bytes);
     SeededRandom(2026).fill(file.mutable_view());
   }
+  Sha256 file_hash;
+  file_hash.update(file.view());
+
+  // The receiver: this binary again, signaling over its stdin and stdout.
+  int to_child[2];
+  int from_child[2];
+  if (pipe2(to_child, O_CLOEXEC) != 0 || pipe2(from_child, O_CLOEXEC) != 0) {
+    std::perror("rtcpp demo: pipe");
+    return 1;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, to_child[0], STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, from_child[1], STDOUT_FILENO);
+  char self[] = "/proc/self/exe";
+  char demo[] = "demo";
+  char receiver[] = "--receiver";
+  char* child_argv[] = {self, demo, receiver, nullptr};
+  pid_t child = 0;
+  if (posix_spawn(&child, "/proc/self/exe", &actions, nullptr, child_argv, environ) != 0) {
+    std::perror("rtcpp demo: spawn");
+    return 1;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(to_child[0]);
+  ::close(from_child[1]);
+  LineChannel signaling(from_child[0], to_child[1]);
   std::fprintf(stderr,
-               "rtcpp demo: two peers over UDP on 127.0.0.1, sending %zu bytes on a data channel\n",
-               file.size());
+               "rtcpp demo: process %d sends %zu bytes to process %d over a data channel (UDP)\n",
+               static_cast<int>(getpid()), file.size(), static_cast<int>(child));
 
-  CryptoRandom rng;
-  boost::asio::io_context io;
-  pc::PeerTransportConfig config;
-  config.certificate = *dtls::Certificate::generate();
-  auto offerer = pc::PeerTransport::create(config, ice::IceRole::kControlling, rng);
-  config.certificate = *dtls::Certificate::generate();
-  auto answerer = pc::PeerTransport::create(config, ice::IceRole::kControlled, rng);
-  if (!offerer || !answerer) {
-    std::fprintf(stderr, "rtcpp demo: %s\n",
-                 (!offerer ? offerer.error() : answerer.error()).to_string().c_str());
+  auto created = RTCPeerConnection::create(demo_configuration());
+  if (!created) {
+    std::fprintf(stderr, "rtcpp demo: %s\n", created.error().to_string().c_str());
     return 1;
   }
-  pc::PeerTransport& a = **offerer;
-  pc::PeerTransport& b = **answerer;
+  auto pc = *created;
+  trickle(*pc, signaling);
 
-  const Timestamp start = monotonic_now();
-  std::optional<Timestamp> open_at;
-  std::optional<Timestamp> first_byte_at;
-  std::optional<Timestamp> done_at;
-  std::optional<std::uint16_t> channel;
-  std::size_t offset = 0;
-  std::size_t received = 0;
-  std::uint64_t messages = 0;
-  Sha256 received_hash;
-  std::string failure;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::optional<std::string> verdict;
+  std::optional<double> open_seconds;
+  std::atomic<std::size_t> sent{0};
+  bool all_sent = false;
+  const auto started = Clock::now();
+  std::optional<Clock::time_point> transfer_started;
+
+  auto channel = *pc->create_data_channel("file", {});
   constexpr std::size_t kChunk = 64 * 1024;
-  constexpr std::size_t kHighWater = 1024 * 1024;
+  constexpr std::size_t kHighWater = 4 * 1024 * 1024;
+  channel->set_buffered_amount_low_threshold(1024 * 1024);
+  // Runs on the loop thread: sends until 4 MiB is buffered, then waits for bufferedamountlow.
+  auto pump = [&] {
+    while (sent < file.size() && channel->buffered_amount() < kHighWater) {
+      const std::size_t n = std::min(kChunk, file.size() - sent);
+      if (!channel->send(std::span<const std::uint8_t>(file.data() + sent.load(), n))) return;
+      sent += n;
+    }
+    if (sent == file.size() && !all_sent) {
+      all_sent = true;
+      (void)channel->send("EOF " + file_hash.hex());
+    }
+  };
+  channel->on_open([&] {
+    {
+      std::lock_guard lock(mutex);
+      open_seconds = seconds_since(started);
+      transfer_started = Clock::now();
+    }
+    pump();
+  });
+  channel->on_buffered_amount_low([&] { pump(); });
+  channel->on_message([&](const RTCMessageEvent& m) {
+    std::lock_guard lock(mutex);
+    verdict = std::string(m.text());
+    changed.notify_all();
+  });
 
-  std::unique_ptr<runtime::PeerTransportDriver> driver_a;
-  std::unique_ptr<runtime::PeerTransportDriver> driver_b;
-  auto pump_sender = [&] {
-    if (!channel) return;
-    while (offset < file.size() && a.buffered_amount(*channel) < kHighWater) {
-      const std::size_t n = std::min(kChunk, file.size() - offset);
-      if (!a.send(*channel, file.view().subspan(offset, n), true)) break;
-      offset += n;
-    }
-  };
-  // Each peer's events: candidates go straight to the other side (trickle), the sender
-  // starts when the channel can carry data, the receiver hashes what arrives.
-  auto on_a = [&](pc::PeerTransportEvent&& e) {
-    if (auto* ice_event = std::get_if<ice::IceEvent>(&e)) {
-      if (auto* c = std::get_if<ice::IceLocalCandidateEvent>(ice_event)) {
-        (void)b.ice().add_remote_candidate(c->candidate, monotonic_now());
-        if (driver_b) driver_b->kick();
-      }
-    } else if (auto* s = std::get_if<pc::SctpStateEvent>(&e)) {
-      if (s->connected && !channel) {
-        auto id = a.open_channel({.label = "file"});
-        if (id) channel = *id;
-      } else if (s->error) {
-        failure = s->error->to_string();
-      }
-    } else if (auto* d = std::get_if<pc::DtlsStateEvent>(&e); d && d->error) {
-      failure = d->error->to_string();
-    }
-  };
-  auto on_b = [&](pc::PeerTransportEvent&& e) {
-    if (auto* ice_event = std::get_if<ice::IceEvent>(&e)) {
-      if (auto* c = std::get_if<ice::IceLocalCandidateEvent>(ice_event)) {
-        (void)a.ice().add_remote_candidate(c->candidate, monotonic_now());
-        if (driver_a) driver_a->kick();
-      }
-    } else if (auto* o = std::get_if<pc::ChannelOpenEvent>(&e)) {
-      if (!open_at) open_at = monotonic_now();
-      std::fprintf(stderr, "rtcpp demo: channel '%s' open (stream %u)\n", o->channel.label.c_str(),
-                   o->channel.id);
-    } else if (auto* m = std::get_if<pc::ChannelMessageEvent>(&e)) {
-      const Timestamp now = monotonic_now();
-      if (!first_byte_at) first_byte_at = now;
-      received += m->data.size();
-      ++messages;
-      received_hash.update(m->data);
-      if (messages % 16 == 0 || received == file.size())
-        progress(received, file.size(), (now - *first_byte_at).seconds_f());
-      if (received >= file.size()) {
-        done_at = now;
-        io.stop();
-      }
-    }
-  };
-  driver_a = std::make_unique<runtime::PeerTransportDriver>(io, a, on_a);
-  driver_b = std::make_unique<runtime::PeerTransportDriver>(io, b, on_b);
-
-  // The offer/answer, handed over directly: the offerer is actpass and the answerer picks
-  // active (RFC 8842), so the answerer is the DTLS client.
-  const auto loopback = *IpAddress::parse("127.0.0.1");
-  auto bound_a = driver_a->bind(loopback);
-  auto bound_b = driver_b->bind(loopback);
-  if (!bound_a || !bound_b) {
-    std::fprintf(stderr, "rtcpp demo: %s\n",
-                 (!bound_a ? bound_a.error() : bound_b.error()).to_string().c_str());
+  std::thread reader([&] {
+    signaling.read_lines(
+        [&](const std::string& line) { apply_signaling(*pc, signaling, line, false); });
+  });
+  auto offer = pc->create_offer().get();
+  if (!offer || !pc->set_local_description(*offer).get()) {
+    std::fprintf(stderr, "rtcpp demo: cannot make an offer\n");
     return 1;
   }
-  a.ice().finish_gathering(monotonic_now());
-  b.ice().finish_gathering(monotonic_now());
-  (void)a.set_remote_parameters(b.local_ice_credentials().ufrag, b.local_ice_credentials().pwd,
-                                b.local_fingerprints(), dtls::DtlsRole::kServer, monotonic_now());
-  (void)b.set_remote_parameters(a.local_ice_credentials().ufrag, a.local_ice_credentials().pwd,
-                                a.local_fingerprints(), dtls::DtlsRole::kClient, monotonic_now());
-  driver_a->kick();
-  driver_b->kick();
+  signaling.write({{"type", "offer"}, {"sdp", offer->sdp}});
 
-  // Run until done, failed or timed out, feeding the sender between events.
-  boost::asio::steady_timer deadline(io);
-  deadline.expires_after(std::chrono::seconds(options.timeout_seconds));
-  deadline.async_wait([&](const boost::system::error_code& ec) {
-    if (!ec) {
-      failure = "timed out";
-      io.stop();
+  // Progress until the receiver's verdict (or the timeout).
+  const auto deadline = started + std::chrono::seconds(options.timeout_seconds);
+  {
+    std::unique_lock lock(mutex);
+    while (!verdict && Clock::now() < deadline) {
+      changed.wait_for(lock, std::chrono::milliseconds(200));
+      if (transfer_started) {
+        const std::size_t sent_now = sent.load();
+        const std::size_t acked = sent_now - std::min(sent_now, channel->buffered_amount());
+        progress(acked, file.size(), seconds_since(*transfer_started));
+      }
     }
-  });
-  while (!io.stopped() && failure.empty()) {
-    io.run_one();
-    pump_sender();
-    driver_a->kick();
   }
+  const double transfer_seconds = transfer_started ? seconds_since(*transfer_started) : 0;
   std::fprintf(stderr, "\n");
-
-  Sha256 sent_hash;
-  sent_hash.update(file);
-  const std::string want = sent_hash.hex();
-  const std::string got = received_hash.hex();
-  const bool ok = failure.empty() && received == file.size() && want == got;
-  const double connect_ms = open_at ? (*open_at - start).ms_f() : -1;
-  const double transfer_s = done_at && first_byte_at ? (*done_at - *first_byte_at).seconds_f() : 0;
-  std::printf("result: %s\n",
-              ok ? "ok" : ("FAILED" + (failure.empty() ? "" : " (" + failure + ")")).c_str());
-  std::printf(
-      "  channel open after:   %.1f ms (ICE + DTLS + SCTP + DCEP, both peers' CPU on one thread)\n",
-      connect_ms);
-  std::printf("  bytes received:       %zu of %zu in %llu messages\n", received, file.size(),
-              static_cast<unsigned long long>(messages));
-  if (transfer_s > 0)
-    std::printf("  transfer:             %.3f s, %.1f MB/s\n", transfer_s,
-                static_cast<double>(received) / transfer_s / 1e6);
-  std::printf("  sha256 sent/received: %s / %s\n", want.substr(0, 16).c_str(),
-              got.substr(0, 16).c_str());
-  std::printf(
-      "  DTLS cipher suite:    %s, SRTP profile %s\n", a.dtls().cipher_suite().c_str(),
-      a.dtls().srtp_keying_material() ? a.dtls().srtp_keying_material()->profile.c_str() : "-");
-  std::printf("  SCTP:                 %llu packets sent, %llu retransmitted, cwnd %zu bytes\n",
-              static_cast<unsigned long long>(a.sctp().packets_sent()),
-              static_cast<unsigned long long>(a.sctp().retransmissions()), a.sctp().cwnd());
-  std::printf("  UDP datagrams:        %llu sent, %llu received (sender side)\n",
-              static_cast<unsigned long long>(driver_a->datagrams_sent()),
-              static_cast<unsigned long long>(driver_a->datagrams_received()));
-  driver_a->close();
-  driver_b->close();
+  bool ok = false;
+  if (!verdict) {
+    std::fprintf(stderr, "rtcpp demo: timed out after %d s (connection %s)\n",
+                 options.timeout_seconds, std::string(to_string(pc->connection_state())).c_str());
+  } else {
+    ok = verdict->rfind("OK ", 0) == 0;
+    std::fprintf(stderr,
+                 "rtcpp demo: %s: %zu bytes in %.2f s (%.1f MB/s), first channel open after "
+                 "%.1f ms, SHA-256 %s\n",
+                 ok ? "done" : "FAILED", file.size(), transfer_seconds,
+                 static_cast<double>(file.size()) / 1e6 / transfer_seconds, *open_seconds * 1000,
+                 ok ? "equal on both sides" : "DIFFERENT");
+    print_summary(pc->get_stats().get());
+  }
+  pc->close();
+  ::close(to_child[1]);  // the receiver ends when its stdin closes, and then so does the reader
+  reader.join();
+  ::close(from_child[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
   return ok ? 0 : 1;
 }
 

@@ -1,4 +1,4 @@
-// `rtcpp demo`: a data channel file transfer between two peers over real UDP on loopback.
+// `rtcpp demo`: a data channel file transfer between two rtcpp processes over real UDP.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +10,7 @@ struct DemoOptions {
   std::string file;  // send this file; empty: generated data
   std::size_t generated_bytes = 64 * 1024 * 1024;
   int timeout_seconds = 60;
+  bool receiver = false;  // the child process the sender starts
 };
 
 int run_demo(const DemoOptions& options);
