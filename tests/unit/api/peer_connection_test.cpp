@@ -203,6 +203,12 @@ TEST(RTCPeerConnection, TwoConnectionsOpenAChannelAndExchangeMessages) {
     EXPECT_TRUE(a_log.messages[2].data.empty());
   }
 
+  // Larger than the peer's a=max-message-size: TypeError, and nothing is queued.
+  const std::vector<std::uint8_t> oversized(262145);
+  EXPECT_EQ((*channel)->send(std::span<const std::uint8_t>(oversized)).error().type(),
+            RTCErrorType::kTypeError);
+  EXPECT_EQ((*channel)->buffered_amount(), 0u);
+
   // The descriptions carry the candidates gathered so far.
   auto local = a->local_description();
   ASSERT_TRUE(local);
