@@ -87,33 +87,57 @@ class LineChannel {
   std::mutex mutex_;
 };
 
-// Applies the peer's signaling lines to a connection.
-void apply_signaling(RTCPeerConnection& pc, LineChannel& channel, const std::string& line,
-                     bool answer_offers) {
-  const json msg = json::parse(line, nullptr, false);
-  if (!msg.is_object() || !msg.contains("type") || !msg["type"].is_string()) return;
-  const std::string type = msg["type"];
-  if ((type == "offer" || type == "answer") && msg.contains("sdp") && msg["sdp"].is_string()) {
-    auto applied =
-        pc.set_remote_description({*sdp_type_from_string(type), msg["sdp"].get<std::string>()})
-            .get();
-    if (!applied) {
-      std::fprintf(stderr, "rtcpp demo: %s\n", applied.error().to_string().c_str());
-      return;
+// Applies the peer's signaling lines to a connection. Candidates can overtake the description
+// they belong to (the peer starts gathering when it applies its own description, before it
+// has written it out); they wait here until a remote description exists, as a signaling
+// server would hold them.
+class SignalingApplier {
+ public:
+  SignalingApplier(RTCPeerConnection& pc, LineChannel& channel, bool answer_offers)
+      : pc_(pc), channel_(channel), answer_offers_(answer_offers) {}
+
+  void apply(const std::string& line) {
+    const json msg = json::parse(line, nullptr, false);
+    if (!msg.is_object() || !msg.contains("type") || !msg["type"].is_string()) return;
+    const std::string type = msg["type"];
+    if ((type == "offer" || type == "answer") && msg.contains("sdp") && msg["sdp"].is_string()) {
+      auto applied =
+          pc_.set_remote_description({*sdp_type_from_string(type), msg["sdp"].get<std::string>()})
+              .get();
+      if (!applied) {
+        std::fprintf(stderr, "rtcpp demo: %s\n", applied.error().to_string().c_str());
+        return;
+      }
+      if (type == "offer" && answer_offers_) {
+        auto answer = pc_.create_answer().get();
+        if (answer && pc_.set_local_description(*answer).get())
+          channel_.write({{"type", "answer"}, {"sdp", answer->sdp}});
+      }
+      for (const auto& candidate : held_) add(candidate);
+      held_.clear();
+    } else if (type == "candidate") {
+      RTCIceCandidateInit init;
+      init.candidate = msg.value("candidate", "");
+      init.sdp_mid = msg.value("sdpMid", "0");
+      if (!pc_.remote_description()) {
+        held_.push_back(std::move(init));
+        return;
+      }
+      add(init);
     }
-    if (type == "offer" && answer_offers) {
-      auto answer = pc.create_answer().get();
-      if (answer && pc.set_local_description(*answer).get())
-        channel.write({{"type", "answer"}, {"sdp", answer->sdp}});
-    }
-  } else if (type == "candidate") {
-    RTCIceCandidateInit init;
-    init.candidate = msg.value("candidate", "");
-    init.sdp_mid = msg.value("sdpMid", "0");
-    auto added = pc.add_ice_candidate(init).get();
+  }
+
+ private:
+  void add(const RTCIceCandidateInit& init) {
+    auto added = pc_.add_ice_candidate(init).get();
     if (!added) std::fprintf(stderr, "rtcpp demo: %s\n", added.error().to_string().c_str());
   }
-}
+
+  RTCPeerConnection& pc_;
+  LineChannel& channel_;
+  bool answer_offers_;
+  std::vector<RTCIceCandidateInit> held_;
+};
 
 void trickle(RTCPeerConnection& pc, LineChannel& channel) {
   pc.on_ice_candidate([&channel](const RTCPeerConnectionIceEvent& e) {
@@ -158,8 +182,8 @@ int run_receiver() {
       *bytes += m.data.size();
     });
   });
-  signaling.read_lines(
-      [&](const std::string& line) { apply_signaling(*pc, signaling, line, true); });
+  SignalingApplier applier(*pc, signaling, true);
+  signaling.read_lines([&](const std::string& line) { applier.apply(line); });
   pc->close();
   return 0;
 }
@@ -298,8 +322,8 @@ int run_demo(const DemoOptions& options) {
   });
 
   std::thread reader([&] {
-    signaling.read_lines(
-        [&](const std::string& line) { apply_signaling(*pc, signaling, line, false); });
+    SignalingApplier applier(*pc, signaling, false);
+    signaling.read_lines([&](const std::string& line) { applier.apply(line); });
   });
   auto offer = pc->create_offer().get();
   if (!offer || !pc->set_local_description(*offer).get()) {

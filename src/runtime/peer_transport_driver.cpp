@@ -100,13 +100,12 @@ void PeerTransportDriver::kick() {
 
 void PeerTransportDriver::arm_timer() {
   auto next = transport_.next_timeout();
-  // Re-arming cancels the pending wait; do it only when the deadline moved.
-  if (next == armed_for_) return;
+  // Re-arming is a system call (and cancels the pending wait), and the deadline moves with
+  // almost every packet (delayed SACK, T3-rtx). Only an earlier deadline re-arms; a later one
+  // lets the armed timer fire early, which costs one handle_timeout that finds nothing due
+  // and re-arms for the real deadline then. No deadline at all leaves it armed likewise.
+  if (!next || (armed_for_ && *armed_for_ <= *next)) return;
   armed_for_ = next;
-  if (!next) {
-    timer_.cancel();
-    return;
-  }
   const Duration wait = *next - monotonic_now();
   timer_.expires_after(std::chrono::microseconds(std::max<std::int64_t>(wait.us(), 0)));
   std::weak_ptr<bool> alive = alive_;
