@@ -596,7 +596,9 @@ void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
   // RFC 9260 6.2.1: the peer's window minus what is still in flight.
   peer_rwnd_ =
       sack->a_rwnd > flight_size_ ? static_cast<std::uint32_t>(sack->a_rwnd - flight_size_) : 0;
-  if (bytes_acked > 0) error_count_ = 0;
+  // RFC 9260 8.3: any acknowledgement shows the peer alive, including one that only covers
+  // abandoned chunks (after a FORWARD-TSN).
+  if (bytes_acked > 0 || cum_advanced) error_count_ = 0;
   if (in_flight_.empty()) {
     t3_at_.reset();
   } else if (cum_advanced) {
