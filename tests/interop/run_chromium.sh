@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the Chromium interop (both offerer roles, 17 channels, a 16 MiB transfer) inside a fresh network namespace whose only
+# Runs the Chromium interop (both offerer roles, channel close both ways, 17 channels, a 16 MiB transfer) inside a fresh network namespace whose only
 # interface is loopback (unshare --net; ip link set lo up), as the browser tests require.
 # Usage: run_chromium.sh <rtcpp binary>
 set -euo pipefail
