@@ -102,13 +102,14 @@ class Pair {
     auto tb = b_->next_timeout();
     return errors + " now=" + std::to_string(net_.now().us()) +
            " ta=" + (ta ? std::to_string(ta->us()) : "none") +
-           " tb=" + (tb ? std::to_string(tb->us()) : "none") + " a: " + at_a.sctp_error + " b: " + at_b.sctp_error +
-           " a buffered=" + std::to_string(a_->sctp().total_buffered()) +
+           " tb=" + (tb ? std::to_string(tb->us()) : "none") + " a: " + at_a.sctp_error +
+           " b: " + at_b.sctp_error + " a buffered=" + std::to_string(a_->sctp().total_buffered()) +
            " b got=" + std::to_string(at_b.messages.size()) +
            " a state=" + std::to_string(static_cast<int>(a_->sctp().state())) +
            " reconfig=" + std::to_string(a_->sctp().reconfig_requests_sent()) + "/" +
            std::to_string(b_->sctp().reconfig_requests_sent()) +
-           " closed=" + std::to_string(at_a.closed.size()) + "/" + std::to_string(at_b.closed.size());
+           " closed=" + std::to_string(at_a.closed.size()) + "/" +
+           std::to_string(at_b.closed.size());
   }
 
   Seen at_a;
@@ -167,8 +168,8 @@ TEST_P(SimDataChannel, PartiallyReliableUnorderedChannelKeepsGoing) {
   while (sent < kCount) {
     while (sent < kCount && pair.a().buffered_amount(*id) < 16 * 1024)
       ASSERT_TRUE(pair.a().send(*id, numbered(sent++, 1000), true));
-    ASSERT_TRUE(pair.run([&] { return pair.a().buffered_amount(*id) < 16 * 1024; },
-                         Duration::seconds(10)))
+    ASSERT_TRUE(
+        pair.run([&] { return pair.a().buffered_amount(*id) < 16 * 1024; }, Duration::seconds(10)))
         << pair.describe();
   }
   ASSERT_TRUE(pair.run([&] { return pair.a().buffered_amount(*id) == 0; }, Duration::seconds(60)));
@@ -188,7 +189,8 @@ TEST_P(SimDataChannel, PartiallyReliableUnorderedChannelKeepsGoing) {
   EXPECT_GT(pair.at_b.messages.size(), kCount * (1 - 4 * loss));
   // The channel still carries new messages.
   const std::size_t before = pair.at_b.messages.size();
-  for (std::uint32_t i = 0; i < 20; ++i) ASSERT_TRUE(pair.a().send(*id, numbered(kCount + i, 1000), true));
+  for (std::uint32_t i = 0; i < 20; ++i)
+    ASSERT_TRUE(pair.a().send(*id, numbered(kCount + i, 1000), true));
   ASSERT_TRUE(pair.run([&] { return pair.at_b.messages.size() > before; }, Duration::seconds(10)));
 }
 
