@@ -975,8 +975,10 @@ void SctpAssociation::handle_forward_tsn(const ChunkView& chunk) {
     reassembly_bytes_ -= it->second.payload.size();
     it = reassembly_.erase(it);
   }
-  // Continuation fragments just above whose beginning was skipped can never complete.
-  for (auto it = reassembly_.find(new_cum + 1); it != reassembly_.end() && !it->second.beginning;) {
+  // Continuation fragments just above whose beginning was skipped can never complete (unless
+  // they continue a kept message: a hostile FORWARD-TSN may end inside one).
+  auto it = reassembly_.count(new_cum) != 0 ? reassembly_.end() : reassembly_.find(new_cum + 1);
+  while (it != reassembly_.end() && !it->second.beginning) {
     const std::uint64_t tsn = it->first;
     const bool end = it->second.end;
     reassembly_bytes_ -= it->second.payload.size();

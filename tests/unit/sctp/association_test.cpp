@@ -422,6 +422,42 @@ TEST(SctpPartialReliability, LifetimeExpiresInFlightAndQueuedMessages) {
   ASSERT_TRUE(link.run([&] { return link.a().total_buffered() == 0; }));
 }
 
+TEST(SctpPartialReliability, ForwardTsnInsideACompleteMessageKeepsIt) {
+  Link link(31);
+  connect(link);
+  std::uint32_t b_tag = 0;
+  std::uint32_t tsn = 0;
+  link.drop = [&](bool from_a, const Buffer& p) {
+    auto parsed = parse_packet(p);
+    if (!from_a || !parsed) return false;
+    b_tag = parsed->header.verification_tag;
+    for (const auto& c : parsed->chunks)
+      if (auto d = DataChunk::parse(c)) tsn = d->tsn;
+    return false;
+  };
+  ASSERT_TRUE(link.a().send(0, 51, as_bytes("x")));
+  ASSERT_TRUE(link.run([&] { return link.at_b.size() == 1; }));
+  auto inject = [&](auto&& write) {
+    Buffer packet;
+    PacketBuilder b(packet, {5000, 5000, b_tag}, 1200);
+    write(b);
+    b.finish();
+    link.b().handle_packet(packet, link.now());
+  };
+  // SSN 2 arrives complete in two fragments while SSN 1 is missing; then a FORWARD-TSN ends
+  // on its first fragment, and another skips SSN 1.
+  const Buffer head = Buffer::from_string("he");
+  const Buffer tail = Buffer::from_string("ad");
+  inject([&](PacketBuilder& b) {
+    DataChunk{tsn + 2, 0, 2, 51, true, false, false, false, head}.write_to(b);
+    DataChunk{tsn + 3, 0, 2, 51, false, true, false, false, tail}.write_to(b);
+  });
+  inject([&](PacketBuilder& b) { ForwardTsnChunk{tsn + 2, {}}.write_to(b, false); });
+  inject([&](PacketBuilder& b) { ForwardTsnChunk{tsn + 4, {{0, false, 1}}}.write_to(b, false); });
+  ASSERT_TRUE(link.run([&] { return link.at_b.size() == 2; }));
+  EXPECT_EQ(as_string(link.at_b[1].data), "head");
+}
+
 TEST(SctpStreamReset, DataInFlightIsDeliveredBeforeTheReset) {
   Link link(25, {0.1, 0, 0.1, Duration::millis(10)});
   connect(link);
