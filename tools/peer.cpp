@@ -3,6 +3,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -13,6 +14,7 @@
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -106,7 +108,9 @@ class Peer {
   std::optional<Timestamp> connected_at_;
   std::optional<Timestamp> first_byte_;
   std::optional<Timestamp> last_byte_;
-  std::map<std::uint16_t, std::string> open_channels_;
+  std::map<std::uint16_t, std::string> open_channels_;  // every channel seen
+  std::set<std::uint16_t> close_requested_;
+  std::set<std::uint16_t> closed_;
   std::map<std::uint16_t, std::size_t> sent_offset_;
   std::map<std::uint16_t, std::size_t> echo_offset_;
   Buffer file_;
@@ -203,6 +207,9 @@ int Peer::run() {
     std::string line;
     while (std::getline(std::cin, line)) boost::asio::post(io_, [this, line] { on_line(line); });
     boost::asio::post(io_, [this] {
+      // The peer may leave as soon as our channels are closed: a finished transfer is not
+      // a failure.
+      pump_sender();
       if (!finished_) finish(false, "stdin closed before the session ended");
     });
   });
@@ -361,6 +368,18 @@ void Peer::on_event(pc::PeerTransportEvent&& e) {
           {"label", o->channel.label},
           {"id", o->channel.id},
           {"protocol", o->channel.protocol}});
+  } else if (auto* c = std::get_if<pc::ChannelClosedEvent>(&e)) {
+    closed_.insert(c->id);
+    if (!options_.send_file.empty()) {
+      // A sender closes its channels itself (pump_sender finishes); the peer closing one
+      // first cuts the transfer short.
+      if (close_requested_.count(c->id) == 0)
+        finish(false, "channel " + std::to_string(c->id) + " closed by the peer mid-transfer");
+    } else if (std::all_of(open_channels_.begin(), open_channels_.end(),
+                           [&](const auto& ch) { return closed_.count(ch.first) != 0; })) {
+      // A receiver is done when every channel it saw has closed.
+      finish(error_.empty(), error_);
+    }
   } else if (auto* m = std::get_if<pc::ChannelMessageEvent>(&e)) {
     const Timestamp now = monotonic_now();
     if (!first_byte_) first_byte_ = now;
@@ -411,8 +430,17 @@ void Peer::open_channels() {
 void Peer::pump_sender() {
   if (finished_ || options_.send_file.empty() || open_channels_.empty() || sending_done_) return;
   constexpr std::size_t kHighWater = 1024 * 1024;
-  bool all_sent = true;
+  bool all_done = true;
   for (const auto& [id, label] : open_channels_) {
+    if (closed_.count(id) != 0) {
+      // Closed by a stream reset, the peer has everything; closed locally (a peer without
+      // RE-CONFIG), wait for the acknowledgements.
+      if (!transport_->sctp().stream_reset_supported() && transport_->buffered_amount(id) > 0)
+        all_done = false;
+      continue;
+    }
+    all_done = false;
+    if (close_requested_.count(id) != 0) continue;
     std::size_t& offset = sent_offset_[id];
     while (offset < file_.size() && transport_->buffered_amount(id) < kHighWater) {
       const std::size_t n = std::min(options_.chunk, file_.size() - offset);
@@ -421,12 +449,18 @@ void Peer::pump_sender() {
       offset += n;
       bytes_sent_ += n;
     }
-    if (offset < file_.size() || transport_->buffered_amount(id) > 0) all_sent = false;
-    if (options_.expect_echo && echo_offset_[id] < file_.size()) all_sent = false;
+    if (offset < file_.size()) continue;
+    if (options_.expect_echo && echo_offset_[id] < file_.size()) continue;
+    // The end-of-transfer mark: closing the channel resets its stream after the data queued
+    // before it (RFC 8831 6.7); it is closed once the peer has everything and reset its side.
+    close_requested_.insert(id);
+    if (auto closing = transport_->close_channel(id); !closing) {
+      finish(false, closing.error().to_string());
+      return;
+    }
   }
-  if (!all_sent) return;
-  // Everything is acknowledged (and echoed, when asked): the end-of-transfer mark. Closing
-  // channels with a stream reset comes with RFC 6525 support; until then `bye` carries it.
+  if (!all_done) return;
+  // Every channel closed and acknowledged; `bye` as well, for peers that wait for it.
   sending_done_ = true;
   last_byte_ = monotonic_now();
   emit({{"type", "bye"}});

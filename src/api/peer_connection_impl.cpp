@@ -230,6 +230,8 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
     RTCDataChannelInit init;
     init.ordered = o->channel.ordered;
     init.protocol = o->channel.protocol;
+    init.max_retransmits = o->channel.max_retransmits;
+    init.max_packet_life_time = o->channel.max_packet_life_time_ms;
     auto channel =
         std::make_shared<RTCDataChannel>(weak_from_this(), o->channel.label, std::move(init));
     channel->id_ = o->channel.id;
@@ -242,6 +244,16 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
     queue_task([channel] {
       if (channel->state_ == RTCDataChannelState::kOpen) fire(channel->on_open_);
     });
+  } else if (auto* closed = std::get_if<pc::ChannelClosedEvent>(&event)) {
+    auto it = channels_by_id_.find(closed->id);
+    if (it == channels_by_id_.end()) return;
+    auto channel = it->second;
+    // The peer started it when we were still open: announce closing first (W3C 6.2.4).
+    if (channel->state_ == RTCDataChannelState::kOpen) {
+      channel->state_ = RTCDataChannelState::kClosing;
+      queue_task([channel] { fire(channel->on_closing_); });
+    }
+    finish_channel(channel, true);
   } else if (auto* m = std::get_if<pc::ChannelMessageEvent>(&event)) {
     auto it = channels_by_id_.find(m->id);
     if (it == channels_by_id_.end()) return;
@@ -837,9 +849,14 @@ void PeerConnectionImpl::channel_close(RTCDataChannel& channel) {
     finish_channel(self, true);
     return;
   }
+  // W3C 6.2.4 / RFC 8831 6.7: our outgoing stream is reset once everything sent before is on
+  // its way; the channel is closed when the peer has reset its direction too.
   channel.state_ = RTCDataChannelState::kClosing;
-  // TODO(reset): replaced by the RFC 6525 stream reset below once SCTP has it.
-  finish_channel(self, true);
+  if (auto closing = transport_->close_channel(*channel.id_); !closing) {
+    finish_channel(self, true);
+    return;
+  }
+  kick();
 }
 
 std::size_t PeerConnectionImpl::channel_buffered_amount(const RTCDataChannel& channel) const {

@@ -1,5 +1,7 @@
 #include "pc/peer_transport.hpp"
 
+#include <algorithm>
+
 #include "pc/demux.hpp"
 
 namespace rtcpp::pc {
@@ -113,6 +115,11 @@ void PeerTransport::pump(Timestamp now) {
         }
       } else if (auto* m = std::get_if<sctp::SctpMessage>(&*e)) {
         on_sctp_message(std::move(*m));
+      } else if (auto* r = std::get_if<sctp::SctpStreamsReset>(&*e)) {
+        on_streams_reset(*r);
+      } else if (auto* f = std::get_if<sctp::SctpStreamResetFailed>(&*e)) {
+        // The peer refused: nothing more can be done for these channels than closing them.
+        for (const std::uint16_t id : f->streams) finish_close(id);
       } else if (auto* c = std::get_if<sctp::SctpClosed>(&*e)) {
         sctp_connected_ = false;
         events_.push_back(SctpStateEvent{false, c->error});
@@ -139,7 +146,17 @@ void PeerTransport::on_sctp_message(sctp::SctpMessage message) {
     if (auto* open = std::get_if<datachannel::DataChannelOpen>(&*dcep)) {
       // RFC 8832 6: the peer's OPEN on a stream of the right parity creates the channel.
       if (channels_.count(message.stream) != 0) return;
-      ChannelInfo info{message.stream, open->label, open->protocol, open->ordered, false, true};
+      ChannelInfo info{message.stream, open->label, open->protocol, open->ordered, {}, {},
+                       false,          true};
+      // RFC 8832 5.1: the channel type and reliability parameter give the partial
+      // reliability of the peer's channel (values beyond 16 bits are clamped).
+      const auto parameter =
+          static_cast<std::uint16_t>(std::min<std::uint32_t>(open->reliability_parameter, 65535));
+      if (open->reliability == datachannel::Reliability::kPartialReliableRetransmit) {
+        info.max_retransmits = parameter;
+      } else if (open->reliability == datachannel::Reliability::kPartialReliableTimed) {
+        info.max_packet_life_time_ms = parameter;
+      }
       channels_[message.stream] = Channel{info, *open, true};
       (void)sctp_.send(message.stream, datachannel::kPpidDcep,
                        datachannel::serialize(datachannel::DataChannelAck{}));
@@ -209,9 +226,14 @@ Result<std::uint16_t> PeerTransport::open_channel(const ChannelOptions& options)
   }
   open.label = options.label;
   open.protocol = options.protocol;
-  ChannelInfo info{
-      id,   options.label, options.protocol, options.ordered, options.negotiated_id.has_value(),
-      false};
+  ChannelInfo info{id,
+                   options.label,
+                   options.protocol,
+                   options.ordered,
+                   options.max_retransmits,
+                   options.max_packet_life_time_ms,
+                   options.negotiated_id.has_value(),
+                   false};
   channels_[id] = Channel{info, open, false};
   if (sctp_connected_ && !info.negotiated) send_open(id);
   return id;
@@ -227,12 +249,68 @@ Result<> PeerTransport::send(std::uint16_t id, BytesView data, bool binary) {
   auto it = channels_.find(id);
   if (it == channels_.end()) return invalid_state_error("no such data channel");
   if (!sctp_connected_) return invalid_state_error("the SCTP association is not established");
+  if (it->second.closing) return invalid_state_error("the data channel is closing");
   static constexpr std::uint8_t kEmpty[1] = {0};
-  sctp::SendOptions options{.unordered = !it->second.info.ordered};
+  const ChannelInfo& info = it->second.info;
+  sctp::SendOptions options{.unordered = !info.ordered};
+  options.max_retransmits = info.max_retransmits;
+  if (info.max_packet_life_time_ms)
+    options.lifetime = Duration::millis(*info.max_packet_life_time_ms);
   // RFC 8831 6.6: an empty message is one zero byte under its own PPID.
   if (data.empty())
     return sctp_.send(id, binary ? kPpidBinaryEmpty : kPpidStringEmpty, kEmpty, options);
   return sctp_.send(id, binary ? kPpidBinary : kPpidString, data, options);
+}
+
+Result<> PeerTransport::close_channel(std::uint16_t id) {
+  auto it = channels_.find(id);
+  if (it == channels_.end()) return invalid_state_error("no such data channel");
+  if (it->second.closing) return {};
+  start_close(id);
+  return {};
+}
+
+void PeerTransport::start_close(std::uint16_t id) {
+  auto it = channels_.find(id);
+  if (it == channels_.end() || it->second.closing) return;
+  it->second.closing = true;
+  const std::uint16_t streams[] = {id};
+  if (!sctp_connected_ || !sctp_.reset_streams(streams)) {
+    // No association, or one without RE-CONFIG: the channel can only close locally (data
+    // already queued is still delivered by SCTP).
+    finish_close(id);
+  }
+}
+
+void PeerTransport::finish_close(std::uint16_t id) {
+  if (channels_.erase(id) == 0) return;
+  std::erase(deferred_closes_, id);
+  events_.push_back(ChannelClosedEvent{id});
+}
+
+void PeerTransport::on_streams_reset(const sctp::SctpStreamsReset& reset) {
+  std::vector<std::uint16_t> ids = reset.streams;
+  if (ids.empty()) {  // the peer reset all its streams
+    for (const auto& [id, channel] : channels_) ids.push_back(id);
+  }
+  for (const std::uint16_t id : ids) {
+    auto it = channels_.find(id);
+    if (it == channels_.end()) continue;
+    Channel& channel = it->second;
+    if (reset.incoming) {
+      channel.incoming_reset = true;
+      // RFC 8831 6.7: the peer closed the channel; we reset our direction in turn.
+      if (!channel.closing) {
+        if (std::find(deferred_closes_.begin(), deferred_closes_.end(), id) ==
+            deferred_closes_.end())
+          deferred_closes_.push_back(id);
+        continue;
+      }
+    } else {
+      channel.outgoing_reset = true;
+    }
+    if (channel.outgoing_reset && channel.incoming_reset) finish_close(id);
+  }
 }
 
 std::size_t PeerTransport::buffered_amount(std::uint16_t id) const {
@@ -248,6 +326,13 @@ std::optional<Datagram> PeerTransport::poll_transmit() {
 }
 
 std::optional<PeerTransportEvent> PeerTransport::poll_event() {
+  if (events_.empty() && !deferred_closes_.empty()) {
+    // Everything that arrived before the peer's reset has been seen: answer it now.
+    const std::vector<std::uint16_t> ids = std::move(deferred_closes_);
+    deferred_closes_.clear();
+    for (const std::uint16_t id : ids) start_close(id);
+    pump(now_);
+  }
   if (events_.empty()) return std::nullopt;
   PeerTransportEvent e = std::move(events_.front());
   events_.pop_front();
@@ -255,6 +340,8 @@ std::optional<PeerTransportEvent> PeerTransport::poll_event() {
 }
 
 std::optional<Timestamp> PeerTransport::next_timeout() const {
+  // Work queued outside handle_*() (a close answered from poll_event()) is due at once.
+  if (!outgoing_.empty() || !deferred_closes_.empty()) return now_;
   std::optional<Timestamp> t;
   for (const auto& candidate : {ice_.next_timeout(), dtls_->next_timeout(), sctp_.next_timeout()}) {
     if (candidate && (!t || *candidate < *t)) t = candidate;

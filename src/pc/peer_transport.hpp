@@ -56,6 +56,8 @@ struct ChannelInfo {
   std::string label;
   std::string protocol;
   bool ordered = true;
+  std::optional<std::uint16_t> max_retransmits;
+  std::optional<std::uint16_t> max_packet_life_time_ms;
   bool negotiated = false;
   bool remote = false;  // opened by the peer
 };
@@ -68,6 +70,11 @@ struct ChannelMessageEvent {
   bool binary = true;
   Buffer data;
 };
+// The channel is closed: both directions of its stream were reset (RFC 8831 6.7), or it was
+// closed locally when the association cannot reset streams. Its id is free again.
+struct ChannelClosedEvent {
+  std::uint16_t id = 0;
+};
 struct DtlsStateEvent {
   dtls::DtlsState state;
   std::optional<RTCError> error;
@@ -77,7 +84,7 @@ struct SctpStateEvent {
   std::optional<RTCError> error;
 };
 using PeerTransportEvent = std::variant<ice::IceEvent, DtlsStateEvent, SctpStateEvent,
-                                        ChannelOpenEvent, ChannelMessageEvent>;
+                                        ChannelOpenEvent, ChannelMessageEvent, ChannelClosedEvent>;
 
 class PeerTransport {
  public:
@@ -104,9 +111,17 @@ class PeerTransport {
 
   // Data channels. Stream ids follow RFC 8832 6: even for the DTLS client, odd for the
   // server, so a channel needs the DTLS role (InvalidStateError before it is known, unless
-  // negotiated). Partial reliability is signalled in DCEP but not yet enforced by SCTP.
+  // negotiated). Partial reliability (maxRetransmits / maxPacketLifeTime) applies to every
+  // message sent on the channel, when the peer negotiated it (RFC 3758); otherwise the
+  // messages are reliable.
   Result<std::uint16_t> open_channel(const ChannelOptions& options);
   Result<> send(std::uint16_t id, BytesView data, bool binary);
+  // The closing procedure (RFC 8831 6.7): the outgoing stream is reset once the data queued
+  // before is sent; the channel is closed (ChannelClosedEvent) when the peer has reset its
+  // direction too. A peer's reset of its direction is answered with ours, after the events
+  // already queued have been polled (so that the application can still reply to the last
+  // messages). send() fails from the call on. Closing an unknown channel is an error.
+  Result<> close_channel(std::uint16_t id);
   std::size_t buffered_amount(std::uint16_t id) const;
   bool sctp_connected() const noexcept { return sctp_connected_; }
 
@@ -120,6 +135,9 @@ class PeerTransport {
   void on_sctp_message(sctp::SctpMessage message);
   Result<std::uint16_t> allocate_id();
   void send_open(std::uint16_t id);
+  void on_streams_reset(const sctp::SctpStreamsReset& reset);
+  void start_close(std::uint16_t id);
+  void finish_close(std::uint16_t id);
 
   PeerTransportConfig config_;
   ice::IceAgent ice_;
@@ -136,8 +154,14 @@ class PeerTransport {
     ChannelInfo info;
     datachannel::DataChannelOpen open;
     bool open_sent = false;
+    bool closing = false;         // our direction is being (or has been) reset
+    bool outgoing_reset = false;  // our reset succeeded
+    bool incoming_reset = false;  // the peer reset its direction
   };
   std::map<std::uint16_t, Channel> channels_;
+  // Channels the peer closed whose reset we start once the application has polled the
+  // events that arrived before (see close_channel).
+  std::vector<std::uint16_t> deferred_closes_;
   std::deque<Datagram> outgoing_;
   std::deque<PeerTransportEvent> events_;
 };

@@ -77,6 +77,21 @@ void PeerTransportDriver::receive(Socket& socket) {
 }
 
 void PeerTransportDriver::kick() {
+  // Events can queue packets (a data channel's close answered once its events were seen),
+  // so go round until both are drained.
+  for (bool again = true; again;) {
+    again = false;
+    flush_transmit();
+    while (auto e = transport_.poll_event()) {
+      again = true;
+      if (on_event_) on_event_(std::move(*e));
+    }
+  }
+  if (after_kick_) after_kick_();
+  arm_timer();
+}
+
+void PeerTransportDriver::flush_transmit() {
   while (auto d = transport_.poll_transmit()) {
     for (auto& s : sockets_) {
       if (s->local != d->source) continue;
@@ -91,11 +106,6 @@ void PeerTransportDriver::kick() {
       break;
     }
   }
-  while (auto e = transport_.poll_event()) {
-    if (on_event_) on_event_(std::move(*e));
-  }
-  if (after_kick_) after_kick_();
-  arm_timer();
 }
 
 void PeerTransportDriver::arm_timer() {

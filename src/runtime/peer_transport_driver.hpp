@@ -54,6 +54,7 @@ class PeerTransportDriver {
   };
   void receive(Socket& socket);
   void arm_timer();
+  void flush_transmit();
 
   boost::asio::io_context& io_;
   pc::PeerTransport& transport_;

@@ -14,12 +14,49 @@ namespace rtcpp::sctp {
 namespace {
 
 constexpr std::size_t kDataOverhead = kCommonHeaderSize + kChunkHeaderSize + DataChunk::kHeaderSize;
-constexpr std::uint8_t kCookieVersion = 1;
-constexpr std::size_t kCookieBodySize = 1 + 4 * 5 + 2 * 2 + 8;
+constexpr std::uint8_t kCookieVersion = 2;
+constexpr std::size_t kCookieBodySize = 1 + 4 * 5 + 2 * 2 + 1 + 8;
 constexpr std::size_t kCookieSize = kCookieBodySize + 32;
 constexpr Duration kCookieLifetime = Duration::seconds(60);
 // ABORT/SHUTDOWN COMPLETE T bit: the tag is the receiver's own (RFC 9260 3.3.7).
 constexpr std::uint8_t kFlagT = 0x01;
+
+// Extension bits kept in the state cookie: what the peer's INIT advertised.
+constexpr std::uint8_t kExtForwardTsn = 0x01;
+constexpr std::uint8_t kExtReconfig = 0x02;
+// RFC 5061 4.2.7 Supported Extensions: the chunk types we understand beyond RFC 9260.
+constexpr std::uint8_t kExtensionChunks[2] = {chunk_type::kForwardTsn, chunk_type::kReConfig};
+// Streams in one Outgoing SSN Reset Request we send (the rest wait for the next request).
+constexpr std::size_t kMaxStreamsPerRequest = 256;
+// Distinct ordered streams reported in one FORWARD-TSN (it must fit a packet).
+constexpr std::size_t kMaxForwardTsnStreams = 128;
+
+void add_extension_parameters(InitChunk& init, const SctpConfig& config) {
+  if (config.partial_reliability)  // RFC 3758 3.3.1
+    init.parameters.push_back({param_type::kForwardTsnSupported, {}});
+  const BytesView all(kExtensionChunks, 2);
+  BytesView listed;
+  if (config.partial_reliability && config.stream_reset) {
+    listed = all;
+  } else if (config.partial_reliability) {
+    listed = all.first(1);
+  } else if (config.stream_reset) {
+    listed = all.subspan(1);
+  }
+  if (!listed.empty()) init.parameters.push_back({param_type::kSupportedExtensions, listed});
+}
+
+std::uint8_t peer_extensions(const InitChunk& init) {
+  std::uint8_t ext = 0;
+  if (init.find(param_type::kForwardTsnSupported) != nullptr) ext |= kExtForwardTsn;
+  if (const Parameter* p = init.find(param_type::kSupportedExtensions)) {
+    for (const std::uint8_t type : p->value) {
+      if (type == chunk_type::kForwardTsn) ext |= kExtForwardTsn;
+      if (type == chunk_type::kReConfig) ext |= kExtReconfig;
+    }
+  }
+  return ext;
+}
 
 void hmac_sha256(const std::array<std::uint8_t, 32>& key, BytesView data, std::uint8_t* out) {
   unsigned int length = 0;
@@ -48,6 +85,9 @@ SctpAssociation::SctpAssociation(SctpConfig config, Random& rng)
   cumulative_acked_ = next_tsn_ - 1;
   rng_.fill(cookie_secret_);
   next_ssn_out_.assign(config_.streams, 0);
+  // RFC 6525 5.1.1: request sequence numbers start at the initial TSN.
+  next_reconfig_sequence_ = initial_tsn;
+  advanced_ack_point_ = cumulative_acked_;
 }
 
 // --- Handshake ---------------------------------------------------------------------------
@@ -66,6 +106,7 @@ void SctpAssociation::send_init(Timestamp now) {
   init.outbound_streams = config_.streams;
   init.inbound_streams = config_.streams;
   init.initial_tsn = static_cast<std::uint32_t>(next_tsn_);
+  add_extension_parameters(init, config_);
   Buffer packet;
   PacketBuilder b(packet, {config_.local_port, config_.remote_port, 0}, config_.mtu);
   init.write_to(b, chunk_type::kInit);
@@ -88,6 +129,7 @@ Buffer SctpAssociation::make_cookie(const InitChunk& peer) const {
   w.write_u32(peer.a_rwnd);
   w.write_u16(peer.outbound_streams);
   w.write_u16(peer.inbound_streams);
+  w.write_u8(peer_extensions(peer));
   w.write_u64(static_cast<std::uint64_t>(cookie_time_.us()));
   std::uint8_t mac[32];
   hmac_sha256(cookie_secret_, cookie.view(), mac);
@@ -95,7 +137,8 @@ Buffer SctpAssociation::make_cookie(const InitChunk& peer) const {
   return cookie;
 }
 
-std::optional<InitChunk> SctpAssociation::open_cookie(BytesView cookie, Timestamp now) const {
+std::optional<InitChunk> SctpAssociation::open_cookie(BytesView cookie, Timestamp now,
+                                                      std::uint8_t& extensions) const {
   if (cookie.size() != kCookieSize || cookie[0] != kCookieVersion) return std::nullopt;
   std::uint8_t mac[32];
   hmac_sha256(cookie_secret_, cookie.first(kCookieBodySize), mac);
@@ -109,6 +152,7 @@ std::optional<InitChunk> SctpAssociation::open_cookie(BytesView cookie, Timestam
   peer.a_rwnd = *r.read_u32();
   peer.outbound_streams = *r.read_u16();
   peer.inbound_streams = *r.read_u16();
+  extensions = *r.read_u8();
   const auto created = Timestamp::micros(static_cast<std::int64_t>(*r.read_u64()));
   if (our_tag != local_tag_) return std::nullopt;
   // RFC 9260 5.1.5: a stale cookie is refused.
@@ -133,6 +177,7 @@ void SctpAssociation::handle_init(const ChunkView& chunk, const CommonHeader& he
   ack.initial_tsn = static_cast<std::uint32_t>(next_tsn_);
   const Buffer cookie = make_cookie(*init);
   ack.parameters.push_back({param_type::kStateCookie, cookie});
+  add_extension_parameters(ack, config_);
   Buffer packet;
   PacketBuilder b(packet, {config_.local_port, config_.remote_port, init->initiate_tag},
                   config_.mtu);
@@ -156,6 +201,9 @@ void SctpAssociation::handle_init_ack(const ChunkView& chunk, Timestamp now) {
   peer_rwnd_ = ack->a_rwnd;
   peer_inbound_streams_ = ack->inbound_streams;
   peer_outbound_streams_ = ack->outbound_streams;
+  const std::uint8_t ext = peer_extensions(*ack);
+  peer_forward_tsn_ = (ext & kExtForwardTsn) != 0;
+  peer_reconfig_ = (ext & kExtReconfig) != 0;
   Buffer packet;
   PacketBuilder b(packet, {config_.local_port, config_.remote_port, peer_tag_}, config_.mtu);
   b.add_chunk(chunk_type::kCookieEcho, 0, cookie->value);
@@ -169,7 +217,8 @@ void SctpAssociation::handle_init_ack(const ChunkView& chunk, Timestamp now) {
 }
 
 void SctpAssociation::handle_cookie_echo(const ChunkView& chunk, Timestamp now) {
-  auto peer = open_cookie(chunk.value, now);
+  std::uint8_t ext = 0;
+  auto peer = open_cookie(chunk.value, now, ext);
   if (!peer) return;  // forged, stale or not ours: silently discarded (RFC 9260 5.1.5)
   if (state_ == State::kEstablished || state_ >= State::kShutdownPending) {
     // A retransmitted COOKIE ECHO: our COOKIE ACK was lost (RFC 9260 5.2.4 case D).
@@ -183,6 +232,8 @@ void SctpAssociation::handle_cookie_echo(const ChunkView& chunk, Timestamp now) 
   peer_rwnd_ = peer->a_rwnd;
   peer_inbound_streams_ = peer->inbound_streams;
   peer_outbound_streams_ = peer->outbound_streams;
+  peer_forward_tsn_ = (ext & kExtForwardTsn) != 0;
+  peer_reconfig_ = (ext & kExtReconfig) != 0;
   send_control(chunk_type::kCookieAck, 0, {}, peer_tag_);
   established(now);
 }
@@ -196,6 +247,7 @@ void SctpAssociation::established(Timestamp now) {
   // from zero so that unwrapping never underflows.
   peer_cumulative_ = (std::uint64_t{1} << 32) + static_cast<std::uint32_t>(peer_initial_tsn_ - 1);
   next_ssn_in_.assign(std::min<std::size_t>(config_.streams, peer_outbound_streams_), 0);
+  peer_next_reconfig_sequence_ = peer_initial_tsn_;  // RFC 6525 5.1.1
   // RFC 9260 7.2.1: initial cwnd and ssthresh.
   cwnd_ = std::min<std::size_t>(4 * config_.mtu, std::max<std::size_t>(2 * config_.mtu, 4404));
   ssthresh_ = peer_rwnd_;
@@ -283,6 +335,18 @@ void SctpAssociation::handle_packet(BytesView bytes, Timestamp now) {
         break;
       case chunk_type::kError:
         break;
+      case chunk_type::kForwardTsn:
+        // RFC 3758 3.6; without the negotiation it is an unknown chunk (skipped).
+        if (partial_reliability() &&
+            (state_ == State::kEstablished || state_ == State::kShutdownPending ||
+             state_ == State::kShutdownSent)) {
+          handle_forward_tsn(chunk);
+          had_data = true;
+        }
+        break;
+      case chunk_type::kReConfig:
+        if (stream_reset_supported() && state_ >= State::kEstablished) handle_reconfig(chunk, now);
+        break;
       default:
         // RFC 9260 3.2: the top two bits of an unknown chunk type say what to do; we skip
         // unknown chunks and stop at the ones that ask us to (bit 0x80 clear).
@@ -297,6 +361,7 @@ void SctpAssociation::handle_packet(BytesView bytes, Timestamp now) {
     }
     if (state_ == State::kClosed && chunk.type != chunk_type::kInit) break;
   }
+  check_deferred_reset();
   if (had_data) {
     ++packets_since_sack_;
     if (sack_now_ || packets_since_sack_ >= 2) {
@@ -458,7 +523,7 @@ void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
   // Cumulative acknowledgement.
   while (!in_flight_.empty() && in_flight_.front().tsn <= cum) {
     InFlight& c = in_flight_.front();
-    if (!c.acked) {
+    if (!c.acked && !c.abandoned) {
       bytes_acked += c.payload.size();
       if (!c.needs_retransmit) flight_size_ -= c.payload.size();
       if (c.transmissions == 1) rtt = now - c.sent_at;  // Karn: only unambiguous samples
@@ -477,6 +542,7 @@ void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
       InFlight& c = in_flight_[t - cumulative_acked_ - 1];
       if (c.acked) continue;
       c.acked = true;
+      if (c.abandoned) continue;  // already out of the flight and released
       bytes_acked += c.payload.size();
       if (!c.needs_retransmit) flight_size_ -= c.payload.size();
       c.needs_retransmit = false;
@@ -491,12 +557,18 @@ void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
     bool enter_recovery = false;
     for (auto& c : in_flight_) {
       if (c.tsn >= highest_newly_acked) break;
-      if (c.acked || c.needs_retransmit) continue;
+      if (c.acked || c.needs_retransmit || c.abandoned) continue;
       if (++c.miss_indications == 3) {
-        c.needs_retransmit = true;
         c.miss_indications = 0;
-        flight_size_ -= c.payload.size();
         enter_recovery = true;
+        // RFC 3758 3.5 A1-A2: a chunk out of retransmissions or lifetime is abandoned
+        // rather than retransmitted.
+        if (should_abandon(c, now)) {
+          abandon_message(c.message_id);
+          continue;
+        }
+        c.needs_retransmit = true;
+        flight_size_ -= c.payload.size();
       }
     }
     if (enter_recovery && !fast_recovery_) {
@@ -524,21 +596,96 @@ void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
   // RFC 9260 6.2.1: the peer's window minus what is still in flight.
   peer_rwnd_ =
       sack->a_rwnd > flight_size_ ? static_cast<std::uint32_t>(sack->a_rwnd - flight_size_) : 0;
-  if (bytes_acked > 0) error_count_ = 0;
+  // RFC 9260 8.3: any acknowledgement shows the peer alive, including one that only covers
+  // abandoned chunks (after a FORWARD-TSN).
+  if (bytes_acked > 0 || cum_advanced) error_count_ = 0;
   if (in_flight_.empty()) {
     t3_at_.reset();
   } else if (cum_advanced) {
     t3_at_ = now + rto_;
   }
+  if (partial_reliability()) {
+    // RFC 3758 3.5 C1-C3: move the Advanced.Peer.Ack.Point over abandoned chunks; while it
+    // is ahead of what this SACK acknowledges, the peer still needs a FORWARD-TSN.
+    advance_ack_point();
+    if (advanced_ack_point_ > cumulative_acked_) forward_tsn_pending_ = true;
+  }
 }
 
-void SctpAssociation::release(const InFlight& c) {
-  auto it = buffered_.find(c.stream);
+bool SctpAssociation::should_abandon(const InFlight& c, Timestamp now) const {
+  if (!partial_reliability()) return false;
+  // max_retransmits N allows N + 1 transmissions in all.
+  if (c.max_retransmits && c.transmissions > *c.max_retransmits) return true;
+  return c.expires_at && now >= *c.expires_at;
+}
+
+void SctpAssociation::abandon_message(std::uint64_t id) {
+  // RFC 3758 3.5 A3: all fragments of the message go, including those not sent yet.
+  for (auto& c : in_flight_) {
+    if (c.message_id != id || c.abandoned) continue;
+    if (!c.acked && !c.needs_retransmit) flight_size_ -= c.payload.size();
+    c.abandoned = true;
+    c.needs_retransmit = false;
+    release(c);
+  }
+  for (auto it = send_queue_.begin(); it != send_queue_.end(); ++it) {
+    if (it->id != id) continue;
+    release_bytes(it->stream, it->data.size() - it->offset);
+    auto q = queued_messages_.find(it->stream);
+    if (q != queued_messages_.end() && --q->second == 0) queued_messages_.erase(q);
+    send_queue_.erase(it);
+    break;
+  }
+  ++abandoned_messages_;
+  advance_ack_point();
+}
+
+void SctpAssociation::advance_ack_point() {
+  const std::uint64_t before = std::max(advanced_ack_point_, cumulative_acked_);
+  std::uint64_t point = before;
+  std::set<std::uint16_t> streams;
+  for (const auto& c : in_flight_) {
+    if (c.tsn <= point) {
+      if (c.abandoned && !(c.flags & DataChunk::kFlagUnordered)) streams.insert(c.stream);
+      continue;
+    }
+    if (c.tsn != point + 1 || !c.abandoned) break;
+    if (!(c.flags & DataChunk::kFlagUnordered)) {
+      streams.insert(c.stream);
+      if (streams.size() > kMaxForwardTsnStreams) break;  // the rest in a later FORWARD-TSN
+    }
+    point = c.tsn;
+  }
+  advanced_ack_point_ = point;
+  if (point > before) forward_tsn_pending_ = true;
+}
+
+void SctpAssociation::write_forward_tsn(PacketBuilder& b) {
+  ForwardTsnChunk f;
+  f.new_cumulative_tsn = static_cast<std::uint32_t>(advanced_ack_point_);
+  // RFC 3758 3.2: for each ordered stream skipped, the largest SSN skipped.
+  std::map<std::uint16_t, std::uint16_t> largest;
+  for (const auto& c : in_flight_) {
+    if (c.tsn > advanced_ack_point_) break;
+    if (c.abandoned && !(c.flags & DataChunk::kFlagUnordered)) largest[c.stream] = c.ssn;
+  }
+  for (const auto& [stream, ssn] : largest) f.skipped.push_back({stream, false, ssn});
+  if (f.write_to(b, false)) ++forward_tsns_sent_;
+}
+
+void SctpAssociation::release(InFlight& c) {
+  if (c.released) return;
+  c.released = true;
+  release_bytes(c.stream, c.payload.size());
+}
+
+void SctpAssociation::release_bytes(std::uint16_t stream, std::size_t n) {
+  auto it = buffered_.find(stream);
   if (it != buffered_.end()) {
-    it->second -= c.payload.size();
+    it->second -= n;
     if (it->second == 0) buffered_.erase(it);
   }
-  buffered_total_ -= c.payload.size();
+  buffered_total_ -= n;
 }
 
 void SctpAssociation::update_rto(Duration rtt) {
@@ -595,8 +742,15 @@ Result<> SctpAssociation::send(std::uint16_t stream, std::uint32_t ppid, BytesVi
     return type_error("message larger than max-message-size");
   if (buffered_total_ + data.size() > config_.max_send_buffer)
     return operation_error("SCTP send buffer full");
-  const std::uint16_t ssn = options.unordered ? 0 : next_ssn_out_[stream]++;
-  send_queue_.push_back({stream, ppid, options.unordered, ssn, Buffer(data), 0});
+  if (resetting_out_.count(stream) != 0) return invalid_state_error("SCTP stream is being reset");
+  OutMessage m{stream, ppid, options.unordered, 0, Buffer(data), 0, next_message_id_++, {}, {}};
+  // Without the negotiation the options are ignored: the message is sent reliably.
+  if (partial_reliability()) {
+    m.max_retransmits = options.max_retransmits;
+    if (options.lifetime) m.expires_at = last_now_ + *options.lifetime;
+  }
+  send_queue_.push_back(std::move(m));
+  ++queued_messages_[stream];
   buffered_[stream] += data.size();
   buffered_total_ += data.size();
   return {};
@@ -654,6 +808,12 @@ void SctpAssociation::write_sack(PacketBuilder& b) {
 void SctpAssociation::flush(Timestamp now) {
   if (state_ < State::kEstablished && !sack_pending_) return;
   const std::size_t max_payload = config_.mtu - kDataOverhead;
+  if (partial_reliability()) {
+    // RFC 3758 3.5 A3: a chunk waiting for retransmission whose lifetime ran out is abandoned.
+    for (auto& c : in_flight_) {
+      if (c.needs_retransmit && should_abandon(c, now)) abandon_message(c.message_id);
+    }
+  }
   bool first_packet = true;
   while (true) {
     Buffer packet;
@@ -663,6 +823,14 @@ void SctpAssociation::flush(Timestamp now) {
       write_sack(b);
       sack_pending_ = false;
       any = true;
+    }
+    if (forward_tsn_pending_) {
+      // Ahead of the DATA it lets the peer deliver (RFC 3758 3.5 F2: bundled when possible).
+      if (advanced_ack_point_ > cumulative_acked_) {
+        write_forward_tsn(b);
+        any = true;
+      }
+      forward_tsn_pending_ = false;
     }
     // Retransmissions first. A fast retransmit may exceed cwnd by one packet (RFC 9260 7.2.4).
     for (auto& c : in_flight_) {
@@ -694,13 +862,26 @@ void SctpAssociation::flush(Timestamp now) {
                               state_ == State::kShutdownReceived;
     while (can_send_new && !send_queue_.empty()) {
       OutMessage& m = send_queue_.front();
+      if (m.offset == 0 && m.expires_at && now >= *m.expires_at) {
+        // Expired before its first byte left: dropped whole, no TSN or SSN was spent on it.
+        release_bytes(m.stream, m.data.size());
+        dequeue_front();
+        ++abandoned_messages_;
+        continue;
+      }
       const std::size_t remaining = m.data.size() - m.offset;
       const std::size_t size = std::min(remaining, max_payload);
       if (flight_size_ + size > cwnd_) break;
       if (flight_size_ > 0 && size > peer_rwnd_) break;
       if (b.remaining() < kChunkHeaderSize + DataChunk::kHeaderSize + size) break;
+      // SSNs are taken in transmission order (RFC 9260 6.6), so a message dropped unsent
+      // leaves no hole in its stream.
+      if (m.offset == 0 && !m.unordered) m.ssn = next_ssn_out_[m.stream]++;
       InFlight c;
       c.tsn = next_tsn_++;
+      c.message_id = m.id;
+      c.max_retransmits = m.max_retransmits;
+      c.expires_at = m.expires_at;
       c.stream = m.stream;
       c.ssn = m.ssn;
       c.ppid = m.ppid;
@@ -723,7 +904,7 @@ void SctpAssociation::flush(Timestamp now) {
       peer_rwnd_ = peer_rwnd_ > size ? static_cast<std::uint32_t>(peer_rwnd_ - size) : 0;
       in_flight_.push_back(std::move(c));
       m.offset += size;
-      if (m.offset == m.data.size()) send_queue_.pop_front();
+      if (m.offset == m.data.size()) dequeue_front();
       any = true;
     }
     if (!any) break;
@@ -733,6 +914,13 @@ void SctpAssociation::flush(Timestamp now) {
     first_packet = false;
     if (!in_flight_.empty() && !t3_at_) t3_at_ = now + rto_;
   }
+  maybe_send_reset(now);
+}
+
+void SctpAssociation::dequeue_front() {
+  auto q = queued_messages_.find(send_queue_.front().stream);
+  if (q != queued_messages_.end() && --q->second == 0) queued_messages_.erase(q);
+  send_queue_.pop_front();
 }
 
 void SctpAssociation::shutdown(Timestamp now) {
@@ -753,12 +941,266 @@ void SctpAssociation::abort(std::string_view reason) {
   t1_at_.reset();
   t2_at_.reset();
   t3_at_.reset();
+  reconfig_at_.reset();
   events_.push_back(SctpClosed{
       operation_error(std::string(reason)).with_detail(RTCErrorDetailType::kSctpFailure)});
 }
 
 void SctpAssociation::fail(std::string reason) {
   abort(reason);
+}
+
+// --- Partial reliability, receiving (RFC 3758 3.6) ---------------------------------------
+
+void SctpAssociation::handle_forward_tsn(const ChunkView& chunk) {
+  auto f = ForwardTsnChunk::parse(chunk, false);
+  if (!f) return;
+  sack_now_ = true;  // acknowledged at once, in or out of date
+  const std::uint64_t new_cum = unwrap_peer_tsn(f->new_cumulative_tsn);
+  if (new_cum <= peer_cumulative_) return;  // out of date: only the SACK
+  // Fragments at or below the new point are dropped, except complete ordered messages that
+  // wait for their turn: they were received whole and are still delivered.
+  std::vector<std::uint64_t> keep;
+  for (const auto& [stream, waiting] : complete_ordered_) {
+    for (const auto& [ssn, first] : waiting)
+      if (first <= new_cum) keep.push_back(first);
+  }
+  std::sort(keep.begin(), keep.end());
+  for (auto it = reassembly_.begin(); it != reassembly_.end() && it->first <= new_cum;) {
+    if (std::binary_search(keep.begin(), keep.end(), it->first)) {
+      while (it != reassembly_.end() && !it->second.end) ++it;
+      if (it != reassembly_.end()) ++it;
+      continue;
+    }
+    reassembly_bytes_ -= it->second.payload.size();
+    it = reassembly_.erase(it);
+  }
+  // Continuation fragments just above whose beginning was skipped can never complete (unless
+  // they continue a kept message: a hostile FORWARD-TSN may end inside one).
+  auto it = reassembly_.count(new_cum) != 0 ? reassembly_.end() : reassembly_.find(new_cum + 1);
+  while (it != reassembly_.end() && !it->second.beginning) {
+    const std::uint64_t tsn = it->first;
+    const bool end = it->second.end;
+    reassembly_bytes_ -= it->second.payload.size();
+    it = reassembly_.erase(it);
+    if (end || it == reassembly_.end() || it->first != tsn + 1) break;
+  }
+  // Move the cumulative TSN and absorb what was already received above it.
+  peer_cumulative_ = new_cum;
+  auto above = std::upper_bound(received_above_.begin(), received_above_.end(), new_cum);
+  while (above != received_above_.end() && *above == peer_cumulative_ + 1)
+    peer_cumulative_ = *above++;
+  received_above_.erase(received_above_.begin(), above);
+  // Ordered streams continue after the skipped SSNs.
+  for (const auto& skipped : f->skipped) {
+    if (skipped.stream_id >= next_ssn_in_.size()) continue;
+    const auto ssn = static_cast<std::uint16_t>(skipped.sequence);
+    if (serial_less(ssn, next_ssn_in_[skipped.stream_id])) continue;  // already past it
+    deliver_skipped(skipped.stream_id, ssn);
+  }
+}
+
+void SctpAssociation::deliver_skipped(std::uint16_t stream, std::uint16_t up_to) {
+  // Complete messages up to the skipped SSN are delivered in SSN order, then the stream
+  // resumes after it.
+  auto waiting = complete_ordered_.find(stream);
+  if (waiting != complete_ordered_.end()) {
+    const std::uint16_t next = next_ssn_in_[stream];
+    const auto span = static_cast<std::uint16_t>(up_to - next);
+    std::vector<std::pair<std::uint16_t, std::uint16_t>> due;  // (distance from next, ssn)
+    for (const auto& [ssn, first] : waiting->second) {
+      const auto d = static_cast<std::uint16_t>(ssn - next);
+      if (d <= span) due.emplace_back(d, ssn);
+    }
+    std::sort(due.begin(), due.end());
+    for (const auto& [d, ssn] : due) {
+      auto& ready = complete_ordered_[stream];
+      auto it = ready.find(ssn);
+      auto first = reassembly_.find(it->second);
+      auto last = first;
+      while (!last->second.end) ++last;
+      ready.erase(it);
+      deliver(first, last);
+    }
+  }
+  next_ssn_in_[stream] = static_cast<std::uint16_t>(up_to + 1);
+  deliver_ready(stream);
+}
+
+// --- Stream reset (RFC 6525) -------------------------------------------------------------
+
+Result<> SctpAssociation::reset_streams(std::span<const std::uint16_t> streams) {
+  if (state_ != State::kEstablished)
+    return invalid_state_error("SCTP association is not established");
+  if (!stream_reset_supported())
+    return operation_error("the SCTP peer did not negotiate stream reconfiguration");
+  if (streams.empty()) return type_error("no stream to reset");
+  for (const std::uint16_t s : streams) {
+    if (s >= next_ssn_out_.size() || s >= peer_inbound_streams_)
+      return range_error("SCTP stream id out of range");
+  }
+  for (const std::uint16_t s : streams) {
+    if (resetting_out_.insert(s).second) reset_pending_.push_back(s);
+  }
+  return {};
+}
+
+bool SctpAssociation::reset_ready() const {
+  if (reset_outstanding_ || reset_pending_.empty() || state_ != State::kEstablished) return false;
+  return std::any_of(reset_pending_.begin(), reset_pending_.end(),
+                     [&](std::uint16_t s) { return queued_messages_.count(s) == 0; });
+}
+
+void SctpAssociation::maybe_send_reset(Timestamp now) {
+  if (!reset_ready()) return;
+  // RFC 8831 6.7: a stream is reset only after everything queued on it has a TSN; the
+  // request then names the last TSN assigned, which the peer waits for.
+  ResetRequest request;
+  request.sequence = next_reconfig_sequence_++;
+  request.last_tsn = next_tsn_ - 1;
+  std::vector<std::uint16_t> waiting;
+  for (const std::uint16_t s : reset_pending_) {
+    if (queued_messages_.count(s) == 0 && request.streams.size() < kMaxStreamsPerRequest) {
+      request.streams.push_back(s);
+    } else {
+      waiting.push_back(s);
+    }
+  }
+  reset_pending_ = std::move(waiting);
+  reset_outstanding_ = std::move(request);
+  reconfig_attempts_ = 0;
+  (void)now;
+  send_reset_request();
+}
+
+void SctpAssociation::send_reset_request() {
+  if (!reset_outstanding_) return;
+  OutgoingResetRequest r;
+  r.request_sequence = reset_outstanding_->sequence;
+  // RFC 6525 4.1: not answering an incoming request, it holds the peer's last request
+  // sequence number (the next expected one minus 1).
+  r.response_sequence = peer_next_reconfig_sequence_ - 1;
+  r.sender_last_tsn = static_cast<std::uint32_t>(reset_outstanding_->last_tsn);
+  r.streams = reset_outstanding_->streams;
+  Buffer params;
+  r.append_to(params);
+  send_control(chunk_type::kReConfig, 0, params, peer_tag_);
+  ++reconfig_requests_sent_;
+  const Duration wait =
+      std::min(rto_ * (std::int64_t{1} << std::min(reconfig_attempts_, 16)), config_.rto_max);
+  ++reconfig_attempts_;
+  reconfig_at_ = last_now_ + wait;
+}
+
+void SctpAssociation::handle_reconfig(const ChunkView& chunk, Timestamp now) {
+  auto params = parse_parameters(chunk.value);
+  if (!params || params->empty() || params->size() > kMaxReconfigParameters) return;
+  Buffer responses;
+  for (const auto& p : *params) {
+    switch (p.type) {
+      case param_type::kOutgoingSsnResetRequest: {
+        auto request = OutgoingResetRequest::parse(p);
+        if (!request) break;
+        const auto result = handle_reset_request(*request);
+        ReconfigResponse{request->request_sequence, result}.append_to(responses);
+        break;
+      }
+      case param_type::kReconfigurationResponse: {
+        auto response = ReconfigResponse::parse(p);
+        if (response) handle_reset_response(*response, now);
+        break;
+      }
+      case param_type::kIncomingSsnResetRequest:
+      case param_type::kSsnTsnResetRequest:
+      case param_type::kAddOutgoingStreamsRequest:
+      case param_type::kAddIncomingStreamsRequest:
+        // Not implemented: refused (RFC 6525 4.4 result Denied), the request sequence
+        // number being their first field.
+        if (p.value.size() >= 4) {
+          ReconfigResponse{load_be32(p.value.data()), ReconfigResponse::Result::kDenied}.append_to(
+              responses);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  if (!responses.empty()) send_control(chunk_type::kReConfig, 0, responses, peer_tag_);
+}
+
+ReconfigResponse::Result SctpAssociation::handle_reset_request(
+    const OutgoingResetRequest& request) {
+  using R = ReconfigResponse::Result;
+  // RFC 6525 5.2.1: a retransmission of the last request gets the same answer (updated when
+  // a deferred reset has been performed since); other unexpected numbers are an error.
+  if (request.request_sequence == peer_next_reconfig_sequence_ - 1) return last_reset_result_;
+  if (request.request_sequence != peer_next_reconfig_sequence_) return R::kErrorBadSequenceNumber;
+  if (incoming_deferred_) return R::kErrorRequestAlreadyInProgress;  // one at a time
+  ++peer_next_reconfig_sequence_;
+  for (const std::uint16_t s : request.streams) {
+    if (s >= next_ssn_in_.size()) {
+      last_reset_result_ = R::kDenied;
+      return last_reset_result_;
+    }
+  }
+  // RFC 6525 5.2.2: performed once everything up to the sender's last TSN has arrived.
+  const std::uint64_t last = unwrap_peer_tsn(request.sender_last_tsn);
+  if (last <= peer_cumulative_) {
+    perform_incoming_reset(request.streams);
+    last_reset_result_ = R::kSuccessPerformed;
+  } else {
+    incoming_deferred_ = ResetRequest{request.request_sequence, last, request.streams};
+    last_reset_result_ = R::kInProgress;
+  }
+  return last_reset_result_;
+}
+
+void SctpAssociation::check_deferred_reset() {
+  if (!incoming_deferred_ || peer_cumulative_ < incoming_deferred_->last_tsn) return;
+  perform_incoming_reset(incoming_deferred_->streams);
+  if (incoming_deferred_->sequence == peer_next_reconfig_sequence_ - 1)
+    last_reset_result_ = ReconfigResponse::Result::kSuccessPerformed;
+  incoming_deferred_.reset();
+}
+
+void SctpAssociation::perform_incoming_reset(const std::vector<std::uint16_t>& streams) {
+  events_.push_back(SctpStreamsReset{streams, true});
+  if (streams.empty()) {
+    std::fill(next_ssn_in_.begin(), next_ssn_in_.end(), std::uint16_t{0});
+    return;
+  }
+  for (const std::uint16_t s : streams) {
+    next_ssn_in_[s] = 0;
+    // Messages of the new sequence may have arrived ahead of the reset.
+    if (complete_ordered_.count(s) != 0) deliver_ready(s);
+  }
+}
+
+void SctpAssociation::handle_reset_response(const ReconfigResponse& response, Timestamp now) {
+  using R = ReconfigResponse::Result;
+  if (!reset_outstanding_ || response.response_sequence != reset_outstanding_->sequence) return;
+  switch (response.result) {
+    case R::kInProgress:
+      // The peer waits for our data; ask again after an RTO (RFC 6525 5.2.7).
+      reconfig_attempts_ = 0;
+      reconfig_at_ = now + rto_;
+      return;
+    case R::kSuccessPerformed:
+    case R::kSuccessNothingToDo:
+      error_count_ = 0;
+      for (const std::uint16_t s : reset_outstanding_->streams) {
+        next_ssn_out_[s] = 0;
+        resetting_out_.erase(s);
+      }
+      events_.push_back(SctpStreamsReset{std::move(reset_outstanding_->streams), false});
+      break;
+    default:
+      for (const std::uint16_t s : reset_outstanding_->streams) resetting_out_.erase(s);
+      events_.push_back(SctpStreamResetFailed{std::move(reset_outstanding_->streams)});
+      break;
+  }
+  reset_outstanding_.reset();
+  reconfig_at_.reset();
 }
 
 // --- Time --------------------------------------------------------------------------------
@@ -789,9 +1231,18 @@ void SctpAssociation::handle_timeout(Timestamp now) {
     partial_bytes_acked_ = 0;
     fast_recovery_ = false;
     for (auto& c : in_flight_) {
-      if (c.acked || c.needs_retransmit) continue;
+      if (c.acked || c.needs_retransmit || c.abandoned) continue;
+      if (should_abandon(c, now)) {  // RFC 3758 3.5 A1-A3
+        abandon_message(c.message_id);
+        continue;
+      }
       c.needs_retransmit = true;
       flight_size_ -= c.payload.size();
+    }
+    // RFC 3758 3.5 A5: the FORWARD-TSN is retransmitted on T3 expiry as well.
+    if (partial_reliability()) {
+      advance_ack_point();
+      if (advanced_ack_point_ > cumulative_acked_) forward_tsn_pending_ = true;
     }
     t3_at_ = now + rto_;
     flush(now);
@@ -799,6 +1250,18 @@ void SctpAssociation::handle_timeout(Timestamp now) {
   if (sack_at_ && now >= *sack_at_) {
     send_sack(now);
     flush(now);
+  }
+  if (reconfig_at_ && now >= *reconfig_at_ && (state_ == State::kClosed || !reset_outstanding_)) {
+    reconfig_at_.reset();
+  }
+  if (reconfig_at_ && now >= *reconfig_at_) {
+    // RFC 6525 5.1.1: the request is retransmitted on its own timer, backed off, and counts
+    // against Association.Max.Retrans.
+    if (++error_count_ > config_.max_retransmissions) {
+      fail("SCTP peer stopped answering a stream reset");
+      return;
+    }
+    send_reset_request();
   }
   if (t2_at_ && now >= *t2_at_) {
     if (++error_count_ > config_.max_retransmissions) {
@@ -818,7 +1281,7 @@ void SctpAssociation::handle_timeout(Timestamp now) {
 
 std::optional<Timestamp> SctpAssociation::next_timeout() const {
   std::optional<Timestamp> t;
-  for (const auto& candidate : {t1_at_, t2_at_, t3_at_, sack_at_}) {
+  for (const auto& candidate : {t1_at_, t2_at_, t3_at_, sack_at_, reconfig_at_}) {
     if (candidate && (!t || *candidate < *t)) t = candidate;
   }
   return t;
@@ -827,7 +1290,7 @@ std::optional<Timestamp> SctpAssociation::next_timeout() const {
 std::optional<Buffer> SctpAssociation::poll_transmit() {
   // Messages queued by send() since the last packet go out now, timed with the latest clock
   // value the association was given.
-  if (outgoing_.empty() && !send_queue_.empty()) flush(last_now_);
+  if (outgoing_.empty() && (!send_queue_.empty() || reset_ready())) flush(last_now_);
   if (outgoing_.empty()) return std::nullopt;
   Buffer p = std::move(outgoing_.front());
   outgoing_.pop_front();

@@ -5,9 +5,12 @@
 // peers both initiate), DATA with fragmentation and reassembly, ordered and unordered
 // delivery per stream, SACK with gap blocks and duplicates, delayed SACK, RTO estimation
 // and T3-rtx, slow start, congestion avoidance, fast retransmit and recovery, the peer's
-// receive window, bundling to the path MTU, graceful SHUTDOWN and ABORT. Not yet: partial
-// reliability (FORWARD-TSN), stream reset (RE-CONFIG), I-DATA interleaving, HEARTBEAT,
-// zero checksum negotiation, restart.
+// receive window, bundling to the path MTU, graceful SHUTDOWN and ABORT, partial
+// reliability (RFC 3758 FORWARD-TSN: abandonment by retransmission count or lifetime) and
+// outgoing stream reset (RFC 6525 RE-CONFIG, Outgoing SSN Reset Request and Response), both
+// negotiated in INIT/INIT ACK. Not yet: I-DATA interleaving (RFC 8260), incoming SSN reset,
+// SSN/TSN reset and add-streams requests (answered Denied), sending HEARTBEAT, zero checksum
+// negotiation, restart.
 #pragma once
 
 #include <algorithm>
@@ -15,6 +18,8 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
+#include <span>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -48,6 +53,9 @@ struct SctpConfig {
   int max_retransmissions = 10;  // Association.Max.Retrans
   // RFC 9260 6.2: acknowledge at least every second packet, and within 200 ms.
   Duration delayed_ack = Duration::millis(200);
+  // Advertise the extensions in INIT / INIT ACK (turned off only to test a peer without them).
+  bool partial_reliability = true;  // RFC 3758
+  bool stream_reset = true;         // RFC 6525
 };
 
 struct SctpConnected {};
@@ -59,10 +67,27 @@ struct SctpMessage {
 struct SctpClosed {
   std::optional<RTCError> error;  // set when the association was aborted or failed
 };
-using SctpEvent = std::variant<SctpConnected, SctpMessage, SctpClosed>;
+// Streams whose sequence numbers were reset (RFC 6525). incoming: the peer reset its
+// outgoing streams (our incoming ones), after everything it sent before was delivered;
+// an empty list then means all streams. Otherwise: our own request succeeded, our outgoing
+// SSNs restart at 0 and the streams accept messages again.
+struct SctpStreamsReset {
+  std::vector<std::uint16_t> streams;
+  bool incoming = false;
+};
+// The peer refused (or could not perform) our request to reset these outgoing streams.
+struct SctpStreamResetFailed {
+  std::vector<std::uint16_t> streams;
+};
+using SctpEvent =
+    std::variant<SctpConnected, SctpMessage, SctpClosed, SctpStreamsReset, SctpStreamResetFailed>;
 
 struct SendOptions {
   bool unordered = false;
+  // RFC 3758 partial reliability (RTCDataChannel maxRetransmits / maxPacketLifeTime). When
+  // the peer did not negotiate FORWARD-TSN these are ignored and the message is reliable.
+  std::optional<std::uint16_t> max_retransmits;
+  std::optional<Duration> lifetime;  // counted from send()
 };
 
 class SctpAssociation {
@@ -88,6 +113,12 @@ class SctpAssociation {
   // for a message above max_message_size or when the send buffer is full; InvalidStateError when
   // not open.
   Result<> send(std::uint16_t stream, std::uint32_t ppid, BytesView data, SendOptions options = {});
+  // RFC 6525 outgoing SSN reset of these streams. The request goes out once every message
+  // queued on them before this call has been given a TSN, and carries the last TSN assigned
+  // (RFC 8831 6.7); one request is outstanding at a time, later ones wait. Until the peer
+  // answers, send() on those streams is refused. An SctpStreamsReset (or ...Failed) event
+  // reports the outcome. OperationError when the peer did not negotiate RE-CONFIG.
+  Result<> reset_streams(std::span<const std::uint16_t> streams);
   // Graceful close: remaining data is delivered first (RFC 9260 9.2).
   void shutdown(Timestamp now);
   // Immediate close with an ABORT chunk.
@@ -111,15 +142,26 @@ class SctpAssociation {
   std::uint16_t usable_streams() const noexcept {
     return std::min({config_.streams, peer_inbound_streams_, peer_outbound_streams_});
   }
+  std::uint64_t abandoned_messages() const noexcept { return abandoned_messages_; }
+  std::uint64_t forward_tsns_sent() const noexcept { return forward_tsns_sent_; }
+  std::uint64_t reconfig_requests_sent() const noexcept { return reconfig_requests_sent_; }
+  // Both ends advertised the extension.
+  bool partial_reliability() const noexcept {
+    return config_.partial_reliability && peer_forward_tsn_;
+  }
+  bool stream_reset_supported() const noexcept { return config_.stream_reset && peer_reconfig_; }
 
  private:
   struct OutMessage {
     std::uint16_t stream;
     std::uint32_t ppid;
     bool unordered;
-    std::uint16_t ssn;
+    std::uint16_t ssn;  // assigned when the first fragment gets its TSN
     Buffer data;
     std::size_t offset = 0;  // bytes already cut into chunks
+    std::uint64_t id = 0;
+    std::optional<std::uint16_t> max_retransmits;
+    std::optional<Timestamp> expires_at;
   };
   struct InFlight {
     std::uint64_t tsn;
@@ -133,6 +175,16 @@ class SctpAssociation {
     bool acked = false;  // covered by a gap block
     bool needs_retransmit = false;
     int miss_indications = 0;
+    std::uint64_t message_id = 0;
+    std::optional<std::uint16_t> max_retransmits;
+    std::optional<Timestamp> expires_at;
+    bool abandoned = false;  // RFC 3758: skipped by FORWARD-TSN, never retransmitted
+    bool released = false;   // its bytes no longer count in buffered_
+  };
+  struct ResetRequest {
+    std::uint32_t sequence = 0;
+    std::uint64_t last_tsn = 0;  // unwrapped
+    std::vector<std::uint16_t> streams;
   };
   struct Fragment {
     std::uint16_t stream;
@@ -154,14 +206,31 @@ class SctpAssociation {
   void established(Timestamp now);
   Buffer make_cookie(const InitChunk& peer_init) const;
   Timestamp cookie_time_;
-  std::optional<InitChunk> open_cookie(BytesView cookie, Timestamp now) const;
+  std::optional<InitChunk> open_cookie(BytesView cookie, Timestamp now,
+                                       std::uint8_t& extensions) const;
   void deliver_ready(std::uint16_t stream);
   void try_complete(std::uint64_t tsn);
   void deliver(std::map<std::uint64_t, Fragment>::iterator first,
                std::map<std::uint64_t, Fragment>::iterator last);
   std::uint64_t unwrap_peer_tsn(std::uint32_t tsn) const;
   void mark_received(std::uint64_t tsn);
-  void release(const InFlight& c);
+  void release(InFlight& c);
+  void release_bytes(std::uint16_t stream, std::size_t n);
+  bool should_abandon(const InFlight& c, Timestamp now) const;
+  void abandon_message(std::uint64_t id);
+  void advance_ack_point();
+  void write_forward_tsn(PacketBuilder& b);
+  void handle_forward_tsn(const ChunkView& chunk);
+  void deliver_skipped(std::uint16_t stream, std::uint16_t up_to);
+  void handle_reconfig(const ChunkView& chunk, Timestamp now);
+  ReconfigResponse::Result handle_reset_request(const OutgoingResetRequest& request);
+  void handle_reset_response(const ReconfigResponse& response, Timestamp now);
+  void perform_incoming_reset(const std::vector<std::uint16_t>& streams);
+  void check_deferred_reset();
+  void maybe_send_reset(Timestamp now);
+  void send_reset_request();
+  bool reset_ready() const;
+  void dequeue_front();
   void write_sack(PacketBuilder& b);
   void flush(Timestamp now);
   void send_sack(Timestamp now);
@@ -189,12 +258,30 @@ class SctpAssociation {
   std::uint32_t peer_initial_tsn_ = 0;
   std::uint16_t peer_inbound_streams_ = 0;
   std::uint16_t peer_outbound_streams_ = 0;
+  bool peer_forward_tsn_ = false;
+  bool peer_reconfig_ = false;
 
   // Sending.
   std::deque<OutMessage> send_queue_;
   std::vector<std::uint16_t> next_ssn_out_;
   std::deque<InFlight> in_flight_;  // ordered by TSN, front = cumulative_acked_ + 1
   std::unordered_map<std::uint16_t, std::size_t> buffered_;
+  std::unordered_map<std::uint16_t, std::size_t> queued_messages_;  // per stream, in send_queue_
+  std::uint64_t next_message_id_ = 1;
+  std::uint64_t advanced_ack_point_ = 0;  // RFC 3758 Advanced.Peer.Ack.Point (unwrapped)
+  bool forward_tsn_pending_ = false;
+  // RFC 6525, our requests: streams waiting to be reset, and the one request in flight.
+  std::set<std::uint16_t> resetting_out_;  // pending or outstanding: send() refused
+  std::vector<std::uint16_t> reset_pending_;
+  std::optional<ResetRequest> reset_outstanding_;
+  std::optional<Timestamp> reconfig_at_;
+  int reconfig_attempts_ = 0;
+  std::uint32_t next_reconfig_sequence_ = 0;
+  // RFC 6525, the peer's requests: the next sequence number expected, the answer given to
+  // the last one (repeated when it is retransmitted) and the one waiting for data (at most).
+  std::uint32_t peer_next_reconfig_sequence_ = 0;
+  ReconfigResponse::Result last_reset_result_ = ReconfigResponse::Result::kSuccessNothingToDo;
+  std::optional<ResetRequest> incoming_deferred_;
   std::size_t buffered_total_ = 0;
   std::size_t flight_size_ = 0;
   std::size_t cwnd_;
@@ -228,6 +315,9 @@ class SctpAssociation {
   std::deque<SctpEvent> events_;
   std::uint64_t retransmissions_ = 0;
   std::uint64_t packets_sent_ = 0;
+  std::uint64_t abandoned_messages_ = 0;
+  std::uint64_t forward_tsns_sent_ = 0;
+  std::uint64_t reconfig_requests_sent_ = 0;
   Timestamp last_now_;
   std::optional<Timestamp> t2_at_;
 };

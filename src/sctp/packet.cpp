@@ -369,8 +369,10 @@ ParseResult<OutgoingResetRequest> OutgoingResetRequest::parse(const Parameter& p
   r.request_sequence = load_be32(p.value.data());
   r.response_sequence = load_be32(p.value.data() + 4);
   r.sender_last_tsn = load_be32(p.value.data() + 8);
-  for (std::size_t i = 12; i + 1 < p.value.size(); i += 2)
-    r.streams.push_back(load_be16(&p.value[i]));
+  const std::size_t count = (p.value.size() - 12) / 2;
+  if (count > kMaxResetStreams) return SctpParseError::kMalformedChunk;
+  r.streams.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) r.streams.push_back(load_be16(&p.value[12 + 2 * i]));
   return r;
 }
 

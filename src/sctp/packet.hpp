@@ -20,6 +20,10 @@ inline constexpr std::size_t kChunkHeaderSize = 4;
 inline constexpr std::size_t kMaxChunksPerPacket = 256;
 inline constexpr std::size_t kMaxParameters = 64;
 inline constexpr std::size_t kMaxGapBlocks = 256;
+// Streams listed in one RE-CONFIG reset request: more is refused as malformed.
+inline constexpr std::size_t kMaxResetStreams = 1024;
+// RFC 6525 3.1: a RE-CONFIG chunk carries one or two parameters.
+inline constexpr std::size_t kMaxReconfigParameters = 2;
 
 namespace chunk_type {
 inline constexpr std::uint8_t kData = 0;

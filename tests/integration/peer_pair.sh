@@ -12,9 +12,9 @@ cd "$work"
 head -c 3000000 /dev/urandom > file.bin
 want=$(sha256sum file.bin | cut -d' ' -f1)
 mkfifo a2b b2a
-timeout 60 "$rtcpp" peer --offer --send file.bin --expect-echo "$@" < b2a 2> offerer.log | tee offerer.out > a2b &
+timeout 60 "$rtcpp" peer --offer --send file.bin --expect-echo "$@" < b2a 2> offerer.log | tee -p offerer.out > a2b &
 offerer=$!
-timeout 60 "$rtcpp" peer --echo "$@" < a2b 2> answerer.log | tee answerer.out > b2a &
+timeout 60 "$rtcpp" peer --echo "$@" < a2b 2> answerer.log | tee -p answerer.out > b2a &
 answerer=$!
 wait $offerer || true
 wait $answerer || true

@@ -2,11 +2,14 @@
 // playwright-core) and `rtcpp peer` exchange signaling through this script and talk WebRTC
 // directly over loopback UDP.
 //
-//   node chromium_echo.mjs <rtcpp binary> browser-offers   Chromium offers and sends; rtcpp echoes
-//   node chromium_echo.mjs <rtcpp binary> rtcpp-offers     rtcpp offers and sends a file; Chromium echoes
+//   node chromium_echo.mjs <rtcpp binary> browser-offers   Chromium offers and sends; rtcpp echoes; Chromium
+//                                                          closes the channel and rtcpp closes it back
+//   node chromium_echo.mjs <rtcpp binary> rtcpp-offers     rtcpp offers and sends a file; Chromium echoes,
+//                                                          then sees rtcpp close the channel
 //   node chromium_echo.mjs <rtcpp binary> matrix           Chromium opens 16 channels (one unordered)
 //                                                          and a negotiated one; rtcpp echoes on all
-//   node chromium_echo.mjs <rtcpp binary> bulk             rtcpp sends 16 MiB; Chromium checks SHA-256
+//   node chromium_echo.mjs <rtcpp binary> bulk             rtcpp sends 16 MiB and closes; Chromium checks
+//                                                          SHA-256 and sees the close
 //
 // Exits 0 when every message came back intact. Run it where only loopback exists (see
 // run_chromium.sh) so that both sides gather 127.0.0.1 candidates only.
@@ -61,6 +64,8 @@ const args = {
 }[mode];
 if (!args) fail(`unknown mode ${mode}`);
 const peer = spawn(rtcppPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+// rtcpp may finish (its channels closed) before the last signaling line reaches it.
+peer.stdin.on('error', () => {});
 let result = null;
 // Set once the outcome is known: lines still in flight may then find the page gone.
 let closing = false;
@@ -75,6 +80,14 @@ readline.createInterface({ input: peer.stdout }).on('line', async (line) => {
   }
 });
 const exited = new Promise((resolve) => peer.on('exit', resolve));
+// The channel's close reaches the page shortly after rtcpp sees it closed and exits.
+async function waitForClose() {
+  for (let i = 0; i < 50; ++i) {
+    if (await page.evaluate(() => window.report.closed || 0)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
 
 await page.evaluate(({ mode, bulkSha }) => {
   const pc = new RTCPeerConnection();
@@ -104,6 +117,7 @@ await page.evaluate(({ mode, bulkSha }) => {
       pc.ondatachannel = (e) => {
         e.channel.binaryType = 'arraybuffer';
         e.channel.onmessage = (ev) => { parts.push(new Uint8Array(ev.data)); total += ev.data.byteLength; };
+        e.channel.onclose = () => { window.report.closed = (window.report.closed || 0) + 1; };
       };
       const previous = window.fromRtcpp;
       window.fromRtcpp = async (m) => {
@@ -156,6 +170,8 @@ await page.evaluate(({ mode, bulkSha }) => {
       const dc = e.channel;
       dc.binaryType = 'arraybuffer';
       dc.onmessage = (ev) => dc.send(ev.data);
+      // rtcpp closes the channel (a stream reset) once everything came back.
+      dc.onclose = () => { window.report.closed = (window.report.closed || 0) + 1; };
     };
     return;
   }
@@ -192,8 +208,13 @@ await page.evaluate(({ mode, bulkSha }) => {
       }
     }
     window.report.messages = got.length;
-    window.toRtcpp({ type: 'bye' });
-  });
+    // Chromium closes the channel: it is closed once rtcpp has reset its side in turn.
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { window.report.errors.push('rtcpp did not close the channel back'); resolve(); }, 5000);
+      dc.onclose = () => { clearTimeout(timer); window.report.closedByBrowser = true; resolve(); };
+      dc.close();
+    });
+  }).then(() => window.toRtcpp({ type: 'bye' }));
   pc.createOffer().then((o) => pc.setLocalDescription(o)).then(() => window.toRtcpp({ type: 'offer', sdp: pc.localDescription.sdp }));
 }, { mode, bulkSha });
 
@@ -201,11 +222,13 @@ if (mode === 'bulk') {
   await page.evaluate(() => window.done);
   const report = await page.evaluate(() => window.report);
   await exited;
+  const closed = await waitForClose();
   closing = true;
   if (report.errors.length) fail(report.errors.join('; '));
   if (!result || !result.ok) fail(`rtcpp result: ${JSON.stringify(result)}`);
+  if (!closed) fail('the channel rtcpp closed never closed in Chromium');
   console.log(`chromium interop (bulk): ok, ${report.bytes} bytes rtcpp -> Chromium in ${report.messages} ` +
-    `messages, SHA-256 equal, ${(report.bytes / result.transferMs / 1000).toFixed(1)} MB/s`);
+    `messages, SHA-256 equal, ${(report.bytes / result.transferMs / 1000).toFixed(1)} MB/s, channel closed`);
 } else if (mode === 'matrix') {
   await page.evaluate(() => window.done);
   const report = await page.evaluate(() => window.report);
@@ -217,13 +240,16 @@ if (mode === 'bulk') {
     `${report.messages} messages echoed`);
 } else if (mode === 'rtcpp-offers') {
   await exited;
+  const closed = await waitForClose();
   closing = true;
   if (!result) fail('rtcpp printed no result');
   if (!result.ok) fail(`rtcpp result: ${JSON.stringify(result)}`);
+  if (!closed) fail('the channel rtcpp closed never closed in Chromium');
   const want = createHash('sha256').update(fileBytes).digest('hex');
   if (result.sha256 !== want) fail('echoed data differs');
   console.log(`chromium interop (rtcpp-offers): ok, ${result.bytesReceived} bytes echoed by Chromium, ` +
-    `channel open ${result.connectMs.toFixed(1)} ms after the offer, transfer ${result.transferMs.toFixed(1)} ms`);
+    `channel open ${result.connectMs.toFixed(1)} ms after the offer, transfer ${result.transferMs.toFixed(1)} ms, ` +
+    'closed by rtcpp, close seen by Chromium');
 } else {
   await page.evaluate(() => window.done);
   const report = await page.evaluate(() => window.report);
@@ -232,7 +258,7 @@ if (mode === 'bulk') {
   if (report.errors.length) fail(report.errors.join('; '));
   if (!result || !result.ok) fail(`rtcpp result: ${JSON.stringify(result)}`);
   console.log(`chromium interop (browser-offers): ok, ${report.messages} messages echoed by rtcpp, ` +
-    `channel open ${report.openMs.toFixed(1)} ms after createDataChannel`);
+    `channel open ${report.openMs.toFixed(1)} ms after createDataChannel, closed by Chromium and rtcpp`);
 }
 closing = true;
 clearTimeout(deadline);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -286,6 +287,72 @@ TEST(RTCPeerConnection, NegotiatedChannelsAndBufferedAmountLow) {
   EXPECT_EQ(json.front(), '{');
   EXPECT_NE(json.find("\"type\":\"candidate-pair\""), std::string::npos);
   EXPECT_NE(json.find("\"type\":\"certificate\""), std::string::npos);
+  a->close();
+  b->close();
+}
+
+TEST(RTCPeerConnection, CloseDeliversEverythingSentBeforeIt) {
+  auto a = make_pc();
+  auto b = make_pc();
+  RTCDataChannelInit partial;
+  partial.max_retransmits = 0;
+  partial.ordered = false;
+  auto unreliable = a->create_data_channel("unreliable", partial);
+  auto channel = a->create_data_channel("file", {});
+  ASSERT_TRUE(channel && unreliable);
+  ChannelLog a_log;
+  a_log.attach(*channel);
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<ChannelLog>> b_logs;
+  std::map<std::string, std::shared_ptr<RTCDataChannel>> b_channels;
+  std::atomic<int> closing_events{0};
+  b->on_data_channel([&](std::shared_ptr<RTCDataChannel> c) {
+    auto log = std::make_shared<ChannelLog>();
+    log->attach(c);
+    c->on_closing([&] { ++closing_events; });
+    std::lock_guard lock(mutex);
+    b_logs[c->label()] = log;
+    b_channels[c->label()] = c;
+  });
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  ASSERT_TRUE(eventually([&] { return a_log.opened.load(); }));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return b_logs.size() == 2;
+  }));
+  {
+    std::lock_guard lock(mutex);
+    // The remote side sees the partial reliability the opener asked for (DCEP).
+    EXPECT_EQ(b_channels["unreliable"]->max_retransmits(), std::optional<std::uint16_t>(0));
+    EXPECT_FALSE(b_channels["unreliable"]->ordered());
+  }
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE((*unreliable)->send("u" + std::to_string(i)));
+
+  // 200 messages and close() at once: all 200 arrive before the close (RFC 8831 6.7).
+  const std::vector<std::uint8_t> chunk(16 * 1024, 0x42);
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE((*channel)->send(std::span<const std::uint8_t>(chunk)));
+  (*channel)->close();
+  EXPECT_EQ((*channel)->ready_state(), RTCDataChannelState::kClosing);
+  EXPECT_EQ((*channel)->send("late").error().type(), RTCErrorType::kInvalidStateError);
+  ASSERT_TRUE(eventually([&] { return a_log.closed.load(); }));
+  std::shared_ptr<ChannelLog> remote;
+  {
+    std::lock_guard lock(mutex);
+    remote = b_logs["file"];
+  }
+  ASSERT_TRUE(eventually([&] { return remote->closed.load(); }));
+  EXPECT_EQ(remote->count(), 200u);
+  EXPECT_EQ(closing_events.load(), 1);  // the side that did not call close() hears closing
+  EXPECT_EQ((*channel)->ready_state(), RTCDataChannelState::kClosed);
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(b_channels["file"]->ready_state(), RTCDataChannelState::kClosed);
+    EXPECT_EQ(b_logs["unreliable"]->count(), 50u);  // loopback loses nothing
+  }
+  // The connection and the other channel carry on.
+  EXPECT_EQ((*unreliable)->ready_state(), RTCDataChannelState::kOpen);
+  EXPECT_EQ(a->connection_state(), RTCPeerConnectionState::kConnected);
   a->close();
   b->close();
 }

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 
+#include "base/byte_reader.hpp"
 #include "base/hex.hpp"
 
 namespace rtcpp::sctp {
@@ -21,7 +23,9 @@ struct Path {
 class Link {
  public:
   Link(std::uint64_t seed, Path path = {}, SctpConfig config = {})
-      : rng_(seed), path_(path), a_(config, rng_), b_(config, rng_) {}
+      : Link(seed, path, config, config) {}
+  Link(std::uint64_t seed, Path path, SctpConfig config_a, SctpConfig config_b)
+      : rng_(seed), path_(path), a_(config_a, rng_), b_(config_b, rng_) {}
 
   SctpAssociation& a() { return a_; }
   SctpAssociation& b() { return b_; }
@@ -32,6 +36,13 @@ class Link {
   std::vector<SctpClosed> closed_b;
   bool connected_a = false;
   bool connected_b = false;
+  std::vector<SctpStreamsReset> resets_a;
+  std::vector<SctpStreamsReset> resets_b;
+  std::vector<SctpStreamResetFailed> reset_failed_a;
+  // Events of b in arrival order: a message's first byte, or -1 for an incoming reset.
+  std::vector<int> log_b;
+  // Packets for which this returns true are dropped (on top of the random loss).
+  std::function<bool(bool from_a, const Buffer&)> drop;
 
   bool run(const std::function<bool()>& done, Duration limit = Duration::seconds(120)) {
     const Timestamp deadline = now_ + limit;
@@ -88,6 +99,7 @@ class Link {
   void collect(SctpAssociation& s, bool from_a) {
     while (auto p = s.poll_transmit()) {
       if (rng_.bernoulli(path_.loss)) continue;
+      if (drop && drop(from_a, *p)) continue;
       Timestamp at = now_ + path_.delay;
       if (rng_.bernoulli(path_.reorder)) at += Duration::millis(3);
       queue_.push_back({at, from_a, *p});
@@ -101,6 +113,16 @@ class Link {
         if (auto* m = std::get_if<SctpMessage>(&*e)) (is_a ? at_a : at_b).push_back(std::move(*m));
         if (std::holds_alternative<SctpConnected>(*e)) (is_a ? connected_a : connected_b) = true;
         if (auto* c = std::get_if<SctpClosed>(&*e)) (is_a ? closed_a : closed_b).push_back(*c);
+        if (auto* r = std::get_if<SctpStreamsReset>(&*e)) {
+          (is_a ? resets_a : resets_b).push_back(*r);
+          if (!is_a && r->incoming) log_b.push_back(-1);
+        }
+        if (auto* f = std::get_if<SctpStreamResetFailed>(&*e)) {
+          if (is_a) reset_failed_a.push_back(*f);
+        }
+        if (!is_a) {
+          if (std::holds_alternative<SctpMessage>(*e)) log_b.push_back(at_b.back().data[0]);
+        }
       }
     }
   }
@@ -276,6 +298,365 @@ TEST(SctpAssociation, HostilePacketsAreHarmless) {
   // The association still works.
   ASSERT_TRUE(link.a().send(0, 51, as_bytes("still here")));
   ASSERT_TRUE(link.run([&] { return !link.at_b.empty(); }));
+}
+
+// A DATA-carrying packet (any chunk of type DATA) or a RE-CONFIG one.
+bool has_chunk(const Buffer& packet, std::uint8_t type) {
+  auto p = parse_packet(packet);
+  if (!p) return false;
+  return std::any_of(p->chunks.begin(), p->chunks.end(),
+                     [&](const ChunkView& c) { return c.type == type; });
+}
+
+// A message whose first four bytes are its index (big endian), the rest a pattern.
+Buffer numbered(std::uint32_t index, std::size_t size) {
+  Buffer b = pattern(std::max<std::size_t>(size, 4), index);
+  store_be32(b.data(), index);
+  return b;
+}
+
+void connect(Link& link) {
+  link.a().connect(link.now());
+  link.b().connect(link.now());
+  ASSERT_TRUE(link.run([&] { return link.connected_a && link.connected_b; }));
+}
+
+TEST(SctpPartialReliability, NegotiatedInInitAndInitAck) {
+  Link link(20);
+  connect(link);
+  EXPECT_TRUE(link.a().partial_reliability());
+  EXPECT_TRUE(link.b().partial_reliability());
+  EXPECT_TRUE(link.a().stream_reset_supported());
+  EXPECT_TRUE(link.b().stream_reset_supported());
+  SctpConfig plain;
+  plain.partial_reliability = false;
+  plain.stream_reset = false;
+  Link old(21, {}, {}, plain);
+  connect(old);
+  EXPECT_FALSE(old.a().partial_reliability());
+  EXPECT_FALSE(old.b().partial_reliability());
+  EXPECT_FALSE(old.a().stream_reset_supported());
+  EXPECT_EQ(old.a().reset_streams(std::vector<std::uint16_t>{1}).error().type(),
+            RTCErrorType::kOperationError);
+}
+
+TEST(SctpPartialReliability, WithoutNegotiationPrMessagesAreReliable) {
+  SctpConfig plain;
+  plain.partial_reliability = false;
+  Link link(22, {0.2, 0, 0.1, Duration::millis(10)}, {}, plain);
+  connect(link);
+  for (std::uint32_t i = 0; i < 100; ++i)
+    ASSERT_TRUE(link.a().send(0, 53, numbered(i, 1500), {.max_retransmits = 0}));
+  ASSERT_TRUE(link.run([&] { return link.at_b.size() == 100; }));
+  for (std::uint32_t i = 0; i < 100; ++i) EXPECT_EQ(load_be32(link.at_b[i].data.data()), i);
+  EXPECT_EQ(link.a().abandoned_messages(), 0u);
+  EXPECT_EQ(link.a().forward_tsns_sent(), 0u);
+}
+
+class SctpPrLoss : public ::testing::TestWithParam<bool> {};
+
+TEST_P(SctpPrLoss, MaxRetransmitsZeroNeverBlocksTheReceiver) {
+  const bool unordered = GetParam();
+  Link link(23, {0.15, 0.02, 0.1, Duration::millis(10)});
+  connect(link);
+  constexpr std::uint32_t kCount = 300;
+  SeededRandom sizes(3);
+  for (std::uint32_t i = 0; i < kCount; ++i) {
+    // Some messages span several DATA chunks: all their fragments go together.
+    const std::size_t size = i % 10 == 0 ? 5000 : 100 + sizes.uniform(1000);
+    ASSERT_TRUE(
+        link.a().send(0, 53, numbered(i, size), {.unordered = unordered, .max_retransmits = 0}));
+  }
+  ASSERT_TRUE(link.run([&] { return link.a().total_buffered() == 0; }, Duration::seconds(300)));
+  EXPECT_GT(link.a().abandoned_messages(), 0u);
+  EXPECT_GT(link.a().forward_tsns_sent(), 0u);
+  // Every message arrives at most once, intact; ordered ones in order.
+  std::vector<bool> seen(kCount, false);
+  std::uint32_t previous = 0;
+  for (std::size_t k = 0; k < link.at_b.size(); ++k) {
+    const std::uint32_t index = load_be32(link.at_b[k].data.data());
+    ASSERT_LT(index, kCount);
+    ASSERT_FALSE(seen[index]) << index;
+    seen[index] = true;
+    const std::size_t size = link.at_b[k].data.size();
+    EXPECT_TRUE(link.at_b[k].data == numbered(index, size));
+    if (!unordered && k > 0) {
+      EXPECT_GT(index, previous);
+    }
+    previous = index;
+  }
+  EXPECT_LT(link.at_b.size(), kCount);
+  EXPECT_GE(link.at_b.size() + link.a().abandoned_messages(), kCount);
+  // The stream is not blocked: later reliable messages arrive.
+  const std::size_t before = link.at_b.size();
+  for (std::uint32_t i = kCount; i < kCount + 20; ++i)
+    ASSERT_TRUE(link.a().send(0, 53, numbered(i, 800), {.unordered = unordered}));
+  ASSERT_TRUE(link.run([&] { return link.at_b.size() == before + 20; }, Duration::seconds(120)));
+  for (std::uint32_t i = 0; i < 20; ++i) {
+    bool found = false;
+    for (std::size_t k = before; k < link.at_b.size(); ++k)
+      found |= load_be32(link.at_b[k].data.data()) == kCount + i;
+    EXPECT_TRUE(found) << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(OrderedAndUnordered, SctpPrLoss, ::testing::Bool());
+
+TEST(SctpPartialReliability, LifetimeExpiresInFlightAndQueuedMessages) {
+  Link link(24);
+  connect(link);
+  // The path to b is cut for a while: everything sent with a 100 ms lifetime then expires,
+  // in flight (lost) or still queued behind the congestion window.
+  const Timestamp cut_until = link.now() + Duration::millis(400);
+  link.drop = [&](bool from_a, const Buffer&) { return from_a && link.now() < cut_until; };
+  for (std::uint32_t i = 0; i < 100; ++i)
+    ASSERT_TRUE(link.a().send(1, 53, numbered(i, 1000), {.lifetime = Duration::millis(100)}));
+  EXPECT_GT(link.a().total_buffered(), 0u);
+  ASSERT_TRUE(link.run([&] { return link.now() > cut_until; }));
+  // A reliable message afterwards is delivered: the skipped SSNs do not block the stream.
+  ASSERT_TRUE(link.a().send(1, 53, numbered(1000, 10)));
+  ASSERT_TRUE(link.run([&] { return !link.at_b.empty(); }));
+  ASSERT_EQ(link.at_b.size(), 1u);
+  EXPECT_EQ(load_be32(link.at_b[0].data.data()), 1000u);
+  EXPECT_EQ(link.a().abandoned_messages(), 100u);
+  ASSERT_TRUE(link.run([&] { return link.a().total_buffered() == 0; }));
+}
+
+TEST(SctpPartialReliability, ForwardTsnInsideACompleteMessageKeepsIt) {
+  Link link(31);
+  connect(link);
+  std::uint32_t b_tag = 0;
+  std::uint32_t tsn = 0;
+  link.drop = [&](bool from_a, const Buffer& p) {
+    auto parsed = parse_packet(p);
+    if (!from_a || !parsed) return false;
+    b_tag = parsed->header.verification_tag;
+    for (const auto& c : parsed->chunks)
+      if (auto d = DataChunk::parse(c)) tsn = d->tsn;
+    return false;
+  };
+  ASSERT_TRUE(link.a().send(0, 51, as_bytes("x")));
+  ASSERT_TRUE(link.run([&] { return link.at_b.size() == 1; }));
+  auto inject = [&](auto&& write) {
+    Buffer packet;
+    PacketBuilder b(packet, {5000, 5000, b_tag}, 1200);
+    write(b);
+    b.finish();
+    link.b().handle_packet(packet, link.now());
+  };
+  // SSN 2 arrives complete in two fragments while SSN 1 is missing; then a FORWARD-TSN ends
+  // on its first fragment, and another skips SSN 1.
+  const Buffer head = Buffer::from_string("he");
+  const Buffer tail = Buffer::from_string("ad");
+  inject([&](PacketBuilder& b) {
+    DataChunk{tsn + 2, 0, 2, 51, true, false, false, false, head}.write_to(b);
+    DataChunk{tsn + 3, 0, 2, 51, false, true, false, false, tail}.write_to(b);
+  });
+  inject([&](PacketBuilder& b) { ForwardTsnChunk{tsn + 2, {}}.write_to(b, false); });
+  inject([&](PacketBuilder& b) { ForwardTsnChunk{tsn + 4, {{0, false, 1}}}.write_to(b, false); });
+  ASSERT_TRUE(link.run([&] { return link.at_b.size() == 2; }));
+  EXPECT_EQ(as_string(link.at_b[1].data), "head");
+}
+
+TEST(SctpStreamReset, DataInFlightIsDeliveredBeforeTheReset) {
+  Link link(25, {0.1, 0, 0.1, Duration::millis(10)});
+  connect(link);
+  // The first DATA packet is lost, so the request reaches b before the data it waits for
+  // (answered In progress); the first request and the first response are lost as well.
+  bool dropped_data = false;
+  int dropped_reconfig = 0;
+  link.drop = [&](bool, const Buffer& p) {
+    if (!dropped_data && has_chunk(p, chunk_type::kData)) return dropped_data = true;
+    if (dropped_reconfig < 2 && has_chunk(p, chunk_type::kReConfig)) {
+      ++dropped_reconfig;
+      return true;
+    }
+    return false;
+  };
+  for (std::uint8_t i = 0; i < 100; ++i) {
+    Buffer m = pattern(2000, i);
+    m[0] = i;
+    ASSERT_TRUE(link.a().send(1, 53, m));
+  }
+  const std::uint16_t stream[] = {1};
+  ASSERT_TRUE(link.a().reset_streams(stream));
+  // Refused while the reset is pending.
+  EXPECT_EQ(link.a().send(1, 53, as_bytes("late")).error().type(),
+            RTCErrorType::kInvalidStateError);
+  EXPECT_TRUE(link.a().send(2, 53, as_bytes("other streams still work")));
+  ASSERT_TRUE(link.run([&] { return !link.resets_a.empty() && !link.resets_b.empty(); }));
+  EXPECT_EQ(dropped_reconfig, 2);
+  EXPECT_GE(link.a().reconfig_requests_sent(), 2u);
+  // b saw all 100 messages of stream 1, in order, then the reset.
+  std::vector<int> stream1;
+  for (const int e : link.log_b)
+    if (e != 'o') stream1.push_back(e);
+  ASSERT_EQ(stream1.size(), 101u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(stream1[static_cast<std::size_t>(i)], i);
+  EXPECT_EQ(stream1.back(), -1);
+  EXPECT_TRUE(link.resets_b[0].incoming);
+  EXPECT_EQ(link.resets_b[0].streams, std::vector<std::uint16_t>{1});
+  EXPECT_FALSE(link.resets_a[0].incoming);
+  EXPECT_EQ(link.resets_a[0].streams, std::vector<std::uint16_t>{1});
+  // b resets its direction too (what the data channel layer does), then the stream is used
+  // again from SSN 0 in both directions.
+  ASSERT_TRUE(link.b().reset_streams(stream));
+  ASSERT_TRUE(link.run([&] { return link.resets_a.size() == 2 && link.resets_b.size() == 2; }));
+  EXPECT_TRUE(link.resets_a[1].incoming);
+  EXPECT_FALSE(link.resets_b[1].incoming);
+  link.at_a.clear();
+  link.at_b.clear();
+  ASSERT_TRUE(link.a().send(1, 51, as_bytes("again")));
+  ASSERT_TRUE(link.b().send(1, 51, as_bytes("back")));
+  ASSERT_TRUE(link.run([&] { return !link.at_a.empty() && !link.at_b.empty(); }));
+  EXPECT_EQ(as_string(link.at_b[0].data), "again");
+  EXPECT_EQ(as_string(link.at_a[0].data), "back");
+}
+
+TEST(SctpStreamReset, RequestAheadOfItsDataIsAnsweredInProgress) {
+  Link link(30);
+  connect(link);
+  // The one DATA packet is lost; the request right behind it reaches b first.
+  bool dropped = false;
+  std::vector<ReconfigResponse::Result> results;
+  link.drop = [&](bool from_a, const Buffer& p) {
+    if (!from_a) {
+      auto parsed = parse_packet(p);
+      for (const auto& c : parsed->chunks) {
+        if (c.type != chunk_type::kReConfig) continue;
+        auto params = parse_parameters(c.value);
+        if (!params) continue;
+        for (const auto& param : *params)
+          if (auto r = ReconfigResponse::parse(param)) results.push_back(r->result);
+      }
+    }
+    if (from_a && !dropped && has_chunk(p, chunk_type::kData)) return dropped = true;
+    return false;
+  };
+  for (std::uint8_t i = 0; i < 3; ++i) {
+    Buffer m(100);
+    std::memset(m.data(), i, m.size());
+    ASSERT_TRUE(link.a().send(4, 53, m));
+  }
+  const std::uint16_t stream[] = {4};
+  ASSERT_TRUE(link.a().reset_streams(stream));
+  ASSERT_TRUE(link.run([&] { return !link.resets_a.empty(); }));
+  ASSERT_GE(results.size(), 2u);
+  EXPECT_EQ(results.front(), ReconfigResponse::Result::kInProgress);
+  EXPECT_EQ(results.back(), ReconfigResponse::Result::kSuccessPerformed);
+  ASSERT_EQ(link.log_b, (std::vector<int>{0, 1, 2, -1}));
+}
+
+TEST(SctpStreamReset, UnusedAndOutOfRangeStreams) {
+  Link link(26);
+  connect(link);
+  const std::uint16_t unused[] = {7, 9};
+  ASSERT_TRUE(link.a().reset_streams(unused));
+  ASSERT_TRUE(link.run([&] { return !link.resets_a.empty() && !link.resets_b.empty(); }));
+  EXPECT_EQ(link.resets_b[0].streams, (std::vector<std::uint16_t>{7, 9}));
+  const std::uint16_t none[] = {1};
+  EXPECT_EQ(link.a().reset_streams(std::span<const std::uint16_t>(none, 0)).error().type(),
+            RTCErrorType::kTypeError);
+  SctpConfig few;
+  few.streams = 16;
+  Link small(27, {}, few, few);
+  connect(small);
+  const std::uint16_t out_of_range[] = {16};
+  EXPECT_EQ(small.a().reset_streams(out_of_range).error().type(), RTCErrorType::kRangeError);
+  SeededRandom rng(1);
+  SctpAssociation closed({}, rng);
+  EXPECT_EQ(closed.reset_streams(none).error().type(), RTCErrorType::kInvalidStateError);
+}
+
+TEST(SctpStreamReset, SecondResetWaitsForTheFirst) {
+  Link link(28, {0.05, 0, 0, Duration::millis(10)});
+  connect(link);
+  for (std::uint8_t i = 0; i < 20; ++i) {
+    ASSERT_TRUE(link.a().send(1, 53, pattern(3000, i)));
+    ASSERT_TRUE(link.a().send(2, 53, pattern(3000, i + 100u)));
+  }
+  const std::uint16_t first[] = {1};
+  const std::uint16_t second[] = {2};
+  ASSERT_TRUE(link.a().reset_streams(first));
+  ASSERT_TRUE(link.a().reset_streams(second));
+  ASSERT_TRUE(link.a().reset_streams(first));  // already pending: nothing more
+  ASSERT_TRUE(link.run([&] { return link.resets_a.size() == 2; }));
+  EXPECT_EQ(link.resets_a[0].streams, std::vector<std::uint16_t>{1});
+  EXPECT_EQ(link.resets_a[1].streams, std::vector<std::uint16_t>{2});
+  // A stream with nothing queued does not wait for the others' data, only for its turn.
+  const std::uint16_t idle[] = {3};
+  ASSERT_TRUE(link.a().send(1, 53, pattern(3000, 1)));
+  for (std::uint8_t i = 0; i < 20; ++i) ASSERT_TRUE(link.a().send(2, 53, pattern(3000, i)));
+  ASSERT_TRUE(link.a().reset_streams(second));
+  ASSERT_TRUE(link.a().reset_streams(idle));
+  ASSERT_TRUE(link.run([&] { return link.resets_a.size() == 4; }));
+  EXPECT_EQ(link.resets_a[2].streams, std::vector<std::uint16_t>{3});
+  EXPECT_EQ(link.resets_a[3].streams, std::vector<std::uint16_t>{2});
+  ASSERT_TRUE(link.run([&] { return link.resets_b.size() == 4; }));
+  EXPECT_EQ(link.at_b.size(), 61u);
+  EXPECT_TRUE(link.reset_failed_a.empty());
+}
+
+TEST(SctpStreamReset, PeerRequestsAreAnsweredWithinLimits) {
+  // Requests crafted by hand into b: bad sequence numbers, unknown streams, the kinds we do
+  // not implement. Each gets a response and nothing breaks.
+  SctpConfig few;
+  few.streams = 16;
+  Link link(29, {}, few, few);
+  connect(link);
+  std::vector<ReconfigResponse> answers;
+  std::uint32_t b_tag = 0;
+  link.drop = [&](bool from_a, const Buffer& p) {
+    if (from_a && p.size() >= 8) b_tag = load_be32(p.data() + 4);
+    auto parsed = parse_packet(p);
+    if (!from_a && parsed) {
+      for (const auto& c : parsed->chunks) {
+        if (c.type != chunk_type::kReConfig) continue;
+        auto params = parse_parameters(c.value);
+        if (!params) continue;
+        for (const auto& param : *params)
+          if (auto r = ReconfigResponse::parse(param)) answers.push_back(*r);
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(link.a().send(0, 51, as_bytes("learn the tag")));
+  ASSERT_TRUE(link.run([&] { return !link.at_b.empty(); }));
+  auto inject = [&](const Buffer& params) {
+    Buffer packet;
+    PacketBuilder b(packet, {5000, 5000, b_tag}, 1200);
+    b.add_chunk(chunk_type::kReConfig, 0, params);
+    b.finish();
+    link.b().handle_packet(packet, link.now());
+    link.run([] { return false; }, Duration::millis(50));
+  };
+  // The sequence number a's requests would use is unknown here; a wrong one is refused.
+  Buffer bad_seq;
+  OutgoingResetRequest{12345, 0, 0, {1}}.append_to(bad_seq);
+  inject(bad_seq);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].result, ReconfigResponse::Result::kErrorBadSequenceNumber);
+  // Unimplemented request kinds are denied.
+  Buffer add_streams;
+  const std::uint8_t add_value[8] = {0, 0, 0, 5, 0, 1, 0, 0};
+  append_parameter(add_streams, param_type::kAddOutgoingStreamsRequest, add_value);
+  inject(add_streams);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[1].response_sequence, 5u);
+  EXPECT_EQ(answers[1].result, ReconfigResponse::Result::kDenied);
+  // Three parameters in one chunk, or a malformed one: ignored.
+  Buffer three;
+  for (int i = 0; i < 3; ++i)
+    append_parameter(three, param_type::kAddOutgoingStreamsRequest, add_value);
+  inject(three);
+  const std::uint8_t garbage[5] = {0, 13, 0, 40, 1};
+  inject(Buffer(BytesView(garbage, 5)));
+  EXPECT_EQ(answers.size(), 2u);
+  EXPECT_EQ(link.b().state(), SctpAssociation::State::kEstablished);
+  // The association still resets streams normally afterwards.
+  const std::uint16_t stream[] = {0};
+  ASSERT_TRUE(link.a().reset_streams(stream));
+  ASSERT_TRUE(link.run([&] { return !link.resets_a.empty(); }));
 }
 
 }  // namespace

@@ -206,5 +206,74 @@ TEST(SctpReconfig, ParametersRoundTrip) {
   EXPECT_FALSE(ReconfigResponse::parse({param_type::kReconfigurationResponse, bad_result}));
 }
 
+TEST(SctpReconfig, ChunksInAPacketRoundTrip) {
+  Buffer out;
+  PacketBuilder b(out, {5000, 5000, 9}, 1200);
+  ForwardTsnChunk fwd{0xFFFFFFF0, {{0, false, 3}, {7, false, 0xFFFF}}};
+  ASSERT_TRUE(fwd.write_to(b, false));
+  Buffer params;
+  OutgoingResetRequest all{1, 0xFFFFFFFF, 77, {}};  // no list: every stream
+  all.append_to(params);
+  ReconfigResponse{9, ReconfigResponse::Result::kSuccessPerformed}.append_to(params);
+  ASSERT_TRUE(b.add_chunk(chunk_type::kReConfig, 0, params));
+  b.finish();
+  auto packet = parse_packet(out);
+  ASSERT_TRUE(packet);
+  ASSERT_EQ(packet->chunks.size(), 2u);
+  auto f = ForwardTsnChunk::parse(packet->chunks[0], false);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->new_cumulative_tsn, 0xFFFFFFF0u);
+  EXPECT_EQ(f->skipped, fwd.skipped);
+  ASSERT_EQ(packet->chunks[1].type, chunk_type::kReConfig);
+  auto parsed = parse_parameters(packet->chunks[1].value);
+  ASSERT_TRUE(parsed);
+  ASSERT_EQ(parsed->size(), 2u);
+  auto r = OutgoingResetRequest::parse((*parsed)[0]);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->response_sequence, 0xFFFFFFFFu);
+  EXPECT_EQ(r->sender_last_tsn, 77u);
+  EXPECT_TRUE(r->streams.empty());
+  auto p = ReconfigResponse::parse((*parsed)[1]);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->response_sequence, 9u);
+  EXPECT_EQ(p->result, ReconfigResponse::Result::kSuccessPerformed);
+}
+
+TEST(SctpReconfig, MalformedParametersAreErrors) {
+  // Request shorter than its fixed part, odd stream list, wrong type.
+  const std::uint8_t short_req[8] = {};
+  EXPECT_FALSE(OutgoingResetRequest::parse({param_type::kOutgoingSsnResetRequest, short_req}));
+  const std::uint8_t odd_req[13] = {};
+  EXPECT_FALSE(OutgoingResetRequest::parse({param_type::kOutgoingSsnResetRequest, odd_req}));
+  const std::uint8_t ok_req[14] = {};
+  EXPECT_TRUE(OutgoingResetRequest::parse({param_type::kOutgoingSsnResetRequest, ok_req}));
+  EXPECT_FALSE(OutgoingResetRequest::parse({param_type::kIncomingSsnResetRequest, ok_req}));
+  // A stream list beyond the limit.
+  std::vector<std::uint8_t> huge(12 + 2 * (kMaxResetStreams + 1), 0);
+  EXPECT_FALSE(OutgoingResetRequest::parse({param_type::kOutgoingSsnResetRequest, huge}));
+  huge.resize(12 + 2 * kMaxResetStreams);
+  auto at_limit = OutgoingResetRequest::parse({param_type::kOutgoingSsnResetRequest, huge});
+  ASSERT_TRUE(at_limit);
+  EXPECT_EQ(at_limit->streams.size(), kMaxResetStreams);
+  // Responses: 8 or 16 bytes only, known result codes only.
+  const std::uint8_t resp12[12] = {};
+  EXPECT_FALSE(ReconfigResponse::parse({param_type::kReconfigurationResponse, resp12}));
+  const std::uint8_t resp16[16] = {};
+  EXPECT_TRUE(ReconfigResponse::parse({param_type::kReconfigurationResponse, resp16}));
+  EXPECT_FALSE(ReconfigResponse::parse({param_type::kOutgoingSsnResetRequest, resp16}));
+  // FORWARD-TSN without its cumulative TSN, or with a torn stream entry.
+  const std::uint8_t three[3] = {};
+  EXPECT_FALSE(ForwardTsnChunk::parse({chunk_type::kForwardTsn, 0, three}, false));
+  const std::uint8_t torn[10] = {};
+  EXPECT_FALSE(ForwardTsnChunk::parse({chunk_type::kForwardTsn, 0, torn}, false));
+  const std::uint8_t bare[4] = {0, 0, 0, 5};
+  auto f = ForwardTsnChunk::parse({chunk_type::kForwardTsn, 0, bare}, false);
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->skipped.empty());
+  // A RE-CONFIG parameter run that overruns its chunk.
+  const std::uint8_t overrun[8] = {0, 16, 0, 12, 0, 0, 0, 1};
+  EXPECT_FALSE(parse_parameters(overrun));
+}
+
 }  // namespace
 }  // namespace rtcpp::sctp
