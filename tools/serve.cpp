@@ -84,6 +84,7 @@ void serve_channel(const std::shared_ptr<RTCDataChannel>& channel) {
       if (download->remaining == 0) {
         download->active = false;
         (void)ch->send("EOF " + download->hash.hex());
+        ch->close();  // delivered after everything sent before it
       }
     };
     channel->set_buffered_amount_low_threshold(1024 * 1024);

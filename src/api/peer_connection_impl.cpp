@@ -69,6 +69,20 @@ void PeerConnectionImpl::kick() {
   if (driver_) driver_->kick();
 }
 
+void PeerConnectionImpl::schedule_kick() {
+  // Sends made by the tasks already queued (an echo handler per message, a send loop) are
+  // flushed together, so their chunks share packets instead of each taking a datagram.
+  if (kick_scheduled_) return;
+  kick_scheduled_ = true;
+  std::weak_ptr<PeerConnectionImpl> weak = weak_from_this();
+  loop_.post([weak] {
+    auto self = weak.lock();
+    if (!self) return;
+    self->kick_scheduled_ = false;
+    if (!self->closed_) self->kick();
+  });
+}
+
 // --- Transport lifetime ---
 
 Result<> PeerConnectionImpl::ensure_transport(ice::IceRole role) {
@@ -835,7 +849,7 @@ Result<> PeerConnectionImpl::channel_send(RTCDataChannel& channel,
   ++channel.messages_sent_;
   channel.bytes_sent_ += data.size();
   channel.last_buffered_ = transport_->buffered_amount(*channel.id_);
-  kick();
+  schedule_kick();
   return {};
 }
 

@@ -116,6 +116,7 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   pc::DtlsSetup local_setup_for_answer() const;
   std::string with_candidates(const std::string& sdp) const;
   void kick();
+  void schedule_kick();
 
   runtime::EventLoop& loop_;
   std::shared_ptr<const RTCCertificate> certificate_;
@@ -136,6 +137,7 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   bool local_candidates_complete_ = false;
   std::size_t remote_max_message_size_ = 65536;
   bool negotiation_needed_ = false;
+  bool kick_scheduled_ = false;
   bool data_negotiated_ = false;  // a data section is in the current descriptions
   // Every channel not yet closed; those without an id wait for the DTLS role.
   std::vector<std::shared_ptr<RTCDataChannel>> channels_;

@@ -205,6 +205,7 @@ TEST(RTCPeerConnection, TwoConnectionsOpenAChannelAndExchangeMessages) {
   }
 
   // Larger than the peer's a=max-message-size: TypeError, and nothing is queued.
+  ASSERT_TRUE(eventually([&] { return (*channel)->buffered_amount() == 0; }));
   const std::vector<std::uint8_t> oversized(262145);
   EXPECT_EQ((*channel)->send(std::span<const std::uint8_t>(oversized)).error().type(),
             RTCErrorType::kTypeError);
