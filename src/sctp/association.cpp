@@ -593,6 +593,7 @@ void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
       }
     }
   }
+  burst_budget_ = config_.max_burst;
   // RFC 9260 6.2.1: the peer's window minus what is still in flight.
   peer_rwnd_ =
       sack->a_rwnd > flight_size_ ? static_cast<std::uint32_t>(sack->a_rwnd - flight_size_) : 0;
@@ -860,7 +861,11 @@ void SctpAssociation::flush(Timestamp now) {
     // New data, within cwnd and the peer's window (one packet may probe a zero window).
     const bool can_send_new = state_ == State::kEstablished || state_ == State::kShutdownPending ||
                               state_ == State::kShutdownReceived;
-    while (can_send_new && !send_queue_.empty()) {
+    // With nothing in flight no SACK is coming to refill the budget: start a new burst.
+    if (flight_size_ == 0) burst_budget_ = config_.max_burst;
+    const bool burst_left = config_.max_burst == 0 || burst_budget_ > 0;
+    bool packet_has_new_data = false;
+    while (can_send_new && burst_left && !send_queue_.empty()) {
       OutMessage& m = send_queue_.front();
       if (m.offset == 0 && m.expires_at && now >= *m.expires_at) {
         // Expired before its first byte left: dropped whole, no TSN or SSN was spent on it.
@@ -906,7 +911,9 @@ void SctpAssociation::flush(Timestamp now) {
       m.offset += size;
       if (m.offset == m.data.size()) dequeue_front();
       any = true;
+      packet_has_new_data = true;
     }
+    if (packet_has_new_data && burst_budget_ > 0) --burst_budget_;
     if (!any) break;
     b.finish();
     outgoing_.push_back(std::move(packet));
@@ -1245,6 +1252,7 @@ void SctpAssociation::handle_timeout(Timestamp now) {
       if (advanced_ack_point_ > cumulative_acked_) forward_tsn_pending_ = true;
     }
     t3_at_ = now + rto_;
+    burst_budget_ = config_.max_burst;
     flush(now);
   }
   if (sack_at_ && now >= *sack_at_) {

@@ -53,6 +53,10 @@ struct SctpConfig {
   int max_retransmissions = 10;  // Association.Max.Retrans
   // RFC 9260 6.2: acknowledge at least every second packet, and within 200 ms.
   Duration delayed_ack = Duration::millis(200);
+  // RFC 9260 6.1 (Max.Burst): packets of new data sent per acknowledgement (or timer
+  // expiry) at most. A whole congestion window sent at once overflows the small socket
+  // buffers some peers read with; 0 = no limit.
+  int max_burst = 16;
   // Advertise the extensions in INIT / INIT ACK (turned off only to test a peer without them).
   bool partial_reliability = true;  // RFC 3758
   bool stream_reset = true;         // RFC 6525
@@ -287,6 +291,7 @@ class SctpAssociation {
   std::size_t cwnd_;
   std::size_t ssthresh_;
   std::size_t partial_bytes_acked_ = 0;
+  int burst_budget_ = 0;  // packets of new data left before the next SACK (Max.Burst)
   std::uint32_t peer_rwnd_ = 0;
   bool fast_recovery_ = false;
   bool fast_retransmit_pending_ = false;
