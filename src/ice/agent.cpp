@@ -536,15 +536,21 @@ void IceAgent::maybe_nominate(Timestamp now) {
   if (role_ != IceRole::kControlling || selected_ || !first_valid_at_) return;
   if (std::any_of(pairs_.begin(), pairs_.end(), [](const Pair& p) { return p.use_candidate_sent; }))
     return;
-  // Nominate once the best pairs had their chance, or after the settling delay.
-  const bool checks_pending = std::any_of(pairs_.begin(), pairs_.end(), [](const Pair& p) {
-    return p.state == PairState::kWaiting || p.state == PairState::kInProgress;
-  });
-  if (checks_pending && now < *first_valid_at_ + config_.nomination_delay) return;
   std::optional<std::size_t> best;
   for (std::size_t i = 0; i < pairs_.size(); ++i) {
     if (pairs_[i].valid && (!best || pairs_[i].priority > pairs_[*best].priority)) best = i;
   }
+  if (!best) return;
+  // Nominate once no pair that could beat the best valid one is still to be checked (the
+  // usual case: checks go in priority order), or after the settling delay. Waiting for
+  // lower-priority pairs only costs Ta per pair and cannot change the choice.
+  const std::uint64_t best_priority = pairs_[*best].priority;
+  const bool better_pending = std::any_of(pairs_.begin(), pairs_.end(), [&](const Pair& p) {
+    return p.priority > best_priority &&
+           (p.state == PairState::kWaiting || p.state == PairState::kInProgress ||
+            p.state == PairState::kFrozen);
+  });
+  if (better_pending && now < *first_valid_at_ + config_.nomination_delay) return;
   if (best) send_check(*best, /*use_candidate=*/true, now);
 }
 
