@@ -1,36 +1,37 @@
+// `rtcpp peer`: the peer contract (docs/peer-contract.md) on the public API. Signaling lines
+// come in on stdin and go out on stdout; the connection is an RTCPeerConnection and its data
+// channels RTCDataChannels, as an application would write it.
+//
+// Threads: a reader thread turns stdin lines into calls of the API's callback forms (they
+// never block); everything else, the transfer and the result included, runs in the
+// connection's handlers on rtcpp's loop thread, so the peer's state needs no lock. The main
+// thread only waits for the result or the timeout.
 #include "tools/peer.hpp"
 
-#include <ifaddrs.h>
-#include <netinet/in.h>
-
 #include <algorithm>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <thread>
 
-#include "base/hex.hpp"
-#include "base/random.hpp"
 #include "base/sha256.hpp"
-#include "pc/jsep.hpp"
-#include "runtime/peer_transport_driver.hpp"
-#include "sdp/session_description.hpp"
+#include "rtcpp/rtcpp.hpp"
 
 namespace rtcpp::tools {
 namespace {
 
 // Insertion order, so that lines read like the contract's examples ("type" first).
 using json = nlohmann::ordered_json;
-using runtime::monotonic_now;
+using Clock = std::chrono::steady_clock;
 
 struct Options {
   bool offer = false;
@@ -48,29 +49,18 @@ struct Options {
   bool echo = false;
   bool expect_echo = false;
   std::vector<std::string> ice_servers;
+  bool relay_only = false;
   int timeout = 60;
   std::string unsupported;  // an option this build cannot honour yet
 };
 
-void emit(const json& j) {
-  std::fputs((j.dump() + "\n").c_str(), stdout);
-  std::fflush(stdout);
-}
+std::mutex stdout_mutex;
 
-std::vector<IpAddress> local_ipv4_addresses() {
-  std::vector<IpAddress> out;
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return {*IpAddress::parse("127.0.0.1")};
-  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
-    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
-    const auto* sin = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
-    const IpAddress ip = IpAddress::v4(ntohl(sin->sin_addr.s_addr));
-    if (ip.is_link_local()) continue;
-    if (std::find(out.begin(), out.end(), ip) == out.end()) out.push_back(ip);
-  }
-  freeifaddrs(list);
-  if (out.empty()) out.push_back(*IpAddress::parse("127.0.0.1"));
-  return out;
+void emit(const json& j) {
+  const std::string line = j.dump() + "\n";
+  std::lock_guard lock(stdout_mutex);
+  std::fputs(line.c_str(), stdout);
+  std::fflush(stdout);
 }
 
 std::optional<std::uint64_t> parse_uint(const char* s) {
@@ -80,70 +70,84 @@ std::optional<std::uint64_t> parse_uint(const char* s) {
   return v;
 }
 
+// The contract's --ice-server form: stun:host:port, or turn[s]:user:pass@host:port[?transport=].
+Result<RTCIceServer> parse_ice_server(const std::string& url) {
+  RTCIceServer server;
+  const auto colon = url.find(':');
+  const auto at = url.find('@');
+  if (colon == std::string::npos) return syntax_error("bad --ice-server: " + url);
+  if (at == std::string::npos) {
+    server.urls = {url};
+    return server;
+  }
+  const std::string scheme = url.substr(0, colon);
+  const std::string credentials = url.substr(colon + 1, at - colon - 1);
+  const auto split = credentials.find(':');
+  if (split == std::string::npos) return syntax_error("bad --ice-server credentials: " + url);
+  server.username = credentials.substr(0, split);
+  server.credential = credentials.substr(split + 1);
+  server.urls = {scheme + ":" + url.substr(at + 1)};
+  return server;
+}
+
 class Peer {
  public:
   explicit Peer(Options options) : options_(std::move(options)) {}
   int run();
 
  private:
-  void on_line(const std::string& line);
-  void on_event(pc::PeerTransportEvent&& e);
-  void apply_remote(const std::string& type, const std::string& sdp_text);
+  // Loop thread.
+  void on_line(const json& msg);
+  void on_remote_applied(const std::string& type);
+  void add_candidate(const RTCIceCandidateInit& init);
+  void emit_description(const RTCSessionDescriptionInit& d);
   void open_channels();
-  void pump_sender();
-  void emit_state(const char* state);
+  void attach(const std::shared_ptr<RTCDataChannel>& channel);
+  void on_message(RTCDataChannel& channel, const RTCMessageEvent& m);
+  void pump(const std::shared_ptr<RTCDataChannel>& channel);
+  void on_channel_closed(RTCDataChannel& channel);
   void finish(bool ok, std::string error);
 
   Options options_;
-  boost::asio::io_context io_;
-  CryptoRandom rng_;
-  std::unique_ptr<pc::PeerTransport> transport_;
-  std::unique_ptr<runtime::PeerTransportDriver> driver_;
-  std::optional<pc::TransportDescription> remote_;
-  bool description_sent_ = false;
-  std::vector<ice::Candidate> pending_local_candidates_;
-  bool gathering_done_ = false;
-  std::string state_ = "new";
-  Timestamp started_;
-  std::optional<Timestamp> connected_at_;
-  std::optional<Timestamp> first_byte_;
-  std::optional<Timestamp> last_byte_;
-  std::map<std::uint16_t, std::string> open_channels_;  // every channel seen
-  std::set<std::uint16_t> close_requested_;
-  std::set<std::uint16_t> closed_;
-  std::map<std::uint16_t, std::size_t> sent_offset_;
-  std::map<std::uint16_t, std::size_t> echo_offset_;
+  std::shared_ptr<RTCPeerConnection> pc_;
   Buffer file_;
+  bool description_sent_ = false;
+  std::vector<RTCIceCandidateInit> local_candidates_held_;
+  std::vector<RTCIceCandidateInit> remote_candidates_held_;
+  bool remote_applied_ = false;
+  Clock::time_point started_;
+  std::optional<Clock::time_point> connected_at_;
+  std::optional<Clock::time_point> first_byte_;
+  std::optional<Clock::time_point> last_byte_;
+  std::vector<std::shared_ptr<RTCDataChannel>> channels_;
+  std::map<const RTCDataChannel*, std::size_t> sent_offset_;
+  std::map<const RTCDataChannel*, std::size_t> echo_offset_;
+  std::set<const RTCDataChannel*> closed_;
+  std::set<const RTCDataChannel*> close_requested_;
   std::uint64_t bytes_sent_ = 0;
   std::uint64_t bytes_received_ = 0;
   std::uint64_t messages_received_ = 0;
   Sha256 hash_;
   std::ofstream recv_out_;
-  bool sending_done_ = false;
-  bool finished_ = false;
-  bool ok_ = false;
   std::string error_;
+  bool finished_ = false;
+  std::promise<bool> result_;
 };
 
-void Peer::emit_state(const char* state) {
-  if (state_ == state) return;
-  state_ = state;
-  emit({{"type", "state"}, {"connectionState", state}});
-}
-
 int Peer::run() {
+  const char* role = options_.offer ? "offer" : "answer";
   if (!options_.unsupported.empty()) {
-    emit({{"type", "result"},
-          {"ok", false},
-          {"role", options_.offer ? "offer" : "answer"},
-          {"error", options_.unsupported}});
+    emit({{"type", "result"}, {"ok", false}, {"role", role}, {"error", options_.unsupported}});
     return 1;
   }
   if (!options_.send_file.empty()) {
     std::ifstream in(options_.send_file, std::ios::binary);
     if (!in) {
       std::fprintf(stderr, "rtcpp peer: cannot read %s\n", options_.send_file.c_str());
-      emit({{"type", "result"}, {"ok", false}, {"error", "cannot read " + options_.send_file}});
+      emit({{"type", "result"},
+            {"ok", false},
+            {"role", role},
+            {"error", "cannot read " + options_.send_file}});
       return 1;
     }
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -152,342 +156,330 @@ int Peer::run() {
   if (!options_.recv_file.empty() && options_.recv_file != "-" && options_.recv_file != "/dev/null")
     recv_out_.open(options_.recv_file, std::ios::binary | std::ios::app);
 
-  pc::PeerTransportConfig config;
-  config.certificate = *dtls::Certificate::generate();
-  auto transport = pc::PeerTransport::create(
-      config, options_.offer ? ice::IceRole::kControlling : ice::IceRole::kControlled, rng_);
-  if (!transport) {
-    finish(false, transport.error().to_string());
-    return 1;
-  }
-  transport_ = std::move(*transport);
-  driver_ = std::make_unique<runtime::PeerTransportDriver>(
-      io_, *transport_, [this](pc::PeerTransportEvent&& e) { on_event(std::move(e)); });
+  RTCConfiguration config;
+  // Loopback is gathered too: peers are often two processes on one machine.
+  config.gather_loopback = true;
+  config.ice_transport_policy =
+      options_.relay_only ? RTCIceTransportPolicy::kRelay : RTCIceTransportPolicy::kAll;
   for (const auto& url : options_.ice_servers) {
-    // stun:host:port with a literal address; TURN and names come with the TURN client.
-    auto address = SocketAddress::parse(url.substr(url.find(':') + 1));
-    if (url.rfind("stun:", 0) == 0 && address) {
-      transport_->ice().add_stun_server(*address, monotonic_now());
-    } else {
-      finish(false, "unsupported --ice-server (only stun:IP:PORT for now): " + url);
+    auto server = parse_ice_server(url);
+    if (!server) {
+      emit({{"type", "result"},
+            {"ok", false},
+            {"role", role},
+            {"error", server.error().to_string()}});
       return 1;
     }
+    config.ice_servers.push_back(*server);
   }
-  started_ = monotonic_now();
-  for (const auto& ip : local_ipv4_addresses()) {
-    if (auto bound = driver_->bind(ip); !bound)
-      std::fprintf(stderr, "rtcpp peer: %s\n", bound.error().to_string().c_str());
+  auto pc = RTCPeerConnection::create(config);
+  if (!pc) {
+    emit({{"type", "result"}, {"ok", false}, {"role", role}, {"error", pc.error().to_string()}});
+    return 1;
   }
-  transport_->ice().finish_gathering(monotonic_now());
-  driver_->kick();
-
-  if (options_.offer) {
-    pc::TransportDescription t;
-    t.ice_ufrag = transport_->local_ice_credentials().ufrag;
-    t.ice_pwd = transport_->local_ice_credentials().pwd;
-    t.ice_options = {"trickle"};
-    t.fingerprints = transport_->local_fingerprints();
-    t.setup = pc::DtlsSetup::kActpass;
-    t.max_message_size = 262144;
-    emit({{"type", "offer"}, {"sdp", pc::build_offer({t, rng_.next_u64() >> 2, 1})}});
-    description_sent_ = true;
-  }
-  if (description_sent_) {
-    for (const auto& c : pending_local_candidates_)
+  pc_ = *pc;
+  pc_->on_ice_candidate([this](const RTCPeerConnectionIceEvent& e) {
+    RTCIceCandidateInit init;
+    if (e.candidate) init = e.candidate->to_json();  // else: end of candidates, ""
+    if (!description_sent_) {
+      local_candidates_held_.push_back(init);
+      return;
+    }
+    if (init.candidate.empty()) {
+      emit({{"type", "candidate"}, {"candidate", ""}});
+    } else {
       emit({{"type", "candidate"},
-            {"candidate", c.to_string()},
-            {"sdpMid", "0"},
-            {"sdpMLineIndex", 0}});
-    pending_local_candidates_.clear();
-    if (gathering_done_) emit({{"type", "candidate"}, {"candidate", ""}});
+            {"candidate", init.candidate},
+            {"sdpMid", init.sdp_mid.value_or("0")},
+            {"sdpMLineIndex", init.sdp_m_line_index.value_or(0)}});
+    }
+  });
+  pc_->on_connection_state_change([this] {
+    const auto state = pc_->connection_state();
+    emit({{"type", "state"}, {"connectionState", std::string(to_string(state))}});
+    if (state == RTCPeerConnectionState::kFailed) finish(false, "the connection failed");
+  });
+  pc_->on_data_channel([this](std::shared_ptr<RTCDataChannel> channel) { attach(channel); });
+  pc_->on_ice_candidate_error([](const RTCPeerConnectionIceErrorEvent& e) {
+    std::fprintf(stderr, "rtcpp peer: ICE server %s: %u %s\n", e.url.c_str(),
+                 unsigned{e.error_code}, e.error_text.c_str());
+  });
+
+  started_ = Clock::now();
+  if (options_.offer || options_.negotiated) open_channels();
+  if (options_.offer) {
+    pc_->set_local_description([this](Result<> set) {
+      if (!set) {
+        finish(false, set.error().to_string());
+        return;
+      }
+      emit_description(*pc_->local_description());
+    });
   }
 
-  // Signaling arrives on stdin, read on its own thread and handed to the loop.
+  // Signaling arrives on stdin, read on its own thread and handed to the connection's loop.
   std::thread reader([this] {
     std::string line;
-    while (std::getline(std::cin, line)) boost::asio::post(io_, [this, line] { on_line(line); });
-    boost::asio::post(io_, [this] {
-      // The peer may leave as soon as our channels are closed: a finished transfer is not
-      // a failure.
-      pump_sender();
-      if (!finished_) finish(false, "stdin closed before the session ended");
+    while (std::getline(std::cin, line)) {
+      json msg = json::parse(line, nullptr, false);
+      if (msg.is_discarded() || !msg.is_object() || !msg.contains("type") ||
+          !msg["type"].is_string()) {
+        std::fprintf(stderr, "rtcpp peer: ignoring malformed signaling line\n");
+        continue;
+      }
+      on_line(msg);
+    }
+    // get_stats' callback is a way onto the loop thread, after everything queued before.
+    pc_->get_stats([this](RTCStatsReport) {
+      if (!finished_) {
+        // After a finished transfer the other side may simply have gone away.
+        const bool transfer_done =
+            !options_.send_file.empty() && !channels_.empty() && closed_.size() == channels_.size();
+        finish(transfer_done && error_.empty(),
+               transfer_done ? error_ : "stdin closed before the session ended");
+      }
     });
   });
   reader.detach();
 
-  boost::asio::steady_timer deadline(io_);
-  deadline.expires_after(std::chrono::seconds(options_.timeout));
-  deadline.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec && !finished_)
+  auto result = result_.get_future();
+  bool ok = false;
+  if (result.wait_for(std::chrono::seconds(options_.timeout)) == std::future_status::ready) {
+    ok = result.get();
+  } else {
+    pc_->get_stats([this](RTCStatsReport) {
       finish(false, "timed out after " + std::to_string(options_.timeout) + " s");
-  });
-  while (!finished_ && io_.run_one() > 0) {
-    pump_sender();
-    driver_->kick();
+    });
+    ok = result.get();
   }
-  driver_->close();
+  pc_->close();
   if (recv_out_.is_open()) recv_out_.close();
-  std::fflush(stdout);
-  return ok_ ? 0 : 1;
+  return ok ? 0 : 1;
 }
 
-void Peer::on_line(const std::string& line) {
-  if (finished_) return;
-  json j = json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string()) {
-    std::fprintf(stderr, "rtcpp peer: ignoring malformed signaling line\n");
-    return;
-  }
-  const std::string type = j["type"];
+// Called on the reader thread: only the API's callback forms, which queue and return.
+void Peer::on_line(const json& msg) {
+  const std::string type = msg["type"];
   if (type == "offer" || type == "answer") {
-    if (!j.contains("sdp") || !j["sdp"].is_string()) {
+    if (!msg.contains("sdp") || !msg["sdp"].is_string()) {
       std::fprintf(stderr, "rtcpp peer: %s without sdp\n", type.c_str());
       return;
     }
-    apply_remote(type, j["sdp"]);
-  } else if (type == "candidate") {
-    const std::string text = j.value("candidate", "");
-    if (text.empty()) {
-      transport_->ice().end_of_remote_candidates(monotonic_now());
-    } else if (auto c = ice::Candidate::parse(text)) {
-      if (auto added = transport_->ice().add_remote_candidate(*c, monotonic_now()); !added)
-        std::fprintf(stderr, "rtcpp peer: candidate refused: %s\n",
-                     added.error().to_string().c_str());
-    } else {
-      std::fprintf(stderr, "rtcpp peer: %s\n", c.error().to_string().c_str());
-    }
-  } else if (type == "bye") {
-    finish(error_.empty() && (!options_.expect_echo || sending_done_), error_);
-    return;
-  }
-  transport_->handle_timeout(monotonic_now());
-  driver_->kick();
-}
-
-void Peer::apply_remote(const std::string& type, const std::string& sdp_text) {
-  const bool expected = options_.offer ? type == "answer" : type == "offer";
-  if (!expected || remote_) {
-    std::fprintf(stderr, "rtcpp peer: unexpected %s\n", type.c_str());
-    return;
-  }
-  auto sd = sdp::SessionDescription::parse(sdp_text);
-  if (!sd) {
-    std::fprintf(stderr, "rtcpp peer: %s\n", sd.error().to_string().c_str());
-    finish(false, sd.error().to_string());
-    return;
-  }
-  auto remote = pc::read_remote_transport(*sd);
-  if (!remote) {
-    finish(false, remote.error().to_string());
-    return;
-  }
-  const pc::DtlsSetup local_setup =
-      options_.offer ? pc::DtlsSetup::kActpass : pc::DtlsSetup::kActive;
-  auto role = pc::negotiate_dtls_role(local_setup, remote->setup, options_.offer);
-  if (!role) {
-    finish(false, role.error().to_string());
-    return;
-  }
-  remote_ = *remote;
-  if (!options_.offer) {
-    started_ = monotonic_now();  // the answerer counts from the description being applied
-    pc::TransportDescription t;
-    t.ice_ufrag = transport_->local_ice_credentials().ufrag;
-    t.ice_pwd = transport_->local_ice_credentials().pwd;
-    t.ice_options = {"trickle"};
-    t.fingerprints = transport_->local_fingerprints();
-    t.setup = pc::DtlsSetup::kActive;
-    t.max_message_size = 262144;
-    auto answer = pc::build_answer({t, rng_.next_u64() >> 2, 1}, *sd);
-    if (!answer) {
-      finish(false, answer.error().to_string());
+    const bool expected = options_.offer ? type == "answer" : type == "offer";
+    if (!expected) {
+      std::fprintf(stderr, "rtcpp peer: unexpected %s\n", type.c_str());
       return;
     }
-    emit({{"type", "answer"}, {"sdp", *answer}});
-    description_sent_ = true;
-    for (const auto& c : pending_local_candidates_)
-      emit({{"type", "candidate"},
-            {"candidate", c.to_string()},
-            {"sdpMid", remote_->mid},
-            {"sdpMLineIndex", 0}});
-    pending_local_candidates_.clear();
-    if (gathering_done_) emit({{"type", "candidate"}, {"candidate", ""}});
+    pc_->set_remote_description({*sdp_type_from_string(type), msg["sdp"].get<std::string>()},
+                                [this, type](Result<> applied) {
+                                  if (!applied) {
+                                    finish(false, applied.error().to_string());
+                                    return;
+                                  }
+                                  on_remote_applied(type);
+                                });
+  } else if (type == "candidate") {
+    RTCIceCandidateInit init;
+    if (msg.contains("candidate") && msg["candidate"].is_string())
+      init.candidate = msg["candidate"];
+    if (msg.contains("sdpMid") && msg["sdpMid"].is_string()) init.sdp_mid = msg["sdpMid"];
+    if (msg.contains("sdpMLineIndex") && msg["sdpMLineIndex"].is_number_unsigned())
+      init.sdp_m_line_index = msg["sdpMLineIndex"].get<std::uint16_t>();
+    if (!init.sdp_mid && !init.sdp_m_line_index) init.sdp_m_line_index = 0;
+    pc_->add_ice_candidate(init, [this, init](Result<> added) {
+      // The contract: a candidate may come before the description it belongs to; it waits.
+      if (!added && !remote_applied_) {
+        remote_candidates_held_.push_back(init);
+      } else if (!added) {
+        std::fprintf(stderr, "rtcpp peer: candidate refused: %s\n",
+                     added.error().to_string().c_str());
+      }
+    });
+  } else if (type == "bye") {
+    // get_stats' callback runs on the loop after what was queued before: finish there.
+    pc_->get_stats([this](RTCStatsReport) {
+      finish(error_.empty() && (!options_.expect_echo || !channels_.empty()), error_);
+    });
   }
-  auto applied = transport_->set_remote_parameters(remote_->ice_ufrag, remote_->ice_pwd,
-                                                   remote_->fingerprints, *role, monotonic_now());
-  if (!applied) {
-    finish(false, applied.error().to_string());
-    return;
-  }
-  for (const auto& c : remote_->candidates)
-    (void)transport_->ice().add_remote_candidate(c, monotonic_now());
-  if (remote_->end_of_candidates) transport_->ice().end_of_remote_candidates(monotonic_now());
-  emit_state("connecting");
 }
 
-void Peer::on_event(pc::PeerTransportEvent&& e) {
-  if (auto* ice_event = std::get_if<ice::IceEvent>(&e)) {
-    if (auto* c = std::get_if<ice::IceLocalCandidateEvent>(ice_event)) {
-      if (description_sent_) {
-        emit({{"type", "candidate"},
-              {"candidate", c->candidate.to_string()},
-              {"sdpMid", remote_ ? remote_->mid : "0"},
-              {"sdpMLineIndex", 0}});
-      } else {
-        pending_local_candidates_.push_back(c->candidate);
-      }
-    } else if (auto* g = std::get_if<ice::IceGatheringStateEvent>(ice_event)) {
-      if (g->state == ice::IceGatheringState::kComplete) {
-        gathering_done_ = true;
-        if (description_sent_) emit({{"type", "candidate"}, {"candidate", ""}});
-      }
-    } else if (auto* s = std::get_if<ice::IceStateEvent>(ice_event)) {
-      if (s->state == ice::IceTransportState::kFailed) {
-        emit_state("failed");
-        finish(false, "ICE failed");
-      } else if (s->state == ice::IceTransportState::kChecking) {
-        emit_state("connecting");
-      }
+void Peer::add_candidate(const RTCIceCandidateInit& init) {
+  auto added = pc_->add_ice_candidate(init).get();  // on the loop: completes at once
+  if (!added)
+    std::fprintf(stderr, "rtcpp peer: candidate refused: %s\n", added.error().to_string().c_str());
+}
+
+void Peer::on_remote_applied(const std::string& type) {
+  remote_applied_ = true;
+  if (type == "offer") {
+    started_ = Clock::now();  // the answerer counts from the description being applied
+    auto set = pc_->set_local_description().get();
+    if (!set) {
+      finish(false, set.error().to_string());
+      return;
     }
-  } else if (auto* d = std::get_if<pc::DtlsStateEvent>(&e)) {
-    if (d->state == dtls::DtlsState::kConnected) emit_state("connected");
-    if (d->state == dtls::DtlsState::kFailed) {
-      emit_state("failed");
-      finish(false, d->error ? d->error->to_string() : "DTLS failed");
-    }
-  } else if (auto* s = std::get_if<pc::SctpStateEvent>(&e)) {
-    if (s->connected) {
-      open_channels();
-    } else if (s->error && !finished_) {
-      finish(false, s->error->to_string());
-    }
-  } else if (auto* o = std::get_if<pc::ChannelOpenEvent>(&e)) {
-    if (!connected_at_) connected_at_ = monotonic_now();
-    open_channels_[o->channel.id] = o->channel.label;
-    emit({{"type", "open"},
-          {"label", o->channel.label},
-          {"id", o->channel.id},
-          {"protocol", o->channel.protocol}});
-  } else if (auto* c = std::get_if<pc::ChannelClosedEvent>(&e)) {
-    closed_.insert(c->id);
-    if (!options_.send_file.empty()) {
-      // A sender closes its channels itself (pump_sender finishes); the peer closing one
-      // first cuts the transfer short.
-      if (close_requested_.count(c->id) == 0)
-        finish(false, "channel " + std::to_string(c->id) + " closed by the peer mid-transfer");
-    } else if (std::all_of(open_channels_.begin(), open_channels_.end(),
-                           [&](const auto& ch) { return closed_.count(ch.first) != 0; })) {
-      // A receiver is done when every channel it saw has closed.
-      finish(error_.empty(), error_);
-    }
-  } else if (auto* m = std::get_if<pc::ChannelMessageEvent>(&e)) {
-    const Timestamp now = monotonic_now();
-    if (!first_byte_) first_byte_ = now;
-    last_byte_ = now;
-    if (options_.expect_echo) {
-      // Echoed data must come back byte-equal and in order, per channel.
-      std::size_t& at = echo_offset_[m->id];
-      if (at + m->data.size() > file_.size() ||
-          !equal_bytes(m->data, file_.view().subspan(at, m->data.size()))) {
-        error_ = "echo mismatch on channel " + std::to_string(m->id);
-      }
-      at += m->data.size();
-    }
-    bytes_received_ += m->data.size();
-    ++messages_received_;
-    hash_.update(m->data);
-    if (recv_out_.is_open())
-      recv_out_.write(reinterpret_cast<const char*>(m->data.data()),
-                      static_cast<std::streamsize>(m->data.size()));
-    if (options_.echo) {
-      if (transport_->send(m->id, m->data, m->binary)) bytes_sent_ += m->data.size();
+    emit_description(*pc_->local_description());
+  }
+  for (const auto& c : remote_candidates_held_) add_candidate(c);
+  remote_candidates_held_.clear();
+}
+
+void Peer::emit_description(const RTCSessionDescriptionInit& d) {
+  emit({{"type", std::string(to_string(d.type))}, {"sdp", d.sdp}});
+  description_sent_ = true;
+  // Candidates gathered while the description was being written follow it.
+  for (const auto& c : local_candidates_held_) {
+    if (c.candidate.empty()) {
+      emit({{"type", "candidate"}, {"candidate", ""}});
+    } else {
+      emit({{"type", "candidate"},
+            {"candidate", c.candidate},
+            {"sdpMid", c.sdp_mid.value_or("0")},
+            {"sdpMLineIndex", c.sdp_m_line_index.value_or(0)}});
     }
   }
+  local_candidates_held_.clear();
 }
 
 void Peer::open_channels() {
-  if (!options_.offer && !options_.negotiated) return;  // the answerer waits for the offerer's
   for (int i = 0; i < options_.channels; ++i) {
-    pc::ChannelOptions c;
-    c.label = options_.channels == 1 ? options_.label : options_.label + "-" + std::to_string(i);
-    c.protocol = options_.protocol;
-    c.ordered = !options_.unordered;
-    c.max_retransmits = options_.max_retransmits;
-    c.max_packet_life_time_ms = options_.max_packet_life_time;
-    if (options_.negotiated)
-      c.negotiated_id = static_cast<std::uint16_t>(*options_.negotiated + 2 * i);
-    auto id = transport_->open_channel(c);
-    if (!id) {
-      finish(false, id.error().to_string());
+    RTCDataChannelInit init;
+    init.ordered = !options_.unordered;
+    init.max_retransmits = options_.max_retransmits;
+    init.max_packet_life_time = options_.max_packet_life_time;
+    init.protocol = options_.protocol;
+    if (options_.negotiated) {
+      init.negotiated = true;
+      init.id = static_cast<std::uint16_t>(*options_.negotiated + 2 * i);
+    }
+    const std::string label =
+        options_.channels == 1 ? options_.label : options_.label + "-" + std::to_string(i);
+    auto channel = pc_->create_data_channel(label, init);
+    if (!channel) {
+      finish(false, channel.error().to_string());
       return;
     }
-    if (!connected_at_) connected_at_ = monotonic_now();
-    open_channels_[*id] = c.label;
-    emit({{"type", "open"}, {"label", c.label}, {"id", *id}, {"protocol", c.protocol}});
+    attach(*channel);
   }
 }
 
-void Peer::pump_sender() {
-  if (finished_ || options_.send_file.empty() || open_channels_.empty() || sending_done_) return;
+void Peer::attach(const std::shared_ptr<RTCDataChannel>& channel) {
+  channels_.push_back(channel);
+  RTCDataChannel* raw = channel.get();
+  channel->set_buffered_amount_low_threshold(256 * 1024);
+  channel->on_open([this, channel] {
+    if (!connected_at_) connected_at_ = Clock::now();
+    emit({{"type", "open"},
+          {"label", channel->label()},
+          {"id", channel->id().value_or(0)},
+          {"protocol", channel->protocol()}});
+    pump(channel);
+  });
+  // W3C 6.2.3: a channel the peer opened fires open right after datachannel, so on_open
+  // covers both kinds.
+  channel->on_buffered_amount_low([this, channel] { pump(channel); });
+  channel->on_message([this, raw](const RTCMessageEvent& m) { on_message(*raw, m); });
+  channel->on_close([this, raw] { on_channel_closed(*raw); });
+}
+
+void Peer::on_message(RTCDataChannel& channel, const RTCMessageEvent& m) {
+  const auto now = Clock::now();
+  if (!first_byte_) first_byte_ = now;
+  last_byte_ = now;
+  if (options_.expect_echo) {
+    // Echoed data must come back byte-equal and in order, per channel.
+    std::size_t& at = echo_offset_[&channel];
+    if (at + m.data.size() > file_.size() ||
+        !std::equal(m.data.begin(), m.data.end(), file_.data() + at)) {
+      error_ = "echo mismatch on channel " + channel.label();
+    }
+    at += m.data.size();
+  }
+  bytes_received_ += m.data.size();
+  ++messages_received_;
+  hash_.update(BytesView(m.data.data(), m.data.size()));
+  if (recv_out_.is_open())
+    recv_out_.write(reinterpret_cast<const char*>(m.data.data()),
+                    static_cast<std::streamsize>(m.data.size()));
+  if (options_.echo) {
+    auto sent =
+        m.binary ? channel.send(std::span<const std::uint8_t>(m.data)) : channel.send(m.text());
+    if (sent) bytes_sent_ += m.data.size();
+  }
+  // The sender closes once its data came back.
+  for (const auto& c : channels_) {
+    if (c.get() == &channel) pump(c);
+  }
+}
+
+void Peer::pump(const std::shared_ptr<RTCDataChannel>& channel) {
+  if (finished_ || options_.send_file.empty() || close_requested_.count(channel.get()) != 0 ||
+      channel->ready_state() != RTCDataChannelState::kOpen)
+    return;
+  // Backpressure as a browser application does it: stay under about 1 MiB buffered and go
+  // on at bufferedamountlow.
   constexpr std::size_t kHighWater = 1024 * 1024;
-  bool all_done = true;
-  for (const auto& [id, label] : open_channels_) {
-    if (closed_.count(id) != 0) {
-      // Closed by a stream reset, the peer has everything; closed locally (a peer without
-      // RE-CONFIG), wait for the acknowledgements.
-      if (!transport_->sctp().stream_reset_supported() && transport_->buffered_amount(id) > 0)
-        all_done = false;
-      continue;
-    }
-    all_done = false;
-    if (close_requested_.count(id) != 0) continue;
-    std::size_t& offset = sent_offset_[id];
-    while (offset < file_.size() && transport_->buffered_amount(id) < kHighWater) {
-      const std::size_t n = std::min(options_.chunk, file_.size() - offset);
-      if (!transport_->send(id, file_.view().subspan(offset, n), !options_.text)) break;
-      if (!first_byte_) first_byte_ = monotonic_now();
-      offset += n;
-      bytes_sent_ += n;
-    }
-    if (offset < file_.size()) continue;
-    if (options_.expect_echo && echo_offset_[id] < file_.size()) continue;
-    // The end-of-transfer mark: closing the channel resets its stream after the data queued
-    // before it (RFC 8831 6.7); it is closed once the peer has everything and reset its side.
-    close_requested_.insert(id);
-    if (auto closing = transport_->close_channel(id); !closing) {
-      finish(false, closing.error().to_string());
+  std::size_t& offset = sent_offset_[channel.get()];
+  while (offset < file_.size() && channel->buffered_amount() < kHighWater) {
+    const std::size_t n = std::min(options_.chunk, file_.size() - offset);
+    const std::span<const std::uint8_t> piece(file_.data() + offset, n);
+    auto sent =
+        options_.text
+            ? channel->send(std::string_view(reinterpret_cast<const char*>(piece.data()), n))
+            : channel->send(piece);
+    if (!sent) {
+      finish(false, sent.error().to_string());
       return;
     }
+    if (!first_byte_) first_byte_ = Clock::now();
+    offset += n;
+    bytes_sent_ += n;
   }
-  if (!all_done) return;
-  // Every channel closed and acknowledged; `bye` as well, for peers that wait for it.
-  sending_done_ = true;
-  last_byte_ = monotonic_now();
-  emit({{"type", "bye"}});
+  if (offset < file_.size()) return;
+  if (options_.expect_echo && echo_offset_[channel.get()] < file_.size()) return;
+  // The end-of-transfer mark: closing resets the stream after the data queued before it
+  // (RFC 8831 6.7); the channel is closed once the peer has everything and reset its side.
+  close_requested_.insert(channel.get());
+  channel->close();
+}
+
+void Peer::on_channel_closed(RTCDataChannel& channel) {
+  closed_.insert(&channel);
+  if (!options_.send_file.empty() && close_requested_.count(&channel) == 0) {
+    finish(false, "channel " + channel.label() + " closed by the peer mid-transfer");
+    return;
+  }
+  if (closed_.size() < channels_.size()) return;
+  // Every channel closed: a sender says bye as well, for peers that wait for it.
+  if (!options_.send_file.empty()) {
+    last_byte_ = Clock::now();
+    emit({{"type", "bye"}});
+  }
   finish(error_.empty(), error_);
 }
 
 void Peer::finish(bool ok, std::string error) {
   if (finished_) return;
   finished_ = true;
-  ok_ = ok && connected_at_.has_value();
+  const bool result_ok = ok && connected_at_.has_value();
   if (ok && !connected_at_ && error.empty()) error = "no data channel opened";
-  json result = {
-      {"type", "result"},
-      {"ok", ok_},
-      {"role", options_.offer ? "offer" : "answer"},
-      {"bytesSent", bytes_sent_},
-      {"bytesReceived", bytes_received_},
-      {"messagesReceived", messages_received_},
-      {"sha256", hash_.hex()},
-      {"connectMs", connected_at_ ? json((*connected_at_ - started_).ms_f()) : json(nullptr)},
-      {"transferMs",
-       first_byte_ && last_byte_ ? json((*last_byte_ - *first_byte_).ms_f()) : json(nullptr)},
-      {"error", error.empty() ? json(nullptr) : json(error)},
-      {"tracks", json::array()}};
-  emit_state(ok_ ? "closed" : "failed");
-  emit(result);
-  io_.stop();
+  const auto ms = [](Clock::duration d) {
+    return std::chrono::duration<double, std::milli>(d).count();
+  };
+  emit({{"type", "state"}, {"connectionState", result_ok ? "closed" : "failed"}});
+  emit({{"type", "result"},
+        {"ok", result_ok},
+        {"role", options_.offer ? "offer" : "answer"},
+        {"bytesSent", bytes_sent_},
+        {"bytesReceived", bytes_received_},
+        {"messagesReceived", messages_received_},
+        {"sha256", hash_.hex()},
+        {"connectMs", connected_at_ ? json(ms(*connected_at_ - started_)) : json(nullptr)},
+        {"transferMs",
+         first_byte_ && last_byte_ ? json(ms(*last_byte_ - *first_byte_)) : json(nullptr)},
+        {"error", error.empty() ? json(nullptr) : json(error)},
+        {"tracks", json::array()}});
+  result_.set_value(result_ok);
 }
 
 }  // namespace
@@ -535,13 +527,13 @@ int run_peer(int argc, char** argv) {
       o.expect_echo = true;
     } else if (a == "--ice-server" && i + 1 < argc) {
       o.ice_servers.emplace_back(value());
+    } else if (a == "--relay-only") {
+      o.relay_only = true;
     } else if (a == "--timeout" && (n = number(86400)) && *n > 0) {
       o.timeout = static_cast<int>(*n);
     } else if (a == "--video" || a == "--audio" || a == "--record" || a == "--duration") {
       value();
       o.unsupported = std::string(a) + ": media arrives with the media milestone";
-    } else if (a == "--relay-only") {
-      o.unsupported = "--relay-only: the TURN client is not built yet";
     } else {
       std::fprintf(stderr, "rtcpp peer: bad option %s\n", argv[i]);
       return 2;
@@ -553,7 +545,7 @@ int run_peer(int argc, char** argv) {
     return 2;
   }
   // The stdin reader thread may still be blocked in a read; leave without unwinding so it
-  // never touches a destroyed loop (everything worth keeping is flushed already).
+  // never touches a destroyed connection (everything worth keeping is flushed already).
   const int rc = Peer(std::move(o)).run();
   std::fflush(stdout);
   std::fflush(stderr);

@@ -821,10 +821,21 @@ void PeerConnectionImpl::finish_channel(const std::shared_ptr<RTCDataChannel>& c
   channels_.erase(std::remove(channels_.begin(), channels_.end(), channel), channels_.end());
   if (channel->id_) channels_by_id_.erase(*channel->id_);
   ++channels_closed_;
-  if (!fire_events) return;
-  // The handlers go after close fired, so that captured shared_ptrs do not keep it alive.
-  queue_task([channel] {
-    fire(channel->on_close_);
+  if (!fire_events) {
+    channel->on_open_ = nullptr;
+    channel->on_message_ = nullptr;
+    channel->on_buffered_amount_low_ = nullptr;
+    channel->on_error_ = nullptr;
+    channel->on_closing_ = nullptr;
+    channel->on_close_ = nullptr;
+    return;
+  }
+  // The handlers go after close fired, so that captured shared_ptrs do not keep it alive;
+  // they go even when the connection closes first and the event is never fired.
+  std::weak_ptr<PeerConnectionImpl> weak = weak_from_this();
+  loop_.post([weak, channel] {
+    auto self = weak.lock();
+    if (self && !self->closed_) fire(channel->on_close_);
     channel->on_open_ = nullptr;
     channel->on_message_ = nullptr;
     channel->on_buffered_amount_low_ = nullptr;
