@@ -76,21 +76,23 @@ void PeerTransportDriver::receive(Socket& socket) {
       });
 }
 
-void PeerTransportDriver::kick() {
-  while (auto d = transport_.poll_transmit()) {
-    for (auto& s : sockets_) {
-      if (s->local != d->source) continue;
-      boost::system::error_code ec;
-      s->socket.send_to(asio::buffer(d->payload.data(), d->payload.size()),
-                        to_endpoint(d->destination), 0, ec);
-      // A full send buffer drops the datagram, as the network may; the protocols recover.
-      if (!ec) {
-        ++datagrams_sent_;
-        bytes_sent_ += d->payload.size();
-      }
-      break;
+void PeerTransportDriver::send(const Datagram& d) {
+  for (auto& s : sockets_) {
+    if (s->local != d.source) continue;
+    boost::system::error_code ec;
+    s->socket.send_to(asio::buffer(d.payload.data(), d.payload.size()), to_endpoint(d.destination),
+                      0, ec);
+    // A full send buffer drops the datagram, as the network may; the protocols recover.
+    if (!ec) {
+      ++datagrams_sent_;
+      bytes_sent_ += d.payload.size();
     }
+    break;
   }
+}
+
+void PeerTransportDriver::kick() {
+  while (auto d = transport_.poll_transmit()) send(*d);
   while (auto e = transport_.poll_event()) {
     if (on_event_) on_event_(std::move(*e));
   }
@@ -119,6 +121,10 @@ void PeerTransportDriver::arm_timer() {
 }
 
 void PeerTransportDriver::close() {
+  if (alive_) {
+    // The last words (a TURN deallocation after ICE closed) leave before the sockets close.
+    while (auto d = transport_.poll_transmit()) send(*d);
+  }
   alive_.reset();
   boost::system::error_code ec;
   timer_.cancel();

@@ -53,6 +53,7 @@ class PeerTransportDriver {
     std::vector<std::uint8_t> buffer;
   };
   void receive(Socket& socket);
+  void send(const Datagram& d);
   void arm_timer();
 
   boost::asio::io_context& io_;
