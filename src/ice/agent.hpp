@@ -114,6 +114,10 @@ class IceAgent {
   IceGatheringState gathering_state() const noexcept { return gathering_; }
 
   // --- Gathering ---
+  // The relay-only policy (IceConfig::relay_only), settable until the first host address.
+  void set_relay_only(bool relay_only) {
+    if (host_addresses_.empty()) config_.relay_only = relay_only;
+  }
   // A bound local UDP socket: becomes a host candidate (and the base of server-reflexive
   // ones). Loopback and link-local addresses are accepted: tests run where `lo` is all there is.
   void add_host_address(const SocketAddress& address, Timestamp now);
