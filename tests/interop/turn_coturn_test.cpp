@@ -126,8 +126,11 @@ TEST(Coturn, RelayOnlyDataChannelEcho) {
   });
   std::shared_ptr<RTCDataChannel> remote;
   b->on_data_channel([&](std::shared_ptr<RTCDataChannel> c) {
-    c->on_message(
-        [c](const RTCMessageEvent& m) { (void)c->send(std::span<const std::uint8_t>(m.data)); });
+    // A weak reference: a handler holding its own channel would keep it alive for ever.
+    std::weak_ptr<RTCDataChannel> weak = c;
+    c->on_message([weak](const RTCMessageEvent& m) {
+      if (auto self = weak.lock()) (void)self->send(std::span<const std::uint8_t>(m.data));
+    });
     std::lock_guard lock(mutex);
     remote = c;
   });
