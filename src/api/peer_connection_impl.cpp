@@ -106,32 +106,50 @@ void PeerConnectionImpl::start_gathering() {
   if (gathering_started_ || !transport_) return;
   gathering_started_ = true;
   const auto now = monotonic_now();
-  // A relay-only policy gathers no host or server-reflexive candidates; relayed ones need the
-  // TURN client, which is not there yet, so such a connection gathers nothing.
-  if (configuration_.ice_transport_policy == RTCIceTransportPolicy::kAll) {
-    for (const auto& ip : runtime::local_addresses(configuration_.gather_loopback)) {
-      if (auto bound = driver_->bind(ip); !bound) {
-        RTCPeerConnectionIceErrorEvent error;
-        error.address = ip.to_string();
-        error.error_code = 701;
-        error.error_text = bound.error().message();
-        queue_task([this, error] { fire(on_ice_candidate_error_, error); });
+  auto candidate_error = [this](std::string url, std::string text) {
+    RTCPeerConnectionIceErrorEvent error;
+    error.url = std::move(url);
+    error.error_code = 701;
+    error.error_text = std::move(text);
+    queue_task([this, error] { fire(on_ice_candidate_error_, error); });
+  };
+  // W3C iceTransportPolicy "relay": only relayed candidates. The sockets are bound all the
+  // same, as the TURN clients send from them; ICE just does not offer or pair them.
+  const bool relay_only = configuration_.ice_transport_policy == RTCIceTransportPolicy::kRelay;
+  transport_->ice().set_relay_only(relay_only);
+  for (const auto& server : configuration_.ice_servers) {
+    for (const auto& url : server.urls) {
+      auto parsed = parse_ice_server_url(url);
+      if (!parsed) continue;
+      if (parsed->scheme == "stun" && relay_only) continue;
+      if (parsed->scheme != "stun" && parsed->scheme != "turn") {
+        candidate_error(url, "TURN over TLS (turns:) is not supported yet");
+        continue;
+      }
+      if (parsed->scheme == "turn" && !parsed->transport.empty() && parsed->transport != "udp") {
+        candidate_error(url, "TURN over " + parsed->transport + " is not supported yet");
+        continue;
+      }
+      auto address = resolve_literal(parsed->host, parsed->port);
+      if (!address) {
+        candidate_error(url, "ICE server names are not resolved yet; use an IP address");
+        continue;
+      }
+      if (parsed->scheme == "stun") {
+        transport_->ice().add_stun_server(*address, now);
+      } else {
+        transport_->ice().add_turn_server(
+            {*address, server.username, server.credential, turn::TurnTransport::kUdp, url}, now);
       }
     }
-    for (const auto& server : configuration_.ice_servers) {
-      for (const auto& url : server.urls) {
-        auto parsed = parse_ice_server_url(url);
-        if (!parsed || parsed->scheme != "stun") continue;
-        if (auto address = resolve_literal(parsed->host, parsed->port)) {
-          transport_->ice().add_stun_server(*address, now);
-        } else {
-          RTCPeerConnectionIceErrorEvent error;
-          error.url = url;
-          error.error_code = 701;
-          error.error_text = "STUN server names are not resolved yet; use an IP address";
-          queue_task([this, error] { fire(on_ice_candidate_error_, error); });
-        }
-      }
+  }
+  for (const auto& ip : runtime::local_addresses(configuration_.gather_loopback)) {
+    if (auto bound = driver_->bind(ip); !bound) {
+      RTCPeerConnectionIceErrorEvent error;
+      error.address = ip.to_string();
+      error.error_code = 701;
+      error.error_text = bound.error().message();
+      queue_task([this, error] { fire(on_ice_candidate_error_, error); });
     }
   }
   transport_->ice().finish_gathering(now);
@@ -196,6 +214,12 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
       queue_task([this] { fire(ice_transport_->on_selected_candidate_pair_change_); });
     } else if (auto* r = std::get_if<ice::IceRoleEvent>(ice_event)) {
       ice_role_ = r->role;
+    } else if (auto* err = std::get_if<ice::IceCandidateErrorEvent>(ice_event)) {
+      // A TURN server refused or did not answer (W3C 4.4.1.6, RTCPeerConnectionIceErrorEvent).
+      RTCPeerConnectionIceErrorEvent error{err->local.ip().to_string(), err->local.port(), err->url,
+                                           static_cast<std::uint16_t>(err->error_code),
+                                           err->error_text};
+      queue_task([this, error] { fire(on_ice_candidate_error_, error); });
     }
   } else if (auto* d = std::get_if<pc::DtlsStateEvent>(&event)) {
     const auto state = from_dtls(d->state);

@@ -107,6 +107,10 @@ void IceAgent::add_host_address(const SocketAddress& address, Timestamp now) {
     events_.push_back(IceGatheringStateEvent{gathering_});
   }
   host_addresses_.push_back(address);
+  now_ = now;
+  for (const auto& server : turn_servers_) start_turn(address, server, now);
+  // Relay-only: the socket serves the TURN clients and is never a candidate itself.
+  if (config_.relay_only) return;
   Candidate c;
   c.type = CandidateType::kHost;
   c.foundation = foundation_for(c.type, address.ip(), "");
@@ -130,8 +134,86 @@ void IceAgent::add_stun_server(const SocketAddress& server, Timestamp now) {
   for (const auto& host : host_addresses_) query_stun_server(host, server, now);
 }
 
+void IceAgent::add_turn_server(const turn::TurnServerConfig& server, Timestamp now) {
+  if (closed_) return;
+  for (const auto& s : turn_servers_) {
+    if (s.server == server.server && s.username == server.username) return;
+  }
+  turn_servers_.push_back(server);
+  now_ = now;
+  for (const auto& host : host_addresses_) start_turn(host, server, now);
+}
+
+void IceAgent::start_turn(const SocketAddress& host, const turn::TurnServerConfig& server,
+                          Timestamp now) {
+  if (host.family() != server.server.family() ||
+      host.ip().is_loopback() != server.server.ip().is_loopback())
+    return;
+  if (turn_.size() >= config_.max_turn_clients) return;
+  if (gathering_ == IceGatheringState::kNew) {
+    gathering_ = IceGatheringState::kGathering;
+    events_.push_back(IceGatheringStateEvent{gathering_});
+  }
+  turn_.push_back({std::make_unique<turn::TurnClient>(config_.turn, server, host), true});
+  ++turn_outstanding_;
+  turn_.back().client->allocate(now);
+}
+
+void IceAgent::process_turn_events(Timestamp now) {
+  for (std::size_t i = 0; i < turn_.size(); ++i) {
+    TurnEntry& entry = turn_[i];
+    while (auto e = entry.client->poll_event()) {
+      if (auto* allocated = std::get_if<turn::TurnAllocatedEvent>(&*e)) {
+        if (entry.gathering) {
+          entry.gathering = false;
+          --turn_outstanding_;
+        }
+        if (closed_) continue;
+        // RFC 8445 5.1.1.2: a relayed candidate's related address is the mapped address the
+        // server reported (RFC 8839 5.1), and the candidate is its own base.
+        Candidate c;
+        c.type = CandidateType::kRelayed;
+        const SocketAddress& host = entry.client->base();
+        c.foundation =
+            foundation_for(c.type, host.ip(), entry.client->server_address().to_string());
+        const std::uint32_t local_pref =
+            65535u - std::min<std::uint32_t>(static_cast<std::uint32_t>(i) * 10, 60000u);
+        c.priority = compute_priority(recommended_type_preference(c.type), local_pref, 1);
+        c.address = allocated->relayed.ip().to_string();
+        c.port = allocated->relayed.port();
+        c.related_address = allocated->mapped.ip().to_string();
+        c.related_port = allocated->mapped.port();
+        add_local(std::move(c), allocated->relayed, i);
+        maybe_complete_gathering();
+      } else if (auto* error = std::get_if<turn::TurnErrorEvent>(&*e)) {
+        if (error->allocation_lost && entry.gathering) {
+          entry.gathering = false;
+          --turn_outstanding_;
+          maybe_complete_gathering();
+        }
+        if (!closed_)
+          events_.push_back(IceCandidateErrorEvent{entry.client->server().url, entry.client->base(),
+                                                   error->code, error->text});
+      }
+    }
+  }
+  (void)now;
+}
+
+void IceAgent::emit(Datagram d) {
+  for (auto& entry : turn_) {
+    const auto& relayed = entry.client->relayed_address();
+    if (relayed && *relayed == d.source) {
+      (void)entry.client->send_to(d.destination, d.payload, now_);
+      return;
+    }
+  }
+  outgoing_.push_back(std::move(d));
+}
+
 void IceAgent::query_stun_server(const SocketAddress& host, const SocketAddress& server,
                                  Timestamp now) {
+  if (config_.relay_only) return;
   // Loopback sockets cannot reach a server elsewhere, and families must match.
   if (host.family() != server.family() || host.ip().is_loopback() != server.ip().is_loopback())
     return;
@@ -156,16 +238,17 @@ void IceAgent::finish_gathering(Timestamp /*now*/) {
 
 void IceAgent::maybe_complete_gathering() {
   if (gathering_ != IceGatheringState::kGathering || !host_gathering_done_ ||
-      stun_servers_outstanding_ > 0)
+      stun_servers_outstanding_ > 0 || turn_outstanding_ > 0)
     return;
   gathering_ = IceGatheringState::kComplete;
   events_.push_back(IceGatheringStateEvent{gathering_});
 }
 
-void IceAgent::add_local(Candidate candidate, const SocketAddress& base) {
+void IceAgent::add_local(Candidate candidate, const SocketAddress& base,
+                         std::optional<std::size_t> turn) {
   candidate.ufrag = local_.ufrag;
   candidate.generation = 0;
-  locals_.push_back({candidate, base});
+  locals_.push_back({candidate, base, turn});
   events_.push_back(IceLocalCandidateEvent{candidate});
   form_pairs_for_local(locals_.size() - 1);
 }
@@ -211,14 +294,14 @@ std::size_t IceAgent::add_remote(Candidate candidate, const SocketAddress& addre
 
 void IceAgent::form_pairs_for_local(std::size_t local) {
   // Server-reflexive candidates are not paired: their base (the host) already is (RFC 8445
-  // 6.1.2.4 prunes them).
-  if (locals_[local].candidate.type != CandidateType::kHost) return;
+  // 6.1.2.4 prunes them). Relayed candidates are their own base and are paired.
+  if (locals_[local].candidate.type == CandidateType::kServerReflexive) return;
   for (std::size_t r = 0; r < remotes_.size(); ++r) add_pair(local, r);
 }
 
 void IceAgent::form_pairs_for_remote(std::size_t remote) {
   for (std::size_t l = 0; l < locals_.size(); ++l) {
-    if (locals_[l].candidate.type == CandidateType::kHost) add_pair(l, remote);
+    if (locals_[l].candidate.type != CandidateType::kServerReflexive) add_pair(l, remote);
   }
 }
 
@@ -268,7 +351,8 @@ std::optional<std::size_t> IceAgent::find_pair(const SocketAddress& local,
 
 std::optional<std::size_t> IceAgent::find_local_by_base(const SocketAddress& base) const {
   for (std::size_t i = 0; i < locals_.size(); ++i) {
-    if (locals_[i].candidate.type == CandidateType::kHost && locals_[i].base == base) return i;
+    if (locals_[i].candidate.type != CandidateType::kServerReflexive && locals_[i].base == base)
+      return i;
   }
   return std::nullopt;
 }
@@ -276,7 +360,48 @@ std::optional<std::size_t> IceAgent::find_local_by_base(const SocketAddress& bas
 // --- Packets -----------------------------------------------------------------------------
 
 void IceAgent::handle_packet(const Datagram& d, Timestamp now) {
+  if (from_turn_server(d)) {
+    (void)handle_turn_packet(d, now);
+    return;
+  }
   if (closed_) return;
+  handle_stun(d, now);
+}
+
+bool IceAgent::from_turn_server(const Datagram& d) const {
+  return std::any_of(turn_.begin(), turn_.end(), [&](const TurnEntry& e) {
+    return e.client->base() == d.destination && e.client->server_address() == d.source;
+  });
+}
+
+std::optional<Datagram> IceAgent::handle_turn_packet(const Datagram& d, Timestamp now) {
+  now_ = now;
+  for (auto& entry : turn_) {
+    turn::TurnClient& client = *entry.client;
+    if (client.base() != d.destination || client.server_address() != d.source) continue;
+    auto input = client.handle_packet(d.payload, now);
+    process_turn_events(now);
+    if (std::holds_alternative<turn::NotTurn>(input)) {
+      // Not TURN: e.g. the server's answer to a STUN Binding of ours.
+      if (!closed_) handle_stun(d, now);
+      return std::nullopt;
+    }
+    if (auto* data = std::get_if<turn::PeerData>(&input); data && !closed_) {
+      Datagram inner{data->peer, *client.relayed_address(), Buffer(data->data)};
+      if (stun::is_stun_message(inner.payload)) {
+        handle_stun(inner, now);
+        return std::nullopt;
+      }
+      return inner;
+    }
+    handle_timeout(now);
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void IceAgent::handle_stun(const Datagram& d, Timestamp now) {
+  now_ = now;
   auto msg = StunMessage::parse(d.payload);
   if (!msg) return;
   switch (msg->message_class()) {
@@ -305,7 +430,7 @@ void IceAgent::send_response(const StunMessage& request, const Datagram& d, int 
   // Integrity on the responses that passed authentication (RFC 8489 9.1.4); never on 400/401.
   if (error_code == 0 || error_code == 487) b.add_message_integrity(as_bytes(local_.pwd));
   b.add_fingerprint();
-  outgoing_.push_back({d.destination, d.source, b.finish()});
+  emit({d.destination, d.source, b.finish()});
 }
 
 void IceAgent::handle_request(const StunMessage& msg, const Datagram& d, Timestamp now) {
@@ -328,7 +453,7 @@ void IceAgent::handle_request(const StunMessage& msg, const Datagram& d, Timesta
     auto b = StunMessageBuilder::response_to(msg, StunClass::kErrorResponse);
     b.add_error_code(420, "Unknown Attribute").add_unknown_attributes(unknown);
     b.add_message_integrity(as_bytes(local_.pwd)).add_fingerprint();
-    outgoing_.push_back({d.destination, d.source, b.finish()});
+    emit({d.destination, d.source, b.finish()});
     return;
   }
   // RFC 8445 7.3.1.1: role conflicts, settled by the tie-breakers.
@@ -569,6 +694,16 @@ void IceAgent::select(std::size_t index, Timestamp now) {
   update_state(now);
 }
 
+std::optional<Datagram> IceAgent::wrap_for_selected_pair(Buffer payload, Timestamp now) {
+  if (!selected_ || closed_) return std::nullopt;
+  const Pair& p = pairs_[*selected_];
+  const LocalCandidate& local = locals_[p.local];
+  const SocketAddress& remote = remotes_[p.remote].address;
+  if (!local.turn) return Datagram{local.base, remote, std::move(payload)};
+  now_ = now;
+  return turn_[*local.turn].client->wrap(remote, payload, now);
+}
+
 std::optional<IceAgent::SelectedPair> IceAgent::selected_pair() const {
   if (!selected_) return std::nullopt;
   const Pair& p = pairs_[*selected_];
@@ -578,6 +713,9 @@ std::optional<IceAgent::SelectedPair> IceAgent::selected_pair() const {
 // --- Time --------------------------------------------------------------------------------
 
 void IceAgent::handle_timeout(Timestamp now) {
+  now_ = std::max(now_, now);
+  for (auto& entry : turn_) entry.client->handle_timeout(now);
+  process_turn_events(now);
   if (closed_) return;
   transactions_.handle_timeout(now);
   while (auto timeout = transactions_.poll_timeout()) {
@@ -623,7 +761,7 @@ void IceAgent::handle_timeout(Timestamp now) {
     const double jitter = 0.8 + 0.4 * rng_.uniform_double();
     next_consent_at_ = now + Duration::seconds_f(config_.consent_interval.seconds_f() * jitter);
   }
-  while (auto d = transactions_.poll_transmit()) outgoing_.push_back(std::move(*d));
+  while (auto d = transactions_.poll_transmit()) emit(std::move(*d));
   update_state(now);
 }
 
@@ -664,11 +802,15 @@ void IceAgent::set_state(IceTransportState state) {
 }
 
 std::optional<Timestamp> IceAgent::next_timeout() const {
-  if (closed_ || state_ == IceTransportState::kFailed) return std::nullopt;
-  std::optional<Timestamp> t = transactions_.next_timeout();
+  std::optional<Timestamp> t;
   auto consider = [&t](Timestamp x) {
     if (!t || x < *t) t = x;
   };
+  for (const auto& entry : turn_) {
+    if (auto x = entry.client->next_timeout()) consider(*x);
+  }
+  if (closed_ || state_ == IceTransportState::kFailed) return t;
+  if (auto x = transactions_.next_timeout()) consider(*x);
   const bool checks_left =
       !triggered_.empty() || std::any_of(pairs_.begin(), pairs_.end(), [](const Pair& p) {
         return p.state == PairState::kWaiting || p.state == PairState::kFrozen;
@@ -690,6 +832,9 @@ std::optional<Timestamp> IceAgent::next_timeout() const {
 }
 
 std::optional<Datagram> IceAgent::poll_transmit() {
+  for (auto& entry : turn_) {
+    while (auto d = entry.client->poll_transmit()) outgoing_.push_back(std::move(*d));
+  }
   if (outgoing_.empty()) return std::nullopt;
   Datagram d = std::move(outgoing_.front());
   outgoing_.pop_front();
@@ -708,6 +853,8 @@ void IceAgent::close() {
   set_state(IceTransportState::kClosed);
   closed_ = true;
   outgoing_.clear();
+  // RFC 8656 7.3: release the allocations (a Refresh with LIFETIME 0).
+  for (auto& entry : turn_) entry.client->close(now_);
 }
 
 }  // namespace rtcpp::ice

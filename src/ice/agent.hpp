@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -18,6 +19,7 @@
 #include "ice/candidate.hpp"
 #include "stun/stun_message.hpp"
 #include "stun/stun_transaction.hpp"
+#include "turn/turn_client.hpp"
 
 namespace rtcpp::ice {
 
@@ -65,6 +67,12 @@ struct IceConfig {
   // Bound on remote candidates (a hostile peer cannot grow the check list without limit).
   std::size_t max_remote_candidates = 100;
   std::size_t max_pairs = 500;
+  // W3C iceTransportPolicy "relay": only relayed candidates are offered and paired. Host
+  // sockets are still registered (add_host_address): the TURN clients send from them.
+  bool relay_only = false;
+  turn::TurnClientConfig turn;
+  // Bound on TURN allocations (servers times host sockets).
+  std::size_t max_turn_clients = 16;
 };
 
 struct IceLocalCandidateEvent {
@@ -85,8 +93,16 @@ struct IceSelectedPairEvent {
 struct IceRoleEvent {
   IceRole role;
 };
+// W3C RTCPeerConnectionIceErrorEvent: a TURN server refused or did not answer (code 300-699
+// from its ERROR-CODE, or 701 for no answer).
+struct IceCandidateErrorEvent {
+  std::string url;
+  SocketAddress local;  // the socket that talked to the server
+  int error_code = 0;
+  std::string error_text;
+};
 using IceEvent = std::variant<IceLocalCandidateEvent, IceGatheringStateEvent, IceStateEvent,
-                              IceSelectedPairEvent, IceRoleEvent>;
+                              IceSelectedPairEvent, IceRoleEvent, IceCandidateErrorEvent>;
 
 class IceAgent {
  public:
@@ -98,12 +114,20 @@ class IceAgent {
   IceGatheringState gathering_state() const noexcept { return gathering_; }
 
   // --- Gathering ---
+  // The relay-only policy (IceConfig::relay_only), settable until the first host address.
+  void set_relay_only(bool relay_only) {
+    if (host_addresses_.empty()) config_.relay_only = relay_only;
+  }
   // A bound local UDP socket: becomes a host candidate (and the base of server-reflexive
   // ones). Loopback and link-local addresses are accepted: tests run where `lo` is all there is.
   void add_host_address(const SocketAddress& address, Timestamp now);
   // A STUN server to learn server-reflexive candidates from (RFC 8445 5.1.1.2).
   void add_stun_server(const SocketAddress& server, Timestamp now);
-  // No more host addresses will come; gathering completes once STUN servers answered.
+  // A TURN server (RFC 8656): one allocation per host socket of the server's family, each
+  // becoming a relayed candidate (RFC 8445 5.1.1.2) that is paired and checked like the
+  // others; its traffic goes through the TURN client.
+  void add_turn_server(const turn::TurnServerConfig& server, Timestamp now);
+  // No more host addresses will come; gathering completes once STUN and TURN servers answered.
   void finish_gathering(Timestamp now);
 
   // --- Remote side ---
@@ -114,13 +138,28 @@ class IceAgent {
   void end_of_remote_candidates(Timestamp now);
 
   // --- Sans-IO ---
-  // A STUN datagram that arrived on one of our sockets (destination = that socket).
+  // A STUN datagram that arrived on one of our sockets (destination = that socket). TURN
+  // traffic from a TURN server is unwrapped; relayed data that is not STUN is dropped here
+  // (a caller with other protocols on the socket uses handle_turn_packet).
   void handle_packet(const Datagram& datagram, Timestamp now);
+  // True when `datagram` came from one of our TURN servers to the socket talking to it.
+  bool from_turn_server(const Datagram& datagram) const;
+  // A datagram from a TURN server (any first byte: STUN or ChannelData, RFC 7983). TURN
+  // control traffic is handled here; what the server relayed from a peer is handled as if it
+  // had arrived at the relayed address: STUN by the agent, anything else returned (source =
+  // the peer, destination = the relayed address) for the layers above.
+  std::optional<Datagram> handle_turn_packet(const Datagram& datagram, Timestamp now);
+  // Data (DTLS) for the selected pair: the datagram to send, wrapped for the TURN server
+  // when the local candidate is relayed. nullopt when there is no selected pair, or when the
+  // TURN client holds the data until its permission exists (it then leaves by poll_transmit).
+  std::optional<Datagram> wrap_for_selected_pair(Buffer payload, Timestamp now);
   void handle_timeout(Timestamp now);
   std::optional<Datagram> poll_transmit();
   std::optional<IceEvent> poll_event();
   std::optional<Timestamp> next_timeout() const;
 
+  // Stops the agent; TURN allocations are released (their deallocation still comes out of
+  // poll_transmit, and the agent's timer keeps running until they are done).
   void close();
 
   // The pair data goes over, once one is selected.
@@ -138,7 +177,12 @@ class IceAgent {
   enum class PairState : std::uint8_t { kFrozen, kWaiting, kInProgress, kSucceeded, kFailed };
   struct LocalCandidate {
     Candidate candidate;
-    SocketAddress base;  // the socket it sends from
+    SocketAddress base;  // the socket it sends from (a relayed candidate is its own base)
+    std::optional<std::size_t> turn;  // relayed: index into turn_
+  };
+  struct TurnEntry {
+    std::unique_ptr<turn::TurnClient> client;
+    bool gathering = true;  // counted in turn_outstanding_
   };
   struct RemoteCandidate {
     Candidate candidate;
@@ -159,7 +203,13 @@ class IceAgent {
 
   std::uint64_t pair_priority(const Pair& p) const;
   void recompute_priorities();
-  void add_local(Candidate candidate, const SocketAddress& base);
+  void add_local(Candidate candidate, const SocketAddress& base,
+                 std::optional<std::size_t> turn = std::nullopt);
+  void start_turn(const SocketAddress& host, const turn::TurnServerConfig& server, Timestamp now);
+  void process_turn_events(Timestamp now);
+  void handle_stun(const Datagram& d, Timestamp now);
+  // Queues a datagram; one from a relayed candidate goes through its TURN client.
+  void emit(Datagram d);
   std::size_t add_remote(Candidate candidate, const SocketAddress& address);
   void form_pairs_for_local(std::size_t local);
   void form_pairs_for_remote(std::size_t remote);
@@ -207,6 +257,10 @@ class IceAgent {
   std::size_t stun_servers_outstanding_ = 0;
 
   stun::ClientTransactions transactions_;
+  std::vector<turn::TurnServerConfig> turn_servers_;
+  std::vector<TurnEntry> turn_;
+  std::size_t turn_outstanding_ = 0;
+  Timestamp now_ = Timestamp::zero();  // the latest time we were given
 
   std::deque<Datagram> outgoing_;
   std::deque<IceEvent> events_;

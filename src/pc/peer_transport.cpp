@@ -52,6 +52,15 @@ Result<> PeerTransport::set_remote_parameters(std::string ice_ufrag, std::string
 }
 
 void PeerTransport::handle_datagram(const Datagram& datagram, Timestamp now) {
+  // TURN (RFC 8656): what a TURN server relays for a peer (a Data indication or, RFC 7983,
+  // ChannelData) is unwrapped by ICE before the demux; ICE keeps the STUN inside.
+  if (ice_.from_turn_server(datagram)) {
+    auto inner = ice_.handle_turn_packet(datagram, now);
+    if (inner && classify_packet(inner->payload) == PacketKind::kDtls)
+      dtls_->handle_packet(inner->payload, now);
+    pump(now);
+    return;
+  }
   switch (classify_packet(datagram.payload)) {
     case PacketKind::kStun:
       ice_.handle_packet(datagram, now);
@@ -133,8 +142,11 @@ void PeerTransport::pump(Timestamp now) {
     }
     while (auto d = dtls_->poll_transmit()) {
       moved = true;
-      // Without a selected pair there is nowhere to send; DTLS retransmits later.
-      if (selected_) outgoing_.push_back({selected_->local, selected_->remote, std::move(*d)});
+      // Without a selected pair there is nowhere to send; DTLS retransmits later. ICE wraps
+      // the datagram for the TURN server when the pair's local candidate is relayed.
+      if (!selected_) continue;
+      if (auto wrapped = ice_.wrap_for_selected_pair(std::move(*d), now))
+        outgoing_.push_back(std::move(*wrapped));
     }
   }
 }

@@ -76,12 +76,27 @@ void PeerTransportDriver::receive(Socket& socket) {
       });
 }
 
+void PeerTransportDriver::send(const Datagram& d) {
+  for (auto& s : sockets_) {
+    if (s->local != d.source) continue;
+    boost::system::error_code ec;
+    s->socket.send_to(asio::buffer(d.payload.data(), d.payload.size()), to_endpoint(d.destination),
+                      0, ec);
+    // A full send buffer drops the datagram, as the network may; the protocols recover.
+    if (!ec) {
+      ++datagrams_sent_;
+      bytes_sent_ += d.payload.size();
+    }
+    break;
+  }
+}
+
 void PeerTransportDriver::kick() {
   // Events can queue packets (a data channel's close answered once its events were seen),
   // so go round until both are drained.
   for (bool again = true; again;) {
     again = false;
-    flush_transmit();
+    while (auto d = transport_.poll_transmit()) send(*d);
     while (auto e = transport_.poll_event()) {
       again = true;
       if (on_event_) on_event_(std::move(*e));
@@ -89,23 +104,6 @@ void PeerTransportDriver::kick() {
   }
   if (after_kick_) after_kick_();
   arm_timer();
-}
-
-void PeerTransportDriver::flush_transmit() {
-  while (auto d = transport_.poll_transmit()) {
-    for (auto& s : sockets_) {
-      if (s->local != d->source) continue;
-      boost::system::error_code ec;
-      s->socket.send_to(asio::buffer(d->payload.data(), d->payload.size()),
-                        to_endpoint(d->destination), 0, ec);
-      // A full send buffer drops the datagram, as the network may; the protocols recover.
-      if (!ec) {
-        ++datagrams_sent_;
-        bytes_sent_ += d->payload.size();
-      }
-      break;
-    }
-  }
 }
 
 void PeerTransportDriver::arm_timer() {
@@ -128,6 +126,10 @@ void PeerTransportDriver::arm_timer() {
 }
 
 void PeerTransportDriver::close() {
+  if (alive_) {
+    // The last words (a TURN deallocation after ICE closed) leave before the sockets close.
+    while (auto d = transport_.poll_transmit()) send(*d);
+  }
   alive_.reset();
   boost::system::error_code ec;
   timer_.cancel();

@@ -53,8 +53,8 @@ class PeerTransportDriver {
     std::vector<std::uint8_t> buffer;
   };
   void receive(Socket& socket);
+  void send(const Datagram& d);
   void arm_timer();
-  void flush_transmit();
 
   boost::asio::io_context& io_;
   pc::PeerTransport& transport_;

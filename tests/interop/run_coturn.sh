@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Starts Debian's coturn (turnserver) on 127.0.0.1 at a free port with a temporary config,
+# runs the TURN interop test binary against it, and stops it. Usage:
+#   run_coturn.sh <interop_turn_tests binary> [work dir]
+set -euo pipefail
+test_binary=$1
+work=${2:-$(mktemp -d)}
+mkdir -p "$work"
+if ! command -v turnserver > /dev/null; then
+  echo "turnserver (Debian package coturn) is not installed" >&2
+  exit 77
+fi
+# A free UDP+TCP port, and a relay port range next to nothing else.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+config=$work/turnserver.conf
+log=$work/turnserver.log
+cat > "$config" <<CONF
+listening-ip=127.0.0.1
+relay-ip=127.0.0.1
+listening-port=$port
+min-port=49152
+max-port=65535
+allow-loopback-peers
+lt-cred-mech
+user=user:pass
+realm=rtcpp.test
+fingerprint
+no-tls
+no-dtls
+no-cli
+no-rfc5780
+verbose
+no-stun-backward-compatibility
+log-file=$log
+simple-log
+no-stdout-log
+pidfile=$work/turnserver.pid
+CONF
+turnserver -c "$config" 2>> "$log" &
+server=$!
+trap 'kill $server 2> /dev/null || true; wait $server 2> /dev/null || true' EXIT
+# Ready once it listens on the UDP port.
+for _ in $(seq 1 100); do
+  if ss -Hlun "sport = :$port" 2> /dev/null | grep -q .; then break; fi
+  sleep 0.05
+done
+RTCPP_TURN_PORT=$port "$test_binary"
+status=$?
+echo "turnserver log: $log"
+exit $status

@@ -1,0 +1,209 @@
+// Two rtcpp connections, relay-only, through a real TURN server (Debian's coturn, started by
+// run_coturn.sh, which passes its port in RTCPP_TURN_PORT): a data channel echo over
+// TURN/UDP, the selected pair relay/relay in getStats, and a wrong password reported as an
+// icecandidateerror. Skipped when no server was started.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "rtcpp/rtcpp.hpp"
+
+namespace rtcpp {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::optional<std::string> turn_port() {
+  const char* port = std::getenv("RTCPP_TURN_PORT");
+  if (port == nullptr || *port == '\0') return std::nullopt;
+  return std::string(port);
+}
+
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = 20s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(2ms);
+  }
+  return pred();
+}
+
+RTCConfiguration relay_config(const std::string& port, const std::string& password) {
+  RTCConfiguration config;
+  config.gather_loopback = true;  // coturn listens on 127.0.0.1 only
+  config.ice_transport_policy = RTCIceTransportPolicy::kRelay;
+  config.ice_servers.push_back({{"turn:127.0.0.1:" + port + "?transport=udp"}, "user", password});
+  return config;
+}
+
+// Candidates go straight across once the target has its remote description.
+struct Trickle {
+  std::mutex mutex;
+  std::vector<RTCIceCandidateInit> pending;
+  bool ready = false;
+  std::shared_ptr<RTCPeerConnection> target;
+  std::atomic<int> relay_candidates{0};
+  std::atomic<int> other_candidates{0};
+
+  void on_candidate(const RTCPeerConnectionIceEvent& e) {
+    if (!e.candidate) return;
+    if (e.candidate->candidate().find(" typ relay") != std::string::npos) {
+      ++relay_candidates;
+    } else {
+      ++other_candidates;
+    }
+    RTCIceCandidateInit init = e.candidate->to_json();
+    std::unique_lock lock(mutex);
+    if (!ready) {
+      pending.push_back(init);
+      return;
+    }
+    lock.unlock();
+    target->add_ice_candidate(init, [](Result<>) {});
+  }
+  void flush() {
+    std::vector<RTCIceCandidateInit> todo;
+    {
+      std::lock_guard lock(mutex);
+      ready = true;
+      todo.swap(pending);
+    }
+    for (const auto& c : todo) (void)target->add_ice_candidate(c).get();
+  }
+};
+
+std::string selected_types(RTCPeerConnection& pc) {
+  const RTCStatsReport report = pc.get_stats().get();
+  for (const auto& [id, s] : report) {
+    if (s.type != "transport") continue;
+    auto pair_id = s.get<std::string>("selectedCandidatePairId");
+    if (!pair_id) return "none";
+    const RTCStats* pair = report.get(*pair_id);
+    if (pair == nullptr) return "none";
+    const RTCStats* local = report.get(*pair->get<std::string>("localCandidateId"));
+    const RTCStats* remote = report.get(*pair->get<std::string>("remoteCandidateId"));
+    if (local == nullptr || remote == nullptr) return "none";
+    return local->get<std::string>("candidateType").value_or("?") + "/" +
+           remote->get<std::string>("candidateType").value_or("?");
+  }
+  return "none";
+}
+
+TEST(Coturn, RelayOnlyDataChannelEcho) {
+  const auto port = turn_port();
+  if (!port) GTEST_SKIP() << "RTCPP_TURN_PORT not set: run through tests/interop/run_coturn.sh";
+  const auto start = std::chrono::steady_clock::now();
+  auto a = *RTCPeerConnection::create(relay_config(*port, "pass"));
+  auto b = *RTCPeerConnection::create(relay_config(*port, "pass"));
+  Trickle to_b;
+  Trickle to_a;
+  to_b.target = b;
+  to_a.target = a;
+  a->on_ice_candidate([&](const RTCPeerConnectionIceEvent& e) { to_b.on_candidate(e); });
+  b->on_ice_candidate([&](const RTCPeerConnectionIceEvent& e) { to_a.on_candidate(e); });
+  std::atomic<int> errors{0};
+  a->on_ice_candidate_error([&](const RTCPeerConnectionIceErrorEvent& e) {
+    ++errors;
+    std::cerr << "icecandidateerror " << e.error_code << " " << e.error_text << "\n";
+  });
+
+  auto channel = *a->create_data_channel("echo", {});
+  std::atomic<bool> opened{false};
+  std::mutex mutex;
+  std::vector<std::uint8_t> echoed;
+  std::atomic<std::size_t> echoed_size{0};
+  channel->on_open([&] { opened = true; });
+  channel->on_message([&](const RTCMessageEvent& m) {
+    std::lock_guard lock(mutex);
+    echoed.insert(echoed.end(), m.data.begin(), m.data.end());
+    echoed_size = echoed.size();
+  });
+  std::shared_ptr<RTCDataChannel> remote;
+  b->on_data_channel([&](std::shared_ptr<RTCDataChannel> c) {
+    // A weak reference: a handler holding its own channel would keep it alive for ever.
+    std::weak_ptr<RTCDataChannel> weak = c;
+    c->on_message([weak](const RTCMessageEvent& m) {
+      if (auto self = weak.lock()) (void)self->send(std::span<const std::uint8_t>(m.data));
+    });
+    std::lock_guard lock(mutex);
+    remote = c;
+  });
+
+  auto offer = a->create_offer().get();
+  ASSERT_TRUE(offer);
+  ASSERT_TRUE(a->set_local_description(*offer).get());
+  ASSERT_TRUE(b->set_remote_description(*offer).get());
+  to_b.flush();
+  auto answer = b->create_answer().get();
+  ASSERT_TRUE(answer);
+  ASSERT_TRUE(b->set_local_description(*answer).get());
+  ASSERT_TRUE(a->set_remote_description(*answer).get());
+  to_a.flush();
+
+  ASSERT_TRUE(eventually([&] { return opened.load(); })) << "no data channel over TURN";
+  const auto connected = std::chrono::steady_clock::now();
+  // 1 MB in 10 KB messages, echoed back.
+  std::vector<std::uint8_t> sent;
+  for (int i = 0; i < 100; ++i) {
+    std::vector<std::uint8_t> message(10000);
+    for (std::size_t k = 0; k < message.size(); ++k)
+      message[k] = static_cast<std::uint8_t>(i * 31 + k);
+    sent.insert(sent.end(), message.begin(), message.end());
+    ASSERT_TRUE(channel->send(std::span<const std::uint8_t>(message)));
+  }
+  ASSERT_TRUE(eventually([&] { return echoed_size.load() == sent.size(); }, 30s))
+      << echoed_size.load();
+  const auto done = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(echoed, sent);
+  }
+  EXPECT_EQ(to_b.other_candidates.load(), 0);  // relay policy: nothing else is offered
+  EXPECT_EQ(to_a.other_candidates.load(), 0);
+  EXPECT_GE(to_b.relay_candidates.load(), 1);
+  EXPECT_GE(to_a.relay_candidates.load(), 1);
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(selected_types(*a), "relay/relay");
+  EXPECT_EQ(selected_types(*b), "relay/relay");
+  using ms = std::chrono::milliseconds;
+  std::cout << "coturn relay-only: connected (data channel open) in "
+            << std::chrono::duration_cast<ms>(connected - start).count() << " ms; 1 MB echoed in "
+            << std::chrono::duration_cast<ms>(done - connected).count() << " ms\n";
+  a->close();
+  b->close();
+}
+
+TEST(Coturn, WrongPasswordIsReported) {
+  const auto port = turn_port();
+  if (!port) GTEST_SKIP() << "RTCPP_TURN_PORT not set: run through tests/interop/run_coturn.sh";
+  auto a = *RTCPeerConnection::create(relay_config(*port, "wrong"));
+  std::mutex mutex;
+  std::vector<RTCPeerConnectionIceErrorEvent> errors;
+  std::atomic<bool> complete{false};
+  a->on_ice_candidate_error([&](const RTCPeerConnectionIceErrorEvent& e) {
+    std::lock_guard lock(mutex);
+    errors.push_back(e);
+  });
+  a->on_ice_gathering_state_change([&] {
+    if (a->ice_gathering_state() == RTCIceGatheringState::kComplete) complete = true;
+  });
+  (void)a->create_data_channel("x", {});
+  auto offer = a->create_offer().get();
+  ASSERT_TRUE(offer);
+  ASSERT_TRUE(a->set_local_description(*offer).get());
+  ASSERT_TRUE(eventually([&] { return complete.load(); }));
+  std::lock_guard lock(mutex);
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors[0].error_code, 401);
+  EXPECT_EQ(errors[0].url, "turn:127.0.0.1:" + *port + "?transport=udp");
+  a->close();
+}
+
+}  // namespace
+}  // namespace rtcpp
