@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Starts Debian's coturn (turnserver) on 127.0.0.1 at a free port with a temporary config,
-# runs the TURN interop test binary against it, and stops it. Usage:
-#   run_coturn.sh <interop_turn_tests binary> [work dir]
+# runs the TURN interop test binary against it, then (given the rtcpp tool) two `rtcpp peer`
+# processes relay-only through it (the peer contract's --relay-only and --ice-server turn:),
+# and stops it. Usage:
+#   run_coturn.sh <interop_turn_tests binary> [work dir] [rtcpp binary]
 set -euo pipefail
 test_binary=$1
 work=${2:-$(mktemp -d)}
+rtcpp=${3:-}
 mkdir -p "$work"
 if ! command -v turnserver > /dev/null; then
   echo "turnserver (Debian package coturn) is not installed" >&2
@@ -44,7 +47,12 @@ for _ in $(seq 1 100); do
   if ss -Hlun "sport = :$port" 2> /dev/null | grep -q .; then break; fi
   sleep 0.05
 done
-RTCPP_TURN_PORT=$port "$test_binary"
-status=$?
+status=0
+RTCPP_TURN_PORT=$port "$test_binary" || status=$?
+if [[ $status -eq 0 && -n "$rtcpp" ]]; then
+  here=$(cd "$(dirname "$0")/.." && pwd)
+  "$here/integration/peer_pair.sh" "$(realpath "$rtcpp")" "$work/peer_pair" --relay-only \
+    --ice-server "turn:user:pass@127.0.0.1:$port?transport=udp" || status=$?
+fi
 echo "turnserver log: $log"
 exit $status
