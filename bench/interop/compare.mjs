@@ -10,7 +10,7 @@
 // Chromium (Debian's /usr/bin/chromium driven by playwright-core): two browser contexts
 // with one page each (two renderer processes), signaling relayed through this script.
 // rtcpp: two `rtcpp peer` processes (the peer contract), signaling relayed the same way;
-// plus `rtcpp demo` (both peers in one process on one thread) for reference.
+// plus `rtcpp demo` (two processes through the public API) for reference.
 import { chromium } from 'playwright-core';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
@@ -296,6 +296,8 @@ function startPeer(args) {
   const child = spawn(rtcppPath, ['peer', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const peer = { child, lines: [], result: null, listeners: [], stderr: '' };
   child.stderr.on('data', (d) => { peer.stderr += d; });
+  // A peer that has finished exits at once; lines still relayed to it are dropped.
+  child.stdin.on('error', () => {});
   readline.createInterface({ input: child.stdout }).on('line', (line) => {
     let msg;
     try { msg = JSON.parse(line); } catch { return; }
@@ -379,15 +381,15 @@ async function rtcppIdle() {
   };
 }
 
-// `rtcpp demo`: both peers in one process on one thread.
+// `rtcpp demo`: two processes through the public API (its summary line is on stderr).
 async function rtcppDemo() {
   const child = spawn(rtcppPath, ['demo', '--bytes', String(totalBytes), '--timeout', '60'],
-    { stdio: ['ignore', 'pipe', 'ignore'] });
+    { stdio: ['ignore', 'ignore', 'pipe'] });
   let out = '';
-  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
   const code = await new Promise((resolve) => child.on('exit', resolve));
-  const open = out.match(/channel open after:\s+([\d.]+) ms/);
-  const rate = out.match(/transfer:\s+[\d.]+ s, ([\d.]+) MB\/s/);
+  const open = out.match(/first channel open after ([\d.]+) ms/);
+  const rate = out.match(/done: \d+ bytes in [\d.]+ s \(([\d.]+) MB\/s\)/);
   if (code !== 0 || !open || !rate) throw new Error(`rtcpp demo failed:\n${out}`);
   return { openMs: Number(open[1]), mbps: Number(rate[1]) };
 }
@@ -418,7 +420,7 @@ function table(results) {
     ['idle connection: PSS added per endpoint (MiB)', fmt(c.map((x) => mib(x.addedPssPerEndpoint)), 1), '-', '-'],
     ['idle: whole RSS (Chromium tree / one rtcpp peer) (MiB)', fmt(c.map((x) => mib(x.idle.rss)), 0), fmt(i.map((x) => mib(x.wholeRss)), 1), '-'],
   ];
-  const head = ['measure', 'Chromium <-> Chromium', 'rtcpp <-> rtcpp (2 processes)', 'rtcpp demo (1 process)'];
+  const head = ['measure', 'Chromium <-> Chromium', 'rtcpp <-> rtcpp (2 processes)', 'rtcpp demo (public API)'];
   const widths = head.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
   const line = (cells) => '| ' + cells.map((x, k) => x.padEnd(widths[k])).join(' | ') + ' |';
   return [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n');
