@@ -1,7 +1,12 @@
 #include "runtime/peer_transport_driver.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
 #include <boost/asio/ip/address.hpp>
 #include <chrono>
+#include <cstring>
 
 namespace rtcpp::runtime {
 namespace {
@@ -22,6 +27,41 @@ udp::endpoint to_endpoint(const SocketAddress& s) {
   return {asio::ip::address_v6(bytes), s.port()};
 }
 
+// Datagrams read per recvmmsg call, and the largest one kept (WebRTC stays under the path
+// MTU; anything longer is truncated by the kernel and dropped here).
+constexpr std::size_t kReceiveBatch = 32;
+constexpr std::size_t kReceiveSlot = 4096;
+// recvmmsg calls per readiness event before the other sockets and timers get a turn.
+constexpr int kReadRounds = 4;
+constexpr std::size_t kSendBatch = 64;
+
+SocketAddress from_sockaddr(const sockaddr_storage& sa) {
+  if (sa.ss_family == AF_INET6) {
+    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(sa);
+    std::array<std::uint8_t, 16> bytes{};
+    std::memcpy(bytes.data(), &in6.sin6_addr, 16);
+    return {IpAddress::v6(bytes), ntohs(in6.sin6_port)};
+  }
+  const auto& in4 = reinterpret_cast<const sockaddr_in&>(sa);
+  return {IpAddress::v4(ntohl(in4.sin_addr.s_addr)), ntohs(in4.sin_port)};
+}
+
+socklen_t to_sockaddr(const SocketAddress& a, sockaddr_storage& sa) {
+  std::memset(&sa, 0, sizeof sa);
+  if (a.ip().is_v4()) {
+    auto& in4 = reinterpret_cast<sockaddr_in&>(sa);
+    in4.sin_family = AF_INET;
+    in4.sin_port = htons(a.port());
+    in4.sin_addr.s_addr = htonl(a.ip().v4_host_order());
+    return sizeof(sockaddr_in);
+  }
+  auto& in6 = reinterpret_cast<sockaddr_in6&>(sa);
+  in6.sin6_family = AF_INET6;
+  in6.sin6_port = htons(a.port());
+  std::memcpy(&in6.sin6_addr, a.ip().bytes().data(), 16);
+  return sizeof(sockaddr_in6);
+}
+
 }  // namespace
 
 Timestamp monotonic_now() {
@@ -38,8 +78,10 @@ PeerTransportDriver::~PeerTransportDriver() {
 }
 
 Result<SocketAddress> PeerTransportDriver::bind(const IpAddress& ip) {
-  auto s =
-      std::make_unique<Socket>(Socket{udp::socket(io_), {}, {}, std::vector<std::uint8_t>(65536)});
+  auto s = std::make_unique<Socket>(
+      Socket{udp::socket(io_),
+             {},
+             std::unique_ptr<std::uint8_t[]>(new std::uint8_t[kReceiveBatch * kReceiveSlot])});
   boost::system::error_code ec;
   const udp::endpoint endpoint = to_endpoint({ip, 0});
   s->socket.open(endpoint.protocol(), ec);
@@ -60,20 +102,48 @@ Result<SocketAddress> PeerTransportDriver::bind(const IpAddress& ip) {
 
 void PeerTransportDriver::receive(Socket& socket) {
   std::weak_ptr<bool> alive = alive_;
-  socket.socket.async_receive_from(
-      asio::buffer(socket.buffer), socket.sender,
-      [this, &socket, alive](const boost::system::error_code& ec, std::size_t n) {
-        if (alive.expired() || ec == asio::error::operation_aborted) return;
-        if (!ec) {
-          ++datagrams_received_;
-          bytes_received_ += n;
-          Datagram d{from_endpoint(socket.sender), socket.local,
-                     Buffer(BytesView(socket.buffer.data(), n))};
-          transport_.handle_datagram(d, monotonic_now());
-          kick();
-        }
-        receive(socket);
-      });
+  socket.socket.async_wait(udp::socket::wait_read,
+                           [this, &socket, alive](const boost::system::error_code& ec) {
+                             if (alive.expired() || ec == asio::error::operation_aborted) return;
+                             if (!ec) read_batch(socket);
+                             receive(socket);
+                           });
+}
+
+void PeerTransportDriver::read_batch(Socket& socket) {
+  // Everything that is waiting, in batches of recvmmsg, then one kick for all of it: the
+  // protocols answer a whole burst of packets at once (one SACK, one flush).
+  std::array<mmsghdr, kReceiveBatch> messages{};
+  std::array<iovec, kReceiveBatch> vectors{};
+  std::array<sockaddr_storage, kReceiveBatch> senders{};
+  const Timestamp now = monotonic_now();
+  bool any = false;
+  for (int round = 0; round < kReadRounds; ++round) {
+    for (std::size_t i = 0; i < kReceiveBatch; ++i) {
+      vectors[i] = {socket.buffer.get() + i * kReceiveSlot, kReceiveSlot};
+      messages[i] = {};
+      messages[i].msg_hdr.msg_iov = &vectors[i];
+      messages[i].msg_hdr.msg_iovlen = 1;
+      messages[i].msg_hdr.msg_name = &senders[i];
+      messages[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    }
+    const int n = ::recvmmsg(socket.socket.native_handle(), messages.data(), kReceiveBatch,
+                             MSG_DONTWAIT, nullptr);
+    if (n <= 0) break;
+    for (int i = 0; i < n; ++i) {
+      const mmsghdr& m = messages[static_cast<std::size_t>(i)];
+      if ((m.msg_hdr.msg_flags & MSG_TRUNC) != 0) continue;
+      ++datagrams_received_;
+      bytes_received_ += m.msg_len;
+      Datagram d{from_sockaddr(senders[static_cast<std::size_t>(i)]), socket.local,
+                 Buffer(BytesView(socket.buffer.get() + static_cast<std::size_t>(i) * kReceiveSlot,
+                                  m.msg_len))};
+      transport_.handle_datagram(d, now);
+      any = true;
+    }
+    if (static_cast<std::size_t>(n) < kReceiveBatch) break;
+  }
+  if (any) kick();
 }
 
 void PeerTransportDriver::send(const Datagram& d) {
@@ -91,12 +161,59 @@ void PeerTransportDriver::send(const Datagram& d) {
   }
 }
 
+void PeerTransportDriver::send_batch(std::vector<Datagram>& batch) {
+  // Consecutive datagrams from one socket leave in one sendmmsg.
+  std::array<mmsghdr, kSendBatch> messages{};
+  std::array<iovec, kSendBatch> vectors{};
+  std::array<sockaddr_storage, kSendBatch> destinations{};
+  std::size_t at = 0;
+  while (at < batch.size()) {
+    Socket* socket = nullptr;
+    for (auto& s : sockets_) {
+      if (s->local == batch[at].source) socket = s.get();
+    }
+    if (socket == nullptr) {
+      ++at;  // no such socket (any more): dropped
+      continue;
+    }
+    std::size_t count = 0;
+    while (at + count < batch.size() && count < kSendBatch &&
+           batch[at + count].source == socket->local) {
+      const Datagram& d = batch[at + count];
+      vectors[count] = {const_cast<std::uint8_t*>(d.payload.data()), d.payload.size()};
+      messages[count] = {};
+      messages[count].msg_hdr.msg_iov = &vectors[count];
+      messages[count].msg_hdr.msg_iovlen = 1;
+      messages[count].msg_hdr.msg_name = &destinations[count];
+      messages[count].msg_hdr.msg_namelen = to_sockaddr(d.destination, destinations[count]);
+      ++count;
+    }
+    std::size_t done = 0;
+    while (done < count) {
+      const int n = ::sendmmsg(socket->socket.native_handle(), messages.data() + done,
+                               static_cast<unsigned>(count - done), 0);
+      if (n <= 0) {
+        ++done;  // this one failed (a full buffer drops it, as the network may): skip it
+        continue;
+      }
+      for (int i = 0; i < n; ++i) {
+        ++datagrams_sent_;
+        bytes_sent_ += batch[at + done + static_cast<std::size_t>(i)].payload.size();
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    at += count;
+  }
+  batch.clear();
+}
+
 void PeerTransportDriver::kick() {
   // Events can queue packets (a data channel's close answered once its events were seen),
   // so go round until both are drained.
   for (bool again = true; again;) {
     again = false;
-    while (auto d = transport_.poll_transmit()) send(*d);
+    while (auto d = transport_.poll_transmit()) send_batch_.push_back(std::move(*d));
+    send_batch(send_batch_);
     while (auto e = transport_.poll_event()) {
       again = true;
       if (on_event_) on_event_(std::move(*e));

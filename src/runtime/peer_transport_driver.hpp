@@ -49,11 +49,13 @@ class PeerTransportDriver {
   struct Socket {
     boost::asio::ip::udp::socket socket;
     SocketAddress local;
-    boost::asio::ip::udp::endpoint sender;
-    std::vector<std::uint8_t> buffer;
+    // kReceiveBatch slots of kReceiveSlot bytes for recvmmsg; allocated, not touched, up front.
+    std::unique_ptr<std::uint8_t[]> buffer;
   };
   void receive(Socket& socket);
+  void read_batch(Socket& socket);
   void send(const Datagram& d);
+  void send_batch(std::vector<Datagram>& batch);
   void arm_timer();
 
   boost::asio::io_context& io_;
@@ -68,6 +70,7 @@ class PeerTransportDriver {
   std::uint64_t datagrams_received_ = 0;
   std::uint64_t bytes_sent_ = 0;
   std::uint64_t bytes_received_ = 0;
+  std::vector<Datagram> send_batch_;  // reused between kicks
 };
 
 }  // namespace rtcpp::runtime
