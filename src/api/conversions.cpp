@@ -133,7 +133,6 @@ Result<> validate_configuration(const RTCConfiguration& configuration) {
 }
 
 std::optional<SocketAddress> resolve_literal(const std::string& host, std::uint16_t port) {
-  if (host == "localhost") return SocketAddress(IpAddress::v4(127, 0, 0, 1), port);
   auto ip = IpAddress::parse(host);
   if (!ip) return std::nullopt;
   return SocketAddress(*ip, port);

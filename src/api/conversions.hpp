@@ -36,7 +36,7 @@ Result<IceServerUrl> parse_ice_server_url(std::string_view url);
 // W3C 4.4.1.6: urls present and valid; TURN needs a username and a credential
 // (InvalidAccessError).
 Result<> validate_configuration(const RTCConfiguration& configuration);
-// The host as an IP literal with the port; nullopt for a name.
+// The host as an IP literal with the port; nullopt for a name (resolved by the runtime).
 std::optional<SocketAddress> resolve_literal(const std::string& host, std::uint16_t port);
 
 }  // namespace rtcpp::detail

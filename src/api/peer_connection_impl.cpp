@@ -1,6 +1,7 @@
 #include "api/peer_connection_impl.hpp"
 
 #include <algorithm>
+#include <boost/asio/ip/udp.hpp>
 
 #include "api/conversions.hpp"
 #include "runtime/interfaces.hpp"
@@ -130,17 +131,39 @@ void PeerConnectionImpl::start_gathering() {
         candidate_error(url, "TURN over " + parsed->transport + " is not supported yet");
         continue;
       }
-      auto address = resolve_literal(parsed->host, parsed->port);
-      if (!address) {
-        candidate_error(url, "ICE server names are not resolved yet; use an IP address");
+      if (auto address = resolve_literal(parsed->host, parsed->port)) {
+        add_ice_server(*parsed, server, url, *address);
         continue;
       }
-      if (parsed->scheme == "stun") {
-        transport_->ice().add_stun_server(*address, now);
-      } else {
-        transport_->ice().add_turn_server(
-            {*address, server.username, server.credential, turn::TurnTransport::kUdp, url}, now);
-      }
+      // A name: resolved off the loop (IPv4, as gathering is), and gathering completes only
+      // once every name has an answer or an error.
+      ++pending_resolutions_;
+      auto resolver = std::make_shared<boost::asio::ip::udp::resolver>(loop_.io());
+      std::weak_ptr<PeerConnectionImpl> weak = weak_from_this();
+      resolver->async_resolve(
+          boost::asio::ip::udp::v4(), parsed->host, std::to_string(parsed->port),
+          [weak, resolver, parsed = *parsed, server, url, generation = transport_generation_,
+           candidate_error](const boost::system::error_code& ec,
+                            const boost::asio::ip::udp::resolver::results_type& results) {
+            auto self = weak.lock();
+            if (!self || self->closed_ || !self->transport_ ||
+                generation != self->transport_generation_)
+              return;
+            --self->pending_resolutions_;
+            if (!ec && !results.empty()) {
+              const auto endpoint = results.begin()->endpoint();
+              self->add_ice_server(
+                  parsed, server, url,
+                  SocketAddress(IpAddress::v4(endpoint.address().to_v4().to_uint()),
+                                endpoint.port()));
+            } else {
+              candidate_error(url, "cannot resolve " + parsed.host + ": " +
+                                       (ec ? ec.message() : std::string("no IPv4 address")));
+            }
+            if (self->pending_resolutions_ == 0)
+              self->transport_->ice().finish_gathering(monotonic_now());
+            self->kick();
+          });
     }
   }
   for (const auto& ip : runtime::local_addresses(configuration_.gather_loopback)) {
@@ -152,11 +175,24 @@ void PeerConnectionImpl::start_gathering() {
       queue_task([this, error] { fire(on_ice_candidate_error_, error); });
     }
   }
-  transport_->ice().finish_gathering(now);
+  if (pending_resolutions_ == 0) transport_->ice().finish_gathering(now);
   kick();
 }
 
+void PeerConnectionImpl::add_ice_server(const IceServerUrl& parsed, const RTCIceServer& server,
+                                        const std::string& url, const SocketAddress& address) {
+  const auto now = monotonic_now();
+  if (parsed.scheme == "stun") {
+    transport_->ice().add_stun_server(address, now);
+  } else {
+    transport_->ice().add_turn_server(
+        {address, server.username, server.credential, turn::TurnTransport::kUdp, url}, now);
+  }
+}
+
 void PeerConnectionImpl::teardown_transport() {
+  ++transport_generation_;  // answers to name lookups for this transport are stale now
+  pending_resolutions_ = 0;
   if (driver_) driver_->close();
   driver_.reset();
   transport_.reset();

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "api/conversions.hpp"
 #include "base/random.hpp"
 #include "pc/jsep.hpp"
 #include "pc/peer_transport.hpp"
@@ -98,6 +99,8 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   PeerConnectionImpl(RTCConfiguration configuration, std::shared_ptr<const RTCCertificate> cert);
 
   Result<> ensure_transport(ice::IceRole role);
+  void add_ice_server(const IceServerUrl& parsed, const RTCIceServer& server,
+                      const std::string& url, const SocketAddress& address);
   void start_gathering();
   void teardown_transport();
   void on_transport_event(pc::PeerTransportEvent&& event);
@@ -126,6 +129,8 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   std::optional<dtls::DtlsRole> dtls_role_;
   bool remote_parameters_applied_ = false;
   bool gathering_started_ = false;
+  int pending_resolutions_ = 0;             // ICE server names still being looked up
+  std::uint64_t transport_generation_ = 0;  // bumped when the transport is torn down
   std::uint64_t session_id_ = 0;
   std::uint64_t session_version_ = 0;
   std::string local_mid_ = "0";

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts Debian's coturn (turnserver) on 127.0.0.1 at a free port with a temporary config,
 # runs the TURN interop test binary against it, then (given the rtcpp tool) two `rtcpp peer`
-# processes relay-only through it (the peer contract's --relay-only and --ice-server turn:),
+# processes relay-only through it by name (the contract's --relay-only, --ice-server turn:),
 # and stops it. Usage:
 #   run_coturn.sh <interop_turn_tests binary> [work dir] [rtcpp binary]
 set -euo pipefail
@@ -52,7 +52,7 @@ RTCPP_TURN_PORT=$port "$test_binary" || status=$?
 if [[ $status -eq 0 && -n "$rtcpp" ]]; then
   here=$(cd "$(dirname "$0")/.." && pwd)
   "$here/integration/peer_pair.sh" "$(realpath "$rtcpp")" "$work/peer_pair" --relay-only \
-    --ice-server "turn:user:pass@127.0.0.1:$port?transport=udp" || status=$?
+    --ice-server "turn:user:pass@localhost:$port?transport=udp" || status=$?
 fi
 echo "turnserver log: $log"
 exit $status
