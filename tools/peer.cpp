@@ -63,6 +63,18 @@ void emit(const json& j) {
   std::fflush(stdout);
 }
 
+// An RTCIceCandidateInit as the contract's line; an empty candidate is end-of-candidates.
+void emit_candidate(const RTCIceCandidateInit& c) {
+  if (c.candidate.empty()) {
+    emit({{"type", "candidate"}, {"candidate", ""}});
+    return;
+  }
+  emit({{"type", "candidate"},
+        {"candidate", c.candidate},
+        {"sdpMid", c.sdp_mid.value_or("0")},
+        {"sdpMLineIndex", c.sdp_m_line_index.value_or(0)}});
+}
+
 std::optional<std::uint64_t> parse_uint(const char* s) {
   char* end = nullptr;
   const unsigned long long v = std::strtoull(s, &end, 10);
@@ -185,14 +197,7 @@ int Peer::run() {
       local_candidates_held_.push_back(init);
       return;
     }
-    if (init.candidate.empty()) {
-      emit({{"type", "candidate"}, {"candidate", ""}});
-    } else {
-      emit({{"type", "candidate"},
-            {"candidate", init.candidate},
-            {"sdpMid", init.sdp_mid.value_or("0")},
-            {"sdpMLineIndex", init.sdp_m_line_index.value_or(0)}});
-    }
+    emit_candidate(init);
   });
   pc_->on_connection_state_change([this] {
     const auto state = pc_->connection_state();
@@ -328,16 +333,7 @@ void Peer::emit_description(const RTCSessionDescriptionInit& d) {
   emit({{"type", std::string(to_string(d.type))}, {"sdp", d.sdp}});
   description_sent_ = true;
   // Candidates gathered while the description was being written follow it.
-  for (const auto& c : local_candidates_held_) {
-    if (c.candidate.empty()) {
-      emit({{"type", "candidate"}, {"candidate", ""}});
-    } else {
-      emit({{"type", "candidate"},
-            {"candidate", c.candidate},
-            {"sdpMid", c.sdp_mid.value_or("0")},
-            {"sdpMLineIndex", c.sdp_m_line_index.value_or(0)}});
-    }
-  }
+  for (const auto& c : local_candidates_held_) emit_candidate(c);
   local_candidates_held_.clear();
 }
 

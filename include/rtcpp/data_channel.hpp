@@ -95,6 +95,7 @@ class RTCDataChannel : public std::enable_shared_from_this<RTCDataChannel> {
  private:
   friend class detail::PeerConnectionImpl;
   Result<> send_bytes(std::span<const std::uint8_t> data, bool binary);
+  void drop_handlers();
 
   std::weak_ptr<detail::PeerConnectionImpl> pc_;
   const std::string label_;

@@ -57,6 +57,15 @@ Result<> RTCDataChannel::send_bytes(std::span<const std::uint8_t> data, bool bin
   return pc->sync([&] { return pc->channel_send(*this, data, binary); });
 }
 
+void RTCDataChannel::drop_handlers() {
+  on_open_ = nullptr;
+  on_message_ = nullptr;
+  on_buffered_amount_low_ = nullptr;
+  on_error_ = nullptr;
+  on_closing_ = nullptr;
+  on_close_ = nullptr;
+}
+
 void RTCDataChannel::close() {
   auto pc = pc_.lock();
   if (!pc) return;

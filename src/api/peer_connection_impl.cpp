@@ -501,6 +501,34 @@ void PeerConnectionImpl::negotiation_complete() {
   open_pending_channels();
 }
 
+void PeerConnectionImpl::apply_answer(const RTCSessionDescriptionInit& desc, bool local) {
+  auto& ours = local ? pending_local_ : pending_remote_;    // the side that answered
+  auto& theirs = local ? pending_remote_ : pending_local_;  // the side that offered
+  auto& ours_current = local ? current_local_ : current_remote_;
+  auto& theirs_current = local ? current_remote_ : current_local_;
+  if (desc.type == RTCSdpType::kAnswer) {
+    ours_current = desc;
+    if (theirs) theirs_current = theirs;
+    ours.reset();
+    theirs.reset();
+    negotiation_complete();
+    set_signaling_state(RTCSignalingState::kStable);
+  } else {
+    ours = desc;
+    negotiation_complete();
+    set_signaling_state(local ? RTCSignalingState::kHaveLocalPranswer
+                              : RTCSignalingState::kHaveRemotePranswer);
+  }
+  kick();
+}
+
+void PeerConnectionImpl::roll_back(bool local) {
+  (local ? pending_local_ : pending_remote_).reset();
+  // A rollback of the first offer leaves nothing negotiated: the transport goes too.
+  if (!current_local_ && !current_remote_) teardown_transport();
+  set_signaling_state(RTCSignalingState::kStable);
+}
+
 Result<> PeerConnectionImpl::set_local_description(
     std::optional<RTCSessionDescriptionInit> description) {
   if (closed_) return invalid_state_error("the connection is closed");
@@ -518,9 +546,7 @@ Result<> PeerConnectionImpl::set_local_description(
     if (signaling_state_ != RTCSignalingState::kHaveLocalOffer)
       return invalid_state_error("rollback of a local offer in signaling state " +
                                  std::string(to_string(signaling_state_)));
-    pending_local_.reset();
-    if (!current_local_ && !current_remote_) teardown_transport();
-    set_signaling_state(RTCSignalingState::kStable);
+    roll_back(/*local=*/true);
     return {};
   }
   const bool is_offer = desc.type == RTCSdpType::kOffer;
@@ -562,19 +588,7 @@ Result<> PeerConnectionImpl::set_local_description(
   if (auto ok = apply_remote_parameters(*role); !ok) return ok;
   add_remote_candidates_from(*remote_transport_);
   start_gathering();
-  if (desc.type == RTCSdpType::kAnswer) {
-    current_local_ = desc;
-    current_remote_ = pending_remote_ ? pending_remote_ : current_remote_;
-    pending_local_.reset();
-    pending_remote_.reset();
-    negotiation_complete();
-    set_signaling_state(RTCSignalingState::kStable);
-  } else {
-    pending_local_ = desc;
-    negotiation_complete();
-    set_signaling_state(RTCSignalingState::kHaveLocalPranswer);
-  }
-  kick();
+  apply_answer(desc, /*local=*/true);
   return {};
 }
 
@@ -584,9 +598,7 @@ Result<> PeerConnectionImpl::set_remote_description(const RTCSessionDescriptionI
     if (signaling_state_ != RTCSignalingState::kHaveRemoteOffer)
       return invalid_state_error("rollback of a remote offer in signaling state " +
                                  std::string(to_string(signaling_state_)));
-    pending_remote_.reset();
-    if (!current_local_ && !current_remote_) teardown_transport();
-    set_signaling_state(RTCSignalingState::kStable);
+    roll_back(/*local=*/false);
     return {};
   }
   const bool is_offer = desc.type == RTCSdpType::kOffer;
@@ -619,9 +631,7 @@ Result<> PeerConnectionImpl::set_remote_description(const RTCSessionDescriptionI
 
   if (is_offer && signaling_state_ == RTCSignalingState::kHaveLocalOffer) {
     // W3C 4.4.1.6: an offer in have-local-offer (glare) first rolls our offer back.
-    pending_local_.reset();
-    if (!current_local_ && !current_remote_) teardown_transport();
-    set_signaling_state(RTCSignalingState::kStable);
+    roll_back(/*local=*/true);
   }
   if (is_offer) {
     if (auto ok = ensure_transport(ice::IceRole::kControlled); !ok) return ok;
@@ -635,19 +645,7 @@ Result<> PeerConnectionImpl::set_remote_description(const RTCSessionDescriptionI
   remote_transport_ = *remote;
   if (auto ok = apply_remote_parameters(*role); !ok) return ok;
   add_remote_candidates_from(*remote);
-  if (desc.type == RTCSdpType::kAnswer) {
-    current_remote_ = desc;
-    current_local_ = pending_local_ ? pending_local_ : current_local_;
-    pending_local_.reset();
-    pending_remote_.reset();
-    negotiation_complete();
-    set_signaling_state(RTCSignalingState::kStable);
-  } else {
-    pending_remote_ = desc;
-    negotiation_complete();
-    set_signaling_state(RTCSignalingState::kHaveRemotePranswer);
-  }
-  kick();
+  apply_answer(desc, /*local=*/false);
   return {};
 }
 
@@ -756,12 +754,7 @@ void PeerConnectionImpl::close() {
   signaling_state_ = RTCSignalingState::kClosed;
   for (const auto& channel : channels_) {
     channel->state_ = RTCDataChannelState::kClosed;
-    channel->on_open_ = nullptr;
-    channel->on_message_ = nullptr;
-    channel->on_buffered_amount_low_ = nullptr;
-    channel->on_error_ = nullptr;
-    channel->on_closing_ = nullptr;
-    channel->on_close_ = nullptr;
+    channel->drop_handlers();
   }
   channels_.clear();
   channels_by_id_.clear();
@@ -882,12 +875,7 @@ void PeerConnectionImpl::finish_channel(const std::shared_ptr<RTCDataChannel>& c
   if (channel->id_) channels_by_id_.erase(*channel->id_);
   ++channels_closed_;
   if (!fire_events) {
-    channel->on_open_ = nullptr;
-    channel->on_message_ = nullptr;
-    channel->on_buffered_amount_low_ = nullptr;
-    channel->on_error_ = nullptr;
-    channel->on_closing_ = nullptr;
-    channel->on_close_ = nullptr;
+    channel->drop_handlers();
     return;
   }
   // The handlers go after close fired, so that captured shared_ptrs do not keep it alive;
@@ -896,12 +884,7 @@ void PeerConnectionImpl::finish_channel(const std::shared_ptr<RTCDataChannel>& c
   loop_.post([weak, channel] {
     auto self = weak.lock();
     if (self && !self->closed_) fire(channel->on_close_);
-    channel->on_open_ = nullptr;
-    channel->on_message_ = nullptr;
-    channel->on_buffered_amount_low_ = nullptr;
-    channel->on_error_ = nullptr;
-    channel->on_closing_ = nullptr;
-    channel->on_close_ = nullptr;
+    channel->drop_handlers();
   });
 }
 

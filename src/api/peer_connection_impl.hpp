@@ -113,6 +113,10 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   void announce_open(const std::shared_ptr<RTCDataChannel>& channel);
   void finish_channel(const std::shared_ptr<RTCDataChannel>& channel, bool fire_events);
   void set_signaling_state(RTCSignalingState state);
+  // An answer or pranswer applied, ours (local) or the peer's.
+  void apply_answer(const RTCSessionDescriptionInit& desc, bool local);
+  // Drops the pending offer, ours (local) or the peer's.
+  void roll_back(bool local);
   void update_connection_states();
   void check_negotiation_needed();
   pc::TransportDescription local_transport(pc::DtlsSetup setup) const;
