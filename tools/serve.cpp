@@ -170,7 +170,18 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const std::string type = msg["type"];
     if (type == "offer" && msg.contains("sdp") && msg["sdp"].is_string()) {
-      on_offer(msg["sdp"]);
+      if (pc_) {
+        answer_offer(msg["sdp"]);  // a renegotiation, e.g. the page's restartIce()
+      } else {
+        on_offer(msg["sdp"]);
+      }
+    } else if (type == "answer" && msg.contains("sdp") && msg["sdp"].is_string() && pc_) {
+      std::weak_ptr<Session> weak = weak_from_this();
+      pc_->set_remote_description({RTCSdpType::kAnswer, msg["sdp"]}, [weak](Result<> r) {
+        if (auto self = weak.lock(); self && !r) self->error(r.error().to_string());
+      });
+    } else if (type == "restart-ice" && pc_) {
+      restart_ice();
     } else if (type == "candidate" && pc_) {
       RTCIceCandidateInit init;
       init.candidate = msg.value("candidate", "");
@@ -185,11 +196,27 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
+  // The page asks us to restart ICE: we offer new credentials (W3C restartIce).
+  void restart_ice() {
+    pc_->restart_ice();
+    std::weak_ptr<Session> weak = weak_from_this();
+    pc_->create_offer([weak](Result<RTCSessionDescriptionInit> offer) {
+      auto self = weak.lock();
+      if (!self) return;
+      if (!offer) {
+        self->error(offer.error().to_string());
+        return;
+      }
+      // On the loop thread, so the blocking form completes at once.
+      if (auto set = self->pc_->set_local_description(*offer).get(); !set) {
+        self->error(set.error().to_string());
+        return;
+      }
+      self->send(json{{"type", "offer"}, {"sdp", offer->sdp}}.dump());
+    });
+  }
+
   void on_offer(const std::string& sdp) {
-    if (pc_) {
-      error("this page already has a connection");
-      return;
-    }
     RTCConfiguration config;
     config.gather_loopback = true;  // the page came from 127.0.0.1
     auto pc = RTCPeerConnection::create(config);
@@ -225,6 +252,11 @@ class Session : public std::enable_shared_from_this<Session> {
                    channel->label().c_str(), channel->id() ? int{*channel->id()} : -1);
       serve_channel(channel);
     });
+    answer_offer(sdp);
+  }
+
+  void answer_offer(const std::string& sdp) {
+    std::weak_ptr<Session> weak = weak_from_this();
     pc_->set_remote_description({RTCSdpType::kOffer, sdp}, [weak](Result<> applied) {
       auto self = weak.lock();
       if (!self) return;

@@ -62,8 +62,8 @@ std::string_view to_string(RTCIceConnectionState value) noexcept;
 std::string_view to_string(RTCPeerConnectionState value) noexcept;
 
 struct RTCOfferOptions {
-  // An ICE restart (new credentials); not implemented yet: create_offer fails with
-  // OperationError when it is set.
+  // An ICE restart (RFC 8445 9): the offer carries new ICE credentials. Data keeps flowing on
+  // the current candidate pair until the restarted ICE selects a new one.
   bool ice_restart = false;
 };
 struct RTCAnswerOptions {};
@@ -123,6 +123,12 @@ class RTCPeerConnection {
   RTCPeerConnectionState connection_state() const;
   // Whether the remote side said a=ice-options:trickle; nullopt before a remote description.
   std::optional<bool> can_trickle_ice_candidates() const;
+
+  // W3C 4.4.1.6 restartIce: the next offer restarts ICE (new credentials, a new gathering
+  // round, new checks); negotiationneeded fires. A remote offer with new credentials restarts
+  // ICE too, and the answer to it carries new local credentials. Either way the current pair
+  // keeps carrying data until a new one is selected.
+  void restart_ice();
 
   RTCConfiguration get_configuration() const;
   // InvalidModificationError when changing certificates, bundle or rtcp-mux policy, or the

@@ -148,6 +148,10 @@ std::optional<bool> RTCPeerConnection::can_trickle_ice_candidates() const {
 RTCConfiguration RTCPeerConnection::get_configuration() const {
   return impl_->sync([&] { return impl_->configuration_; });
 }
+void RTCPeerConnection::restart_ice() {
+  impl_->sync([&] { impl_->restart_ice(); });
+}
+
 Result<> RTCPeerConnection::set_configuration(RTCConfiguration configuration) {
   return impl_->sync([&] { return impl_->set_configuration(std::move(configuration)); });
 }

@@ -399,10 +399,9 @@ void PeerConnectionImpl::set_signaling_state(RTCSignalingState state) {
 void PeerConnectionImpl::check_negotiation_needed() {
   // W3C 4.7.3: fire only in stable, and only while negotiation is still needed when the
   // queued task runs.
-  if (!negotiation_needed_ || data_negotiated_) return;
+  if (!needs_negotiation()) return;
   queue_task([this] {
-    if (signaling_state_ != RTCSignalingState::kStable || data_negotiated_ || !negotiation_needed_)
-      return;
+    if (signaling_state_ != RTCSignalingState::kStable || !needs_negotiation()) return;
     fire(on_negotiation_needed_);
   });
 }
@@ -415,8 +414,9 @@ std::string PeerConnectionImpl::data_mid() const {
 
 pc::TransportDescription PeerConnectionImpl::local_transport(pc::DtlsSetup setup) const {
   pc::TransportDescription t;
-  t.ice_ufrag = local_credentials_.ufrag;
-  t.ice_pwd = local_credentials_.pwd;
+  const auto& credentials = restart_credentials_ ? *restart_credentials_ : local_credentials_;
+  t.ice_ufrag = credentials.ufrag;
+  t.ice_pwd = credentials.pwd;
   t.ice_options = {"trickle"};
   t.fingerprints = certificate_->impl()->get_fingerprints();
   t.setup = setup;
@@ -432,7 +432,10 @@ Result<RTCSessionDescriptionInit> PeerConnectionImpl::create_offer(const RTCOffe
   if (!is_offer_state_for_local(signaling_state_))
     return invalid_state_error("createOffer in signaling state " +
                                std::string(to_string(signaling_state_)));
-  if (options.ice_restart) return operation_error("ICE restart is not implemented yet");
+  // W3C 4.4.1.6 / JSEP 5.2.1: a restart offer carries new credentials (made once, so that a
+  // second createOffer before setLocalDescription offers the same ones).
+  if ((options.ice_restart || ice_restart_requested_) && transport_ && !restart_credentials_)
+    restart_credentials_ = ice::IceCredentials::random(rng_);
   // RFC 8842 5.2: a first offer says actpass; later ones keep the role already in use.
   pc::DtlsSetup setup = pc::DtlsSetup::kActpass;
   if (dtls_role_)
@@ -569,6 +572,7 @@ Result<> PeerConnectionImpl::set_local_description(
                                       " returned last");
   }
 
+  commit_restart_credentials(desc.sdp);
   if (is_offer) {
     if (auto ok = ensure_transport(ice::IceRole::kControlling); !ok) return ok;
     pending_local_ = desc;
@@ -616,10 +620,6 @@ Result<> PeerConnectionImpl::set_remote_description(const RTCSessionDescriptionI
   auto remote = pc::read_remote_transport(*parsed);
   if (!remote) return std::move(remote).error();
   if (remote_parameters_applied_ && remote_transport_ &&
-      (remote->ice_ufrag != remote_transport_->ice_ufrag ||
-       remote->ice_pwd != remote_transport_->ice_pwd))
-    return operation_error("the remote side restarted ICE, which is not implemented yet");
-  if (remote_parameters_applied_ && remote_transport_ &&
       remote->fingerprints != remote_transport_->fingerprints)
     return invalid_modification_error("the remote DTLS fingerprint cannot change");
   std::optional<dtls::DtlsRole> role;
@@ -635,6 +635,11 @@ Result<> PeerConnectionImpl::set_remote_description(const RTCSessionDescriptionI
   }
   if (is_offer) {
     if (auto ok = ensure_transport(ice::IceRole::kControlled); !ok) return ok;
+    // JSEP 5.3.1: the answer to an offer that restarts ICE restarts ours too.
+    if (remote_parameters_applied_ && remote_transport_ &&
+        remote->ice_ufrag != remote_transport_->ice_ufrag && !restart_credentials_)
+      restart_credentials_ = ice::IceCredentials::random(rng_);
+    apply_remote_restart(*remote);
     remote_transport_ = *remote;
     add_remote_candidates_from(*remote);
     pending_remote_ = desc;
@@ -642,11 +647,45 @@ Result<> PeerConnectionImpl::set_remote_description(const RTCSessionDescriptionI
     kick();
     return {};
   }
+  apply_remote_restart(*remote);
   remote_transport_ = *remote;
   if (auto ok = apply_remote_parameters(*role); !ok) return ok;
   add_remote_candidates_from(*remote);
   apply_answer(desc, /*local=*/false);
   return {};
+}
+
+void PeerConnectionImpl::restart_ice() {
+  if (closed_) return;
+  // W3C 4.4.1.6: the next offer replaces the current credentials.
+  ice_restart_requested_ = true;
+  if (signaling_state_ == RTCSignalingState::kStable) check_negotiation_needed();
+}
+
+void PeerConnectionImpl::commit_restart_credentials(const std::string& sdp) {
+  ice_restart_requested_ = false;
+  if (!restart_credentials_) return;
+  auto parsed = sdp::SessionDescription::parse(sdp);
+  if (!parsed) return;
+  auto ours = pc::read_remote_transport(*parsed);
+  if (!ours || ours->ice_ufrag != restart_credentials_->ufrag) return;
+  local_credentials_ = *restart_credentials_;
+  restart_credentials_.reset();
+  if (!transport_) return;
+  // A new gathering round: the candidates come again under the new ufrag.
+  local_candidates_.clear();
+  local_candidates_complete_ = false;
+  transport_->ice().restart_local(local_credentials_, monotonic_now());
+  kick();
+}
+
+void PeerConnectionImpl::apply_remote_restart(const pc::TransportDescription& remote) {
+  if (!remote_parameters_applied_ || !transport_ || !remote_transport_) return;
+  if (remote.ice_ufrag != remote_transport_->ice_ufrag)
+    previous_remote_ufrag_ = remote_transport_->ice_ufrag;
+  // The agent restarts when the credentials changed, and takes them as the answer to a restart
+  // of ours either way; the same credentials as before change nothing.
+  (void)transport_->ice().set_remote_credentials(remote.ice_ufrag, remote.ice_pwd, monotonic_now());
 }
 
 Result<> PeerConnectionImpl::add_ice_candidate(const RTCIceCandidateInit& init) {
@@ -669,8 +708,11 @@ Result<> PeerConnectionImpl::add_ice_candidate(const RTCIceCandidateInit& init) 
                            " is out of range");
   }
   if (init.username_fragment && remote_transport_ &&
-      *init.username_fragment != remote_transport_->ice_ufrag)
+      *init.username_fragment != remote_transport_->ice_ufrag) {
+    // A late candidate from before the peer's restart: nothing to pair it with any more.
+    if (*init.username_fragment == previous_remote_ufrag_) return {};
     return operation_error("the candidate's usernameFragment is not the remote one");
+  }
   const auto now = monotonic_now();
   if (init.candidate.empty()) {
     transport_->ice().end_of_remote_candidates(now);

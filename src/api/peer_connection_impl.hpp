@@ -40,6 +40,7 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   Result<> set_remote_description(const RTCSessionDescriptionInit& description);
   Result<> add_ice_candidate(const RTCIceCandidateInit& candidate);
   Result<> set_configuration(RTCConfiguration configuration);
+  void restart_ice();
   void close();
   Result<std::shared_ptr<RTCDataChannel>> create_data_channel(std::string label,
                                                               RTCDataChannelInit init);
@@ -78,6 +79,10 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   std::optional<pc::TransportDescription> remote_transport_;
   std::optional<ice::IceRole> ice_role_;
   ice::IceCredentials local_credentials_;  // set in the constructor, from rng_
+  // New credentials for the next local description, when it restarts ICE.
+  std::optional<ice::IceCredentials> restart_credentials_;
+  bool ice_restart_requested_ = false;  // W3C [[LocalIceCredentialsToReplace]] is set
+  std::string previous_remote_ufrag_;   // the peer's ufrag before its last restart
   std::optional<RTCIceCandidatePair> selected_pair_;
   std::vector<std::vector<std::uint8_t>> remote_certificates_;
   std::shared_ptr<RTCIceTransport> ice_transport_;
@@ -119,6 +124,13 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   void roll_back(bool local);
   void update_connection_states();
   void check_negotiation_needed();
+  bool needs_negotiation() const {
+    return (negotiation_needed_ && !data_negotiated_) || ice_restart_requested_;
+  }
+  // Applies a local description's new ICE credentials, if it carries restart_credentials_.
+  void commit_restart_credentials(const std::string& sdp);
+  // The peer's credentials from a description it restarted ICE with.
+  void apply_remote_restart(const pc::TransportDescription& remote);
   pc::TransportDescription local_transport(pc::DtlsSetup setup) const;
   pc::DtlsSetup local_setup_for_answer() const;
   std::string with_candidates(const std::string& sdp) const;

@@ -260,15 +260,70 @@ Result<> IceAgent::set_remote_credentials(std::string ufrag, std::string pwd, Ti
   // RFC 8839 5.4: 4-256 and 22-256 ice-chars.
   if (ufrag.size() < 4 || ufrag.size() > 256 || pwd.size() < 22 || pwd.size() > 256)
     return invalid_access_error("ICE ufrag/pwd length out of range");
+  if (remote_ && (remote_->ufrag != ufrag || remote_->pwd != pwd)) {
+    // RFC 8445 9: the peer restarted.
+    begin_restart(now);
+    restart_->remote_changed = true;
+  } else if (restart_ && !remote_) {
+    // The answer to our restart (a peer that kept its credentials still counts as answered).
+    restart_->remote_changed = true;
+  }
   remote_ = IceCredentials{std::move(ufrag), std::move(pwd)};
   handle_timeout(now);
   return {};
+}
+
+// --- ICE restart -------------------------------------------------------------------------
+
+void IceAgent::begin_restart(Timestamp now) {
+  if (restart_) return;
+  restart_ = Restart{};
+  // A failed pair is not worth keeping; a working one carries data until its successor is
+  // selected (RFC 8445 9).
+  if (selected_ && remote_ && state_ != IceTransportState::kFailed) {
+    const Pair& p = pairs_[*selected_];
+    previous_ = PreviousPath{p.local, remotes_[p.remote], local_, *remote_};
+  }
+  for (const auto& p : pairs_) {
+    if (p.transaction) transactions_.cancel(*p.transaction);
+  }
+  pairs_.clear();
+  remotes_.clear();
+  triggered_.clear();
+  selected_.reset();
+  first_check_at_.reset();
+  first_valid_at_.reset();
+  remote_end_of_candidates_ = false;
+  next_check_at_ = now;
+  if (!previous_ && state_ != IceTransportState::kNew) set_state(IceTransportState::kChecking);
+}
+
+void IceAgent::restart_local(IceCredentials local, Timestamp now) {
+  if (closed_) return;
+  now_ = std::max(now_, now);
+  begin_restart(now);
+  restart_->local_changed = true;
+  local_ = std::move(local);
+  // Our offer restarts; the peer's old credentials end with it (its answer brings new ones).
+  if (!restart_->remote_changed) remote_.reset();
+  // A new gathering round: the same candidates under the new ufrag (W3C 4.4.1.6: gathering
+  // state goes back to gathering and ends with a new end-of-candidates).
+  gathering_ = IceGatheringState::kGathering;
+  events_.push_back(IceGatheringStateEvent{gathering_});
+  for (auto& l : locals_) {
+    l.candidate.ufrag = local_.ufrag;
+    events_.push_back(IceLocalCandidateEvent{l.candidate});
+  }
+  maybe_complete_gathering();
+  handle_timeout(now);
 }
 
 Result<> IceAgent::add_remote_candidate(const Candidate& candidate, Timestamp now) {
   if (closed_) return invalid_state_error("ICE agent closed");
   if (candidate.component != 1) return {};  // RTCP-mux and BUNDLE: one component only
   if (candidate.protocol != TransportProtocol::kUdp) return {};
+  // A candidate from before the peer's restart belongs to pairs that are gone.
+  if (!candidate.ufrag.empty() && remote_ && candidate.ufrag != remote_->ufrag) return {};
   auto address = candidate.socket_address();
   if (!address) return {};  // mDNS names need resolving by the runtime first
   if (remotes_.size() >= config_.max_remote_candidates)
@@ -419,7 +474,7 @@ void IceAgent::handle_stun(const Datagram& d, Timestamp now) {
 }
 
 void IceAgent::send_response(const StunMessage& request, const Datagram& d, int error_code,
-                             std::string_view reason) {
+                             std::string_view reason, const std::string& pwd) {
   auto b = StunMessageBuilder::response_to(
       request, error_code == 0 ? StunClass::kSuccessResponse : StunClass::kErrorResponse);
   if (error_code == 0) {
@@ -428,7 +483,7 @@ void IceAgent::send_response(const StunMessage& request, const Datagram& d, int 
     b.add_error_code(error_code, reason);
   }
   // Integrity on the responses that passed authentication (RFC 8489 9.1.4); never on 400/401.
-  if (error_code == 0 || error_code == 487) b.add_message_integrity(as_bytes(local_.pwd));
+  if (error_code == 0 || error_code == 487) b.add_message_integrity(as_bytes(pwd));
   b.add_fingerprint();
   emit({d.destination, d.source, b.finish()});
 }
@@ -440,12 +495,29 @@ void IceAgent::handle_request(const StunMessage& msg, const Datagram& d, Timesta
   if (!local_index) return;
   const auto username = msg.username();
   const std::string expected_prefix = local_.ufrag + ":";
+  if (previous_ && username && !username->starts_with(expected_prefix) &&
+      username->starts_with(previous_->local_credentials.ufrag + ":")) {
+    // The peer's consent checks on the pair from before the restart, still in use.
+    const std::string& pwd = previous_->local_credentials.pwd;
+    if (msg.check_integrity(as_bytes(pwd)) != stun::IntegrityCheck::kValid) {
+      send_response(msg, d, 401, "Unauthenticated", pwd);
+      return;
+    }
+    send_response(msg, d, 0, "", pwd);
+    return;
+  }
   if (!username || !username->starts_with(expected_prefix)) {
-    send_response(msg, d, 401, "Unauthenticated");
+    send_response(msg, d, 401, "Unauthenticated", local_.pwd);
     return;
   }
   if (msg.check_integrity(as_bytes(local_.pwd)) != stun::IntegrityCheck::kValid) {
-    send_response(msg, d, 401, "Unauthenticated");
+    send_response(msg, d, 401, "Unauthenticated", local_.pwd);
+    return;
+  }
+  if (restart_ && !restart_->local_changed) {
+    // The peer restarted but our new credentials are not out yet: a request under the current
+    // ones is old-session traffic (consent), answered but not paired.
+    send_response(msg, d, 0, "", local_.pwd);
     return;
   }
   if (auto unknown = msg.unknown_comprehension_required(kKnownRequestAttributes);
@@ -460,7 +532,7 @@ void IceAgent::handle_request(const StunMessage& msg, const Datagram& d, Timesta
   if (role_ == IceRole::kControlling) {
     if (auto theirs = msg.ice_controlling()) {
       if (tie_breaker_ >= *theirs) {
-        send_response(msg, d, 487, "Role Conflict");
+        send_response(msg, d, 487, "Role Conflict", local_.pwd);
         return;
       }
       role_ = IceRole::kControlled;
@@ -473,11 +545,11 @@ void IceAgent::handle_request(const StunMessage& msg, const Datagram& d, Timesta
       recompute_priorities();
       events_.push_back(IceRoleEvent{role_});
     } else {
-      send_response(msg, d, 487, "Role Conflict");
+      send_response(msg, d, 487, "Role Conflict", local_.pwd);
       return;
     }
   }
-  send_response(msg, d, 0, "");
+  send_response(msg, d, 0, "", local_.pwd);
 
   // RFC 8445 7.3.1.3: a source we do not know is a peer-reflexive remote candidate.
   std::optional<std::size_t> remote_index;
@@ -547,6 +619,13 @@ void IceAgent::handle_response(const StunMessage& msg, const Datagram& d, Timest
     maybe_complete_gathering();
     return;
   }
+  if (kind == TransactionKind::kPreviousConsent) {
+    if (previous_ && msg.message_class() == StunClass::kSuccessResponse &&
+        msg.check_integrity(as_bytes(previous_->remote_credentials.pwd)) ==
+            stun::IntegrityCheck::kValid)
+      last_consent_ = now;
+    return;
+  }
   if (!remote_ || index >= pairs_.size()) return;
   // Responses to checks must be authenticated with the peer's password.
   if (msg.check_integrity(as_bytes(remote_->pwd)) != stun::IntegrityCheck::kValid) return;
@@ -611,13 +690,13 @@ void IceAgent::on_check_failure(std::size_t index, Timestamp now) {
   update_state(now);
 }
 
-Buffer IceAgent::build_check(std::size_t index, bool use_candidate,
+Buffer IceAgent::build_check(const LocalCandidate& local, const IceCredentials& local_credentials,
+                             const IceCredentials& remote_credentials, bool use_candidate,
                              const stun::TransactionId& id) const {
-  const Pair& pair = pairs_[index];
   StunMessageBuilder b(StunClass::kRequest, stun::method::kBinding, id);
-  b.add_string(attr::kUsername, remote_->ufrag + ":" + local_.ufrag);
+  b.add_string(attr::kUsername, remote_credentials.ufrag + ":" + local_credentials.ufrag);
   // RFC 8445 7.1.1: PRIORITY is what a peer-reflexive candidate from this base would have.
-  const std::uint32_t local_pref = (locals_[pair.local].candidate.priority >> 8) & 0xFFFF;
+  const std::uint32_t local_pref = (local.candidate.priority >> 8) & 0xFFFF;
   b.add_u32(
       attr::kPriority,
       compute_priority(recommended_type_preference(CandidateType::kPeerReflexive), local_pref, 1));
@@ -627,7 +706,7 @@ Buffer IceAgent::build_check(std::size_t index, bool use_candidate,
     b.add_u64(attr::kIceControlled, tie_breaker_);
   }
   if (use_candidate) b.add_flag(attr::kUseCandidate);
-  b.add_message_integrity(as_bytes(remote_->pwd));
+  b.add_message_integrity(as_bytes(remote_credentials.pwd));
   b.add_fingerprint();
   return b.finish();
 }
@@ -636,8 +715,8 @@ void IceAgent::send_check(std::size_t index, bool use_candidate, Timestamp now) 
   Pair& pair = pairs_[index];
   if (pair.transaction) transactions_.cancel(*pair.transaction);
   const auto id = stun::random_transaction_id();
-  transactions_.start(id, build_check(index, use_candidate, id), locals_[pair.local].base,
-                      remotes_[pair.remote].address, now,
+  transactions_.start(id, build_check(locals_[pair.local], local_, *remote_, use_candidate, id),
+                      locals_[pair.local].base, remotes_[pair.remote].address, now,
                       make_tag(static_cast<std::uint64_t>(TransactionKind::kCheck), index));
   pair.transaction = id;
   if (pair.state != PairState::kSucceeded) pair.state = PairState::kInProgress;
@@ -649,12 +728,21 @@ void IceAgent::send_check(std::size_t index, bool use_candidate, Timestamp now) 
 
 void IceAgent::send_consent_check(Timestamp now) {
   // RFC 7675 5.1: a consent check is an ordinary connectivity check on the selected pair.
-  if (!selected_ || !remote_) return;
-  const Pair& pair = pairs_[*selected_];
   const auto id = stun::random_transaction_id();
-  transactions_.start(id, build_check(*selected_, false, id), locals_[pair.local].base,
-                      remotes_[pair.remote].address, now,
-                      make_tag(static_cast<std::uint64_t>(TransactionKind::kConsent), *selected_));
+  if (selected_ && remote_) {
+    const Pair& pair = pairs_[*selected_];
+    transactions_.start(
+        id, build_check(locals_[pair.local], local_, *remote_, false, id), locals_[pair.local].base,
+        remotes_[pair.remote].address, now,
+        make_tag(static_cast<std::uint64_t>(TransactionKind::kConsent), *selected_));
+  } else if (previous_) {
+    const LocalCandidate& local = locals_[previous_->local];
+    transactions_.start(
+        id,
+        build_check(local, previous_->local_credentials, previous_->remote_credentials, false, id),
+        local.base, previous_->remote.address, now,
+        make_tag(static_cast<std::uint64_t>(TransactionKind::kPreviousConsent), 0));
+  }
 }
 
 void IceAgent::maybe_nominate(Timestamp now) {
@@ -685,6 +773,8 @@ void IceAgent::select(std::size_t index, Timestamp now) {
     return;
   }
   selected_ = index;
+  restart_.reset();
+  previous_.reset();
   const Pair& p = pairs_[index];
   events_.push_back(IceSelectedPairEvent{locals_[p.local].candidate, remotes_[p.remote].candidate,
                                          locals_[p.local].base, remotes_[p.remote].address});
@@ -695,16 +785,18 @@ void IceAgent::select(std::size_t index, Timestamp now) {
 }
 
 std::optional<Datagram> IceAgent::wrap_for_selected_pair(Buffer payload, Timestamp now) {
-  if (!selected_ || closed_) return std::nullopt;
-  const Pair& p = pairs_[*selected_];
-  const LocalCandidate& local = locals_[p.local];
-  const SocketAddress& remote = remotes_[p.remote].address;
+  if (closed_ || (!selected_ && !previous_)) return std::nullopt;
+  const LocalCandidate& local = locals_[selected_ ? pairs_[*selected_].local : previous_->local];
+  const SocketAddress& remote =
+      selected_ ? remotes_[pairs_[*selected_].remote].address : previous_->remote.address;
   if (!local.turn) return Datagram{local.base, remote, std::move(payload)};
   now_ = now;
   return turn_[*local.turn].client->wrap(remote, payload, now);
 }
 
 std::optional<IceAgent::SelectedPair> IceAgent::selected_pair() const {
+  if (!selected_ && previous_)
+    return SelectedPair{locals_[previous_->local].base, previous_->remote.address};
   if (!selected_) return std::nullopt;
   const Pair& p = pairs_[*selected_];
   return SelectedPair{locals_[p.local].base, remotes_[p.remote].address};
@@ -729,7 +821,7 @@ void IceAgent::handle_timeout(Timestamp now) {
     }
   }
   // One check every Ta: triggered checks first, then the best Waiting pair, then unfreeze.
-  if (remote_ && now >= next_check_at_) {
+  if (checks_allowed() && now >= next_check_at_) {
     std::optional<std::size_t> next;
     while (!triggered_.empty() && !next) {
       const std::size_t i = triggered_.front();
@@ -756,7 +848,7 @@ void IceAgent::handle_timeout(Timestamp now) {
     }
   }
   maybe_nominate(now);
-  if (selected_ && now >= next_consent_at_) {
+  if ((selected_ || previous_) && now >= next_consent_at_) {
     send_consent_check(now);
     const double jitter = 0.8 + 0.4 * rng_.uniform_double();
     next_consent_at_ = now + Duration::seconds_f(config_.consent_interval.seconds_f() * jitter);
@@ -767,7 +859,7 @@ void IceAgent::handle_timeout(Timestamp now) {
 
 void IceAgent::update_state(Timestamp now) {
   if (closed_ || state_ == IceTransportState::kFailed) return;
-  if (selected_) {
+  if (selected_ || previous_) {
     // RFC 7675 5.1: consent expires 30 s after the last response.
     if (now - last_consent_ >= config_.consent_timeout) {
       set_state(IceTransportState::kFailed);
@@ -777,7 +869,8 @@ void IceAgent::update_state(Timestamp now) {
       set_state(IceTransportState::kDisconnected);
       return;
     }
-    const bool done = remote_end_of_candidates_ && gathering_ == IceGatheringState::kComplete &&
+    const bool done = selected_ && remote_end_of_candidates_ &&
+                      gathering_ == IceGatheringState::kComplete &&
                       std::none_of(pairs_.begin(), pairs_.end(), [](const Pair& p) {
                         return p.state == PairState::kWaiting ||
                                p.state == PairState::kInProgress || p.state == PairState::kFrozen;
@@ -815,12 +908,12 @@ std::optional<Timestamp> IceAgent::next_timeout() const {
       !triggered_.empty() || std::any_of(pairs_.begin(), pairs_.end(), [](const Pair& p) {
         return p.state == PairState::kWaiting || p.state == PairState::kFrozen;
       });
-  if (remote_ && checks_left) consider(next_check_at_);
+  if (checks_allowed() && checks_left) consider(next_check_at_);
   const bool nominating =
       std::any_of(pairs_.begin(), pairs_.end(), [](const Pair& p) { return p.use_candidate_sent; });
   if (role_ == IceRole::kControlling && !selected_ && first_valid_at_ && !nominating)
     consider(*first_valid_at_ + config_.nomination_delay);
-  if (selected_) {
+  if (selected_ || previous_) {
     consider(next_consent_at_);
     if (state_ != IceTransportState::kDisconnected)
       consider(last_consent_ + config_.disconnected_after);

@@ -131,11 +131,24 @@ class IceAgent {
   void finish_gathering(Timestamp now);
 
   // --- Remote side ---
+  // The peer's ufrag/pwd. Credentials other than the current ones are the peer's ICE restart
+  // (RFC 8445 9): its candidates and every pair are dropped, and checking starts again once our
+  // own new credentials are in place too (restart_local).
   Result<> set_remote_credentials(std::string ufrag, std::string pwd, Timestamp now);
   // A trickled remote candidate (before or after the credentials). Only UDP candidates with
   // an IP address take part for now; others are accepted and ignored.
   Result<> add_remote_candidate(const Candidate& candidate, Timestamp now);
   void end_of_remote_candidates(Timestamp now);
+
+  // --- ICE restart (RFC 8445 9, RFC 8839 4.4.1.1.1) ---
+  // New local credentials: local candidates are offered again under them (a new gathering
+  // round; the sockets and TURN allocations are kept), the remote candidates and every pair
+  // are dropped, and checks start once the peer's new credentials are known. The pair that
+  // was selected keeps carrying data, its consent kept under the old credentials, until a new
+  // pair is selected; a connection that had failed goes back to checking.
+  void restart_local(IceCredentials local, Timestamp now);
+  // True from the start of a restart until a new pair is selected.
+  bool restarting() const noexcept { return restart_.has_value(); }
 
   // --- Sans-IO ---
   // A STUN datagram that arrived on one of our sockets (destination = that socket). TURN
@@ -199,7 +212,19 @@ class IceAgent {
     bool remote_nominated = false;    // controlled: peer sent USE-CANDIDATE
     std::optional<stun::TransactionId> transaction;
   };
-  enum class TransactionKind : std::uint8_t { kCheck, kStunServer, kConsent };
+  enum class TransactionKind : std::uint8_t { kCheck, kStunServer, kConsent, kPreviousConsent };
+  // An ICE restart in progress: which side's new credentials are in place.
+  struct Restart {
+    bool local_changed = false;
+    bool remote_changed = false;
+  };
+  // The pair selected before a restart, with the credentials it was checked under.
+  struct PreviousPath {
+    std::size_t local = 0;  // index into locals_ (local candidates outlive restarts)
+    RemoteCandidate remote;
+    IceCredentials local_credentials;
+    IceCredentials remote_credentials;
+  };
 
   std::uint64_t pair_priority(const Pair& p) const;
   void recompute_priorities();
@@ -223,7 +248,13 @@ class IceAgent {
   void on_check_success(std::size_t pair, const stun::StunMessage& msg, const Datagram& d,
                         Timestamp now);
   void on_check_failure(std::size_t pair, Timestamp now);
-  Buffer build_check(std::size_t pair, bool use_candidate, const stun::TransactionId& id) const;
+  Buffer build_check(const LocalCandidate& local, const IceCredentials& local_credentials,
+                     const IceCredentials& remote_credentials, bool use_candidate,
+                     const stun::TransactionId& id) const;
+  void begin_restart(Timestamp now);
+  bool checks_allowed() const noexcept {
+    return remote_ && (!restart_ || (restart_->local_changed && restart_->remote_changed));
+  }
   void send_check(std::size_t pair, bool use_candidate, Timestamp now);
   void send_consent_check(Timestamp now);
   void maybe_nominate(Timestamp now);
@@ -233,7 +264,7 @@ class IceAgent {
   void maybe_complete_gathering();
   void query_stun_server(const SocketAddress& host, const SocketAddress& server, Timestamp now);
   void send_response(const stun::StunMessage& request, const Datagram& d, int error_code,
-                     std::string_view reason);
+                     std::string_view reason, const std::string& pwd);
 
   IceConfig config_;
   IceRole role_;
@@ -272,6 +303,8 @@ class IceAgent {
   Timestamp next_consent_at_ = Timestamp::infinite();
   Timestamp last_consent_ = Timestamp::zero();
   std::size_t checks_sent_ = 0;
+  std::optional<Restart> restart_;
+  std::optional<PreviousPath> previous_;
 };
 
 }  // namespace rtcpp::ice

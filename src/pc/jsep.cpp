@@ -132,6 +132,9 @@ Result<TransportDescription> read_remote_transport(const sdp::SessionDescription
   auto pwd = attribute("ice-pwd");
   if (!ufrag || !pwd || ufrag->empty() || pwd->empty())
     return invalid_access_error("the remote description has no ICE ufrag/pwd");
+  // RFC 8839 5.4: 4-256 and 22-256 characters.
+  if (ufrag->size() < 4 || ufrag->size() > 256 || pwd->size() < 22 || pwd->size() > 256)
+    return invalid_access_error("the remote ICE ufrag/pwd length is out of range");
   t.ice_ufrag = std::string(*ufrag);
   t.ice_pwd = std::string(*pwd);
   t.ice_lite = remote.attributes.has("ice-lite");

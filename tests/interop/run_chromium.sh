@@ -3,7 +3,8 @@
 # loopback (unshare --net; ip link set lo up), as the browser tests require.
 #   peer:  rtcpp peer against a page: both offerer roles, channel close both ways, 17 channels, a 16 MiB transfer
 #   serve: rtcpp serve (the public API) and its page: echo 1 B-256 KiB, unordered and
-#          partially reliable channels, 16 channels, 64 MiB each way
+#          partially reliable channels, 16 channels, ICE restarts offered by each side,
+#          64 MiB each way
 # Usage: run_chromium.sh <rtcpp binary> [peer|serve]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -71,6 +71,15 @@ const report = await page.evaluate(async () => {
   const counts = await Promise.all(Array.from({ length: 16 }, (_, i) =>
     rtcpp.echo(Array.from({ length: 20 }, (_, j) => `c${i}-${j}`), {}, `multi-${i}`)));
   out.multi = counts.reduce((a, b) => a + b, 0);
+  // ICE restarts offered by each side, with the echo channel in use before and after.
+  out.restarts = [];
+  for (const byRtcpp of [false, true]) {
+    const during = rtcpp.echo(Array.from({ length: 50 }, (_, i) => `r${i}`));
+    const restart = await rtcpp.restartIce(byRtcpp);
+    restart.echoDuring = await during;
+    restart.echoAfter = await rtcpp.echo(['after restart']);
+    out.restarts.push(restart);
+  }
   // 64 MiB each way, checked by SHA-256.
   const big = new Uint8Array(64 << 20);
   for (let off = 0; off < big.length; off += 65536) crypto.getRandomValues(big.subarray(off, off + 65536));
@@ -92,6 +101,10 @@ if (report.echoText !== 5) problems.push('text echo');
 if (report.unordered !== 200 || report.maxRetransmits < 100 || report.maxLifetime < 100)
   problems.push('unordered / partially reliable echo');
 if (report.multi !== 320) problems.push('16 channels');
+for (const [i, r] of report.restarts.entries()) {
+  if (!r.ufragChanged || r.state !== 'connected' || r.echoDuring !== 50 || r.echoAfter !== 1)
+    problems.push(`ICE restart ${i === 0 ? 'by the page' : 'by rtcpp'} ${JSON.stringify(r)}`);
+}
 if (!report.upload.ok) problems.push(`upload ${JSON.stringify(report.upload)}`);
 if (!report.download.ok) problems.push(`download ${JSON.stringify(report.download)}`);
 for (const type of ['candidate-pair', 'data-channel', 'peer-connection', 'transport']) {
@@ -103,4 +116,5 @@ await browser.close();
 server.kill('SIGTERM');
 if (problems.length) fail(problems.join(', '));
 console.error(`chromium serve interop: ok (first channel open in ${report.connectMs.toFixed(1)} ms; ` +
-  `64 MiB upload ${report.upload.mbps.toFixed(1)} MB/s, download ${report.download.mbps.toFixed(1)} MB/s)`);
+  `64 MiB upload ${report.upload.mbps.toFixed(1)} MB/s, download ${report.download.mbps.toFixed(1)} MB/s; ` +
+  `ICE restart ${report.restarts.map((r) => r.ms.toFixed(1)).join(' / ')} ms (page / rtcpp))`);

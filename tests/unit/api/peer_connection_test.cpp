@@ -58,19 +58,33 @@ class Signaling {
   Signaling(const Signaling&) = delete;
   Signaling& operator=(const Signaling&) = delete;
 
-  void negotiate() {
-    auto offer = a_->create_offer().get();
+  // Negotiates again (candidates from the new round wait for their description).
+  void renegotiate(RTCOfferOptions options = {}, bool b_offers = false) {
+    {
+      std::lock_guard lock(mutex_);
+      to_a_.ready = false;
+      to_b_.ready = false;
+    }
+    negotiate(options, b_offers);
+  }
+
+  void negotiate(RTCOfferOptions options = {}, bool b_offers = false) {
+    auto& offerer = b_offers ? b_ : a_;
+    auto& answerer = b_offers ? a_ : b_;
+    Queue& to_answerer = b_offers ? to_a_ : to_b_;
+    Queue& to_offerer = b_offers ? to_b_ : to_a_;
+    auto offer = offerer->create_offer(options).get();
     ASSERT_TRUE(offer) << offer.error().to_string();
-    ASSERT_TRUE(a_->set_local_description(*offer).get());
-    auto applied = b_->set_remote_description(*offer).get();
+    ASSERT_TRUE(offerer->set_local_description(*offer).get());
+    auto applied = answerer->set_remote_description(*offer).get();
     ASSERT_TRUE(applied) << applied.error().to_string();
-    flush(to_b_);
-    auto answer = b_->create_answer().get();
+    flush(to_answerer);
+    auto answer = answerer->create_answer().get();
     ASSERT_TRUE(answer) << answer.error().to_string();
-    ASSERT_TRUE(b_->set_local_description(*answer).get());
-    applied = a_->set_remote_description(*answer).get();
+    ASSERT_TRUE(answerer->set_local_description(*answer).get());
+    applied = offerer->set_remote_description(*answer).get();
     ASSERT_TRUE(applied) << applied.error().to_string();
-    flush(to_a_);
+    flush(to_offerer);
   }
 
  private:
@@ -236,6 +250,85 @@ TEST(RTCPeerConnection, TwoConnectionsOpenAChannelAndExchangeMessages) {
   // The peer learns through the SCTP ABORT: its channel closes.
   ASSERT_TRUE(eventually([&] { return b_log.closed.load(); }));
   EXPECT_EQ(a->create_offer().get().error().type(), RTCErrorType::kInvalidStateError);
+  b->close();
+}
+
+std::string ice_ufrag_of(const std::optional<RTCSessionDescriptionInit>& d) {
+  if (!d) return {};
+  const auto at = d->sdp.find("a=ice-ufrag:");
+  if (at == std::string::npos) return {};
+  const auto start = at + std::string_view("a=ice-ufrag:").size();
+  return d->sdp.substr(start, d->sdp.find_first_of("\r\n", start) - start);
+}
+
+TEST(RTCPeerConnection, IceRestartKeepsTheChannelsOpen) {
+  auto a = make_pc();
+  auto b = make_pc();
+  auto channel = a->create_data_channel("during-restart", {});
+  ASSERT_TRUE(channel);
+  ChannelLog a_log;
+  a_log.attach(*channel);
+  b->on_data_channel([](std::shared_ptr<RTCDataChannel> c) {
+    c->on_message([c](const RTCMessageEvent& m) { (void)c->send(m.text()); });
+  });
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  ASSERT_TRUE(eventually([&] { return a_log.opened.load(); }));
+  std::atomic<int> a_pair_changes{0};
+  std::atomic<int> b_pair_changes{0};
+  a->sctp()->transport()->ice_transport()->on_selected_candidate_pair_change(
+      [&] { ++a_pair_changes; });
+  b->sctp()->transport()->ice_transport()->on_selected_candidate_pair_change(
+      [&] { ++b_pair_changes; });
+  std::atomic<int> negotiation_needed{0};
+  a->on_negotiation_needed([&] { ++negotiation_needed; });
+
+  // A restarts (restartIce), then B (iceRestart in its offer); messages flow all along.
+  int sent = 0;
+  std::string b_ufrag_before_last_restart;
+  auto send_some = [&] {
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE((*channel)->send(std::to_string(sent++)));
+  };
+  for (int round = 0; round < 2; ++round) {
+    const std::string a_ufrag = ice_ufrag_of(a->local_description());
+    const std::string b_ufrag = ice_ufrag_of(b->local_description());
+    b_ufrag_before_last_restart = b_ufrag;
+    send_some();
+    if (round == 0) {
+      a->restart_ice();
+      ASSERT_TRUE(eventually([&] { return negotiation_needed == 1; }));
+      signaling.renegotiate();
+    } else {
+      RTCOfferOptions options;
+      options.ice_restart = true;
+      signaling.renegotiate(options, /*b_offers=*/true);
+    }
+    send_some();
+    // Both sides have new credentials (the answerer too, JSEP 5.3.1) and select a new pair.
+    EXPECT_NE(ice_ufrag_of(a->local_description()), a_ufrag);
+    EXPECT_NE(ice_ufrag_of(b->local_description()), b_ufrag);
+    ASSERT_TRUE(
+        eventually([&] { return a_pair_changes == round + 1 && b_pair_changes == round + 1; }));
+    EXPECT_EQ(a->connection_state(), RTCPeerConnectionState::kConnected);
+    ASSERT_TRUE(
+        eventually([&] { return a->ice_gathering_state() == RTCIceGatheringState::kComplete; }));
+    send_some();
+  }
+  ASSERT_TRUE(eventually([&] { return a_log.count() == static_cast<std::size_t>(sent); }));
+  {
+    std::lock_guard lock(a_log.mutex);
+    for (int i = 0; i < sent; ++i) ASSERT_EQ(a_log.messages[i].text(), std::to_string(i));
+  }
+  EXPECT_EQ(negotiation_needed, 1);
+  EXPECT_EQ(a->connection_state(), RTCPeerConnectionState::kConnected);
+  EXPECT_EQ(b->connection_state(), RTCPeerConnectionState::kConnected);
+  // A candidate of the generation before the restart is ignored, one of no generation refused.
+  auto stale = RTCIceCandidateInit{"candidate:1 1 udp 2122260223 127.0.0.1 40000 typ host", "0", 0,
+                                   std::string("zzzzzzzz")};
+  EXPECT_EQ(a->add_ice_candidate(stale).get().error().type(), RTCErrorType::kOperationError);
+  stale.username_fragment = b_ufrag_before_last_restart;
+  EXPECT_TRUE(a->add_ice_candidate(stale).get());
+  a->close();
   b->close();
 }
 

@@ -10,6 +10,7 @@ namespace {
 
 const SocketAddress kA = *SocketAddress::parse("10.0.0.1:5000");
 const SocketAddress kB = *SocketAddress::parse("10.0.0.2:6000");
+const SocketAddress kB2 = *SocketAddress::parse("10.0.0.2:6002");
 const SocketAddress kStunServer = *SocketAddress::parse("198.51.100.1:3478");
 const SocketAddress kAPublic = *SocketAddress::parse("203.0.113.9:40000");
 
@@ -85,7 +86,7 @@ class Net {
       return;
     }
     if (d.destination == kA) a_.handle_packet(d, now_);
-    if (d.destination == kB && !b_silent) b_.handle_packet(d, now_);
+    if ((d.destination == kB || d.destination == kB2) && !b_silent) b_.handle_packet(d, now_);
   }
 
   SeededRandom rng_;
@@ -257,6 +258,123 @@ TEST(IceAgent, RejectsBadInput) {
   }
   EXPECT_FALSE(net.a().selected_pair());
 }
+
+// Connects A and B over host candidates.
+void connect(Net& net) {
+  gather_hosts(net);
+  net.exchange_credentials();
+  ASSERT_TRUE(net.a().add_remote_candidate(net.b_candidates[0], net.now()));
+  ASSERT_TRUE(net.b().add_remote_candidate(net.a_candidates[0], net.now()));
+  ASSERT_TRUE(net.run([&] { return connected(net.a()) && connected(net.b()); }));
+}
+
+// The signaling of an ICE restart offered by A: A's new credentials reach B, B answers with
+// its own new ones, and the candidates each side gathers again are trickled to the other.
+void restart_from_a(Net& net, SeededRandom& rng) {
+  net.a_candidates.clear();
+  net.b_candidates.clear();
+  const auto a_new = IceCredentials::random(rng);
+  net.a().restart_local(a_new, net.now());
+  ASSERT_TRUE(net.b().set_remote_credentials(a_new.ufrag, a_new.pwd, net.now()));
+  const auto b_new = IceCredentials::random(rng);
+  net.b().restart_local(b_new, net.now());
+  ASSERT_TRUE(net.a().set_remote_credentials(b_new.ufrag, b_new.pwd, net.now()));
+  net.drain_events();
+  for (const auto& c : net.b_candidates) ASSERT_TRUE(net.a().add_remote_candidate(c, net.now()));
+  for (const auto& c : net.a_candidates) ASSERT_TRUE(net.b().add_remote_candidate(c, net.now()));
+}
+
+TEST(IceAgent, RestartKeepsTheOldPairUntilANewOneIsSelected) {
+  Net net(20);
+  connect(net);
+  SeededRandom rng(99);
+  const auto old_ufrag = net.a().local_credentials().ufrag;
+  const auto a_new = IceCredentials::random(rng);
+  net.a().restart_local(a_new, net.now());
+  EXPECT_TRUE(net.a().restarting());
+  EXPECT_EQ(net.a().gathering_state(), IceGatheringState::kComplete);
+  net.a_candidates.clear();
+  net.drain_events();
+  // The candidates are offered again under the new ufrag.
+  ASSERT_EQ(net.a_candidates.size(), 1u);
+  EXPECT_EQ(net.a_candidates[0].ufrag, a_new.ufrag);
+  EXPECT_NE(a_new.ufrag, old_ufrag);
+  // The answer is slow to come: the old pair carries data and keeps consent meanwhile.
+  net.run([] { return false; }, Duration::seconds(20));
+  EXPECT_TRUE(connected(net.a()));
+  EXPECT_TRUE(connected(net.b()));
+  auto wrapped =
+      net.a().wrap_for_selected_pair(Buffer(as_bytes(std::string_view("data"))), net.now());
+  ASSERT_TRUE(wrapped);
+  EXPECT_EQ(wrapped->source, kA);
+  EXPECT_EQ(wrapped->destination, kB);
+  // B sees the restart, answers with new credentials and a second address.
+  ASSERT_TRUE(net.b().set_remote_credentials(a_new.ufrag, a_new.pwd, net.now()));
+  EXPECT_TRUE(net.b().restarting());
+  EXPECT_TRUE(connected(net.b()));
+  const auto b_new = IceCredentials::random(rng);
+  net.b_candidates.clear();
+  net.b().restart_local(b_new, net.now());
+  net.b().add_host_address(kB2, net.now());
+  net.drain_events();
+  ASSERT_EQ(net.b_candidates.size(), 2u);
+  ASSERT_TRUE(net.a().set_remote_credentials(b_new.ufrag, b_new.pwd, net.now()));
+  for (const auto& c : net.b_candidates) ASSERT_TRUE(net.a().add_remote_candidate(c, net.now()));
+  for (const auto& c : net.a_candidates) ASSERT_TRUE(net.b().add_remote_candidate(c, net.now()));
+  const Timestamp start = net.now();
+  ASSERT_TRUE(net.run([&] { return !net.a().restarting() && !net.b().restarting(); }));
+  EXPECT_LT((net.now() - start).ms(), 500);
+  EXPECT_TRUE(connected(net.a()));
+  EXPECT_TRUE(connected(net.b()));
+  EXPECT_EQ(net.a().selected_pair()->local, kA);
+  // The new pairs were checked under the new credentials: consent keeps working with them.
+  net.run([] { return false; }, Duration::seconds(40));
+  EXPECT_TRUE(connected(net.a()));
+  EXPECT_TRUE(connected(net.b()));
+}
+
+TEST(IceAgent, CandidatesOfTheGenerationBeforeARestartAreIgnored) {
+  Net net(21);
+  connect(net);
+  const Candidate old_candidate = net.b_candidates[0];
+  SeededRandom rng(5);
+  restart_from_a(net, rng);
+  Candidate stale = old_candidate;
+  stale.port = 6100;  // a candidate that only the old generation had
+  const std::size_t pairs = net.a().pair_count();
+  ASSERT_TRUE(net.a().add_remote_candidate(stale, net.now()));
+  EXPECT_EQ(net.a().pair_count(), pairs);
+  ASSERT_TRUE(net.run([&] { return !net.a().restarting() && !net.b().restarting(); }));
+}
+
+TEST(IceAgent, RestartRecoversAFailedConnection) {
+  Net net(22);
+  connect(net);
+  net.b_silent = true;
+  ASSERT_TRUE(net.run([&] { return net.a().state() == IceTransportState::kFailed; }));
+  net.b_silent = false;
+  SeededRandom rng(6);
+  restart_from_a(net, rng);
+  EXPECT_EQ(net.a().state(), IceTransportState::kChecking);
+  EXPECT_FALSE(net.a().selected_pair());
+  ASSERT_TRUE(net.run([&] { return connected(net.a()) && connected(net.b()); }));
+  EXPECT_FALSE(net.a().restarting());
+}
+
+class IceRestartLoss : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(IceRestartLoss, RestartsWithTenPercentLoss) {
+  Net net(GetParam());
+  connect(net);
+  net.loss = 0.1;
+  SeededRandom rng(GetParam() + 1000);  // not the network's seed: new credentials differ
+  restart_from_a(net, rng);
+  ASSERT_TRUE(net.run([&] { return !net.a().restarting() && !net.b().restarting(); }));
+  EXPECT_TRUE(connected(net.a()));
+  EXPECT_TRUE(connected(net.b()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, IceRestartLoss, ::testing::Range<std::uint64_t>(200, 210));
 
 }  // namespace
 }  // namespace rtcpp::ice
