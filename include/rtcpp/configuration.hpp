@@ -33,8 +33,9 @@ struct RTCConfiguration {
   RTCRtcpMuxPolicy rtcp_mux_policy = RTCRtcpMuxPolicy::kRequire;
   // The DTLS identity; one is generated (ECDSA P-256) when empty. Only the first is used.
   std::vector<std::shared_ptr<const RTCCertificate>> certificates;
-  // Accepted and validated (0-255); candidates are gathered when the local description is
-  // set, so a pool does not change anything yet.
+  // Non-zero: candidates (and TURN allocations) are gathered as soon as the connection exists,
+  // and surfaced as icecandidate events when the first local description is set, so that
+  // connecting does not wait for gathering. One pool serves the connection whatever the size.
   std::uint8_t ice_candidate_pool_size = 0;
 
   // rtcpp extensions (no browser equivalent).

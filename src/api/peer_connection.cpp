@@ -36,6 +36,7 @@ Result<std::shared_ptr<RTCPeerConnection>> RTCPeerConnection::create(
     RTCConfiguration configuration) {
   auto impl = PeerConnectionImpl::create(std::move(configuration));
   if (!impl) return std::move(impl).error();
+  (*impl)->sync([impl = *impl] { impl->fill_candidate_pool(); });
   return std::shared_ptr<RTCPeerConnection>(new RTCPeerConnection(std::move(*impl)));
 }
 

@@ -87,6 +87,11 @@ void PeerConnectionImpl::schedule_kick() {
 // --- Transport lifetime ---
 
 Result<> PeerConnectionImpl::ensure_transport(ice::IceRole role) {
+  if (transport_ && pooled_) {
+    // Pooled before the first description: the role is known now.
+    transport_->ice().set_role(role);
+    ice_role_ = role;
+  }
   if (transport_) return {};
   pc::PeerTransportConfig config;
   config.ice_credentials = local_credentials_;
@@ -101,6 +106,43 @@ Result<> PeerConnectionImpl::ensure_transport(ice::IceRole role) {
       [this](pc::PeerTransportEvent&& event) { on_transport_event(std::move(event)); });
   driver_->set_after_kick([this] { after_io(); });
   return {};
+}
+
+void PeerConnectionImpl::fill_candidate_pool() {
+  if (closed_ || transport_ || configuration_.ice_candidate_pool_size == 0 || current_local_ ||
+      pending_local_ || current_remote_ || pending_remote_)
+    return;
+  // Controlling until a remote offer says otherwise (ensure_transport switches it).
+  if (!ensure_transport(ice::IceRole::kControlling)) return;
+  pooled_ = true;
+  start_gathering();
+}
+
+void PeerConnectionImpl::surface_candidate_pool() {
+  if (!pooled_) return;
+  pooled_ = false;
+  if (pooled_gathering_state_ == ice::IceGatheringState::kNew) return;
+  gathering_state_ = RTCIceGatheringState::kGathering;
+  queue_task([this] {
+    fire(ice_transport_->on_gathering_state_change_);
+    fire(on_ice_gathering_state_change_);
+  });
+  for (const auto& c : local_candidates_) {
+    auto candidate =
+        RTCIceCandidate::create({c.to_string(), data_mid(), 0, local_credentials_.ufrag});
+    if (candidate) {
+      RTCPeerConnectionIceEvent e{*candidate, std::nullopt};
+      queue_task([this, e] { fire(on_ice_candidate_, e); });
+    }
+  }
+  if (pooled_gathering_state_ == ice::IceGatheringState::kComplete) {
+    gathering_state_ = RTCIceGatheringState::kComplete;
+    queue_task([this] {
+      fire(ice_transport_->on_gathering_state_change_);
+      fire(on_ice_gathering_state_change_);
+      fire(on_ice_candidate_, RTCPeerConnectionIceEvent{});
+    });
+  }
 }
 
 void PeerConnectionImpl::start_gathering() {
@@ -196,6 +238,8 @@ void PeerConnectionImpl::teardown_transport() {
   if (driver_) driver_->close();
   driver_.reset();
   transport_.reset();
+  pooled_ = false;
+  pooled_gathering_state_ = ice::IceGatheringState::kNew;
   ice_role_.reset();
   dtls_role_.reset();
   remote_parameters_applied_ = false;
@@ -219,6 +263,7 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
   if (auto* ice_event = std::get_if<ice::IceEvent>(&event)) {
     if (auto* c = std::get_if<ice::IceLocalCandidateEvent>(ice_event)) {
       local_candidates_.push_back(c->candidate);
+      if (pooled_) return;  // surfaced with the first local description
       RTCIceCandidateInit init{c->candidate.to_string(), data_mid(), 0, local_credentials_.ufrag};
       auto candidate = RTCIceCandidate::create(init);
       if (candidate) {
@@ -226,6 +271,11 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
         queue_task([this, e] { fire(on_ice_candidate_, e); });
       }
     } else if (auto* g = std::get_if<ice::IceGatheringStateEvent>(ice_event)) {
+      if (pooled_) {
+        pooled_gathering_state_ = g->state;
+        if (g->state == ice::IceGatheringState::kComplete) local_candidates_complete_ = true;
+        return;
+      }
       const auto state = from_ice(g->state);
       if (state == gathering_state_) return;
       gathering_state_ = state;
@@ -528,7 +578,10 @@ void PeerConnectionImpl::apply_answer(const RTCSessionDescriptionInit& desc, boo
 void PeerConnectionImpl::roll_back(bool local) {
   (local ? pending_local_ : pending_remote_).reset();
   // A rollback of the first offer leaves nothing negotiated: the transport goes too.
-  if (!current_local_ && !current_remote_) teardown_transport();
+  if (!current_local_ && !current_remote_) {
+    teardown_transport();
+    fill_candidate_pool();
+  }
   set_signaling_state(RTCSignalingState::kStable);
 }
 
@@ -577,6 +630,7 @@ Result<> PeerConnectionImpl::set_local_description(
     if (auto ok = ensure_transport(ice::IceRole::kControlling); !ok) return ok;
     pending_local_ = desc;
     local_offer_setup_ = last_offer_setup_;
+    surface_candidate_pool();
     start_gathering();
     set_signaling_state(RTCSignalingState::kHaveLocalOffer);
     kick();
@@ -591,6 +645,7 @@ Result<> PeerConnectionImpl::set_local_description(
   if (!role) return std::move(role).error();
   if (auto ok = apply_remote_parameters(*role); !ok) return ok;
   add_remote_candidates_from(*remote_transport_);
+  surface_candidate_pool();
   start_gathering();
   apply_answer(desc, /*local=*/true);
   return {};
@@ -786,6 +841,9 @@ Result<> PeerConnectionImpl::set_configuration(RTCConfiguration configuration) {
         "iceCandidatePoolSize cannot change after a local description");
   configuration.certificates = configuration_.certificates;
   configuration_ = std::move(configuration);
+  // W3C 4.4.1.6: a pool that shrinks to nothing is discarded; one that appears is filled.
+  if (pooled_ && configuration_.ice_candidate_pool_size == 0) teardown_transport();
+  fill_candidate_pool();
   return {};
 }
 

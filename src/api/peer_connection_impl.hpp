@@ -42,6 +42,9 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   Result<> set_configuration(RTCConfiguration configuration);
   void restart_ice();
   void close();
+  // W3C 4.4.1.6 iceCandidatePoolSize: with a pool size, candidates are gathered ahead of the
+  // first local description and surfaced (icecandidate events) once it is applied.
+  void fill_candidate_pool();
   Result<std::shared_ptr<RTCDataChannel>> create_data_channel(std::string label,
                                                               RTCDataChannelInit init);
   RTCStatsReport stats();
@@ -107,6 +110,8 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   void add_ice_server(const IceServerUrl& parsed, const RTCIceServer& server,
                       const std::string& url, const SocketAddress& address);
   void start_gathering();
+  // Fires the events that pooled gathering held back.
+  void surface_candidate_pool();
   void teardown_transport();
   void on_transport_event(pc::PeerTransportEvent&& event);
   void after_io();
@@ -145,6 +150,8 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   std::optional<dtls::DtlsRole> dtls_role_;
   bool remote_parameters_applied_ = false;
   bool gathering_started_ = false;
+  bool pooled_ = false;  // gathering ahead of a local description: events held back
+  ice::IceGatheringState pooled_gathering_state_ = ice::IceGatheringState::kNew;
   int pending_resolutions_ = 0;             // ICE server names still being looked up
   std::uint64_t transport_generation_ = 0;  // bumped when the transport is torn down
   std::uint64_t session_id_ = 0;

@@ -96,6 +96,12 @@ IceAgent::IceAgent(IceConfig config, IceRole role, IceCredentials local, Random&
                                             Duration::infinite(), false, Duration::millis(39500)}) {
 }
 
+void IceAgent::set_role(IceRole role) {
+  if (role == role_) return;
+  role_ = role;
+  recompute_priorities();
+}
+
 // --- Gathering ---------------------------------------------------------------------------
 
 void IceAgent::add_host_address(const SocketAddress& address, Timestamp now) {

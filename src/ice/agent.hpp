@@ -118,6 +118,9 @@ class IceAgent {
   void set_relay_only(bool relay_only) {
     if (host_addresses_.empty()) config_.relay_only = relay_only;
   }
+  // The role, when it is known only after gathering began (a candidate pool gathered before
+  // the first description); pair priorities follow it.
+  void set_role(IceRole role);
   // A bound local UDP socket: becomes a host candidate (and the base of server-reflexive
   // ones). Loopback and link-local addresses are accepted: tests run where `lo` is all there is.
   void add_host_address(const SocketAddress& address, Timestamp now);

@@ -332,6 +332,55 @@ TEST(RTCPeerConnection, IceRestartKeepsTheChannelsOpen) {
   b->close();
 }
 
+TEST(RTCPeerConnection, CandidatePoolIsGatheredAheadAndSurfacedWithTheDescription) {
+  auto config = loopback_config();
+  config.ice_candidate_pool_size = 1;
+  auto a = make_pc(config);
+  auto b = make_pc(config);
+  std::atomic<int> a_candidates{0};
+  std::atomic<bool> a_gathering_done{false};
+  a->on_ice_candidate([&](const RTCPeerConnectionIceEvent& e) {
+    if (e.candidate) {
+      ++a_candidates;
+    } else {
+      a_gathering_done = true;
+    }
+  });
+  // The pool fills without events: gathering is surfaced by setLocalDescription (W3C 4.4.1.6).
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(a_candidates, 0);
+  EXPECT_EQ(a->ice_gathering_state(), RTCIceGatheringState::kNew);
+  auto channel = a->create_data_channel("pooled", {});
+  ASSERT_TRUE(channel);
+  ChannelLog log;
+  log.attach(*channel);
+  auto offer = a->create_offer().get();
+  ASSERT_TRUE(offer);
+  ASSERT_TRUE(a->set_local_description(*offer).get());
+  // The pooled candidates and the end of gathering come at once.
+  ASSERT_TRUE(eventually([&] { return a_gathering_done.load(); }, 1s));
+  EXPECT_GT(a_candidates, 0);
+  EXPECT_EQ(a->ice_gathering_state(), RTCIceGatheringState::kComplete);
+  a->on_ice_candidate(nullptr);
+  // b pooled as well, and becomes the controlled side when a's offer arrives.
+  ASSERT_TRUE(b->set_remote_description(*a->local_description()).get());
+  auto answer = b->create_answer().get();
+  ASSERT_TRUE(answer);
+  ASSERT_TRUE(b->set_local_description(*answer).get());
+  ASSERT_TRUE(
+      eventually([&] { return b->ice_gathering_state() == RTCIceGatheringState::kComplete; }, 1s));
+  ASSERT_TRUE(a->set_remote_description(*b->local_description()).get());
+  ASSERT_TRUE(eventually([&] { return log.opened.load(); }));
+  EXPECT_EQ(a->sctp()->transport()->ice_transport()->role(), RTCIceRole::kControlling);
+  EXPECT_EQ(b->sctp()->transport()->ice_transport()->role(), RTCIceRole::kControlled);
+  // The pool size is fixed once a local description exists.
+  auto changed = a->get_configuration();
+  changed.ice_candidate_pool_size = 2;
+  EXPECT_EQ(a->set_configuration(changed).error().type(), RTCErrorType::kInvalidModificationError);
+  a->close();
+  b->close();
+}
+
 TEST(RTCPeerConnection, NegotiatedChannelsAndBufferedAmountLow) {
   auto a = make_pc();
   auto b = make_pc();
