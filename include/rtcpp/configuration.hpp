@@ -44,6 +44,10 @@ struct RTCConfiguration {
   bool gather_loopback = false;
   // Largest message this side accepts, announced as a=max-message-size (RFC 8841).
   std::size_t max_message_size = 256 * 1024;
+  // A PEM file of CA certificates trusted for `turns:` servers besides the system's (which
+  // are always trusted). A server whose certificate does not verify, or does not name the
+  // URL's host, is an icecandidateerror (701) and yields no relayed candidate.
+  std::string turns_ca_file;
 };
 
 }  // namespace rtcpp

@@ -165,12 +165,12 @@ void PeerConnectionImpl::start_gathering() {
       auto parsed = parse_ice_server_url(url);
       if (!parsed) continue;
       if (parsed->scheme == "stun" && relay_only) continue;
-      if (parsed->scheme != "stun" && parsed->scheme != "turn") {
-        candidate_error(url, "TURN over TLS (turns:) is not supported yet");
+      if (parsed->scheme == "stuns") {
+        candidate_error(url, "STUN over TLS (stuns:) is not supported");
         continue;
       }
-      if (parsed->scheme == "turn" && !parsed->transport.empty() && parsed->transport != "udp") {
-        candidate_error(url, "TURN over " + parsed->transport + " is not supported yet");
+      if (parsed->scheme == "turns" && parsed->transport == "udp") {
+        candidate_error(url, "TURN over DTLS (turns: with transport=udp) is not supported");
         continue;
       }
       if (auto address = resolve_literal(parsed->host, parsed->port)) {
@@ -226,10 +226,29 @@ void PeerConnectionImpl::add_ice_server(const IceServerUrl& parsed, const RTCIce
   const auto now = monotonic_now();
   if (parsed.scheme == "stun") {
     transport_->ice().add_stun_server(address, now);
-  } else {
-    transport_->ice().add_turn_server(
-        {address, server.username, server.credential, turn::TurnTransport::kUdp, url}, now);
+    return;
   }
+  // RFC 7065 3: turns: is TURN over TLS (over TCP); turn: is UDP unless transport=tcp.
+  const auto transport = parsed.scheme == "turns"    ? turn::TurnTransport::kTls
+                         : parsed.transport == "tcp" ? turn::TurnTransport::kTcp
+                                                     : turn::TurnTransport::kUdp;
+  if (transport != turn::TurnTransport::kUdp) {
+    runtime::TurnStreamOptions options;
+    options.tls = transport == turn::TurnTransport::kTls;
+    options.host_name = parsed.host;
+    if (auto added =
+            driver_->add_turn_stream_server(address, options, configuration_.turns_ca_file);
+        !added) {
+      RTCPeerConnectionIceErrorEvent error;
+      error.url = url;
+      error.error_code = 701;
+      error.error_text = added.error().message();
+      queue_task([this, error] { fire(on_ice_candidate_error_, error); });
+      return;
+    }
+  }
+  transport_->ice().add_turn_server({address, server.username, server.credential, transport, url},
+                                    now);
 }
 
 void PeerConnectionImpl::teardown_transport() {

@@ -143,7 +143,9 @@ void IceAgent::add_stun_server(const SocketAddress& server, Timestamp now) {
 void IceAgent::add_turn_server(const turn::TurnServerConfig& server, Timestamp now) {
   if (closed_) return;
   for (const auto& s : turn_servers_) {
-    if (s.server == server.server && s.username == server.username) return;
+    if (s.server == server.server && s.username == server.username &&
+        s.transport == server.transport)
+      return;
   }
   turn_servers_.push_back(server);
   now_ = now;
@@ -160,9 +162,25 @@ void IceAgent::start_turn(const SocketAddress& host, const turn::TurnServerConfi
     gathering_ = IceGatheringState::kGathering;
     events_.push_back(IceGatheringStateEvent{gathering_});
   }
-  turn_.push_back({std::make_unique<turn::TurnClient>(config_.turn, server, host), true});
+  const SocketAddress base =
+      server.transport == turn::TurnTransport::kUdp ? host : turn_stream_base(host.ip());
+  for (const auto& entry : turn_) {
+    // Two host sockets on one IP share the stream allocation.
+    if (entry.client->base() == base && entry.client->server_address() == server.server) return;
+  }
+  turn_.push_back({std::make_unique<turn::TurnClient>(config_.turn, server, base), true});
   ++turn_outstanding_;
   turn_.back().client->allocate(now);
+}
+
+void IceAgent::turn_stream_failed(const SocketAddress& base, const SocketAddress& server,
+                                  std::string text, Timestamp now) {
+  for (auto& entry : turn_) {
+    if (entry.client->base() == base && entry.client->server_address() == server)
+      entry.client->transport_failed(text);
+  }
+  process_turn_events(now);
+  update_state(now);
 }
 
 void IceAgent::process_turn_events(Timestamp now) {
@@ -182,8 +200,13 @@ void IceAgent::process_turn_events(Timestamp now) {
         const SocketAddress& host = entry.client->base();
         c.foundation =
             foundation_for(c.type, host.ip(), entry.client->server_address().to_string());
+        // RFC 8445 5.1.2.1: relays reached over UDP first, then TCP, then TLS (as browsers).
+        const std::uint32_t transport_pref =
+            entry.client->server().transport == turn::TurnTransport::kUdp   ? 65535u
+            : entry.client->server().transport == turn::TurnTransport::kTcp ? 32767u
+                                                                            : 16383u;
         const std::uint32_t local_pref =
-            65535u - std::min<std::uint32_t>(static_cast<std::uint32_t>(i) * 10, 60000u);
+            transport_pref - std::min<std::uint32_t>(static_cast<std::uint32_t>(i) * 10, 16000u);
         c.priority = compute_priority(recommended_type_preference(c.type), local_pref, 1);
         c.address = allocated->relayed.ip().to_string();
         c.port = allocated->relayed.port();

@@ -128,8 +128,15 @@ class IceAgent {
   void add_stun_server(const SocketAddress& server, Timestamp now);
   // A TURN server (RFC 8656): one allocation per host socket of the server's family, each
   // becoming a relayed candidate (RFC 8445 5.1.1.2) that is paired and checked like the
-  // others; its traffic goes through the TURN client.
+  // others; its traffic goes through the TURN client. Over UDP the client sends from the host
+  // socket; over TCP or TLS its messages leave from the host's IP with port 0 (turn_stream_base):
+  // the runtime carries them on a stream to the server and hands back what arrives on it with
+  // the same addresses, reversed.
   void add_turn_server(const turn::TurnServerConfig& server, Timestamp now);
+  static SocketAddress turn_stream_base(const IpAddress& host) { return {host, 0}; }
+  // The runtime could not open (or lost) the stream from `base` to a TCP/TLS TURN server.
+  void turn_stream_failed(const SocketAddress& base, const SocketAddress& server, std::string text,
+                          Timestamp now);
   // No more host addresses will come; gathering completes once STUN and TURN servers answered.
   void finish_gathering(Timestamp now);
 

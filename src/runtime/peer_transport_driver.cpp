@@ -146,7 +146,54 @@ void PeerTransportDriver::read_batch(Socket& socket) {
   if (any) kick();
 }
 
+Result<> PeerTransportDriver::add_turn_stream_server(const SocketAddress& server,
+                                                     const TurnStreamOptions& options,
+                                                     const std::string& extra_ca_file) {
+  if (options.tls && !tls_context_) {
+    auto context = make_turn_tls_context(extra_ca_file);
+    if (!context) return std::move(context).error();
+    tls_context_ = std::move(*context);
+  }
+  stream_servers_[server] = options;
+  return {};
+}
+
+void PeerTransportDriver::send_on_stream(const Datagram& d) {
+  const auto key = std::make_pair(d.source, d.destination);
+  auto it = streams_.find(key);
+  if (it == streams_.end()) {
+    const auto options = stream_servers_.find(d.destination);
+    if (options == stream_servers_.end()) return;  // not a stream server: nowhere to go
+    std::weak_ptr<bool> alive = alive_;
+    const SocketAddress base = d.source;
+    const SocketAddress server = d.destination;
+    auto stream = TurnStream::open(
+        io_, base.ip(), server, options->second, tls_context_.get(),
+        [this, alive, base, server](BytesView message) {
+          if (alive.expired()) return;
+          ++datagrams_received_;
+          bytes_received_ += message.size();
+          transport_.handle_datagram(Datagram{server, base, Buffer(message)}, monotonic_now());
+          kick();
+        },
+        [this, alive, key, base, server](const std::string& text) {
+          if (alive.expired()) return;
+          streams_.erase(key);
+          transport_.ice().turn_stream_failed(base, server, text, monotonic_now());
+          kick();
+        });
+    it = streams_.emplace(key, std::move(stream)).first;
+  }
+  it->second->send(d.payload.view());
+  ++datagrams_sent_;
+  bytes_sent_ += d.payload.size();
+}
+
 void PeerTransportDriver::send(const Datagram& d) {
+  if (d.source.port() == 0) {
+    send_on_stream(d);
+    return;
+  }
   for (auto& s : sockets_) {
     if (s->local != d.source) continue;
     boost::system::error_code ec;
@@ -173,7 +220,9 @@ void PeerTransportDriver::send_batch(std::vector<Datagram>& batch) {
       if (s->local == batch[at].source) socket = s.get();
     }
     if (socket == nullptr) {
-      ++at;  // no such socket (any more): dropped
+      // Port 0: bound for a TURN server over TCP/TLS; otherwise no such socket (any more).
+      if (batch[at].source.port() == 0) send_on_stream(batch[at]);
+      ++at;
       continue;
     }
     std::size_t count = 0;
@@ -251,6 +300,8 @@ void PeerTransportDriver::close() {
   boost::system::error_code ec;
   timer_.cancel();
   for (auto& s : sockets_) s->socket.close(ec);
+  for (auto& [key, stream] : streams_) stream->close();
+  streams_.clear();
 }
 
 }  // namespace rtcpp::runtime

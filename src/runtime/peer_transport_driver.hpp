@@ -7,12 +7,14 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
 #include "base/net.hpp"
 #include "base/time.hpp"
 #include "pc/peer_transport.hpp"
+#include "runtime/turn_stream.hpp"
 
 namespace rtcpp::runtime {
 
@@ -32,6 +34,12 @@ class PeerTransportDriver {
   // Binds a UDP socket on `ip` (port chosen by the system) and gives it to ICE as a host
   // candidate. Errors are OperationError with the system's message.
   Result<SocketAddress> bind(const IpAddress& ip);
+  // A TURN server reached over TCP or TLS: ICE's messages to it (from a host IP with port 0,
+  // IceAgent::turn_stream_base) go on a stream opened on first use; what it sends back is
+  // handed to the transport with the addresses reversed. TLS verifies the server against the
+  // system CAs and `extra_ca_file` (empty: none); errors name the file or the problem.
+  Result<> add_turn_stream_server(const SocketAddress& server, const TurnStreamOptions& options,
+                                  const std::string& extra_ca_file);
   // Call after changing the transport from outside (descriptions, candidates, sends): flushes
   // what it wants to send, delivers its events and re-arms the timer.
   void kick();
@@ -55,6 +63,7 @@ class PeerTransportDriver {
   void receive(Socket& socket);
   void read_batch(Socket& socket);
   void send(const Datagram& d);
+  void send_on_stream(const Datagram& d);
   void send_batch(std::vector<Datagram>& batch);
   void arm_timer();
 
@@ -71,6 +80,9 @@ class PeerTransportDriver {
   std::uint64_t bytes_sent_ = 0;
   std::uint64_t bytes_received_ = 0;
   std::vector<Datagram> send_batch_;  // reused between kicks
+  std::map<SocketAddress, TurnStreamOptions> stream_servers_;
+  std::map<std::pair<SocketAddress, SocketAddress>, std::shared_ptr<TurnStream>> streams_;
+  std::unique_ptr<boost::asio::ssl::context> tls_context_;
 };
 
 }  // namespace rtcpp::runtime

@@ -49,11 +49,11 @@ TurnClient::TurnClient(TurnClientConfig config, TurnServerConfig server, SocketA
     : config_(config),
       server_(std::move(server)),
       base_(base),
-      stream_(server_.transport == TurnTransport::kTcp),
+      stream_(server_.transport != TurnTransport::kUdp),
       transactions_([&] {
         auto t = config.transactions;
         // RFC 8489 6.2.2: over a reliable transport a request is sent once.
-        if (server_.transport == TurnTransport::kTcp) t.reliable = true;
+        if (server_.transport != TurnTransport::kUdp) t.reliable = true;
         return t;
       }()) {}
 
@@ -325,6 +325,10 @@ void TurnClient::on_failure(const Pending& p, int code, std::string text, Timest
     }
   }
   (void)now;
+}
+
+void TurnClient::transport_failed(std::string text) {
+  fail(701, std::move(text));
 }
 
 void TurnClient::fail(int code, std::string text) {

@@ -22,7 +22,9 @@
 
 namespace rtcpp::turn {
 
-enum class TurnTransport : std::uint8_t { kUdp, kTcp };
+// How the client reaches the server (RFC 8656 3.1): UDP datagrams, or a TCP or TLS stream on
+// which STUN and ChannelData messages are framed (RFC 8656 12.5). The relayed side is UDP.
+enum class TurnTransport : std::uint8_t { kUdp, kTcp, kTls };
 
 struct TurnServerConfig {
   SocketAddress server;
@@ -105,6 +107,9 @@ class TurnClient {
   std::optional<Datagram> wrap(const SocketAddress& peer, BytesView data, Timestamp now);
   // Deallocates (Refresh with LIFETIME 0, RFC 8656 7.3).
   void close(Timestamp now);
+  // The stream to the server (TCP/TLS) could not be opened or broke: the allocation is gone
+  // (RFC 8656 3.1: it lives and dies with the connection). Reported as error 701.
+  void transport_failed(std::string text);
 
   void handle_timeout(Timestamp now);
   std::optional<Datagram> poll_transmit();

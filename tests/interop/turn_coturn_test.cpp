@@ -1,7 +1,8 @@
 // Two rtcpp connections, relay-only, through a real TURN server (Debian's coturn, started by
-// run_coturn.sh, which passes its port in RTCPP_TURN_PORT): a data channel echo over
-// TURN/UDP, the selected pair relay/relay in getStats, and a wrong password reported as an
-// icecandidateerror. Skipped when no server was started.
+// run_coturn.sh, which passes its ports in RTCPP_TURN_PORT and RTCPP_TURN_TLS_PORT and its
+// self-signed certificate in RTCPP_TURN_CA): a data channel echo over TURN/UDP, TURN/TCP and
+// TURN/TLS, the selected pair relay/relay in getStats, and a wrong password or an untrusted
+// certificate reported as an icecandidateerror. Skipped when no server was started.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -18,10 +19,20 @@ namespace {
 
 using namespace std::chrono_literals;
 
+std::optional<std::string> env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
 std::optional<std::string> turn_port() {
-  const char* port = std::getenv("RTCPP_TURN_PORT");
-  if (port == nullptr || *port == '\0') return std::nullopt;
-  return std::string(port);
+  return env("RTCPP_TURN_PORT");
+}
+
+// The URL of the server for one transport (TLS by name: the certificate names localhost).
+std::string turn_url(const std::string& transport) {
+  if (transport == "tls") return "turns:localhost:" + env("RTCPP_TURN_TLS_PORT").value_or("0");
+  return "turn:127.0.0.1:" + turn_port().value_or("0") + "?transport=" + transport;
 }
 
 template <typename Pred>
@@ -34,11 +45,12 @@ bool eventually(Pred pred, std::chrono::milliseconds limit = 20s) {
   return pred();
 }
 
-RTCConfiguration relay_config(const std::string& port, const std::string& password) {
+RTCConfiguration relay_config(const std::string& url, const std::string& password) {
   RTCConfiguration config;
   config.gather_loopback = true;  // coturn listens on 127.0.0.1 only
   config.ice_transport_policy = RTCIceTransportPolicy::kRelay;
-  config.ice_servers.push_back({{"turn:127.0.0.1:" + port + "?transport=udp"}, "user", password});
+  config.ice_servers.push_back({{url}, "user", password});
+  config.turns_ca_file = env("RTCPP_TURN_CA").value_or("");
   return config;
 }
 
@@ -95,12 +107,17 @@ std::string selected_types(RTCPeerConnection& pc) {
   return "none";
 }
 
-TEST(Coturn, RelayOnlyDataChannelEcho) {
+class Coturn : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Coturn, RelayOnlyDataChannelEcho) {
   const auto port = turn_port();
   if (!port) GTEST_SKIP() << "RTCPP_TURN_PORT not set: run through tests/interop/run_coturn.sh";
+  if (GetParam() == "tls" && !env("RTCPP_TURN_TLS_PORT"))
+    GTEST_SKIP() << "no TLS port: the server was started without TLS";
   const auto start = std::chrono::steady_clock::now();
-  auto a = *RTCPeerConnection::create(relay_config(*port, "pass"));
-  auto b = *RTCPeerConnection::create(relay_config(*port, "pass"));
+  const std::string url = turn_url(GetParam());
+  auto a = *RTCPeerConnection::create(relay_config(url, "pass"));
+  auto b = *RTCPeerConnection::create(relay_config(url, "pass"));
   Trickle to_b;
   Trickle to_a;
   to_b.target = b;
@@ -172,17 +189,18 @@ TEST(Coturn, RelayOnlyDataChannelEcho) {
   EXPECT_EQ(selected_types(*a), "relay/relay");
   EXPECT_EQ(selected_types(*b), "relay/relay");
   using ms = std::chrono::milliseconds;
-  std::cout << "coturn relay-only: connected (data channel open) in "
+  std::cout << "coturn relay-only over " << GetParam() << ": connected (data channel open) in "
             << std::chrono::duration_cast<ms>(connected - start).count() << " ms; 1 MB echoed in "
             << std::chrono::duration_cast<ms>(done - connected).count() << " ms\n";
   a->close();
   b->close();
 }
 
-TEST(Coturn, WrongPasswordIsReported) {
-  const auto port = turn_port();
-  if (!port) GTEST_SKIP() << "RTCPP_TURN_PORT not set: run through tests/interop/run_coturn.sh";
-  auto a = *RTCPeerConnection::create(relay_config(*port, "wrong"));
+INSTANTIATE_TEST_SUITE_P(Transports, Coturn, ::testing::Values("udp", "tcp", "tls"));
+
+// Gathers with one server and returns the icecandidateerror events.
+std::vector<RTCPeerConnectionIceErrorEvent> gathering_errors(RTCConfiguration config) {
+  auto a = *RTCPeerConnection::create(std::move(config));
   std::mutex mutex;
   std::vector<RTCPeerConnectionIceErrorEvent> errors;
   std::atomic<bool> complete{false};
@@ -195,14 +213,44 @@ TEST(Coturn, WrongPasswordIsReported) {
   });
   (void)a->create_data_channel("x", {});
   auto offer = a->create_offer().get();
-  ASSERT_TRUE(offer);
-  ASSERT_TRUE(a->set_local_description(*offer).get());
-  ASSERT_TRUE(eventually([&] { return complete.load(); }));
-  std::lock_guard lock(mutex);
-  ASSERT_FALSE(errors.empty());
-  EXPECT_EQ(errors[0].error_code, 401);
-  EXPECT_EQ(errors[0].url, "turn:127.0.0.1:" + *port + "?transport=udp");
+  EXPECT_TRUE(offer);
+  if (offer) {
+    EXPECT_TRUE(a->set_local_description(*offer).get());
+  }
+  EXPECT_TRUE(eventually([&] { return complete.load(); }));
   a->close();
+  std::lock_guard lock(mutex);
+  return errors;
+}
+
+TEST(CoturnErrors, WrongPasswordIsReported) {
+  if (!turn_port())
+    GTEST_SKIP() << "RTCPP_TURN_PORT not set: run through tests/interop/run_coturn.sh";
+  for (const std::string transport : {"udp", "tcp"}) {
+    const auto errors = gathering_errors(relay_config(turn_url(transport), "wrong"));
+    ASSERT_FALSE(errors.empty()) << transport;
+    EXPECT_EQ(errors[0].error_code, 401) << transport;
+    EXPECT_EQ(errors[0].url, turn_url(transport));
+  }
+}
+
+TEST(CoturnErrors, UntrustedCertificateIsReported) {
+  if (!env("RTCPP_TURN_TLS_PORT")) GTEST_SKIP() << "no TLS port";
+  auto config = relay_config(turn_url("tls"), "pass");
+  config.turns_ca_file.clear();  // only the system CAs, which never signed the test's certificate
+  auto errors = gathering_errors(config);
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors[0].error_code, 701);
+  EXPECT_NE(errors[0].error_text.find("certificate verify failed"), std::string::npos)
+      << errors[0].error_text;
+  // The right CA, but reached by an address the certificate does not name (it names
+  // localhost only): refused too.
+  errors = gathering_errors(
+      relay_config("turns:127.0.0.1:" + env("RTCPP_TURN_TLS_PORT").value_or("0"), "pass"));
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors[0].error_code, 701);
+  EXPECT_NE(errors[0].error_text.find("certificate verify failed"), std::string::npos)
+      << errors[0].error_text;
 }
 
 }  // namespace
