@@ -177,13 +177,14 @@ void PeerConnectionImpl::start_gathering() {
         add_ice_server(*parsed, server, url, *address);
         continue;
       }
-      // A name: resolved off the loop (IPv4, as gathering is), and gathering completes only
-      // once every name has an answer or an error.
+      // A name: resolved off the loop, and gathering completes only once every name has an
+      // answer or an error. Its first IPv4 address is used, else its first IPv6 one (one
+      // allocation per server, as browsers make).
       ++pending_resolutions_;
       auto resolver = std::make_shared<boost::asio::ip::udp::resolver>(loop_.io());
       std::weak_ptr<PeerConnectionImpl> weak = weak_from_this();
       resolver->async_resolve(
-          boost::asio::ip::udp::v4(), parsed->host, std::to_string(parsed->port),
+          parsed->host, std::to_string(parsed->port),
           [weak, resolver, parsed = *parsed, server, url, generation = transport_generation_,
            candidate_error](const boost::system::error_code& ec,
                             const boost::asio::ip::udp::resolver::results_type& results) {
@@ -192,15 +193,25 @@ void PeerConnectionImpl::start_gathering() {
                 generation != self->transport_generation_)
               return;
             --self->pending_resolutions_;
-            if (!ec && !results.empty()) {
-              const auto endpoint = results.begin()->endpoint();
-              self->add_ice_server(
-                  parsed, server, url,
-                  SocketAddress(IpAddress::v4(endpoint.address().to_v4().to_uint()),
-                                endpoint.port()));
+            std::optional<SocketAddress> chosen;
+            if (!ec) {
+              for (const auto& result : results) {
+                const auto address = result.endpoint().address();
+                if (address.is_v4()) {
+                  chosen = SocketAddress(IpAddress::v4(address.to_v4().to_uint()),
+                                         result.endpoint().port());
+                  break;
+                }
+                if (!chosen)
+                  chosen = SocketAddress(IpAddress::v6(address.to_v6().to_bytes()),
+                                         result.endpoint().port());
+              }
+            }
+            if (chosen) {
+              self->add_ice_server(parsed, server, url, *chosen);
             } else {
               candidate_error(url, "cannot resolve " + parsed.host + ": " +
-                                       (ec ? ec.message() : std::string("no IPv4 address")));
+                                       (ec ? ec.message() : std::string("no address")));
             }
             if (self->pending_resolutions_ == 0)
               self->transport_->ice().finish_gathering(monotonic_now());
