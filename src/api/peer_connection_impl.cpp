@@ -4,6 +4,7 @@
 #include <boost/asio/ip/udp.hpp>
 
 #include "api/conversions.hpp"
+#include "mdns/mdns_message.hpp"
 #include "runtime/interfaces.hpp"
 
 namespace rtcpp::detail {
@@ -570,9 +571,26 @@ Result<> PeerConnectionImpl::apply_remote_parameters(dtls::DtlsRole role) {
 }
 
 void PeerConnectionImpl::add_remote_candidates_from(const pc::TransportDescription& remote) {
-  const auto now = monotonic_now();
-  for (const auto& c : remote.candidates) (void)transport_->ice().add_remote_candidate(c, now);
-  if (remote.end_of_candidates) transport_->ice().end_of_remote_candidates(now);
+  for (const auto& c : remote.candidates) (void)add_remote_candidate(c);
+  if (remote.end_of_candidates) transport_->ice().end_of_remote_candidates(monotonic_now());
+}
+
+Result<> PeerConnectionImpl::add_remote_candidate(ice::Candidate candidate) {
+  if (!mdns::is_local_hostname(candidate.address))
+    return transport_->ice().add_remote_candidate(candidate, monotonic_now());
+  if (!mdns_) mdns_ = std::make_unique<runtime::MdnsResolver>(loop_.io());
+  std::weak_ptr<PeerConnectionImpl> weak = weak_from_this();
+  mdns_->resolve(candidate.address, [weak, candidate, generation = transport_generation_](
+                                        std::optional<IpAddress> address) mutable {
+    auto self = weak.lock();
+    if (!self || self->closed_ || !self->transport_ || generation != self->transport_generation_ ||
+        !address)
+      return;
+    candidate.address = address->to_string();
+    (void)self->transport_->ice().add_remote_candidate(candidate, monotonic_now());
+    self->kick();
+  });
+  return {};
 }
 
 void PeerConnectionImpl::negotiation_complete() {
@@ -806,7 +824,7 @@ Result<> PeerConnectionImpl::add_ice_candidate(const RTCIceCandidateInit& init) 
   }
   auto candidate = ice::Candidate::parse(init.candidate);
   if (!candidate) return operation_error("bad candidate: " + candidate.error().message());
-  if (auto added = transport_->ice().add_remote_candidate(*candidate, now); !added)
+  if (auto added = add_remote_candidate(*candidate); !added)
     return operation_error(added.error().message());
   kick();
   return {};

@@ -16,6 +16,7 @@
 #include "pc/peer_transport.hpp"
 #include "rtcpp/peer_connection.hpp"
 #include "runtime/event_loop.hpp"
+#include "runtime/mdns_resolver.hpp"
 #include "runtime/peer_transport_driver.hpp"
 #include "sdp/session_description.hpp"
 
@@ -117,6 +118,9 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   void after_io();
   Result<> apply_remote_parameters(dtls::DtlsRole role);
   void add_remote_candidates_from(const pc::TransportDescription& remote);
+  // A remote candidate to ICE; a "<uuid>.local" one once mDNS has resolved it (a name that
+  // does not resolve is dropped, as browsers do). Errors are ICE's (too many candidates).
+  Result<> add_remote_candidate(ice::Candidate candidate);
   void negotiation_complete();
   std::string data_mid() const;
   void open_pending_channels();
@@ -147,6 +151,7 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   CryptoRandom rng_;
   std::unique_ptr<pc::PeerTransport> transport_;
   std::unique_ptr<runtime::PeerTransportDriver> driver_;
+  std::unique_ptr<runtime::MdnsResolver> mdns_;  // made for the first .local candidate
   std::optional<dtls::DtlsRole> dtls_role_;
   bool remote_parameters_applied_ = false;
   bool gathering_started_ = false;

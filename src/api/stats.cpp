@@ -196,11 +196,11 @@ RTCStatsReport PeerConnectionImpl::stats() {
     for (std::size_t i = 0; i < local_candidates_.size(); ++i)
       report.add(
           candidate_stats("I" + std::to_string(i), "local-candidate", now, local_candidates_[i]));
-    if (remote_transport_) {
-      for (std::size_t i = 0; i < remote_transport_->candidates.size(); ++i)
-        report.add(candidate_stats("R" + std::to_string(i), "remote-candidate", now,
-                                   remote_transport_->candidates[i]));
-    }
+    // What ICE knows: signaled and trickled candidates (mDNS names resolved) and the
+    // peer-reflexive ones it learnt.
+    const auto remotes = transport_->ice().remote_candidates();
+    for (std::size_t i = 0; i < remotes.size(); ++i)
+      report.add(candidate_stats("R" + std::to_string(i), "remote-candidate", now, remotes[i]));
     if (selected_pair_) {
       // The selected pair's candidates under their own ids, so the pair always resolves.
       auto local = ice::Candidate::parse(selected_pair_->local.candidate());

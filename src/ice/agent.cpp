@@ -357,8 +357,21 @@ Result<> IceAgent::add_remote_candidate(const Candidate& candidate, Timestamp no
   if (!address) return {};  // mDNS names need resolving by the runtime first
   if (remotes_.size() >= config_.max_remote_candidates)
     return operation_error("too many remote ICE candidates");
-  for (const auto& r : remotes_) {
-    if (r.address == *address) return {};  // duplicate (or already known as peer-reflexive)
+  for (auto& r : remotes_) {
+    if (r.address != *address) continue;
+    // Known from the peer's checks first (peer-reflexive): the signaled candidate is what it
+    // really is (RFC 8445 7.3.1.3 learns it; the description has the truth). Else a duplicate.
+    if (r.candidate.type == CandidateType::kPeerReflexive &&
+        candidate.type != CandidateType::kPeerReflexive) {
+      r.candidate.type = candidate.type;
+      r.candidate.foundation = candidate.foundation;
+      r.candidate.priority = candidate.priority;
+      r.candidate.address = candidate.address;
+      r.candidate.related_address = candidate.related_address;
+      r.candidate.related_port = candidate.related_port;
+      recompute_priorities();
+    }
+    return {};
   }
   add_remote(candidate, *address);
   handle_timeout(now);

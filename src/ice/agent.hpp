@@ -192,6 +192,14 @@ class IceAgent {
   };
   std::optional<SelectedPair> selected_pair() const;
 
+  // The remote candidates ICE knows (signaled, trickled, resolved or peer-reflexive), for stats.
+  std::vector<Candidate> remote_candidates() const {
+    std::vector<Candidate> out;
+    out.reserve(remotes_.size());
+    for (const auto& r : remotes_) out.push_back(r.candidate);
+    return out;
+  }
+
   // Counts for stats and tests.
   std::size_t pair_count() const noexcept { return pairs_.size(); }
   std::size_t checks_sent() const noexcept { return checks_sent_; }

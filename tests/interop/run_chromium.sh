@@ -5,7 +5,9 @@
 #   serve: rtcpp serve (the public API) and its page: echo 1 B-256 KiB, unordered and
 #          partially reliable channels, 16 channels, ICE restarts offered by each side,
 #          64 MiB each way
-# Usage: run_chromium.sh <rtcpp binary> [peer|serve]
+#   mdns:  rtcpp serve and a page whose Chromium hides its addresses behind mDNS names, in a
+#          namespace with a veth pair and a default route (Chromium gathers nothing else)
+# Usage: run_chromium.sh <rtcpp binary> [peer|serve|mdns]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 rtcpp=$(realpath "$1")
@@ -28,6 +30,18 @@ case "$suite" in
       set -euo pipefail
       ip link set lo up
       node '$here/serve_chromium.mjs' '$rtcpp'
+    " ;;
+  mdns)
+    unshare --net bash -c "
+      set -euo pipefail
+      ip link set lo up
+      ip link add rtcpp0 type veth peer name rtcpp1
+      ip addr add 10.77.0.1/24 dev rtcpp0
+      ip addr add 10.77.0.2/24 dev rtcpp1
+      ip link set rtcpp0 up
+      ip link set rtcpp1 up
+      ip route add default via 10.77.0.2 dev rtcpp0
+      node '$here/serve_chromium.mjs' '$rtcpp' mdns
     " ;;
   *) echo "unknown suite $suite" >&2; exit 2 ;;
 esac
