@@ -126,4 +126,32 @@ std::size_t hmac(std::size_t digest_size, BytesView key, BytesView part1, BytesV
   return ok ? length : 0;
 }
 
+bool nonce_announces_password_algorithms(std::string_view nonce) noexcept {
+  if (nonce.size() < kNonceCookie.size() + 4 || !nonce.starts_with(kNonceCookie)) return false;
+  // The first base64 character holds the top six bits; bit 0 is the most significant.
+  const char c = nonce[kNonceCookie.size()];
+  int value = -1;
+  if (c >= 'A' && c <= 'Z') value = c - 'A';
+  if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
+  if (c >= '0' && c <= '9') value = c - '0' + 52;
+  if (c == '+') value = 62;
+  if (c == '/') value = 63;
+  return value >= 0 && (value & 0x20) != 0;
+}
+
+std::uint16_t first_known_password_algorithm(BytesView value) noexcept {
+  // RFC 8489 14.11: (algorithm, parameters length, parameters padded to 4) entries.
+  std::size_t at = 0;
+  while (at + 4 <= value.size()) {
+    const std::uint16_t algorithm = static_cast<std::uint16_t>((value[at] << 8) | value[at + 1]);
+    const std::size_t length = (std::size_t{value[at + 2]} << 8) | value[at + 3];
+    const std::size_t padded = (length + 3) & ~std::size_t{3};
+    if (at + 4 + padded > value.size()) return 0;
+    if (algorithm == kPasswordAlgorithmSha256 || algorithm == kPasswordAlgorithmMd5)
+      return algorithm;
+    at += 4 + padded;
+  }
+  return 0;
+}
+
 }  // namespace rtcpp::stun

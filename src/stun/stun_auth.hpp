@@ -24,6 +24,19 @@ Result<Buffer> long_term_key_md5(std::string_view username, std::string_view rea
 Result<Buffer> long_term_key_sha256(std::string_view username, std::string_view realm,
                                     std::string_view password);
 
+// RFC 8489 18.5 password algorithm numbers.
+inline constexpr std::uint16_t kPasswordAlgorithmMd5 = 0x0001;
+inline constexpr std::uint16_t kPasswordAlgorithmSha256 = 0x0002;
+// RFC 8489 9.2.1: a nonce starting with this cookie carries a security feature set (four
+// base64 characters, 24 bits) right after it.
+inline constexpr std::string_view kNonceCookie = "obMatJos2";
+
+// Whether `nonce` has the cookie and the "password algorithms" feature (bit 0, RFC 8489 18.1).
+bool nonce_announces_password_algorithms(std::string_view nonce) noexcept;
+// The first algorithm in a PASSWORD-ALGORITHMS value that we support (SHA-256 or MD5), in the
+// server's order; 0 when none is, or when the value is malformed.
+std::uint16_t first_known_password_algorithm(BytesView value) noexcept;
+
 // HMAC over two pieces (a rewritten header and the rest), SHA-1 or SHA-256 by `digest_size`
 // (20 or 32). Returns the MAC length written into `out` (at least 32 bytes).
 std::size_t hmac(std::size_t digest_size, BytesView key, BytesView part1, BytesView part2,

@@ -119,7 +119,17 @@ Buffer TurnClient::build_request(const Pending& p) const {
     b.add_string(attr::kUsername, server_.username);
     b.add_string(attr::kRealm, realm_);
     b.add_string(attr::kNonce, nonce_);
-    b.add_message_integrity(key_);
+    if (password_algorithm_ != 0) {
+      b.add_bytes(attr::kPasswordAlgorithms, password_algorithms_.view());
+      const std::uint8_t chosen[4] = {static_cast<std::uint8_t>(password_algorithm_ >> 8),
+                                      static_cast<std::uint8_t>(password_algorithm_), 0, 0};
+      b.add_bytes(attr::kPasswordAlgorithm, BytesView(chosen, 4));
+    }
+    if (password_algorithm_ == stun::kPasswordAlgorithmSha256) {
+      b.add_message_integrity_sha256(key_);
+    } else {
+      b.add_message_integrity(key_);
+    }
   }
   b.add_fingerprint();
   return b.finish();
@@ -129,17 +139,33 @@ bool TurnClient::update_nonce(const StunMessage& msg) {
   const auto nonce = msg.nonce();
   // RFC 8489 14.9-14.10: REALM and NONCE are under 128 characters (763 bytes).
   if (!nonce || nonce->empty() || nonce->size() > 763) return false;
+  // RFC 8489 9.2.1: a nonce that starts with the cookie announces security features; with the
+  // password-algorithms bit, PASSWORD-ALGORITHMS lists what the server takes, and the client
+  // picks the first it knows (SHA-256 or MD5).
+  std::uint16_t algorithm = 0;
+  Buffer algorithms;
+  if (stun::nonce_announces_password_algorithms(*nonce)) {
+    const auto* list = msg.find(attr::kPasswordAlgorithms);
+    if (list == nullptr) return false;  // the feature without the list: a bid-down, refused
+    algorithm = stun::first_known_password_algorithm(list->value);
+    if (algorithm == 0) return false;
+    algorithms = Buffer(list->value);
+  }
   if (auto realm = msg.realm()) {
     if (realm->empty() || realm->size() > 763) return false;
-    if (*realm != realm_ || key_.empty()) {
-      auto key = stun::long_term_key_md5(server_.username, *realm, server_.password);
+    if (*realm != realm_ || key_.empty() || algorithm != password_algorithm_) {
+      auto key = algorithm == stun::kPasswordAlgorithmSha256
+                     ? stun::long_term_key_sha256(server_.username, *realm, server_.password)
+                     : stun::long_term_key_md5(server_.username, *realm, server_.password);
       if (!key) return false;
       realm_ = std::string(*realm);
       key_ = std::move(*key);
     }
-  } else if (realm_.empty()) {
+  } else if (realm_.empty() || algorithm != password_algorithm_) {
     return false;
   }
+  password_algorithm_ = algorithm;
+  password_algorithms_ = std::move(algorithms);
   nonce_ = std::string(*nonce);
   return true;
 }

@@ -175,6 +175,11 @@ class TurnClient {
   std::string realm_;
   std::string nonce_;
   Buffer key_;
+  // RFC 8489 9.2.1/9.2.4: a server whose nonce announces password algorithms lists them in
+  // PASSWORD-ALGORITHMS; requests then echo that list, name the chosen algorithm and, for
+  // SHA-256, carry MESSAGE-INTEGRITY-SHA256.
+  Buffer password_algorithms_;            // the server's attribute value, as received
+  std::uint16_t password_algorithm_ = 0;  // 0: none negotiated (MD5 keys, MESSAGE-INTEGRITY)
 
   std::optional<SocketAddress> relayed_;
   std::optional<SocketAddress> mapped_;

@@ -48,6 +48,7 @@ struct Options {
   double loss = 0;
   std::string password = "pass";
   std::uint64_t seed = 1;
+  bool sha256 = false;  // the server asks for SHA-256 password hashing (RFC 8489 9.2)
 };
 
 Outcome run(const Options& options) {
@@ -69,6 +70,7 @@ Outcome run(const Options& options) {
 
   TurnServerOptions server_options;
   server_options.listen = turn_addr;
+  server_options.sha256 = options.sha256;
   for (std::uint16_t p = 50000; p < 50004; ++p) server_options.relay_pool.emplace_back(turn_ip, p);
   TurnServer server(server_options);
   SansIoNode<TurnServer> server_node(server);
@@ -199,6 +201,18 @@ TEST(Turn, RelayOnlyWithLoss) {
     ASSERT_TRUE(o.connected) << seed;
     EXPECT_TRUE(o.echoed) << seed;
   }
+}
+
+TEST(Turn, Sha256PasswordAlgorithm) {
+  Outcome o = run({.relay_only = true, .sha256 = true});
+  ASSERT_TRUE(o.connected);
+  EXPECT_EQ(o.relay_candidates, 2u);
+  EXPECT_TRUE(o.echoed);
+  EXPECT_EQ(o.deallocations, 2u);
+  o = run({.relay_only = true, .password = "wrong", .sha256 = true});
+  EXPECT_FALSE(o.connected);
+  ASSERT_FALSE(o.error_codes.empty());
+  EXPECT_EQ(o.error_codes[0], 401);
 }
 
 TEST(Turn, WrongPasswordIsAnIceCandidateError) {

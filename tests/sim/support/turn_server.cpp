@@ -17,9 +17,19 @@ namespace method = stun::method;
 
 }  // namespace
 
+namespace {
+// PASSWORD-ALGORITHMS: SHA-256 then MD5, neither with parameters.
+constexpr std::uint8_t kAlgorithms[] = {0, 2, 0, 0, 0, 1, 0, 0};
+}  // namespace
+
 TurnServer::TurnServer(TurnServerOptions options)
     : options_(std::move(options)),
-      key_(*stun::long_term_key_md5(options_.username, options_.realm, options_.password)) {}
+      key_(options_.sha256
+               ? *stun::long_term_key_sha256(options_.username, options_.realm, options_.password)
+               : *stun::long_term_key_md5(options_.username, options_.realm, options_.password)) {
+  // "gAAA": the security feature set with only bit 0 (password algorithms) set.
+  if (options_.sha256) options_.nonce = std::string(stun::kNonceCookie) + "gAAA" + options_.nonce;
+}
 
 std::optional<Datagram> TurnServer::poll_transmit() {
   if (out_.empty()) return std::nullopt;
@@ -90,6 +100,14 @@ void TurnServer::on_peer(const Datagram& d) {
   }
 }
 
+void TurnServer::sign_with_key(stun::StunMessageBuilder& b) const {
+  if (options_.sha256) {
+    b.add_message_integrity_sha256(key_);
+  } else {
+    b.add_message_integrity(key_);
+  }
+}
+
 void TurnServer::reply_error(const StunMessage& msg, const Datagram& d, int code,
                              std::string_view reason, bool sign) {
   auto b = StunMessageBuilder::response_to(msg, StunClass::kErrorResponse);
@@ -97,15 +115,26 @@ void TurnServer::reply_error(const StunMessage& msg, const Datagram& d, int code
   if (code == 401 || code == 438) {
     b.add_string(attr::kRealm, options_.realm);
     b.add_string(attr::kNonce, options_.nonce);
+    if (options_.sha256) b.add_bytes(attr::kPasswordAlgorithms, BytesView(kAlgorithms));
   }
-  if (sign) b.add_message_integrity(key_);
+  if (sign) sign_with_key(b);
   b.add_fingerprint();
   out_.push_back({options_.listen, d.source, b.finish()});
 }
 
 void TurnServer::on_request(const StunMessage& msg, const Datagram& d) {
   // Long-term credentials (RFC 8489 9.2.4): challenge, check, then stale nonces.
-  if (!msg.has(attr::kMessageIntegrity)) return reply_error(msg, d, 401, "Unauthorized", false);
+  const bool signed_request =
+      options_.sha256 ? msg.has(attr::kMessageIntegritySha256) : msg.has(attr::kMessageIntegrity);
+  if (!signed_request) return reply_error(msg, d, 401, "Unauthorized", false);
+  if (options_.sha256) {
+    // The list must come back as sent (a bid-down would change it) with SHA-256 chosen.
+    const auto* list = msg.find(attr::kPasswordAlgorithms);
+    const auto* chosen = msg.find(attr::kPasswordAlgorithm);
+    if (list == nullptr || !equal_bytes(list->value, BytesView(kAlgorithms)) || chosen == nullptr ||
+        chosen->value.size() != 4 || chosen->value[1] != 2)
+      return reply_error(msg, d, 400, "Bad Request", false);
+  }
   if (msg.username() != options_.username || msg.realm() != options_.realm ||
       msg.check_integrity(key_) != stun::IntegrityCheck::kValid)
     return reply_error(msg, d, 401, "Unauthorized", false);
@@ -160,7 +189,8 @@ void TurnServer::on_request(const StunMessage& msg, const Datagram& d) {
     default:
       return reply_error(msg, d, 400, "Bad Request", true);
   }
-  ok.add_message_integrity(key_).add_fingerprint();
+  sign_with_key(ok);
+  ok.add_fingerprint();
   out_.push_back({options_.listen, d.source, ok.finish()});
 }
 

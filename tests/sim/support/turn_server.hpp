@@ -26,6 +26,9 @@ struct TurnServerOptions {
   std::string password = "pass";
   std::string nonce = "sim-nonce-1";
   std::uint32_t lifetime_seconds = 600;
+  // RFC 8489 9.2: announce password algorithms in the nonce, list SHA-256 then MD5, and insist
+  // on SHA-256 keys and MESSAGE-INTEGRITY-SHA256 (with the list echoed back unchanged).
+  bool sha256 = false;
 };
 
 class TurnServer {
@@ -58,6 +61,7 @@ class TurnServer {
   void on_client(const Datagram& d);
   void on_peer(const Datagram& d);
   void on_request(const stun::StunMessage& msg, const Datagram& d);
+  void sign_with_key(stun::StunMessageBuilder& b) const;
   void reply_error(const stun::StunMessage& msg, const Datagram& d, int code,
                    std::string_view reason, bool sign);
   Allocation* by_client(const SocketAddress& client);

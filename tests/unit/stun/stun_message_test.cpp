@@ -287,3 +287,33 @@ TEST(StunAuth, OpaqueStringPreparation) {
 
 }  // namespace
 }  // namespace rtcpp::stun
+
+namespace rtcpp::stun {
+namespace {
+
+TEST(StunPasswordAlgorithms, NonceSecurityFeatures) {
+  // RFC 8489 9.2.1: cookie, then four base64 characters whose first bit is the feature.
+  EXPECT_TRUE(nonce_announces_password_algorithms("obMatJos2gAAAnonce"));
+  EXPECT_TRUE(nonce_announces_password_algorithms("obMatJos2/AAA"));
+  EXPECT_FALSE(nonce_announces_password_algorithms("obMatJos2AAAAnonce"));  // bit clear
+  EXPECT_FALSE(nonce_announces_password_algorithms("obMatJos2gAA"));        // too short
+  EXPECT_FALSE(nonce_announces_password_algorithms("plain-nonce-gAAA"));
+  EXPECT_FALSE(nonce_announces_password_algorithms("obMatJos2*AAA"));  // not base64
+}
+
+TEST(StunPasswordAlgorithms, FirstKnownAlgorithmInTheServersOrder) {
+  const std::uint8_t sha_then_md5[] = {0, 2, 0, 0, 0, 1, 0, 0};
+  const std::uint8_t md5_then_sha[] = {0, 1, 0, 0, 0, 2, 0, 0};
+  const std::uint8_t unknown_with_params_then_sha[] = {0, 9, 0, 3, 1, 2, 3, 0, 0, 2, 0, 0};
+  const std::uint8_t truncated_params[] = {0, 9, 0, 8, 1, 2, 3, 4};
+  const std::uint8_t only_unknown[] = {0, 7, 0, 0};
+  EXPECT_EQ(first_known_password_algorithm(sha_then_md5), kPasswordAlgorithmSha256);
+  EXPECT_EQ(first_known_password_algorithm(md5_then_sha), kPasswordAlgorithmMd5);
+  EXPECT_EQ(first_known_password_algorithm(unknown_with_params_then_sha), kPasswordAlgorithmSha256);
+  EXPECT_EQ(first_known_password_algorithm(truncated_params), 0);
+  EXPECT_EQ(first_known_password_algorithm(only_unknown), 0);
+  EXPECT_EQ(first_known_password_algorithm({}), 0);
+}
+
+}  // namespace
+}  // namespace rtcpp::stun
