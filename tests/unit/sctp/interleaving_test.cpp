@@ -568,5 +568,57 @@ TEST(SctpInterleaving, MidsCountPerStreamAndOrderingAndRestartAfterAReset) {
   EXPECT_EQ(mid["s2'"], 1u);  // stream 2 was not reset
 }
 
+TEST(SctpInterleaving, ForwardTsnNeverNamesASequenceEndedByAReset) {
+  // Abandoned chunks of stream 1's old sequence are still unacknowledged (the peer's SACKs
+  // are lost) when the reset succeeds and a message of stream 2 is abandoned: the next
+  // FORWARD-TSN must not name stream 1's old SSN or MID, or the peer would skip that many
+  // messages of the new sequence.
+  for (const bool interleaved : {true, false}) {
+    SCOPED_TRACE(interleaved);
+    PeerOptions options;
+    if (!interleaved) options.extensions = {chunk_type::kForwardTsn, chunk_type::kReConfig};
+    HandPeer peer({}, options);
+    ASSERT_TRUE(peer.established());
+    for (int i = 0; i < 3; ++i)
+      ASSERT_TRUE(peer.s().send(1, 51, text("old"), {.max_retransmits = 0}));
+    peer.collect();
+    peer.advance(Duration::millis(600));  // T3: the three are abandoned
+    const std::uint8_t kind = interleaved ? chunk_type::kIForwardTsn : chunk_type::kForwardTsn;
+    auto forward = peer.chunks(kind);
+    ASSERT_FALSE(forward.empty());
+    auto f = ForwardTsnChunk::parse(forward.back(), interleaved);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->new_cumulative_tsn, peer.own_tsn() + 2);
+    ASSERT_EQ(f->skipped.size(), 1u);
+    EXPECT_EQ(f->skipped[0].stream_id, 1);
+    EXPECT_EQ(f->skipped[0].sequence, 2u);
+    const std::uint16_t one[] = {1};
+    ASSERT_TRUE(peer.s().reset_streams(one));
+    peer.sent.clear();
+    peer.collect();
+    auto reconfig = peer.chunks(chunk_type::kReConfig);
+    ASSERT_EQ(reconfig.size(), 1u);
+    auto request = OutgoingResetRequest::parse(parse_parameters(reconfig[0].value)->front());
+    ASSERT_TRUE(request);
+    Buffer response;
+    ReconfigResponse{request->request_sequence, ReconfigResponse::Result::kSuccessPerformed}
+        .append_to(response);
+    peer.inject([&](PacketBuilder& b) { b.add_chunk(chunk_type::kReConfig, 0, response); });
+    ASSERT_EQ(peer.resets.size(), 1u);
+    peer.sent.clear();
+    ASSERT_TRUE(peer.s().send(2, 51, text("new"), {.max_retransmits = 0}));
+    peer.collect();
+    peer.advance(Duration::seconds(3));
+    forward = peer.chunks(kind);
+    ASSERT_FALSE(forward.empty());
+    f = ForwardTsnChunk::parse(forward.back(), interleaved);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->new_cumulative_tsn, peer.own_tsn() + 3);
+    ASSERT_EQ(f->skipped.size(), 1u);
+    EXPECT_EQ(f->skipped[0].stream_id, 2);
+    EXPECT_EQ(f->skipped[0].sequence, 0u);
+  }
+}
+
 }  // namespace
 }  // namespace rtcpp::sctp
