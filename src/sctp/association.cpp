@@ -13,7 +13,6 @@
 namespace rtcpp::sctp {
 namespace {
 
-constexpr std::size_t kDataOverhead = kCommonHeaderSize + kChunkHeaderSize + DataChunk::kHeaderSize;
 constexpr std::uint8_t kCookieVersion = 2;
 constexpr std::size_t kCookieBodySize = 1 + 4 * 5 + 2 * 2 + 1 + 8;
 constexpr std::size_t kCookieSize = kCookieBodySize + 32;
@@ -24,26 +23,40 @@ constexpr std::uint8_t kFlagT = 0x01;
 // Extension bits kept in the state cookie: what the peer's INIT advertised.
 constexpr std::uint8_t kExtForwardTsn = 0x01;
 constexpr std::uint8_t kExtReconfig = 0x02;
-// RFC 5061 4.2.7 Supported Extensions: the chunk types we understand beyond RFC 9260.
-constexpr std::uint8_t kExtensionChunks[2] = {chunk_type::kForwardTsn, chunk_type::kReConfig};
+constexpr std::uint8_t kExtIData = 0x04;
+constexpr std::uint8_t kExtIForwardTsn = 0x08;
+constexpr std::uint8_t kExtZeroChecksum = 0x10;
 // Streams in one Outgoing SSN Reset Request we send (the rest wait for the next request).
 constexpr std::size_t kMaxStreamsPerRequest = 256;
-// Distinct ordered streams reported in one FORWARD-TSN (it must fit a packet).
+// Distinct streams reported in one FORWARD-TSN (4 bytes each) or I-FORWARD-TSN (8 bytes
+// each, ordered and unordered apart): it must fit a packet beside a SACK.
 constexpr std::size_t kMaxForwardTsnStreams = 128;
+constexpr std::size_t kMaxIForwardTsnStreams = 64;
 
-void add_extension_parameters(InitChunk& init, const SctpConfig& config) {
+// Storage for the INIT / INIT ACK parameter values add_extension_parameters points to.
+struct ExtensionValues {
+  std::array<std::uint8_t, 4> chunks{};
+  std::array<std::uint8_t, 4> edmid{};
+};
+
+void add_extension_parameters(InitChunk& init, const SctpConfig& config, ExtensionValues& v) {
   if (config.partial_reliability)  // RFC 3758 3.3.1
     init.parameters.push_back({param_type::kForwardTsnSupported, {}});
-  const BytesView all(kExtensionChunks, 2);
-  BytesView listed;
-  if (config.partial_reliability && config.stream_reset) {
-    listed = all;
-  } else if (config.partial_reliability) {
-    listed = all.first(1);
-  } else if (config.stream_reset) {
-    listed = all.subspan(1);
+  // RFC 5061 4.2.7 Supported Extensions: the chunk types we understand beyond RFC 9260.
+  std::size_t n = 0;
+  if (config.partial_reliability) v.chunks[n++] = chunk_type::kForwardTsn;
+  if (config.stream_reset) v.chunks[n++] = chunk_type::kReConfig;
+  if (config.interleaving) {
+    v.chunks[n++] = chunk_type::kIData;  // RFC 8260 2.2.1
+    // RFC 8260 2.3.1: partial reliability over I-DATA takes I-FORWARD-TSN.
+    if (config.partial_reliability) v.chunks[n++] = chunk_type::kIForwardTsn;
   }
-  if (!listed.empty()) init.parameters.push_back({param_type::kSupportedExtensions, listed});
+  if (n > 0)
+    init.parameters.push_back({param_type::kSupportedExtensions, BytesView(v.chunks.data(), n)});
+  if (config.zero_checksum) {  // RFC 9653 5.1
+    store_be32(v.edmid.data(), kEdmidSctpOverDtls);
+    init.parameters.push_back({param_type::kZeroChecksumAcceptable, v.edmid});
+  }
 }
 
 std::uint8_t peer_extensions(const InitChunk& init) {
@@ -53,7 +66,13 @@ std::uint8_t peer_extensions(const InitChunk& init) {
     for (const std::uint8_t type : p->value) {
       if (type == chunk_type::kForwardTsn) ext |= kExtForwardTsn;
       if (type == chunk_type::kReConfig) ext |= kExtReconfig;
+      if (type == chunk_type::kIData) ext |= kExtIData;
+      if (type == chunk_type::kIForwardTsn) ext |= kExtIForwardTsn;
     }
+  }
+  // RFC 9653 5.1: only a method we use ourselves counts (ours is DTLS).
+  if (const Parameter* p = init.find(param_type::kZeroChecksumAcceptable)) {
+    if (parse_zero_checksum_acceptable(*p) == kEdmidSctpOverDtls) ext |= kExtZeroChecksum;
   }
   return ext;
 }
@@ -106,11 +125,12 @@ void SctpAssociation::send_init(Timestamp now) {
   init.outbound_streams = config_.streams;
   init.inbound_streams = config_.streams;
   init.initial_tsn = static_cast<std::uint32_t>(next_tsn_);
-  add_extension_parameters(init, config_);
+  ExtensionValues values;
+  add_extension_parameters(init, config_, values);
   Buffer packet;
   PacketBuilder b(packet, {config_.local_port, config_.remote_port, 0}, config_.mtu);
   init.write_to(b, chunk_type::kInit);
-  b.finish();
+  b.finish();  // RFC 9653 5.2: a packet with an INIT always carries the CRC32c
   init_packet_ = packet;
   outgoing_.push_back(std::move(packet));
   ++packets_sent_;
@@ -177,7 +197,8 @@ void SctpAssociation::handle_init(const ChunkView& chunk, const CommonHeader& he
   ack.initial_tsn = static_cast<std::uint32_t>(next_tsn_);
   const Buffer cookie = make_cookie(*init);
   ack.parameters.push_back({param_type::kStateCookie, cookie});
-  add_extension_parameters(ack, config_);
+  ExtensionValues values;
+  add_extension_parameters(ack, config_, values);
   Buffer packet;
   PacketBuilder b(packet, {config_.local_port, config_.remote_port, init->initiate_tag},
                   config_.mtu);
@@ -201,13 +222,11 @@ void SctpAssociation::handle_init_ack(const ChunkView& chunk, Timestamp now) {
   peer_rwnd_ = ack->a_rwnd;
   peer_inbound_streams_ = ack->inbound_streams;
   peer_outbound_streams_ = ack->outbound_streams;
-  const std::uint8_t ext = peer_extensions(*ack);
-  peer_forward_tsn_ = (ext & kExtForwardTsn) != 0;
-  peer_reconfig_ = (ext & kExtReconfig) != 0;
+  apply_peer_extensions(peer_extensions(*ack));
   Buffer packet;
   PacketBuilder b(packet, {config_.local_port, config_.remote_port, peer_tag_}, config_.mtu);
   b.add_chunk(chunk_type::kCookieEcho, 0, cookie->value);
-  b.finish();
+  b.finish();  // RFC 9653 5.2: so does one with a COOKIE ECHO
   cookie_echo_ = packet;
   outgoing_.push_back(std::move(packet));
   ++packets_sent_;
@@ -232,10 +251,17 @@ void SctpAssociation::handle_cookie_echo(const ChunkView& chunk, Timestamp now) 
   peer_rwnd_ = peer->a_rwnd;
   peer_inbound_streams_ = peer->inbound_streams;
   peer_outbound_streams_ = peer->outbound_streams;
-  peer_forward_tsn_ = (ext & kExtForwardTsn) != 0;
-  peer_reconfig_ = (ext & kExtReconfig) != 0;
+  apply_peer_extensions(ext);
   send_control(chunk_type::kCookieAck, 0, {}, peer_tag_);
   established(now);
+}
+
+void SctpAssociation::apply_peer_extensions(std::uint8_t ext) {
+  peer_forward_tsn_ = (ext & kExtForwardTsn) != 0;
+  peer_reconfig_ = (ext & kExtReconfig) != 0;
+  peer_idata_ = (ext & kExtIData) != 0;
+  peer_iforward_ = (ext & kExtIForwardTsn) != 0;
+  peer_zero_checksum_ = (ext & kExtZeroChecksum) != 0;
 }
 
 void SctpAssociation::established(Timestamp now) {
@@ -260,8 +286,16 @@ void SctpAssociation::established(Timestamp now) {
 void SctpAssociation::handle_packet(BytesView bytes, Timestamp now) {
   last_now_ = std::max(last_now_, now);
   if (state_ == State::kClosed && !accepts_init_) return;
-  auto packet = parse_packet(bytes);
+  // RFC 9653 5.3: having announced zero checksums (in every INIT and INIT ACK we send), we
+  // accept them besides a correct CRC32c; without that, a wrong CRC32c drops the packet.
+  auto packet = parse_packet(
+      bytes, config_.zero_checksum ? ChecksumMode::kAcceptZero : ChecksumMode::kVerify);
   if (!packet || packet->chunks.empty()) return;
+  // RFC 9653 5.2: a packet with an INIT carries a correct CRC32c in any case (its sender may
+  // not know yet whether we accept zero).
+  if (packet->checksum == 0 && packet->chunks.front().type == chunk_type::kInit &&
+      !parse_packet(bytes, ChecksumMode::kVerify))
+    return;
   if (packet->header.destination_port != config_.local_port ||
       packet->header.source_port != config_.remote_port)
     return;
@@ -290,9 +324,14 @@ void SctpAssociation::handle_packet(BytesView bytes, Timestamp now) {
         if (state_ == State::kCookieEchoed) established(now);
         break;
       case chunk_type::kData:
+      case chunk_type::kIData:
         if (state_ == State::kEstablished || state_ == State::kShutdownPending ||
             state_ == State::kShutdownSent) {
-          handle_data(chunk, now);
+          if (chunk.type == chunk_type::kData) {
+            handle_data(chunk, now);
+          } else {
+            handle_idata(chunk);
+          }
           had_data = true;
         }
         break;
@@ -336,11 +375,23 @@ void SctpAssociation::handle_packet(BytesView bytes, Timestamp now) {
       case chunk_type::kError:
         break;
       case chunk_type::kForwardTsn:
-        // RFC 3758 3.6; without the negotiation it is an unknown chunk (skipped).
+      case chunk_type::kIForwardTsn:
+        // RFC 3758 3.6 and RFC 8260 2.3.1; without the negotiation it is an unknown chunk
+        // (skipped). With I-DATA only I-FORWARD-TSN fits, without it only FORWARD-TSN.
         if (partial_reliability() &&
             (state_ == State::kEstablished || state_ == State::kShutdownPending ||
              state_ == State::kShutdownSent)) {
-          handle_forward_tsn(chunk);
+          if ((chunk.type == chunk_type::kIForwardTsn) != interleaving()) {
+            abort_with(error_cause::kProtocolViolation,
+                       interleaving() ? "FORWARD-TSN chunk received when I-DATA was negotiated"
+                                      : "I-FORWARD-TSN chunk received when DATA was negotiated");
+            return;
+          }
+          if (chunk.type == chunk_type::kForwardTsn) {
+            handle_forward_tsn(chunk);
+          } else {
+            handle_iforward_tsn(chunk);
+          }
           had_data = true;
         }
         break;
@@ -375,6 +426,11 @@ void SctpAssociation::handle_packet(BytesView bytes, Timestamp now) {
 }
 
 void SctpAssociation::handle_data(const ChunkView& chunk, Timestamp /*now*/) {
+  if (interleaving()) {
+    // RFC 8260 2.2.1: once I-DATA is negotiated, a DATA chunk is a protocol violation.
+    abort_with(error_cause::kProtocolViolation, "DATA chunk received when I-DATA was negotiated");
+    return;
+  }
   auto data = DataChunk::parse(chunk);
   if (!data) {
     abort("malformed DATA chunk");
@@ -393,10 +449,7 @@ void SctpAssociation::handle_data(const ChunkView& chunk, Timestamp /*now*/) {
     mark_received(tsn);
     return;
   }
-  // Receive window: beyond it only the next in-order TSN is taken, so the window can drain.
-  if (tsn != peer_cumulative_ + 1 &&
-      reassembly_bytes_ + data->payload.size() > config_.receive_window)
-    return;
+  if (!admit(tsn, data->payload.size())) return;
   mark_received(tsn);
   reassembly_bytes_ += data->payload.size();
   reassembly_.emplace(
@@ -510,6 +563,158 @@ void SctpAssociation::deliver_ready(std::uint16_t stream) {
   if (ready.empty()) complete_ordered_.erase(stream);
 }
 
+bool SctpAssociation::admit(std::uint64_t tsn, std::size_t size) {
+  // Fragments held count against the window by their bytes, and by their number so that
+  // tiny chunks cannot multiply the memory behind each byte.
+  const std::size_t held = reassembly_.size() + held_messages_;
+  const std::size_t fragment_limit = std::max<std::size_t>(1024, config_.receive_window / 64);
+  if (reassembly_bytes_ + size <= config_.receive_window && held < fragment_limit) return true;
+  // Beyond the window only the next in-order TSN is taken, so that the window can drain;
+  // others are dropped unacknowledged and come again (RFC 9260 6.2).
+  if (tsn != peer_cumulative_ + 1) return false;
+  // A peer within the window we advertise never gets this far past it: one that does would
+  // grow our memory without bound (in-order fragments of messages that never complete).
+  if (reassembly_bytes_ + size > config_.receive_window + config_.max_message_size ||
+      held >= 2 * fragment_limit) {
+    abort_with(error_cause::kOutOfResource, "SCTP peer overran the receive window");
+    return false;
+  }
+  return true;
+}
+
+void SctpAssociation::handle_idata(const ChunkView& chunk) {
+  if (!interleaving()) {
+    // RFC 8260 2.2.1: I-DATA without the negotiation is a protocol violation.
+    abort_with(error_cause::kProtocolViolation, "I-DATA chunk received when DATA was negotiated");
+    return;
+  }
+  auto data = IDataChunk::parse(chunk);
+  if (!data) {
+    abort_with(error_cause::kProtocolViolation, "malformed I-DATA chunk");
+    return;
+  }
+  const std::uint32_t fsn = data->fsn();
+  const std::size_t size = data->payload.size();
+  // Every fragment carries a byte at least, so an FSN past max-message-size means a message
+  // past it; FSN 0 belongs to the first fragment alone (a later one wrapping round to 0,
+  // RFC 8260 2.1, would be far past the limit too).
+  if (fsn > config_.max_message_size || (!data->beginning && fsn == 0)) {
+    abort_with(error_cause::kProtocolViolation, "I-DATA fragment beyond max-message-size");
+    return;
+  }
+  const std::uint64_t tsn = unwrap_peer_tsn(data->tsn);
+  // Duplicates (RFC 9260 6.2): report them and acknowledge at once.
+  if (tsn <= peer_cumulative_ ||
+      std::binary_search(received_above_.begin(), received_above_.end(), tsn)) {
+    if (duplicates_.size() < 64) duplicates_.push_back(data->tsn);
+    sack_now_ = true;
+    return;
+  }
+  if (data->stream_id >= next_ssn_in_.size()) {
+    // RFC 9260 6.5: an invalid stream id; we acknowledge the TSN but drop the data.
+    mark_received(tsn);
+    return;
+  }
+  if (!admit(tsn, size)) return;
+  mark_received(tsn);
+  if (tsn != peer_cumulative_ || !received_above_.empty()) sack_now_ = true;  // a gap
+  InStream& in = in_streams_[data->stream_id];
+  const std::uint32_t mid = data->message_id;
+  // A fragment of a message already delivered, or abandoned by an I-FORWARD-TSN that passed
+  // it on the way (its message's other fragments straddle the new cumulative TSN): dropped.
+  if (data->unordered) {
+    if (in.unordered_skipped) {
+      if (serial_less_equal(mid, *in.unordered_skipped)) return;
+      // Far past the mark, the MIDs have moved on: forget it before it wraps round.
+      if (serial_distance(*in.unordered_skipped, mid) >= (std::int64_t{1} << 30))
+        in.unordered_skipped.reset();
+    }
+  } else if (serial_less(mid, in.next_mid) || in.ready.count(mid) != 0) {
+    return;
+  }
+  const MessageKey key{data->stream_id, data->unordered, mid};
+  auto it = partial_messages_.find(key);
+  if (it == partial_messages_.end() && data->beginning && data->end) {
+    // A whole message in one chunk.
+    SctpMessage msg{data->stream_id, data->ppid_or_fsn, Buffer(data->payload)};
+    if (data->unordered || mid == in.next_mid) {
+      events_.push_back(std::move(msg));
+      if (!data->unordered) {
+        ++in.next_mid;
+        deliver_in_order(in);
+      }
+    } else {
+      reassembly_bytes_ += size;
+      ++held_messages_;
+      in.ready.emplace(mid, std::move(msg));
+    }
+    return;
+  }
+  if (it == partial_messages_.end()) it = partial_messages_.emplace(key, PartialMessage{}).first;
+  PartialMessage& p = it->second;
+  if (p.fragments.count(fsn) != 0) return;  // the same fragment again, under another TSN
+  const bool after_end = p.last_fsn && fsn > *p.last_fsn;
+  const bool second_end = data->end && p.last_fsn;
+  const bool end_too_early = data->end && !p.fragments.empty() && p.fragments.rbegin()->first > fsn;
+  if (after_end || second_end || end_too_early) {
+    abort_with(error_cause::kProtocolViolation, "I-DATA fragments disagree on their message's end");
+    return;
+  }
+  if (p.bytes + size > config_.max_message_size) {
+    abort("incoming message larger than max-message-size");
+    return;
+  }
+  if (data->beginning) p.ppid = data->ppid_or_fsn;
+  if (data->end) p.last_fsn = fsn;
+  p.bytes += size;
+  p.fragments.emplace(fsn, Buffer(data->payload));
+  reassembly_bytes_ += size;
+  ++held_messages_;
+  // FSNs run from 0 to the last one without a hole (RFC 8260 2.1).
+  if (p.last_fsn && p.fragments.size() == std::size_t{*p.last_fsn} + 1) complete_message(it);
+}
+
+void SctpAssociation::complete_message(std::map<MessageKey, PartialMessage>::iterator it) {
+  const MessageKey key = it->first;
+  PartialMessage& p = it->second;
+  SctpMessage msg;
+  msg.stream = key.stream;
+  msg.ppid = p.ppid;
+  msg.data.reserve(p.bytes);
+  for (const auto& [fsn, fragment] : p.fragments) msg.data.append(fragment);
+  held_messages_ -= p.fragments.size();
+  partial_messages_.erase(it);
+  InStream& in = in_streams_[key.stream];
+  if (!key.unordered && key.mid != in.next_mid) {
+    ++held_messages_;  // its bytes stay counted until it is delivered
+    in.ready.emplace(key.mid, std::move(msg));
+    return;
+  }
+  reassembly_bytes_ -= msg.data.size();
+  events_.push_back(std::move(msg));
+  if (!key.unordered) {
+    ++in.next_mid;
+    deliver_in_order(in);
+  }
+}
+
+void SctpAssociation::deliver_in_order(InStream& in) {
+  for (auto it = in.ready.find(in.next_mid); it != in.ready.end();
+       it = in.ready.find(in.next_mid)) {
+    reassembly_bytes_ -= it->second.data.size();
+    --held_messages_;
+    events_.push_back(std::move(it->second));
+    in.ready.erase(it);
+    ++in.next_mid;
+  }
+}
+
+void SctpAssociation::drop_partial(std::map<MessageKey, PartialMessage>::iterator it) {
+  reassembly_bytes_ -= it->second.bytes;
+  held_messages_ -= it->second.fragments.size();
+  partial_messages_.erase(it);
+}
+
 void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
   auto sack = SackChunk::parse(chunk);
   if (!sack) return;
@@ -533,6 +738,8 @@ void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
   }
   const bool cum_advanced = cum > cumulative_acked_;
   cumulative_acked_ = cum;
+  if (cum_advanced && !reset_last_tsn_.empty())
+    std::erase_if(reset_last_tsn_, [&](const auto& entry) { return entry.second <= cum; });
   // Gap blocks.
   std::uint64_t highest_newly_acked = 0;
   for (const auto& gap : sack->gap_blocks) {
@@ -564,7 +771,7 @@ void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
         // RFC 3758 3.5 A1-A2: a chunk out of retransmissions or lifetime is abandoned
         // rather than retransmitted.
         if (should_abandon(c, now)) {
-          abandon_message(c.message_id);
+          abandon_message(c.message_id, c.stream);
           continue;
         }
         c.needs_retransmit = true;
@@ -620,7 +827,7 @@ bool SctpAssociation::should_abandon(const InFlight& c, Timestamp now) const {
   return c.expires_at && now >= *c.expires_at;
 }
 
-void SctpAssociation::abandon_message(std::uint64_t id) {
+void SctpAssociation::abandon_message(std::uint64_t id, std::uint16_t stream) {
   // RFC 3758 3.5 A3: all fragments of the message go, including those not sent yet.
   for (auto& c : in_flight_) {
     if (c.message_id != id || c.abandoned) continue;
@@ -629,31 +836,44 @@ void SctpAssociation::abandon_message(std::uint64_t id) {
     c.needs_retransmit = false;
     release(c);
   }
-  for (auto it = send_queue_.begin(); it != send_queue_.end(); ++it) {
-    if (it->id != id) continue;
-    release_bytes(it->stream, it->data.size() - it->offset);
-    auto q = queued_messages_.find(it->stream);
-    if (q != queued_messages_.end() && --q->second == 0) queued_messages_.erase(q);
-    send_queue_.erase(it);
-    break;
+  // Only the message at the head of its stream's queue is ever partly sent.
+  auto q = stream_queues_.find(stream);
+  if (q != stream_queues_.end() && q->second.front().id == id) {
+    release_bytes(stream, q->second.front().data.size() - q->second.front().offset);
+    pop_message(stream);
   }
   ++abandoned_messages_;
   advance_ack_point();
 }
 
+std::optional<std::uint32_t> SctpAssociation::skip_key(const InFlight& c) const {
+  // Chunks of a sequence that a stream reset has since ended are covered by the peer's
+  // cumulative TSN already; naming their SSN or MID would skip the new sequence instead.
+  if (auto reset = reset_last_tsn_.find(c.stream);
+      reset != reset_last_tsn_.end() && c.tsn <= reset->second)
+    return std::nullopt;
+  const bool unordered = (c.flags & DataChunk::kFlagUnordered) != 0;
+  // RFC 8260 2.3.1: I-FORWARD-TSN names ordered and unordered messages apart.
+  if (interleaving()) return (std::uint32_t{c.stream} << 1) | (unordered ? 1u : 0u);
+  // RFC 3758 3.2: FORWARD-TSN names ordered streams only.
+  if (unordered) return std::nullopt;
+  return c.stream;
+}
+
 void SctpAssociation::advance_ack_point() {
   const std::uint64_t before = std::max(advanced_ack_point_, cumulative_acked_);
+  const std::size_t limit = interleaving() ? kMaxIForwardTsnStreams : kMaxForwardTsnStreams;
   std::uint64_t point = before;
-  std::set<std::uint16_t> streams;
+  std::set<std::uint32_t> streams;
   for (const auto& c : in_flight_) {
     if (c.tsn <= point) {
-      if (c.abandoned && !(c.flags & DataChunk::kFlagUnordered)) streams.insert(c.stream);
+      if (auto key = skip_key(c); c.abandoned && key) streams.insert(*key);
       continue;
     }
     if (c.tsn != point + 1 || !c.abandoned) break;
-    if (!(c.flags & DataChunk::kFlagUnordered)) {
-      streams.insert(c.stream);
-      if (streams.size() > kMaxForwardTsnStreams) break;  // the rest in a later FORWARD-TSN
+    if (auto key = skip_key(c)) {
+      streams.insert(*key);
+      if (streams.size() > limit) break;  // the rest in a later FORWARD-TSN
     }
     point = c.tsn;
   }
@@ -664,14 +884,22 @@ void SctpAssociation::advance_ack_point() {
 void SctpAssociation::write_forward_tsn(PacketBuilder& b) {
   ForwardTsnChunk f;
   f.new_cumulative_tsn = static_cast<std::uint32_t>(advanced_ack_point_);
-  // RFC 3758 3.2: for each ordered stream skipped, the largest SSN skipped.
-  std::map<std::uint16_t, std::uint16_t> largest;
+  // RFC 3758 3.2 and RFC 8260 2.3.1: per stream (and U flag with I-DATA), the largest SSN or
+  // MID skipped. Each stream's messages take their TSNs in order, so the last one seen.
+  std::map<std::uint32_t, std::uint32_t> largest;
   for (const auto& c : in_flight_) {
     if (c.tsn > advanced_ack_point_) break;
-    if (c.abandoned && !(c.flags & DataChunk::kFlagUnordered)) largest[c.stream] = c.ssn;
+    if (auto key = skip_key(c); c.abandoned && key) largest[*key] = c.sequence;
   }
-  for (const auto& [stream, ssn] : largest) f.skipped.push_back({stream, false, ssn});
-  if (f.write_to(b, false)) ++forward_tsns_sent_;
+  const bool interleaved = interleaving();
+  for (const auto& [key, sequence] : largest) {
+    if (interleaved) {
+      f.skipped.push_back({static_cast<std::uint16_t>(key >> 1), (key & 1) != 0, sequence});
+    } else {
+      f.skipped.push_back({static_cast<std::uint16_t>(key), false, sequence});
+    }
+  }
+  if (f.write_to(b, interleaved)) ++forward_tsns_sent_;
 }
 
 void SctpAssociation::release(InFlight& c) {
@@ -716,7 +944,7 @@ void SctpAssociation::handle_shutdown(const ChunkView& chunk, Timestamp now) {
 }
 
 void SctpAssociation::check_shutdown_progress(Timestamp now) {
-  const bool drained = send_queue_.empty() && in_flight_.empty();
+  const bool drained = stream_queues_.empty() && in_flight_.empty();
   if (state_ == State::kShutdownPending && drained) {
     std::uint8_t cum[4];
     store_be32(cum, static_cast<std::uint32_t>(peer_cumulative_));
@@ -744,14 +972,23 @@ Result<> SctpAssociation::send(std::uint16_t stream, std::uint32_t ppid, BytesVi
   if (buffered_total_ + data.size() > config_.max_send_buffer)
     return operation_error("SCTP send buffer full");
   if (resetting_out_.count(stream) != 0) return invalid_state_error("SCTP stream is being reset");
-  OutMessage m{stream, ppid, options.unordered, 0, Buffer(data), 0, next_message_id_++, {}, {}};
+  OutMessage m{.stream = stream,
+               .ppid = ppid,
+               .unordered = options.unordered,
+               .data = Buffer(data),
+               .id = next_message_id_++};
   // Without the negotiation the options are ignored: the message is sent reliably.
   if (partial_reliability()) {
     m.max_retransmits = options.max_retransmits;
     if (options.lifetime) m.expires_at = last_now_ + *options.lifetime;
   }
-  send_queue_.push_back(std::move(m));
-  ++queued_messages_[stream];
+  auto& queue = stream_queues_[stream];
+  if (interleaving()) {
+    if (queue.empty()) round_robin_.push_back(stream);
+  } else {
+    send_order_.emplace_back(stream, m.id);
+  }
+  queue.push_back(std::move(m));
   buffered_[stream] += data.size();
   buffered_total_ += data.size();
   return {};
@@ -767,7 +1004,9 @@ void SctpAssociation::send_control(std::uint8_t type, std::uint8_t flags, BytesV
   Buffer packet;
   PacketBuilder b(packet, {config_.local_port, config_.remote_port, tag}, config_.mtu);
   b.add_chunk(type, flags, value);
-  b.finish();
+  // RFC 9653 5.2: zero when the peer accepts it; an ABORT keeps its CRC32c all the same (the
+  // peer may have lost the association state that says so).
+  b.finish(zero_checksum() && type != chunk_type::kAbort);
   outgoing_.push_back(std::move(packet));
   ++packets_sent_;
 }
@@ -808,11 +1047,14 @@ void SctpAssociation::write_sack(PacketBuilder& b) {
 
 void SctpAssociation::flush(Timestamp now) {
   if (state_ < State::kEstablished && !sack_pending_) return;
-  const std::size_t max_payload = config_.mtu - kDataOverhead;
+  const bool interleaved = interleaving();
+  const std::size_t chunk_header =
+      kChunkHeaderSize + (interleaved ? IDataChunk::kHeaderSize : DataChunk::kHeaderSize);
+  const std::size_t max_payload = config_.mtu - kCommonHeaderSize - chunk_header;
   if (partial_reliability()) {
     // RFC 3758 3.5 A3: a chunk waiting for retransmission whose lifetime ran out is abandoned.
     for (auto& c : in_flight_) {
-      if (c.needs_retransmit && should_abandon(c, now)) abandon_message(c.message_id);
+      if (c.needs_retransmit && should_abandon(c, now)) abandon_message(c.message_id, c.stream);
     }
   }
   bool first_packet = true;
@@ -839,16 +1081,7 @@ void SctpAssociation::flush(Timestamp now) {
       const bool allowed = flight_size_ + c.payload.size() <= cwnd_ ||
                            (first_packet && fast_retransmit_pending_) || flight_size_ == 0;
       if (!allowed) break;
-      DataChunk d{static_cast<std::uint32_t>(c.tsn),
-                  c.stream,
-                  c.ssn,
-                  c.ppid,
-                  (c.flags & DataChunk::kFlagBeginning) != 0,
-                  (c.flags & DataChunk::kFlagEnd) != 0,
-                  (c.flags & DataChunk::kFlagUnordered) != 0,
-                  false,
-                  c.payload};
-      if (!d.write_to(b)) break;
+      if (!write_chunk(b, c)) break;
       c.needs_retransmit = false;
       c.miss_indications = 0;
       ++c.transmissions;
@@ -865,57 +1098,63 @@ void SctpAssociation::flush(Timestamp now) {
     if (flight_size_ == 0) burst_budget_ = config_.max_burst;
     const bool burst_left = config_.max_burst == 0 || burst_budget_ > 0;
     bool packet_has_new_data = false;
-    while (can_send_new && burst_left && !send_queue_.empty()) {
-      OutMessage& m = send_queue_.front();
-      if (m.offset == 0 && m.expires_at && now >= *m.expires_at) {
+    while (can_send_new && burst_left) {
+      OutMessage* m = next_message();
+      if (m == nullptr) break;
+      if (m->offset == 0 && m->expires_at && now >= *m->expires_at) {
         // Expired before its first byte left: dropped whole, no TSN or SSN was spent on it.
-        release_bytes(m.stream, m.data.size());
-        dequeue_front();
+        release_bytes(m->stream, m->data.size());
+        pop_message(m->stream);
         ++abandoned_messages_;
         continue;
       }
-      const std::size_t remaining = m.data.size() - m.offset;
+      const std::size_t remaining = m->data.size() - m->offset;
       const std::size_t size = std::min(remaining, max_payload);
       if (flight_size_ + size > cwnd_) break;
       if (flight_size_ > 0 && size > peer_rwnd_) break;
-      if (b.remaining() < kChunkHeaderSize + DataChunk::kHeaderSize + size) break;
-      // SSNs are taken in transmission order (RFC 9260 6.6), so a message dropped unsent
-      // leaves no hole in its stream.
-      if (m.offset == 0 && !m.unordered) m.ssn = next_ssn_out_[m.stream]++;
+      if (b.remaining() < chunk_header + size) break;
+      // SSNs and MIDs are taken in transmission order (RFC 9260 6.6, RFC 8260 2.2.2), so a
+      // message dropped unsent leaves no hole in its stream.
+      if (m->offset == 0) {
+        if (interleaved) {
+          m->sequence = next_mid_out_[m->stream][m->unordered ? 1 : 0]++;
+        } else if (!m->unordered) {
+          m->sequence = next_ssn_out_[m->stream]++;
+        }
+      }
       InFlight c;
       c.tsn = next_tsn_++;
-      c.message_id = m.id;
-      c.max_retransmits = m.max_retransmits;
-      c.expires_at = m.expires_at;
-      c.stream = m.stream;
-      c.ssn = m.ssn;
-      c.ppid = m.ppid;
-      c.flags = static_cast<std::uint8_t>((m.offset == 0 ? DataChunk::kFlagBeginning : 0) |
+      c.message_id = m->id;
+      c.max_retransmits = m->max_retransmits;
+      c.expires_at = m->expires_at;
+      c.stream = m->stream;
+      c.sequence = m->sequence;
+      c.fsn = m->next_fsn++;
+      c.ppid = m->ppid;
+      c.flags = static_cast<std::uint8_t>((m->offset == 0 ? DataChunk::kFlagBeginning : 0) |
                                           (size == remaining ? DataChunk::kFlagEnd : 0) |
-                                          (m.unordered ? DataChunk::kFlagUnordered : 0));
-      c.payload = Buffer(m.data.view().subspan(m.offset, size));
+                                          (m->unordered ? DataChunk::kFlagUnordered : 0));
+      c.payload = Buffer(m->data.view().subspan(m->offset, size));
       c.sent_at = now;
-      DataChunk d{static_cast<std::uint32_t>(c.tsn),
-                  c.stream,
-                  c.ssn,
-                  c.ppid,
-                  (c.flags & DataChunk::kFlagBeginning) != 0,
-                  (c.flags & DataChunk::kFlagEnd) != 0,
-                  m.unordered,
-                  false,
-                  c.payload};
-      d.write_to(b);
+      write_chunk(b, c);
       flight_size_ += size;
       peer_rwnd_ = peer_rwnd_ > size ? static_cast<std::uint32_t>(peer_rwnd_ - size) : 0;
       in_flight_.push_back(std::move(c));
-      m.offset += size;
-      if (m.offset == m.data.size()) dequeue_front();
+      m->offset += size;
+      const std::uint16_t stream = m->stream;
+      if (m->offset == m->data.size()) {
+        pop_message(stream);
+      } else if (interleaved) {
+        // RFC 8260 3.2 round robin: the next stream's turn after each fragment.
+        round_robin_.pop_front();
+        round_robin_.push_back(stream);
+      }
       any = true;
       packet_has_new_data = true;
     }
     if (packet_has_new_data && burst_budget_ > 0) --burst_budget_;
     if (!any) break;
-    b.finish();
+    b.finish(zero_checksum());
     outgoing_.push_back(std::move(packet));
     ++packets_sent_;
     first_packet = false;
@@ -924,10 +1163,52 @@ void SctpAssociation::flush(Timestamp now) {
   maybe_send_reset(now);
 }
 
-void SctpAssociation::dequeue_front() {
-  auto q = queued_messages_.find(send_queue_.front().stream);
-  if (q != queued_messages_.end() && --q->second == 0) queued_messages_.erase(q);
-  send_queue_.pop_front();
+SctpAssociation::OutMessage* SctpAssociation::next_message() {
+  if (interleaving()) {
+    if (round_robin_.empty()) return nullptr;
+    return &stream_queues_.find(round_robin_.front())->second.front();
+  }
+  // DATA: whole messages in send() order. Entries of messages already gone are skipped.
+  while (!send_order_.empty()) {
+    const auto [stream, id] = send_order_.front();
+    auto q = stream_queues_.find(stream);
+    if (q != stream_queues_.end() && q->second.front().id == id) return &q->second.front();
+    send_order_.pop_front();
+  }
+  return nullptr;
+}
+
+void SctpAssociation::pop_message(std::uint16_t stream) {
+  auto q = stream_queues_.find(stream);
+  q->second.pop_front();
+  if (!q->second.empty()) {
+    // A stream whose turn this was goes to the back.
+    if (interleaving() && round_robin_.front() == stream) {
+      round_robin_.pop_front();
+      round_robin_.push_back(stream);
+    }
+    return;
+  }
+  stream_queues_.erase(q);
+  if (interleaving())
+    round_robin_.erase(std::find(round_robin_.begin(), round_robin_.end(), stream));
+}
+
+bool SctpAssociation::write_chunk(PacketBuilder& b, const InFlight& c) const {
+  const bool beginning = (c.flags & DataChunk::kFlagBeginning) != 0;
+  const bool end = (c.flags & DataChunk::kFlagEnd) != 0;
+  const bool unordered = (c.flags & DataChunk::kFlagUnordered) != 0;
+  const auto tsn = static_cast<std::uint32_t>(c.tsn);
+  if (interleaving()) {
+    // RFC 8260 2.1: the first fragment carries the PPID, the others their FSN.
+    return IDataChunk{tsn,       c.stream, c.sequence, beginning ? c.ppid : c.fsn, beginning, end,
+                      unordered, false,    c.payload}
+        .write_to(b);
+  }
+  return DataChunk{tsn,       c.stream,  static_cast<std::uint16_t>(c.sequence),
+                   c.ppid,    beginning, end,
+                   unordered, false,     c.payload}
+      .write_to(b);
 }
 
 void SctpAssociation::shutdown(Timestamp now) {
@@ -941,8 +1222,22 @@ void SctpAssociation::shutdown(Timestamp now) {
 }
 
 void SctpAssociation::abort(std::string_view reason) {
+  abort_with(0, reason);
+}
+
+void SctpAssociation::abort_with(std::uint16_t cause, std::string_view reason) {
   if (state_ == State::kClosed) return;
-  if (peer_tag_ != 0) send_control(chunk_type::kAbort, 0, {}, peer_tag_);
+  if (peer_tag_ != 0) {
+    // RFC 9260 3.3.7: the ABORT carries the error cause, a Protocol Violation with the
+    // reason as its additional information (3.3.10.13).
+    Buffer causes;
+    if (cause == error_cause::kProtocolViolation) {
+      append_parameter(causes, cause, as_bytes(reason));
+    } else if (cause != 0) {
+      append_parameter(causes, cause, {});
+    }
+    send_control(chunk_type::kAbort, 0, causes, peer_tag_);
+  }
   state_ = State::kClosed;
   accepts_init_ = false;
   t1_at_.reset();
@@ -992,12 +1287,7 @@ void SctpAssociation::handle_forward_tsn(const ChunkView& chunk) {
     it = reassembly_.erase(it);
     if (end || it == reassembly_.end() || it->first != tsn + 1) break;
   }
-  // Move the cumulative TSN and absorb what was already received above it.
-  peer_cumulative_ = new_cum;
-  auto above = std::upper_bound(received_above_.begin(), received_above_.end(), new_cum);
-  while (above != received_above_.end() && *above == peer_cumulative_ + 1)
-    peer_cumulative_ = *above++;
-  received_above_.erase(received_above_.begin(), above);
+  advance_cumulative(new_cum);
   // Ordered streams continue after the skipped SSNs.
   for (const auto& skipped : f->skipped) {
     if (skipped.stream_id >= next_ssn_in_.size()) continue;
@@ -1005,6 +1295,80 @@ void SctpAssociation::handle_forward_tsn(const ChunkView& chunk) {
     if (serial_less(ssn, next_ssn_in_[skipped.stream_id])) continue;  // already past it
     deliver_skipped(skipped.stream_id, ssn);
   }
+}
+
+void SctpAssociation::advance_cumulative(std::uint64_t new_cum) {
+  // Move the cumulative TSN and absorb what was already received above it.
+  peer_cumulative_ = new_cum;
+  auto above = std::upper_bound(received_above_.begin(), received_above_.end(), new_cum);
+  while (above != received_above_.end() && *above == peer_cumulative_ + 1)
+    peer_cumulative_ = *above++;
+  received_above_.erase(received_above_.begin(), above);
+}
+
+void SctpAssociation::handle_iforward_tsn(const ChunkView& chunk) {
+  auto f = ForwardTsnChunk::parse(chunk, true);
+  if (!f) return;
+  sack_now_ = true;  // acknowledged at once, in or out of date
+  const std::uint64_t new_cum = unwrap_peer_tsn(f->new_cumulative_tsn);
+  if (new_cum <= peer_cumulative_) return;  // out of date: only the SACK
+  // RFC 8260 2.3.1: nothing is dropped by TSN (interleaved messages straddle the new
+  // cumulative TSN); the messages named are, per stream and U flag, up to the MID given.
+  for (const auto& skipped : f->skipped) {
+    if (skipped.stream_id >= next_ssn_in_.size()) continue;
+    if (skipped.unordered) {
+      skip_unordered(skipped.stream_id, skipped.sequence);
+    } else {
+      skip_ordered(skipped.stream_id, skipped.sequence);
+    }
+  }
+  advance_cumulative(new_cum);
+}
+
+void SctpAssociation::skip_ordered(std::uint16_t stream, std::uint32_t up_to) {
+  InStream& in = in_streams_[stream];
+  if (serial_less(up_to, in.next_mid)) return;  // already past it
+  const std::uint32_t span = up_to - in.next_mid;
+  auto within = [&](std::uint32_t mid) { return std::uint32_t(mid - in.next_mid) <= span; };
+  // Partial messages up to it were abandoned: dropped.
+  for (auto it = partial_messages_.lower_bound({stream, false, 0});
+       it != partial_messages_.end() && it->first.stream == stream && !it->first.unordered;) {
+    if (within(it->first.mid)) {
+      drop_partial(it++);
+    } else {
+      ++it;
+    }
+  }
+  // Complete ones are delivered in MID order (as RFC 3758 3.6 does for SSNs), then the
+  // stream resumes after the skipped MID.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> due;  // (distance from next, MID)
+  for (const auto& [mid, msg] : in.ready)
+    if (within(mid)) due.emplace_back(mid - in.next_mid, mid);
+  std::sort(due.begin(), due.end());
+  for (const auto& [distance, mid] : due) {
+    auto it = in.ready.find(mid);
+    reassembly_bytes_ -= it->second.data.size();
+    --held_messages_;
+    events_.push_back(std::move(it->second));
+    in.ready.erase(it);
+  }
+  in.next_mid = up_to + 1;
+  deliver_in_order(in);
+}
+
+void SctpAssociation::skip_unordered(std::uint16_t stream, std::uint32_t up_to) {
+  for (auto it = partial_messages_.lower_bound({stream, true, 0});
+       it != partial_messages_.end() && it->first.stream == stream;) {
+    if (serial_less_equal(it->first.mid, up_to)) {
+      drop_partial(it++);
+    } else {
+      ++it;
+    }
+  }
+  // Fragments of these messages still on the way are dropped on arrival.
+  InStream& in = in_streams_[stream];
+  if (!in.unordered_skipped || serial_less(*in.unordered_skipped, up_to))
+    in.unordered_skipped = up_to;
 }
 
 void SctpAssociation::deliver_skipped(std::uint16_t stream, std::uint16_t up_to) {
@@ -1055,7 +1419,7 @@ Result<> SctpAssociation::reset_streams(std::span<const std::uint16_t> streams) 
 bool SctpAssociation::reset_ready() const {
   if (reset_outstanding_ || reset_pending_.empty() || state_ != State::kEstablished) return false;
   return std::any_of(reset_pending_.begin(), reset_pending_.end(),
-                     [&](std::uint16_t s) { return queued_messages_.count(s) == 0; });
+                     [&](std::uint16_t s) { return stream_queues_.count(s) == 0; });
 }
 
 void SctpAssociation::maybe_send_reset(Timestamp now) {
@@ -1067,7 +1431,7 @@ void SctpAssociation::maybe_send_reset(Timestamp now) {
   request.last_tsn = next_tsn_ - 1;
   std::vector<std::uint16_t> waiting;
   for (const std::uint16_t s : reset_pending_) {
-    if (queued_messages_.count(s) == 0 && request.streams.size() < kMaxStreamsPerRequest) {
+    if (stream_queues_.count(s) == 0 && request.streams.size() < kMaxStreamsPerRequest) {
       request.streams.push_back(s);
     } else {
       waiting.push_back(s);
@@ -1171,6 +1535,35 @@ void SctpAssociation::check_deferred_reset() {
 }
 
 void SctpAssociation::perform_incoming_reset(const std::vector<std::uint16_t>& streams) {
+  // RFC 8260 2.3.2: I-DATA streams restart at MID 0. Everything sent before the reset has
+  // arrived or was abandoned by now, so what still waits of the old sequence is delivered
+  // first when complete and dropped when not (it can no longer complete).
+  auto restart = [&](std::uint16_t s) {
+    auto in = in_streams_.find(s);
+    if (in == in_streams_.end()) return;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> waiting;  // (distance, MID)
+    for (const auto& [mid, msg] : in->second.ready)
+      waiting.emplace_back(mid - in->second.next_mid, mid);
+    std::sort(waiting.begin(), waiting.end());
+    for (const auto& [distance, mid] : waiting) {
+      auto it = in->second.ready.find(mid);
+      reassembly_bytes_ -= it->second.data.size();
+      --held_messages_;
+      events_.push_back(std::move(it->second));
+    }
+    for (auto it = partial_messages_.lower_bound({s, false, 0});
+         it != partial_messages_.end() && it->first.stream == s;)
+      drop_partial(it++);
+    in_streams_.erase(in);
+  };
+  if (streams.empty()) {
+    std::vector<std::uint16_t> all;
+    for (const auto& [s, in] : in_streams_) all.push_back(s);
+    std::sort(all.begin(), all.end());
+    for (const std::uint16_t s : all) restart(s);
+  } else {
+    for (const std::uint16_t s : streams) restart(s);
+  }
   events_.push_back(SctpStreamsReset{streams, true});
   if (streams.empty()) {
     std::fill(next_ssn_in_.begin(), next_ssn_in_.end(), std::uint16_t{0});
@@ -1197,6 +1590,8 @@ void SctpAssociation::handle_reset_response(const ReconfigResponse& response, Ti
       error_count_ = 0;
       for (const std::uint16_t s : reset_outstanding_->streams) {
         next_ssn_out_[s] = 0;
+        next_mid_out_.erase(s);  // RFC 8260 2.3.2: both MID counters restart at 0 too
+        reset_last_tsn_[s] = reset_outstanding_->last_tsn;
         resetting_out_.erase(s);
       }
       events_.push_back(SctpStreamsReset{std::move(reset_outstanding_->streams), false});
@@ -1240,7 +1635,7 @@ void SctpAssociation::handle_timeout(Timestamp now) {
     for (auto& c : in_flight_) {
       if (c.acked || c.needs_retransmit || c.abandoned) continue;
       if (should_abandon(c, now)) {  // RFC 3758 3.5 A1-A3
-        abandon_message(c.message_id);
+        abandon_message(c.message_id, c.stream);
         continue;
       }
       c.needs_retransmit = true;
@@ -1298,7 +1693,7 @@ std::optional<Timestamp> SctpAssociation::next_timeout() const {
 std::optional<Buffer> SctpAssociation::poll_transmit() {
   // Messages queued by send() since the last packet go out now, timed with the latest clock
   // value the association was given.
-  if (outgoing_.empty() && (!send_queue_.empty() || reset_ready())) flush(last_now_);
+  if (outgoing_.empty() && (!stream_queues_.empty() || reset_ready())) flush(last_now_);
   if (outgoing_.empty()) return std::nullopt;
   Buffer p = std::move(outgoing_.front());
   outgoing_.pop_front();

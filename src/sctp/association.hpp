@@ -6,20 +6,24 @@
 // delivery per stream, SACK with gap blocks and duplicates, delayed SACK, RTO estimation
 // and T3-rtx, slow start, congestion avoidance, fast retransmit and recovery, the peer's
 // receive window, bundling to the path MTU, graceful SHUTDOWN and ABORT, partial
-// reliability (RFC 3758 FORWARD-TSN: abandonment by retransmission count or lifetime) and
-// outgoing stream reset (RFC 6525 RE-CONFIG, Outgoing SSN Reset Request and Response), both
-// negotiated in INIT/INIT ACK. Not yet: I-DATA interleaving (RFC 8260), incoming SSN reset,
-// SSN/TSN reset and add-streams requests (answered Denied), sending HEARTBEAT, zero checksum
-// negotiation, restart.
+// reliability (RFC 3758 FORWARD-TSN: abandonment by retransmission count or lifetime),
+// outgoing stream reset (RFC 6525 RE-CONFIG, Outgoing SSN Reset Request and Response),
+// user message interleaving (RFC 8260 I-DATA and I-FORWARD-TSN, streams served round-robin
+// one fragment at a time) and zero checksums (RFC 9653, the DTLS method), all negotiated in
+// INIT/INIT ACK. Not yet: incoming SSN reset, SSN/TSN reset and add-streams requests
+// (answered Denied), sending HEARTBEAT, restart.
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <compare>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
 #include <set>
 #include <span>
+#include <string_view>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -60,6 +64,10 @@ struct SctpConfig {
   // Advertise the extensions in INIT / INIT ACK (turned off only to test a peer without them).
   bool partial_reliability = true;  // RFC 3758
   bool stream_reset = true;         // RFC 6525
+  bool interleaving = true;         // RFC 8260 I-DATA (I-FORWARD-TSN with partial reliability)
+  // RFC 9653: we accept packets with a zero checksum, and send them to a peer that accepts
+  // them too, the DTLS layer below detecting errors instead (error detection method 1).
+  bool zero_checksum = true;
 };
 
 struct SctpConnected {};
@@ -149,20 +157,28 @@ class SctpAssociation {
   std::uint64_t abandoned_messages() const noexcept { return abandoned_messages_; }
   std::uint64_t forward_tsns_sent() const noexcept { return forward_tsns_sent_; }
   std::uint64_t reconfig_requests_sent() const noexcept { return reconfig_requests_sent_; }
+  // Received bytes held for reassembly or ordering (bounded by the receive window).
+  std::size_t received_buffered() const noexcept { return reassembly_bytes_; }
   // Both ends advertised the extension.
+  // RFC 8260 2.3.1: with I-DATA, partial reliability needs I-FORWARD-TSN on both ends.
   bool partial_reliability() const noexcept {
-    return config_.partial_reliability && peer_forward_tsn_;
+    return config_.partial_reliability && peer_forward_tsn_ && (!interleaving() || peer_iforward_);
   }
   bool stream_reset_supported() const noexcept { return config_.stream_reset && peer_reconfig_; }
+  // I-DATA instead of DATA (RFC 8260 2.2.1: both ends listed it).
+  bool interleaving() const noexcept { return config_.interleaving && peer_idata_; }
+  // We send zero checksums (RFC 9653 5.2: the peer accepts them, and we use DTLS).
+  bool zero_checksum() const noexcept { return config_.zero_checksum && peer_zero_checksum_; }
 
  private:
   struct OutMessage {
     std::uint16_t stream;
     std::uint32_t ppid;
     bool unordered;
-    std::uint16_t ssn;  // assigned when the first fragment gets its TSN
+    std::uint32_t sequence = 0;  // SSN or MID, assigned when the first fragment gets its TSN
     Buffer data;
-    std::size_t offset = 0;  // bytes already cut into chunks
+    std::size_t offset = 0;      // bytes already cut into chunks
+    std::uint32_t next_fsn = 0;  // I-DATA: the FSN of the next fragment cut
     std::uint64_t id = 0;
     std::optional<std::uint16_t> max_retransmits;
     std::optional<Timestamp> expires_at;
@@ -170,7 +186,8 @@ class SctpAssociation {
   struct InFlight {
     std::uint64_t tsn;
     std::uint16_t stream;
-    std::uint16_t ssn;
+    std::uint32_t sequence;  // SSN (DATA) or MID (I-DATA)
+    std::uint32_t fsn = 0;   // I-DATA fragment sequence number
     std::uint32_t ppid;
     std::uint8_t flags;
     Buffer payload;
@@ -199,12 +216,41 @@ class SctpAssociation {
     bool unordered;
     Buffer payload;
   };
+  // I-DATA reassembly (RFC 8260 2.2.3): fragments are grouped by stream, U flag and MID and
+  // put in order by FSN.
+  struct MessageKey {
+    std::uint16_t stream;
+    bool unordered;
+    std::uint32_t mid;
+    friend auto operator<=>(const MessageKey&, const MessageKey&) = default;
+  };
+  struct PartialMessage {
+    std::map<std::uint32_t, Buffer> fragments;  // by FSN
+    std::uint32_t ppid = 0;
+    std::optional<std::uint32_t> last_fsn;  // known once the E fragment is in
+    std::size_t bytes = 0;
+  };
+  struct InStream {
+    std::uint32_t next_mid = 0;                      // the next ordered message to deliver
+    std::map<std::uint32_t, SctpMessage> ready;      // complete ordered messages waiting, by MID
+    std::optional<std::uint32_t> unordered_skipped;  // highest unordered MID abandoned
+  };
 
   void send_init(Timestamp now);
   void handle_init(const ChunkView& chunk, const CommonHeader& header, Timestamp now);
   void handle_init_ack(const ChunkView& chunk, Timestamp now);
   void handle_cookie_echo(const ChunkView& chunk, Timestamp now);
   void handle_data(const ChunkView& chunk, Timestamp now);
+  void handle_idata(const ChunkView& chunk);
+  void handle_iforward_tsn(const ChunkView& chunk);
+  void apply_peer_extensions(std::uint8_t extensions);
+  bool admit(std::uint64_t tsn, std::size_t size);
+  void complete_message(std::map<MessageKey, PartialMessage>::iterator it);
+  void deliver_in_order(InStream& in);
+  void drop_partial(std::map<MessageKey, PartialMessage>::iterator it);
+  void skip_ordered(std::uint16_t stream, std::uint32_t up_to);
+  void skip_unordered(std::uint16_t stream, std::uint32_t up_to);
+  void advance_cumulative(std::uint64_t new_cumulative);
   void handle_sack(const ChunkView& chunk, Timestamp now);
   void handle_shutdown(const ChunkView& chunk, Timestamp now);
   void established(Timestamp now);
@@ -221,7 +267,8 @@ class SctpAssociation {
   void release(InFlight& c);
   void release_bytes(std::uint16_t stream, std::size_t n);
   bool should_abandon(const InFlight& c, Timestamp now) const;
-  void abandon_message(std::uint64_t id);
+  void abandon_message(std::uint64_t id, std::uint16_t stream);
+  std::optional<std::uint32_t> skip_key(const InFlight& c) const;
   void advance_ack_point();
   void write_forward_tsn(PacketBuilder& b);
   void handle_forward_tsn(const ChunkView& chunk);
@@ -234,7 +281,9 @@ class SctpAssociation {
   void maybe_send_reset(Timestamp now);
   void send_reset_request();
   bool reset_ready() const;
-  void dequeue_front();
+  OutMessage* next_message();
+  void pop_message(std::uint16_t stream);
+  bool write_chunk(PacketBuilder& b, const InFlight& c) const;
   void write_sack(PacketBuilder& b);
   void flush(Timestamp now);
   void send_sack(Timestamp now);
@@ -242,6 +291,7 @@ class SctpAssociation {
   void start_t3(Timestamp now);
   void update_rto(Duration rtt);
   void fail(std::string reason);
+  void abort_with(std::uint16_t cause, std::string_view reason);
   std::uint32_t our_receive_window() const;
   void check_shutdown_progress(Timestamp now);
 
@@ -264,13 +314,23 @@ class SctpAssociation {
   std::uint16_t peer_outbound_streams_ = 0;
   bool peer_forward_tsn_ = false;
   bool peer_reconfig_ = false;
+  bool peer_idata_ = false;
+  bool peer_iforward_ = false;
+  bool peer_zero_checksum_ = false;
 
-  // Sending.
-  std::deque<OutMessage> send_queue_;
+  // Sending. Messages wait in per-stream queues; with DATA they leave whole, in send() order;
+  // with I-DATA the streams take turns, one fragment each (RFC 8260 3.2, round robin).
+  std::unordered_map<std::uint16_t, std::deque<OutMessage>> stream_queues_;  // non-empty ones
+  std::deque<std::pair<std::uint16_t, std::uint64_t>> send_order_;  // DATA: (stream, message id)
+  std::deque<std::uint16_t> round_robin_;  // I-DATA: streams with messages, the next first
   std::vector<std::uint16_t> next_ssn_out_;
+  // I-DATA MIDs per stream, ordered and unordered counted apart (RFC 8260 2.1).
+  std::unordered_map<std::uint16_t, std::array<std::uint32_t, 2>> next_mid_out_;
+  // Streams reset while chunks of their old sequence may still be in flight: the last TSN of
+  // that sequence, so that no FORWARD-TSN names an old SSN or MID once the new one runs.
+  std::unordered_map<std::uint16_t, std::uint64_t> reset_last_tsn_;
   std::deque<InFlight> in_flight_;  // ordered by TSN, front = cumulative_acked_ + 1
   std::unordered_map<std::uint16_t, std::size_t> buffered_;
-  std::unordered_map<std::uint16_t, std::size_t> queued_messages_;  // per stream, in send_queue_
   std::uint64_t next_message_id_ = 1;
   std::uint64_t advanced_ack_point_ = 0;  // RFC 3758 Advanced.Peer.Ack.Point (unwrapped)
   bool forward_tsn_pending_ = false;
@@ -311,6 +371,9 @@ class SctpAssociation {
   std::vector<std::uint16_t> next_ssn_in_;
   // Per stream: complete ordered messages waiting for their turn, SSN -> first TSN.
   std::unordered_map<std::uint16_t, std::map<std::uint16_t, std::uint64_t>> complete_ordered_;
+  std::map<MessageKey, PartialMessage> partial_messages_;   // I-DATA
+  std::unordered_map<std::uint16_t, InStream> in_streams_;  // I-DATA
+  std::size_t held_messages_ = 0;  // I-DATA fragments and complete messages held
   bool sack_pending_ = false;
   int packets_since_sack_ = 0;
   std::optional<Timestamp> sack_at_;

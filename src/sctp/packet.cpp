@@ -113,6 +113,18 @@ void append_parameter(Buffer& out, std::uint16_t type, BytesView value) {
   w.pad_to(4);
 }
 
+std::optional<std::uint32_t> parse_zero_checksum_acceptable(const Parameter& p) {
+  // RFC 9653 4: type 0x8001, length 8.
+  if (p.type != param_type::kZeroChecksumAcceptable || p.value.size() != 4) return std::nullopt;
+  return load_be32(p.value.data());
+}
+
+void append_zero_checksum_acceptable(Buffer& out, std::uint32_t edmid) {
+  std::uint8_t value[4];
+  store_be32(value, edmid);
+  append_parameter(out, param_type::kZeroChecksumAcceptable, value);
+}
+
 PacketBuilder::PacketBuilder(Buffer& out, const CommonHeader& header, std::size_t mtu_limit)
     : out_(out), start_(out.size()), limit_(mtu_limit) {
   ByteWriter w(out_);
@@ -197,6 +209,8 @@ bool DataChunk::write_to(PacketBuilder& builder) const {
 // --- I-DATA -----------------------------------------------------------------------------
 
 ParseResult<IDataChunk> IDataChunk::parse(const ChunkView& chunk) {
+  // RFC 8260 2.1: like DATA, an I-DATA chunk carries at least one byte of user data; the
+  // reserved field after the stream identifier is ignored.
   if (chunk.type != chunk_type::kIData || chunk.value.size() <= kHeaderSize)
     return SctpParseError::kMalformedChunk;
   IDataChunk d;
@@ -213,11 +227,15 @@ ParseResult<IDataChunk> IDataChunk::parse(const ChunkView& chunk) {
   return d;
 }
 
-bool IDataChunk::write_to(PacketBuilder& builder) const {
-  const auto flags = static_cast<std::uint8_t>(
+std::uint8_t IDataChunk::flags() const noexcept {
+  // RFC 8260 2.1: the same flag bits as DATA.
+  return static_cast<std::uint8_t>(
       (end ? DataChunk::kFlagEnd : 0) | (beginning ? DataChunk::kFlagBeginning : 0) |
       (unordered ? DataChunk::kFlagUnordered : 0) | (immediate ? DataChunk::kFlagImmediate : 0));
-  auto dst = builder.add_chunk(chunk_type::kIData, flags, kHeaderSize + payload.size());
+}
+
+bool IDataChunk::write_to(PacketBuilder& builder) const {
+  auto dst = builder.add_chunk(chunk_type::kIData, flags(), kHeaderSize + payload.size());
   if (dst.empty()) return false;
   store_be32(dst.data(), tsn);
   store_be16(dst.data() + 4, stream_id);

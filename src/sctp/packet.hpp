@@ -69,6 +69,16 @@ inline constexpr std::uint16_t kForwardTsnSupported = 0xC000;
 inline constexpr std::uint16_t kSupportedExtensions = 0x8008;
 }  // namespace param_type
 
+// Error causes (RFC 9260 3.3.10) carried in ABORT and ERROR chunks.
+namespace error_cause {
+inline constexpr std::uint16_t kInvalidStreamIdentifier = 1;
+inline constexpr std::uint16_t kOutOfResource = 4;
+inline constexpr std::uint16_t kProtocolViolation = 13;
+}  // namespace error_cause
+
+// RFC 9653 section 5.1: Error Detection Method Identifier 1, SCTP over DTLS (RFC 8261).
+inline constexpr std::uint32_t kEdmidSctpOverDtls = 1;
+
 enum class SctpParseError : std::uint8_t {
   kTooShort,
   kBadChecksum,
@@ -179,7 +189,11 @@ struct IDataChunk {
   bool immediate = false;
   BytesView payload;
 
+  // RFC 8260 2.1: the first fragment's FSN is 0 (implicitly, its field holds the PPID).
+  std::uint32_t fsn() const noexcept { return beginning ? 0 : ppid_or_fsn; }
+
   static ParseResult<IDataChunk> parse(const ChunkView& chunk);
+  std::uint8_t flags() const noexcept;
   bool write_to(PacketBuilder& builder) const;
 };
 
@@ -255,7 +269,12 @@ struct ReconfigResponse {
   void append_to(Buffer& out) const;
 };
 
-// Appends one TLV parameter (padded) to `out`.
+// Appends one TLV parameter (padded) to `out`. Error causes have the same layout.
 void append_parameter(Buffer& out, std::uint16_t type, BytesView value);
+
+// Zero Checksum Acceptable (RFC 9653 section 4): the value is one 32-bit Error Detection
+// Method Identifier. Returns it, or nothing when the parameter is malformed.
+std::optional<std::uint32_t> parse_zero_checksum_acceptable(const Parameter& p);
+void append_zero_checksum_acceptable(Buffer& out, std::uint32_t edmid);
 
 }  // namespace rtcpp::sctp

@@ -3,8 +3,11 @@
 // The association under test has partially reliable data in flight and a stream reset
 // pending, so FORWARD-TSN, SACK and RE-CONFIG input reaches the code that handles them. To
 // let short inputs hit live sequence numbers, the TSN and request sequence fields of DATA,
-// SACK, FORWARD-TSN and RE-CONFIG are taken as offsets from the real ones.
-// Invariants: no crash, bounded memory (buffered data never exceeds the configured limits).
+// SACK, FORWARD-TSN and RE-CONFIG (and I-DATA and I-FORWARD-TSN) are taken as offsets from the
+// real ones. Each input runs twice: against an association that negotiated I-DATA (RFC 8260)
+// and against one that uses DATA, so every chunk meets both receive paths.
+// Invariants: no crash, bounded memory (buffered data, sent or received, never exceeds the
+// configured limits).
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -25,11 +28,12 @@ struct Tsns {
     auto p = parse_packet(packet, ChecksumMode::kSkip);
     if (!p) return;
     for (const auto& c : p->chunks) {
-      if (c.type != chunk_type::kData) continue;
-      auto d = DataChunk::parse(c);
-      if (!d) continue;
-      if (!first) first = d->tsn;
-      last = d->tsn;
+      std::optional<std::uint32_t> tsn;
+      if (auto d = DataChunk::parse(c)) tsn = d->tsn;
+      if (auto d = IDataChunk::parse(c)) tsn = d->tsn;
+      if (!tsn) continue;
+      if (!first) first = *tsn;
+      last = *tsn;
     }
   }
 };
@@ -38,11 +42,10 @@ void add_be32(std::uint8_t* p, std::uint32_t v) {
   store_be32(p, load_be32(p) + v);
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+void run(const std::uint8_t* data, std::size_t size, bool interleaving) {
   SeededRandom rng(7);
   SctpConfig config;
+  config.interleaving = interleaving;
   config.receive_window = 64 * 1024;
   config.max_message_size = 64 * 1024;
   config.max_send_buffer = 1024 * 1024;
@@ -74,6 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   pump(true);
   if (a.state() != SctpAssociation::State::kEstablished) std::abort();
   if (!b.partial_reliability() || !b.stream_reset_supported()) std::abort();
+  if (b.interleaving() != interleaving) std::abort();
   (void)a.send(1, 51, as_bytes("seed traffic"));
   (void)b.send(1, 51, as_bytes("seed traffic back"));
   pump(true);
@@ -97,7 +101,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto value = reader.read_bytes(std::min<std::size_t>(*length % 2048, reader.remaining()));
     if (!value) break;
     std::vector<std::uint8_t> v(value->begin(), value->end());
-    if ((*type == chunk_type::kData || *type == chunk_type::kForwardTsn) && v.size() >= 4) {
+    if ((*type == chunk_type::kData || *type == chunk_type::kForwardTsn ||
+         *type == chunk_type::kIData || *type == chunk_type::kIForwardTsn) &&
+        v.size() >= 4) {
       add_be32(v.data(), a_tsns.last);
     } else if (*type == chunk_type::kSack && v.size() >= 4) {
       add_be32(v.data(), b_first);
@@ -124,6 +130,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     while (b.poll_event()) {
     }
     if (b.total_buffered() > config.max_send_buffer) std::abort();
+    if (b.received_buffered() > config.receive_window + config.max_message_size) std::abort();
   }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  run(data, size, true);
+  run(data, size, false);
   return 0;
 }

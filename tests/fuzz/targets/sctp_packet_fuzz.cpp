@@ -17,7 +17,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto d = DataChunk::parse(chunk)) {
       if (!d->write_to(builder)) std::abort();
     }
-    if (auto d = IDataChunk::parse(chunk)) (void)d->write_to(builder);
+    if (auto d = IDataChunk::parse(chunk)) {
+      // I-DATA (RFC 8260) writes back to the same fields, the reserved ones as zero.
+      Buffer one;
+      PacketBuilder b(one, {}, 1 << 17);
+      if (!d->write_to(b)) std::abort();
+      auto again = parse_packet(one, ChecksumMode::kSkip);
+      if (!again || again->chunks.size() != 1) std::abort();
+      auto d2 = IDataChunk::parse(again->chunks[0]);
+      if (!d2 || d2->tsn != d->tsn || d2->stream_id != d->stream_id ||
+          d2->message_id != d->message_id || d2->fsn() != d->fsn() || d2->flags() != d->flags() ||
+          !equal_bytes(d2->payload, d->payload))
+        std::abort();
+    }
     if (auto s = SackChunk::parse(chunk)) {
       Buffer one;
       PacketBuilder b(one, {}, 1 << 17);
@@ -29,12 +41,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::abort();
     }
     if (auto i = InitChunk::parse(chunk)) (void)i->write_to(builder, chunk.type);
-    (void)ForwardTsnChunk::parse(chunk, false);
-    (void)ForwardTsnChunk::parse(chunk, true);
+    for (const bool interleaved : {false, true}) {
+      auto f = ForwardTsnChunk::parse(chunk, interleaved);
+      if (!f) continue;
+      Buffer one;
+      PacketBuilder b(one, {}, 1 << 17);
+      if (!f->write_to(b, interleaved)) std::abort();
+      auto again = parse_packet(one, ChecksumMode::kSkip);
+      if (!again || again->chunks.size() != 1) std::abort();
+      auto f2 = ForwardTsnChunk::parse(again->chunks[0], interleaved);
+      if (!f2 || f2->new_cumulative_tsn != f->new_cumulative_tsn || f2->skipped != f->skipped)
+        std::abort();
+    }
     if (auto params = parse_parameters(chunk.value)) {
       for (const auto& p : *params) {
         (void)OutgoingResetRequest::parse(p);
         (void)ReconfigResponse::parse(p);
+        (void)parse_zero_checksum_acceptable(p);
       }
     }
   }

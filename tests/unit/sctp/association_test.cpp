@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <tuple>
 
 #include "base/byte_reader.hpp"
 #include "base/hex.hpp"
@@ -174,16 +175,20 @@ struct TransferCase {
   double reorder;
   double duplicate;
   std::uint64_t seed;
+  bool interleaving = true;  // I-DATA, or DATA
 };
 
 class SctpTransfer : public ::testing::TestWithParam<TransferCase> {};
 
 TEST_P(SctpTransfer, OrderedReliableIsByteExact) {
   const auto param = GetParam();
-  Link link(param.seed, {param.loss, param.duplicate, param.reorder, Duration::millis(20)});
+  SctpConfig config;
+  config.interleaving = param.interleaving;
+  Link link(param.seed, {param.loss, param.duplicate, param.reorder, Duration::millis(20)}, config);
   link.a().connect(link.now());
   link.b().connect(link.now());
   ASSERT_TRUE(link.run([&] { return link.connected_a && link.connected_b; }));
+  ASSERT_EQ(link.a().interleaving(), param.interleaving);
   // Messages of many sizes on three streams, including multi-fragment ones up to 64 KiB.
   std::vector<std::pair<std::uint16_t, Buffer>> sent;
   SeededRandom sizes(param.seed + 1);
@@ -217,7 +222,9 @@ INSTANTIATE_TEST_SUITE_P(LossReorderDuplicate, SctpTransfer,
                          ::testing::Values(TransferCase{0, 0, 0, 1}, TransferCase{0.01, 0, 0, 2},
                                            TransferCase{0.05, 0.05, 0.02, 3},
                                            TransferCase{0.10, 0.1, 0.05, 4},
-                                           TransferCase{0.20, 0.1, 0.05, 5}));
+                                           TransferCase{0.20, 0.1, 0.05, 5},
+                                           TransferCase{0.05, 0.05, 0.02, 3, false},
+                                           TransferCase{0.20, 0.1, 0.05, 5, false}));
 
 TEST(SctpAssociation, UnorderedMessagesAllArrive) {
   Link link(6, {0.1, 0, 0.2, Duration::millis(5)});
@@ -300,12 +307,15 @@ TEST(SctpAssociation, HostilePacketsAreHarmless) {
   ASSERT_TRUE(link.run([&] { return !link.at_b.empty(); }));
 }
 
-// A DATA-carrying packet (any chunk of type DATA) or a RE-CONFIG one.
+// A packet with a chunk of this type (zero checksums are on by default).
 bool has_chunk(const Buffer& packet, std::uint8_t type) {
-  auto p = parse_packet(packet);
+  auto p = parse_packet(packet, ChecksumMode::kAcceptZero);
   if (!p) return false;
   return std::any_of(p->chunks.begin(), p->chunks.end(),
                      [&](const ChunkView& c) { return c.type == type; });
+}
+bool has_data(const Buffer& packet) {
+  return has_chunk(packet, chunk_type::kData) || has_chunk(packet, chunk_type::kIData);
 }
 
 // A message whose first four bytes are its index (big endian), the rest a pattern.
@@ -328,6 +338,8 @@ TEST(SctpPartialReliability, NegotiatedInInitAndInitAck) {
   EXPECT_TRUE(link.b().partial_reliability());
   EXPECT_TRUE(link.a().stream_reset_supported());
   EXPECT_TRUE(link.b().stream_reset_supported());
+  EXPECT_TRUE(link.a().interleaving());
+  EXPECT_TRUE(link.b().zero_checksum());
   SctpConfig plain;
   plain.partial_reliability = false;
   plain.stream_reset = false;
@@ -353,11 +365,21 @@ TEST(SctpPartialReliability, WithoutNegotiationPrMessagesAreReliable) {
   EXPECT_EQ(link.a().forward_tsns_sent(), 0u);
 }
 
-class SctpPrLoss : public ::testing::TestWithParam<bool> {};
+class SctpPrLoss : public ::testing::TestWithParam<std::tuple<bool, bool>> {};
 
 TEST_P(SctpPrLoss, MaxRetransmitsZeroNeverBlocksTheReceiver) {
-  const bool unordered = GetParam();
-  Link link(23, {0.15, 0.02, 0.1, Duration::millis(10)});
+  const auto [unordered, interleaving] = GetParam();
+  SctpConfig config;
+  config.interleaving = interleaving;
+  Link link(23, {0.15, 0.02, 0.1, Duration::millis(10)}, config);
+  // With I-DATA the skips go as I-FORWARD-TSN (RFC 8260 2.3.1), never as FORWARD-TSN.
+  std::size_t forward_tsn = 0;
+  std::size_t iforward_tsn = 0;
+  link.drop = [&](bool, const Buffer& p) {
+    forward_tsn += has_chunk(p, chunk_type::kForwardTsn);
+    iforward_tsn += has_chunk(p, chunk_type::kIForwardTsn);
+    return false;
+  };
   connect(link);
   constexpr std::uint32_t kCount = 300;
   SeededRandom sizes(3);
@@ -370,6 +392,8 @@ TEST_P(SctpPrLoss, MaxRetransmitsZeroNeverBlocksTheReceiver) {
   ASSERT_TRUE(link.run([&] { return link.a().total_buffered() == 0; }, Duration::seconds(300)));
   EXPECT_GT(link.a().abandoned_messages(), 0u);
   EXPECT_GT(link.a().forward_tsns_sent(), 0u);
+  EXPECT_EQ(forward_tsn == 0, interleaving);
+  EXPECT_EQ(iforward_tsn > 0, interleaving);
   // Every message arrives at most once, intact; ordered ones in order.
   std::vector<bool> seen(kCount, false);
   std::uint32_t previous = 0;
@@ -400,7 +424,8 @@ TEST_P(SctpPrLoss, MaxRetransmitsZeroNeverBlocksTheReceiver) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(OrderedAndUnordered, SctpPrLoss, ::testing::Bool());
+INSTANTIATE_TEST_SUITE_P(OrderedAndUnorderedDataAndIData, SctpPrLoss,
+                         ::testing::Combine(::testing::Bool(), ::testing::Bool()));
 
 TEST(SctpPartialReliability, LifetimeExpiresInFlightAndQueuedMessages) {
   Link link(24);
@@ -423,12 +448,14 @@ TEST(SctpPartialReliability, LifetimeExpiresInFlightAndQueuedMessages) {
 }
 
 TEST(SctpPartialReliability, ForwardTsnInsideACompleteMessageKeepsIt) {
-  Link link(31);
+  SctpConfig data_chunks;  // a DATA case: with I-DATA the fragments' TSNs say nothing
+  data_chunks.interleaving = false;
+  Link link(31, {}, data_chunks, data_chunks);
   connect(link);
   std::uint32_t b_tag = 0;
   std::uint32_t tsn = 0;
   link.drop = [&](bool from_a, const Buffer& p) {
-    auto parsed = parse_packet(p);
+    auto parsed = parse_packet(p, ChecksumMode::kAcceptZero);
     if (!from_a || !parsed) return false;
     b_tag = parsed->header.verification_tag;
     for (const auto& c : parsed->chunks)
@@ -466,7 +493,7 @@ TEST(SctpStreamReset, DataInFlightIsDeliveredBeforeTheReset) {
   bool dropped_data = false;
   int dropped_reconfig = 0;
   link.drop = [&](bool, const Buffer& p) {
-    if (!dropped_data && has_chunk(p, chunk_type::kData)) return dropped_data = true;
+    if (!dropped_data && has_data(p)) return dropped_data = true;
     if (dropped_reconfig < 2 && has_chunk(p, chunk_type::kReConfig)) {
       ++dropped_reconfig;
       return true;
@@ -521,7 +548,7 @@ TEST(SctpStreamReset, RequestAheadOfItsDataIsAnsweredInProgress) {
   std::vector<ReconfigResponse::Result> results;
   link.drop = [&](bool from_a, const Buffer& p) {
     if (!from_a) {
-      auto parsed = parse_packet(p);
+      auto parsed = parse_packet(p, ChecksumMode::kAcceptZero);
       for (const auto& c : parsed->chunks) {
         if (c.type != chunk_type::kReConfig) continue;
         auto params = parse_parameters(c.value);
@@ -530,7 +557,7 @@ TEST(SctpStreamReset, RequestAheadOfItsDataIsAnsweredInProgress) {
           if (auto r = ReconfigResponse::parse(param)) results.push_back(r->result);
       }
     }
-    if (from_a && !dropped && has_chunk(p, chunk_type::kData)) return dropped = true;
+    if (from_a && !dropped && has_data(p)) return dropped = true;
     return false;
   };
   for (std::uint8_t i = 0; i < 3; ++i) {
@@ -569,7 +596,11 @@ TEST(SctpStreamReset, UnusedAndOutOfRangeStreams) {
 }
 
 TEST(SctpStreamReset, SecondResetWaitsForTheFirst) {
-  Link link(28, {0.05, 0, 0, Duration::millis(10)});
+  // DATA sends whole messages in send() order, so stream 1 runs dry well before stream 2
+  // (I-DATA takes turns between them and both end together: one request for the two).
+  SctpConfig data_chunks;
+  data_chunks.interleaving = false;
+  Link link(28, {0.05, 0, 0, Duration::millis(10)}, data_chunks, data_chunks);
   connect(link);
   for (std::uint8_t i = 0; i < 20; ++i) {
     ASSERT_TRUE(link.a().send(1, 53, pattern(3000, i)));
@@ -608,7 +639,7 @@ TEST(SctpStreamReset, PeerRequestsAreAnsweredWithinLimits) {
   std::uint32_t b_tag = 0;
   link.drop = [&](bool from_a, const Buffer& p) {
     if (from_a && p.size() >= 8) b_tag = load_be32(p.data() + 4);
-    auto parsed = parse_packet(p);
+    auto parsed = parse_packet(p, ChecksumMode::kAcceptZero);
     if (!from_a && parsed) {
       for (const auto& c : parsed->chunks) {
         if (c.type != chunk_type::kReConfig) continue;

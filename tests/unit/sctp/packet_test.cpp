@@ -185,6 +185,145 @@ TEST(SctpChunks, RejectMalformedValues) {
   EXPECT_FALSE(parse_parameters(bad_params));
 }
 
+TEST(SctpIData, WireLayoutOfFirstAndLaterFragments) {
+  // RFC 8260 2.1: type 64, the DATA flags, TSN, stream, 16 reserved bits, MID, then the PPID
+  // in the first fragment (B set) and the FSN in the others.
+  const Buffer payload = Buffer::from_string("abc");
+  Buffer out;
+  PacketBuilder b(out, {5000, 5000, 7}, 1200);
+  IDataChunk first{0x01020304, 9, 0xA0B0C0D0, 51, true, false, true, false, payload};
+  ASSERT_TRUE(first.write_to(b));
+  IDataChunk later{0x01020305, 9, 0xA0B0C0D0, 1, false, true, true, true, payload};
+  ASSERT_TRUE(later.write_to(b));
+  b.finish();
+  const BytesView chunks = BytesView(out).subspan(kCommonHeaderSize);
+  EXPECT_EQ(to_hex(chunks.first(24)),
+            "40060017"
+            "01020304"
+            "00090000"
+            "a0b0c0d0"
+            "00000033"
+            "61626300");
+  EXPECT_EQ(to_hex(chunks.subspan(24, 23)),
+            "400d0017"
+            "01020305"
+            "00090000"
+            "a0b0c0d0"
+            "00000001"
+            "616263");
+  auto packet = parse_packet(out);
+  ASSERT_TRUE(packet);
+  ASSERT_EQ(packet->chunks.size(), 2u);
+  auto f = IDataChunk::parse(packet->chunks[0]);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->tsn, 0x01020304u);
+  EXPECT_EQ(f->stream_id, 9);
+  EXPECT_EQ(f->message_id, 0xA0B0C0D0u);
+  EXPECT_EQ(f->ppid_or_fsn, 51u);
+  EXPECT_EQ(f->fsn(), 0u);
+  EXPECT_TRUE(f->beginning && !f->end && f->unordered && !f->immediate);
+  EXPECT_EQ(as_string(f->payload), "abc");
+  auto l = IDataChunk::parse(packet->chunks[1]);
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->fsn(), 1u);
+  EXPECT_TRUE(!l->beginning && l->end && l->unordered && l->immediate);
+  EXPECT_EQ(l->flags(), later.flags());
+  // The reserved field is ignored on receipt.
+  Buffer reserved(packet->chunks[0].value);
+  reserved[6] = 0xFF;
+  reserved[7] = 0xFF;
+  auto r = IDataChunk::parse({chunk_type::kIData, packet->chunks[0].flags, reserved});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->stream_id, 9);
+  EXPECT_EQ(r->message_id, 0xA0B0C0D0u);
+}
+
+TEST(SctpIData, MalformedChunksAreErrors) {
+  const std::uint8_t header_only[16] = {};
+  EXPECT_FALSE(IDataChunk::parse({chunk_type::kIData, 3, header_only}));  // no user data
+  const std::uint8_t short_header[15] = {};
+  EXPECT_FALSE(IDataChunk::parse({chunk_type::kIData, 3, short_header}));
+  const std::uint8_t one_byte[17] = {};
+  EXPECT_TRUE(IDataChunk::parse({chunk_type::kIData, 3, one_byte}));
+  EXPECT_FALSE(IDataChunk::parse({chunk_type::kData, 3, one_byte}));  // wrong type
+  EXPECT_FALSE(DataChunk::parse({chunk_type::kIData, 3, one_byte}));
+}
+
+TEST(SctpIForwardTsn, WireLayoutAndMalformedInputs) {
+  // RFC 8260 2.3.1: type 194, new cumulative TSN, then 8-byte entries: stream, 15 reserved
+  // bits and the U bit, MID.
+  Buffer out;
+  PacketBuilder b(out, {5000, 5000, 7}, 1200);
+  ForwardTsnChunk f{0x11223344, {{3, true, 0x01020304}, {0xFFFF, false, 0xFFFFFFFF}}};
+  ASSERT_TRUE(f.write_to(b, true));
+  b.finish();
+  EXPECT_EQ(to_hex(BytesView(out).subspan(kCommonHeaderSize)),
+            "c200001811223344"
+            "0003000101020304"
+            "ffff0000ffffffff");
+  auto packet = parse_packet(out);
+  ASSERT_TRUE(packet);
+  auto parsed = ForwardTsnChunk::parse(packet->chunks[0], true);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->new_cumulative_tsn, 0x11223344u);
+  EXPECT_EQ(parsed->skipped, f.skipped);
+  // The codecs do not mix: a FORWARD-TSN is not an I-FORWARD-TSN.
+  EXPECT_FALSE(ForwardTsnChunk::parse(packet->chunks[0], false));
+  // Reserved bits are ignored; only the lowest bit is U.
+  Buffer reserved(packet->chunks[0].value);
+  reserved[6] = 0xFF;
+  reserved[7] = 0xFE;
+  auto r = ForwardTsnChunk::parse({chunk_type::kIForwardTsn, 0, reserved}, true);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->skipped[0].unordered);
+  EXPECT_EQ(r->skipped[0].sequence, 0x01020304u);
+  // Torn entries, a missing cumulative TSN.
+  const std::uint8_t torn[8] = {0, 0, 0, 1, 0, 1, 0, 1};
+  EXPECT_FALSE(ForwardTsnChunk::parse({chunk_type::kIForwardTsn, 0, torn}, true));
+  const std::uint8_t ten[10] = {};
+  EXPECT_FALSE(ForwardTsnChunk::parse({chunk_type::kIForwardTsn, 0, ten}, true));
+  const std::uint8_t three[3] = {};
+  EXPECT_FALSE(ForwardTsnChunk::parse({chunk_type::kIForwardTsn, 0, three}, true));
+  const std::uint8_t bare[4] = {0, 0, 0, 5};
+  auto empty = ForwardTsnChunk::parse({chunk_type::kIForwardTsn, 0, bare}, true);
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->skipped.empty());
+}
+
+TEST(SctpZeroChecksum, AcceptableParameterRoundTrip) {
+  // RFC 9653 4: type 0x8001, length 8, the EDMID.
+  Buffer params;
+  append_zero_checksum_acceptable(params, kEdmidSctpOverDtls);
+  EXPECT_EQ(to_hex(params), "8001000800000001");
+  auto parsed = parse_parameters(params);
+  ASSERT_TRUE(parsed);
+  ASSERT_EQ(parsed->size(), 1u);
+  EXPECT_EQ(parse_zero_checksum_acceptable((*parsed)[0]), std::optional<std::uint32_t>(1));
+  const std::uint8_t other[4] = {0, 0, 1, 0};
+  EXPECT_EQ(parse_zero_checksum_acceptable({param_type::kZeroChecksumAcceptable, other}),
+            std::optional<std::uint32_t>(256));
+  // Wrong length or type: not a usable parameter.
+  const std::uint8_t three[3] = {0, 0, 1};
+  EXPECT_FALSE(parse_zero_checksum_acceptable({param_type::kZeroChecksumAcceptable, three}));
+  const std::uint8_t eight[8] = {0, 0, 0, 1, 0, 0, 0, 1};
+  EXPECT_FALSE(parse_zero_checksum_acceptable({param_type::kZeroChecksumAcceptable, eight}));
+  EXPECT_FALSE(parse_zero_checksum_acceptable({param_type::kSupportedExtensions, other}));
+}
+
+TEST(SctpZeroChecksum, AZeroChecksumIsNeverMistakenForAWrongOne) {
+  Buffer out;
+  PacketBuilder b(out, {5000, 5000, 1}, 1200);
+  ASSERT_TRUE(b.add_chunk(chunk_type::kHeartbeat, 0, Buffer::from_string("info")));
+  b.finish(true);
+  EXPECT_EQ(load_be32(out.data() + 8), 0u);
+  ASSERT_TRUE(parse_packet(out, ChecksumMode::kAcceptZero));
+  // With zero accepted, any other wrong checksum is still refused.
+  Buffer wrong = out;
+  wrong[8] = 1;
+  EXPECT_EQ(parse_packet(wrong, ChecksumMode::kAcceptZero).error(), SctpParseError::kBadChecksum);
+  EXPECT_EQ(parse_packet(out, ChecksumMode::kVerify).error(), SctpParseError::kBadChecksum);
+}
+
 TEST(SctpReconfig, ParametersRoundTrip) {
   Buffer params;
   OutgoingResetRequest req{7, 6, 1000, {1, 3, 5}};
