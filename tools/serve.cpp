@@ -247,7 +247,15 @@ class Session : public std::enable_shared_from_this<Session> {
       std::fprintf(stderr, "rtcpp serve: connection %s\n",
                    std::string(to_string(connection->connection_state())).c_str());
     });
-    pc_->on_data_channel([](std::shared_ptr<RTCDataChannel> channel) {
+    pc_->on_data_channel([pc = std::weak_ptr(pc_), reported = std::make_shared<bool>(false)](
+                             std::shared_ptr<RTCDataChannel> channel) {
+      // The association is up by the first channel: say what it negotiated, once.
+      if (auto connection = pc.lock(); connection && connection->sctp() && !*reported) {
+        *reported = true;
+        std::fprintf(stderr, "rtcpp serve: SCTP message interleaving %s, zero checksums %s\n",
+                     connection->sctp()->message_interleaving() ? "on" : "off",
+                     connection->sctp()->zero_checksum() ? "on" : "off");
+      }
       std::fprintf(stderr, "rtcpp serve: channel '%s' (id %d) opened by the page\n",
                    channel->label().c_str(), channel->id() ? int{*channel->id()} : -1);
       serve_channel(channel);

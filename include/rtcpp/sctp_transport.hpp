@@ -27,6 +27,11 @@ class RTCSctpTransport {
   double max_message_size() const;
   // Streams available in each direction; known once connected.
   std::optional<std::uint16_t> max_channels() const;
+  // rtcpp extensions: what the association negotiated with the peer, once connected (false
+  // before). Message interleaving (RFC 8260 I-DATA): a large message no longer holds back the
+  // other channels' messages. Zero checksums (RFC 9653): DTLS already protects the packets.
+  bool message_interleaving() const;
+  bool zero_checksum() const;
 
   void on_state_change(std::function<void()> handler);
 

@@ -63,6 +63,8 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   // W3C 6.1.1.1 maxMessageSize and maxChannels.
   std::size_t max_message_size() const;
   std::uint16_t max_channels() const;
+  bool sctp_interleaving() const { return transport_ && transport_->sctp().interleaving(); }
+  bool sctp_zero_checksum() const { return transport_ && transport_->sctp().zero_checksum(); }
 
   // Queues a handler call as a task; it runs unless the connection closed in between.
   void queue_task(std::function<void()> task);

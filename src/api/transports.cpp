@@ -109,6 +109,16 @@ std::optional<std::uint16_t> RTCSctpTransport::max_channels() const {
                    return pc.max_channels();
                  });
 }
+bool RTCSctpTransport::message_interleaving() const {
+  return with_pc(pc_, false, [](detail::PeerConnectionImpl& pc) {
+    return pc.sctp_state_ == RTCSctpTransportState::kConnected && pc.sctp_interleaving();
+  });
+}
+bool RTCSctpTransport::zero_checksum() const {
+  return with_pc(pc_, false, [](detail::PeerConnectionImpl& pc) {
+    return pc.sctp_state_ == RTCSctpTransportState::kConnected && pc.sctp_zero_checksum();
+  });
+}
 void RTCSctpTransport::on_state_change(std::function<void()> handler) {
   set_on_loop(pc_, [&] { on_state_change_ = std::move(handler); });
 }

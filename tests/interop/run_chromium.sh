@@ -4,7 +4,7 @@
 #   peer:  rtcpp peer against a page: both offerer roles, channel close both ways, 17 channels, a 16 MiB transfer
 #   serve: rtcpp serve (the public API) and its page: echo 1 B-256 KiB, unordered and
 #          partially reliable channels, 16 channels, ICE restarts offered by each side,
-#          64 MiB each way
+#          64 MiB each way; then all of it again with Chromium's I-DATA switched on
 #   mdns:  rtcpp serve and a page whose Chromium hides its addresses behind mDNS names, in a
 #          namespace with a veth pair and a default route (Chromium gathers nothing else)
 # Usage: run_chromium.sh <rtcpp binary> [peer|serve|mdns]
@@ -29,7 +29,8 @@ case "$suite" in
     unshare --net bash -c "
       set -euo pipefail
       ip link set lo up
-      node '$here/serve_chromium.mjs' '$rtcpp'
+      node '$here/serve_chromium.mjs' '$rtcpp' full
+      node '$here/serve_chromium.mjs' '$rtcpp' idata
     " ;;
   mdns)
     unshare --net bash -c "

@@ -5,9 +5,12 @@
 // checked by SHA-256 (each channel then closed by the page and by rtcpp respectively, both
 // sides seeing close), and that rtcpp's getStats reaches the page.
 //
-//   node serve_chromium.mjs <rtcpp binary> [full|mdns]
+//   node serve_chromium.mjs <rtcpp binary> [full|idata|mdns]
 //
-// Run it where only loopback exists (run_chromium.sh does). The mdns mode instead runs where
+// Run it where only loopback exists (run_chromium.sh does). The idata mode runs the same with
+// Chromium's message interleaving switched on (a field trial; off by default in Chromium 156),
+// so that the association runs on I-DATA (RFC 8260), and checks that it did. The mdns mode
+// instead runs where
 // a non-loopback interface with a default route exists, with Chromium hiding its addresses
 // behind mDNS names as it does by default: rtcpp must resolve them (RFC 6762) and the
 // selected pair's remote candidate is then a host candidate with Chromium's real address.
@@ -28,7 +31,13 @@ function fail(why) {
 
 process.on('unhandledRejection', (e) => fail(String(e)));
 server = spawn(rtcppPath, ['serve', '--port', '0', '--timeout', '230'],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
+  { stdio: ['ignore', 'pipe', 'pipe'] });
+let interleaving = null;
+readline.createInterface({ input: server.stderr }).on('line', (line) => {
+  console.error(line);
+  const m = line.match(/SCTP message interleaving (on|off)/);
+  if (m) interleaving = m[1];
+});
 server.on('exit', (code) => { if (!done) fail(`rtcpp serve exited early (${code})`); });
 let done = false;
 const url = await new Promise((resolve) => {
@@ -44,7 +53,8 @@ browser = await chromium.launch({
   headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
-    ...(mode === 'mdns' ? [] : ['--disable-features=WebRtcHideLocalIpsWithMdns'])],
+    ...(mode === 'mdns' ? [] : ['--disable-features=WebRtcHideLocalIpsWithMdns']),
+    ...(mode === 'idata' ? ['--force-fieldtrials=WebRTC-DataChannelMessageInterleaving/Enabled/'] : [])],
 });  // playwright gives the browser a fresh temporary profile
 const page = await browser.newPage();
 page.on('console', (m) => console.error(`[page] ${m.text()}`));
@@ -136,6 +146,8 @@ if (report.echoText !== 5) problems.push('text echo');
 if (report.unordered !== 200 || report.maxRetransmits < 100 || report.maxLifetime < 100)
   problems.push('unordered / partially reliable echo');
 if (report.multi !== 320) problems.push('16 channels');
+if (interleaving !== (mode === 'idata' ? 'on' : 'off'))
+  problems.push(`SCTP message interleaving ${interleaving} in mode ${mode}`);
 for (const [i, r] of report.restarts.entries()) {
   if (!r.ufragChanged || r.state !== 'connected' || r.echoDuring !== 50 || r.echoAfter !== 1)
     problems.push(`ICE restart ${i === 0 ? 'by the page' : 'by rtcpp'} ${JSON.stringify(r)}`);
@@ -150,6 +162,6 @@ clearTimeout(deadline);
 await browser.close();
 server.kill('SIGTERM');
 if (problems.length) fail(problems.join(', '));
-console.error(`chromium serve interop: ok (first channel open in ${report.connectMs.toFixed(1)} ms; ` +
+console.error(`chromium serve interop (${mode}, SCTP interleaving ${interleaving}): ok (first channel open in ${report.connectMs.toFixed(1)} ms; ` +
   `64 MiB upload ${report.upload.mbps.toFixed(1)} MB/s, download ${report.download.mbps.toFixed(1)} MB/s; ` +
   `ICE restart ${report.restarts.map((r) => r.ms.toFixed(1)).join(' / ')} ms (page / rtcpp))`);

@@ -240,6 +240,9 @@ TEST(RTCPeerConnection, TwoConnectionsOpenAChannelAndExchangeMessages) {
   EXPECT_EQ(sctp->transport()->ice_transport()->role(), RTCIceRole::kControlling);
   EXPECT_EQ(sctp->max_message_size(), 262144.0);
   EXPECT_TRUE(sctp->max_channels().has_value());
+  // Two rtcpp ends negotiate I-DATA (RFC 8260) and zero checksums (RFC 9653).
+  EXPECT_TRUE(sctp->message_interleaving());
+  EXPECT_TRUE(sctp->zero_checksum());
   EXPECT_EQ(sctp->transport()->get_remote_certificates().size(), 1u);
   const auto pair = sctp->transport()->ice_transport()->get_selected_candidate_pair();
   ASSERT_TRUE(pair.has_value());
