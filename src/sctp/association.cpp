@@ -436,27 +436,35 @@ void SctpAssociation::handle_data(const ChunkView& chunk, Timestamp /*now*/) {
     abort("malformed DATA chunk");
     return;
   }
-  const std::uint64_t tsn = unwrap_peer_tsn(data->tsn);
+  const auto tsn = receive_tsn(data->tsn, data->stream_id, data->payload.size());
+  if (!tsn) return;
+  reassembly_bytes_ += data->payload.size();
+  reassembly_.emplace(
+      *tsn, Fragment{data->stream_id, data->stream_sequence, data->ppid, data->beginning, data->end,
+                     data->unordered, Buffer(data->payload)});
+  try_complete(*tsn);
+}
+
+std::optional<std::uint64_t> SctpAssociation::receive_tsn(std::uint32_t wire_tsn,
+                                                          std::uint16_t stream_id,
+                                                          std::size_t size) {
+  const std::uint64_t tsn = unwrap_peer_tsn(wire_tsn);
   // Duplicates (RFC 9260 6.2): report them and acknowledge at once.
   if (tsn <= peer_cumulative_ ||
       std::binary_search(received_above_.begin(), received_above_.end(), tsn)) {
-    if (duplicates_.size() < 64) duplicates_.push_back(data->tsn);
+    if (duplicates_.size() < 64) duplicates_.push_back(wire_tsn);
     sack_now_ = true;
-    return;
+    return std::nullopt;
   }
-  if (data->stream_id >= next_ssn_in_.size()) {
+  if (stream_id >= next_ssn_in_.size()) {
     // RFC 9260 6.5: an invalid stream id; we acknowledge the TSN but drop the data.
     mark_received(tsn);
-    return;
+    return std::nullopt;
   }
-  if (!admit(tsn, data->payload.size())) return;
+  if (!admit(tsn, size)) return std::nullopt;
   mark_received(tsn);
-  reassembly_bytes_ += data->payload.size();
-  reassembly_.emplace(
-      tsn, Fragment{data->stream_id, data->stream_sequence, data->ppid, data->beginning, data->end,
-                    data->unordered, Buffer(data->payload)});
   if (tsn != peer_cumulative_ || !received_above_.empty()) sack_now_ = true;  // a gap
-  try_complete(tsn);
+  return tsn;
 }
 
 std::uint64_t SctpAssociation::unwrap_peer_tsn(std::uint32_t tsn) const {
@@ -602,22 +610,7 @@ void SctpAssociation::handle_idata(const ChunkView& chunk) {
     abort_with(error_cause::kProtocolViolation, "I-DATA fragment beyond max-message-size");
     return;
   }
-  const std::uint64_t tsn = unwrap_peer_tsn(data->tsn);
-  // Duplicates (RFC 9260 6.2): report them and acknowledge at once.
-  if (tsn <= peer_cumulative_ ||
-      std::binary_search(received_above_.begin(), received_above_.end(), tsn)) {
-    if (duplicates_.size() < 64) duplicates_.push_back(data->tsn);
-    sack_now_ = true;
-    return;
-  }
-  if (data->stream_id >= next_ssn_in_.size()) {
-    // RFC 9260 6.5: an invalid stream id; we acknowledge the TSN but drop the data.
-    mark_received(tsn);
-    return;
-  }
-  if (!admit(tsn, size)) return;
-  mark_received(tsn);
-  if (tsn != peer_cumulative_ || !received_above_.empty()) sack_now_ = true;  // a gap
+  if (!receive_tsn(data->tsn, data->stream_id, size)) return;
   InStream& in = in_streams_[data->stream_id];
   const std::uint32_t mid = data->message_id;
   // A fragment of a message already delivered, or abandoned by an I-FORWARD-TSN that passed

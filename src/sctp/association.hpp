@@ -245,6 +245,11 @@ class SctpAssociation {
   void handle_iforward_tsn(const ChunkView& chunk);
   void apply_peer_extensions(std::uint8_t extensions);
   bool admit(std::uint64_t tsn, std::size_t size);
+  // The receive path DATA and I-DATA share: duplicates reported, invalid streams acknowledged
+  // and dropped, the bounds of admit(), the TSN marked received. The unwrapped TSN when the
+  // chunk's payload is to be kept.
+  std::optional<std::uint64_t> receive_tsn(std::uint32_t wire_tsn, std::uint16_t stream_id,
+                                           std::size_t size);
   void complete_message(std::map<MessageKey, PartialMessage>::iterator it);
   void deliver_in_order(InStream& in);
   void drop_partial(std::map<MessageKey, PartialMessage>::iterator it);
