@@ -119,29 +119,29 @@ void TurnStream::start(const IpAddress& local_ip, const SocketAddress& server) {
     }
   }
   const tcp::endpoint remote(to_address(server.ip()), server.port());
-  std::weak_ptr<TurnStream> weak = weak_from_this();
-  tcp().async_connect(remote, [weak, server](const boost::system::error_code& error) {
-    auto self = weak.lock();
-    if (!self || self->closed_) return;
-    if (error) {
-      self->fail("cannot connect to " + server.to_string() + ": " + error.message());
-      return;
-    }
-    if (!self->tls_) {
-      self->on_ready();
-      return;
-    }
-    self->tls_->async_handshake(ssl::stream_base::client,
-                                [weak](const boost::system::error_code& handshake_error) {
-                                  auto me = weak.lock();
-                                  if (!me || me->closed_) return;
-                                  if (handshake_error) {
-                                    me->fail("TLS handshake: " + handshake_error.message());
-                                    return;
-                                  }
-                                  me->on_ready();
-                                });
-  });
+  // Every pending operation holds the stream: an ssl::stream's operations touch its state
+  // until they complete (with operation_aborted after close()), so it must outlive them.
+  tcp().async_connect(
+      remote, [self = shared_from_this(), server](const boost::system::error_code& error) {
+        if (self->closed_) return;
+        if (error) {
+          self->fail("cannot connect to " + server.to_string() + ": " + error.message());
+          return;
+        }
+        if (!self->tls_) {
+          self->on_ready();
+          return;
+        }
+        self->tls_->async_handshake(ssl::stream_base::client,
+                                    [me = self](const boost::system::error_code& handshake_error) {
+                                      if (me->closed_) return;
+                                      if (handshake_error) {
+                                        me->fail("TLS handshake: " + handshake_error.message());
+                                        return;
+                                      }
+                                      me->on_ready();
+                                    });
+      });
 }
 
 void TurnStream::on_ready() {
@@ -162,33 +162,30 @@ void TurnStream::write_next() {
   if (!ready_ || writing_ || closed_ || queue_.empty()) return;
   writing_ = true;
   const Buffer& front = queue_.front();
-  std::weak_ptr<TurnStream> weak = weak_from_this();
-  async_write_some(front.data() + written_, front.size() - written_,
-                   [weak](const boost::system::error_code& error, std::size_t n) {
-                     auto self = weak.lock();
-                     if (!self || self->closed_) return;
-                     self->writing_ = false;
-                     if (error) {
-                       self->fail("writing to the TURN server: " + error.message());
-                       return;
-                     }
-                     self->written_ += n;
-                     if (self->written_ == self->queue_.front().size()) {
-                       self->queued_bytes_ -= self->queue_.front().size();
-                       self->queue_.pop_front();
-                       self->written_ = 0;
-                     }
-                     self->write_next();
-                   });
+  async_write_some(
+      front.data() + written_, front.size() - written_,
+      [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
+        if (self->closed_) return;
+        self->writing_ = false;
+        if (error) {
+          self->fail("writing to the TURN server: " + error.message());
+          return;
+        }
+        self->written_ += n;
+        if (self->written_ == self->queue_.front().size()) {
+          self->queued_bytes_ -= self->queue_.front().size();
+          self->queue_.pop_front();
+          self->written_ = 0;
+        }
+        self->write_next();
+      });
 }
 
 void TurnStream::read_more() {
-  std::weak_ptr<TurnStream> weak = weak_from_this();
   async_read_some(
       read_buffer_.data(), read_buffer_.size(),
-      [weak](const boost::system::error_code& error, std::size_t n) {
-        auto self = weak.lock();
-        if (!self || self->closed_) return;
+      [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
+        if (self->closed_) return;
         if (error) {
           self->fail(error == asio::error::eof
                          ? std::string("the TURN server closed the connection")
@@ -225,9 +222,9 @@ void TurnStream::fail(const std::string& text) {
 
 void TurnStream::close() {
   if (closed_) return;
+  // The callbacks stay: close() may run inside one of them; closed_ keeps them from being
+  // called again.
   closed_ = true;
-  on_message_ = nullptr;
-  on_error_ = nullptr;
   boost::system::error_code ec;
   tcp().close(ec);
   queue_.clear();

@@ -33,7 +33,8 @@ class TurnStream : public std::enable_shared_from_this<TurnStream> {
 
   // Connects from `local_ip` to `server` (TLS needs `tls_context`). on_message gets each
   // message that arrives; on_error is called once when the stream cannot be opened, breaks
-  // or carries something that is not TURN. Neither is called after close().
+  // or carries something that is not TURN. Neither is called after close(). The object lives
+  // on (its pending operations hold it) until those operations have completed.
   static std::shared_ptr<TurnStream> open(boost::asio::io_context& io, const IpAddress& local_ip,
                                           const SocketAddress& server,
                                           const TurnStreamOptions& options,
