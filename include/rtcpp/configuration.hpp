@@ -48,6 +48,18 @@ struct RTCConfiguration {
   // are always trusted). A server whose certificate does not verify, or does not name the
   // URL's host, is an icecandidateerror (701) and yields no relayed candidate.
   std::string turns_ca_file;
+  // Ask each TURN server for relayed addresses of both IP families in one allocation (RFC 8656
+  // dual allocation, ADDITIONAL-ADDRESS-FAMILY): an IPv4 and an IPv6 relayed candidate, so that
+  // a host that reaches the server over IPv4 can still meet peers that only have IPv6. A server
+  // without IPv6 relays grants the IPv4 one alone. Off (as browsers): one relayed address, of the
+  // server's default family (IPv4).
+  bool turn_dual_stack = false;
+  // SCTP extensions offered in INIT / INIT ACK, each used only when the peer offers it too:
+  // user message interleaving (RFC 8260 I-DATA, so that a large message does not hold back
+  // the other channels) and zero checksums (RFC 9653, DTLS already protects each packet).
+  // Turning one off is for a peer that mishandles the offer.
+  bool sctp_interleaving = true;
+  bool sctp_zero_checksum = true;
 };
 
 }  // namespace rtcpp

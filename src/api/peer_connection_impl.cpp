@@ -98,6 +98,9 @@ Result<> PeerConnectionImpl::ensure_transport(ice::IceRole role) {
   config.ice_credentials = local_credentials_;
   config.certificate = certificate_->impl();
   config.sctp.max_message_size = configuration_.max_message_size;
+  config.sctp.interleaving = configuration_.sctp_interleaving;
+  config.sctp.zero_checksum = configuration_.sctp_zero_checksum;
+  if (configuration_.turn_dual_stack) config.ice.turn.relay_families = turn::RelayFamilies::kBoth;
   auto transport = pc::PeerTransport::create(config, role, rng_);
   if (!transport) return std::move(transport).error();
   transport_ = std::move(*transport);
@@ -887,6 +890,13 @@ Result<> PeerConnectionImpl::set_configuration(RTCConfiguration configuration) {
       (current_local_ || pending_local_))
     return invalid_modification_error(
         "iceCandidatePoolSize cannot change after a local description");
+  // Allocations already made keep the families they were asked for.
+  if (configuration.turn_dual_stack != configuration_.turn_dual_stack && transport_)
+    return invalid_modification_error("turn_dual_stack cannot change once gathering began");
+  if ((configuration.sctp_interleaving != configuration_.sctp_interleaving ||
+       configuration.sctp_zero_checksum != configuration_.sctp_zero_checksum) &&
+      transport_)
+    return invalid_modification_error("SCTP options cannot change once the transport exists");
   configuration.certificates = configuration_.certificates;
   configuration_ = std::move(configuration);
   // W3C 4.4.1.6: a pool that shrinks to nothing is discarded; one that appears is filled.

@@ -194,12 +194,9 @@ void IceAgent::process_turn_events(Timestamp now) {
         }
         if (closed_) continue;
         // RFC 8445 5.1.1.2: a relayed candidate's related address is the mapped address the
-        // server reported (RFC 8839 5.1), and the candidate is its own base.
-        Candidate c;
-        c.type = CandidateType::kRelayed;
+        // server reported (RFC 8839 5.1), and the candidate is its own base. A dual
+        // allocation gives one candidate per family.
         const SocketAddress& host = entry.client->base();
-        c.foundation =
-            foundation_for(c.type, host.ip(), entry.client->server_address().to_string());
         // RFC 8445 5.1.2.1: relays reached over UDP first, then TCP, then TLS (as browsers).
         const std::uint32_t transport_pref =
             entry.client->server().transport == turn::TurnTransport::kUdp   ? 65535u
@@ -207,12 +204,26 @@ void IceAgent::process_turn_events(Timestamp now) {
                                                                             : 16383u;
         const std::uint32_t local_pref =
             transport_pref - std::min<std::uint32_t>(static_cast<std::uint32_t>(i) * 10, 16000u);
-        c.priority = compute_priority(recommended_type_preference(c.type), local_pref, 1);
-        c.address = allocated->relayed.ip().to_string();
-        c.port = allocated->relayed.port();
-        c.related_address = allocated->mapped.ip().to_string();
-        c.related_port = allocated->mapped.port();
-        add_local(std::move(c), allocated->relayed, i);
+        for (const SocketAddress* relayed :
+             {&allocated->relayed,
+              allocated->additional_relayed ? &*allocated->additional_relayed : nullptr}) {
+          if (relayed == nullptr) continue;
+          const bool additional = relayed != &allocated->relayed;
+          Candidate c;
+          c.type = CandidateType::kRelayed;
+          // RFC 8445 5.1.1.3: the two relays of one allocation have different bases (each
+          // relay is its own), so different foundations.
+          c.foundation = foundation_for(
+              c.type, host.ip(),
+              entry.client->server_address().to_string() + (additional ? "+additional" : ""));
+          c.priority = compute_priority(recommended_type_preference(c.type),
+                                        local_pref - (additional ? 5 : 0), 1);
+          c.address = relayed->ip().to_string();
+          c.port = relayed->port();
+          c.related_address = allocated->mapped.ip().to_string();
+          c.related_port = allocated->mapped.port();
+          add_local(std::move(c), *relayed, i);
+        }
         maybe_complete_gathering();
       } else if (auto* error = std::get_if<turn::TurnErrorEvent>(&*e)) {
         if (error->allocation_lost && entry.gathering) {
@@ -231,8 +242,7 @@ void IceAgent::process_turn_events(Timestamp now) {
 
 void IceAgent::emit(Datagram d) {
   for (auto& entry : turn_) {
-    const auto& relayed = entry.client->relayed_address();
-    if (relayed && *relayed == d.source) {
+    if (entry.client->is_relayed_address(d.source)) {
       (void)entry.client->send_to(d.destination, d.payload, now_);
       return;
     }
@@ -484,7 +494,7 @@ std::optional<Datagram> IceAgent::handle_turn_packet(const Datagram& d, Timestam
       return std::nullopt;
     }
     if (auto* data = std::get_if<turn::PeerData>(&input); data && !closed_) {
-      Datagram inner{data->peer, *client.relayed_address(), Buffer(data->data)};
+      Datagram inner{data->peer, *client.relayed_address_for(data->peer), Buffer(data->data)};
       if (stun::is_stun_message(inner.payload)) {
         handle_stun(inner, now);
         return std::nullopt;

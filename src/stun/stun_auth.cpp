@@ -68,20 +68,25 @@ Result<Buffer> digest_of(const EVP_MD* md, std::string_view username, std::strin
 }  // namespace
 
 Result<std::string> opaque_string(std::string_view password) {
-  if (password.empty()) return invalid_access_error("empty password");
+  return opaque_string(password, "password");
+}
+
+Result<std::string> opaque_string(std::string_view text, std::string_view what) {
+  if (text.empty()) return invalid_access_error("empty " + std::string(what));
   std::string out;
-  out.reserve(password.size());
+  out.reserve(text.size());
   std::size_t i = 0;
-  while (i < password.size()) {
+  while (i < text.size()) {
     const std::size_t start = i;
     char32_t cp = 0;
-    if (!next_code_point(password, i, cp)) return syntax_error("password is not valid UTF-8");
+    if (!next_code_point(text, i, cp))
+      return syntax_error(std::string(what) + " is not valid UTF-8");
     if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
-      return syntax_error("password contains a control character");
+      return syntax_error(std::string(what) + " contains a control character");
     if (is_non_ascii_space(cp)) {
       out.push_back(' ');
     } else {
-      out.append(password.substr(start, i - start));
+      out.append(text.substr(start, i - start));
     }
   }
   return out;
@@ -126,17 +131,45 @@ std::size_t hmac(std::size_t digest_size, BytesView key, BytesView part1, BytesV
   return ok ? length : 0;
 }
 
-bool nonce_announces_password_algorithms(std::string_view nonce) noexcept {
-  if (nonce.size() < kNonceCookie.size() + 4 || !nonce.starts_with(kNonceCookie)) return false;
-  // The first base64 character holds the top six bits; bit 0 is the most significant.
+namespace {
+// The six bits of the security feature set's first base64 character (features 0-5, the most
+// significant bit first), or -1 when the nonce carries no feature set.
+int nonce_feature_bits(std::string_view nonce) noexcept {
+  if (nonce.size() < kNonceCookie.size() + 4 || !nonce.starts_with(kNonceCookie)) return -1;
   const char c = nonce[kNonceCookie.size()];
-  int value = -1;
-  if (c >= 'A' && c <= 'Z') value = c - 'A';
-  if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
-  if (c >= '0' && c <= '9') value = c - '0' + 52;
-  if (c == '+') value = 62;
-  if (c == '/') value = 63;
-  return value >= 0 && (value & 0x20) != 0;
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+}  // namespace
+
+bool nonce_announces_password_algorithms(std::string_view nonce) noexcept {
+  const int bits = nonce_feature_bits(nonce);
+  return bits >= 0 && (bits & 0x20) != 0;
+}
+
+bool nonce_announces_username_anonymity(std::string_view nonce) noexcept {
+  const int bits = nonce_feature_bits(nonce);
+  return bits >= 0 && (bits & 0x10) != 0;
+}
+
+Result<Buffer> userhash(std::string_view username, std::string_view realm) {
+  auto user = opaque_string(username, "username");
+  if (!user) return std::move(user).error();
+  auto prepared_realm = opaque_string(realm, "realm");
+  if (!prepared_realm) return std::move(prepared_realm).error();
+  std::string input;
+  input.reserve(user->size() + prepared_realm->size() + 1);
+  input.append(*user).append(":").append(*prepared_realm);
+  Buffer out(32);
+  unsigned int length = 0;
+  if (EVP_Digest(input.data(), input.size(), out.data(), &length, EVP_sha256(), nullptr) != 1 ||
+      length != 32)
+    return operation_error("digest failed");
+  return out;
 }
 
 std::uint16_t first_known_password_algorithm(BytesView value) noexcept {

@@ -1,6 +1,7 @@
 // STUN credentials (RFC 8489 section 9): the keys that MESSAGE-INTEGRITY(-SHA256) use.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "base/bytes.hpp"
@@ -13,6 +14,9 @@ namespace rtcpp::stun {
 // Limitation: Unicode NFC normalisation is not applied (passwords already in NFC, which is
 // every ASCII password and what every input method produces, are unaffected).
 Result<std::string> opaque_string(std::string_view password);
+// The same for any string the RFC prepares that way (username and realm for USERHASH); `what`
+// names it in errors.
+Result<std::string> opaque_string(std::string_view text, std::string_view what);
 
 // Short-term credential key (9.1.2): the OpaqueString-prepared password.
 Result<Buffer> short_term_key(std::string_view password);
@@ -33,6 +37,11 @@ inline constexpr std::string_view kNonceCookie = "obMatJos2";
 
 // Whether `nonce` has the cookie and the "password algorithms" feature (bit 0, RFC 8489 18.1).
 bool nonce_announces_password_algorithms(std::string_view nonce) noexcept;
+// Whether `nonce` has the cookie and the "username anonymity" feature (bit 1, RFC 8489 18.1):
+// requests then carry USERHASH instead of USERNAME.
+bool nonce_announces_username_anonymity(std::string_view nonce) noexcept;
+// RFC 8489 14.4: USERHASH = SHA-256(OpaqueString(username) ":" OpaqueString(realm)), 32 bytes.
+Result<Buffer> userhash(std::string_view username, std::string_view realm);
 // The first algorithm in a PASSWORD-ALGORITHMS value that we support (SHA-256 or MD5), in the
 // server's order; 0 when none is, or when the value is malformed.
 std::uint16_t first_known_password_algorithm(BytesView value) noexcept;

@@ -130,6 +130,26 @@ std::optional<std::uint64_t> StunMessage::u64_attribute(std::uint16_t type) cons
 Result<SocketAddress> StunMessage::address_attribute(std::uint16_t type) const {
   const auto* a = find(type);
   if (a == nullptr) return not_found_error("address attribute absent");
+  return decode_address(*a);
+}
+
+Result<SocketAddress> StunMessage::xor_address_attribute(std::uint16_t type) const {
+  const auto* a = find(type);
+  if (a == nullptr) return not_found_error("address attribute absent");
+  return decode_xor_address(*a);
+}
+
+std::vector<SocketAddress> StunMessage::xor_address_attributes(std::uint16_t type) const {
+  std::vector<SocketAddress> out;
+  for (const auto& a : attributes_) {
+    if (a.type != type) continue;
+    if (auto address = decode_xor_address(a)) out.push_back(*address);
+  }
+  return out;
+}
+
+Result<SocketAddress> StunMessage::decode_address(const StunAttribute& attribute) {
+  const StunAttribute* a = &attribute;
   // RFC 8489 14.1: 0, family, port, then 4 or 16 address bytes.
   if (a->value.size() < 4 || a->value[0] != 0) return syntax_error("malformed address attribute");
   const std::uint8_t family = a->value[1];
@@ -145,8 +165,8 @@ Result<SocketAddress> StunMessage::address_attribute(std::uint16_t type) const {
   return syntax_error("malformed address attribute family or length");
 }
 
-Result<SocketAddress> StunMessage::xor_address_attribute(std::uint16_t type) const {
-  auto plain = address_attribute(type);
+Result<SocketAddress> StunMessage::decode_xor_address(const StunAttribute& attribute) const {
+  auto plain = decode_address(attribute);
   if (!plain) return plain;
   // RFC 8489 14.2: port XOR the cookie's top 16 bits; IPv4 XOR the cookie; IPv6 XOR the
   // cookie followed by the transaction id.

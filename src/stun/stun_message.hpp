@@ -74,6 +74,9 @@ inline constexpr std::uint16_t kDontFragment = 0x001A;
 inline constexpr std::uint16_t kReservationToken = 0x0022;
 inline constexpr std::uint16_t kAdditionalAddressFamily = 0x8000;
 inline constexpr std::uint16_t kAddressErrorCode = 0x8001;
+// The code points the dual-allocation draft used before RFC 8656, which coturn (4.6) still
+// reads instead of 0x8000/0x8001.
+inline constexpr std::uint16_t kAdditionalAddressFamilyDraft = 0x8032;
 inline constexpr std::uint16_t kIcmp = 0x8004;
 // ICE (RFC 8445 section 16.1).
 inline constexpr std::uint16_t kPriority = 0x0024;
@@ -167,6 +170,9 @@ class StunMessage {
   // transaction id) address attributes. Errors: absent (NotFoundError) or malformed.
   Result<SocketAddress> address_attribute(std::uint16_t type) const;
   Result<SocketAddress> xor_address_attribute(std::uint16_t type) const;
+  // Every well-formed XOR address attribute of this type, in order (RFC 8656 7.3: a dual
+  // allocation's response has two XOR-RELAYED-ADDRESS attributes).
+  std::vector<SocketAddress> xor_address_attributes(std::uint16_t type) const;
   Result<SocketAddress> xor_mapped_address() const {
     return xor_address_attribute(attr::kXorMappedAddress);
   }
@@ -185,6 +191,9 @@ class StunMessage {
   IntegrityCheck check_integrity(BytesView key) const;
 
  private:
+  static Result<SocketAddress> decode_address(const StunAttribute& attribute);
+  Result<SocketAddress> decode_xor_address(const StunAttribute& attribute) const;
+
   BytesView raw_;
   std::uint16_t type_ = 0;
   TransactionId transaction_id_{};

@@ -17,6 +17,10 @@ namespace method = stun::method;
 // RFC 8656 18.7: REQUESTED-TRANSPORT carries the IANA protocol number (17, UDP) in its first
 // byte, followed by three reserved bytes.
 constexpr std::uint32_t kRequestedTransportUdp = 17u << 24;
+// RFC 8656 18.8/18.11: REQUESTED- and ADDITIONAL-ADDRESS-FAMILY carry the family (0x01 IPv4,
+// 0x02 IPv6) in the first byte, three reserved bytes after it.
+constexpr std::uint32_t kFamilyIpv4 = 0x01u << 24;
+constexpr std::uint32_t kFamilyIpv6 = 0x02u << 24;
 
 // Refresh an allocation a minute before it expires (RFC 8656 7.3 leaves the margin to the
 // client), but never later than half-way through a short lifetime, nor in a tight loop.
@@ -93,6 +97,23 @@ Buffer TurnClient::build_request(const Pending& p) const {
   switch (p.kind) {
     case Kind::kAllocate:
       b.add_u32(attr::kRequestedTransport, kRequestedTransportUdp);
+      switch (config_.relay_families) {
+        case RelayFamilies::kServerDefault:
+          break;
+        case RelayFamilies::kIpv4:
+          b.add_u32(attr::kRequestedAddressFamily, kFamilyIpv4);
+          break;
+        case RelayFamilies::kIpv6:
+          b.add_u32(attr::kRequestedAddressFamily, kFamilyIpv6);
+          break;
+        case RelayFamilies::kBoth:
+          // RFC 8656 7.1: IPv4 is the default family; the additional one can only be IPv6.
+          // Sent under the draft's code point as well, for coturn: both are
+          // comprehension-optional, and each server reads only the one it knows.
+          b.add_u32(attr::kAdditionalAddressFamily, kFamilyIpv6);
+          b.add_u32(attr::kAdditionalAddressFamilyDraft, kFamilyIpv6);
+          break;
+      }
       b.add_u32(attr::kLifetime, static_cast<std::uint32_t>(config_.requested_lifetime.us() /
                                                             Duration::seconds(1).us()));
       break;
@@ -116,7 +137,12 @@ Buffer TurnClient::build_request(const Pending& p) const {
   // RFC 8489 9.2.3: the first Allocate goes without credentials; once the server named a
   // realm and nonce, every request carries USERNAME, REALM, NONCE and MESSAGE-INTEGRITY.
   if (!nonce_.empty()) {
-    b.add_string(attr::kUsername, server_.username);
+    // RFC 8489 9.2.3.2: a server that announced username anonymity gets the USERHASH only.
+    if (userhash_.empty()) {
+      b.add_string(attr::kUsername, server_.username);
+    } else {
+      b.add_bytes(attr::kUserhash, userhash_.view());
+    }
     b.add_string(attr::kRealm, realm_);
     b.add_string(attr::kNonce, nonce_);
     if (password_algorithm_ != 0) {
@@ -163,6 +189,13 @@ bool TurnClient::update_nonce(const StunMessage& msg) {
     }
   } else if (realm_.empty() || algorithm != password_algorithm_) {
     return false;
+  }
+  if (stun::nonce_announces_username_anonymity(*nonce)) {
+    auto hash = stun::userhash(server_.username, realm_);
+    if (!hash) return false;
+    userhash_ = std::move(*hash);
+  } else {
+    userhash_ = Buffer();
   }
   password_algorithm_ = algorithm;
   password_algorithms_ = std::move(algorithms);
@@ -241,6 +274,9 @@ void TurnClient::on_response(const Pending& p, const StunMessage& msg, Timestamp
         realm_.clear();
         nonce_.clear();
         key_ = Buffer();
+        userhash_ = Buffer();
+        password_algorithm_ = 0;
+        password_algorithms_ = Buffer();
         start_request({Kind::kAllocate}, now);
         return;
       }
@@ -302,10 +338,21 @@ void TurnClient::on_response(const Pending& p, const StunMessage& msg, Timestamp
 
 void TurnClient::on_allocate_success(const StunMessage& msg, Timestamp now) {
   if (state_ != TurnState::kAllocating) return;
-  auto relayed = msg.xor_address_attribute(attr::kXorRelayedAddress);
-  if (!relayed) {
+  // RFC 8656 7.3: one XOR-RELAYED-ADDRESS per family granted (two for a dual allocation;
+  // a family the server could not give is named in ADDRESS-ERROR-CODE instead).
+  const auto relayed_addresses = msg.xor_address_attributes(attr::kXorRelayedAddress);
+  if (relayed_addresses.empty()) {
     fail(500, "Allocate response without XOR-RELAYED-ADDRESS");
     return;
+  }
+  const SocketAddress* relayed = &relayed_addresses.front();
+  if (config_.relay_families == RelayFamilies::kBoth) {
+    for (const auto& other : relayed_addresses) {
+      if (other.family() != relayed->family()) {
+        additional_relayed_ = other;
+        break;
+      }
+    }
   }
   if (auto mapped = msg.xor_mapped_address()) mapped_ = *mapped;
   const auto lifetime = msg.u32_attribute(attr::kLifetime);
@@ -314,7 +361,8 @@ void TurnClient::on_allocate_success(const StunMessage& msg, Timestamp now) {
   state_ = TurnState::kAllocated;
   expires_at_ = now + lifetime_;
   refresh_at_ = expires_at_ - refresh_margin(lifetime_);
-  events_.push_back(TurnAllocatedEvent{*relayed_, mapped_.value_or(base_), lifetime_});
+  events_.push_back(
+      TurnAllocatedEvent{*relayed_, additional_relayed_, mapped_.value_or(base_), lifetime_});
 }
 
 void TurnClient::on_failure(const Pending& p, int code, std::string text, Timestamp now) {
@@ -416,7 +464,9 @@ Datagram TurnClient::wrap_now(const SocketAddress& peer, BytesView data, Timesta
 }
 
 std::optional<Datagram> TurnClient::wrap(const SocketAddress& peer, BytesView data, Timestamp now) {
-  if (state_ != TurnState::kAllocated || peer.family() != relayed_->family()) return std::nullopt;
+  // Only peers of a family the allocation relays to (both, for a dual allocation).
+  if (state_ != TurnState::kAllocated || relayed_address_for(peer)->family() != peer.family())
+    return std::nullopt;
   auto it = permissions_.find(peer.ip());
   if (it == permissions_.end()) {
     if (permissions_.size() >= config_.max_permissions) return std::nullopt;

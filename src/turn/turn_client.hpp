@@ -35,7 +35,15 @@ struct TurnServerConfig {
   std::string url;
 };
 
+// Which relayed addresses an Allocate asks for (RFC 8656 7.1). kServerDefault sends no
+// family attribute (the server picks, IPv4 by RFC 8656 7.2); kIpv4/kIpv6 send
+// REQUESTED-ADDRESS-FAMILY; kBoth asks for an IPv4 and an IPv6 address in one allocation
+// (ADDITIONAL-ADDRESS-FAMILY), so that a host that reaches the server over IPv4 can still
+// relay to peers that only have IPv6, and the other way round.
+enum class RelayFamilies : std::uint8_t { kServerDefault, kIpv4, kIpv6, kBoth };
+
 struct TurnClientConfig {
+  RelayFamilies relay_families = RelayFamilies::kServerDefault;
   // RFC 8656 7.2: the client may ask for a lifetime; the server decides (default 10 min).
   Duration requested_lifetime = Duration::seconds(600);
   // RFC 8656 9: permissions last 5 min; refresh them a minute early while they are in use.
@@ -61,6 +69,8 @@ std::string_view to_string(TurnState state) noexcept;
 
 struct TurnAllocatedEvent {
   SocketAddress relayed;
+  // The second relayed address of a dual allocation (RelayFamilies::kBoth), of the other family.
+  std::optional<SocketAddress> additional_relayed;
   SocketAddress mapped;  // our server-reflexive address as the server saw it
   Duration lifetime;
 };
@@ -92,6 +102,21 @@ class TurnClient {
   const SocketAddress& base() const noexcept { return base_; }
   TurnState state() const noexcept { return state_; }
   const std::optional<SocketAddress>& relayed_address() const noexcept { return relayed_; }
+  // The other family's relayed address of a dual allocation, when the server granted one.
+  const std::optional<SocketAddress>& additional_relayed_address() const noexcept {
+    return additional_relayed_;
+  }
+  // Whether `address` is one of this allocation's relayed addresses.
+  bool is_relayed_address(const SocketAddress& address) const noexcept {
+    return (relayed_ && *relayed_ == address) ||
+           (additional_relayed_ && *additional_relayed_ == address);
+  }
+  // The relayed address that data from (or to) `peer` uses: the one of the peer's family.
+  std::optional<SocketAddress> relayed_address_for(const SocketAddress& peer) const noexcept {
+    if (additional_relayed_ && additional_relayed_->family() == peer.family())
+      return additional_relayed_;
+    return relayed_;
+  }
   const std::optional<SocketAddress>& mapped_address() const noexcept { return mapped_; }
 
   // Sends the first Allocate.
@@ -180,8 +205,12 @@ class TurnClient {
   // SHA-256, carry MESSAGE-INTEGRITY-SHA256.
   Buffer password_algorithms_;            // the server's attribute value, as received
   std::uint16_t password_algorithm_ = 0;  // 0: none negotiated (MD5 keys, MESSAGE-INTEGRITY)
+  // RFC 8489 9.2.1 username anonymity: SHA-256 of the username and realm, sent instead of the
+  // username when the nonce announces the feature; empty otherwise.
+  Buffer userhash_;
 
   std::optional<SocketAddress> relayed_;
+  std::optional<SocketAddress> additional_relayed_;
   std::optional<SocketAddress> mapped_;
   Duration lifetime_;
   Timestamp refresh_at_ = Timestamp::infinite();

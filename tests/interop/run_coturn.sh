@@ -26,11 +26,15 @@ while [[ $tls_port == "$port" ]]; do tls_port=$(free_port); done
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
   -subj /CN=localhost -addext subjectAltName=DNS:localhost \
   -keyout "$work/turn_key.pem" -out "$work/turn_cert.pem" 2> /dev/null
+# An IPv6 relay address too when loopback has one, for the dual-allocation test (RFC 8656).
+ipv6_relay=
+if ip -6 addr show dev lo 2> /dev/null | grep -q 'inet6 ::1/128'; then ipv6_relay=1; fi
 config=$work/turnserver.conf
 log=$work/turnserver.log
 cat > "$config" <<CONF
 listening-ip=127.0.0.1
 relay-ip=127.0.0.1
+${ipv6_relay:+relay-ip=::1}
 listening-port=$port
 tls-listening-port=$tls_port
 cert=$work/turn_cert.pem
@@ -63,6 +67,7 @@ for _ in $(seq 1 100); do
 done
 status=0
 RTCPP_TURN_PORT=$port RTCPP_TURN_TLS_PORT=$tls_port RTCPP_TURN_CA=$work/turn_cert.pem \
+  RTCPP_TURN_IPV6_RELAY=$ipv6_relay \
   "$test_binary" || status=$?
 if [[ $status -eq 0 && -n "$rtcpp" ]]; then
   here=$(cd "$(dirname "$0")/.." && pwd)

@@ -107,23 +107,38 @@ std::string selected_types(RTCPeerConnection& pc) {
   return "none";
 }
 
-class Coturn : public ::testing::TestWithParam<std::string> {};
+// What one echo run between two connections saw.
+struct EchoRun {
+  bool echoed = false;
+  int a_relay_candidates = 0;
+  int a_other_candidates = 0;
+  int b_relay_candidates = 0;
+  int b_other_candidates = 0;
+  int errors = 0;
+  std::string a_selected;
+  std::string b_selected;
+  std::chrono::milliseconds connect_time{0};
+  std::chrono::milliseconds echo_time{0};
+};
 
-TEST_P(Coturn, RelayOnlyDataChannelEcho) {
-  const auto port = turn_port();
-  if (!port) GTEST_SKIP() << "RTCPP_TURN_PORT not set: run through tests/interop/run_coturn.sh";
-  if (GetParam() == "tls" && !env("RTCPP_TURN_TLS_PORT"))
-    GTEST_SKIP() << "no TLS port: the server was started without TLS";
+// Connects `a` (which opens an "echo" channel) to `b` (which echoes), trickling candidates;
+// `b_ipv6_only` withholds b's IPv4 candidates from a. Then 1 MB in 10 KB messages is echoed.
+void run_echo(const RTCConfiguration& a_config, const RTCConfiguration& b_config, bool b_ipv6_only,
+              EchoRun& out) {
   const auto start = std::chrono::steady_clock::now();
-  const std::string url = turn_url(GetParam());
-  auto a = *RTCPeerConnection::create(relay_config(url, "pass"));
-  auto b = *RTCPeerConnection::create(relay_config(url, "pass"));
+  auto a = *RTCPeerConnection::create(a_config);
+  auto b = *RTCPeerConnection::create(b_config);
   Trickle to_b;
   Trickle to_a;
   to_b.target = b;
   to_a.target = a;
   a->on_ice_candidate([&](const RTCPeerConnectionIceEvent& e) { to_b.on_candidate(e); });
-  b->on_ice_candidate([&](const RTCPeerConnectionIceEvent& e) { to_a.on_candidate(e); });
+  b->on_ice_candidate([&](const RTCPeerConnectionIceEvent& e) {
+    if (b_ipv6_only && e.candidate && e.candidate->address &&
+        e.candidate->address->find(':') == std::string::npos)
+      return;
+    to_a.on_candidate(e);
+  });
   std::atomic<int> errors{0};
   a->on_ice_candidate_error([&](const RTCPeerConnectionIceErrorEvent& e) {
     ++errors;
@@ -179,21 +194,67 @@ TEST_P(Coturn, RelayOnlyDataChannelEcho) {
   const auto done = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mutex);
-    EXPECT_EQ(echoed, sent);
+    out.echoed = echoed == sent;
   }
-  EXPECT_EQ(to_b.other_candidates.load(), 0);  // relay policy: nothing else is offered
-  EXPECT_EQ(to_a.other_candidates.load(), 0);
-  EXPECT_GE(to_b.relay_candidates.load(), 1);
-  EXPECT_GE(to_a.relay_candidates.load(), 1);
-  EXPECT_EQ(errors.load(), 0);
-  EXPECT_EQ(selected_types(*a), "relay/relay");
-  EXPECT_EQ(selected_types(*b), "relay/relay");
-  using ms = std::chrono::milliseconds;
-  std::cout << "coturn relay-only over " << GetParam() << ": connected (data channel open) in "
-            << std::chrono::duration_cast<ms>(connected - start).count() << " ms; 1 MB echoed in "
-            << std::chrono::duration_cast<ms>(done - connected).count() << " ms\n";
+  out.a_relay_candidates = to_b.relay_candidates.load();
+  out.a_other_candidates = to_b.other_candidates.load();
+  out.b_relay_candidates = to_a.relay_candidates.load();
+  out.b_other_candidates = to_a.other_candidates.load();
+  out.errors = errors.load();
+  out.a_selected = selected_types(*a);
+  out.b_selected = selected_types(*b);
+  out.connect_time = std::chrono::duration_cast<std::chrono::milliseconds>(connected - start);
+  out.echo_time = std::chrono::duration_cast<std::chrono::milliseconds>(done - connected);
   a->close();
   b->close();
+}
+
+class Coturn : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Coturn, RelayOnlyDataChannelEcho) {
+  const auto port = turn_port();
+  if (!port) GTEST_SKIP() << "RTCPP_TURN_PORT not set: run through tests/interop/run_coturn.sh";
+  if (GetParam() == "tls" && !env("RTCPP_TURN_TLS_PORT"))
+    GTEST_SKIP() << "no TLS port: the server was started without TLS";
+  const std::string url = turn_url(GetParam());
+  EchoRun run;
+  run_echo(relay_config(url, "pass"), relay_config(url, "pass"), false, run);
+  if (HasFatalFailure()) return;
+  EXPECT_TRUE(run.echoed);
+  EXPECT_EQ(run.a_other_candidates, 0);  // relay policy: nothing else is offered
+  EXPECT_EQ(run.b_other_candidates, 0);
+  EXPECT_GE(run.a_relay_candidates, 1);
+  EXPECT_GE(run.b_relay_candidates, 1);
+  EXPECT_EQ(run.errors, 0);
+  EXPECT_EQ(run.a_selected, "relay/relay");
+  EXPECT_EQ(run.b_selected, "relay/relay");
+  std::cout << "coturn relay-only over " << GetParam() << ": connected (data channel open) in "
+            << run.connect_time.count() << " ms; 1 MB echoed in " << run.echo_time.count()
+            << " ms\n";
+}
+
+// RFC 8656 dual allocation: `a` reaches coturn over IPv4 only and gets an IPv6 relay beside
+// the IPv4 one; `b` offers only IPv6 (loopback) host candidates and uses no TURN server.
+TEST(CoturnDualStack, Ipv4ClientReachesIpv6OnlyPeerThroughItsIpv6Relay) {
+  if (!turn_port())
+    GTEST_SKIP() << "RTCPP_TURN_PORT not set: run through tests/interop/run_coturn.sh";
+  if (!env("RTCPP_TURN_IPV6_RELAY")) GTEST_SKIP() << "the server has no IPv6 relay address";
+  RTCConfiguration a_config = relay_config(turn_url("udp"), "pass");
+  a_config.turn_dual_stack = true;
+  RTCConfiguration b_config;
+  b_config.gather_loopback = true;
+  EchoRun run;
+  run_echo(a_config, b_config, true, run);
+  if (HasFatalFailure()) return;
+  EXPECT_TRUE(run.echoed);
+  EXPECT_EQ(run.a_relay_candidates, 2);  // 127.0.0.1 and ::1, from one allocation
+  EXPECT_EQ(run.a_other_candidates, 0);
+  EXPECT_EQ(run.errors, 0);
+  EXPECT_EQ(run.a_selected, "relay/host");
+  EXPECT_EQ(run.b_selected, "host/relay");
+  std::cout << "coturn dual allocation, IPv4 client to IPv6-only peer: connected in "
+            << run.connect_time.count() << " ms; 1 MB echoed in " << run.echo_time.count()
+            << " ms\n";
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, Coturn, ::testing::Values("udp", "tcp", "tls"));

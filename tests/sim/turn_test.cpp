@@ -41,6 +41,7 @@ struct Outcome {
   Duration connect_time;
   std::uint64_t channel_data = 0;
   std::uint64_t deallocations = 0;
+  std::size_t relayed_addresses_granted = 0;
 };
 
 struct Options {
@@ -48,7 +49,12 @@ struct Options {
   double loss = 0;
   std::string password = "pass";
   std::uint64_t seed = 1;
-  bool sha256 = false;  // the server asks for SHA-256 password hashing (RFC 8489 9.2)
+  bool sha256 = false;    // the server asks for SHA-256 password hashing (RFC 8489 9.2)
+  bool userhash = false;  // the server asks for username anonymity (RFC 8489 9.2.1)
+  // Both clients ask for dual allocations (RFC 8656 ADDITIONAL-ADDRESS-FAMILY).
+  bool dual_stack = false;
+  // B is an IPv6-only host without a NAT (and the server has IPv6 relayed addresses).
+  bool b_ipv6_only = false;
 };
 
 Outcome run(const Options& options) {
@@ -58,10 +64,14 @@ Outcome run(const Options& options) {
   auto nat_a = net.add_nat(nat_presets::symmetric(IpAddress::v4(203, 0, 113, 1)));
   auto nat_b = net.add_nat(nat_presets::symmetric(IpAddress::v4(203, 0, 113, 2)));
   const SocketAddress a_addr(IpAddress::v4(10, 0, 0, 2), 5000);
-  const SocketAddress b_addr(IpAddress::v4(192, 168, 7, 2), 6000);
+  const SocketAddress b_addr = options.b_ipv6_only
+                                   ? *SocketAddress::parse("[2001:db8::2]:6000")
+                                   : SocketAddress(IpAddress::v4(192, 168, 7, 2), 6000);
+  const IpAddress turn_ip6 = SocketAddress::parse("[2001:db8::20]:1")->ip();
   auto host_a = net.add_host({a_addr.ip()}, nat_a);
-  auto host_b = net.add_host({b_addr.ip()}, nat_b);
-  auto host_t = net.add_host({turn_ip});
+  auto host_b =
+      options.b_ipv6_only ? net.add_host({b_addr.ip()}) : net.add_host({b_addr.ip()}, nat_b);
+  auto host_t = net.add_host({turn_ip, turn_ip6});
   LinkConfig link;
   link.delay = Duration::millis(20);
   link.loss = options.loss;
@@ -71,15 +81,22 @@ Outcome run(const Options& options) {
   TurnServerOptions server_options;
   server_options.listen = turn_addr;
   server_options.sha256 = options.sha256;
+  server_options.userhash = options.userhash;
   for (std::uint16_t p = 50000; p < 50004; ++p) server_options.relay_pool.emplace_back(turn_ip, p);
+  if (options.b_ipv6_only) {
+    for (std::uint16_t p = 50000; p < 50004; ++p)
+      server_options.relay_pool_v6.emplace_back(turn_ip6, p);
+  }
   TurnServer server(server_options);
   SansIoNode<TurnServer> server_node(server);
   net.bind(host_t, turn_addr, server_node);
   for (const auto& r : server_options.relay_pool) net.bind(host_t, r, server_node);
+  for (const auto& r : server_options.relay_pool_v6) net.bind(host_t, r, server_node);
 
   SeededRandom rng(options.seed);
   pc::PeerTransportConfig config;
   config.ice.relay_only = options.relay_only;
+  if (options.dual_stack) config.ice.turn.relay_families = turn::RelayFamilies::kBoth;
   config.certificate = *dtls::Certificate::generate();
   auto a = std::move(*pc::PeerTransport::create(config, ice::IceRole::kControlling, rng));
   config.certificate = *dtls::Certificate::generate();
@@ -157,6 +174,7 @@ Outcome run(const Options& options) {
     net.run_for(Duration::seconds(1));  // let error events arrive
   }
   out.channel_data = server.channel_data_seen();
+  out.relayed_addresses_granted = server.relayed_addresses_granted();
   // Closing deallocates (RFC 8656 7.3: Refresh with LIFETIME 0).
   a->ice().close();
   b->ice().close();
@@ -213,6 +231,50 @@ TEST(Turn, Sha256PasswordAlgorithm) {
   EXPECT_FALSE(o.connected);
   ASSERT_FALSE(o.error_codes.empty());
   EXPECT_EQ(o.error_codes[0], 401);
+}
+
+TEST(Turn, UsernameAnonymity) {
+  // The server refuses any request that names the user, so connecting proves USERHASH is sent
+  // instead, with the MD5 key and with SHA-256 password hashing alike.
+  for (const bool sha256 : {false, true}) {
+    Outcome o = run({.relay_only = true, .sha256 = sha256, .userhash = true});
+    ASSERT_TRUE(o.connected) << sha256;
+    EXPECT_EQ(o.relay_candidates, 2u);
+    EXPECT_TRUE(o.echoed);
+    EXPECT_EQ(o.deallocations, 2u);
+  }
+  Outcome o = run({.relay_only = true, .password = "wrong", .userhash = true});
+  EXPECT_FALSE(o.connected);
+  ASSERT_FALSE(o.error_codes.empty());
+  EXPECT_EQ(o.error_codes[0], 401);
+}
+
+TEST(Turn, DualAllocationReachesAnIpv6OnlyPeerFromAnIpv4Host) {
+  // A reaches the server over IPv4 only; B has nothing but an IPv6 address. Only the IPv6 half
+  // of A's dual allocation can pair with B.
+  Outcome o = run({.dual_stack = true, .b_ipv6_only = true});
+  ASSERT_TRUE(o.connected);
+  EXPECT_EQ(o.local_type, ice::CandidateType::kRelayed);
+  EXPECT_EQ(o.remote_type, ice::CandidateType::kHost);
+  EXPECT_EQ(o.relay_candidates, 2u);  // A's IPv4 and IPv6 relays; B has no IPv4 to reach TURN
+  EXPECT_EQ(o.relayed_addresses_granted, 2u);
+  EXPECT_TRUE(o.transferred);
+  EXPECT_TRUE(o.echoed);
+  EXPECT_EQ(o.deallocations, 1u);
+  // Without the dual allocation there is no pair at all.
+  o = run({.dual_stack = false, .b_ipv6_only = true});
+  EXPECT_FALSE(o.connected);
+  EXPECT_EQ(o.relay_candidates, 1u);
+}
+
+TEST(Turn, DualAllocationFromAServerWithoutIpv6KeepsTheIpv4Relay) {
+  // RFC 8656 7.2: the server grants IPv4 and names IPv6 in ADDRESS-ERROR-CODE.
+  const Outcome o = run({.relay_only = true, .dual_stack = true});
+  ASSERT_TRUE(o.connected);
+  EXPECT_EQ(o.relay_candidates, 2u);  // one each
+  EXPECT_EQ(o.relayed_addresses_granted, 2u);
+  EXPECT_TRUE(o.echoed);
+  EXPECT_TRUE(o.error_codes.empty());
 }
 
 TEST(Turn, WrongPasswordIsAnIceCandidateError) {

@@ -27,8 +27,13 @@ TurnServer::TurnServer(TurnServerOptions options)
       key_(options_.sha256
                ? *stun::long_term_key_sha256(options_.username, options_.realm, options_.password)
                : *stun::long_term_key_md5(options_.username, options_.realm, options_.password)) {
-  // "gAAA": the security feature set with only bit 0 (password algorithms) set.
-  if (options_.sha256) options_.nonce = std::string(stun::kNonceCookie) + "gAAA" + options_.nonce;
+  // The security feature set's first base64 character: bit 0 (password algorithms) is 0x20,
+  // bit 1 (username anonymity) 0x10; "A" is 0, "Q" 16, "g" 32, "w" 48.
+  if (options_.sha256 || options_.userhash) {
+    const char* features = options_.sha256 ? (options_.userhash ? "wAAA" : "gAAA") : "QAAA";
+    options_.nonce = std::string(stun::kNonceCookie) + features + options_.nonce;
+  }
+  if (options_.userhash) userhash_ = *stun::userhash(options_.username, options_.realm);
 }
 
 std::optional<Datagram> TurnServer::poll_transmit() {
@@ -62,7 +67,7 @@ void TurnServer::on_client(const Datagram& d) {
     if (it == a->channels.end()) return;
     ++channel_data_;
     ++to_peers_;
-    out_.push_back({a->relayed, it->second, Buffer(cd->data)});
+    out_.push_back({a->relayed_for(it->second), it->second, Buffer(cd->data)});
     return;
   }
   auto msg = StunMessage::parse(d.payload);
@@ -77,13 +82,13 @@ void TurnServer::on_client(const Datagram& d) {
     const auto* data = msg->find(attr::kData);
     if (a == nullptr || !peer || data == nullptr || a->permissions.count(peer->ip()) == 0) return;
     ++to_peers_;
-    out_.push_back({a->relayed, *peer, Buffer(data->value)});
+    out_.push_back({a->relayed_for(*peer), *peer, Buffer(data->value)});
   }
 }
 
 void TurnServer::on_peer(const Datagram& d) {
   for (auto& a : allocations_) {
-    if (a.relayed != d.destination) continue;
+    if (std::find(a.relayed.begin(), a.relayed.end(), d.destination) == a.relayed.end()) continue;
     if (a.permissions.count(d.source.ip()) == 0) return;  // RFC 8656 9: no permission, dropped
     ++to_clients_;
     for (const auto& [number, peer] : a.channels) {
@@ -135,8 +140,14 @@ void TurnServer::on_request(const StunMessage& msg, const Datagram& d) {
         chosen->value.size() != 4 || chosen->value[1] != 2)
       return reply_error(msg, d, 400, "Bad Request", false);
   }
-  if (msg.username() != options_.username || msg.realm() != options_.realm ||
-      msg.check_integrity(key_) != stun::IntegrityCheck::kValid)
+  if (options_.userhash) {
+    const auto* hash = msg.find(attr::kUserhash);
+    if (hash == nullptr || msg.has(attr::kUsername) || !equal_bytes(hash->value, userhash_.view()))
+      return reply_error(msg, d, 401, "Unauthorized", false);
+  } else if (msg.username() != options_.username) {
+    return reply_error(msg, d, 401, "Unauthorized", false);
+  }
+  if (msg.realm() != options_.realm || msg.check_integrity(key_) != stun::IntegrityCheck::kValid)
     return reply_error(msg, d, 401, "Unauthorized", false);
   if (msg.nonce() != options_.nonce) return reply_error(msg, d, 438, "Stale Nonce", false);
 
@@ -147,10 +158,32 @@ void TurnServer::on_request(const StunMessage& msg, const Datagram& d) {
       if (a != nullptr) return reply_error(msg, d, 437, "Allocation Mismatch", true);
       if (msg.u32_attribute(attr::kRequestedTransport) != (17u << 24))
         return reply_error(msg, d, 442, "Unsupported Transport Protocol", true);
-      if (next_relay_ >= options_.relay_pool.size())
+      // RFC 8656 7.2: families as the request asks (IPv4 by default); both attributes at
+      // once, or an additional family other than IPv6, is a bad request.
+      const auto requested = msg.u32_attribute(attr::kRequestedAddressFamily);
+      const auto additional = msg.u32_attribute(attr::kAdditionalAddressFamily);
+      if ((requested && additional) || (additional && *additional != (2u << 24)) ||
+          (requested && *requested != (1u << 24) && *requested != (2u << 24)))
+        return reply_error(msg, d, 400, "Bad Request", true);
+      const bool want_v4 = !requested || *requested == (1u << 24);
+      const bool want_v6 = (requested && *requested == (2u << 24)) || additional.has_value();
+      const bool have_v6 = next_relay_v6_ < options_.relay_pool_v6.size();
+      if (want_v6 && !want_v4 && !have_v6)
+        return reply_error(msg, d, 440, "Address Family not Supported", true);
+      if (want_v4 && next_relay_ >= options_.relay_pool.size())
         return reply_error(msg, d, 508, "Insufficient Capacity", true);
-      allocations_.push_back({d.source, options_.relay_pool[next_relay_++], {}, {}});
-      ok.add_xor_address(attr::kXorRelayedAddress, allocations_.back().relayed);
+      Allocation allocation{d.source, {}, {}, {}};
+      if (want_v4) allocation.relayed.push_back(options_.relay_pool[next_relay_++]);
+      if (want_v6 && have_v6)
+        allocation.relayed.push_back(options_.relay_pool_v6[next_relay_v6_++]);
+      for (const auto& relayed : allocation.relayed)
+        ok.add_xor_address(attr::kXorRelayedAddress, relayed);
+      if (want_v4 && want_v6 && !have_v6) {
+        // ADDRESS-ERROR-CODE (RFC 8656 18.12): family, reserved bits, class 4, number 40.
+        const std::uint8_t error[] = {2, 0, 4, 40, 'N', 'o', ' ', 'I', 'P', 'v', '6'};
+        ok.add_bytes(attr::kAddressErrorCode, BytesView(error, sizeof error));
+      }
+      allocations_.push_back(std::move(allocation));
       ok.add_xor_address(attr::kXorMappedAddress, d.source);
       ok.add_u32(attr::kLifetime, options_.lifetime_seconds);
       break;

@@ -21,6 +21,9 @@ namespace rtcpp::sim {
 struct TurnServerOptions {
   SocketAddress listen;                   // where clients talk to the server
   std::vector<SocketAddress> relay_pool;  // relayed addresses to hand out (bind them all)
+  // IPv6 relayed addresses, for REQUESTED-ADDRESS-FAMILY IPv6 and dual allocations
+  // (ADDITIONAL-ADDRESS-FAMILY, RFC 8656 7.2); empty: IPv6 is refused (440).
+  std::vector<SocketAddress> relay_pool_v6;
   std::string realm = "sim.test";
   std::string username = "user";
   std::string password = "pass";
@@ -29,6 +32,9 @@ struct TurnServerOptions {
   // RFC 8489 9.2: announce password algorithms in the nonce, list SHA-256 then MD5, and insist
   // on SHA-256 keys and MESSAGE-INTEGRITY-SHA256 (with the list echoed back unchanged).
   bool sha256 = false;
+  // RFC 8489 9.2.1 username anonymity: announce it in the nonce and accept only requests that
+  // carry USERHASH (and no USERNAME).
+  bool userhash = false;
 };
 
 class TurnServer {
@@ -49,11 +55,20 @@ class TurnServer {
   std::uint64_t relayed_to_clients() const noexcept { return to_clients_; }
   std::uint64_t channel_data_seen() const noexcept { return channel_data_; }
   std::uint64_t deallocations() const noexcept { return deallocations_; }
+  // Relayed addresses handed out in total (a dual allocation counts two).
+  std::size_t relayed_addresses_granted() const noexcept { return next_relay_ + next_relay_v6_; }
 
  private:
   struct Allocation {
     SocketAddress client;
-    SocketAddress relayed;
+    std::vector<SocketAddress> relayed;  // one per family
+    // The relayed address that talks to `peer`: the one of its family (the first otherwise).
+    const SocketAddress& relayed_for(const SocketAddress& peer) const {
+      for (const auto& r : relayed) {
+        if (r.family() == peer.family()) return r;
+      }
+      return relayed.front();
+    }
     std::set<IpAddress> permissions;
     std::map<std::uint16_t, SocketAddress> channels;
   };
@@ -68,8 +83,10 @@ class TurnServer {
 
   TurnServerOptions options_;
   Buffer key_;
+  Buffer userhash_;
   std::vector<Allocation> allocations_;
   std::size_t next_relay_ = 0;
+  std::size_t next_relay_v6_ = 0;
   std::deque<Datagram> out_;
   std::uint64_t to_peers_ = 0;
   std::uint64_t to_clients_ = 0;

@@ -445,6 +445,45 @@ TEST(RTCPeerConnection, NegotiatedChannelsAndBufferedAmountLow) {
   b->close();
 }
 
+TEST(RTCPeerConnection, SctpExtensionsCanBeTurnedOff) {
+  auto a = make_pc();
+  RTCConfiguration plain = loopback_config();
+  plain.sctp_interleaving = false;
+  plain.sctp_zero_checksum = false;
+  auto b = make_pc(plain);
+  RTCDataChannelInit init;
+  init.negotiated = true;
+  init.id = 3;
+  auto ca = a->create_data_channel("plain", init);
+  auto cb = b->create_data_channel("plain", init);
+  ASSERT_TRUE(ca && cb);
+  ChannelLog la;
+  ChannelLog lb;
+  la.attach(*ca);
+  lb.attach(*cb);
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  ASSERT_TRUE(eventually([&] { return la.opened && lb.opened; }));
+  ASSERT_TRUE((*ca)->send(std::span<const std::uint8_t>(std::vector<std::uint8_t>(300000 / 2))));
+  ASSERT_TRUE(eventually([&] { return lb.count() == 1; }));
+  // Neither extension is used when one side does not offer it: DATA chunks and CRC32c.
+  for (const auto& pc : {a, b}) {
+    auto sctp = pc->sctp();
+    ASSERT_TRUE(sctp);
+    EXPECT_FALSE(sctp->message_interleaving());
+    EXPECT_FALSE(sctp->zero_checksum());
+  }
+  // The transport exists now: the SCTP options cannot change any more.
+  auto changed = b->get_configuration();
+  changed.sctp_zero_checksum = true;
+  EXPECT_EQ(b->set_configuration(changed).error().type(), RTCErrorType::kInvalidModificationError);
+  changed = b->get_configuration();
+  changed.turn_dual_stack = true;
+  EXPECT_EQ(b->set_configuration(changed).error().type(), RTCErrorType::kInvalidModificationError);
+  a->close();
+  b->close();
+}
+
 TEST(RTCPeerConnection, CloseDeliversEverythingSentBeforeIt) {
   auto a = make_pc();
   auto b = make_pc();

@@ -301,6 +301,26 @@ TEST(StunPasswordAlgorithms, NonceSecurityFeatures) {
   EXPECT_FALSE(nonce_announces_password_algorithms("obMatJos2*AAA"));  // not base64
 }
 
+TEST(StunPasswordAlgorithms, UsernameAnonymityFeature) {
+  // Bit 1 of the feature set is 0x10 in the first base64 character ("Q"); bit 0 is 0x20.
+  EXPECT_TRUE(nonce_announces_username_anonymity("obMatJos2QAAAnonce"));
+  EXPECT_TRUE(nonce_announces_username_anonymity("obMatJos2wAAAnonce"));   // both features
+  EXPECT_FALSE(nonce_announces_username_anonymity("obMatJos2gAAAnonce"));  // only algorithms
+  EXPECT_FALSE(nonce_announces_username_anonymity("obMatJos2AAACf//499k"));
+  EXPECT_FALSE(nonce_announces_username_anonymity("obMatJos2QAA"));  // too short
+  EXPECT_FALSE(nonce_announces_username_anonymity("QAAAobMatJos2"));
+}
+
+TEST(StunPasswordAlgorithms, UserhashOfTheRfc8489Sample) {
+  // RFC 8489 B.1: user U+30DE U+30C8 U+30EA U+30C3 U+30AF U+30B9, realm "example.org".
+  const auto hash = userhash(
+      "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9", "example.org");
+  ASSERT_TRUE(hash);
+  EXPECT_EQ(to_hex(*hash), "4a3cf38fef6992bda952c6780417da0f24819415569e60b205c46e41407f1704");
+  EXPECT_FALSE(userhash("", "example.org"));
+  EXPECT_FALSE(userhash("user", "realm\x01"));
+}
+
 TEST(StunPasswordAlgorithms, FirstKnownAlgorithmInTheServersOrder) {
   const std::uint8_t sha_then_md5[] = {0, 2, 0, 0, 0, 1, 0, 0};
   const std::uint8_t md5_then_sha[] = {0, 1, 0, 0, 0, 2, 0, 0};

@@ -156,6 +156,78 @@ TEST(TurnClient, AllocationErrorIsReported) {
   EXPECT_EQ(error->text, "Allocation Quota Reached");
 }
 
+TEST(TurnClient, DualAllocationAsksForIpv6TooAndKeepsBothRelays) {
+  TurnClientConfig config;
+  config.relay_families = RelayFamilies::kBoth;
+  Harness h(config);
+  h.client.allocate(h.now);
+  auto first = h.next_request();
+  EXPECT_EQ(first.u32_attribute(attr::kAdditionalAddressFamily), 0x02u << 24);
+  EXPECT_EQ(first.u32_attribute(attr::kAdditionalAddressFamilyDraft), 0x02u << 24);
+  EXPECT_FALSE(first.has(attr::kRequestedAddressFamily));  // RFC 8656 7.1: not both
+  h.challenge(first);
+  const SocketAddress relayed6 = *SocketAddress::parse("[2001:db8::1]:50002");
+  h.succeed(h.next_request(), [&](StunMessageBuilder& b) {
+    b.add_xor_address(attr::kXorRelayedAddress, kRelayed);
+    b.add_xor_address(attr::kXorRelayedAddress, relayed6);
+    b.add_xor_address(attr::kXorMappedAddress, kMapped);
+  });
+  auto allocated = h.event<TurnAllocatedEvent>();
+  ASSERT_TRUE(allocated);
+  EXPECT_EQ(allocated->relayed, kRelayed);
+  EXPECT_EQ(allocated->additional_relayed, relayed6);
+  EXPECT_TRUE(h.client.is_relayed_address(relayed6));
+  EXPECT_EQ(h.client.relayed_address_for(*SocketAddress::parse("[2001:db8::9]:1")), relayed6);
+  EXPECT_EQ(h.client.relayed_address_for(kPeer), kRelayed);
+}
+
+TEST(TurnClient, DualAllocationGrantedForOneFamilyOnly) {
+  TurnClientConfig config;
+  config.relay_families = RelayFamilies::kBoth;
+  Harness h(config);
+  h.client.allocate(h.now);
+  h.challenge(h.next_request());
+  h.succeed(h.next_request(), [&](StunMessageBuilder& b) {
+    b.add_xor_address(attr::kXorRelayedAddress, kRelayed);
+    const std::uint8_t address_error[] = {2, 0, 4, 40};  // IPv6: 440
+    b.add_bytes(attr::kAddressErrorCode, BytesView(address_error, 4));
+  });
+  auto allocated = h.event<TurnAllocatedEvent>();
+  ASSERT_TRUE(allocated);
+  EXPECT_EQ(allocated->relayed, kRelayed);
+  EXPECT_FALSE(allocated->additional_relayed);
+  EXPECT_EQ(h.client.state(), TurnState::kAllocated);
+}
+
+TEST(TurnClient, RequestedAddressFamilyAndItsRefusal) {
+  TurnClientConfig config;
+  config.relay_families = RelayFamilies::kIpv6;
+  Harness h(config);
+  h.client.allocate(h.now);
+  auto first = h.next_request();
+  EXPECT_EQ(first.u32_attribute(attr::kRequestedAddressFamily), 0x02u << 24);
+  h.challenge(first);
+  h.error(h.next_request(), 440, "Address Family not Supported");
+  auto error = h.event<TurnErrorEvent>();
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->code, 440);
+  EXPECT_EQ(h.client.state(), TurnState::kFailed);
+}
+
+TEST(TurnClient, UsernameAnonymitySendsTheUserhash) {
+  Harness h;
+  h.nonce = "obMatJos2QAAAnonce";  // the feature set with username anonymity (bit 1)
+  h.client.allocate(h.now);
+  h.challenge(h.next_request());
+  auto second = h.next_request();
+  EXPECT_FALSE(second.has(attr::kUsername));
+  const auto* hash = second.find(attr::kUserhash);
+  ASSERT_NE(hash, nullptr);
+  EXPECT_TRUE(equal_bytes(hash->value, stun::userhash("user", kRealm)->view()));
+  EXPECT_EQ(second.realm(), kRealm);
+  EXPECT_EQ(second.check_integrity(h.key), stun::IntegrityCheck::kValid);
+}
+
 TEST(TurnClient, UnansweredAllocateIs701) {
   Harness h;
   h.client.allocate(h.now);
