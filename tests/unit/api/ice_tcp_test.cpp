@@ -179,6 +179,39 @@ TEST(IceTcp, TwoConnectionsOpenADataChannelOverTcpOnly) {
   b->close();
 }
 
+TEST(IceTcp, WithBothOfferedUdpCarriesTheConnection) {
+  const auto start = std::chrono::steady_clock::now();
+  RTCConfiguration config;
+  config.gather_loopback = true;  // the default protocols: UDP and TCP
+  auto a = make_pc(config);
+  auto b = make_pc(config);
+  auto channel = a->create_data_channel("both", {});
+  ASSERT_TRUE(channel);
+  std::atomic<bool> open{false};
+  (*channel)->on_open([&] { open = true; });
+  auto offer = a->create_offer().get();
+  ASSERT_TRUE(offer);
+  set_local_and_gather(*a, *offer);
+  ASSERT_TRUE(b->set_remote_description(*a->local_description()).get());
+  auto answer = b->create_answer().get();
+  ASSERT_TRUE(answer);
+  set_local_and_gather(*b, *answer);
+  ASSERT_TRUE(a->set_remote_description(*b->local_description()).get());
+  ASSERT_TRUE(eventually([&] { return open.load(); }, 15s));
+  std::cout << "[ figures  ] data channel open with UDP and TCP offered after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - start)
+                   .count()
+            << " ms\n";
+  for (auto* pc : {a.get(), b.get()}) {
+    auto pair = pc->sctp()->transport()->ice_transport()->get_selected_candidate_pair();
+    ASSERT_TRUE(pair);
+    EXPECT_EQ(pair->local.protocol, RTCIceProtocol::kUdp);  // RFC 6544 4.2: UDP ranks first
+  }
+  a->close();
+  b->close();
+}
+
 TEST(IceTcp, UdpOnlyGathersNoTcpAndTheDefaultGathersBoth) {
   for (auto protocols :
        {RTCIceCandidateProtocols::kUdpOnly, RTCIceCandidateProtocols::kUdpAndTcp}) {
