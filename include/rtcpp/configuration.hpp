@@ -21,10 +21,14 @@ struct RTCIceServer {
 enum class RTCIceTransportPolicy { kAll, kRelay };
 enum class RTCBundlePolicy { kBalanced, kMaxCompat, kMaxBundle };
 enum class RTCRtcpMuxPolicy { kRequire };
+// rtcpp extension: the transports local candidates are gathered on (see
+// RTCConfiguration::ice_candidate_protocols).
+enum class RTCIceCandidateProtocols { kUdpAndTcp, kUdpOnly, kTcpOnly };
 
 std::string_view to_string(RTCIceTransportPolicy value) noexcept;
 std::string_view to_string(RTCBundlePolicy value) noexcept;
 std::string_view to_string(RTCRtcpMuxPolicy value) noexcept;
+std::string_view to_string(RTCIceCandidateProtocols value) noexcept;
 
 struct RTCConfiguration {
   std::vector<RTCIceServer> ice_servers;
@@ -60,6 +64,20 @@ struct RTCConfiguration {
   // Turning one off is for a peer that mishandles the offer.
   bool sctp_interleaving = true;
   bool sctp_zero_checksum = true;
+  // Which transports host candidates are gathered on, like libwebrtc's tcp_candidate_policy
+  // (kUdpOnly is its "disabled") but able to leave UDP out too.
+  //  - kUdpAndTcp (default, as browsers): UDP host and server-reflexive candidates, and per
+  //    host IP two ICE-TCP candidates (RFC 6544): a passive one (a listening socket) and an
+  //    active one (port 9 in SDP). TCP ranks below UDP, so it carries the connection only
+  //    when UDP does not work (a network that blocks UDP).
+  //  - kUdpOnly: no ICE-TCP (no listening socket, no TCP connections).
+  //  - kTcpOnly: ICE-TCP only, no UDP host or server-reflexive candidates (relayed ones are
+  //    still gathered when TURN servers are configured); for networks known to block UDP,
+  //    and to test the TCP path.
+  // ICE-TCP is not gathered under the relay iceTransportPolicy. An accepted TCP connection
+  // must carry a valid STUN check within 5 s; at most 32 are accepted per listening socket,
+  // 8 unauthenticated ones at a time, and a framed packet is at most 18 KiB.
+  RTCIceCandidateProtocols ice_candidate_protocols = RTCIceCandidateProtocols::kUdpAndTcp;
 };
 
 }  // namespace rtcpp

@@ -101,6 +101,8 @@ Result<> PeerConnectionImpl::ensure_transport(ice::IceRole role) {
   config.sctp.interleaving = configuration_.sctp_interleaving;
   config.sctp.zero_checksum = configuration_.sctp_zero_checksum;
   if (configuration_.turn_dual_stack) config.ice.turn.relay_families = turn::RelayFamilies::kBoth;
+  config.ice.udp_candidates =
+      configuration_.ice_candidate_protocols != RTCIceCandidateProtocols::kTcpOnly;
   auto transport = pc::PeerTransport::create(config, role, rng_);
   if (!transport) return std::move(transport).error();
   transport_ = std::move(*transport);
@@ -223,14 +225,21 @@ void PeerConnectionImpl::start_gathering() {
           });
     }
   }
+  const bool gather_tcp =
+      !relay_only && configuration_.ice_candidate_protocols != RTCIceCandidateProtocols::kUdpOnly;
+  auto socket_error = [this](const IpAddress& ip, const RTCError& failure) {
+    RTCPeerConnectionIceErrorEvent error;
+    error.address = ip.to_string();
+    error.error_code = 701;
+    error.error_text = failure.message();
+    queue_task([this, error] { fire(on_ice_candidate_error_, error); });
+  };
   for (const auto& ip : runtime::local_addresses(configuration_.gather_loopback)) {
-    if (auto bound = driver_->bind(ip); !bound) {
-      RTCPeerConnectionIceErrorEvent error;
-      error.address = ip.to_string();
-      error.error_code = 701;
-      error.error_text = bound.error().message();
-      queue_task([this, error] { fire(on_ice_candidate_error_, error); });
-    }
+    // The UDP socket comes first (bound even for TCP-only, for TURN over UDP): the TCP
+    // listener then picks a port apart from it.
+    if (auto bound = driver_->bind(ip); !bound) socket_error(ip, bound.error());
+    if (!gather_tcp) continue;
+    if (auto listening = driver_->listen_tcp(ip); !listening) socket_error(ip, listening.error());
   }
   if (pending_resolutions_ == 0) transport_->ice().finish_gathering(now);
   kick();

@@ -107,6 +107,8 @@ RTCStats candidate_stats(const std::string& id, const std::string& type, double 
   s.members["port"] = std::int64_t{c.port};
   s.members["protocol"] = std::string(c.protocol == ice::TransportProtocol::kUdp ? "udp" : "tcp");
   s.members["candidateType"] = std::string(ice::to_string(c.type));
+  if (c.tcp_type != ice::TcpType::kNone)
+    s.members["tcpType"] = std::string(ice::to_string(c.tcp_type));
   s.members["priority"] = std::int64_t{c.priority};
   s.members["foundation"] = c.foundation;
   if (!c.related_address.empty()) s.members["relatedAddress"] = c.related_address;

@@ -63,6 +63,18 @@ std::string_view to_string(RTCIceTransportPolicy value) noexcept {
   return value == RTCIceTransportPolicy::kAll ? "all" : "relay";
 }
 
+std::string_view to_string(RTCIceCandidateProtocols value) noexcept {
+  switch (value) {
+    case RTCIceCandidateProtocols::kUdpAndTcp:
+      return "udp-and-tcp";
+    case RTCIceCandidateProtocols::kUdpOnly:
+      return "udp-only";
+    case RTCIceCandidateProtocols::kTcpOnly:
+      return "tcp-only";
+  }
+  return "udp-and-tcp";
+}
+
 std::string_view to_string(RTCBundlePolicy value) noexcept {
   switch (value) {
     case RTCBundlePolicy::kBalanced:

@@ -22,7 +22,10 @@ constexpr std::uint16_t kKnownRequestAttributes[] = {
     attr::kUseCandidate, attr::kXorMappedAddress, attr::kMappedAddress,
 };
 
-std::string foundation_for(CandidateType type, const IpAddress& base, const std::string& server) {
+// `transport` is empty for UDP (so UDP foundations stay what they always were) and names the
+// TCP candidate kind otherwise.
+std::string foundation_for(CandidateType type, const IpAddress& base, const std::string& server,
+                           std::string_view transport = {}) {
   // RFC 8445 5.1.1.3: same type, base IP, server and protocol -> same foundation.
   std::uint32_t h = 2166136261u;
   auto mix = [&h](std::uint8_t b) {
@@ -32,6 +35,7 @@ std::string foundation_for(CandidateType type, const IpAddress& base, const std:
   mix(static_cast<std::uint8_t>(type));
   for (auto b : base.bytes()) mix(b);
   for (char c : server) mix(static_cast<std::uint8_t>(c));
+  for (char c : transport) mix(static_cast<std::uint8_t>(c));
   return std::to_string(h);
 }
 
@@ -115,8 +119,8 @@ void IceAgent::add_host_address(const SocketAddress& address, Timestamp now) {
   host_addresses_.push_back(address);
   now_ = now;
   for (const auto& server : turn_servers_) start_turn(address, server, now);
-  // Relay-only: the socket serves the TURN clients and is never a candidate itself.
-  if (config_.relay_only) return;
+  // Relay-only (or TCP-only): the socket serves the TURN clients and is never a candidate.
+  if (config_.relay_only || !config_.udp_candidates) return;
   Candidate c;
   c.type = CandidateType::kHost;
   c.foundation = foundation_for(c.type, address.ip(), "");
@@ -132,6 +136,55 @@ void IceAgent::add_host_address(const SocketAddress& address, Timestamp now) {
   c.port = address.port();
   add_local(std::move(c), address);
   for (const auto& server : stun_servers_) query_stun_server(address, server, now);
+}
+
+void IceAgent::add_tcp_host_address(const SocketAddress& listening, Timestamp now) {
+  if (closed_ || config_.relay_only || listening.port() == 0 ||
+      listening.port() == kTcpActivePort ||
+      std::find(tcp_listeners_.begin(), tcp_listeners_.end(), listening) != tcp_listeners_.end())
+    return;
+  if (gathering_ == IceGatheringState::kNew) {
+    gathering_ = IceGatheringState::kGathering;
+    events_.push_back(IceGatheringStateEvent{gathering_});
+  }
+  tcp_listeners_.push_back(listening);
+  now_ = now;
+  // Like UDP hosts: IPv6 first (RFC 8421), then the order the interfaces came in.
+  const std::uint32_t order = static_cast<std::uint32_t>(tcp_listeners_.size() - 1);
+  const std::uint32_t other_pref =
+      (listening.ip().is_v6() ? 8191u : 8000u) - std::min<std::uint32_t>(order * 10, 7000u);
+  for (const TcpType tcp_type : {TcpType::kActive, TcpType::kPassive}) {
+    Candidate c;
+    c.type = CandidateType::kHost;
+    c.protocol = TransportProtocol::kTcp;
+    c.tcp_type = tcp_type;
+    c.foundation = foundation_for(c.type, listening.ip(), "",
+                                  tcp_type == TcpType::kActive ? "tcp-active" : "tcp-passive");
+    c.component = 1;
+    c.priority = compute_priority(tcp_type_preference(c.type),
+                                  tcp_local_preference(tcp_type, other_pref), 1);
+    c.address = listening.ip().to_string();
+    // RFC 6544 4.5: an active candidate has no port to offer; it is written as 9 (discard).
+    const SocketAddress base =
+        tcp_type == TcpType::kActive ? tcp_active_base(listening.ip()) : listening;
+    c.port = base.port();
+    add_local(std::move(c), base);
+  }
+}
+
+void IceAgent::tcp_connection_closed(const SocketAddress& local, const SocketAddress& remote,
+                                     Timestamp now) {
+  if (closed_) return;
+  now_ = std::max(now_, now);
+  const auto index = find_pair(local, remote);
+  if (!index) return;
+  if (pairs_[*index].transaction) transactions_.cancel(*pairs_[*index].transaction);
+  on_check_failure(*index, now);
+  // The data path went with the connection: consent is lost at once (RFC 7675 5.1).
+  if (selected_ == index) {
+    last_consent_ = now - config_.consent_timeout;
+    update_state(now);
+  }
 }
 
 void IceAgent::add_stun_server(const SocketAddress& server, Timestamp now) {
@@ -252,7 +305,7 @@ void IceAgent::emit(Datagram d) {
 
 void IceAgent::query_stun_server(const SocketAddress& host, const SocketAddress& server,
                                  Timestamp now) {
-  if (config_.relay_only) return;
+  if (config_.relay_only || !config_.udp_candidates) return;
   // Loopback sockets cannot reach a server elsewhere, and families must match.
   if (host.family() != server.family() || host.ip().is_loopback() != server.ip().is_loopback())
     return;
@@ -360,7 +413,10 @@ void IceAgent::restart_local(IceCredentials local, Timestamp now) {
 Result<> IceAgent::add_remote_candidate(const Candidate& candidate, Timestamp now) {
   if (closed_) return invalid_state_error("ICE agent closed");
   if (candidate.component != 1) return {};  // RTCP-mux and BUNDLE: one component only
-  if (candidate.protocol != TransportProtocol::kUdp) return {};
+  // RFC 6544: of the TCP candidates only passive ones can be connected to. An active peer
+  // shows itself by connecting to our passive candidate (peer-reflexive, RFC 6544 7.2).
+  if (candidate.protocol == TransportProtocol::kTcp && candidate.tcp_type != TcpType::kPassive)
+    return {};
   // A candidate from before the peer's restart belongs to pairs that are gone.
   if (!candidate.ufrag.empty() && remote_ && candidate.ufrag != remote_->ufrag) return {};
   auto address = candidate.socket_address();
@@ -368,7 +424,7 @@ Result<> IceAgent::add_remote_candidate(const Candidate& candidate, Timestamp no
   if (remotes_.size() >= config_.max_remote_candidates)
     return operation_error("too many remote ICE candidates");
   for (auto& r : remotes_) {
-    if (r.address != *address) continue;
+    if (r.address != *address || r.candidate.protocol != candidate.protocol) continue;
     // Known from the peer's checks first (peer-reflexive): the signaled candidate is what it
     // really is (RFC 8445 7.3.1.3 learns it; the description has the truth). Else a duplicate.
     if (r.candidate.type == CandidateType::kPeerReflexive &&
@@ -399,6 +455,25 @@ std::size_t IceAgent::add_remote(Candidate candidate, const SocketAddress& addre
   return remotes_.size() - 1;
 }
 
+std::optional<std::size_t> IceAgent::find_remote(const SocketAddress& address,
+                                                 TransportProtocol protocol) const {
+  for (std::size_t i = 0; i < remotes_.size(); ++i) {
+    if (remotes_[i].address == address && remotes_[i].candidate.protocol == protocol) return i;
+  }
+  return std::nullopt;
+}
+
+bool IceAgent::can_pair(const Candidate& local, const Candidate& remote) const {
+  if (local.protocol != remote.protocol) return false;
+  if (local.protocol == TransportProtocol::kUdp) return true;
+  // RFC 6544 6.2: active with passive. A local passive candidate pairs only with the
+  // peer-reflexive candidates its accepted connections revealed: a signaled active candidate
+  // has no address to check, and its connection arrives from a port it did not signal.
+  if (local.tcp_type == TcpType::kActive) return remote.tcp_type == TcpType::kPassive;
+  return local.tcp_type == TcpType::kPassive && remote.tcp_type == TcpType::kActive &&
+         remote.type == CandidateType::kPeerReflexive;
+}
+
 void IceAgent::form_pairs_for_local(std::size_t local) {
   // Server-reflexive candidates are not paired: their base (the host) already is (RFC 8445
   // 6.1.2.4 prunes them). Relayed candidates are their own base and are paired.
@@ -415,6 +490,7 @@ void IceAgent::form_pairs_for_remote(std::size_t remote) {
 void IceAgent::add_pair(std::size_t local, std::size_t remote) {
   if (pairs_.size() >= config_.max_pairs) return;
   if (locals_[local].base.family() != remotes_[remote].address.family()) return;
+  if (!can_pair(locals_[local].candidate, remotes_[remote].candidate)) return;
   // Loopback talks only to loopback.
   if (locals_[local].base.ip().is_loopback() != remotes_[remote].address.ip().is_loopback()) return;
   if (find_pair(locals_[local].base, remotes_[remote].address)) return;
@@ -603,15 +679,19 @@ void IceAgent::handle_request(const StunMessage& msg, const Datagram& d, Timesta
   }
   send_response(msg, d, 0, "", local_.pwd);
 
-  // RFC 8445 7.3.1.3: a source we do not know is a peer-reflexive remote candidate.
-  std::optional<std::size_t> remote_index;
-  for (std::size_t i = 0; i < remotes_.size(); ++i) {
-    if (remotes_[i].address == d.source) remote_index = i;
-  }
+  // RFC 8445 7.3.1.3: a source we do not know is a peer-reflexive remote candidate. Over
+  // TCP it is the other kind of TCP candidate than ours (RFC 6544 7.2: the peer that
+  // connected to our passive candidate is active).
+  const Candidate& local_candidate = locals_[*local_index].candidate;
+  std::optional<std::size_t> remote_index = find_remote(d.source, local_candidate.protocol);
   if (!remote_index) {
     if (remotes_.size() >= config_.max_remote_candidates) return;
     Candidate c;
     c.type = CandidateType::kPeerReflexive;
+    c.protocol = local_candidate.protocol;
+    if (c.protocol == TransportProtocol::kTcp)
+      c.tcp_type =
+          local_candidate.tcp_type == TcpType::kPassive ? TcpType::kActive : TcpType::kPassive;
     c.foundation = std::to_string(rng_.next_u32());
     c.priority = msg.priority().value_or(1);
     c.address = d.source.ip().to_string();
@@ -749,9 +829,10 @@ Buffer IceAgent::build_check(const LocalCandidate& local, const IceCredentials& 
   b.add_string(attr::kUsername, remote_credentials.ufrag + ":" + local_credentials.ufrag);
   // RFC 8445 7.1.1: PRIORITY is what a peer-reflexive candidate from this base would have.
   const std::uint32_t local_pref = (local.candidate.priority >> 8) & 0xFFFF;
-  b.add_u32(
-      attr::kPriority,
-      compute_priority(recommended_type_preference(CandidateType::kPeerReflexive), local_pref, 1));
+  const std::uint32_t type_pref = local.candidate.protocol == TransportProtocol::kTcp
+                                      ? tcp_type_preference(CandidateType::kPeerReflexive)
+                                      : recommended_type_preference(CandidateType::kPeerReflexive);
+  b.add_u32(attr::kPriority, compute_priority(type_pref, local_pref, 1));
   if (role_ == IceRole::kControlling) {
     b.add_u64(attr::kIceControlling, tie_breaker_);
   } else {

@@ -70,6 +70,9 @@ struct IceConfig {
   // W3C iceTransportPolicy "relay": only relayed candidates are offered and paired. Host
   // sockets are still registered (add_host_address): the TURN clients send from them.
   bool relay_only = false;
+  // False: UDP host sockets are registered (TURN over UDP sends from them) but neither they nor
+  // server-reflexive candidates are offered or paired; only ICE-TCP and relayed candidates are.
+  bool udp_candidates = true;
   turn::TurnClientConfig turn;
   // Bound on TURN allocations (servers times host sockets).
   std::size_t max_turn_clients = 16;
@@ -137,6 +140,28 @@ class IceAgent {
   // The runtime could not open (or lost) the stream from `base` to a TCP/TLS TURN server.
   void turn_stream_failed(const SocketAddress& base, const SocketAddress& server, std::string text,
                           Timestamp now);
+  // ICE-TCP (RFC 6544). A TCP socket listening on a host IP: it becomes a passive host
+  // candidate (the listening port), and the IP an active one (port 9 in SDP, RFC 6544 4.5).
+  // The active candidate's base is tcp_active_base(ip): the checks it sends leave from that
+  // address, and the runtime opens a connection for the first one to each remote (and carries
+  // everything else from that base to that remote on it). What arrives on a connection is
+  // handed to handle_packet / the transport with the connection's addresses: for a connection
+  // we opened, destination = tcp_active_base(ip); for one accepted by the listener, destination
+  // = the listening address and source = the peer's (RFC 6544 7.2 learns it as a
+  // peer-reflexive candidate when its check authenticates). Ignored under relay_only.
+  void add_tcp_host_address(const SocketAddress& listening, Timestamp now);
+  static constexpr std::uint16_t kTcpActivePort = 9;
+  static SocketAddress tcp_active_base(const IpAddress& host) { return {host, kTcpActivePort}; }
+  // The runtime's connection between `local` (a TCP candidate's base) and `remote` failed to
+  // open or closed: its pair fails (RFC 6544 7.1); when it was the selected pair, consent is
+  // lost with it and the agent fails (RFC 7675 5.1) unless an ICE restart finds another path.
+  void tcp_connection_closed(const SocketAddress& local, const SocketAddress& remote,
+                             Timestamp now);
+  // True once a check from `remote` arriving on `local` authenticated (the pair exists): the
+  // runtime then stops treating an accepted connection as a stranger (RFC 6544 7.2).
+  bool tcp_connection_authenticated(const SocketAddress& local, const SocketAddress& remote) const {
+    return find_pair(local, remote).has_value();
+  }
   // No more host addresses will come; gathering completes once STUN and TURN servers answered.
   void finish_gathering(Timestamp now);
 
@@ -145,8 +170,10 @@ class IceAgent {
   // (RFC 8445 9): its candidates and every pair are dropped, and checking starts again once our
   // own new credentials are in place too (restart_local).
   Result<> set_remote_credentials(std::string ufrag, std::string pwd, Timestamp now);
-  // A trickled remote candidate (before or after the credentials). Only UDP candidates with
-  // an IP address take part for now; others are accepted and ignored.
+  // A trickled remote candidate (before or after the credentials). UDP candidates and TCP
+  // passive ones (RFC 6544) with an IP address take part; TCP active and simultaneous-open
+  // candidates are accepted and ignored (an active peer shows itself by connecting, and
+  // simultaneous open is not implemented), as are names not resolved yet.
   Result<> add_remote_candidate(const Candidate& candidate, Timestamp now);
   void end_of_remote_candidates(Timestamp now);
 
@@ -254,6 +281,9 @@ class IceAgent {
   // Queues a datagram; one from a relayed candidate goes through its TURN client.
   void emit(Datagram d);
   std::size_t add_remote(Candidate candidate, const SocketAddress& address);
+  std::optional<std::size_t> find_remote(const SocketAddress& address,
+                                         TransportProtocol protocol) const;
+  bool can_pair(const Candidate& local, const Candidate& remote) const;
   void form_pairs_for_local(std::size_t local);
   void form_pairs_for_remote(std::size_t remote);
   void add_pair(std::size_t local, std::size_t remote);
@@ -297,6 +327,7 @@ class IceAgent {
   bool closed_ = false;
 
   std::vector<SocketAddress> host_addresses_;
+  std::vector<SocketAddress> tcp_listeners_;
   std::vector<LocalCandidate> locals_;
   std::vector<RemoteCandidate> remotes_;
   std::vector<Pair> pairs_;

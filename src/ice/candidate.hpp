@@ -90,4 +90,21 @@ constexpr std::uint32_t recommended_type_preference(CandidateType type) noexcept
   return 0;
 }
 
+// RFC 6544 4.2: TCP candidates rank below UDP ones of the same type, so that UDP is used
+// whenever it works (the values browsers use: a TCP host candidate below a UDP server-reflexive
+// one). Only host and peer-reflexive TCP candidates exist here.
+constexpr std::uint32_t tcp_type_preference(CandidateType type) noexcept {
+  return type == CandidateType::kPeerReflexive ? 80 : 90;
+}
+
+// RFC 6544 4.2: the local preference of a TCP candidate is 2^13 * direction-pref + other-pref,
+// with direction-pref 6 for active and 4 for passive host candidates (a connection we open
+// is likelier to get through a NAT or firewall than one we wait for), other-pref < 2^13.
+constexpr std::uint32_t tcp_local_preference(TcpType tcp_type, std::uint32_t other) noexcept {
+  const std::uint32_t direction = tcp_type == TcpType::kActive    ? 6
+                                  : tcp_type == TcpType::kPassive ? 4
+                                                                  : 2;
+  return (direction << 13) + (other < 8192 ? other : 8191);
+}
+
 }  // namespace rtcpp::ice

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "stun/stun_message.hpp"
+
 namespace rtcpp::runtime {
 namespace {
 
@@ -189,7 +191,159 @@ void PeerTransportDriver::send_on_stream(const Datagram& d) {
   bytes_sent_ += d.payload.size();
 }
 
+Result<SocketAddress> PeerTransportDriver::listen_tcp(const IpAddress& ip) {
+  constexpr int kAttempts = 8;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    auto listener = std::make_unique<TcpListener>(TcpListener{asio::ip::tcp::acceptor(io_), {}, 0});
+    boost::system::error_code ec;
+    const auto endpoint = to_tcp_endpoint({ip, 0});
+    listener->acceptor.open(endpoint.protocol(), ec);
+    if (!ec) listener->acceptor.bind(endpoint, ec);
+    if (!ec) listener->acceptor.listen(16, ec);
+    if (ec)
+      return operation_error("cannot listen on TCP on " + ip.to_string() + ": " + ec.message());
+    listener->local = from_tcp_endpoint(listener->acceptor.local_endpoint());
+    // ICE tells sockets apart by address: the listening port must not be a UDP socket's.
+    const bool clash = std::any_of(sockets_.begin(), sockets_.end(), [&](const auto& socket) {
+      return socket->local == listener->local;
+    });
+    if (clash || listener->local.port() == ice::IceAgent::kTcpActivePort) continue;
+    const SocketAddress local = listener->local;
+    tcp_listeners_.push_back(std::move(listener));
+    accept_next(tcp_listeners_.size() - 1);
+    transport_.ice().add_tcp_host_address(local, monotonic_now());
+    kick();
+    return local;
+  }
+  return operation_error("cannot listen on TCP on " + ip.to_string() +
+                         ": no port apart from the UDP sockets'");
+}
+
+void PeerTransportDriver::accept_next(std::size_t index) {
+  std::weak_ptr<bool> alive = alive_;
+  TcpListener& listener = *tcp_listeners_[index];
+  listener.acceptor.async_accept(
+      [this, alive, index](const boost::system::error_code& ec, asio::ip::tcp::socket socket) {
+        if (alive.expired() || ec == asio::error::operation_aborted) return;
+        TcpListener& l = *tcp_listeners_[index];
+        if (!ec) {
+          boost::system::error_code peer_error;
+          const auto peer = socket.remote_endpoint(peer_error);
+          const std::size_t unauthenticated = static_cast<std::size_t>(std::count_if(
+              tcp_connections_.begin(), tcp_connections_.end(),
+              [](const auto& entry) { return !entry.second.connection->authenticated(); }));
+          // Bounds first: a flood of connections costs a close each, nothing more.
+          if (!peer_error && l.open < tcp_limits_.max_accepted_per_listener &&
+              unauthenticated < tcp_limits_.max_unauthenticated) {
+            const SocketAddress local = l.local;
+            const SocketAddress remote = from_tcp_endpoint(peer);
+            // The connection's own callback must not own it (a cycle): it finds it through this.
+            auto holder = std::make_shared<std::weak_ptr<IceTcpConnection>>();
+            auto connection = IceTcpConnection::adopt(
+                std::move(socket),
+                [this, alive, local, remote](std::vector<Buffer>& packets) {
+                  if (!alive.expired()) on_tcp_packets(local, remote, packets);
+                },
+                [this, alive, local, remote, holder](const std::string&) {
+                  if (!alive.expired()) on_tcp_closed(local, remote, holder->lock());
+                });
+            *holder = connection;
+            connection->require_authentication_within(tcp_limits_.unauthenticated_timeout);
+            auto& entry = tcp_connections_[{local, remote}];
+            if (entry.connection) {
+              // The peer reused the address of a connection we had not seen close yet.
+              entry.connection->close();
+              if (entry.listener) --tcp_listeners_[*entry.listener]->open;
+            }
+            entry = TcpConnection{connection, index};
+            ++l.open;
+          } else {
+            boost::system::error_code ignored;
+            socket.close(ignored);
+          }
+        }
+        accept_next(index);
+      });
+}
+
+void PeerTransportDriver::on_tcp_packets(const SocketAddress& local, const SocketAddress& remote,
+                                         std::vector<Buffer>& packets) {
+  auto it = tcp_connections_.find({local, remote});
+  if (it == tcp_connections_.end()) return;
+  auto connection = it->second.connection;
+  const Timestamp now = monotonic_now();
+  for (auto& packet : packets) {
+    const bool stranger = !connection->authenticated();
+    // RFC 6544 7.2: nothing but STUN before a check authenticated the connection.
+    if (stranger && !stun::is_stun_message(packet)) {
+      connection->close();
+      on_tcp_closed(local, remote, connection);
+      return;
+    }
+    ++datagrams_received_;
+    bytes_received_ += packet.size();
+    transport_.handle_datagram(Datagram{remote, local, std::move(packet)}, now);
+    if (stranger && transport_.ice().tcp_connection_authenticated(local, remote))
+      connection->mark_authenticated();
+  }
+  kick();
+}
+
+void PeerTransportDriver::on_tcp_closed(const SocketAddress& local, const SocketAddress& remote,
+                                        const std::shared_ptr<IceTcpConnection>& connection) {
+  auto it = tcp_connections_.find({local, remote});
+  // Only the entry of this connection (a newer one may have taken the key).
+  if (it == tcp_connections_.end() || it->second.connection != connection) return;
+  if (it->second.listener) --tcp_listeners_[*it->second.listener]->open;
+  tcp_connections_.erase(it);
+  transport_.ice().tcp_connection_closed(local, remote, monotonic_now());
+  kick();
+}
+
+bool PeerTransportDriver::send_on_tcp(const Datagram& d) {
+  const auto key = std::make_pair(d.source, d.destination);
+  if (auto it = tcp_connections_.find(key); it != tcp_connections_.end()) {
+    it->second.connection->send(d.payload.view());
+    ++datagrams_sent_;
+    bytes_sent_ += d.payload.size();
+    return true;
+  }
+  if (d.source.port() != ice::IceAgent::kTcpActivePort) {
+    // From a listening address to a peer whose connection is gone: dropped.
+    return std::any_of(tcp_listeners_.begin(), tcp_listeners_.end(),
+                       [&](const auto& l) { return l->local == d.source; });
+  }
+  // RFC 6544 7.1: an active candidate opens a connection for a connectivity check; other
+  // traffic waits for one (it is dropped, as on a path that is not up).
+  const bool ours = std::any_of(tcp_listeners_.begin(), tcp_listeners_.end(),
+                                [&](const auto& l) { return l->local.ip() == d.source.ip(); });
+  if (!ours) return false;
+  const auto active = static_cast<std::size_t>(
+      std::count_if(tcp_connections_.begin(), tcp_connections_.end(),
+                    [](const auto& entry) { return !entry.second.listener; }));
+  if (!stun::is_stun_message(d.payload) || active >= tcp_limits_.max_active) return true;
+  std::weak_ptr<bool> alive = alive_;
+  const SocketAddress local = d.source;
+  const SocketAddress remote = d.destination;
+  auto holder = std::make_shared<std::weak_ptr<IceTcpConnection>>();
+  auto connection = IceTcpConnection::connect(
+      io_, local.ip(), remote,
+      [this, alive, local, remote](std::vector<Buffer>& packets) {
+        if (!alive.expired()) on_tcp_packets(local, remote, packets);
+      },
+      [this, alive, local, remote, holder](const std::string&) {
+        if (!alive.expired()) on_tcp_closed(local, remote, holder->lock());
+      });
+  *holder = connection;
+  tcp_connections_[key] = TcpConnection{connection, std::nullopt};
+  connection->send(d.payload.view());
+  ++datagrams_sent_;
+  bytes_sent_ += d.payload.size();
+  return true;
+}
+
 void PeerTransportDriver::send(const Datagram& d) {
+  if (send_on_tcp(d)) return;
   if (d.source.port() == 0) {
     send_on_stream(d);
     return;
@@ -220,8 +374,8 @@ void PeerTransportDriver::send_batch(std::vector<Datagram>& batch) {
       if (s->local == batch[at].source) socket = s.get();
     }
     if (socket == nullptr) {
-      // Port 0: bound for a TURN server over TCP/TLS; otherwise no such socket (any more).
-      if (batch[at].source.port() == 0) send_on_stream(batch[at]);
+      // ICE-TCP; or port 0: bound for a TURN server over TCP/TLS; otherwise no such socket.
+      if (!send_on_tcp(batch[at]) && batch[at].source.port() == 0) send_on_stream(batch[at]);
       ++at;
       continue;
     }
@@ -302,6 +456,9 @@ void PeerTransportDriver::close() {
   for (auto& s : sockets_) s->socket.close(ec);
   for (auto& [key, stream] : streams_) stream->close();
   streams_.clear();
+  for (auto& listener : tcp_listeners_) listener->acceptor.close(ec);
+  for (auto& [key, entry] : tcp_connections_) entry.connection->close();
+  tcp_connections_.clear();
 }
 
 }  // namespace rtcpp::runtime

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
@@ -14,12 +15,26 @@
 #include "base/net.hpp"
 #include "base/time.hpp"
 #include "pc/peer_transport.hpp"
+#include "runtime/ice_tcp.hpp"
 #include "runtime/turn_stream.hpp"
 
 namespace rtcpp::runtime {
 
 // Monotonic time for the protocol cores.
 Timestamp monotonic_now();
+
+// Bounds on ICE-TCP connections (hostile peers can open them without any credentials).
+struct IceTcpLimits {
+  // Connections accepted on one listening socket and open at once; more are closed at once.
+  std::size_t max_accepted_per_listener = 32;
+  // Accepted connections not yet authenticated by a STUN check, across all listeners.
+  std::size_t max_unauthenticated = 8;
+  // An accepted connection must carry a valid STUN check within this time (and nothing but
+  // STUN until then), or it is closed.
+  std::chrono::milliseconds unauthenticated_timeout{5000};
+  // Connections our active candidates open (one per pair at most).
+  std::size_t max_active = 64;
+};
 
 class PeerTransportDriver {
  public:
@@ -40,6 +55,14 @@ class PeerTransportDriver {
   // system CAs and `extra_ca_file` (empty: none); errors name the file or the problem.
   Result<> add_turn_stream_server(const SocketAddress& server, const TurnStreamOptions& options,
                                   const std::string& extra_ca_file);
+  // ICE-TCP (RFC 6544): listens on `ip` (a port chosen by the system, never the port of one of
+  // our UDP sockets on that IP, so that an address names one socket) and gives the listening
+  // address to ICE, which makes a passive and an active TCP host candidate of it. Checks from
+  // the active candidate (from IceAgent::tcp_active_base) open connections; everything on a
+  // connection is RFC 4571-framed. Errors are OperationError with the system's message.
+  Result<SocketAddress> listen_tcp(const IpAddress& ip);
+  void set_ice_tcp_limits(const IceTcpLimits& limits) { tcp_limits_ = limits; }
+  std::size_t ice_tcp_connections() const noexcept { return tcp_connections_.size(); }
   // Call after changing the transport from outside (descriptions, candidates, sends): flushes
   // what it wants to send, delivers its events and re-arms the timer.
   void kick();
@@ -64,6 +87,13 @@ class PeerTransportDriver {
   void read_batch(Socket& socket);
   void send(const Datagram& d);
   void send_on_stream(const Datagram& d);
+  // True when `d` belongs to ICE-TCP (sent on, or opening, a connection; or dropped).
+  bool send_on_tcp(const Datagram& d);
+  void accept_next(std::size_t listener);
+  void on_tcp_packets(const SocketAddress& local, const SocketAddress& remote,
+                      std::vector<Buffer>& packets);
+  void on_tcp_closed(const SocketAddress& local, const SocketAddress& remote,
+                     const std::shared_ptr<IceTcpConnection>& connection);
   void send_batch(std::vector<Datagram>& batch);
   void arm_timer();
 
@@ -83,6 +113,19 @@ class PeerTransportDriver {
   std::map<SocketAddress, TurnStreamOptions> stream_servers_;
   std::map<std::pair<SocketAddress, SocketAddress>, std::shared_ptr<TurnStream>> streams_;
   std::unique_ptr<boost::asio::ssl::context> tls_context_;
+  struct TcpListener {
+    boost::asio::ip::tcp::acceptor acceptor;
+    SocketAddress local;
+    std::size_t open = 0;  // accepted connections still open
+  };
+  struct TcpConnection {
+    std::shared_ptr<IceTcpConnection> connection;
+    std::optional<std::size_t> listener;  // accepted on it; nullopt: opened by us
+  };
+  std::vector<std::unique_ptr<TcpListener>> tcp_listeners_;
+  // Keyed by (the local base ICE knows: listening address or active base, remote address).
+  std::map<std::pair<SocketAddress, SocketAddress>, TcpConnection> tcp_connections_;
+  IceTcpLimits tcp_limits_;
 };
 
 }  // namespace rtcpp::runtime
