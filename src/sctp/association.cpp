@@ -278,6 +278,7 @@ void SctpAssociation::established(Timestamp now) {
   cwnd_ = std::min<std::size_t>(4 * config_.mtu, std::max<std::size_t>(2 * config_.mtu, 4404));
   ssthresh_ = peer_rwnd_;
   events_.push_back(SctpConnected{});
+  arm_heartbeat(now);
   flush(now);
 }
 
@@ -344,6 +345,7 @@ void SctpAssociation::handle_packet(BytesView bytes, Timestamp now) {
           send_control(chunk_type::kHeartbeatAck, 0, chunk.value, peer_tag_);
         break;
       case chunk_type::kHeartbeatAck:
+        if (state_ >= State::kEstablished) handle_heartbeat_ack(chunk, now);
         break;
       case chunk_type::kAbort: {
         state_ = State::kClosed;
@@ -1598,6 +1600,70 @@ void SctpAssociation::handle_reset_response(const ReconfigResponse& response, Ti
   reconfig_at_.reset();
 }
 
+// --- Heartbeats (RFC 9260 8.3) -------------------------------------------------------------
+
+void SctpAssociation::arm_heartbeat(Timestamp now) {
+  if (config_.heartbeat_interval <= Duration::zero() || state_ != State::kEstablished) {
+    heartbeat_at_.reset();
+    return;
+  }
+  // RTO jittered by +/- 50 % (uniformly), plus HB.interval.
+  const std::int64_t rto_us = rto_.us();
+  const auto jittered = Duration::micros(
+      rto_us / 2 + static_cast<std::int64_t>(rng_.uniform(
+                       static_cast<std::uint64_t>(std::max<std::int64_t>(rto_us, 1)))));
+  heartbeat_at_ = now + config_.heartbeat_interval + jittered;
+  heartbeat_tsn_mark_ = next_tsn_;
+}
+
+void SctpAssociation::on_heartbeat_timer(Timestamp now) {
+  heartbeat_at_.reset();
+  if (state_ != State::kEstablished) return;
+  if (heartbeat_outstanding_) {
+    // Unanswered within the period: one more error, and the RTO backs off as on T3 expiry.
+    heartbeat_outstanding_.reset();
+    if (++error_count_ > config_.max_retransmissions) {
+      fail("SCTP peer stopped answering heartbeats");
+      return;
+    }
+    rto_ = std::min(rto_ * 2, config_.rto_max);
+  }
+  // Only an idle path is probed: new data measures the RTT and checks the peer by itself.
+  if (next_tsn_ == heartbeat_tsn_mark_) {
+    // Heartbeat Info (RFC 9260 3.3.5): opaque to the peer, which echoes it; ours is a nonce
+    // (so that a forged ACK cannot feed the RTT estimate) and the send time.
+    const std::uint64_t nonce = rng_.next_u64();
+    std::uint8_t value[4 + 16];
+    store_be16(value, param_type::kHeartbeatInfo);
+    store_be16(value + 2, sizeof value);
+    const auto sent = static_cast<std::uint64_t>(now.us());
+    store_be32(value + 4, static_cast<std::uint32_t>(nonce >> 32));
+    store_be32(value + 8, static_cast<std::uint32_t>(nonce));
+    store_be32(value + 12, static_cast<std::uint32_t>(sent >> 32));
+    store_be32(value + 16, static_cast<std::uint32_t>(sent));
+    send_control(chunk_type::kHeartbeat, 0, BytesView(value, sizeof value), peer_tag_);
+    heartbeat_outstanding_ = HeartbeatSent{nonce, now};
+    ++heartbeats_sent_;
+  }
+  arm_heartbeat(now);
+}
+
+void SctpAssociation::handle_heartbeat_ack(const ChunkView& chunk, Timestamp now) {
+  if (!heartbeat_outstanding_) return;
+  ByteReader r(chunk.value);
+  const auto type = r.read_u16();
+  const auto length = r.read_u16();
+  const auto nonce = r.read_u64();
+  if (!type || !length || !nonce || *type != param_type::kHeartbeatInfo || *length != 20 ||
+      *nonce != heartbeat_outstanding_->nonce)
+    return;
+  // RFC 9260 8.3: the ACK clears the error count and gives an RTT measurement.
+  const Duration rtt = now - heartbeat_outstanding_->sent_at;
+  heartbeat_outstanding_.reset();
+  error_count_ = 0;
+  update_rto(rtt);
+}
+
 // --- Time --------------------------------------------------------------------------------
 
 void SctpAssociation::handle_timeout(Timestamp now) {
@@ -1647,6 +1713,10 @@ void SctpAssociation::handle_timeout(Timestamp now) {
     send_sack(now);
     flush(now);
   }
+  if (heartbeat_at_ && now >= *heartbeat_at_) {
+    on_heartbeat_timer(now);
+    if (state_ == State::kClosed) return;
+  }
   if (reconfig_at_ && now >= *reconfig_at_ && (state_ == State::kClosed || !reset_outstanding_)) {
     reconfig_at_.reset();
   }
@@ -1677,7 +1747,7 @@ void SctpAssociation::handle_timeout(Timestamp now) {
 
 std::optional<Timestamp> SctpAssociation::next_timeout() const {
   std::optional<Timestamp> t;
-  for (const auto& candidate : {t1_at_, t2_at_, t3_at_, sack_at_, reconfig_at_}) {
+  for (const auto& candidate : {t1_at_, t2_at_, t3_at_, sack_at_, reconfig_at_, heartbeat_at_}) {
     if (candidate && (!t || *candidate < *t)) t = candidate;
   }
   return t;

@@ -11,7 +11,7 @@
 // user message interleaving (RFC 8260 I-DATA and I-FORWARD-TSN, streams served round-robin
 // one fragment at a time) and zero checksums (RFC 9653, the DTLS method), all negotiated in
 // INIT/INIT ACK. Not yet: incoming SSN reset, SSN/TSN reset and add-streams requests
-// (answered Denied), sending HEARTBEAT, restart.
+// (answered Denied), restart. HEARTBEATs are sent on an idle path (RFC 9260 8.3).
 #pragma once
 
 #include <algorithm>
@@ -57,6 +57,10 @@ struct SctpConfig {
   int max_retransmissions = 10;  // Association.Max.Retrans
   // RFC 9260 6.2: acknowledge at least every second packet, and within 200 ms.
   Duration delayed_ack = Duration::millis(200);
+  // RFC 9260 8.3 HB.interval: while no new data goes out, a HEARTBEAT every RTO + this (the
+  // RTO part jittered by +/- 50 %) measures the round trip and finds a peer that went away:
+  // unanswered ones count against Association.Max.Retrans. Zero: never sent.
+  Duration heartbeat_interval = Duration::seconds(30);
   // RFC 9260 6.1 (Max.Burst): packets of new data sent per acknowledgement (or timer
   // expiry) at most. A whole congestion window sent at once overflows the small socket
   // buffers some peers read with; 0 = no limit.
@@ -157,6 +161,9 @@ class SctpAssociation {
   std::uint64_t abandoned_messages() const noexcept { return abandoned_messages_; }
   std::uint64_t forward_tsns_sent() const noexcept { return forward_tsns_sent_; }
   std::uint64_t reconfig_requests_sent() const noexcept { return reconfig_requests_sent_; }
+  std::uint64_t heartbeats_sent() const noexcept { return heartbeats_sent_; }
+  // The smoothed round-trip time (RFC 9260 6.3.1), once one was measured.
+  std::optional<Duration> srtt() const noexcept { return srtt_; }
   // Received bytes held for reassembly or ordering (bounded by the receive window).
   std::size_t received_buffered() const noexcept { return reassembly_bytes_; }
   // Both ends advertised the extension.
@@ -299,6 +306,9 @@ class SctpAssociation {
   void abort_with(std::uint16_t cause, std::string_view reason);
   std::uint32_t our_receive_window() const;
   void check_shutdown_progress(Timestamp now);
+  void arm_heartbeat(Timestamp now);
+  void on_heartbeat_timer(Timestamp now);
+  void handle_heartbeat_ack(const ChunkView& chunk, Timestamp now);
 
   SctpConfig config_;
   Random& rng_;
@@ -393,6 +403,17 @@ class SctpAssociation {
   std::uint64_t reconfig_requests_sent_ = 0;
   Timestamp last_now_;
   std::optional<Timestamp> t2_at_;
+  // RFC 9260 8.3: the heartbeat timer, the one HEARTBEAT awaiting its ACK (its nonce and send
+  // time travel in the Heartbeat Info), and next_tsn_ when the timer was armed (the path was
+  // idle if no new TSN went out since).
+  std::optional<Timestamp> heartbeat_at_;
+  struct HeartbeatSent {
+    std::uint64_t nonce = 0;
+    Timestamp sent_at;
+  };
+  std::optional<HeartbeatSent> heartbeat_outstanding_;
+  std::uint64_t heartbeat_tsn_mark_ = 0;
+  std::uint64_t heartbeats_sent_ = 0;
 };
 
 }  // namespace rtcpp::sctp

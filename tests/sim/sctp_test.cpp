@@ -384,5 +384,64 @@ TEST(SimSctp, ZeroChecksumsOnlyWhenBothAccept) {
   }
 }
 
+// RFC 9260 8.3: an idle association probes its peer, measures the round trip with it, and a
+// peer that stops answering fails the association; a busy one sends no heartbeat at all.
+LinkConfig fixed_delay(Duration one_way) {
+  LinkConfig link;
+  link.delay = one_way;
+  return link;
+}
+
+TEST(SimSctpHeartbeat, IdleAssociationProbesAndMeasuresTheRoundTrip) {
+  SctpPair pair(61, fixed_delay(Duration::millis(50)), {}, {});
+  ASSERT_TRUE(pair.connect());
+  pair.run([] { return false; }, Duration::seconds(100));
+  // HB.interval 30 s + RTO/2..3RTO/2: three periods fit in 100 s, not four.
+  for (const SctpNode* node : {&pair.a, &pair.b}) {
+    EXPECT_GE(node->assoc.heartbeats_sent(), 2u);
+    EXPECT_LE(node->assoc.heartbeats_sent(), 3u);
+    ASSERT_TRUE(node->assoc.srtt());
+    // A's access link carries 50 ms each way; B's adds nothing.
+    EXPECT_EQ(node->assoc.srtt()->us(), Duration::millis(100).us());
+    EXPECT_TRUE(node->closed.empty());
+  }
+  EXPECT_EQ(pair.wire.chunks[sctp::chunk_type::kHeartbeat],
+            pair.a.assoc.heartbeats_sent() + pair.b.assoc.heartbeats_sent());
+  EXPECT_EQ(pair.wire.chunks[sctp::chunk_type::kHeartbeatAck],
+            pair.wire.chunks[sctp::chunk_type::kHeartbeat]);
+}
+
+TEST(SimSctpHeartbeat, NoHeartbeatWhileDataFlows) {
+  SctpPair pair(62, fixed_delay(Duration::millis(10)), {}, {});
+  ASSERT_TRUE(pair.connect());
+  // A sends a message every second for 100 s; B answers each, so neither side is idle.
+  for (std::uint32_t i = 0; i < 100; ++i) {
+    ASSERT_TRUE(pair.a.assoc.send(0, 53, numbered(i, 100)));
+    ASSERT_TRUE(pair.run([&] { return pair.b.messages.size() == i + 1; }, Duration::seconds(1)));
+    ASSERT_TRUE(pair.b.assoc.send(0, 53, numbered(i, 100)));
+    pair.run([] { return false; }, Duration::seconds(1) - Duration::millis(30));
+  }
+  EXPECT_EQ(pair.a.assoc.heartbeats_sent(), 0u);
+  EXPECT_EQ(pair.b.assoc.heartbeats_sent(), 0u);
+  EXPECT_EQ(pair.wire.chunks[sctp::chunk_type::kHeartbeat], 0u);
+}
+
+TEST(SimSctpHeartbeat, PeerThatVanishesFailsTheIdleAssociation) {
+  SctpConfig config;
+  config.heartbeat_interval = Duration::seconds(5);
+  config.max_retransmissions = 3;
+  SctpPair pair(63, fixed_delay(Duration::millis(10)), config, config);
+  ASSERT_TRUE(pair.connect());
+  const Timestamp gone = pair.net.now();
+  pair.net.unbind(pair.b);
+  ASSERT_TRUE(pair.run([&] { return !pair.a.closed.empty(); }, Duration::seconds(120)));
+  ASSERT_TRUE(pair.a.closed.front().error.has_value());
+  // Max.Retrans + 1 unanswered heartbeats, the RTO doubling after each miss.
+  EXPECT_EQ(pair.a.assoc.heartbeats_sent(), 4u);
+  const double seconds = (pair.net.now() - gone).seconds_f();
+  EXPECT_GT(seconds, 20.0);
+  EXPECT_LT(seconds, 40.0);
+}
+
 }  // namespace
 }  // namespace rtcpp::sim

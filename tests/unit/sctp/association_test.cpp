@@ -51,6 +51,9 @@ class Link {
       collect(a_, true);
       collect(b_, false);
       drain();
+      // Events just collected may be what we wait for: look before moving the clock on (an
+      // idle association's next timer is its heartbeat, seconds away).
+      if (done()) return true;
       if (!queue_.empty()) {
         // Deliver everything due at the earliest arrival time.
         std::stable_sort(queue_.begin(), queue_.end(),
