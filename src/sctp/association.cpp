@@ -728,6 +728,7 @@ void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
       if (!c.needs_retransmit) flight_size_ -= c.payload.size();
       if (c.transmissions == 1) rtt = now - c.sent_at;  // Karn: only unambiguous samples
     }
+    set_needs_retransmit(c, false);
     release(c);
     in_flight_.pop_front();
   }
@@ -747,7 +748,7 @@ void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
       if (c.abandoned) continue;  // already out of the flight and released
       bytes_acked += c.payload.size();
       if (!c.needs_retransmit) flight_size_ -= c.payload.size();
-      c.needs_retransmit = false;
+      set_needs_retransmit(c, false);
       if (c.transmissions == 1) rtt = now - c.sent_at;
       highest_newly_acked = std::max(highest_newly_acked, t);
     }
@@ -769,7 +770,7 @@ void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
           abandon_message(c.message_id, c.stream);
           continue;
         }
-        c.needs_retransmit = true;
+        set_needs_retransmit(c, true);
         flight_size_ -= c.payload.size();
       }
     }
@@ -828,7 +829,7 @@ void SctpAssociation::abandon_message(std::uint64_t id, std::uint16_t stream) {
     if (c.message_id != id || c.abandoned) continue;
     if (!c.acked && !c.needs_retransmit) flight_size_ -= c.payload.size();
     c.abandoned = true;
-    c.needs_retransmit = false;
+    set_needs_retransmit(c, false);
     release(c);
   }
   // Only the message at the head of its stream's queue is ever partly sent.
@@ -895,6 +896,16 @@ void SctpAssociation::write_forward_tsn(PacketBuilder& b) {
     }
   }
   if (f.write_to(b, interleaved)) ++forward_tsns_sent_;
+}
+
+void SctpAssociation::set_needs_retransmit(InFlight& c, bool needed) {
+  if (c.needs_retransmit == needed) return;
+  c.needs_retransmit = needed;
+  if (needed) {
+    ++retransmits_waiting_;
+  } else {
+    --retransmits_waiting_;
+  }
 }
 
 void SctpAssociation::release(InFlight& c) {
@@ -1046,7 +1057,7 @@ void SctpAssociation::flush(Timestamp now) {
   const std::size_t chunk_header =
       kChunkHeaderSize + (interleaved ? IDataChunk::kHeaderSize : DataChunk::kHeaderSize);
   const std::size_t max_payload = config_.mtu - kCommonHeaderSize - chunk_header;
-  if (partial_reliability()) {
+  if (partial_reliability() && retransmits_waiting_ > 0) {
     // RFC 3758 3.5 A3: a chunk waiting for retransmission whose lifetime ran out is abandoned.
     for (auto& c : in_flight_) {
       if (c.needs_retransmit && should_abandon(c, now)) abandon_message(c.message_id, c.stream);
@@ -1071,13 +1082,14 @@ void SctpAssociation::flush(Timestamp now) {
       forward_tsn_pending_ = false;
     }
     // Retransmissions first. A fast retransmit may exceed cwnd by one packet (RFC 9260 7.2.4).
-    for (auto& c : in_flight_) {
+    for (std::size_t i = 0; retransmits_waiting_ > 0 && i < in_flight_.size(); ++i) {
+      InFlight& c = in_flight_[i];
       if (!c.needs_retransmit) continue;
       const bool allowed = flight_size_ + c.payload.size() <= cwnd_ ||
                            (first_packet && fast_retransmit_pending_) || flight_size_ == 0;
       if (!allowed) break;
       if (!write_chunk(b, c)) break;
-      c.needs_retransmit = false;
+      set_needs_retransmit(c, false);
       c.miss_indications = 0;
       ++c.transmissions;
       c.sent_at = now;
@@ -1697,7 +1709,7 @@ void SctpAssociation::handle_timeout(Timestamp now) {
         abandon_message(c.message_id, c.stream);
         continue;
       }
-      c.needs_retransmit = true;
+      set_needs_retransmit(c, true);
       flight_size_ -= c.payload.size();
     }
     // RFC 3758 3.5 A5: the FORWARD-TSN is retransmitted on T3 expiry as well.

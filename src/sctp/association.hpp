@@ -276,6 +276,8 @@ class SctpAssociation {
                std::map<std::uint64_t, Fragment>::iterator last);
   std::uint64_t unwrap_peer_tsn(std::uint32_t tsn) const;
   void mark_received(std::uint64_t tsn);
+  // Keeps retransmits_waiting_ in step, so that flush() scans the flight only when needed.
+  void set_needs_retransmit(InFlight& c, bool needed);
   void release(InFlight& c);
   void release_bytes(std::uint16_t stream, std::size_t n);
   bool should_abandon(const InFlight& c, Timestamp now) const;
@@ -345,6 +347,7 @@ class SctpAssociation {
   // that sequence, so that no FORWARD-TSN names an old SSN or MID once the new one runs.
   std::unordered_map<std::uint16_t, std::uint64_t> reset_last_tsn_;
   std::deque<InFlight> in_flight_;  // ordered by TSN, front = cumulative_acked_ + 1
+  std::size_t retransmits_waiting_ = 0;  // chunks in in_flight_ with needs_retransmit
   std::unordered_map<std::uint16_t, std::size_t> buffered_;
   std::uint64_t next_message_id_ = 1;
   std::uint64_t advanced_ack_point_ = 0;  // RFC 3758 Advanced.Peer.Ack.Point (unwrapped)
