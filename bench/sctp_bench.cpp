@@ -2,24 +2,62 @@
 // crypto, no loss, no delay), messages on ordered streams. Bytes/s is payload.
 #include <benchmark/benchmark.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
 #include "base/random.hpp"
 #include "sctp/association.hpp"
+
+// Counts heap allocations (every operator new in this program) for the allocations-per-packet
+// counter.
+namespace {
+std::atomic<std::uint64_t> g_allocations{0};
+}  // namespace
+
+// GCC takes free() on what operator new returned for a mismatch; here both are malloc's.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace rtcpp::sctp {
 namespace {
 
 // Keeps 16 messages queued (spread over `streams` streams) and delivers what the window
-// allows, advancing time 1 ms per iteration for delayed SACKs.
+// allows, advancing time 1 ms per iteration for delayed SACKs. With `reuse_buffers` packets
+// are taken with poll_transmit(Buffer&) and delivered messages' buffers given back, as an
+// allocation-free caller does; otherwise with the allocating poll_transmit().
 void run_bulk(benchmark::State& state, std::size_t message_size, const SctpConfig& config,
-              int streams) {
+              int streams, bool reuse_buffers = true) {
   SeededRandom rng(1);
   SctpAssociation a(config, rng);
   SctpAssociation b(config, rng);
   Timestamp now = Timestamp::seconds(1);
+  Buffer packet;
   auto pump = [&] {
     bool moved = true;
     while (moved) {
       moved = false;
+      if (reuse_buffers) {
+        while (a.poll_transmit(packet)) {
+          b.handle_packet(packet, now);
+          moved = true;
+        }
+        while (b.poll_transmit(packet)) {
+          a.handle_packet(packet, now);
+          moved = true;
+        }
+        continue;
+      }
       while (auto p = a.poll_transmit()) {
         b.handle_packet(*p, now);
         moved = true;
@@ -38,6 +76,8 @@ void run_bulk(benchmark::State& state, std::size_t message_size, const SctpConfi
   const Buffer message(message_size);
   std::size_t delivered = 0;
   std::uint16_t next_stream = 0;
+  const std::uint64_t packets_before = a.packets_sent() + b.packets_sent();
+  const std::uint64_t allocations_before = g_allocations.load(std::memory_order_relaxed);
   for (auto _ : state) {
     while (a.total_buffered() < 16 * message_size) {
       if (!a.send(next_stream, 53, message)) break;
@@ -49,9 +89,16 @@ void run_bulk(benchmark::State& state, std::size_t message_size, const SctpConfi
     b.handle_timeout(now);
     pump();
     while (auto e = b.poll_event()) {
-      if (auto* m = std::get_if<SctpMessage>(&*e)) delivered += m->data.size();
+      if (auto* m = std::get_if<SctpMessage>(&*e)) {
+        delivered += m->data.size();
+        if (reuse_buffers) b.recycle_buffer(std::move(m->data));
+      }
     }
   }
+  const auto packets = static_cast<double>(a.packets_sent() + b.packets_sent() - packets_before);
+  const auto allocations =
+      static_cast<double>(g_allocations.load(std::memory_order_relaxed) - allocations_before);
+  state.counters["allocs_per_packet"] = packets > 0 ? allocations / packets : 0;
   state.SetBytesProcessed(static_cast<std::int64_t>(delivered));
   state.counters["cwnd"] = static_cast<double>(a.cwnd());
 }
@@ -61,6 +108,13 @@ void BM_SctpBulkTransfer(benchmark::State& state) {
   run_bulk(state, static_cast<std::size_t>(state.range(0)), {}, 1);
 }
 BENCHMARK(BM_SctpBulkTransfer)->Arg(65536)->Arg(1024)->Unit(benchmark::kMicrosecond);
+
+// The same through the allocating API: poll_transmit() returning a new buffer per packet,
+// delivered buffers dropped.
+void BM_SctpBulkTransferAllocatingApi(benchmark::State& state) {
+  run_bulk(state, static_cast<std::size_t>(state.range(0)), {}, 1, false);
+}
+BENCHMARK(BM_SctpBulkTransferAllocatingApi)->Arg(65536)->Arg(1024)->Unit(benchmark::kMicrosecond);
 
 // DATA or I-DATA (RFC 8260), CRC32c or zero checksums (RFC 9653), one stream or several
 // (with I-DATA their messages interleave fragment by fragment).

@@ -57,6 +57,8 @@ class Buffer {
   // Empties the buffer but keeps its capacity, so a reused buffer does not allocate.
   void clear() noexcept { bytes_.clear(); }
   void append(BytesView bytes) { bytes_.insert(bytes_.end(), bytes.begin(), bytes.end()); }
+  // Replaces the contents; within the capacity already held this does not allocate.
+  void assign(BytesView bytes) { bytes_.assign(bytes.begin(), bytes.end()); }
   void push_back(std::uint8_t byte) { bytes_.push_back(byte); }
 
   auto begin() noexcept { return bytes_.begin(); }

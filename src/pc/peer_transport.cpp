@@ -135,9 +135,10 @@ void PeerTransport::pump(Timestamp now) {
       }
     }
     if (dtls_->state() == dtls::DtlsState::kConnected) {
-      while (auto p = sctp_.poll_transmit()) {
+      // One buffer for every SCTP packet: DTLS encrypts from it into its own record.
+      while (sctp_.poll_transmit(sctp_packet_)) {
         moved = true;
-        (void)dtls_->send(*p);  // a failure surfaces as a DTLS state change
+        (void)dtls_->send(sctp_packet_);  // a failure surfaces as a DTLS state change
       }
     }
     while (auto d = dtls_->poll_transmit()) {

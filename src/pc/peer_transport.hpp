@@ -143,6 +143,7 @@ class PeerTransport {
   ice::IceAgent ice_;
   std::unique_ptr<dtls::DtlsTransport> dtls_;
   sctp::SctpAssociation sctp_;
+  Buffer sctp_packet_;  // the SCTP packet being handed to DTLS (its capacity kept)
   std::optional<dtls::DtlsRole> dtls_role_;
   bool dtls_started_ = false;
   bool sctp_started_ = false;

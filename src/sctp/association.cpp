@@ -32,6 +32,16 @@ constexpr std::size_t kMaxStreamsPerRequest = 256;
 // each, ordered and unordered apart): it must fit a packet beside a SACK.
 constexpr std::size_t kMaxForwardTsnStreams = 128;
 constexpr std::size_t kMaxIForwardTsnStreams = 64;
+// Idle buffers kept for reuse (message slots, reassembly buffers).
+constexpr std::size_t kMaxSpareBuffers = 16;
+// Capacity kept in free message slots: about a receive window's worth of messages in flight.
+constexpr std::size_t kMaxSpareSlotBytes = 1024 * 1024;
+
+// Keeps a map node taken out with extract() for reuse, a few at most.
+template <typename Node>
+void keep_spare(std::vector<Node>& spares, Node node) {
+  if (spares.size() < kMaxSpareBuffers) spares.push_back(std::move(node));
+}
 
 // Storage for the INIT / INIT ACK parameter values add_extension_parameters points to.
 struct ExtensionValues {
@@ -289,9 +299,11 @@ void SctpAssociation::handle_packet(BytesView bytes, Timestamp now) {
   if (state_ == State::kClosed && !accepts_init_) return;
   // RFC 9653 5.3: having announced zero checksums (in every INIT and INIT ACK we send), we
   // accept them besides a correct CRC32c; without that, a wrong CRC32c drops the packet.
-  auto packet = parse_packet(
-      bytes, config_.zero_checksum ? ChecksumMode::kAcceptZero : ChecksumMode::kVerify);
-  if (!packet || packet->chunks.empty()) return;
+  if (parse_packet(bytes, config_.zero_checksum ? ChecksumMode::kAcceptZero : ChecksumMode::kVerify,
+                   received_))
+    return;
+  const PacketView* packet = &received_;
+  if (packet->chunks.empty()) return;
   // RFC 9653 5.2: a packet with an INIT carries a correct CRC32c in any case (its sender may
   // not know yet whether we accept zero).
   if (packet->checksum == 0 && packet->chunks.front().type == chunk_type::kInit &&
@@ -631,7 +643,8 @@ void SctpAssociation::handle_idata(const ChunkView& chunk) {
   auto it = partial_messages_.find(key);
   if (it == partial_messages_.end() && data->beginning && data->end) {
     // A whole message in one chunk.
-    SctpMessage msg{data->stream_id, data->ppid_or_fsn, Buffer(data->payload)};
+    SctpMessage msg{data->stream_id, data->ppid_or_fsn, take_buffer()};
+    msg.data.assign(data->payload);
     if (data->unordered || mid == in.next_mid) {
       events_.push_back(std::move(msg));
       if (!data->unordered) {
@@ -645,12 +658,13 @@ void SctpAssociation::handle_idata(const ChunkView& chunk) {
     }
     return;
   }
-  if (it == partial_messages_.end()) it = partial_messages_.emplace(key, PartialMessage{}).first;
+  if (it == partial_messages_.end()) it = new_partial(key);
   PartialMessage& p = it->second;
-  if (p.fragments.count(fsn) != 0) return;  // the same fragment again, under another TSN
+  // The same fragment again, under another TSN.
+  if (fsn < p.next_fsn || p.ahead.count(fsn) != 0) return;
   const bool after_end = p.last_fsn && fsn > *p.last_fsn;
   const bool second_end = data->end && p.last_fsn;
-  const bool end_too_early = data->end && !p.fragments.empty() && p.fragments.rbegin()->first > fsn;
+  const bool end_too_early = data->end && p.fragments > 0 && p.highest_fsn > fsn;
   if (after_end || second_end || end_too_early) {
     abort_with(error_cause::kProtocolViolation, "I-DATA fragments disagree on their message's end");
     return;
@@ -662,11 +676,48 @@ void SctpAssociation::handle_idata(const ChunkView& chunk) {
   if (data->beginning) p.ppid = data->ppid_or_fsn;
   if (data->end) p.last_fsn = fsn;
   p.bytes += size;
-  p.fragments.emplace(fsn, Buffer(data->payload));
+  p.highest_fsn = std::max(p.highest_fsn, fsn);
+  ++p.fragments;
+  if (fsn == p.next_fsn) {
+    // In order (the usual case): straight into the message, and whatever it was waiting for.
+    p.data.append(data->payload);
+    ++p.next_fsn;
+    for (auto next = p.ahead.begin(); next != p.ahead.end() && next->first == p.next_fsn;
+         next = p.ahead.erase(next)) {
+      p.data.append(next->second);
+      ++p.next_fsn;
+    }
+  } else {
+    p.ahead.emplace(fsn, Buffer(data->payload));
+  }
   reassembly_bytes_ += size;
   ++held_messages_;
   // FSNs run from 0 to the last one without a hole (RFC 8260 2.1).
-  if (p.last_fsn && p.fragments.size() == std::size_t{*p.last_fsn} + 1) complete_message(it);
+  if (p.last_fsn && p.fragments == std::size_t{*p.last_fsn} + 1) complete_message(it);
+}
+
+std::map<SctpAssociation::MessageKey, SctpAssociation::PartialMessage>::iterator
+SctpAssociation::new_partial(const MessageKey& key) {
+  // The node of the last message completed is reused (a map node per message otherwise).
+  if (spare_partials_.empty()) {
+    auto it = partial_messages_.emplace(key, PartialMessage{}).first;
+    it->second.data = take_buffer();
+    return it;
+  }
+  auto node = std::move(spare_partials_.back());
+  spare_partials_.pop_back();
+  node.key() = key;
+  PartialMessage& p = node.mapped();
+  p.next_fsn = 0;
+  p.ahead.clear();
+  p.ppid = 0;
+  p.last_fsn.reset();
+  p.highest_fsn = 0;
+  p.fragments = 0;
+  p.bytes = 0;
+  if (p.data.capacity() == 0) p.data = take_buffer();
+  p.data.clear();
+  return partial_messages_.insert(std::move(node)).position;
 }
 
 void SctpAssociation::complete_message(std::map<MessageKey, PartialMessage>::iterator it) {
@@ -675,10 +726,11 @@ void SctpAssociation::complete_message(std::map<MessageKey, PartialMessage>::ite
   SctpMessage msg;
   msg.stream = key.stream;
   msg.ppid = p.ppid;
-  msg.data.reserve(p.bytes);
-  for (const auto& [fsn, fragment] : p.fragments) msg.data.append(fragment);
-  held_messages_ -= p.fragments.size();
-  partial_messages_.erase(it);
+  // Every fragment is in data: all FSNs up to the last one are in, and ahead is drained
+  // whenever data reaches its first entry.
+  msg.data = std::move(p.data);
+  held_messages_ -= p.fragments;
+  keep_spare(spare_partials_, partial_messages_.extract(it));
   InStream& in = in_streams_[key.stream];
   if (!key.unordered && key.mid != in.next_mid) {
     ++held_messages_;  // its bytes stay counted until it is delivered
@@ -706,8 +758,9 @@ void SctpAssociation::deliver_in_order(InStream& in) {
 
 void SctpAssociation::drop_partial(std::map<MessageKey, PartialMessage>::iterator it) {
   reassembly_bytes_ -= it->second.bytes;
-  held_messages_ -= it->second.fragments.size();
-  partial_messages_.erase(it);
+  held_messages_ -= it->second.fragments;
+  recycle_buffer(std::move(it->second.data));
+  keep_spare(spare_partials_, partial_messages_.extract(it));
 }
 
 void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
@@ -724,8 +777,8 @@ void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
   while (!in_flight_.empty() && in_flight_.front().tsn <= cum) {
     InFlight& c = in_flight_.front();
     if (!c.acked && !c.abandoned) {
-      bytes_acked += c.payload.size();
-      if (!c.needs_retransmit) flight_size_ -= c.payload.size();
+      bytes_acked += c.length;
+      if (!c.needs_retransmit) flight_size_ -= c.length;
       if (c.transmissions == 1) rtt = now - c.sent_at;  // Karn: only unambiguous samples
     }
     set_needs_retransmit(c, false);
@@ -746,8 +799,8 @@ void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
       if (c.acked) continue;
       c.acked = true;
       if (c.abandoned) continue;  // already out of the flight and released
-      bytes_acked += c.payload.size();
-      if (!c.needs_retransmit) flight_size_ -= c.payload.size();
+      bytes_acked += c.length;
+      if (!c.needs_retransmit) flight_size_ -= c.length;
       set_needs_retransmit(c, false);
       if (c.transmissions == 1) rtt = now - c.sent_at;
       highest_newly_acked = std::max(highest_newly_acked, t);
@@ -771,7 +824,7 @@ void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
           continue;
         }
         set_needs_retransmit(c, true);
-        flight_size_ -= c.payload.size();
+        flight_size_ -= c.length;
       }
     }
     if (enter_recovery && !fast_recovery_) {
@@ -827,7 +880,7 @@ void SctpAssociation::abandon_message(std::uint64_t id, std::uint16_t stream) {
   // RFC 3758 3.5 A3: all fragments of the message go, including those not sent yet.
   for (auto& c : in_flight_) {
     if (c.message_id != id || c.abandoned) continue;
-    if (!c.acked && !c.needs_retransmit) flight_size_ -= c.payload.size();
+    if (!c.acked && !c.needs_retransmit) flight_size_ -= c.length;
     c.abandoned = true;
     set_needs_retransmit(c, false);
     release(c);
@@ -835,7 +888,7 @@ void SctpAssociation::abandon_message(std::uint64_t id, std::uint16_t stream) {
   // Only the message at the head of its stream's queue is ever partly sent.
   auto q = stream_queues_.find(stream);
   if (q != stream_queues_.end() && q->second.front().id == id) {
-    release_bytes(stream, q->second.front().data.size() - q->second.front().offset);
+    release_bytes(stream, q->second.front().size - q->second.front().offset);
     pop_message(stream);
   }
   ++abandoned_messages_;
@@ -911,14 +964,65 @@ void SctpAssociation::set_needs_retransmit(InFlight& c, bool needed) {
 void SctpAssociation::release(InFlight& c) {
   if (c.released) return;
   c.released = true;
-  release_bytes(c.stream, c.payload.size());
+  release_bytes(c.stream, c.length);
+  unref_slot(c.slot);
+}
+
+std::uint32_t SctpAssociation::take_slot(BytesView data) {
+  // Slots that kept a buffer first, then ones that did not, then a new one.
+  std::uint32_t slot = 0;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    spare_slot_bytes_ -= message_slots_[slot].data.capacity();
+  } else if (!empty_slots_.empty()) {
+    slot = empty_slots_.back();
+    empty_slots_.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(message_slots_.size());
+    message_slots_.emplace_back();
+  }
+  MessageSlot& s = message_slots_[slot];
+  s.data.assign(data);
+  s.references = 1;  // the send queue's
+  return slot;
+}
+
+void SctpAssociation::unref_slot(std::uint32_t slot) {
+  MessageSlot& s = message_slots_[slot];
+  if (--s.references != 0) return;
+  // Free slots keep their capacity for the next messages up to a bound; beyond it the memory
+  // goes.
+  if (spare_slot_bytes_ + s.data.capacity() <= kMaxSpareSlotBytes) {
+    spare_slot_bytes_ += s.data.capacity();
+    free_slots_.push_back(slot);
+  } else {
+    s.data = Buffer();
+    empty_slots_.push_back(slot);
+  }
+}
+
+BytesView SctpAssociation::payload_of(const InFlight& c) const {
+  return message_slots_[c.slot].data.view().subspan(c.offset, c.length);
+}
+
+Buffer SctpAssociation::take_buffer() {
+  if (spare_buffers_.empty()) return {};
+  Buffer b = std::move(spare_buffers_.back());
+  spare_buffers_.pop_back();
+  b.clear();
+  return b;
+}
+
+void SctpAssociation::recycle_buffer(Buffer buffer) {
+  if (buffer.capacity() == 0 || spare_buffers_.size() >= kMaxSpareBuffers) return;
+  spare_buffers_.push_back(std::move(buffer));
 }
 
 void SctpAssociation::release_bytes(std::uint16_t stream, std::size_t n) {
   auto it = buffered_.find(stream);
   if (it != buffered_.end()) {
-    it->second -= n;
-    if (it->second == 0) buffered_.erase(it);
+    it->second -= n;  // kept at zero: erasing and inserting again would allocate per message
   }
   buffered_total_ -= n;
 }
@@ -981,18 +1085,30 @@ Result<> SctpAssociation::send(std::uint16_t stream, std::uint32_t ppid, BytesVi
   OutMessage m{.stream = stream,
                .ppid = ppid,
                .unordered = options.unordered,
-               .data = Buffer(data),
+               .slot = take_slot(data),
+               .size = data.size(),
                .id = next_message_id_++};
   // Without the negotiation the options are ignored: the message is sent reliably.
   if (partial_reliability()) {
     m.max_retransmits = options.max_retransmits;
     if (options.lifetime) m.expires_at = last_now_ + *options.lifetime;
   }
-  auto& queue = stream_queues_[stream];
+  auto q = stream_queues_.find(stream);
+  if (q == stream_queues_.end()) {
+    if (spare_queues_.empty()) {
+      q = stream_queues_.try_emplace(stream).first;
+    } else {
+      auto node = std::move(spare_queues_.back());
+      spare_queues_.pop_back();
+      node.key() = stream;
+      q = stream_queues_.insert(std::move(node)).position;
+    }
+  }
+  auto& queue = q->second;
   if (interleaving()) {
     if (queue.empty()) round_robin_.push_back(stream);
   } else {
-    send_order_.emplace_back(stream, m.id);
+    send_order_.push_back({stream, m.id});
   }
   queue.push_back(std::move(m));
   buffered_[stream] += data.size();
@@ -1065,7 +1181,10 @@ void SctpAssociation::flush(Timestamp now) {
   }
   bool first_packet = true;
   while (true) {
-    Buffer packet;
+    // Built in place in the queue's next slot, whose buffer is kept from an earlier packet.
+    Buffer& packet = outgoing_.push_slot();
+    packet.clear();
+    packet.reserve(config_.mtu);
     PacketBuilder b(packet, {config_.local_port, config_.remote_port, peer_tag_}, config_.mtu);
     bool any = false;
     if (sack_pending_) {
@@ -1085,7 +1204,7 @@ void SctpAssociation::flush(Timestamp now) {
     for (std::size_t i = 0; retransmits_waiting_ > 0 && i < in_flight_.size(); ++i) {
       InFlight& c = in_flight_[i];
       if (!c.needs_retransmit) continue;
-      const bool allowed = flight_size_ + c.payload.size() <= cwnd_ ||
+      const bool allowed = flight_size_ + c.length <= cwnd_ ||
                            (first_packet && fast_retransmit_pending_) || flight_size_ == 0;
       if (!allowed) break;
       if (!write_chunk(b, c)) break;
@@ -1093,7 +1212,7 @@ void SctpAssociation::flush(Timestamp now) {
       c.miss_indications = 0;
       ++c.transmissions;
       c.sent_at = now;
-      flight_size_ += c.payload.size();
+      flight_size_ += c.length;
       ++retransmissions_;
       any = true;
     }
@@ -1110,12 +1229,12 @@ void SctpAssociation::flush(Timestamp now) {
       if (m == nullptr) break;
       if (m->offset == 0 && m->expires_at && now >= *m->expires_at) {
         // Expired before its first byte left: dropped whole, no TSN or SSN was spent on it.
-        release_bytes(m->stream, m->data.size());
+        release_bytes(m->stream, m->size);
         pop_message(m->stream);
         ++abandoned_messages_;
         continue;
       }
-      const std::size_t remaining = m->data.size() - m->offset;
+      const std::size_t remaining = m->size - m->offset;
       const std::size_t size = std::min(remaining, max_payload);
       if (flight_size_ + size > cwnd_) break;
       if (flight_size_ > 0 && size > peer_rwnd_) break;
@@ -1141,7 +1260,10 @@ void SctpAssociation::flush(Timestamp now) {
       c.flags = static_cast<std::uint8_t>((m->offset == 0 ? DataChunk::kFlagBeginning : 0) |
                                           (size == remaining ? DataChunk::kFlagEnd : 0) |
                                           (m->unordered ? DataChunk::kFlagUnordered : 0));
-      c.payload = Buffer(m->data.view().subspan(m->offset, size));
+      c.slot = m->slot;
+      c.offset = static_cast<std::uint32_t>(m->offset);
+      c.length = static_cast<std::uint32_t>(size);
+      ++message_slots_[m->slot].references;
       c.sent_at = now;
       write_chunk(b, c);
       flight_size_ += size;
@@ -1149,7 +1271,7 @@ void SctpAssociation::flush(Timestamp now) {
       in_flight_.push_back(std::move(c));
       m->offset += size;
       const std::uint16_t stream = m->stream;
-      if (m->offset == m->data.size()) {
+      if (m->offset == m->size) {
         pop_message(stream);
       } else if (interleaved) {
         // RFC 8260 3.2 round robin: the next stream's turn after each fragment.
@@ -1160,9 +1282,11 @@ void SctpAssociation::flush(Timestamp now) {
       packet_has_new_data = true;
     }
     if (packet_has_new_data && burst_budget_ > 0) --burst_budget_;
-    if (!any) break;
+    if (!any) {
+      outgoing_.pop_back();
+      break;
+    }
     b.finish(zero_checksum());
-    outgoing_.push_back(std::move(packet));
     ++packets_sent_;
     first_packet = false;
     if (!in_flight_.empty() && !t3_at_) t3_at_ = now + rto_;
@@ -1187,6 +1311,7 @@ SctpAssociation::OutMessage* SctpAssociation::next_message() {
 
 void SctpAssociation::pop_message(std::uint16_t stream) {
   auto q = stream_queues_.find(stream);
+  unref_slot(q->second.front().slot);
   q->second.pop_front();
   if (!q->second.empty()) {
     // A stream whose turn this was goes to the back.
@@ -1196,9 +1321,16 @@ void SctpAssociation::pop_message(std::uint16_t stream) {
     }
     return;
   }
-  stream_queues_.erase(q);
-  if (interleaving())
-    round_robin_.erase(std::find(round_robin_.begin(), round_robin_.end(), stream));
+  // Its node and storage serve the next stream that gets a queue.
+  keep_spare(spare_queues_, stream_queues_.extract(q));
+  if (interleaving()) {
+    for (std::size_t i = 0; i < round_robin_.size(); ++i) {
+      if (round_robin_[i] == stream) {
+        round_robin_.erase_at(i);
+        break;
+      }
+    }
+  }
 }
 
 bool SctpAssociation::write_chunk(PacketBuilder& b, const InFlight& c) const {
@@ -1208,13 +1340,13 @@ bool SctpAssociation::write_chunk(PacketBuilder& b, const InFlight& c) const {
   const auto tsn = static_cast<std::uint32_t>(c.tsn);
   if (interleaving()) {
     // RFC 8260 2.1: the first fragment carries the PPID, the others their FSN.
-    return IDataChunk{tsn,       c.stream, c.sequence, beginning ? c.ppid : c.fsn, beginning, end,
-                      unordered, false,    c.payload}
+    return IDataChunk{tsn,       c.stream, c.sequence,   beginning ? c.ppid : c.fsn, beginning, end,
+                      unordered, false,    payload_of(c)}
         .write_to(b);
   }
   return DataChunk{tsn,       c.stream,  static_cast<std::uint16_t>(c.sequence),
                    c.ppid,    beginning, end,
-                   unordered, false,     c.payload}
+                   unordered, false,     payload_of(c)}
       .write_to(b);
 }
 
@@ -1710,7 +1842,7 @@ void SctpAssociation::handle_timeout(Timestamp now) {
         continue;
       }
       set_needs_retransmit(c, true);
-      flight_size_ -= c.payload.size();
+      flight_size_ -= c.length;
     }
     // RFC 3758 3.5 A5: the FORWARD-TSN is retransmitted on T3 expiry as well.
     if (partial_reliability()) {
@@ -1773,6 +1905,14 @@ std::optional<Buffer> SctpAssociation::poll_transmit() {
   Buffer p = std::move(outgoing_.front());
   outgoing_.pop_front();
   return p;
+}
+
+bool SctpAssociation::poll_transmit(Buffer& packet) {
+  if (outgoing_.empty() && (!stream_queues_.empty() || reset_ready())) flush(last_now_);
+  if (outgoing_.empty()) return false;
+  std::swap(packet, outgoing_.front());
+  outgoing_.pop_front();
+  return true;
 }
 
 std::optional<SctpEvent> SctpAssociation::poll_event() {

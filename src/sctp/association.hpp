@@ -30,6 +30,7 @@
 
 #include "base/bytes.hpp"
 #include "base/random.hpp"
+#include "base/ring_queue.hpp"
 #include "base/serial.hpp"
 #include "base/time.hpp"
 #include "rtcpp/error.hpp"
@@ -141,7 +142,14 @@ class SctpAssociation {
   void abort(std::string_view reason);
 
   std::optional<Buffer> poll_transmit();
+  // The same without allocating: the next packet is swapped into `packet`, and the buffer the
+  // caller passed in is kept to build a later packet in. False (and `packet` untouched) when
+  // there is nothing to send.
+  bool poll_transmit(Buffer& packet);
   std::optional<SctpEvent> poll_event();
+  // Gives back a delivered message's buffer (SctpMessage::data) so that a later message is
+  // reassembled into it rather than into a newly allocated one. Optional; a few are kept.
+  void recycle_buffer(Buffer buffer);
   std::optional<Timestamp> next_timeout() const;
 
   State state() const noexcept { return state_; }
@@ -183,7 +191,8 @@ class SctpAssociation {
     std::uint32_t ppid;
     bool unordered;
     std::uint32_t sequence = 0;  // SSN or MID, assigned when the first fragment gets its TSN
-    Buffer data;
+    std::uint32_t slot = 0;      // message_slots_ index of its bytes
+    std::size_t size = 0;
     std::size_t offset = 0;      // bytes already cut into chunks
     std::uint32_t next_fsn = 0;  // I-DATA: the FSN of the next fragment cut
     std::uint64_t id = 0;
@@ -197,7 +206,11 @@ class SctpAssociation {
     std::uint32_t fsn = 0;   // I-DATA fragment sequence number
     std::uint32_t ppid;
     std::uint8_t flags;
-    Buffer payload;
+    // The payload: a slice of its message's bytes, kept once in message_slots_ for all of
+    // its chunks until the last one is acknowledged or abandoned.
+    std::uint32_t slot;
+    std::uint32_t offset;
+    std::uint32_t length;
     Timestamp sent_at;
     int transmissions = 1;
     bool acked = false;  // covered by a gap block
@@ -208,6 +221,10 @@ class SctpAssociation {
     std::optional<Timestamp> expires_at;
     bool abandoned = false;  // RFC 3758: skipped by FORWARD-TSN, never retransmitted
     bool released = false;   // its bytes no longer count in buffered_
+  };
+  struct MessageSlot {
+    Buffer data;
+    std::uint32_t references = 0;  // the send queue's, then one per chunk not yet released
   };
   struct ResetRequest {
     std::uint32_t sequence = 0;
@@ -232,9 +249,13 @@ class SctpAssociation {
     friend auto operator<=>(const MessageKey&, const MessageKey&) = default;
   };
   struct PartialMessage {
-    std::map<std::uint32_t, Buffer> fragments;  // by FSN
+    Buffer data;                            // fragments 0 to next_fsn - 1, appended in FSN order
+    std::uint32_t next_fsn = 0;             // the fragment that extends data
+    std::map<std::uint32_t, Buffer> ahead;  // fragments past a missing one, by FSN
     std::uint32_t ppid = 0;
     std::optional<std::uint32_t> last_fsn;  // known once the E fragment is in
+    std::uint32_t highest_fsn = 0;
+    std::size_t fragments = 0;  // received (data and ahead)
     std::size_t bytes = 0;
   };
   struct InStream {
@@ -279,6 +300,12 @@ class SctpAssociation {
   // Keeps retransmits_waiting_ in step, so that flush() scans the flight only when needed.
   void set_needs_retransmit(InFlight& c, bool needed);
   void release(InFlight& c);
+  std::uint32_t take_slot(BytesView data);
+  void unref_slot(std::uint32_t slot);
+  BytesView payload_of(const InFlight& c) const;
+  // An empty buffer, with capacity when one was recycled.
+  Buffer take_buffer();
+  std::map<MessageKey, PartialMessage>::iterator new_partial(const MessageKey& key);
   void release_bytes(std::uint16_t stream, std::size_t n);
   bool should_abandon(const InFlight& c, Timestamp now) const;
   void abandon_message(std::uint64_t id, std::uint16_t stream);
@@ -337,16 +364,24 @@ class SctpAssociation {
 
   // Sending. Messages wait in per-stream queues; with DATA they leave whole, in send() order;
   // with I-DATA the streams take turns, one fragment each (RFC 8260 3.2, round robin).
-  std::unordered_map<std::uint16_t, std::deque<OutMessage>> stream_queues_;  // non-empty ones
-  std::deque<std::pair<std::uint16_t, std::uint64_t>> send_order_;  // DATA: (stream, message id)
-  std::deque<std::uint16_t> round_robin_;  // I-DATA: streams with messages, the next first
+  std::unordered_map<std::uint16_t, RingQueue<OutMessage>> stream_queues_;  // non-empty ones
+  // Nodes of queues emptied, reused for the next streams that get one.
+  std::vector<std::unordered_map<std::uint16_t, RingQueue<OutMessage>>::node_type> spare_queues_;
+  RingQueue<std::pair<std::uint16_t, std::uint64_t>> send_order_;  // DATA: (stream, message id)
+  RingQueue<std::uint16_t> round_robin_;  // I-DATA: streams with messages, the next first
+  // The bytes of messages queued or in flight, and the free slots: a few keep their buffers'
+  // capacity (so that a steady flow of messages does not allocate), the others are empty.
+  std::vector<MessageSlot> message_slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::vector<std::uint32_t> empty_slots_;
+  std::size_t spare_slot_bytes_ = 0;  // capacity held by free_slots_
   std::vector<std::uint16_t> next_ssn_out_;
   // I-DATA MIDs per stream, ordered and unordered counted apart (RFC 8260 2.1).
   std::unordered_map<std::uint16_t, std::array<std::uint32_t, 2>> next_mid_out_;
   // Streams reset while chunks of their old sequence may still be in flight: the last TSN of
   // that sequence, so that no FORWARD-TSN names an old SSN or MID once the new one runs.
   std::unordered_map<std::uint16_t, std::uint64_t> reset_last_tsn_;
-  std::deque<InFlight> in_flight_;  // ordered by TSN, front = cumulative_acked_ + 1
+  RingQueue<InFlight> in_flight_;        // ordered by TSN, front = cumulative_acked_ + 1
   std::size_t retransmits_waiting_ = 0;  // chunks in in_flight_ with needs_retransmit
   std::unordered_map<std::uint16_t, std::size_t> buffered_;
   std::uint64_t next_message_id_ = 1;
@@ -389,7 +424,9 @@ class SctpAssociation {
   std::vector<std::uint16_t> next_ssn_in_;
   // Per stream: complete ordered messages waiting for their turn, SSN -> first TSN.
   std::unordered_map<std::uint16_t, std::map<std::uint16_t, std::uint64_t>> complete_ordered_;
-  std::map<MessageKey, PartialMessage> partial_messages_;   // I-DATA
+  std::map<MessageKey, PartialMessage> partial_messages_;                        // I-DATA
+  std::vector<std::map<MessageKey, PartialMessage>::node_type> spare_partials_;  // for reuse
+  std::vector<Buffer> spare_buffers_;                       // for reassembly, see recycle_buffer()
   std::unordered_map<std::uint16_t, InStream> in_streams_;  // I-DATA
   std::size_t held_messages_ = 0;  // I-DATA fragments and complete messages held
   bool sack_pending_ = false;
@@ -397,8 +434,9 @@ class SctpAssociation {
   std::optional<Timestamp> sack_at_;
   bool sack_now_ = false;
 
-  std::deque<Buffer> outgoing_;
-  std::deque<SctpEvent> events_;
+  RingQueue<Buffer> outgoing_;  // popped slots keep their buffers to build packets in
+  RingQueue<SctpEvent> events_;
+  PacketView received_;  // the packet being handled (its chunk list reused)
   std::uint64_t retransmissions_ = 0;
   std::uint64_t packets_sent_ = 0;
   std::uint64_t abandoned_messages_ = 0;

@@ -54,8 +54,14 @@ std::string_view to_string(SctpParseError e) noexcept {
 }
 
 ParseResult<PacketView> parse_packet(BytesView packet, ChecksumMode mode) {
-  if (packet.size() < kCommonHeaderSize + kChunkHeaderSize) return SctpParseError::kTooShort;
   PacketView view;
+  if (auto error = parse_packet(packet, mode, view)) return *error;
+  return view;
+}
+
+std::optional<SctpParseError> parse_packet(BytesView packet, ChecksumMode mode, PacketView& view) {
+  view.chunks.clear();
+  if (packet.size() < kCommonHeaderSize + kChunkHeaderSize) return SctpParseError::kTooShort;
   view.header.source_port = load_be16(packet.data());
   view.header.destination_port = load_be16(packet.data() + 2);
   view.header.verification_tag = load_be32(packet.data() + 4);
@@ -81,7 +87,7 @@ ParseResult<PacketView> parse_packet(BytesView packet, ChecksumMode mode) {
     if (view.chunks.size() == kMaxChunksPerPacket) return SctpParseError::kTooManyChunks;
     view.chunks.push_back({*type, *flags, *value});
   }
-  return view;
+  return std::nullopt;
 }
 
 ParseResult<std::vector<Parameter>> parse_parameters(BytesView bytes) {

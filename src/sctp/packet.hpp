@@ -126,6 +126,9 @@ enum class ChecksumMode : std::uint8_t {
 };
 
 ParseResult<PacketView> parse_packet(BytesView packet, ChecksumMode mode = ChecksumMode::kVerify);
+// The same into `out`, whose chunk list keeps its capacity from one packet to the next. An
+// error, or nothing when the packet parsed.
+std::optional<SctpParseError> parse_packet(BytesView packet, ChecksumMode mode, PacketView& out);
 // Parses a run of TLV parameters padded to 4 bytes.
 ParseResult<std::vector<Parameter>> parse_parameters(BytesView bytes);
 

@@ -334,6 +334,24 @@ TEST(SctpInterleaving, ReassemblesInterleavedFragmentsAndDeliversByMid) {
   EXPECT_EQ(SackChunk::parse(sacks.back())->cumulative_tsn_ack, kPeerTsn + 10);
 }
 
+TEST(SctpInterleaving, FragmentsAheadWaitAndRecycledBuffersStartEmpty) {
+  HandPeer peer;
+  ASSERT_TRUE(peer.established());
+  // Buffers given back with old bytes in them: a message reassembled into one has only its own.
+  for (int i = 0; i < 3; ++i) peer.s().recycle_buffer(Buffer::from_string("stale bytes"));
+  peer.idata(0, 1, 0, 51, true, false, text("ab"));  // FSN 0
+  peer.idata(1, 1, 0, 3, false, false, text("gh"));  // FSN 3, two ahead
+  peer.idata(2, 1, 0, 2, false, false, text("ef"));  // FSN 2
+  peer.idata(3, 1, 0, 3, false, false, text("xx"));  // FSN 3 again: ignored
+  peer.idata(4, 1, 0, 1, false, false, text("cd"));  // FSN 1: 0 to 3 now in order
+  EXPECT_TRUE(peer.texts().empty());
+  peer.idata(5, 1, 0, 4, false, true, text("ij"));   // FSN 4, the end
+  peer.idata(6, 2, 0, 52, true, true, text("one"));  // a whole message, into a recycled buffer
+  EXPECT_EQ(peer.texts(), (std::vector<std::string>{"abcdefghij", "one"}));
+  EXPECT_EQ(peer.s().received_buffered(), 0u);
+  EXPECT_EQ(peer.s().state(), SctpAssociation::State::kEstablished);
+}
+
 TEST(SctpInterleaving, HostileFragmentsAbortInsteadOfGrowing) {
   SctpConfig config;
   config.max_message_size = 2000;

@@ -1,0 +1,139 @@
+// Two associations moving messages in one process make no heap allocation per packet once
+// warmed up, when driven through the allocation-free calls (poll_transmit(Buffer&),
+// recycle_buffer()). A program of its own: it replaces the global operator new to count.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "base/random.hpp"
+#include "sctp/association.hpp"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define RTCPP_COUNT_ALLOCATIONS 0  // the sanitizer's allocator stays in place
+#else
+#define RTCPP_COUNT_ALLOCATIONS 1
+#endif
+
+namespace {
+std::atomic<std::uint64_t> g_allocations{0};
+}  // namespace
+
+#if RTCPP_COUNT_ALLOCATIONS
+// GCC takes free() on what operator new returned for a mismatch; here both are malloc's.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+#endif
+
+namespace rtcpp::sctp {
+namespace {
+
+// I-DATA and zero checksums (the defaults).
+struct TransferParams {
+  std::size_t message_size;
+  int streams;
+};
+
+class SctpAllocation : public ::testing::TestWithParam<TransferParams> {
+ protected:
+  SctpAllocation() : a_(config_, rng_), b_(config_, rng_) {}
+
+  void pump() {
+    bool moved = true;
+    while (moved) {
+      moved = false;
+      while (a_.poll_transmit(packet_)) {
+        b_.handle_packet(packet_, now_);
+        moved = true;
+      }
+      while (b_.poll_transmit(packet_)) {
+        a_.handle_packet(packet_, now_);
+        moved = true;
+      }
+    }
+  }
+
+  // Sends `count` messages, keeping 16 queued, each filled with its number; checks every
+  // one delivered against what was sent (a comparison that allocates nothing).
+  void transfer(int count) {
+    const std::size_t size = GetParam().message_size;
+    int sent = 0;
+    int received = 0;
+    while (received < count) {
+      while (sent < count && a_.total_buffered() < 16 * size) {
+        const std::uint16_t stream = static_cast<std::uint16_t>(next_send_ % GetParam().streams);
+        std::fill(message_.begin(), message_.end(), static_cast<std::uint8_t>(next_send_));
+        ASSERT_TRUE(a_.send(stream, 53, message_));
+        ++next_send_;
+        ++sent;
+      }
+      pump();
+      now_ += Duration::millis(1);
+      a_.handle_timeout(now_);
+      b_.handle_timeout(now_);
+      pump();
+      while (auto e = b_.poll_event()) {
+        auto* m = std::get_if<SctpMessage>(&*e);
+        ASSERT_NE(m, nullptr);
+        ASSERT_EQ(m->data.size(), size);
+        // One stream: in send order. Several: in order per stream.
+        const auto first = m->data[0];
+        ASSERT_TRUE(std::all_of(m->data.begin(), m->data.end(),
+                                [&](std::uint8_t byte) { return byte == first; }));
+        if (GetParam().streams == 1) {
+          ASSERT_EQ(first, static_cast<std::uint8_t>(next_receive_));
+        }
+        ++next_receive_;
+        ++received;
+        b_.recycle_buffer(std::move(m->data));
+      }
+    }
+  }
+
+  SeededRandom rng_{7};
+  SctpConfig config_;
+  SctpAssociation a_;
+  SctpAssociation b_;
+  Timestamp now_ = Timestamp::seconds(1);
+  Buffer packet_;
+  Buffer message_ = Buffer(GetParam().message_size);
+  std::uint64_t next_send_ = 0;
+  std::uint64_t next_receive_ = 0;
+};
+
+TEST_P(SctpAllocation, NoHeapAllocationPerPacketInSteadyState) {
+  if (!RTCPP_COUNT_ALLOCATIONS) GTEST_SKIP() << "allocations are not counted under sanitizers";
+  a_.connect(now_);
+  b_.connect(now_);
+  pump();
+  ASSERT_EQ(a_.state(), SctpAssociation::State::kEstablished);
+  while (b_.poll_event()) {
+  }
+  // Warm-up: the queues and pools grow to their working sizes.
+  transfer(1000);
+  const std::uint64_t packets_before = a_.packets_sent() + b_.packets_sent();
+  const std::uint64_t allocations_before = g_allocations.load();
+  transfer(1000);
+  const std::uint64_t allocations = g_allocations.load() - allocations_before;
+  const std::uint64_t packets = a_.packets_sent() + b_.packets_sent() - packets_before;
+  EXPECT_GT(packets, 400u);
+  EXPECT_EQ(allocations, 0u) << "over " << packets << " packets";
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, SctpAllocation,
+                         ::testing::Values(TransferParams{65536, 1}, TransferParams{1024, 1},
+                                           TransferParams{65536, 4}));
+
+}  // namespace
+}  // namespace rtcpp::sctp
