@@ -453,10 +453,48 @@ void SctpAssociation::handle_data(const ChunkView& chunk, Timestamp /*now*/) {
   const auto tsn = receive_tsn(data->tsn, data->stream_id, data->payload.size());
   if (!tsn) return;
   reassembly_bytes_ += data->payload.size();
-  reassembly_.emplace(
-      *tsn, Fragment{data->stream_id, data->stream_sequence, data->ppid, data->beginning, data->end,
-                     data->unordered, Buffer(data->payload)});
+  // A fragment that continues the message held just below it joins that node's buffer: in
+  // order, each message is built in one buffer (RFC 9260 6.9: a message's fragments have
+  // consecutive TSNs), with no allocation per packet.
+  if (!data->beginning) {
+    auto below = reassembly_.lower_bound(*tsn);
+    if (below != reassembly_.begin()) {
+      --below;
+      Fragment& held = below->second;
+      if (held.last_tsn + 1 == *tsn && !held.end && held.stream == data->stream_id &&
+          held.ssn == data->stream_sequence && held.unordered == data->unordered) {
+        held.payload.append(data->payload);
+        held.last_tsn = *tsn;
+        held.end = data->end;
+        try_complete(below->first);
+        return;
+      }
+    }
+  }
+  Fragment fragment{data->stream_id, data->stream_sequence, data->ppid, data->beginning,
+                    data->end,       data->unordered,       *tsn,       {}};
+  if (spare_fragments_.empty()) {
+    fragment.payload = take_buffer();
+    fragment.payload.assign(data->payload);
+    reassembly_.emplace(*tsn, std::move(fragment));
+  } else {
+    auto node = std::move(spare_fragments_.back());
+    spare_fragments_.pop_back();
+    node.key() = *tsn;
+    fragment.payload = take_buffer();
+    fragment.payload.assign(data->payload);
+    node.mapped() = std::move(fragment);
+    reassembly_.insert(std::move(node));
+  }
   try_complete(*tsn);
+}
+
+std::map<std::uint64_t, SctpAssociation::Fragment>::iterator SctpAssociation::erase_fragment(
+    std::map<std::uint64_t, Fragment>::iterator it) {
+  auto next = std::next(it);
+  recycle_buffer(std::move(it->second.payload));
+  keep_spare(spare_fragments_, reassembly_.extract(it));
+  return next;
 }
 
 std::optional<std::uint64_t> SctpAssociation::receive_tsn(std::uint32_t wire_tsn,
@@ -511,7 +549,7 @@ void SctpAssociation::try_complete(std::uint64_t tsn) {
   while (!first->second.beginning) {
     if (first == reassembly_.begin()) return;
     auto prev = std::prev(first);
-    if (prev->first != first->first - 1 || prev->second.stream != f.stream ||
+    if (prev->second.last_tsn != first->first - 1 || prev->second.stream != f.stream ||
         prev->second.ssn != f.ssn || prev->second.unordered != f.unordered || prev->second.end)
       return;
     first = prev;
@@ -525,7 +563,7 @@ void SctpAssociation::try_complete(std::uint64_t tsn) {
       break;
     }
     auto next = std::next(k);
-    if (next == reassembly_.end() || next->first != k->first + 1 ||
+    if (next == reassembly_.end() || next->first != k->second.last_tsn + 1 ||
         next->second.stream != f.stream || next->second.ssn != f.ssn || next->second.beginning)
       return;
     if (size > config_.max_message_size) {
@@ -538,12 +576,19 @@ void SctpAssociation::try_complete(std::uint64_t tsn) {
     return;
   }
   const std::uint16_t stream = f.stream;
+  const std::uint16_t ssn = f.ssn;
   if (f.unordered) {
     deliver(first, last);
     return;
   }
-  complete_ordered_[stream][first->second.ssn] = first->first;
-  deliver_ready(stream);
+  if (ssn == next_ssn_in_[stream]) {
+    // Its turn already (the usual case): delivered without queueing.
+    ++next_ssn_in_[stream];
+    deliver(first, last);
+    if (complete_ordered_.count(stream) != 0) deliver_ready(stream);
+    return;
+  }
+  complete_ordered_[stream][ssn] = first->first;
 }
 
 void SctpAssociation::deliver(std::map<std::uint64_t, Fragment>::iterator first,
@@ -554,11 +599,13 @@ void SctpAssociation::deliver(std::map<std::uint64_t, Fragment>::iterator first,
   if (first == last) {
     msg.data = std::move(first->second.payload);
   } else {
+    // Only after loss or reordering: the message's bytes are in several nodes.
     std::size_t size = 0;
     for (auto k = first;; ++k) {
       size += k->second.payload.size();
       if (k == last) break;
     }
+    msg.data = take_buffer();
     msg.data.reserve(size);
     for (auto k = first;; ++k) {
       msg.data.append(k->second.payload);
@@ -566,7 +613,7 @@ void SctpAssociation::deliver(std::map<std::uint64_t, Fragment>::iterator first,
     }
   }
   reassembly_bytes_ -= msg.data.size();
-  reassembly_.erase(first, std::next(last));
+  for (auto k = first, end = std::next(last); k != end;) k = erase_fragment(k);
   events_.push_back(std::move(msg));
 }
 
@@ -1414,17 +1461,23 @@ void SctpAssociation::handle_forward_tsn(const ChunkView& chunk) {
       continue;
     }
     reassembly_bytes_ -= it->second.payload.size();
-    it = reassembly_.erase(it);
+    it = erase_fragment(it);
   }
   // Continuation fragments just above whose beginning was skipped can never complete (unless
   // they continue a kept message: a hostile FORWARD-TSN may end inside one).
-  auto it = reassembly_.count(new_cum) != 0 ? reassembly_.end() : reassembly_.find(new_cum + 1);
+  auto above = reassembly_.upper_bound(new_cum);
+  bool continues_kept = false;
+  if (above != reassembly_.begin()) {
+    const Fragment& kept = std::prev(above)->second;
+    continues_kept = kept.last_tsn > new_cum || (kept.last_tsn == new_cum && !kept.end);
+  }
+  auto it = continues_kept ? reassembly_.end() : reassembly_.find(new_cum + 1);
   while (it != reassembly_.end() && !it->second.beginning) {
-    const std::uint64_t tsn = it->first;
+    const std::uint64_t last = it->second.last_tsn;
     const bool end = it->second.end;
     reassembly_bytes_ -= it->second.payload.size();
-    it = reassembly_.erase(it);
-    if (end || it == reassembly_.end() || it->first != tsn + 1) break;
+    it = erase_fragment(it);
+    if (end || it == reassembly_.end() || it->first != last + 1) break;
   }
   advance_cumulative(new_cum);
   // Ordered streams continue after the skipped SSNs.

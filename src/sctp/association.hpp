@@ -238,6 +238,9 @@ class SctpAssociation {
     bool beginning;
     bool end;
     bool unordered;
+    // Consecutive fragments of one message share a node: the payload holds them all, from
+    // the key's TSN to this one.
+    std::uint64_t last_tsn = 0;
     Buffer payload;
   };
   // I-DATA reassembly (RFC 8260 2.2.3): fragments are grouped by stream, U flag and MID and
@@ -295,6 +298,9 @@ class SctpAssociation {
   void try_complete(std::uint64_t tsn);
   void deliver(std::map<std::uint64_t, Fragment>::iterator first,
                std::map<std::uint64_t, Fragment>::iterator last);
+  // Removes a reassembly node, keeping it (and its buffer) for a later fragment.
+  std::map<std::uint64_t, Fragment>::iterator erase_fragment(
+      std::map<std::uint64_t, Fragment>::iterator it);
   std::uint64_t unwrap_peer_tsn(std::uint32_t tsn) const;
   void mark_received(std::uint64_t tsn);
   // Keeps retransmits_waiting_ in step, so that flush() scans the flight only when needed.
@@ -418,7 +424,8 @@ class SctpAssociation {
   // Receiving.
   std::uint64_t peer_cumulative_ = 0;             // highest in-order TSN received (unwrapped)
   std::map<std::uint64_t, Fragment> reassembly_;  // received above or at cumulative, undelivered
-  std::vector<std::uint64_t> received_above_;     // TSNs received above peer_cumulative_ (sorted)
+  std::vector<std::map<std::uint64_t, Fragment>::node_type> spare_fragments_;  // for reuse
+  std::vector<std::uint64_t> received_above_;  // TSNs received above peer_cumulative_ (sorted)
   std::vector<std::uint32_t> duplicates_;
   std::size_t reassembly_bytes_ = 0;
   std::vector<std::uint16_t> next_ssn_in_;

@@ -39,11 +39,18 @@ void operator delete(void* p, std::size_t) noexcept {
 namespace rtcpp::sctp {
 namespace {
 
-// I-DATA and zero checksums (the defaults).
+// Zero checksums (the default), with I-DATA (the default) or DATA (what browsers use).
 struct TransferParams {
   std::size_t message_size;
   int streams;
+  bool interleaving = true;
 };
+
+SctpConfig config_for(const TransferParams& params) {
+  SctpConfig config;
+  config.interleaving = params.interleaving;
+  return config;
+}
 
 class SctpAllocation : public ::testing::TestWithParam<TransferParams> {
  protected:
@@ -102,7 +109,7 @@ class SctpAllocation : public ::testing::TestWithParam<TransferParams> {
   }
 
   SeededRandom rng_{7};
-  SctpConfig config_;
+  SctpConfig config_ = config_for(GetParam());
   SctpAssociation a_;
   SctpAssociation b_;
   Timestamp now_ = Timestamp::seconds(1);
@@ -118,6 +125,7 @@ TEST_P(SctpAllocation, NoHeapAllocationPerPacketInSteadyState) {
   b_.connect(now_);
   pump();
   ASSERT_EQ(a_.state(), SctpAssociation::State::kEstablished);
+  ASSERT_EQ(a_.interleaving(), GetParam().interleaving);
   while (b_.poll_event()) {
   }
   // Warm-up: the queues and pools grow to their working sizes.
@@ -133,7 +141,10 @@ TEST_P(SctpAllocation, NoHeapAllocationPerPacketInSteadyState) {
 
 INSTANTIATE_TEST_SUITE_P(Sizes, SctpAllocation,
                          ::testing::Values(TransferParams{65536, 1}, TransferParams{1024, 1},
-                                           TransferParams{65536, 4}));
+                                           TransferParams{65536, 4},
+                                           TransferParams{65536, 1, false},
+                                           TransferParams{1024, 1, false},
+                                           TransferParams{65536, 4, false}));
 
 }  // namespace
 }  // namespace rtcpp::sctp
