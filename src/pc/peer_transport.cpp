@@ -126,6 +126,12 @@ void PeerTransport::pump(Timestamp now) {
         on_sctp_message(std::move(*m));
       } else if (auto* r = std::get_if<sctp::SctpStreamsReset>(&*e)) {
         on_streams_reset(*r);
+      } else if (std::holds_alternative<sctp::SctpRestarted>(*e)) {
+        // The peer's SCTP lost its state and restarted the association: it no longer knows
+        // our channels (nor we its), and every stream starts over, so each channel closes.
+        std::vector<std::uint16_t> ids;
+        for (const auto& [id, channel] : channels_) ids.push_back(id);
+        for (const std::uint16_t id : ids) finish_close(id);
       } else if (auto* f = std::get_if<sctp::SctpStreamResetFailed>(&*e)) {
         // The peer refused: nothing more can be done for these channels than closing them.
         for (const std::uint16_t id : f->streams) finish_close(id);

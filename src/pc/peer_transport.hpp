@@ -70,8 +70,9 @@ struct ChannelMessageEvent {
   bool binary = true;
   Buffer data;
 };
-// The channel is closed: both directions of its stream were reset (RFC 8831 6.7), or it was
-// closed locally when the association cannot reset streams. Its id is free again.
+// The channel is closed: both directions of its stream were reset (RFC 8831 6.7), it was
+// closed locally when the association cannot reset streams, or the peer restarted the
+// association (RFC 9260 5.2.4). Its id is free again.
 struct ChannelClosedEvent {
   std::uint16_t id = 0;
 };

@@ -13,8 +13,8 @@
 namespace rtcpp::sctp {
 namespace {
 
-constexpr std::uint8_t kCookieVersion = 2;
-constexpr std::size_t kCookieBodySize = 1 + 4 * 5 + 2 * 2 + 1 + 8;
+constexpr std::uint8_t kCookieVersion = 3;
+constexpr std::size_t kCookieBodySize = 1 + 4 * 7 + 2 * 2 + 1 + 8;
 constexpr std::size_t kCookieSize = kCookieBodySize + 32;
 constexpr Duration kCookieLifetime = Duration::seconds(60);
 // ABORT/SHUTDOWN COMPLETE T bit: the tag is the receiver's own (RFC 9260 3.3.7).
@@ -97,7 +97,7 @@ void hmac_sha256(const std::array<std::uint8_t, 32>& key, BytesView data, std::u
 
 SctpAssociation::SctpAssociation(SctpConfig config, Random& rng)
     : config_(config),
-      rng_(rng),
+      rng_(&rng),
       local_tag_(0),
       next_tsn_(0),
       cumulative_acked_(0),
@@ -106,14 +106,17 @@ SctpAssociation::SctpAssociation(SctpConfig config, Random& rng)
       rto_(config.rto_initial) {
   // RFC 9260 5.1: a random non-zero tag and a random initial TSN.
   do {
-    local_tag_ = rng_.next_u32();
+    local_tag_ = rng_->next_u32();
   } while (local_tag_ == 0);
-  const std::uint32_t initial_tsn = rng_.next_u32();
+  start_tsns(rng_->next_u32());
+  rng_->fill(cookie_secret_);
+  next_ssn_out_.assign(config_.streams, 0);
+}
+
+void SctpAssociation::start_tsns(std::uint32_t initial_tsn) {
   // Keep the 64-bit TSN space far from zero so that "before the first TSN" is representable.
   next_tsn_ = (std::uint64_t{1} << 32) + initial_tsn;
   cumulative_acked_ = next_tsn_ - 1;
-  rng_.fill(cookie_secret_);
-  next_ssn_out_.assign(config_.streams, 0);
   // RFC 6525 5.1.1: request sequence numbers start at the initial TSN.
   next_reconfig_sequence_ = initial_tsn;
   advanced_ack_point_ = cumulative_acked_;
@@ -148,18 +151,21 @@ void SctpAssociation::send_init(Timestamp now) {
   t1_at_ = now + config_.rto_initial;
 }
 
-Buffer SctpAssociation::make_cookie(const InitChunk& peer) const {
+Buffer SctpAssociation::make_cookie(const CookieContents& contents) const {
+  const InitChunk& peer = contents.peer;
   Buffer cookie;
   ByteWriter w(cookie);
   w.write_u8(kCookieVersion);
   w.write_u32(peer.initiate_tag);
-  w.write_u32(local_tag_);
+  w.write_u32(contents.our_tag);
   w.write_u32(peer.initial_tsn);
-  w.write_u32(static_cast<std::uint32_t>(next_tsn_));
+  w.write_u32(contents.our_initial_tsn);
+  w.write_u32(contents.local_tie_tag);
+  w.write_u32(contents.peer_tie_tag);
   w.write_u32(peer.a_rwnd);
   w.write_u16(peer.outbound_streams);
   w.write_u16(peer.inbound_streams);
-  w.write_u8(peer_extensions(peer));
+  w.write_u8(contents.extensions);
   w.write_u64(static_cast<std::uint64_t>(cookie_time_.us()));
   std::uint8_t mac[32];
   hmac_sha256(cookie_secret_, cookie.view(), mac);
@@ -167,27 +173,28 @@ Buffer SctpAssociation::make_cookie(const InitChunk& peer) const {
   return cookie;
 }
 
-std::optional<InitChunk> SctpAssociation::open_cookie(BytesView cookie, Timestamp now,
-                                                      std::uint8_t& extensions) const {
+std::optional<SctpAssociation::CookieContents> SctpAssociation::open_cookie(BytesView cookie,
+                                                                            Timestamp now) const {
   if (cookie.size() != kCookieSize || cookie[0] != kCookieVersion) return std::nullopt;
   std::uint8_t mac[32];
   hmac_sha256(cookie_secret_, cookie.first(kCookieBodySize), mac);
   if (CRYPTO_memcmp(mac, cookie.data() + kCookieBodySize, 32) != 0) return std::nullopt;
   ByteReader r(cookie.subspan(1));
-  InitChunk peer;
-  peer.initiate_tag = *r.read_u32();
-  const std::uint32_t our_tag = *r.read_u32();
-  peer.initial_tsn = *r.read_u32();
-  (void)r.read_u32();  // our initial TSN: always the one this association started with
-  peer.a_rwnd = *r.read_u32();
-  peer.outbound_streams = *r.read_u16();
-  peer.inbound_streams = *r.read_u16();
-  extensions = *r.read_u8();
+  CookieContents contents;
+  contents.peer.initiate_tag = *r.read_u32();
+  contents.our_tag = *r.read_u32();
+  contents.peer.initial_tsn = *r.read_u32();
+  contents.our_initial_tsn = *r.read_u32();
+  contents.local_tie_tag = *r.read_u32();
+  contents.peer_tie_tag = *r.read_u32();
+  contents.peer.a_rwnd = *r.read_u32();
+  contents.peer.outbound_streams = *r.read_u16();
+  contents.peer.inbound_streams = *r.read_u16();
+  contents.extensions = *r.read_u8();
   const auto created = Timestamp::micros(static_cast<std::int64_t>(*r.read_u64()));
-  if (our_tag != local_tag_) return std::nullopt;
   // RFC 9260 5.1.5: a stale cookie is refused.
   if (now - created > kCookieLifetime) return std::nullopt;
-  return peer;
+  return contents;
 }
 
 void SctpAssociation::handle_init(const ChunkView& chunk, const CommonHeader& header,
@@ -195,17 +202,35 @@ void SctpAssociation::handle_init(const ChunkView& chunk, const CommonHeader& he
   if (header.verification_tag != 0) return;  // RFC 9260 8.5.1: INIT travels with tag 0
   auto init = InitChunk::parse(chunk);
   if (!init) return;
-  if (state_ == State::kEstablished || state_ >= State::kShutdownPending) return;  // no restart
-  // RFC 9260 5.2.1: in COOKIE-WAIT or COOKIE-ECHOED we answer with our own original
-  // parameters (same tag, same initial TSN), which is what we always use.
+  // RFC 9260 9.2: in SHUTDOWN-ACK-SENT the INIT is dropped (T2 resends the SHUTDOWN ACK).
+  if (state_ == State::kShutdownAckSent) return;
+  CookieContents contents;
+  contents.peer = *init;
+  contents.extensions = peer_extensions(*init);
+  if (state_ >= State::kEstablished) {
+    // RFC 9260 5.2.2: the peer may have restarted. The INIT ACK carries a new tag and initial
+    // TSN, and the cookie the tags in use (tie-tags) so that its COOKIE ECHO can prove it;
+    // nothing here changes until then.
+    do {
+      contents.our_tag = rng_->next_u32();
+    } while (contents.our_tag == 0 || contents.our_tag == local_tag_);
+    contents.our_initial_tsn = rng_->next_u32();
+    contents.local_tie_tag = local_tag_;
+    contents.peer_tie_tag = peer_tag_;
+  } else {
+    // RFC 9260 5.2.1: in COOKIE-WAIT or COOKIE-ECHOED we answer with our own original
+    // parameters (same tag, same initial TSN), which is what we always use.
+    contents.our_tag = local_tag_;
+    contents.our_initial_tsn = static_cast<std::uint32_t>(next_tsn_);
+  }
   cookie_time_ = now;
   InitChunk ack;
-  ack.initiate_tag = local_tag_;
+  ack.initiate_tag = contents.our_tag;
   ack.a_rwnd = config_.receive_window;
   ack.outbound_streams = config_.streams;
   ack.inbound_streams = config_.streams;
-  ack.initial_tsn = static_cast<std::uint32_t>(next_tsn_);
-  const Buffer cookie = make_cookie(*init);
+  ack.initial_tsn = contents.our_initial_tsn;
+  const Buffer cookie = make_cookie(contents);
   ack.parameters.push_back({param_type::kStateCookie, cookie});
   ExtensionValues values;
   add_extension_parameters(ack, config_, values);
@@ -245,25 +270,71 @@ void SctpAssociation::handle_init_ack(const ChunkView& chunk, Timestamp now) {
   t1_at_ = now + rto_;
 }
 
-void SctpAssociation::handle_cookie_echo(const ChunkView& chunk, Timestamp now) {
-  std::uint8_t ext = 0;
-  auto peer = open_cookie(chunk.value, now, ext);
-  if (!peer) return;  // forged, stale or not ours: silently discarded (RFC 9260 5.1.5)
-  if (state_ == State::kEstablished || state_ >= State::kShutdownPending) {
-    // A retransmitted COOKIE ECHO: our COOKIE ACK was lost (RFC 9260 5.2.4 case D).
-    if (peer->initiate_tag == peer_tag_) send_control(chunk_type::kCookieAck, 0, {}, peer_tag_);
-    flush(now);
+void SctpAssociation::handle_cookie_echo(const ChunkView& chunk, std::uint32_t verification_tag,
+                                         Timestamp now) {
+  auto cookie = open_cookie(chunk.value, now);
+  // Forged, stale or not ours: silently discarded (RFC 9260 5.1.5); the packet must carry the
+  // tag our INIT ACK gave (8.5.1).
+  if (!cookie || verification_tag != cookie->our_tag) return;
+  const bool local_match = cookie->our_tag == local_tag_;
+  const bool peer_match = cookie->peer.initiate_tag == peer_tag_;
+  if (state_ >= State::kEstablished) {
+    if (local_match && peer_match) {
+      // A retransmitted COOKIE ECHO: our COOKIE ACK was lost (RFC 9260 5.2.4 case D).
+      send_control(chunk_type::kCookieAck, 0, {}, peer_tag_);
+      flush(now);
+    } else if (!local_match && !peer_match && cookie->local_tie_tag == local_tag_ &&
+               cookie->peer_tie_tag == peer_tag_ && state_ == State::kEstablished) {
+      restart(*cookie, now);  // 5.2.4 case A
+    }
+    // Otherwise a late or replayed cookie (cases B and C), or a restart while shutting down:
+    // discarded, the association stays as it is.
     return;
   }
-  if (state_ == State::kCookieEchoed && peer->initiate_tag != peer_tag_) return;
-  peer_tag_ = peer->initiate_tag;
-  peer_initial_tsn_ = peer->initial_tsn;
-  peer_rwnd_ = peer->a_rwnd;
-  peer_inbound_streams_ = peer->inbound_streams;
-  peer_outbound_streams_ = peer->outbound_streams;
-  apply_peer_extensions(ext);
+  if (!local_match) return;
+  if (state_ == State::kCookieEchoed && !peer_match) return;
+  accept_cookie(*cookie, now, std::nullopt);
+}
+
+void SctpAssociation::accept_cookie(const CookieContents& cookie, Timestamp now,
+                                    std::optional<std::size_t> restart_dropped) {
+  peer_tag_ = cookie.peer.initiate_tag;
+  peer_initial_tsn_ = cookie.peer.initial_tsn;
+  peer_rwnd_ = cookie.peer.a_rwnd;
+  peer_inbound_streams_ = cookie.peer.inbound_streams;
+  peer_outbound_streams_ = cookie.peer.outbound_streams;
+  apply_peer_extensions(cookie.extensions);
   send_control(chunk_type::kCookieAck, 0, {}, peer_tag_);
-  established(now);
+  established(now, restart_dropped);
+}
+
+void SctpAssociation::restart(const CookieContents& cookie, Timestamp now) {
+  // RFC 9260 5.2.4 action A: the peer lost its state and started again; ours starts over
+  // from the cookie as if it were new. Messages it never acknowledged are dropped (it cannot
+  // place them in the new sequence); what was received is still given to the user.
+  std::size_t dropped = 0;
+  for (const auto& [stream, queue] : stream_queues_) dropped += queue.size();
+  std::uint64_t last_id = 0;
+  for (const InFlight& c : in_flight_) {
+    if (!c.released && !c.abandoned && c.message_id != last_id) ++dropped;
+    last_id = c.message_id;
+  }
+  SctpAssociation fresh(config_, *rng_);
+  fresh.cookie_secret_ = cookie_secret_;
+  fresh.cookie_time_ = cookie_time_;
+  fresh.local_tag_ = cookie.our_tag;
+  fresh.start_tsns(cookie.our_initial_tsn);
+  fresh.events_ = std::move(events_);
+  fresh.received_ = std::move(received_);  // handle_packet is still reading its chunk list
+  fresh.last_now_ = last_now_;
+  fresh.retransmissions_ = retransmissions_;
+  fresh.packets_sent_ = packets_sent_;
+  fresh.abandoned_messages_ = abandoned_messages_;
+  fresh.forward_tsns_sent_ = forward_tsns_sent_;
+  fresh.reconfig_requests_sent_ = reconfig_requests_sent_;
+  fresh.heartbeats_sent_ = heartbeats_sent_;
+  *this = std::move(fresh);
+  accept_cookie(cookie, now, dropped);
 }
 
 void SctpAssociation::apply_peer_extensions(std::uint8_t ext) {
@@ -274,7 +345,7 @@ void SctpAssociation::apply_peer_extensions(std::uint8_t ext) {
   peer_zero_checksum_ = (ext & kExtZeroChecksum) != 0;
 }
 
-void SctpAssociation::established(Timestamp now) {
+void SctpAssociation::established(Timestamp now, std::optional<std::size_t> restart_dropped) {
   state_ = State::kEstablished;
   t1_at_.reset();
   cookie_echo_.clear();
@@ -287,7 +358,11 @@ void SctpAssociation::established(Timestamp now) {
   // RFC 9260 7.2.1: initial cwnd and ssthresh.
   cwnd_ = std::min<std::size_t>(4 * config_.mtu, std::max<std::size_t>(2 * config_.mtu, 4404));
   ssthresh_ = peer_rwnd_;
-  events_.push_back(SctpConnected{});
+  if (restart_dropped) {
+    events_.push_back(SctpRestarted{*restart_dropped});
+  } else {
+    events_.push_back(SctpConnected{});
+  }
   arm_heartbeat(now);
   flush(now);
 }
@@ -315,13 +390,18 @@ void SctpAssociation::handle_packet(BytesView bytes, Timestamp now) {
   const ChunkView& first = packet->chunks.front();
   // RFC 9260 8.5: the verification tag must be ours, except for INIT (0) and for ABORT or
   // SHUTDOWN COMPLETE with the T bit (the peer's tag).
+  // A COOKIE ECHO's tag is checked against its cookie (5.2.4): after a restart it is new.
   const bool tag_ok =
-      first.type == chunk_type::kInit || packet->header.verification_tag == local_tag_ ||
+      first.type == chunk_type::kInit || first.type == chunk_type::kCookieEcho ||
+      packet->header.verification_tag == local_tag_ ||
       ((first.type == chunk_type::kAbort || first.type == chunk_type::kShutdownComplete) &&
        (first.flags & kFlagT) && packet->header.verification_tag == peer_tag_);
   if (!tag_ok) return;
   bool had_data = false;
-  for (const auto& chunk : packet->chunks) {
+  // By index: a restart (handle_cookie_echo) replaces the association's state, received_
+  // included, while this loop runs.
+  for (std::size_t index = 0; index < packet->chunks.size(); ++index) {
+    const ChunkView chunk = packet->chunks[index];
     switch (chunk.type) {
       case chunk_type::kInit:
         // RFC 9260 6.10: INIT must be alone in its packet.
@@ -331,7 +411,10 @@ void SctpAssociation::handle_packet(BytesView bytes, Timestamp now) {
         handle_init_ack(chunk, now);
         break;
       case chunk_type::kCookieEcho:
-        handle_cookie_echo(chunk, now);
+        handle_cookie_echo(chunk, packet->header.verification_tag, now);
+        // What is bundled after it belongs to the association the cookie was for: it goes on
+        // only if that is this one now.
+        if (packet->header.verification_tag != local_tag_) return;
         break;
       case chunk_type::kCookieAck:
         if (state_ == State::kCookieEchoed) established(now);
@@ -1807,7 +1890,7 @@ void SctpAssociation::arm_heartbeat(Timestamp now) {
   // RTO jittered by +/- 50 % (uniformly), plus HB.interval.
   const std::int64_t rto_us = rto_.us();
   const auto jittered = Duration::micros(
-      rto_us / 2 + static_cast<std::int64_t>(rng_.uniform(
+      rto_us / 2 + static_cast<std::int64_t>(rng_->uniform(
                        static_cast<std::uint64_t>(std::max<std::int64_t>(rto_us, 1)))));
   heartbeat_at_ = now + config_.heartbeat_interval + jittered;
   heartbeat_tsn_mark_ = next_tsn_;
@@ -1829,7 +1912,7 @@ void SctpAssociation::on_heartbeat_timer(Timestamp now) {
   if (next_tsn_ == heartbeat_tsn_mark_) {
     // Heartbeat Info (RFC 9260 3.3.5): opaque to the peer, which echoes it; ours is a nonce
     // (so that a forged ACK cannot feed the RTT estimate) and the send time.
-    const std::uint64_t nonce = rng_.next_u64();
+    const std::uint64_t nonce = rng_->next_u64();
     std::uint8_t value[4 + 16];
     store_be16(value, param_type::kHeartbeatInfo);
     store_be16(value + 2, sizeof value);

@@ -10,8 +10,10 @@
 // outgoing stream reset (RFC 6525 RE-CONFIG, Outgoing SSN Reset Request and Response),
 // user message interleaving (RFC 8260 I-DATA and I-FORWARD-TSN, streams served round-robin
 // one fragment at a time) and zero checksums (RFC 9653, the DTLS method), all negotiated in
-// INIT/INIT ACK. Not yet: incoming SSN reset, SSN/TSN reset and add-streams requests
-// (answered Denied), restart. HEARTBEATs are sent on an idle path (RFC 9260 8.3).
+// INIT/INIT ACK; HEARTBEATs on an idle path (RFC 9260 8.3); a peer's restart (5.2.2, 5.2.4
+// action A: an INIT on the established association is answered with tie-tags, and the
+// COOKIE ECHO that proves them starts the association over). Not done: incoming SSN reset,
+// SSN/TSN reset and add-streams requests (answered Denied, RFC 6525 allows it).
 #pragma once
 
 #include <algorithm>
@@ -96,8 +98,14 @@ struct SctpStreamsReset {
 struct SctpStreamResetFailed {
   std::vector<std::uint16_t> streams;
 };
-using SctpEvent =
-    std::variant<SctpConnected, SctpMessage, SctpClosed, SctpStreamsReset, SctpStreamResetFailed>;
+// The peer restarted the association (RFC 9260 5.2.4 action A: it lost its state and
+// connected again). Ours started over with it: new tags and TSNs, every stream at sequence
+// number 0 both ways, and the messages that were queued or not yet acknowledged were dropped.
+struct SctpRestarted {
+  std::size_t messages_dropped = 0;
+};
+using SctpEvent = std::variant<SctpConnected, SctpMessage, SctpClosed, SctpStreamsReset,
+                               SctpStreamResetFailed, SctpRestarted>;
 
 struct SendOptions {
   bool unordered = false;
@@ -270,7 +278,7 @@ class SctpAssociation {
   void send_init(Timestamp now);
   void handle_init(const ChunkView& chunk, const CommonHeader& header, Timestamp now);
   void handle_init_ack(const ChunkView& chunk, Timestamp now);
-  void handle_cookie_echo(const ChunkView& chunk, Timestamp now);
+  void handle_cookie_echo(const ChunkView& chunk, std::uint32_t verification_tag, Timestamp now);
   void handle_data(const ChunkView& chunk, Timestamp now);
   void handle_idata(const ChunkView& chunk);
   void handle_iforward_tsn(const ChunkView& chunk);
@@ -289,11 +297,10 @@ class SctpAssociation {
   void advance_cumulative(std::uint64_t new_cumulative);
   void handle_sack(const ChunkView& chunk, Timestamp now);
   void handle_shutdown(const ChunkView& chunk, Timestamp now);
-  void established(Timestamp now);
-  Buffer make_cookie(const InitChunk& peer_init) const;
+  // restart_dropped: the peer restarted (SctpRestarted instead of SctpConnected), and this
+  // many messages were dropped.
+  void established(Timestamp now, std::optional<std::size_t> restart_dropped = std::nullopt);
   Timestamp cookie_time_;
-  std::optional<InitChunk> open_cookie(BytesView cookie, Timestamp now,
-                                       std::uint8_t& extensions) const;
   void deliver_ready(std::uint16_t stream);
   void try_complete(std::uint64_t tsn);
   void deliver(std::map<std::uint64_t, Fragment>::iterator first,
@@ -344,9 +351,25 @@ class SctpAssociation {
   void arm_heartbeat(Timestamp now);
   void on_heartbeat_timer(Timestamp now);
   void handle_heartbeat_ack(const ChunkView& chunk, Timestamp now);
+  // What a state cookie of ours carries (RFC 9260 5.1.3), the tie-tags only when it answered
+  // an INIT that arrived on an established association (5.2.2).
+  struct CookieContents {
+    InitChunk peer;
+    std::uint32_t our_tag = 0;
+    std::uint32_t our_initial_tsn = 0;
+    std::uint32_t local_tie_tag = 0;
+    std::uint32_t peer_tie_tag = 0;
+    std::uint8_t extensions = 0;
+  };
+  Buffer make_cookie(const CookieContents& contents) const;
+  std::optional<CookieContents> open_cookie(BytesView cookie, Timestamp now) const;
+  void accept_cookie(const CookieContents& cookie, Timestamp now,
+                     std::optional<std::size_t> restart_dropped);
+  void restart(const CookieContents& cookie, Timestamp now);
+  void start_tsns(std::uint32_t initial_tsn);
 
   SctpConfig config_;
-  Random& rng_;
+  Random* rng_;  // a pointer, so that a restart can assign a fresh state
   State state_ = State::kClosed;
   std::uint32_t local_tag_;
   std::uint32_t peer_tag_ = 0;

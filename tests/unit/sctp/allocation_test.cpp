@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <string>
 
 #include "base/random.hpp"
 #include "sctp/association.hpp"
@@ -144,7 +145,12 @@ INSTANTIATE_TEST_SUITE_P(Sizes, SctpAllocation,
                                            TransferParams{65536, 4},
                                            TransferParams{65536, 1, false},
                                            TransferParams{1024, 1, false},
-                                           TransferParams{65536, 4, false}));
+                                           TransferParams{65536, 4, false}),
+                         [](const ::testing::TestParamInfo<TransferParams>& param_info) {
+                           return std::to_string(param_info.param.message_size) + "B_" +
+                                  std::to_string(param_info.param.streams) + "streams_" +
+                                  (param_info.param.interleaving ? "IDATA" : "DATA");
+                         });
 
 }  // namespace
 }  // namespace rtcpp::sctp
