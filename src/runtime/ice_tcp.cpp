@@ -105,18 +105,16 @@ void IceTcpConnection::mark_authenticated() {
 void IceTcpConnection::send(BytesView packet) {
   if (closed_) return;
   auto framed = ice::frame_rfc4571(packet);
-  if (!framed || queued_bytes_ + framed->size() > kMaxQueuedBytes) return;
-  queued_bytes_ += framed->size();
-  queue_.push_back(std::move(*framed));
+  if (!framed || !queue_.push(std::move(*framed))) return;
   write_next();
 }
 
 void IceTcpConnection::write_next() {
   if (!ready_ || writing_ || closed_ || queue_.empty()) return;
   writing_ = true;
-  const Buffer& front = queue_.front();
+  const BytesView pending = queue_.pending();
   socket_.async_write_some(
-      asio::buffer(front.data() + written_, front.size() - written_),
+      asio::buffer(pending.data(), pending.size()),
       [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
         if (self->closed_) return;
         self->writing_ = false;
@@ -124,12 +122,7 @@ void IceTcpConnection::write_next() {
           self->fail("writing: " + error.message());
           return;
         }
-        self->written_ += n;
-        if (self->written_ == self->queue_.front().size()) {
-          self->queued_bytes_ -= self->queue_.front().size();
-          self->queue_.pop_front();
-          self->written_ = 0;
-        }
+        self->queue_.consume(n);
         self->write_next();
       });
 }

@@ -9,7 +9,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,6 +17,7 @@
 #include "base/bytes.hpp"
 #include "base/net.hpp"
 #include "ice/tcp_framing.hpp"
+#include "runtime/stream_write_queue.hpp"
 
 namespace rtcpp::runtime {
 
@@ -71,9 +71,7 @@ class IceTcpConnection : public std::enable_shared_from_this<IceTcpConnection> {
   bool writing_ = false;
   bool closed_ = false;
   bool authenticated_ = false;
-  std::deque<Buffer> queue_;
-  std::size_t queued_bytes_ = 0;
-  std::size_t written_ = 0;  // of queue_.front()
+  StreamWriteQueue queue_{kMaxQueuedBytes};
   std::vector<std::uint8_t> read_buffer_;
   std::vector<Buffer> packets_;  // reused between reads
 };

@@ -152,18 +152,16 @@ void TurnStream::on_ready() {
 
 void TurnStream::send(BytesView message) {
   if (closed_) return;
-  if (queued_bytes_ + message.size() > kMaxQueuedBytes) return;
-  queue_.emplace_back(message);
-  queued_bytes_ += message.size();
+  if (!queue_.push(Buffer(message))) return;
   write_next();
 }
 
 void TurnStream::write_next() {
   if (!ready_ || writing_ || closed_ || queue_.empty()) return;
   writing_ = true;
-  const Buffer& front = queue_.front();
+  const BytesView pending = queue_.pending();
   async_write_some(
-      front.data() + written_, front.size() - written_,
+      pending.data(), pending.size(),
       [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
         if (self->closed_) return;
         self->writing_ = false;
@@ -171,12 +169,7 @@ void TurnStream::write_next() {
           self->fail("writing to the TURN server: " + error.message());
           return;
         }
-        self->written_ += n;
-        if (self->written_ == self->queue_.front().size()) {
-          self->queued_bytes_ -= self->queue_.front().size();
-          self->queue_.pop_front();
-          self->written_ = 0;
-        }
+        self->queue_.consume(n);
         self->write_next();
       });
 }

@@ -9,13 +9,13 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "base/bytes.hpp"
 #include "base/net.hpp"
+#include "runtime/stream_write_queue.hpp"
 
 namespace rtcpp::runtime {
 
@@ -70,9 +70,7 @@ class TurnStream : public std::enable_shared_from_this<TurnStream> {
   bool ready_ = false;
   bool writing_ = false;
   bool closed_ = false;
-  std::deque<Buffer> queue_;
-  std::size_t queued_bytes_ = 0;
-  std::size_t written_ = 0;  // of queue_.front()
+  StreamWriteQueue queue_{kMaxQueuedBytes};
   std::vector<std::uint8_t> read_buffer_;
   std::vector<std::uint8_t> inbox_;  // bytes read that do not make a whole message yet
 };
