@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/eventually.hpp"
 #include "rtcpp/rtcpp.hpp"
 
 namespace rtcpp {
@@ -37,12 +38,7 @@ std::string turn_url(const std::string& transport) {
 
 template <typename Pred>
 bool eventually(Pred pred, std::chrono::milliseconds limit = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return pred();
+  return rtcpp::test_support::eventually(pred, limit);
 }
 
 RTCConfiguration relay_config(const std::string& url, const std::string& password) {

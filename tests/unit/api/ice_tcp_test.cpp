@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/eventually.hpp"
 #include "rtcpp/rtcpp.hpp"
 
 namespace rtcpp {
@@ -21,15 +22,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return pred();
-}
+using rtcpp::test_support::eventually;
 
 RTCConfiguration tcp_only_config() {
   RTCConfiguration config;

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/eventually.hpp"
 #include "rtcpp/rtcpp.hpp"
 
 namespace rtcpp {
@@ -31,15 +32,7 @@ std::shared_ptr<RTCPeerConnection> make_pc(RTCConfiguration config = loopback_co
 }
 
 // Waits (bounded) until pred holds.
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return pred();
-}
+using rtcpp::test_support::eventually;
 
 // Trickle between two connections: candidates wait until their target has a remote
 // description, as a signaling server would hold them.
