@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,18 @@ class SctpRestart : public ::testing::Test {
            as_text(at_a[0].data) == to_a;
   }
 
+  // `peer` connects to `a` (INIT, INIT ACK) and returns its COOKIE ECHO packet, not delivered.
+  std::optional<Buffer> cookie_echo_from(SctpAssociation& peer) {
+    peer.connect(now_);
+    auto init = peer.poll_transmit();
+    if (!init) return std::nullopt;
+    a_.handle_packet(*init, now_);
+    auto init_ack = a_.poll_transmit();
+    if (!init_ack) return std::nullopt;
+    peer.handle_packet(*init_ack, now_);
+    return peer.poll_transmit();
+  }
+
   SeededRandom rng_{11};
   SctpConfig config_;
   SctpAssociation a_;
@@ -140,10 +153,7 @@ TEST_F(SctpRestart, CookieOfAnEarlierRestartIsDiscarded) {
   connect_a_and_b();
   // A first restart, recording the peer's COOKIE ECHO packet.
   SctpAssociation first(config_, rng_);
-  first.connect(now_);
-  a_.handle_packet(*first.poll_transmit(), now_);  // INIT
-  first.handle_packet(*a_.poll_transmit(), now_);  // INIT ACK
-  auto cookie_echo = first.poll_transmit();
+  auto cookie_echo = cookie_echo_from(first);
   ASSERT_TRUE(cookie_echo.has_value());
   a_.handle_packet(*cookie_echo, now_);
   ASSERT_EQ(events_of<SctpRestarted>(a_).size(), 1u);
@@ -166,10 +176,7 @@ TEST_F(SctpRestart, CookieOfAnEarlierRestartIsDiscarded) {
 TEST_F(SctpRestart, CookieWithAnotherTagThanThePacketIsDiscarded) {
   connect_a_and_b();
   SctpAssociation restarted(config_, rng_);
-  restarted.connect(now_);
-  a_.handle_packet(*restarted.poll_transmit(), now_);
-  restarted.handle_packet(*a_.poll_transmit(), now_);
-  auto cookie_echo = restarted.poll_transmit();
+  auto cookie_echo = cookie_echo_from(restarted);
   ASSERT_TRUE(cookie_echo.has_value());
   // The verification tag (bytes 4-7) no longer is the one the INIT ACK gave; the checksum
   // becomes zero, which this end accepts (RFC 9653), so that only the tag is wrong.
@@ -184,10 +191,7 @@ TEST_F(SctpRestart, CookieWithAnotherTagThanThePacketIsDiscarded) {
 TEST_F(SctpRestart, NoRestartWhileShuttingDown) {
   connect_a_and_b();
   SctpAssociation restarted(config_, rng_);
-  restarted.connect(now_);
-  a_.handle_packet(*restarted.poll_transmit(), now_);
-  restarted.handle_packet(*a_.poll_transmit(), now_);
-  auto cookie_echo = restarted.poll_transmit();
+  auto cookie_echo = cookie_echo_from(restarted);
   ASSERT_TRUE(cookie_echo.has_value());
   ASSERT_TRUE(a_.send(1, 51, text("pending")));
   a_.shutdown(now_);
