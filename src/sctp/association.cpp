@@ -533,6 +533,8 @@ void SctpAssociation::handle_data(const ChunkView& chunk, Timestamp /*now*/) {
     abort("malformed DATA chunk");
     return;
   }
+  // RFC 9260 6.2 (the I bit, RFC 7053): the sender asks for its SACK without delay.
+  if (data->immediate) sack_now_ = true;
   const auto tsn = receive_tsn(data->tsn, data->stream_id, data->payload.size());
   if (!tsn) return;
   reassembly_bytes_ += data->payload.size();
@@ -745,6 +747,7 @@ void SctpAssociation::handle_idata(const ChunkView& chunk) {
     abort_with(error_cause::kProtocolViolation, "malformed I-DATA chunk");
     return;
   }
+  if (data->immediate) sack_now_ = true;  // RFC 9260 6.2, RFC 8260 2.1: the I bit
   const std::uint32_t fsn = data->fsn();
   const std::size_t size = data->payload.size();
   // Every fragment carries a byte at least, so an FSN past max-message-size means a message
@@ -1167,7 +1170,11 @@ void SctpAssociation::update_rto(Duration rtt) {
     rttvar_ = (rttvar_ * 3 + diff) / 4;
     srtt_ = (*srtt_ * 7 + rtt) / 8;
   }
-  rto_ = std::clamp(*srtt_ + rttvar_ * 4, config_.rto_min, config_.rto_max);
+  // The variance term is at least the peer's delayed-SACK allowance: an acknowledgement can
+  // take a round trip plus that delay, and a T3-rtx expiring inside it is spurious (it would
+  // cut cwnd to one MTU for nothing on a low-latency path).
+  const Duration variance = std::max(rttvar_ * 4, config_.peer_ack_delay);
+  rto_ = std::clamp(*srtt_ + variance, config_.rto_min, config_.rto_max);
 }
 
 void SctpAssociation::handle_shutdown(const ChunkView& chunk, Timestamp now) {
@@ -1317,6 +1324,11 @@ void SctpAssociation::flush(Timestamp now) {
     packet.reserve(config_.mtu);
     PacketBuilder b(packet, {config_.local_port, config_.remote_port, peer_tag_}, config_.mtu);
     bool any = false;
+    // Where the packet's last DATA / I-DATA chunk starts, for its I bit.
+    std::optional<std::size_t> last_data_chunk;
+    // Whether the window (cwnd or the peer's), or nothing left to send, ends this flush's
+    // data: then no packet follows soon to elicit the SACK this one is waiting for.
+    bool data_stops_here = false;
     if (sack_pending_) {
       write_sack(b);
       sack_pending_ = false;
@@ -1336,8 +1348,13 @@ void SctpAssociation::flush(Timestamp now) {
       if (!c.needs_retransmit) continue;
       const bool allowed = flight_size_ + c.length <= cwnd_ ||
                            (first_packet && fast_retransmit_pending_) || flight_size_ == 0;
-      if (!allowed) break;
+      if (!allowed) {
+        data_stops_here = true;
+        break;
+      }
+      const std::size_t chunk_start = packet.size();
       if (!write_chunk(b, c)) break;
+      last_data_chunk = chunk_start;
       set_needs_retransmit(c, false);
       c.miss_indications = 0;
       ++c.transmissions;
@@ -1356,7 +1373,10 @@ void SctpAssociation::flush(Timestamp now) {
     bool packet_has_new_data = false;
     while (can_send_new && burst_left) {
       OutMessage* m = next_message();
-      if (m == nullptr) break;
+      if (m == nullptr) {
+        data_stops_here = true;
+        break;
+      }
       if (m->offset == 0 && m->expires_at && now >= *m->expires_at) {
         // Expired before its first byte left: dropped whole, no TSN or SSN was spent on it.
         release_bytes(m->stream, m->size);
@@ -1366,8 +1386,10 @@ void SctpAssociation::flush(Timestamp now) {
       }
       const std::size_t remaining = m->size - m->offset;
       const std::size_t size = std::min(remaining, max_payload);
-      if (flight_size_ + size > cwnd_) break;
-      if (flight_size_ > 0 && size > peer_rwnd_) break;
+      if (flight_size_ + size > cwnd_ || (flight_size_ > 0 && size > peer_rwnd_)) {
+        data_stops_here = true;
+        break;
+      }
       if (b.remaining() < chunk_header + size) break;
       // SSNs and MIDs are taken in transmission order (RFC 9260 6.6, RFC 8260 2.2.2), so a
       // message dropped unsent leaves no hole in its stream.
@@ -1395,6 +1417,7 @@ void SctpAssociation::flush(Timestamp now) {
       c.length = static_cast<std::uint32_t>(size);
       ++message_slots_[m->slot].references;
       c.sent_at = now;
+      last_data_chunk = packet.size();
       write_chunk(b, c);
       flight_size_ += size;
       peer_rwnd_ = peer_rwnd_ > size ? static_cast<std::uint32_t>(peer_rwnd_ - size) : 0;
@@ -1415,6 +1438,12 @@ void SctpAssociation::flush(Timestamp now) {
     if (!any) {
       outgoing_.pop_back();
       break;
+    }
+    // RFC 9260 3.3.1 / RFC 7053 4.1: the last DATA before the sender goes quiet (queue empty,
+    // window full, or shutting down) asks for its SACK at once; the peer would otherwise hold
+    // it for its delayed-ack time with nothing else coming to trigger it.
+    if (last_data_chunk && (data_stops_here || state_ == State::kShutdownPending)) {
+      packet[*last_data_chunk + 1] |= DataChunk::kFlagImmediate;
     }
     b.finish(zero_checksum());
     ++packets_sent_;

@@ -60,6 +60,10 @@ struct SctpConfig {
   int max_retransmissions = 10;  // Association.Max.Retrans
   // RFC 9260 6.2: acknowledge at least every second packet, and within 200 ms.
   Duration delayed_ack = Duration::millis(200);
+  // Lower bound of the RTO's variance term (RTO = SRTT + max(4 RTTVAR, this)): a peer may
+  // hold a SACK for its delayed-ack time (200 ms in the common stacks), plus a margin for
+  // timer granularity, so a smaller RTO retransmits data that was not lost.
+  Duration peer_ack_delay = Duration::millis(220);
   // RFC 9260 8.3 HB.interval: while no new data goes out, a HEARTBEAT every RTO + this (the
   // RTO part jittered by +/- 50 %) measures the round trip and finds a peer that went away:
   // unanswered ones count against Association.Max.Retrans. Zero: never sent.
