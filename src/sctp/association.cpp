@@ -110,7 +110,7 @@ SctpAssociation::SctpAssociation(SctpConfig config, Random& rng)
   } while (local_tag_ == 0);
   start_tsns(rng_->next_u32());
   rng_->fill(cookie_secret_);
-  next_ssn_out_.assign(config_.streams, 0);
+  next_ssn_out_.reset(config_.streams);
 }
 
 void SctpAssociation::start_tsns(std::uint32_t initial_tsn) {
@@ -353,7 +353,7 @@ void SctpAssociation::established(Timestamp now, std::optional<std::size_t> rest
   // Receive side starts just below the peer's initial TSN, in a 64-bit space kept far
   // from zero so that unwrapping never underflows.
   peer_cumulative_ = (std::uint64_t{1} << 32) + static_cast<std::uint32_t>(peer_initial_tsn_ - 1);
-  next_ssn_in_.assign(std::min<std::size_t>(config_.streams, peer_outbound_streams_), 0);
+  next_ssn_in_.reset(std::min<std::size_t>(config_.streams, peer_outbound_streams_));
   peer_next_reconfig_sequence_ = peer_initial_tsn_;  // RFC 6525 5.1.1
   // RFC 9260 7.2.1: initial cwnd and ssthresh.
   cwnd_ = std::min<std::size_t>(4 * config_.mtu, std::max<std::size_t>(2 * config_.mtu, 4404));
@@ -1870,7 +1870,7 @@ void SctpAssociation::perform_incoming_reset(const std::vector<std::uint16_t>& s
   }
   events_.push_back(SctpStreamsReset{streams, true});
   if (streams.empty()) {
-    std::fill(next_ssn_in_.begin(), next_ssn_in_.end(), std::uint16_t{0});
+    next_ssn_in_.zero_all();
     return;
   }
   for (const std::uint16_t s : streams) {

@@ -119,6 +119,29 @@ struct SendOptions {
   std::optional<Duration> lifetime;  // counted from send()
 };
 
+// 16-bit counters (SSNs) for `size()` streams, stored only up to the highest stream touched:
+// WebRTC numbers its channels upward from 0, and a vector of all 65535 negotiated streams
+// would cost 128 KiB per direction in every association, idle or not.
+class StreamCounters {
+ public:
+  // `count` streams, every counter at zero.
+  void reset(std::size_t count) {
+    count_ = count;
+    std::fill(values_.begin(), values_.end(), std::uint16_t{0});
+  }
+  void zero_all() { std::fill(values_.begin(), values_.end(), std::uint16_t{0}); }
+  std::size_t size() const noexcept { return count_; }
+  // The counter of `stream` (below size()), stored from its first use.
+  std::uint16_t& operator[](std::uint16_t stream) {
+    if (stream >= values_.size()) values_.resize(std::size_t{stream} + 1, 0);
+    return values_[stream];
+  }
+
+ private:
+  std::size_t count_ = 0;
+  std::vector<std::uint16_t> values_;
+};
+
 class SctpAssociation {
  public:
   enum class State : std::uint8_t {
@@ -408,7 +431,7 @@ class SctpAssociation {
   std::vector<std::uint32_t> free_slots_;
   std::vector<std::uint32_t> empty_slots_;
   std::size_t spare_slot_bytes_ = 0;  // capacity held by free_slots_
-  std::vector<std::uint16_t> next_ssn_out_;
+  StreamCounters next_ssn_out_;
   // I-DATA MIDs per stream, ordered and unordered counted apart (RFC 8260 2.1).
   std::unordered_map<std::uint16_t, std::array<std::uint32_t, 2>> next_mid_out_;
   // Streams reset while chunks of their old sequence may still be in flight: the last TSN of
@@ -455,7 +478,7 @@ class SctpAssociation {
   std::vector<std::uint64_t> received_above_;  // TSNs received above peer_cumulative_ (sorted)
   std::vector<std::uint32_t> duplicates_;
   std::size_t reassembly_bytes_ = 0;
-  std::vector<std::uint16_t> next_ssn_in_;
+  StreamCounters next_ssn_in_;
   // Per stream: complete ordered messages waiting for their turn, SSN -> first TSN.
   std::unordered_map<std::uint16_t, std::map<std::uint16_t, std::uint64_t>> complete_ordered_;
   std::map<MessageKey, PartialMessage> partial_messages_;                        // I-DATA

@@ -19,6 +19,7 @@
 
 namespace {
 std::atomic<std::uint64_t> g_allocations{0};
+std::atomic<std::uint64_t> g_allocated_bytes{0};
 }  // namespace
 
 #if RTCPP_COUNT_ALLOCATIONS
@@ -26,6 +27,7 @@ std::atomic<std::uint64_t> g_allocations{0};
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t size) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
+  g_allocated_bytes.fetch_add(size, std::memory_order_relaxed);
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
@@ -148,6 +150,44 @@ TEST_P(SctpAllocation, NoHeapAllocationPerPacketInSteadyState) {
   const std::uint64_t packets = a_.packets_sent() + b_.packets_sent() - packets_before;
   EXPECT_GT(packets, 400u);
   EXPECT_EQ(allocations, 0u) << "over " << packets << " packets";
+}
+
+// What a connection costs at rest: two associations of the default config (65535 streams
+// each way, as WebRTC negotiates), connected, one small message each way, as a data channel's
+// open leaves them. Per-stream state is kept for the streams in use, not all 65535.
+TEST(SctpMemory, AnIdleAssociationIsSmall) {
+  if (!RTCPP_COUNT_ALLOCATIONS) GTEST_SKIP() << "allocations are not counted under sanitizers";
+  SeededRandom rng(3);
+  const SctpConfig config;
+  ASSERT_EQ(config.streams, 65535);
+  const std::uint64_t bytes_before = g_allocated_bytes.load();
+  {
+    SctpAssociation a(config, rng);
+    SctpAssociation b(config, rng);
+    Timestamp now = Timestamp::seconds(1);
+    Buffer packet;
+    auto pump = [&] {
+      for (int i = 0; i < 8; ++i) {
+        while (a.poll_transmit(packet)) b.handle_packet(packet, now);
+        while (b.poll_transmit(packet)) a.handle_packet(packet, now);
+      }
+    };
+    a.connect(now);
+    b.connect(now);
+    pump();
+    ASSERT_EQ(a.state(), SctpAssociation::State::kEstablished);
+    const Buffer message(100);
+    ASSERT_TRUE(a.send(1, 50, message));
+    ASSERT_TRUE(b.send(1, 50, message));
+    pump();
+    int delivered = 0;
+    while (auto e = a.poll_event()) delivered += std::holds_alternative<SctpMessage>(*e);
+    while (auto e = b.poll_event()) delivered += std::holds_alternative<SctpMessage>(*e);
+    EXPECT_EQ(delivered, 2);
+    // Everything allocated on the way, freed or not, for both ends.
+    const std::uint64_t bytes = g_allocated_bytes.load() - bytes_before;
+    EXPECT_LT(bytes, 2 * 32 * 1024u);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, SctpAllocation,
