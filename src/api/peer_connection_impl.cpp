@@ -6,6 +6,7 @@
 #include "api/conversions.hpp"
 #include "mdns/mdns_message.hpp"
 #include "runtime/interfaces.hpp"
+#include "runtime/key_log.hpp"
 
 namespace rtcpp::detail {
 namespace {
@@ -97,6 +98,7 @@ Result<> PeerConnectionImpl::ensure_transport(ice::IceRole role) {
   pc::PeerTransportConfig config;
   config.ice_credentials = local_credentials_;
   config.certificate = certificate_->impl();
+  config.dtls_key_log = runtime::key_log_file_from_environment();
   config.sctp.max_message_size = configuration_.max_message_size;
   config.sctp.interleaving = configuration_.sctp_interleaving;
   config.sctp.zero_checksum = configuration_.sctp_zero_checksum;

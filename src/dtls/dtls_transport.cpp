@@ -101,18 +101,6 @@ unsigned int never_timer(SSL* /*ssl*/, unsigned int /*previous_us*/) {
   return 3600u * 1000000u;
 }
 
-// SSLKEYLOGFILE (NSS key log format), so Wireshark can decrypt captures.
-void keylog(const SSL* /*ssl*/, const char* line) {
-  static std::mutex mutex;
-  const char* path = std::getenv("SSLKEYLOGFILE");
-  if (path == nullptr || *path == '\0') return;
-  std::lock_guard lock(mutex);
-  if (std::FILE* f = std::fopen(path, "a")) {
-    std::fprintf(f, "%s\n", line);
-    std::fclose(f);
-  }
-}
-
 int accept_any_certificate(int /*preverify*/, X509_STORE_CTX* /*ctx*/) {
   // Self-signed certificates are the norm; the fingerprint from SDP is the check.
   return 1;
@@ -120,6 +108,12 @@ int accept_any_certificate(int /*preverify*/, X509_STORE_CTX* /*ctx*/) {
 
 int g_transport_index = -1;
 std::once_flag g_index_once;
+
+void key_log_callback(const SSL* ssl, const char* line) {
+  const auto* transport =
+      static_cast<const DtlsTransport*>(SSL_get_ex_data(ssl, g_transport_index));
+  if (transport != nullptr) transport->on_key_log_line(line);
+}
 
 void info_callback(const SSL* ssl, int where, int ret) {
   if ((where & SSL_CB_READ_ALERT) == 0) return;
@@ -175,7 +169,7 @@ Result<> DtlsTransport::init_openssl() {
   SSL_CTX_set_read_ahead(ctx_, 1);
   SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                      accept_any_certificate);
-  SSL_CTX_set_keylog_callback(ctx_, keylog);
+  if (config_.key_log) SSL_CTX_set_keylog_callback(ctx_, key_log_callback);
   SSL_CTX_set_info_callback(ctx_, info_callback);
   if (SSL_CTX_set_cipher_list(ctx_, kCipherList) != 1 ||
       SSL_CTX_set1_groups_list(ctx_, "X25519:P-256:P-384") != 1)

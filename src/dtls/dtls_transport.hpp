@@ -12,9 +12,11 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -48,6 +50,9 @@ struct DtlsConfig {
   bool srtp = true;
   // Datagrams that arrive before start() are held, up to this many.
   std::size_t max_early_datagrams = 32;
+  // Receives each secret of the handshake as an NSS key log line (what SSLKEYLOGFILE files
+  // hold, so that Wireshark can decrypt a capture). The core writes no files itself.
+  std::function<void(std::string_view line)> key_log;
 };
 
 struct DtlsStateChange {
@@ -106,6 +111,9 @@ class DtlsTransport {
   void on_datagram_written(BytesView datagram);
   std::optional<Buffer> next_incoming();
   void on_alert_received(int code) { last_alert_ = code; }
+  void on_key_log_line(const char* line) const {
+    if (config_.key_log) config_.key_log(line);
+  }
   std::size_t mtu() const noexcept { return config_.mtu; }
 
  private:

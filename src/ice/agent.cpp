@@ -221,7 +221,7 @@ void IceAgent::start_turn(const SocketAddress& host, const turn::TurnServerConfi
     // Two host sockets on one IP share the stream allocation.
     if (entry.client->base() == base && entry.client->server_address() == server.server) return;
   }
-  turn_.push_back({std::make_unique<turn::TurnClient>(config_.turn, server, base), true});
+  turn_.push_back({std::make_unique<turn::TurnClient>(config_.turn, server, base, rng_), true});
   ++turn_outstanding_;
   turn_.back().client->allocate(now);
 }
@@ -309,7 +309,7 @@ void IceAgent::query_stun_server(const SocketAddress& host, const SocketAddress&
   // Loopback sockets cannot reach a server elsewhere, and families must match.
   if (host.family() != server.family() || host.ip().is_loopback() != server.ip().is_loopback())
     return;
-  const auto id = stun::random_transaction_id();
+  const auto id = stun::random_transaction_id(rng_);
   StunMessageBuilder b(StunClass::kRequest, stun::method::kBinding, id);
   b.add_fingerprint();
   stun_servers_pending_.emplace_back(host, server);
@@ -847,7 +847,7 @@ Buffer IceAgent::build_check(const LocalCandidate& local, const IceCredentials& 
 void IceAgent::send_check(std::size_t index, bool use_candidate, Timestamp now) {
   Pair& pair = pairs_[index];
   if (pair.transaction) transactions_.cancel(*pair.transaction);
-  const auto id = stun::random_transaction_id();
+  const auto id = stun::random_transaction_id(rng_);
   transactions_.start(id, build_check(locals_[pair.local], local_, *remote_, use_candidate, id),
                       locals_[pair.local].base, remotes_[pair.remote].address, now,
                       make_tag(static_cast<std::uint64_t>(TransactionKind::kCheck), index));
@@ -861,7 +861,7 @@ void IceAgent::send_check(std::size_t index, bool use_candidate, Timestamp now) 
 
 void IceAgent::send_consent_check(Timestamp now) {
   // RFC 7675 5.1: a consent check is an ordinary connectivity check on the selected pair.
-  const auto id = stun::random_transaction_id();
+  const auto id = stun::random_transaction_id(rng_);
   if (selected_ && remote_) {
     const Pair& pair = pairs_[*selected_];
     transactions_.start(

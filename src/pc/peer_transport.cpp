@@ -12,6 +12,7 @@ Result<std::unique_ptr<PeerTransport>> PeerTransport::create(PeerTransportConfig
   dtls::DtlsConfig dtls_config;
   dtls_config.certificate = config.certificate;
   dtls_config.mtu = config.dtls_mtu;
+  dtls_config.key_log = config.dtls_key_log;
   auto dtls = dtls::DtlsTransport::create(dtls_config);
   if (!dtls) return std::move(dtls).error();
   return std::unique_ptr<PeerTransport>(

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,6 +39,8 @@ struct PeerTransportConfig {
   std::optional<ice::IceCredentials> ice_credentials;
   std::shared_ptr<const dtls::Certificate> certificate;
   std::size_t dtls_mtu = 1200;
+  // Receives the DTLS secrets as NSS key log lines (see dtls::DtlsConfig::key_log).
+  std::function<void(std::string_view line)> dtls_key_log;
   sctp::SctpConfig sctp;
 };
 

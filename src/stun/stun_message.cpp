@@ -360,9 +360,9 @@ StunMessageBuilder& StunMessageBuilder::add_fingerprint() {
   return *this;
 }
 
-TransactionId random_transaction_id() {
+TransactionId random_transaction_id(Random& rng) {
   TransactionId id;
-  CryptoRandom().fill(id);
+  rng.fill(id);
   return id;
 }
 

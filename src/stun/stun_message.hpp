@@ -12,6 +12,7 @@
 
 #include "base/bytes.hpp"
 #include "base/net.hpp"
+#include "base/random.hpp"
 #include "rtcpp/error.hpp"
 
 namespace rtcpp::stun {
@@ -248,7 +249,7 @@ class StunMessageBuilder {
 };
 
 // A fresh random transaction id (OpenSSL's generator: ids must be unpredictable).
-TransactionId random_transaction_id();
+TransactionId random_transaction_id(Random& rng);
 
 // The 420 (Unknown Attribute) error response to `request` (RFC 8489 6.3.1.1).
 Buffer build_unknown_attribute_response(const StunMessage& request,

@@ -49,10 +49,12 @@ std::string_view to_string(TurnState state) noexcept {
   return "?";
 }
 
-TurnClient::TurnClient(TurnClientConfig config, TurnServerConfig server, SocketAddress base)
+TurnClient::TurnClient(TurnClientConfig config, TurnServerConfig server, SocketAddress base,
+                       Random& rng)
     : config_(config),
       server_(std::move(server)),
       base_(base),
+      rng_(rng),
       stream_(server_.transport != TurnTransport::kUdp),
       transactions_([&] {
         auto t = config.transactions;
@@ -70,7 +72,7 @@ void TurnClient::allocate(Timestamp now) {
 // --- Requests ------------------------------------------------------------------------------
 
 void TurnClient::start_request(Pending pending, Timestamp now) {
-  pending.id = stun::random_transaction_id();
+  pending.id = stun::random_transaction_id(rng_);
   const std::uint64_t tag = next_tag_++;
   transactions_.start(pending.id, build_request(pending), base_, server_.server, now, tag);
   pending_[tag] = pending;
@@ -457,7 +459,7 @@ Datagram TurnClient::wrap_now(const SocketAddress& peer, BytesView data, Timesta
     return {base_, server_.server, build_channel_data(ch->second.number, data, stream_)};
   }
   // RFC 8656 11.1: a Send indication carries XOR-PEER-ADDRESS and DATA, no integrity.
-  StunMessageBuilder b(StunClass::kIndication, method::kSend, stun::random_transaction_id());
+  StunMessageBuilder b(StunClass::kIndication, method::kSend, stun::random_transaction_id(rng_));
   b.add_xor_address(attr::kXorPeerAddress, peer);
   b.add_bytes(attr::kData, data);
   return {base_, server_.server, b.finish()};

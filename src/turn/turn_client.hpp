@@ -95,7 +95,8 @@ using TurnInput = std::variant<NotTurn, Consumed, PeerData>;
 
 class TurnClient {
  public:
-  TurnClient(TurnClientConfig config, TurnServerConfig server, SocketAddress base);
+  // Transaction ids come from `rng`, which must outlive the client.
+  TurnClient(TurnClientConfig config, TurnServerConfig server, SocketAddress base, Random& rng);
 
   const TurnServerConfig& server() const noexcept { return server_; }
   const SocketAddress& server_address() const noexcept { return server_.server; }
@@ -192,6 +193,7 @@ class TurnClient {
   TurnClientConfig config_;
   TurnServerConfig server_;
   SocketAddress base_;
+  Random& rng_;
   TurnState state_ = TurnState::kIdle;
   bool stream_ = false;
   int redirects_ = 0;

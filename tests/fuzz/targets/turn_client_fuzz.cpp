@@ -46,10 +46,12 @@ std::optional<Buffer> build(std::uint16_t type, const stun::TransactionId& id, B
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const Buffer kKey = *stun::long_term_key_md5("user", "rtcpp.test", "pass");
+  SeededRandom rng(1);
   TurnClientConfig config;
   config.max_permissions = 4;
   config.max_channels = 4;
-  TurnClient client(config, {kServer, "user", "pass", TurnTransport::kUdp, "turn:fuzz"}, kBase);
+  TurnClient client(config, {kServer, "user", "pass", TurnTransport::kUdp, "turn:fuzz"}, kBase,
+                    rng);
   Timestamp now = Timestamp::seconds(1);
   client.allocate(now);
   stun::TransactionId last_id{};

@@ -98,7 +98,7 @@ void TurnServer::on_peer(const Datagram& d) {
         return;
       }
     }
-    StunMessageBuilder b(StunClass::kIndication, method::kData, stun::random_transaction_id());
+    StunMessageBuilder b(StunClass::kIndication, method::kData, stun::random_transaction_id(rng_));
     b.add_xor_address(attr::kXorPeerAddress, d.source).add_bytes(attr::kData, d.payload);
     out_.push_back({options_.listen, a.client, b.finish()});
     return;

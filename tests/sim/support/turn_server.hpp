@@ -59,6 +59,7 @@ class TurnServer {
   std::size_t relayed_addresses_granted() const noexcept { return next_relay_ + next_relay_v6_; }
 
  private:
+  SeededRandom rng_{0x7e57};  // transaction ids of the indications it sends
   struct Allocation {
     SocketAddress client;
     std::vector<SocketAddress> relayed;  // one per family

@@ -167,6 +167,32 @@ TEST(DtlsTransport, HandshakeThenDataBothWaysAndSameSrtpKeys) {
   EXPECT_FALSE(p->a().send(as_bytes("late")));
 }
 
+// The secrets reach the configured callback as NSS key log lines (the runtime writes them to
+// $SSLKEYLOGFILE); the core itself writes nothing.
+TEST(DtlsTransport, KeyLogLinesGoToTheCallback) {
+  auto a_cert = *Certificate::generate();
+  auto b_cert = *Certificate::generate();
+  std::vector<std::string> lines;
+  DtlsConfig config;
+  config.certificate = a_cert;
+  config.key_log = [&](std::string_view line) { lines.emplace_back(line); };
+  auto a = DtlsTransport::create(config);
+  ASSERT_TRUE(a);
+  auto b = make(b_cert);
+  b->set_remote_fingerprints(a_cert->get_fingerprints(), Timestamp::seconds(1));
+  Pair p(std::move(*a), std::move(b), 5);
+  p.a().set_remote_fingerprints(b_cert->get_fingerprints(), p.now());
+  p.a().start(DtlsRole::kClient, p.now());
+  p.b().start(DtlsRole::kServer, p.now());
+  ASSERT_TRUE(p.run([&] {
+    return p.a().state() == DtlsState::kConnected && p.b().state() == DtlsState::kConnected;
+  }));
+  // DTLS 1.2: one CLIENT_RANDOM line with the 32-byte client random and 48-byte master secret.
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].rfind("CLIENT_RANDOM ", 0), 0u) << lines[0];
+  EXPECT_EQ(lines[0].size(), std::string_view("CLIENT_RANDOM ").size() + 64 + 1 + 96);
+}
+
 TEST(DtlsTransport, FingerprintMismatchFails) {
   auto p = connected_pair_setup(2);
   auto stranger = *Certificate::generate();

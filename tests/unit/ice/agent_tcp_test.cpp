@@ -310,7 +310,7 @@ TEST(IceAgentTcp, AnAcceptedConnectionIsAuthenticatedOnlyByAValidCheck) {
   EXPECT_FALSE(agent.tcp_connection_authenticated(kListenA, stranger));
   auto check = [&](const std::string& pwd) {
     stun::StunMessageBuilder b(stun::StunClass::kRequest, stun::method::kBinding,
-                               stun::random_transaction_id());
+                               stun::random_transaction_id(rng));
     b.add_string(stun::attr::kUsername, agent.local_credentials().ufrag + ":" + peer.ufrag);
     b.add_u32(stun::attr::kPriority, 1);
     b.add_u64(stun::attr::kIceControlling, 1);

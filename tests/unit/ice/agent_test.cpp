@@ -378,3 +378,30 @@ INSTANTIATE_TEST_SUITE_P(Seeds, IceRestartLoss, ::testing::Range<std::uint64_t>(
 
 }  // namespace
 }  // namespace rtcpp::ice
+
+namespace rtcpp::ice {
+namespace {
+
+// Everything an agent sends is determined by the Random it is given: two agents seeded alike
+// write the same bytes (STUN transaction ids included), differently seeded ones do not.
+std::vector<Buffer> first_datagrams(std::uint64_t seed) {
+  SeededRandom rng(seed);
+  IceAgent agent({}, IceRole::kControlling, IceCredentials::random(rng), rng);
+  const Timestamp now = Timestamp::seconds(1);
+  agent.add_host_address(*SocketAddress::parse("10.0.0.1:5000"), now);
+  agent.add_stun_server(*SocketAddress::parse("192.0.2.1:3478"), now);
+  agent.handle_timeout(now);
+  std::vector<Buffer> out;
+  while (auto d = agent.poll_transmit()) out.push_back(std::move(d->payload));
+  return out;
+}
+
+TEST(IceAgent, SameSeedSameBytes) {
+  const auto first = first_datagrams(42);
+  ASSERT_FALSE(first.empty());
+  EXPECT_EQ(first, first_datagrams(42));
+  EXPECT_NE(first, first_datagrams(43));
+}
+
+}  // namespace
+}  // namespace rtcpp::ice

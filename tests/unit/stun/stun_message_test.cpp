@@ -135,7 +135,8 @@ TEST(StunVectors, SampleLongTermRequest) {
 }
 
 TEST(StunMessage, Sha256IntegrityRoundTripAndTruncation) {
-  const auto id = random_transaction_id();
+  SeededRandom rng(3);
+  const auto id = random_transaction_id(rng);
   const Buffer k = *long_term_key_sha256("user", "realm", "pass");
   auto bytes = StunMessageBuilder(StunClass::kRequest, method::kAllocate, id)
                    .add_string(attr::kUsername, "user")
@@ -157,7 +158,8 @@ TEST(StunMessage, Sha256IntegrityRoundTripAndTruncation) {
 }
 
 TEST(StunMessage, AttributesAfterIntegrityAreIgnored) {
-  const auto id = random_transaction_id();
+  SeededRandom rng(3);
+  const auto id = random_transaction_id(rng);
   const Buffer k = Buffer::from_string("secret");
   auto bytes = StunMessageBuilder(StunClass::kRequest, method::kBinding, id)
                    .add_message_integrity(k)
@@ -172,7 +174,8 @@ TEST(StunMessage, AttributesAfterIntegrityAreIgnored) {
 }
 
 TEST(StunMessage, ErrorCodeAndUnknownAttributes) {
-  const auto id = random_transaction_id();
+  SeededRandom rng(3);
+  const auto id = random_transaction_id(rng);
   auto request_bytes = StunMessageBuilder(StunClass::kRequest, method::kBinding, id)
                            .add_u32(0x7F00, 1)  // comprehension-required, unknown
                            .add_u32(0xC001, 2)  // comprehension-optional

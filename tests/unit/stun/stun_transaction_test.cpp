@@ -16,7 +16,8 @@ struct Request {
 };
 
 Request binding_request() {
-  Request r{random_transaction_id(), {}};
+  static SeededRandom rng(11);
+  Request r{random_transaction_id(rng), {}};
   r.bytes = StunMessageBuilder(StunClass::kRequest, method::kBinding, r.id).finish();
   return r;
 }

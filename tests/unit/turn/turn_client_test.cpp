@@ -27,9 +27,11 @@ constexpr std::string_view kRealm = "rtcpp.test";
 class Harness {
  public:
   explicit Harness(TurnClientConfig config = {})
-      : client(config, {kServer, "user", "pass", TurnTransport::kUdp, "turn:198.51.100.1"}, kBase),
+      : client(config, {kServer, "user", "pass", TurnTransport::kUdp, "turn:198.51.100.1"}, kBase,
+               rng),
         key(*stun::long_term_key_md5("user", kRealm, "pass")) {}
 
+  SeededRandom rng{7};
   TurnClient client;
   Buffer key;
   Timestamp now = Timestamp::seconds(1);
@@ -350,14 +352,15 @@ TEST(TurnClient, PermissionThenSendIndicationThenChannel) {
   ASSERT_NE(data, nullptr);
   EXPECT_EQ(data->peer, kPeer);
   EXPECT_EQ(as_string(data->data), "pong");
-  StunMessageBuilder ind(StunClass::kIndication, method::kData, stun::random_transaction_id());
+  StunMessageBuilder ind(StunClass::kIndication, method::kData, stun::random_transaction_id(h.rng));
   ind.add_xor_address(attr::kXorPeerAddress, kPeer).add_string(attr::kData, "ping");
   h.deliver(ind.finish());
   data = std::get_if<PeerData>(&h.result);
   ASSERT_NE(data, nullptr);
   EXPECT_EQ(as_string(data->data), "ping");
   // From a peer without a permission, on an unbound channel, or malformed: dropped.
-  StunMessageBuilder stranger(StunClass::kIndication, method::kData, stun::random_transaction_id());
+  StunMessageBuilder stranger(StunClass::kIndication, method::kData,
+                              stun::random_transaction_id(h.rng));
   stranger.add_xor_address(attr::kXorPeerAddress, *SocketAddress::parse("192.0.2.1:1"));
   stranger.add_string(attr::kData, "x");
   h.deliver(stranger.finish());
@@ -366,7 +369,8 @@ TEST(TurnClient, PermissionThenSendIndicationThenChannel) {
   EXPECT_TRUE(std::holds_alternative<Consumed>(h.result));
   h.deliver(Buffer{0x40, 0x00, 0x01});
   EXPECT_TRUE(std::holds_alternative<Consumed>(h.result));
-  StunMessageBuilder no_data(StunClass::kIndication, method::kData, stun::random_transaction_id());
+  StunMessageBuilder no_data(StunClass::kIndication, method::kData,
+                             stun::random_transaction_id(h.rng));
   no_data.add_xor_address(attr::kXorPeerAddress, kPeer);
   h.deliver(no_data.finish());
   EXPECT_TRUE(std::holds_alternative<Consumed>(h.result));
@@ -487,12 +491,32 @@ TEST(TurnClient, ResponsesToOthersAreNotTurn) {
   Harness h;
   h.allocate();
   StunMessageBuilder b(StunClass::kSuccessResponse, method::kBinding,
-                       stun::random_transaction_id());
+                       stun::random_transaction_id(h.rng));
   b.add_fingerprint();
   h.deliver(b.finish());
   EXPECT_TRUE(std::holds_alternative<NotTurn>(h.result));
   h.deliver(Buffer{0x16, 0xFE, 0xFD});
   EXPECT_TRUE(std::holds_alternative<NotTurn>(h.result));
+}
+
+}  // namespace
+}  // namespace rtcpp::turn
+
+namespace rtcpp::turn {
+namespace {
+
+// The client's transaction ids come from the Random it is given, so a seeded run repeats.
+TEST(TurnClient, TransactionIdsComeFromTheInjectedRandom) {
+  auto first_request = [](std::uint64_t seed) {
+    SeededRandom rng(seed);
+    TurnClient client({}, {kServer, "user", "pass", TurnTransport::kUdp, "turn:x"}, kBase, rng);
+    client.allocate(Timestamp::seconds(1));
+    auto d = client.poll_transmit();
+    EXPECT_TRUE(d.has_value());
+    return d ? d->payload : Buffer{};
+  };
+  EXPECT_EQ(first_request(1), first_request(1));
+  EXPECT_NE(first_request(1), first_request(2));
 }
 
 }  // namespace
