@@ -85,6 +85,9 @@ class RTCDataChannel : public std::enable_shared_from_this<RTCDataChannel> {
   // Starts the closing procedure (W3C 6.2.4): what was sent before is delivered first.
   void close();
 
+  // The open event reaches the first open handler even when it was set after the channel
+  // opened (from another thread, just after create_data_channel on a connected connection,
+  // say): an open event that found no handler is held for it. Each channel opens once.
   void on_open(std::function<void()> handler);
   void on_message(std::function<void(const RTCMessageEvent&)> handler);
   void on_buffered_amount_low(std::function<void()> handler);
@@ -107,6 +110,7 @@ class RTCDataChannel : public std::enable_shared_from_this<RTCDataChannel> {
   std::size_t last_buffered_ = 0;
   bool binary_type_blob_ = false;
   bool opened_on_transport_ = false;
+  bool open_undelivered_ = false;  // the open event came before any open handler
   std::uint64_t messages_sent_ = 0;
   std::uint64_t bytes_sent_ = 0;
   std::uint64_t messages_received_ = 0;

@@ -8,6 +8,7 @@
 #include "rtcpp/error.hpp"                // IWYU pragma: export
 #include "rtcpp/ice_candidate.hpp"        // IWYU pragma: export
 #include "rtcpp/ice_transport.hpp"        // IWYU pragma: export
+#include "rtcpp/log.hpp"                  // IWYU pragma: export
 #include "rtcpp/peer_connection.hpp"      // IWYU pragma: export
 #include "rtcpp/sctp_transport.hpp"       // IWYU pragma: export
 #include "rtcpp/session_description.hpp"  // IWYU pragma: export

@@ -79,12 +79,21 @@ void RTCDataChannel::close() {
       if (state_ != RTCDataChannelState::kClosed) member = std::move(handler); \
     });                                                                        \
   }
-RTCPP_SET_CHANNEL_HANDLER(on_open, on_open_, std::function<void()>)
 RTCPP_SET_CHANNEL_HANDLER(on_message, on_message_, std::function<void(const RTCMessageEvent&)>)
 RTCPP_SET_CHANNEL_HANDLER(on_buffered_amount_low, on_buffered_amount_low_, std::function<void()>)
 RTCPP_SET_CHANNEL_HANDLER(on_error, on_error_, std::function<void(const RTCError&)>)
 RTCPP_SET_CHANNEL_HANDLER(on_closing, on_closing_, std::function<void()>)
 RTCPP_SET_CHANNEL_HANDLER(on_close, on_close_, std::function<void()>)
 #undef RTCPP_SET_CHANNEL_HANDLER
+
+void RTCDataChannel::on_open(std::function<void()> handler) {
+  auto pc = pc_.lock();
+  if (!pc) return;  // closed with its connection: it can no longer open
+  pc->sync([&] {
+    if (state_ == RTCDataChannelState::kClosed) return;
+    on_open_ = std::move(handler);
+    pc->deliver_held_open(*this);
+  });
+}
 
 }  // namespace rtcpp

@@ -4,6 +4,7 @@
 #include <boost/asio/ip/udp.hpp>
 
 #include "api/conversions.hpp"
+#include "api/handler_call.hpp"
 #include "mdns/mdns_message.hpp"
 #include "runtime/interfaces.hpp"
 #include "runtime/key_log.hpp"
@@ -12,13 +13,6 @@ namespace rtcpp::detail {
 namespace {
 
 using runtime::monotonic_now;
-
-// Calls a handler through a copy, so that a handler replacing itself stays alive while it runs.
-template <typename Handler, typename... Args>
-void fire(const Handler& handler, Args&&... args) {
-  Handler copy = handler;
-  if (copy) copy(std::forward<Args>(args)...);
-}
 
 bool is_offer_state_for_local(RTCSignalingState s) {
   return s == RTCSignalingState::kStable || s == RTCSignalingState::kHaveLocalOffer;
@@ -66,6 +60,39 @@ void PeerConnectionImpl::queue_task(std::function<void()> task) {
     auto self = weak.lock();
     if (self && !self->closed_) task();
   });
+}
+
+void PeerConnectionImpl::chain_operation(std::function<void()> operation) {
+  {
+    std::lock_guard lock(operations_mutex_);
+    operations_.push_back(std::move(operation));
+  }
+  if (loop_.in_loop_thread()) {
+    run_chained_operations();
+    return;
+  }
+  std::weak_ptr<PeerConnectionImpl> weak = weak_from_this();
+  loop_.post([weak] {
+    if (auto self = weak.lock()) self->run_chained_operations();
+  });
+}
+
+void PeerConnectionImpl::run_chained_operations() {
+  // Operations call no user code, so the chain is never re-entered from inside one; the
+  // guard keeps it that way should that change.
+  if (running_operations_) return;
+  running_operations_ = true;
+  for (;;) {
+    std::function<void()> operation;
+    {
+      std::lock_guard lock(operations_mutex_);
+      if (operations_.empty()) break;
+      operation = std::move(operations_.front());
+      operations_.pop_front();
+    }
+    operation();
+  }
+  running_operations_ = false;
 }
 
 void PeerConnectionImpl::kick() {
@@ -410,9 +437,7 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
     channels_.push_back(channel);
     channels_by_id_[o->channel.id] = channel;
     queue_task([this, channel] { fire(on_data_channel_, channel); });
-    queue_task([channel] {
-      if (channel->state_ == RTCDataChannelState::kOpen) fire(channel->on_open_);
-    });
+    queue_task([channel] { fire_open(channel); });
   } else if (auto* closed = std::get_if<pc::ChannelClosedEvent>(&event)) {
     auto it = channels_by_id_.find(closed->id);
     if (it == channels_by_id_.end()) return;
@@ -1028,12 +1053,34 @@ void PeerConnectionImpl::open_pending_channels() {
   kick();
 }
 
+// The task of a channel's open event: with no handler yet, the event is held for the first
+// one (RTCDataChannel::on_open).
+void PeerConnectionImpl::fire_open(const std::shared_ptr<RTCDataChannel>& channel) {
+  if (channel->state_ != RTCDataChannelState::kOpen) return;
+  if (!channel->on_open_) {
+    channel->open_undelivered_ = true;
+    return;
+  }
+  fire(channel->on_open_);
+}
+
 void PeerConnectionImpl::announce_open(const std::shared_ptr<RTCDataChannel>& channel) {
   channel->state_ = RTCDataChannelState::kOpen;
   ++channels_opened_;
-  queue_task([channel] {
-    if (channel->state_ == RTCDataChannelState::kOpen) fire(channel->on_open_);
-  });
+  queue_task([channel] { fire_open(channel); });
+}
+
+void PeerConnectionImpl::deliver_held_open(RTCDataChannel& channel) {
+  if (!channel.open_undelivered_ || !channel.on_open_ ||
+      channel.state_ != RTCDataChannelState::kOpen)
+    return;
+  channel.open_undelivered_ = false;
+  for (const auto& c : channels_) {
+    if (c.get() == &channel) {
+      queue_task([c] { fire_open(c); });
+      return;
+    }
+  }
 }
 
 void PeerConnectionImpl::finish_channel(const std::shared_ptr<RTCDataChannel>& channel,

@@ -3,9 +3,11 @@
 // the loop, so a handler never runs inside the protocol code that produced its event.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,12 +61,19 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   Result<> channel_send(RTCDataChannel& channel, std::span<const std::uint8_t> data, bool binary);
   void channel_close(RTCDataChannel& channel);
   std::size_t channel_buffered_amount(const RTCDataChannel& channel) const;
+  // Queues the open event that fired before the channel had an open handler, now it has one.
+  void deliver_held_open(RTCDataChannel& channel);
 
   // W3C 6.1.1.1 maxMessageSize and maxChannels.
   std::size_t max_message_size() const;
   std::uint16_t max_channels() const;
   bool sctp_interleaving() const { return transport_ && transport_->sctp().interleaving(); }
   bool sctp_zero_checksum() const { return transport_ && transport_->sctp().zero_checksum(); }
+
+  // Appends an operation to the operations chain (W3C 4.4.1.2; any thread). Operations run
+  // on the loop thread one at a time in the order they were chained: called on the loop
+  // thread, the chain runs at once up to and including the new operation.
+  void chain_operation(std::function<void()> operation);
 
   // Queues a handler call as a task; it runs unless the connection closed in between.
   void queue_task(std::function<void()> task);
@@ -127,6 +136,7 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   std::string data_mid() const;
   void open_pending_channels();
   void announce_open(const std::shared_ptr<RTCDataChannel>& channel);
+  static void fire_open(const std::shared_ptr<RTCDataChannel>& channel);
   void finish_channel(const std::shared_ptr<RTCDataChannel>& channel, bool fire_events);
   void set_signaling_state(RTCSignalingState state);
   // An answer or pranswer applied, ours (local) or the peer's.
@@ -147,6 +157,7 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   std::string with_candidates(const std::string& sdp) const;
   void kick();
   void schedule_kick();
+  void run_chained_operations();
 
   runtime::EventLoop& loop_;
   std::shared_ptr<const RTCCertificate> certificate_;
@@ -179,6 +190,10 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   std::map<std::uint16_t, std::shared_ptr<RTCDataChannel>> channels_by_id_;
   std::uint64_t channels_opened_ = 0;
   std::uint64_t channels_closed_ = 0;
+  // The operations chain: filled from any thread, run on the loop thread.
+  std::mutex operations_mutex_;
+  std::deque<std::function<void()>> operations_;
+  bool running_operations_ = false;
 };
 
 }  // namespace rtcpp::detail

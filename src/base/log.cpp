@@ -1,8 +1,11 @@
 #include "base/log.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <vector>
 
 namespace rtcpp {
 
@@ -57,21 +60,42 @@ std::mutex& sink_mutex() {
   return mutex;
 }
 
-std::shared_ptr<LogSink>& sink_slot() {
-  static std::shared_ptr<LogSink> sink = make_stderr_sink();
+// Every sink that was ever the default: loggers may still be writing to a replaced one.
+std::vector<std::shared_ptr<LogSink>>& sinks_kept() {
+  static auto* sinks = new std::vector<std::shared_ptr<LogSink>>{make_stderr_sink()};
+  return *sinks;
+}
+
+std::atomic<LogSink*>& current_sink() {
+  static std::atomic<LogSink*> sink{sinks_kept().front().get()};
   return sink;
 }
 
 }  // namespace
 
+LogSink& current_default_log_sink() noexcept {
+  return *current_sink().load(std::memory_order_acquire);
+}
+
 std::shared_ptr<LogSink> default_log_sink() {
   std::lock_guard lock(sink_mutex());
-  return sink_slot();
+  const LogSink* current = current_sink().load(std::memory_order_acquire);
+  for (const auto& sink : sinks_kept()) {
+    if (sink.get() == current) return sink;
+  }
+  return nullptr;
 }
 
 void set_default_log_sink(std::shared_ptr<LogSink> sink) {
   std::lock_guard lock(sink_mutex());
-  sink_slot() = sink ? std::move(sink) : make_stderr_sink();
+  if (!sink) sink = make_stderr_sink();
+  auto& kept = sinks_kept();
+  if (std::find(kept.begin(), kept.end(), sink) == kept.end()) kept.push_back(sink);
+  current_sink().store(sink.get(), std::memory_order_release);
+}
+
+void set_log_level(LogLevel level) {
+  current_default_log_sink().set_level(level);
 }
 
 }  // namespace rtcpp

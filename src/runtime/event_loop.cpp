@@ -2,6 +2,8 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 
+#include "base/log.hpp"
+
 namespace rtcpp::runtime {
 
 EventLoop& EventLoop::shared() {
@@ -20,7 +22,18 @@ EventLoop::EventLoop()
   thread_ = std::thread([this, &started] {
     thread_id_ = std::this_thread::get_id();
     started.set_value();
-    io_.run();
+    // A task that throws (user code should not reach here: fire() catches what handlers
+    // throw) is logged and the loop goes on serving every other connection.
+    for (;;) {
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& e) {
+        Logger("runtime").error("a task on the loop thread threw: ", e.what());
+      } catch (...) {
+        Logger("runtime").error("a task on the loop thread threw a non-exception");
+      }
+    }
   });
   ready.wait();
 }

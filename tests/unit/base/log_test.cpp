@@ -69,6 +69,24 @@ TEST(Log, DefaultSinkIsReplaceable) {
   EXPECT_EQ(sink->records.size(), 1u);
 }
 
+// A logger made before the default sink changes follows the change, as the connections'
+// component loggers must (they are made long before an application picks its sink).
+TEST(Log, LoggersFollowTheDefaultSinkAndItsLevel) {
+  Logger early("api");
+  auto sink = std::make_shared<RecordingSink>();
+  set_default_log_sink(sink);
+  set_log_level(LogLevel::kDebug);
+  early.debug("after the change");
+  early.trace("below the level");
+  set_log_level(LogLevel::kError);
+  early.warning("below the new level");
+  set_default_log_sink(nullptr);
+  early.error("to stderr again");
+  ASSERT_EQ(sink->records.size(), 1u);
+  EXPECT_EQ(sink->records[0].component, "api");
+  EXPECT_EQ(sink->records[0].message, "after the change");
+}
+
 TEST(Log, ParsesLevels) {
   LogLevel level = LogLevel::kNone;
   EXPECT_TRUE(parse_log_level("debug", level));
