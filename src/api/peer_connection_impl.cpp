@@ -610,7 +610,10 @@ Result<> PeerConnectionImpl::apply_remote_parameters(dtls::DtlsRole role) {
 }
 
 void PeerConnectionImpl::add_remote_candidates_from(const pc::TransportDescription& remote) {
-  for (const auto& c : remote.candidates) (void)add_remote_candidate(c);
+  for (const auto& c : remote.candidates) {
+    if (auto added = add_remote_candidate(c); !added)
+      api_log().warning("remote candidate ", c.to_string(), " ignored: ", added.error().message());
+  }
   if (remote.end_of_candidates) transport_->ice().end_of_remote_candidates(monotonic_now());
 }
 
@@ -626,7 +629,10 @@ Result<> PeerConnectionImpl::add_remote_candidate(ice::Candidate candidate) {
         !address)
       return;
     candidate.address = address->to_string();
-    (void)self->transport_->ice().add_remote_candidate(candidate, monotonic_now());
+    if (auto added = self->transport_->ice().add_remote_candidate(candidate, monotonic_now());
+        !added)
+      api_log().warning("remote candidate ", candidate.to_string(),
+                        " ignored: ", added.error().message());
     self->kick();
   });
   return {};
@@ -827,7 +833,10 @@ void PeerConnectionImpl::apply_remote_restart(const pc::TransportDescription& re
     previous_remote_ufrag_ = remote_transport_->ice_ufrag;
   // The agent restarts when the credentials changed, and takes them as the answer to a restart
   // of ours either way; the same credentials as before change nothing.
-  (void)transport_->ice().set_remote_credentials(remote.ice_ufrag, remote.ice_pwd, monotonic_now());
+  if (auto set = transport_->ice().set_remote_credentials(remote.ice_ufrag, remote.ice_pwd,
+                                                          monotonic_now());
+      !set)
+    api_log().warning("the peer's new ICE credentials were not applied: ", set.error().message());
 }
 
 Result<> PeerConnectionImpl::add_ice_candidate(const RTCIceCandidateInit& init) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/log.hpp"
+
 namespace rtcpp::ice {
 namespace {
 
@@ -296,7 +298,9 @@ void IceAgent::process_turn_events(Timestamp now) {
 void IceAgent::emit(Datagram d) {
   for (auto& entry : turn_) {
     if (entry.client->is_relayed_address(d.source)) {
-      (void)entry.client->send_to(d.destination, d.payload, now_);
+      static const Logger log("ice");
+      if (!entry.client->send_to(d.destination, d.payload, now_))
+        log.debug("not relayed to ", d.destination.to_string(), ": the TURN allocation is gone");
       return;
     }
   }

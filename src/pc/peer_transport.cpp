@@ -2,9 +2,18 @@
 
 #include <algorithm>
 
+#include "base/log.hpp"
 #include "pc/demux.hpp"
 
 namespace rtcpp::pc {
+namespace {
+
+const Logger& log() {
+  static const Logger logger("pc");
+  return logger;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<PeerTransport>> PeerTransport::create(PeerTransportConfig config,
                                                              ice::IceRole role, Random& rng) {
@@ -145,7 +154,10 @@ void PeerTransport::pump(Timestamp now) {
       // One buffer for every SCTP packet: DTLS encrypts from it into its own record.
       while (sctp_.poll_transmit(sctp_packet_)) {
         moved = true;
-        (void)dtls_->send(sctp_packet_);  // a failure surfaces as a DTLS state change
+        // A failure also surfaces as a DTLS state change; say what was lost.
+        if (auto sent = dtls_->send(sctp_packet_); !sent)
+          log().warning("an SCTP packet of ", sctp_packet_.size(),
+                        " bytes was not sent over DTLS: ", sent.error().message());
       }
     }
     while (auto d = dtls_->poll_transmit()) {
@@ -178,8 +190,11 @@ void PeerTransport::on_sctp_message(sctp::SctpMessage message) {
         info.max_packet_life_time_ms = parameter;
       }
       channels_[message.stream] = Channel{info, *open, true};
-      (void)sctp_.send(message.stream, datachannel::kPpidDcep,
-                       datachannel::serialize(datachannel::DataChannelAck{}));
+      if (auto acked = sctp_.send(message.stream, datachannel::kPpidDcep,
+                                  datachannel::serialize(datachannel::DataChannelAck{}));
+          !acked)
+        log().warning("DCEP ACK for channel ", message.stream,
+                      " not sent: ", acked.error().message());
       events_.push_back(ChannelOpenEvent{info});
     }
     return;  // ACKs need nothing: the channel was open from our side once OPEN was sent
@@ -261,7 +276,13 @@ Result<std::uint16_t> PeerTransport::open_channel(const ChannelOptions& options)
 
 void PeerTransport::send_open(std::uint16_t id) {
   Channel& channel = channels_[id];
-  (void)sctp_.send(id, datachannel::kPpidDcep, datachannel::serialize(channel.open));
+  if (auto sent = sctp_.send(id, datachannel::kPpidDcep, datachannel::serialize(channel.open));
+      !sent) {
+    // The channel stays unannounced to the peer; its sends would go nowhere, so say so.
+    log().error("DCEP OPEN for channel ", id, " (\"", channel.info.label,
+                "\") not sent: ", sent.error().message());
+    return;
+  }
   channel.open_sent = true;
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "base/log.hpp"
 #include "stun/stun_message.hpp"
 
 namespace rtcpp::runtime {
@@ -357,6 +358,10 @@ void PeerTransportDriver::send(const Datagram& d) {
     if (!ec) {
       ++datagrams_sent_;
       bytes_sent_ += d.payload.size();
+    } else {
+      static const Logger log("runtime");
+      log.debug("datagram of ", d.payload.size(), " bytes from ", d.source.to_string(), " to ",
+                d.destination.to_string(), " dropped: ", ec.message());
     }
     break;
   }

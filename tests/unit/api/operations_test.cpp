@@ -147,7 +147,8 @@ TEST(Operations, OpenReachesAHandlerSetAfterCreateDataChannel) {
   auto b = make_pc();
   ASSERT_TRUE(a->create_data_channel("first"));
   connect(*a, *b);
-  ASSERT_TRUE(eventually([&] { return a->connection_state() == RTCPeerConnectionState::kConnected; }));
+  ASSERT_TRUE(
+      eventually([&] { return a->connection_state() == RTCPeerConnectionState::kConnected; }));
   auto channel = a->create_data_channel("late");
   ASSERT_TRUE(channel);
   // Long enough for the loop to have run the open event's task.
