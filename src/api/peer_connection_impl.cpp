@@ -164,7 +164,7 @@ void PeerConnectionImpl::surface_candidate_pool() {
   });
   for (const auto& c : local_candidates_) {
     auto candidate =
-        RTCIceCandidate::create({c.to_string(), data_mid(), 0, local_credentials_.ufrag});
+        RTCIceCandidate::create({c.to_string(), transport_mid(), 0, local_credentials_.ufrag});
     if (candidate) {
       RTCPeerConnectionIceEvent e{*candidate, std::nullopt};
       queue_task([this, e] { fire(on_ice_candidate_, e); });
@@ -336,7 +336,8 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
     if (auto* c = std::get_if<ice::IceLocalCandidateEvent>(ice_event)) {
       local_candidates_.push_back(c->candidate);
       if (pooled_) return;  // surfaced with the first local description
-      RTCIceCandidateInit init{c->candidate.to_string(), data_mid(), 0, local_credentials_.ufrag};
+      RTCIceCandidateInit init{c->candidate.to_string(), transport_mid(), 0,
+                               local_credentials_.ufrag};
       auto candidate = RTCIceCandidate::create(init);
       if (candidate) {
         RTCPeerConnectionIceEvent e{*candidate, std::nullopt};
@@ -366,8 +367,10 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
       queue_task([this] { fire(ice_transport_->on_state_change_); });
       update_connection_states();
     } else if (auto* p = std::get_if<ice::IceSelectedPairEvent>(ice_event)) {
-      auto local = RTCIceCandidate::create({p->local.to_string(), data_mid(), 0, std::nullopt});
-      auto remote = RTCIceCandidate::create({p->remote.to_string(), data_mid(), 0, std::nullopt});
+      auto local =
+          RTCIceCandidate::create({p->local.to_string(), transport_mid(), 0, std::nullopt});
+      auto remote =
+          RTCIceCandidate::create({p->remote.to_string(), transport_mid(), 0, std::nullopt});
       if (local && remote) selected_pair_ = RTCIceCandidatePair{*local, *remote};
       queue_task([this] { fire(ice_transport_->on_selected_candidate_pair_change_); });
     } else if (auto* r = std::get_if<ice::IceRoleEvent>(ice_event)) {
@@ -528,8 +531,8 @@ void PeerConnectionImpl::check_negotiation_needed() {
 
 // --- JSEP ---
 
-std::string PeerConnectionImpl::data_mid() const {
-  return remote_transport_ ? remote_transport_->mid : local_mid_;
+std::string PeerConnectionImpl::transport_mid() const {
+  return local_mid_;
 }
 
 pc::TransportDescription PeerConnectionImpl::local_transport(pc::DtlsSetup setup) const {
@@ -540,11 +543,35 @@ pc::TransportDescription PeerConnectionImpl::local_transport(pc::DtlsSetup setup
   t.ice_options = {"trickle"};
   t.fingerprints = certificate_->impl()->get_fingerprints();
   t.setup = setup;
-  t.mid = data_mid();
+  t.mid = transport_mid();
   t.max_message_size = configuration_.max_message_size;
   t.candidates = local_candidates_;
   t.end_of_candidates = local_candidates_complete_;
   return t;
+}
+
+std::vector<pc::MSection> PeerConnectionImpl::offer_sections() const {
+  // A re-offer in have-local-offer starts from the pending offer.
+  return pc::plan_offer(
+      signaling_state_ == RTCSignalingState::kHaveLocalOffer && !pending_sections_.empty()
+          ? pending_sections_
+          : sections_,
+      transceivers_);
+}
+
+void PeerConnectionImpl::commit_sections(const std::vector<pc::MSection>& answered) {
+  sections_ = answered;
+  for (const auto& s : sections_) {
+    if (s.transceiver) transceivers_.apply_negotiated(*s.transceiver, s.rejected, s.direction);
+  }
+  transceivers_.commit_remote_offer();
+  pending_sections_.clear();
+  pending_bundle_.clear();
+}
+
+bool PeerConnectionImpl::data_section_accepted(const std::vector<pc::MSection>& sections) const {
+  return std::any_of(sections.begin(), sections.end(),
+                     [](const pc::MSection& s) { return s.data && !s.rejected; });
 }
 
 Result<RTCSessionDescriptionInit> PeerConnectionImpl::create_offer(const RTCOfferOptions& options) {
@@ -561,7 +588,10 @@ Result<RTCSessionDescriptionInit> PeerConnectionImpl::create_offer(const RTCOffe
   if (dtls_role_)
     setup =
         *dtls_role_ == dtls::DtlsRole::kClient ? pc::DtlsSetup::kActive : pc::DtlsSetup::kPassive;
-  last_offer_ = pc::build_offer({local_transport(setup), session_id_, ++session_version_});
+  auto sections = offer_sections();
+  last_offer_ = pc::write_description({local_transport(setup), session_id_, ++session_version_},
+                                      sections, pc::offer_bundle(sections));
+  last_offer_sections_ = std::move(sections);
   last_offer_setup_ = setup;
   return RTCSessionDescriptionInit{RTCSdpType::kOffer, last_offer_};
 }
@@ -582,13 +612,11 @@ Result<RTCSessionDescriptionInit> PeerConnectionImpl::create_answer() {
       signaling_state_ != RTCSignalingState::kHaveLocalPranswer)
     return invalid_state_error("createAnswer in signaling state " +
                                std::string(to_string(signaling_state_)));
-  const auto& offer_text = pending_remote_ ? pending_remote_->sdp : current_remote_->sdp;
-  auto offer = sdp::SessionDescription::parse(offer_text);
-  if (!offer) return std::move(offer).error();
-  auto answer = pc::build_answer(
-      {local_transport(local_setup_for_answer()), session_id_, ++session_version_}, *offer);
-  if (!answer) return std::move(answer).error();
-  last_answer_ = *answer;
+  // The sections were planned when the offer was applied (JSEP 5.3.1).
+  last_answer_setup_ = local_setup_for_answer();
+  last_answer_ =
+      pc::write_description({local_transport(last_answer_setup_), session_id_, ++session_version_},
+                            pending_sections_, pending_bundle_);
   return RTCSessionDescriptionInit{RTCSdpType::kAnswer, last_answer_};
 }
 
@@ -638,16 +666,19 @@ Result<> PeerConnectionImpl::add_remote_candidate(ice::Candidate candidate) {
   return {};
 }
 
-void PeerConnectionImpl::negotiation_complete() {
-  data_negotiated_ = true;
+void PeerConnectionImpl::negotiation_complete(bool data_accepted) {
   negotiation_needed_ = false;
+  if (!data_accepted) return;
+  data_negotiated_ = true;
   remote_max_message_size_ = remote_transport_ ? remote_transport_->max_message_size : 65536;
   if (!sctp_transport_)
     sctp_transport_ = std::make_shared<RTCSctpTransport>(weak_from_this(), dtls_transport_);
   open_pending_channels();
 }
 
-void PeerConnectionImpl::apply_answer(const RTCSessionDescriptionInit& desc, bool local) {
+void PeerConnectionImpl::apply_answer(const RTCSessionDescriptionInit& desc, bool local,
+                                      const std::vector<pc::MSection>& answered) {
+  const bool data_accepted = data_section_accepted(answered);
   auto& ours = local ? pending_local_ : pending_remote_;    // the side that answered
   auto& theirs = local ? pending_remote_ : pending_local_;  // the side that offered
   auto& ours_current = local ? current_local_ : current_remote_;
@@ -657,11 +688,12 @@ void PeerConnectionImpl::apply_answer(const RTCSessionDescriptionInit& desc, boo
     if (theirs) theirs_current = theirs;
     ours.reset();
     theirs.reset();
-    negotiation_complete();
+    commit_sections(answered);
+    negotiation_complete(data_accepted);
     set_signaling_state(RTCSignalingState::kStable);
   } else {
     ours = desc;
-    negotiation_complete();
+    negotiation_complete(data_accepted);
     set_signaling_state(local ? RTCSignalingState::kHaveLocalPranswer
                               : RTCSignalingState::kHaveRemotePranswer);
   }
@@ -670,6 +702,14 @@ void PeerConnectionImpl::apply_answer(const RTCSessionDescriptionInit& desc, boo
 
 void PeerConnectionImpl::roll_back(bool local) {
   (local ? pending_local_ : pending_remote_).reset();
+  if (!local) {
+    // W3C 4.4.1.5: transceivers the remote offer made go, and mids it gave are taken back.
+    std::vector<std::string> mids;
+    for (const auto& s : sections_) mids.push_back(s.mid);
+    transceivers_.roll_back_remote_offer(mids);
+  }
+  pending_sections_.clear();
+  pending_bundle_.clear();
   // A rollback of the first offer leaves nothing negotiated: the transport goes too.
   if (!current_local_ && !current_remote_) {
     teardown_transport();
@@ -723,24 +763,34 @@ Result<> PeerConnectionImpl::set_local_description(
     if (auto ok = ensure_transport(ice::IceRole::kControlling); !ok) return ok;
     pending_local_ = desc;
     local_offer_setup_ = last_offer_setup_;
+    pending_sections_ = last_offer_sections_;
+    // W3C 4.4.1.5: the transceivers take the mids of their sections.
+    for (const auto& section : pending_sections_) {
+      if (!section.transceiver || section.rejected) continue;
+      if (auto* t = transceivers_.find(*section.transceiver)) t->mid = section.mid;
+    }
+    if (auto bundle = pc::offer_bundle(pending_sections_); !bundle.empty())
+      local_mid_ = bundle.front();
     surface_candidate_pool();
     start_gathering();
     set_signaling_state(RTCSignalingState::kHaveLocalOffer);
     kick();
     return {};
   }
-  // An answer or pranswer: our a=setup against the offer's decides the DTLS role.
-  auto answer = sdp::SessionDescription::parse(desc.sdp);
-  if (!answer) return std::move(answer).error();
-  auto ours = pc::read_remote_transport(*answer);
-  if (!ours) return std::move(ours).error();
-  auto role = pc::negotiate_dtls_role(ours->setup, remote_transport_->setup, false);
-  if (!role) return std::move(role).error();
-  if (auto ok = apply_remote_parameters(*role); !ok) return ok;
-  add_remote_candidates_from(*remote_transport_);
-  surface_candidate_pool();
-  start_gathering();
-  apply_answer(desc, /*local=*/true);
+  // An answer or pranswer: our a=setup against the offer's decides the DTLS role, when the
+  // answer accepts anything at all.
+  const std::vector<pc::MSection> answered = pending_sections_;
+  const bool accepts_any = std::any_of(answered.begin(), answered.end(),
+                                       [](const pc::MSection& m) { return !m.rejected; });
+  if (accepts_any && remote_transport_ && transport_) {
+    auto role = pc::negotiate_dtls_role(last_answer_setup_, remote_transport_->setup, false);
+    if (!role) return std::move(role).error();
+    if (auto ok = apply_remote_parameters(*role); !ok) return ok;
+    add_remote_candidates_from(*remote_transport_);
+    surface_candidate_pool();
+    start_gathering();
+  }
+  apply_answer(desc, /*local=*/true, answered);
   return {};
 }
 
@@ -765,14 +815,28 @@ Result<> PeerConnectionImpl::set_remote_description(const RTCSessionDescriptionI
   // Everything is checked before anything changes: a bad description leaves the state as it was.
   auto parsed = sdp::SessionDescription::parse(desc.sdp);
   if (!parsed) return std::move(parsed).error();
-  auto remote = pc::read_remote_transport(*parsed);
+  const std::vector<pc::MSection> offered =
+      is_offer ? std::vector<pc::MSection>{} : pending_sections_;
+  auto remote = pc::read_remote_description(*parsed, offered);
   if (!remote) return std::move(remote).error();
-  if (remote_parameters_applied_ && remote_transport_ &&
-      remote->fingerprints != remote_transport_->fingerprints)
+  if (is_offer) {
+    // JSEP 5.7 / 5.2.2: a later offer keeps every section in its place; only a rejected one
+    // may come back recycled under a new mid.
+    if (remote->sections.size() < sections_.size())
+      return invalid_access_error("the offer has fewer m= sections than the session");
+    for (std::size_t i = 0; i < sections_.size(); ++i) {
+      if (!sections_[i].rejected && remote->sections[i].mid != sections_[i].mid)
+        return invalid_access_error("m= section " + std::to_string(i) + " changed its mid from " +
+                                    sections_[i].mid + " to " + remote->sections[i].mid);
+    }
+  }
+  const pc::TransportDescription* transport = remote->transport ? &*remote->transport : nullptr;
+  if (transport && remote_parameters_applied_ && remote_transport_ &&
+      transport->fingerprints != remote_transport_->fingerprints)
     return invalid_modification_error("the remote DTLS fingerprint cannot change");
   std::optional<dtls::DtlsRole> role;
-  if (!is_offer) {
-    auto negotiated = pc::negotiate_dtls_role(local_offer_setup_, remote->setup, true);
+  if (!is_offer && transport) {
+    auto negotiated = pc::negotiate_dtls_role(local_offer_setup_, transport->setup, true);
     if (!negotiated) return std::move(negotiated).error();
     role = *negotiated;
   }
@@ -782,24 +846,65 @@ Result<> PeerConnectionImpl::set_remote_description(const RTCSessionDescriptionI
     roll_back(/*local=*/true);
   }
   if (is_offer) {
-    if (auto ok = ensure_transport(ice::IceRole::kControlled); !ok) return ok;
-    // JSEP 5.3.1: the answer to an offer that restarts ICE restarts ours too.
-    if (remote_parameters_applied_ && remote_transport_ &&
-        remote->ice_ufrag != remote_transport_->ice_ufrag && !restart_credentials_)
-      restart_credentials_ = ice::IceCredentials::random(rng_);
-    apply_remote_restart(*remote);
-    remote_transport_ = *remote;
-    add_remote_candidates_from(*remote);
+    // JSEP 5.10: every offered media section gets its transceiver; our answer is planned now.
+    auto plan = pc::plan_answer(
+        *remote,
+        [&](std::size_t i) -> std::optional<std::uint32_t> {
+          const auto& section = remote->sections[i];
+          if (section.rejected) {
+            const auto* t = transceivers_.find_mid(section.mid);
+            return t != nullptr ? std::optional(t->handle) : std::nullopt;
+          }
+          return transceivers_.associate_remote(section.kind, section.mid);
+        },
+        // Until RTP lands, media sections are rejected (how an endpoint answers what it
+        // cannot receive); their transceivers stop when the answer is applied.
+        [](std::size_t) { return false; });
+    const bool accepts_any = std::any_of(plan.sections.begin(), plan.sections.end(),
+                                         [](const pc::MSection& m) { return !m.rejected; });
+    if (accepts_any && transport) {
+      if (auto ok = ensure_transport(ice::IceRole::kControlled); !ok) return ok;
+      // JSEP 5.3.1: the answer to an offer that restarts ICE restarts ours too.
+      if (remote_parameters_applied_ && remote_transport_ &&
+          transport->ice_ufrag != remote_transport_->ice_ufrag && !restart_credentials_)
+        restart_credentials_ = ice::IceCredentials::random(rng_);
+      apply_remote_restart(*transport);
+      remote_transport_ = *transport;
+      add_remote_candidates_from(*transport);
+    }
+    // RFC 9143 7.3.1: our candidates go with the answerer-tagged section (the first of the
+    // answer's group), or the one section we accept without a group.
+    if (!plan.bundle.empty()) {
+      local_mid_ = plan.bundle.front();
+    } else {
+      for (const auto& section : plan.sections) {
+        if (!section.rejected) {
+          local_mid_ = section.mid;
+          break;
+        }
+      }
+    }
+    pending_sections_ = std::move(plan.sections);
+    pending_bundle_ = std::move(plan.bundle);
     pending_remote_ = desc;
     set_signaling_state(RTCSignalingState::kHaveRemoteOffer);
     kick();
     return {};
   }
-  apply_remote_restart(*remote);
-  remote_transport_ = *remote;
-  if (auto ok = apply_remote_parameters(*role); !ok) return ok;
-  add_remote_candidates_from(*remote);
-  apply_answer(desc, /*local=*/false);
+  // An answer: what it rejected is rejected.
+  std::vector<pc::MSection> answered = pending_sections_;
+  for (std::size_t i = 0; i < answered.size(); ++i) {
+    if (!remote->sections[i].rejected) continue;
+    answered[i].rejected = true;
+    answered[i].direction = pc::RtpDirection::kInactive;
+  }
+  if (transport) {
+    apply_remote_restart(*transport);
+    remote_transport_ = *transport;
+    if (auto ok = apply_remote_parameters(*role); !ok) return ok;
+    add_remote_candidates_from(*transport);
+  }
+  apply_answer(desc, /*local=*/false, answered);
   return {};
 }
 
@@ -815,8 +920,9 @@ void PeerConnectionImpl::commit_restart_credentials(const std::string& sdp) {
   if (!restart_credentials_) return;
   auto parsed = sdp::SessionDescription::parse(sdp);
   if (!parsed) return;
-  auto ours = pc::read_remote_transport(*parsed);
-  if (!ours || ours->ice_ufrag != restart_credentials_->ufrag) return;
+  auto ours = pc::read_remote_description(*parsed);
+  if (!ours || !ours->transport || ours->transport->ice_ufrag != restart_credentials_->ufrag)
+    return;
   local_credentials_ = *restart_credentials_;
   restart_credentials_.reset();
   if (!transport_) return;
@@ -864,6 +970,9 @@ Result<> PeerConnectionImpl::add_ice_candidate(const RTCIceCandidateInit& init) 
     if (*init.username_fragment == previous_remote_ufrag_) return {};
     return operation_error("the candidate's usernameFragment is not the remote one");
   }
+  // A candidate for a description we connect nothing for (every section rejected) has no
+  // transport to go to.
+  if (!transport_ || !remote_transport_) return {};
   const auto now = monotonic_now();
   if (init.candidate.empty()) {
     transport_->ice().end_of_remote_candidates(now);
@@ -882,7 +991,7 @@ std::string PeerConnectionImpl::with_candidates(const std::string& text) const {
   if (local_candidates_.empty() && !local_candidates_complete_) return text;
   auto parsed = sdp::SessionDescription::parse(text);
   if (!parsed) return text;
-  const std::string mid = data_mid();
+  const std::string mid = transport_mid();
   for (auto& m : parsed->media) {
     if (m.attributes.value("mid") != std::optional<std::string_view>(mid)) continue;
     // W3C 4.4.1: the local description carries the candidates gathered so far.

@@ -16,6 +16,7 @@
 #include "base/random.hpp"
 #include "pc/jsep.hpp"
 #include "pc/peer_transport.hpp"
+#include "pc/transceivers.hpp"
 #include "rtcpp/peer_connection.hpp"
 #include "runtime/event_loop.hpp"
 #include "runtime/mdns_resolver.hpp"
@@ -132,15 +133,18 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   // A remote candidate to ICE; a "<uuid>.local" one once mDNS has resolved it (a name that
   // does not resolve is dropped, as browsers do). Errors are ICE's (too many candidates).
   Result<> add_remote_candidate(ice::Candidate candidate);
-  void negotiation_complete();
-  std::string data_mid() const;
+  // A negotiation ended (answer or pranswer); it may have accepted the data section.
+  void negotiation_complete(bool data_accepted);
+  // The mid of our section that carries the transport: local candidates are tagged with it.
+  std::string transport_mid() const;
   void open_pending_channels();
   void announce_open(const std::shared_ptr<RTCDataChannel>& channel);
   static void fire_open(const std::shared_ptr<RTCDataChannel>& channel);
   void finish_channel(const std::shared_ptr<RTCDataChannel>& channel, bool fire_events);
   void set_signaling_state(RTCSignalingState state);
   // An answer or pranswer applied, ours (local) or the peer's.
-  void apply_answer(const RTCSessionDescriptionInit& desc, bool local);
+  void apply_answer(const RTCSessionDescriptionInit& desc, bool local,
+                    const std::vector<pc::MSection>& answered);
   // Drops the pending offer, ours (local) or the peer's.
   void roll_back(bool local);
   void update_connection_states();
@@ -153,6 +157,11 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   // The peer's credentials from a description it restarted ICE with.
   void apply_remote_restart(const pc::TransportDescription& remote);
   pc::TransportDescription local_transport(pc::DtlsSetup setup) const;
+  // JSEP 5.2.2: the sections of our next offer, from the negotiated (or pending) layout.
+  std::vector<pc::MSection> offer_sections() const;
+  // The negotiated layout takes the pending one, with what the answer rejected.
+  void commit_sections(const std::vector<pc::MSection>& answered);
+  bool data_section_accepted(const std::vector<pc::MSection>& sections) const;
   pc::DtlsSetup local_setup_for_answer() const;
   std::string with_candidates(const std::string& sdp) const;
   void kick();
@@ -174,11 +183,20 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   std::uint64_t transport_generation_ = 0;  // bumped when the transport is torn down
   std::uint64_t session_id_ = 0;
   std::uint64_t session_version_ = 0;
-  std::string local_mid_ = "0";
+  std::string local_mid_ = "0";  // see transport_mid()
   pc::DtlsSetup last_offer_setup_ = pc::DtlsSetup::kActpass;
   pc::DtlsSetup local_offer_setup_ = pc::DtlsSetup::kActpass;
   std::string last_offer_;
   std::string last_answer_;
+  // JSEP: the transceivers and the session's m= sections. `sections_` is the layout of the
+  // last completed negotiation; `pending_sections_` that of the offer being answered (ours
+  // once applied, or our plan for the peer's), with `pending_bundle_` its answer's group.
+  pc::TransceiverList transceivers_;
+  std::vector<pc::MSection> sections_;
+  std::vector<pc::MSection> pending_sections_;
+  std::vector<std::string> pending_bundle_;
+  std::vector<pc::MSection> last_offer_sections_;
+  pc::DtlsSetup last_answer_setup_ = pc::DtlsSetup::kActive;
   std::vector<ice::Candidate> local_candidates_;
   bool local_candidates_complete_ = false;
   std::size_t remote_max_message_size_ = 65536;

@@ -1,6 +1,9 @@
+// Reading a peer's offers and answers (RFC 8829 5.7-5.8, RFC 9143 BUNDLE) and the DTLS role.
 #include "pc/jsep.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <set>
 
 namespace rtcpp::pc {
 namespace {
@@ -20,111 +23,30 @@ std::optional<std::uint64_t> number(std::string_view s) {
   return v;
 }
 
-void add_transport_attributes(sdp::MediaDescription& m, const TransportDescription& t) {
-  m.attributes.add("ice-ufrag", t.ice_ufrag);
-  m.attributes.add("ice-pwd", t.ice_pwd);
-  if (!t.ice_options.empty()) {
-    std::string options;
-    for (const auto& o : t.ice_options) options += (options.empty() ? "" : " ") + o;
-    m.attributes.add("ice-options", options);
+std::vector<std::string_view> words(std::string_view text) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto end = text.find(' ', i);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > i) out.push_back(text.substr(i, end - i));
+    i = end + 1;
   }
-  for (const auto& f : t.fingerprints) m.attributes.add("fingerprint", f.to_sdp());
-  m.attributes.add("setup", std::string(to_string(t.setup)));
-  m.attributes.add("mid", t.mid);
-  m.attributes.add("sctp-port", std::to_string(t.sctp_port));
-  m.attributes.add("max-message-size", std::to_string(t.max_message_size));
-  for (const auto& c : t.candidates) {
-    const std::string line = c.to_string();
-    m.attributes.add("candidate", line.substr(std::string_view("candidate:").size()));
-  }
-  if (t.end_of_candidates) m.attributes.add("end-of-candidates");
+  return out;
 }
 
-sdp::SessionDescription skeleton(const LocalDescriptionOptions& o) {
-  sdp::SessionDescription sd;
-  sd.origin = {
-      "rtcpp",    std::to_string(o.session_id), std::to_string(o.session_version), "IN", "IP4",
-      "127.0.0.1"};
-  return sd;
+RtpDirection direction_of(const sdp::MediaDescription& m) {
+  if (m.attributes.has("sendonly")) return RtpDirection::kSendOnly;
+  if (m.attributes.has("recvonly")) return RtpDirection::kRecvOnly;
+  if (m.attributes.has("inactive")) return RtpDirection::kInactive;
+  return RtpDirection::kSendRecv;  // RFC 3264 5.1: sendrecv when none is given
 }
 
-sdp::MediaDescription data_section(const TransportDescription& t) {
-  sdp::MediaDescription m;
-  m.media = "application";
-  m.port = 9;
-  m.protocol = "UDP/DTLS/SCTP";
-  m.formats = {"webrtc-datachannel"};
-  m.connections.push_back({"IN", "IP4", "0.0.0.0"});
-  add_transport_attributes(m, t);
-  return m;
-}
-
-}  // namespace
-
-std::string_view to_string(DtlsSetup setup) noexcept {
-  switch (setup) {
-    case DtlsSetup::kActpass:
-      return "actpass";
-    case DtlsSetup::kActive:
-      return "active";
-    case DtlsSetup::kPassive:
-      return "passive";
-  }
-  return "actpass";
-}
-
-std::string build_offer(const LocalDescriptionOptions& options) {
-  auto sd = skeleton(options);
-  sd.attributes.add("group", "BUNDLE " + options.transport.mid);
-  sd.attributes.add("msid-semantic", " WMS");
-  sd.media.push_back(data_section(options.transport));
-  return sd.to_string();
-}
-
-Result<std::string> build_answer(const LocalDescriptionOptions& options,
-                                 const sdp::SessionDescription& remote_offer) {
-  auto sd = skeleton(options);
-  bool answered_data = false;
-  std::string bundle;
-  // RFC 8829 5.3.1: one m= section per offered one, in order; ours accepts the data section
-  // and rejects the rest (port 0) for now.
-  for (const auto& offered : remote_offer.media) {
-    const std::string mid(offered.attributes.value("mid").value_or(""));
-    if (!answered_data && is_data_channel_section(offered)) {
-      TransportDescription t = options.transport;
-      t.mid = mid;
-      sd.media.push_back(data_section(t));
-      answered_data = true;
-      bundle = mid;
-      continue;
-    }
-    sdp::MediaDescription rejected;
-    rejected.media = offered.media;
-    rejected.port = 0;
-    rejected.protocol = offered.protocol;
-    rejected.formats = offered.formats;
-    rejected.connections.push_back({"IN", "IP4", "0.0.0.0"});
-    if (!mid.empty()) rejected.attributes.add("mid", mid);
-    rejected.attributes.add("inactive");
-    sd.media.push_back(std::move(rejected));
-  }
-  if (!answered_data) return not_supported_error("the offer has no data channel section");
-  sd.attributes.all().insert(sd.attributes.all().begin(), {"group", "BUNDLE " + bundle});
-  return sd.to_string();
-}
-
-Result<TransportDescription> read_remote_transport(const sdp::SessionDescription& remote) {
-  const sdp::MediaDescription* m = nullptr;
-  for (const auto& section : remote.media) {
-    if (is_data_channel_section(section) && section.port != 0) {
-      m = &section;
-      break;
-    }
-  }
-  if (m == nullptr)
-    return invalid_access_error("no data channel m= section in the remote description");
+// ICE and DTLS parameters of the transport section, with session-level fallback.
+Result<TransportDescription> read_transport(const sdp::SessionDescription& remote,
+                                            const sdp::MediaDescription& m) {
   auto attribute = [&](std::string_view name) -> std::optional<std::string_view> {
-    if (auto v = m->attributes.value(name)) return v;
+    if (auto v = m.attributes.value(name)) return v;
     return remote.attributes.value(name);
   };
   TransportDescription t;
@@ -139,15 +61,9 @@ Result<TransportDescription> read_remote_transport(const sdp::SessionDescription
   t.ice_pwd = std::string(*pwd);
   t.ice_lite = remote.attributes.has("ice-lite");
   if (auto options = attribute("ice-options")) {
-    std::size_t i = 0;
-    while (i < options->size()) {
-      auto end = options->find(' ', i);
-      if (end == std::string_view::npos) end = options->size();
-      if (end > i) t.ice_options.emplace_back(options->substr(i, end - i));
-      i = end + 1;
-    }
+    for (auto o : words(*options)) t.ice_options.emplace_back(o);
   }
-  auto fingerprints = m->attributes.values("fingerprint");
+  auto fingerprints = m.attributes.values("fingerprint");
   if (fingerprints.empty()) fingerprints = remote.attributes.values("fingerprint");
   for (auto f : fingerprints) {
     auto parsed = dtls::Fingerprint::parse(f);
@@ -166,29 +82,177 @@ Result<TransportDescription> read_remote_transport(const sdp::SessionDescription
   } else {
     return invalid_access_error("bad a=setup: " + std::string(setup));
   }
-  t.mid = std::string(m->attributes.value("mid").value_or(""));
-  if (auto port = m->attributes.value("sctp-port")) {
+  t.mid = std::string(m.attributes.value("mid").value_or(""));
+  for (auto c : m.attributes.values("candidate")) {
+    auto parsed = ice::Candidate::parse(c);
+    if (!parsed) return invalid_access_error("bad candidate: " + parsed.error().message());
+    t.candidates.push_back(std::move(*parsed));
+  }
+  t.end_of_candidates = m.attributes.has("end-of-candidates");
+  return t;
+}
+
+// The SCTP parameters of the data section (RFC 8841 5-6).
+Result<> read_sctp(const sdp::MediaDescription& m, TransportDescription& t) {
+  if (auto port = m.attributes.value("sctp-port")) {
     auto v = number(*port);
     if (!v || *v == 0 || *v > 65535) return invalid_access_error("bad a=sctp-port");
     t.sctp_port = static_cast<std::uint16_t>(*v);
-  } else if (m->protocol == "DTLS/SCTP" && !m->formats.empty()) {
-    auto v = number(m->formats[0]);
+  } else if (m.protocol == "DTLS/SCTP" && !m.formats.empty()) {
+    auto v = number(m.formats[0]);
     if (!v || *v == 0 || *v > 65535) return invalid_access_error("bad SCTP port format");
     t.sctp_port = static_cast<std::uint16_t>(*v);
   }
-  if (auto size = m->attributes.value("max-message-size")) {
+  if (auto size = m.attributes.value("max-message-size")) {
     auto v = number(*size);
     if (!v) return invalid_access_error("bad a=max-message-size");
     // RFC 8841 6: 0 means "no limit"; we still bound what we send ourselves elsewhere.
     t.max_message_size = *v == 0 ? SIZE_MAX : static_cast<std::size_t>(*v);
   }
-  for (auto c : m->attributes.values("candidate")) {
-    auto parsed = ice::Candidate::parse(c);
-    if (!parsed) return invalid_access_error("bad candidate: " + parsed.error().message());
-    t.candidates.push_back(std::move(*parsed));
+  return {};
+}
+
+}  // namespace
+
+std::string_view to_string(DtlsSetup setup) noexcept {
+  switch (setup) {
+    case DtlsSetup::kActpass:
+      return "actpass";
+    case DtlsSetup::kActive:
+      return "active";
+    case DtlsSetup::kPassive:
+      return "passive";
   }
-  t.end_of_candidates = m->attributes.has("end-of-candidates");
-  return t;
+  return "actpass";
+}
+
+MediaKind media_kind(std::string_view media) noexcept {
+  if (media == "audio") return MediaKind::kAudio;
+  if (media == "video") return MediaKind::kVideo;
+  if (media == "application") return MediaKind::kApplication;
+  return MediaKind::kOther;
+}
+
+std::string_view to_string(RtpDirection direction) noexcept {
+  switch (direction) {
+    case RtpDirection::kSendRecv:
+      return "sendrecv";
+    case RtpDirection::kSendOnly:
+      return "sendonly";
+    case RtpDirection::kRecvOnly:
+      return "recvonly";
+    case RtpDirection::kInactive:
+      return "inactive";
+  }
+  return "inactive";
+}
+
+RtpDirection reversed(RtpDirection direction) noexcept {
+  if (direction == RtpDirection::kSendOnly) return RtpDirection::kRecvOnly;
+  if (direction == RtpDirection::kRecvOnly) return RtpDirection::kSendOnly;
+  return direction;
+}
+
+bool RemoteDescription::in_bundle(std::string_view mid) const {
+  return std::find(bundle.begin(), bundle.end(), mid) != bundle.end();
+}
+
+const RemoteSection* RemoteDescription::find_mid(std::string_view mid) const {
+  for (const auto& s : sections) {
+    if (s.mid == mid) return &s;
+  }
+  return nullptr;
+}
+
+Result<RemoteDescription> read_remote_description(const sdp::SessionDescription& remote,
+                                                  std::span<const MSection> offer) {
+  const bool is_answer = !offer.empty();
+  RemoteDescription out;
+  std::set<std::string> mids;
+  for (const auto& m : remote.media) {
+    RemoteSection s;
+    s.kind = media_kind(m.media);
+    s.media = m.media;
+    s.protocol = m.protocol;
+    s.formats = m.formats;
+    s.mid = std::string(m.attributes.value("mid").value_or(""));
+    s.bundle_only = m.port == 0 && m.attributes.has("bundle-only");
+    s.rejected = m.port == 0 && !s.bundle_only;
+    s.data_channel = is_data_channel_section(m);
+    s.direction = direction_of(m);
+    // RFC 9143 / JSEP 5.7: every section has a unique mid (one lone section may go without,
+    // as older stacks write it).
+    if (s.mid.empty() && remote.media.size() > 1 && !s.rejected)
+      return invalid_access_error("an m= section has no a=mid");
+    if (!s.mid.empty() && !mids.insert(s.mid).second)
+      return invalid_access_error("the mid " + s.mid + " is used twice");
+    out.sections.push_back(std::move(s));
+  }
+  for (const auto& group : remote.attributes.all()) {
+    if (group.name != "group" || !group.value || !out.bundle.empty()) continue;
+    auto ids = words(*group.value);
+    if (ids.empty() || ids.front() != "BUNDLE") continue;
+    for (std::size_t i = 1; i < ids.size(); ++i) {
+      if (mids.count(std::string(ids[i])) == 0)
+        return invalid_access_error("the BUNDLE group names an unknown mid " + std::string(ids[i]));
+      out.bundle.emplace_back(ids[i]);
+    }
+  }
+  // A later BUNDLE group (more than one transport) is not supported: its sections are
+  // outside our bundle and so rejected or unused.
+  if (is_answer) {
+    // JSEP 5.8 / RFC 3264 6: one answer section per offered section, same kind and mid.
+    if (out.sections.size() != offer.size())
+      return invalid_access_error("the answer has " + std::to_string(out.sections.size()) +
+                                  " m= sections, the offer " + std::to_string(offer.size()));
+    for (std::size_t i = 0; i < offer.size(); ++i) {
+      const auto& answered = out.sections[i];
+      if (answered.media != offer[i].media)
+        return invalid_access_error("m= section " + std::to_string(i) + " is " + answered.media +
+                                    " in the answer and " + offer[i].media + " in the offer");
+      if (!answered.rejected && answered.mid != offer[i].mid && !answered.mid.empty())
+        return invalid_access_error("m= section " + std::to_string(i) + " has mid " + answered.mid +
+                                    " in the answer and " + offer[i].mid + " in the offer");
+      // An answer cannot accept what the offer rejected.
+      if (offer[i].rejected) out.sections[i].rejected = true;
+    }
+  }
+  // The transport: the first section of the group that is not rejected (the tagged one),
+  // else the data section, else the first section that is not rejected.
+  for (const auto& mid : out.bundle) {
+    for (std::size_t i = 0; i < out.sections.size(); ++i) {
+      if (out.sections[i].mid == mid && !out.sections[i].rejected && !out.transport_section)
+        out.transport_section = i;
+    }
+  }
+  std::optional<std::size_t> first_data;
+  for (std::size_t i = 0; i < out.sections.size(); ++i) {
+    const auto& s = out.sections[i];
+    if (!s.data_channel || s.rejected || first_data) continue;
+    if (!out.bundle.empty() && !out.in_bundle(s.mid)) continue;
+    first_data = i;
+  }
+  if (!out.transport_section) {
+    if (first_data) {
+      out.transport_section = first_data;
+    } else {
+      for (std::size_t i = 0; i < out.sections.size() && !out.transport_section; ++i) {
+        if (!out.sections[i].rejected) out.transport_section = i;
+      }
+    }
+  }
+  if (!out.transport_section) return out;  // nothing to connect
+  const auto& tm = remote.media[*out.transport_section];
+  if (tm.port == 0 && tm.attributes.has("bundle-only"))
+    return invalid_access_error("the BUNDLE-tagged m= section is bundle-only");
+  auto transport = read_transport(remote, tm);
+  if (!transport) return std::move(transport).error();
+  if (first_data && (out.bundle.empty() ? *first_data == *out.transport_section : true)) {
+    if (auto ok = read_sctp(remote.media[*first_data], *transport); !ok) return ok.error();
+    out.data_section = first_data;
+  }
+  out.transport = std::move(*transport);
+  return out;
 }
 
 Result<dtls::DtlsRole> negotiate_dtls_role(DtlsSetup local, DtlsSetup remote,

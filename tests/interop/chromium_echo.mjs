@@ -10,6 +10,10 @@
 //                                                          and a negotiated one; rtcpp echoes on all
 //   node chromium_echo.mjs <rtcpp binary> bulk             rtcpp sends 16 MiB and closes; Chromium checks
 //                                                          SHA-256 and sees the close
+//   node chromium_echo.mjs <rtcpp binary> media-offer      as browser-offers, with an audio and a video
+//                                                          transceiver before the channel: rtcpp rejects
+//                                                          those sections, the channel echoes, and a
+//                                                          second offer (an ICE restart) keeps them in place
 //
 // Exits 0 when every message came back intact. Run it where only loopback exists (see
 // run_chromium.sh) so that both sides gather 127.0.0.1 candidates only.
@@ -61,6 +65,7 @@ const args = {
   'bulk': ['peer', '--offer', '--send', file, '--timeout', '50'],
   'matrix': ['peer', '--echo', '--negotiated', '100', '--timeout', '50'],
   'browser-offers': ['peer', '--echo', '--timeout', '50'],
+  'media-offer': ['peer', '--echo', '--timeout', '50'],
 }[mode];
 if (!args) fail(`unknown mode ${mode}`);
 const peer = spawn(rtcppPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -72,6 +77,7 @@ let closing = false;
 await page.exposeFunction('toRtcpp', (msg) => peer.stdin.write(JSON.stringify(msg) + '\n'));
 readline.createInterface({ input: peer.stdout }).on('line', async (line) => {
   const msg = JSON.parse(line);
+  if (process.env.RTCPP_INTEROP_DEBUG) console.error('rtcpp:', line);
   if (msg.type === 'result') { result = msg; return; }
   if (['offer', 'answer', 'candidate', 'bye'].includes(msg.type)) {
     await page.evaluate((m) => window.fromRtcpp(m), msg).catch((e) => {
@@ -103,6 +109,7 @@ await page.evaluate(({ mode, bulkSha }) => {
       window.toRtcpp({ type: 'answer', sdp: pc.localDescription.sdp });
     } else if (m.type === 'answer') {
       await pc.setRemoteDescription(m);
+      if (window.onAnswer) window.onAnswer();
     } else if (m.type === 'candidate') {
       await pc.addIceCandidate(m.candidate ? m : null);
     } else if (m.type === 'bye') {
@@ -176,6 +183,10 @@ await page.evaluate(({ mode, bulkSha }) => {
     return;
   }
   const started = performance.now();
+  if (mode === 'media-offer') {
+    pc.addTransceiver('audio');
+    pc.addTransceiver('video');
+  }
   const dc = pc.createDataChannel('data');
   dc.binaryType = 'arraybuffer';
   const sent = [];
@@ -208,6 +219,29 @@ await page.evaluate(({ mode, bulkSha }) => {
       }
     }
     window.report.messages = got.length;
+  }).then(async () => {
+    if (mode !== 'media-offer') return;
+    // rtcpp answered the audio and video sections with port 0: Chromium stopped their
+    // transceivers and, the negotiation done, removed them (W3C 4.4.1.6).
+    const ports = [...pc.remoteDescription.sdp.matchAll(/\r\nm=(\w+) (\d+)/g)].map((m) => `${m[1]}:${m[2]}`);
+    window.report.transceivers = `answer ${ports.join(' ')}, ${pc.getTransceivers().length} transceivers left`;
+    if (ports.length !== 3 || ports[0] !== 'audio:0' || ports[1] !== 'video:0' || ports[2] === 'application:0') {
+      window.report.errors.push(`answer sections ${ports}`);
+    }
+    if (pc.getTransceivers().length !== 0) window.report.errors.push('the rejected transceivers remain');
+    // A second offer from the page keeps the rejected sections in their places; rtcpp must
+    // accept it and answer all three again, and the channel goes on.
+    const answered = new Promise((resolve) => { window.onAnswer = resolve; });
+    pc.restartIce();
+    await pc.setLocalDescription(await pc.createOffer());
+    window.report.sections = pc.localDescription.sdp.split('\r\nm=').length - 1;
+    window.toRtcpp({ type: 'offer', sdp: pc.localDescription.sdp });
+    await answered;
+    if (pc.signalingState !== 'stable') window.report.errors.push('the second offer was not answered');
+    const echoed = new Promise((resolve) => { dc.onmessage = (ev) => resolve(ev.data); });
+    dc.send('after the second offer');
+    if (await echoed !== 'after the second offer') window.report.errors.push('no echo after the second offer');
+  }).then(() => {
     // Chromium closes the channel: it is closed once rtcpp has reset its side in turn.
     return new Promise((resolve) => {
       const timer = setTimeout(() => { window.report.errors.push('rtcpp did not close the channel back'); resolve(); }, 5000);
@@ -257,8 +291,10 @@ if (mode === 'bulk') {
   closing = true;
   if (report.errors.length) fail(report.errors.join('; '));
   if (!result || !result.ok) fail(`rtcpp result: ${JSON.stringify(result)}`);
-  console.log(`chromium interop (browser-offers): ok, ${report.messages} messages echoed by rtcpp, ` +
-    `channel open ${report.openMs.toFixed(1)} ms after createDataChannel, closed by Chromium and rtcpp`);
+  console.log(`chromium interop (${mode}): ok, ${report.messages} messages echoed by rtcpp, ` +
+    `channel open ${report.openMs.toFixed(1)} ms after createDataChannel, closed by Chromium and rtcpp` +
+    (mode === 'media-offer' ? `; ${report.transceivers}, second offer with ` +
+      `${report.sections} m= sections answered, channel still echoing` : ''));
 }
 closing = true;
 clearTimeout(deadline);

@@ -653,16 +653,35 @@ TEST(RTCPeerConnection, AnswersBrowserOffersAndRejectsBadCandidates) {
   }
 }
 
-TEST(RTCPeerConnection, MediaOnlyOfferIsRefusedUntilTheMediaMilestone) {
-  std::ifstream in(std::string(RTCPP_TEST_DATA_DIR) + "/sdp/chromium-offer-media.sdp",
-                   std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto pc = make_pc();
-  auto applied = pc->set_remote_description({RTCSdpType::kOffer, text.str()}).get();
-  ASSERT_FALSE(applied);
-  EXPECT_EQ(applied.error().type(), RTCErrorType::kInvalidAccessError);
-  EXPECT_EQ(pc->signaling_state(), RTCSignalingState::kStable);
+// A media-only offer is answered the way an endpoint answers sections it cannot receive:
+// every section rejected in place (port 0, its mid kept), so nothing connects, and the
+// signaling completes.
+TEST(RTCPeerConnection, MediaOnlyOfferIsAnsweredWithEverySectionRejected) {
+  for (const char* name : {"chromium-offer-media.sdp", "firefox-offer-media.sdp",
+                           "pion-offer-media.sdp", "aiortc-offer-media.sdp"}) {
+    SCOPED_TRACE(name);
+    std::ifstream in(std::string(RTCPP_TEST_DATA_DIR) + "/sdp/" + name, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto pc = make_pc();
+    auto applied = pc->set_remote_description({RTCSdpType::kOffer, text.str()}).get();
+    ASSERT_TRUE(applied) << applied.error().to_string();
+    EXPECT_EQ(pc->signaling_state(), RTCSignalingState::kHaveRemoteOffer);
+    // Candidates for its sections are accepted (they have no transport to go to).
+    EXPECT_TRUE(pc->add_ice_candidate({"candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host", "0",
+                                       0, std::nullopt})
+                    .get());
+    auto answer = pc->create_answer().get();
+    ASSERT_TRUE(answer) << answer.error().to_string();
+    EXPECT_EQ(answer->sdp.find("m=audio 0 "), answer->sdp.find("m=audio"));
+    EXPECT_EQ(answer->sdp.find("m=video 0 "), answer->sdp.find("m=video"));
+    EXPECT_EQ(answer->sdp.find("a=group"), std::string::npos);
+    ASSERT_TRUE(pc->set_local_description(*answer).get());
+    EXPECT_EQ(pc->signaling_state(), RTCSignalingState::kStable);
+    EXPECT_EQ(pc->connection_state(), RTCPeerConnectionState::kNew);
+    EXPECT_EQ(pc->sctp(), nullptr);
+    pc->close();
+  }
 }
 
 TEST(RTCPeerConnection, ConfigurationIsValidated) {
