@@ -4,6 +4,10 @@
 #include <cstddef>
 #include <string>
 
+namespace CLI {
+class App;
+}
+
 namespace rtcpp::tools {
 
 struct DemoOptions {
@@ -13,6 +17,8 @@ struct DemoOptions {
   bool receiver = false;  // the child process the sender starts
 };
 
+// Adds the `demo` subcommand and its options to `app`.
+CLI::App* add_demo_command(CLI::App& app, DemoOptions& options);
 int run_demo(const DemoOptions& options);
 
 }  // namespace rtcpp::tools

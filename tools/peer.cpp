@@ -8,6 +8,7 @@
 // thread only waits for the result or the timeout.
 #include "tools/peer.hpp"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -33,27 +34,6 @@ namespace {
 using json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
-struct Options {
-  bool offer = false;
-  std::string label = "data";
-  bool unordered = false;
-  std::optional<std::uint16_t> max_retransmits;
-  std::optional<std::uint16_t> max_packet_life_time;
-  std::optional<std::uint16_t> negotiated;
-  std::string protocol;
-  int channels = 1;
-  std::string send_file;
-  std::size_t chunk = 65536;
-  bool text = false;
-  std::string recv_file;
-  bool echo = false;
-  bool expect_echo = false;
-  std::vector<std::string> ice_servers;
-  bool relay_only = false;
-  int timeout = 60;
-  std::string unsupported;  // an option this build cannot honour yet
-};
-
 std::mutex stdout_mutex;
 
 void emit(const json& j) {
@@ -73,13 +53,6 @@ void emit_candidate(const RTCIceCandidateInit& c) {
         {"candidate", c.candidate},
         {"sdpMid", c.sdp_mid.value_or("0")},
         {"sdpMLineIndex", c.sdp_m_line_index.value_or(0)}});
-}
-
-std::optional<std::uint64_t> parse_uint(const char* s) {
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(s, &end, 10);
-  if (end == s || *end != '\0') return std::nullopt;
-  return v;
 }
 
 // The contract's --ice-server form: stun:host:port, or turn[s]:user:pass@host:port[?transport=].
@@ -104,7 +77,7 @@ Result<RTCIceServer> parse_ice_server(const std::string& url) {
 
 class Peer {
  public:
-  explicit Peer(Options options) : options_(std::move(options)) {}
+  explicit Peer(PeerOptions options) : options_(std::move(options)) {}
   int run();
 
  private:
@@ -120,7 +93,7 @@ class Peer {
   void on_channel_closed(RTCDataChannel& channel);
   void finish(bool ok, std::string error);
 
-  Options options_;
+  PeerOptions options_;
   std::shared_ptr<RTCPeerConnection> pc_;
   Buffer file_;
   bool description_sent_ = false;
@@ -480,66 +453,59 @@ void Peer::finish(bool ok, std::string error) {
 
 }  // namespace
 
-int run_peer(int argc, char** argv) {
-  Options o;
-  for (int i = 2; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
-    auto number = [&](std::uint64_t max) -> std::optional<std::uint64_t> {
-      const char* v = value();
-      if (v == nullptr) return std::nullopt;
-      auto n = parse_uint(v);
-      if (!n || *n > max) return std::nullopt;
-      return n;
-    };
-    std::optional<std::uint64_t> n;
-    if (a == "--offer") {
-      o.offer = true;
-    } else if (a == "--channel" && i + 1 < argc) {
-      o.label = value();
-    } else if (a == "--unordered") {
-      o.unordered = true;
-    } else if (a == "--max-retransmits" && (n = number(65535))) {
-      o.max_retransmits = static_cast<std::uint16_t>(*n);
-    } else if (a == "--max-packet-life-time" && (n = number(65535))) {
-      o.max_packet_life_time = static_cast<std::uint16_t>(*n);
-    } else if (a == "--negotiated" && (n = number(65534))) {
-      o.negotiated = static_cast<std::uint16_t>(*n);
-    } else if (a == "--protocol" && i + 1 < argc) {
-      o.protocol = value();
-    } else if (a == "--channels" && (n = number(1000)) && *n > 0) {
-      o.channels = static_cast<int>(*n);
-    } else if (a == "--send" && i + 1 < argc) {
-      o.send_file = value();
-    } else if (a == "--chunk" && (n = number(256 * 1024)) && *n > 0) {
-      o.chunk = *n;
-    } else if (a == "--text") {
-      o.text = true;
-    } else if (a == "--recv" && i + 1 < argc) {
-      o.recv_file = value();
-    } else if (a == "--echo") {
-      o.echo = true;
-    } else if (a == "--expect-echo") {
-      o.expect_echo = true;
-    } else if (a == "--ice-server" && i + 1 < argc) {
-      o.ice_servers.emplace_back(value());
-    } else if (a == "--relay-only") {
-      o.relay_only = true;
-    } else if (a == "--timeout" && (n = number(86400)) && *n > 0) {
-      o.timeout = static_cast<int>(*n);
-    } else if (a == "--video" || a == "--audio" || a == "--record" || a == "--duration") {
-      value();
-      o.unsupported = std::string(a) + ": media arrives with the media milestone";
-    } else {
-      std::fprintf(stderr, "rtcpp peer: bad option %s\n", argv[i]);
-      return 2;
-    }
+CLI::App* add_peer_command(CLI::App& app, PeerOptions& o) {
+  auto* peer = app.add_subcommand(
+      "peer",
+      "A scriptable endpoint: JSON-lines signaling on stdin/stdout, events and one result "
+      "line on stdout (the peer contract, docs/peer-contract.md)");
+  peer->add_flag("--offer", o.offer, "create the offer (default: wait for one and answer)");
+  peer->add_option("--channel", o.label, "label of the data channel the offerer creates")
+      ->capture_default_str();
+  peer->add_flag("--unordered", o.unordered, "the channel is unordered");
+  auto* retransmits = peer->add_option("--max-retransmits", o.max_retransmits,
+                                       "partial reliability: at most N retransmissions")
+                          ->check(CLI::Range(0, 65535));
+  peer->add_option("--max-packet-life-time", o.max_packet_life_time,
+                   "partial reliability: give up after MS milliseconds")
+      ->check(CLI::Range(0, 65535))
+      ->excludes(retransmits);
+  peer->add_option("--negotiated", o.negotiated,
+                   "a pre-negotiated channel with this stream id (both sides pass it)")
+      ->check(CLI::Range(0, 65534));
+  peer->add_option("--protocol", o.protocol, "the channel's subprotocol");
+  peer->add_option("--channels", o.channels, "open N channels, each carrying the transfer")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  peer->add_option("--send", o.send_file, "once open, send FILE, then close the channel");
+  peer->add_option("--chunk", o.chunk, "message size for --send, in bytes")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{256 * 1024}))
+      ->capture_default_str();
+  peer->add_flag("--text", o.text, "send text messages (FILE must be UTF-8)");
+  peer->add_option("--recv", o.recv_file, "append what is received to FILE ('-' allowed)");
+  peer->add_flag("--echo", o.echo, "send every message back on its channel");
+  peer->add_flag("--expect-echo", o.expect_echo,
+                 "with --send: check that every message comes back, in order");
+  peer->add_option("--ice-server", o.ice_servers,
+                   "stun:host:port, turn:user:pass@host:port?transport=udp|tcp, turns:... "
+                   "(repeatable)");
+  peer->add_flag("--relay-only", o.relay_only, "iceTransportPolicy relay");
+  peer->add_option("--timeout", o.timeout, "give up after S seconds")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  // The media options of the contract: accepted, and answered with a result that says so.
+  for (const char* media : {"--video", "--audio", "--record", "--duration"}) {
+    peer->add_option_function<std::string>(
+        media,
+        [&o, media](const std::string&) {
+          o.unsupported = std::string(media) + ": media arrives with the media milestone";
+        },
+        "media (not supported yet: the result says so)");
   }
-  if (o.max_retransmits && o.max_packet_life_time) {
-    std::fprintf(stderr,
-                 "rtcpp peer: --max-retransmits and --max-packet-life-time are exclusive\n");
-    return 2;
-  }
+  return peer;
+}
+
+int run_peer(const PeerOptions& options) {
+  PeerOptions o = options;
   // The stdin reader thread may still be blocked in a read; leave without unwinding so it
   // never touches a destroyed connection (everything worth keeping is flushed already).
   const int rc = Peer(std::move(o)).run();

@@ -2,8 +2,41 @@
 // stdin/stdout, events and one result line on stdout, logs on stderr.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
 namespace rtcpp::tools {
 
-int run_peer(int argc, char** argv);
+struct PeerOptions {
+  bool offer = false;
+  std::string label = "data";
+  bool unordered = false;
+  std::optional<std::uint16_t> max_retransmits;
+  std::optional<std::uint16_t> max_packet_life_time;
+  std::optional<std::uint16_t> negotiated;
+  std::string protocol;
+  int channels = 1;
+  std::string send_file;
+  std::size_t chunk = 65536;
+  bool text = false;
+  std::string recv_file;
+  bool echo = false;
+  bool expect_echo = false;
+  std::vector<std::string> ice_servers;
+  bool relay_only = false;
+  int timeout = 60;
+  std::string unsupported;  // an option this build cannot honour yet
+};
+
+// Adds the `peer` subcommand and its options to `app`.
+CLI::App* add_peer_command(CLI::App& app, PeerOptions& options);
+int run_peer(const PeerOptions& options);
 
 }  // namespace rtcpp::tools

@@ -1,5 +1,6 @@
 #include "tools/serve.hpp"
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -370,27 +371,27 @@ void accept(tcp::acceptor& acceptor) {
 
 }  // namespace
 
-int run_serve(int argc, char** argv) {
-  std::string host = "127.0.0.1";
-  unsigned port = 8080;
-  int timeout = 0;
-  for (int i = 2; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--port" && i + 1 < argc) {
-      port = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
-    } else if (arg == "--host" && i + 1 < argc) {
-      host = argv[++i];
-    } else if (arg == "--timeout" && i + 1 < argc) {
-      timeout = std::atoi(argv[++i]);
-    } else {
-      std::fprintf(stderr, "rtcpp serve: unknown option %s\n", argv[i]);
-      return 2;
-    }
-  }
-  if (port > 65535) {
-    std::fprintf(stderr, "rtcpp serve: bad port\n");
-    return 2;
-  }
+CLI::App* add_serve_command(CLI::App& app, ServeOptions& options) {
+  auto* serve = app.add_subcommand(
+      "serve",
+      "An HTTP and WebSocket server whose page connects a browser to this process: echo, "
+      "upload, download, live getStats");
+  serve->add_option("--host", options.host, "address to listen on")->capture_default_str();
+  serve->add_option("--port", options.port, "TCP port to listen on")
+      ->check(CLI::Range(0u, 65535u))
+      ->capture_default_str();
+  serve
+      ->add_option("--timeout", options.timeout_seconds,
+                   "stop after this many seconds (0: serve until interrupted)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  return serve;
+}
+
+int run_serve(const ServeOptions& options) {
+  const std::string& host = options.host;
+  const unsigned port = options.port;
+  const int timeout = options.timeout_seconds;
   asio::io_context io;
   beast::error_code ec;
   const auto address = asio::ip::make_address(host, ec);

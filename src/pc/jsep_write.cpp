@@ -81,9 +81,9 @@ MSection media_section(MediaKind kind, std::string mid, std::uint32_t transceive
   } else {
     // RFC 7741 (VP8), RFC 4588 (its retransmissions, apt=96).
     s.formats = {"96", "97"};
-    s.codec_attributes = {{"rtpmap", "96 VP8/90000"},   {"rtcp-fb", "96 nack"},
-                          {"rtcp-fb", "96 nack pli"},   {"rtcp-fb", "96 ccm fir"},
-                          {"rtpmap", "97 rtx/90000"},   {"fmtp", "97 apt=96"}};
+    s.codec_attributes = {{"rtpmap", "96 VP8/90000"}, {"rtcp-fb", "96 nack"},
+                          {"rtcp-fb", "96 nack pli"}, {"rtcp-fb", "96 ccm fir"},
+                          {"rtpmap", "97 rtx/90000"}, {"fmtp", "97 apt=96"}};
   }
   return s;
 }

@@ -88,14 +88,12 @@ std::vector<MSection> plan_offer(std::span<const MSection> previous,
   // section of their own at the end.
   for (const auto& t : transceivers.all()) {
     if (t.stopping || t.stopped || t.mid) continue;
-    const bool placed = std::any_of(sections.begin(), sections.end(), [&](const MSection& s) {
-      return s.transceiver == t.handle;
-    });
+    const bool placed = std::any_of(sections.begin(), sections.end(),
+                                    [&](const MSection& s) { return s.transceiver == t.handle; });
     if (placed) continue;
     auto fresh = media_section(t.kind, unused_mid(sections), t.handle, t.direction);
-    auto recycled = std::find_if(sections.begin(), sections.end(), [&](const MSection& s) {
-      return s.rejected && s.kind == t.kind;
-    });
+    auto recycled = std::find_if(sections.begin(), sections.end(),
+                                 [&](const MSection& s) { return s.rejected && s.kind == t.kind; });
     if (recycled != sections.end()) {
       *recycled = std::move(fresh);
     } else {
