@@ -17,11 +17,13 @@ std::string_view to_string(RTCDtlsTransportState value) noexcept;
 
 class RTCDtlsTransport {
  public:
-  RTCDtlsTransport(std::weak_ptr<detail::PeerConnectionImpl> pc,
-                   std::shared_ptr<RTCIceTransport> ice)
-      : pc_(std::move(pc)), ice_(std::move(ice)) {}
+  // Made by the connection (the argument is its private state).
+  explicit RTCDtlsTransport(std::unique_ptr<detail::DtlsTransportState> state);
+  ~RTCDtlsTransport();
+  RTCDtlsTransport(const RTCDtlsTransport&) = delete;
+  RTCDtlsTransport& operator=(const RTCDtlsTransport&) = delete;
 
-  const std::shared_ptr<RTCIceTransport>& ice_transport() const noexcept { return ice_; }
+  const std::shared_ptr<RTCIceTransport>& ice_transport() const noexcept;
   RTCDtlsTransportState state() const;
   // The peer's certificate chain in DER, leaf first; empty until connected.
   std::vector<std::vector<std::uint8_t>> get_remote_certificates() const;
@@ -32,10 +34,7 @@ class RTCDtlsTransport {
 
  private:
   friend class detail::PeerConnectionImpl;
-  std::weak_ptr<detail::PeerConnectionImpl> pc_;
-  std::shared_ptr<RTCIceTransport> ice_;
-  std::function<void()> on_state_change_;
-  std::function<void(const RTCError&)> on_error_;
+  std::unique_ptr<detail::DtlsTransportState> state_;
 };
 
 }  // namespace rtcpp

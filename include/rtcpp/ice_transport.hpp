@@ -13,7 +13,10 @@ namespace rtcpp {
 
 namespace detail {
 class PeerConnectionImpl;
-}
+struct IceTransportState;
+struct DtlsTransportState;
+struct SctpTransportState;
+}  // namespace detail
 
 enum class RTCIceRole { kUnknown, kControlling, kControlled };
 enum class RTCIceTransportState {
@@ -39,7 +42,11 @@ struct RTCIceParameters {
 // Every method may be called from any thread; handlers run on the connection's loop thread.
 class RTCIceTransport {
  public:
-  explicit RTCIceTransport(std::weak_ptr<detail::PeerConnectionImpl> pc) : pc_(std::move(pc)) {}
+  // Made by the connection (the argument is its private state).
+  explicit RTCIceTransport(std::unique_ptr<detail::IceTransportState> state);
+  ~RTCIceTransport();
+  RTCIceTransport(const RTCIceTransport&) = delete;
+  RTCIceTransport& operator=(const RTCIceTransport&) = delete;
 
   RTCIceRole role() const;
   RTCIceComponent component() const { return RTCIceComponent::kRtp; }
@@ -55,10 +62,7 @@ class RTCIceTransport {
 
  private:
   friend class detail::PeerConnectionImpl;
-  std::weak_ptr<detail::PeerConnectionImpl> pc_;
-  std::function<void()> on_state_change_;
-  std::function<void()> on_gathering_state_change_;
-  std::function<void()> on_selected_candidate_pair_change_;
+  std::unique_ptr<detail::IceTransportState> state_;
 };
 
 }  // namespace rtcpp

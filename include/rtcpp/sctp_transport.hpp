@@ -16,11 +16,13 @@ std::string_view to_string(RTCSctpTransportState value) noexcept;
 
 class RTCSctpTransport {
  public:
-  RTCSctpTransport(std::weak_ptr<detail::PeerConnectionImpl> pc,
-                   std::shared_ptr<RTCDtlsTransport> dtls)
-      : pc_(std::move(pc)), dtls_(std::move(dtls)) {}
+  // Made by the connection (the argument is its private state).
+  explicit RTCSctpTransport(std::unique_ptr<detail::SctpTransportState> state);
+  ~RTCSctpTransport();
+  RTCSctpTransport(const RTCSctpTransport&) = delete;
+  RTCSctpTransport& operator=(const RTCSctpTransport&) = delete;
 
-  const std::shared_ptr<RTCDtlsTransport>& transport() const noexcept { return dtls_; }
+  const std::shared_ptr<RTCDtlsTransport>& transport() const noexcept;
   RTCSctpTransportState state() const;
   // Largest message RTCDataChannel::send accepts: the remote a=max-message-size, capped by
   // what this side can send (W3C 6.1.1.1); 0 means no limit.
@@ -37,9 +39,7 @@ class RTCSctpTransport {
 
  private:
   friend class detail::PeerConnectionImpl;
-  std::weak_ptr<detail::PeerConnectionImpl> pc_;
-  std::shared_ptr<RTCDtlsTransport> dtls_;
-  std::function<void()> on_state_change_;
+  std::unique_ptr<detail::SctpTransportState> state_;
 };
 
 }  // namespace rtcpp

@@ -5,6 +5,7 @@
 
 #include "api/conversions.hpp"
 #include "api/handler_call.hpp"
+#include "api/transport_state.hpp"
 #include "mdns/mdns_message.hpp"
 #include "runtime/interfaces.hpp"
 #include "runtime/key_log.hpp"
@@ -37,8 +38,12 @@ Result<std::shared_ptr<PeerConnectionImpl>> PeerConnectionImpl::create(
   }
   auto impl = std::shared_ptr<PeerConnectionImpl>(
       new PeerConnectionImpl(std::move(configuration), std::move(certificate)));
-  impl->ice_transport_ = std::make_shared<RTCIceTransport>(impl);
-  impl->dtls_transport_ = std::make_shared<RTCDtlsTransport>(impl, impl->ice_transport_);
+  impl->ice_transport_ = std::make_shared<RTCIceTransport>(
+      std::make_unique<IceTransportState>(IceTransportState{impl}));
+  auto dtls = std::make_unique<DtlsTransportState>();
+  dtls->pc = impl;
+  dtls->ice = impl->ice_transport_;
+  impl->dtls_transport_ = std::make_shared<RTCDtlsTransport>(std::move(dtls));
   return impl;
 }
 
@@ -159,7 +164,7 @@ void PeerConnectionImpl::surface_candidate_pool() {
   if (pooled_gathering_state_ == ice::IceGatheringState::kNew) return;
   gathering_state_ = RTCIceGatheringState::kGathering;
   queue_task([this] {
-    fire(ice_transport_->on_gathering_state_change_);
+    fire(ice_transport_->state_->on_gathering_state_change);
     fire(on_ice_gathering_state_change_);
   });
   for (const auto& c : local_candidates_) {
@@ -173,7 +178,7 @@ void PeerConnectionImpl::surface_candidate_pool() {
   if (pooled_gathering_state_ == ice::IceGatheringState::kComplete) {
     gathering_state_ = RTCIceGatheringState::kComplete;
     queue_task([this] {
-      fire(ice_transport_->on_gathering_state_change_);
+      fire(ice_transport_->state_->on_gathering_state_change);
       fire(on_ice_gathering_state_change_);
       fire(on_ice_candidate_, RTCPeerConnectionIceEvent{});
     });
@@ -323,7 +328,7 @@ void PeerConnectionImpl::teardown_transport() {
     gathering_state_ = RTCIceGatheringState::kNew;
     queue_task([this] {
       fire(on_ice_gathering_state_change_);
-      fire(ice_transport_->on_gathering_state_change_);
+      fire(ice_transport_->state_->on_gathering_state_change);
     });
   }
 }
@@ -355,7 +360,7 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
       const bool complete = state == RTCIceGatheringState::kComplete;
       if (complete) local_candidates_complete_ = true;
       queue_task([this, complete] {
-        fire(ice_transport_->on_gathering_state_change_);
+        fire(ice_transport_->state_->on_gathering_state_change);
         fire(on_ice_gathering_state_change_);
         // W3C 4.3.1: the end of gathering is an icecandidate event without a candidate.
         if (complete) fire(on_ice_candidate_, RTCPeerConnectionIceEvent{});
@@ -364,7 +369,7 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
       const auto state = from_ice(s->state);
       if (state == ice_transport_state_) return;
       ice_transport_state_ = state;
-      queue_task([this] { fire(ice_transport_->on_state_change_); });
+      queue_task([this] { fire(ice_transport_->state_->on_state_change); });
       update_connection_states();
     } else if (auto* p = std::get_if<ice::IceSelectedPairEvent>(ice_event)) {
       auto local =
@@ -372,7 +377,7 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
       auto remote =
           RTCIceCandidate::create({p->remote.to_string(), transport_mid(), 0, std::nullopt});
       if (local && remote) selected_pair_ = RTCIceCandidatePair{*local, *remote};
-      queue_task([this] { fire(ice_transport_->on_selected_candidate_pair_change_); });
+      queue_task([this] { fire(ice_transport_->state_->on_selected_candidate_pair_change); });
     } else if (auto* r = std::get_if<ice::IceRoleEvent>(ice_event)) {
       ice_role_ = r->role;
     } else if (auto* err = std::get_if<ice::IceCandidateErrorEvent>(ice_event)) {
@@ -393,8 +398,8 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
       dtls_state_ = state;
       std::optional<RTCError> error = d->error;
       queue_task([this, error] {
-        if (error) fire(dtls_transport_->on_error_, *error);
-        fire(dtls_transport_->on_state_change_);
+        if (error) fire(dtls_transport_->state_->on_error, *error);
+        fire(dtls_transport_->state_->on_state_change);
       });
       update_connection_states();
     }
@@ -402,7 +407,7 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
     if (s->connected) {
       sctp_state_ = RTCSctpTransportState::kConnected;
       queue_task([this] {
-        if (sctp_transport_) fire(sctp_transport_->on_state_change_);
+        if (sctp_transport_) fire(sctp_transport_->state_->on_state_change);
       });
       for (const auto& channel : channels_) {
         if (channel->opened_on_transport_ && channel->state_ == RTCDataChannelState::kConnecting)
@@ -411,7 +416,7 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
     } else {
       sctp_state_ = RTCSctpTransportState::kClosed;
       queue_task([this] {
-        if (sctp_transport_) fire(sctp_transport_->on_state_change_);
+        if (sctp_transport_) fire(sctp_transport_->state_->on_state_change);
       });
       std::optional<RTCError> error = s->error;
       // W3C 6.2.4: a channel whose transport failed closes with an error first.
@@ -671,8 +676,12 @@ void PeerConnectionImpl::negotiation_complete(bool data_accepted) {
   if (!data_accepted) return;
   data_negotiated_ = true;
   remote_max_message_size_ = remote_transport_ ? remote_transport_->max_message_size : 65536;
-  if (!sctp_transport_)
-    sctp_transport_ = std::make_shared<RTCSctpTransport>(weak_from_this(), dtls_transport_);
+  if (!sctp_transport_) {
+    auto sctp = std::make_unique<SctpTransportState>();
+    sctp->pc = weak_from_this();
+    sctp->dtls = dtls_transport_;
+    sctp_transport_ = std::make_shared<RTCSctpTransport>(std::move(sctp));
+  }
   open_pending_channels();
 }
 
@@ -1096,12 +1105,12 @@ void PeerConnectionImpl::close() {
   on_ice_connection_state_change_ = nullptr;
   on_connection_state_change_ = nullptr;
   on_data_channel_ = nullptr;
-  ice_transport_->on_state_change_ = nullptr;
-  ice_transport_->on_gathering_state_change_ = nullptr;
-  ice_transport_->on_selected_candidate_pair_change_ = nullptr;
-  dtls_transport_->on_state_change_ = nullptr;
-  dtls_transport_->on_error_ = nullptr;
-  if (sctp_transport_) sctp_transport_->on_state_change_ = nullptr;
+  ice_transport_->state_->on_state_change = nullptr;
+  ice_transport_->state_->on_gathering_state_change = nullptr;
+  ice_transport_->state_->on_selected_candidate_pair_change = nullptr;
+  dtls_transport_->state_->on_state_change = nullptr;
+  dtls_transport_->state_->on_error = nullptr;
+  if (sctp_transport_) sctp_transport_->state_->on_state_change = nullptr;
 }
 
 // --- Data channels ---

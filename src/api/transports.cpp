@@ -1,5 +1,6 @@
 // RTCIceTransport, RTCDtlsTransport and RTCSctpTransport: views of the connection's state.
 #include "api/peer_connection_impl.hpp"
+#include "api/transport_state.hpp"
 #include "rtcpp/dtls_transport.hpp"
 #include "rtcpp/ice_transport.hpp"
 #include "rtcpp/sctp_transport.hpp"
@@ -29,28 +30,32 @@ void set_on_loop(const std::weak_ptr<detail::PeerConnectionImpl>& weak, F&& fn) 
 
 // --- RTCIceTransport ---
 
+RTCIceTransport::RTCIceTransport(std::unique_ptr<detail::IceTransportState> state)
+    : state_(std::move(state)) {}
+RTCIceTransport::~RTCIceTransport() = default;
+
 RTCIceRole RTCIceTransport::role() const {
-  return with_pc(pc_, RTCIceRole::kUnknown, [](detail::PeerConnectionImpl& pc) {
+  return with_pc(state_->pc, RTCIceRole::kUnknown, [](detail::PeerConnectionImpl& pc) {
     if (!pc.ice_role_) return RTCIceRole::kUnknown;
     return *pc.ice_role_ == ice::IceRole::kControlling ? RTCIceRole::kControlling
                                                        : RTCIceRole::kControlled;
   });
 }
 RTCIceTransportState RTCIceTransport::state() const {
-  return with_pc(pc_, RTCIceTransportState::kClosed,
+  return with_pc(state_->pc, RTCIceTransportState::kClosed,
                  [](detail::PeerConnectionImpl& pc) { return pc.ice_transport_state_; });
 }
 RTCIceGathererState RTCIceTransport::gathering_state() const {
-  return with_pc(pc_, RTCIceGathererState::kComplete, [](detail::PeerConnectionImpl& pc) {
+  return with_pc(state_->pc, RTCIceGathererState::kComplete, [](detail::PeerConnectionImpl& pc) {
     return static_cast<RTCIceGathererState>(pc.gathering_state_);
   });
 }
 std::optional<RTCIceCandidatePair> RTCIceTransport::get_selected_candidate_pair() const {
-  return with_pc(pc_, std::optional<RTCIceCandidatePair>{},
+  return with_pc(state_->pc, std::optional<RTCIceCandidatePair>{},
                  [](detail::PeerConnectionImpl& pc) { return pc.selected_pair_; });
 }
 std::optional<RTCIceParameters> RTCIceTransport::get_local_parameters() const {
-  return with_pc(pc_, std::optional<RTCIceParameters>{},
+  return with_pc(state_->pc, std::optional<RTCIceParameters>{},
                  [](detail::PeerConnectionImpl& pc) -> std::optional<RTCIceParameters> {
                    if (!pc.pending_local_ && !pc.current_local_) return std::nullopt;
                    return RTCIceParameters{pc.local_credentials_.ufrag, pc.local_credentials_.pwd};
@@ -58,69 +63,83 @@ std::optional<RTCIceParameters> RTCIceTransport::get_local_parameters() const {
 }
 std::optional<RTCIceParameters> RTCIceTransport::get_remote_parameters() const {
   return with_pc(
-      pc_, std::optional<RTCIceParameters>{},
+      state_->pc, std::optional<RTCIceParameters>{},
       [](detail::PeerConnectionImpl& pc) -> std::optional<RTCIceParameters> {
         if (!pc.remote_transport_) return std::nullopt;
         return RTCIceParameters{pc.remote_transport_->ice_ufrag, pc.remote_transport_->ice_pwd};
       });
 }
 void RTCIceTransport::on_state_change(std::function<void()> handler) {
-  set_on_loop(pc_, [&] { on_state_change_ = std::move(handler); });
+  set_on_loop(state_->pc, [&] { state_->on_state_change = std::move(handler); });
 }
 void RTCIceTransport::on_gathering_state_change(std::function<void()> handler) {
-  set_on_loop(pc_, [&] { on_gathering_state_change_ = std::move(handler); });
+  set_on_loop(state_->pc, [&] { state_->on_gathering_state_change = std::move(handler); });
 }
 void RTCIceTransport::on_selected_candidate_pair_change(std::function<void()> handler) {
-  set_on_loop(pc_, [&] { on_selected_candidate_pair_change_ = std::move(handler); });
+  set_on_loop(state_->pc, [&] { state_->on_selected_candidate_pair_change = std::move(handler); });
 }
 
 // --- RTCDtlsTransport ---
 
+RTCDtlsTransport::RTCDtlsTransport(std::unique_ptr<detail::DtlsTransportState> state)
+    : state_(std::move(state)) {}
+RTCDtlsTransport::~RTCDtlsTransport() = default;
+const std::shared_ptr<RTCIceTransport>& RTCDtlsTransport::ice_transport() const noexcept {
+  return state_->ice;
+}
+
 RTCDtlsTransportState RTCDtlsTransport::state() const {
-  return with_pc(pc_, RTCDtlsTransportState::kClosed,
+  return with_pc(state_->pc, RTCDtlsTransportState::kClosed,
                  [](detail::PeerConnectionImpl& pc) { return pc.dtls_state_; });
 }
 std::vector<std::vector<std::uint8_t>> RTCDtlsTransport::get_remote_certificates() const {
-  return with_pc(pc_, std::vector<std::vector<std::uint8_t>>{},
+  return with_pc(state_->pc, std::vector<std::vector<std::uint8_t>>{},
                  [](detail::PeerConnectionImpl& pc) { return pc.remote_certificates_; });
 }
 void RTCDtlsTransport::on_state_change(std::function<void()> handler) {
-  set_on_loop(pc_, [&] { on_state_change_ = std::move(handler); });
+  set_on_loop(state_->pc, [&] { state_->on_state_change = std::move(handler); });
 }
 void RTCDtlsTransport::on_error(std::function<void(const RTCError&)> handler) {
-  set_on_loop(pc_, [&] { on_error_ = std::move(handler); });
+  set_on_loop(state_->pc, [&] { state_->on_error = std::move(handler); });
 }
 
 // --- RTCSctpTransport ---
 
+RTCSctpTransport::RTCSctpTransport(std::unique_ptr<detail::SctpTransportState> state)
+    : state_(std::move(state)) {}
+RTCSctpTransport::~RTCSctpTransport() = default;
+const std::shared_ptr<RTCDtlsTransport>& RTCSctpTransport::transport() const noexcept {
+  return state_->dtls;
+}
+
 RTCSctpTransportState RTCSctpTransport::state() const {
-  return with_pc(pc_, RTCSctpTransportState::kClosed,
+  return with_pc(state_->pc, RTCSctpTransportState::kClosed,
                  [](detail::PeerConnectionImpl& pc) { return pc.sctp_state_; });
 }
 double RTCSctpTransport::max_message_size() const {
-  return with_pc(pc_, 0.0, [](detail::PeerConnectionImpl& pc) {
+  return with_pc(state_->pc, 0.0, [](detail::PeerConnectionImpl& pc) {
     return static_cast<double>(pc.max_message_size());
   });
 }
 std::optional<std::uint16_t> RTCSctpTransport::max_channels() const {
-  return with_pc(pc_, std::optional<std::uint16_t>{},
+  return with_pc(state_->pc, std::optional<std::uint16_t>{},
                  [](detail::PeerConnectionImpl& pc) -> std::optional<std::uint16_t> {
                    if (pc.sctp_state_ != RTCSctpTransportState::kConnected) return std::nullopt;
                    return pc.max_channels();
                  });
 }
 bool RTCSctpTransport::message_interleaving() const {
-  return with_pc(pc_, false, [](detail::PeerConnectionImpl& pc) {
+  return with_pc(state_->pc, false, [](detail::PeerConnectionImpl& pc) {
     return pc.sctp_state_ == RTCSctpTransportState::kConnected && pc.sctp_interleaving();
   });
 }
 bool RTCSctpTransport::zero_checksum() const {
-  return with_pc(pc_, false, [](detail::PeerConnectionImpl& pc) {
+  return with_pc(state_->pc, false, [](detail::PeerConnectionImpl& pc) {
     return pc.sctp_state_ == RTCSctpTransportState::kConnected && pc.sctp_zero_checksum();
   });
 }
 void RTCSctpTransport::on_state_change(std::function<void()> handler) {
-  set_on_loop(pc_, [&] { on_state_change_ = std::move(handler); });
+  set_on_loop(state_->pc, [&] { state_->on_state_change = std::move(handler); });
 }
 
 }  // namespace rtcpp
