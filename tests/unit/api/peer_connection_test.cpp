@@ -217,7 +217,6 @@ TEST(RTCPeerConnection, TwoConnectionsOpenAChannelAndExchangeMessages) {
   EXPECT_EQ((*channel)->send(std::span<const std::uint8_t>(oversized)).error().type(),
             RTCErrorType::kTypeError);
   EXPECT_EQ((*channel)->buffered_amount(), 0u);
-
   // The descriptions carry the candidates gathered so far.
   auto local = a->local_description();
   ASSERT_TRUE(local);
@@ -545,6 +544,63 @@ TEST(RTCPeerConnection, CloseDeliversEverythingSentBeforeIt) {
   EXPECT_EQ(a->connection_state(), RTCPeerConnectionState::kConnected);
   a->close();
   b->close();
+}
+
+// W3C 4.3.3: connectionState follows the ICE and DTLS transports. When the peer closes, our
+// DTLS transport is closed (close_notify) while ICE is still connected: that is "connected",
+// not "connecting" or "new"; "closed" belongs to our own close().
+TEST(RTCPeerConnection, PeerClosingLeavesTheStateConnected) {
+  auto a = make_pc();
+  auto b = make_pc();
+  std::mutex mutex;
+  std::vector<std::string> states;
+  std::vector<std::string> ice_states;
+  b->on_connection_state_change([&] {
+    const auto state = b->connection_state();  // on the loop: completes at once
+    std::lock_guard lock(mutex);
+    states.emplace_back(to_string(state));
+  });
+  b->on_ice_connection_state_change([&] {
+    const auto state = b->ice_connection_state();
+    std::lock_guard lock(mutex);
+    ice_states.emplace_back(to_string(state));
+  });
+  auto channel = a->create_data_channel("bye", {});
+  ASSERT_TRUE(channel);
+  ChannelLog a_log;
+  a_log.attach(*channel);
+  ChannelLog b_log;
+  b->on_data_channel([&](std::shared_ptr<RTCDataChannel> c) { b_log.attach(c); });
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  ASSERT_TRUE(eventually([&] { return a_log.opened && b_log.opened; }));
+  ASSERT_TRUE(
+      eventually([&] { return b->connection_state() == RTCPeerConnectionState::kConnected; }));
+  auto sctp = b->sctp();
+  ASSERT_TRUE(sctp);
+  auto dtls = sctp->transport();
+  std::atomic<bool> dtls_closed{false};
+  dtls->on_state_change([&] {
+    if (dtls->state() == RTCDtlsTransportState::kClosed) dtls_closed = true;
+  });
+
+  a->close();
+  ASSERT_TRUE(eventually([&] { return b_log.closed.load(); }));  // the SCTP ABORT
+  ASSERT_TRUE(eventually([&] { return dtls_closed.load(); }));   // the close_notify
+  // Tasks run in order: whatever state change the close caused has been delivered by now.
+  (void)b->get_stats().get();
+  EXPECT_EQ(b->connection_state(), RTCPeerConnectionState::kConnected);
+  const auto ice = b->ice_connection_state();
+  EXPECT_TRUE(ice == RTCIceConnectionState::kConnected || ice == RTCIceConnectionState::kCompleted)
+      << to_string(ice);
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(states, (std::vector<std::string>{"connecting", "connected"}));
+    for (const auto& s : ice_states) EXPECT_NE(s, "closed");
+  }
+  b->close();
+  EXPECT_EQ(b->connection_state(), RTCPeerConnectionState::kClosed);
+  EXPECT_EQ(b->ice_connection_state(), RTCIceConnectionState::kClosed);
 }
 
 TEST(RTCPeerConnection, WrongStateCallsAreW3cErrors) {
