@@ -55,12 +55,16 @@ struct Options {
 };
 
 std::mutex stdout_mutex;
+bool result_written = false;  // under stdout_mutex
 
 void emit(const json& j) {
   const std::string line = j.dump() + "\n";
   std::lock_guard lock(stdout_mutex);
+  // The contract: the result line is the last line on stdout, whatever is still under way.
+  if (result_written) return;
   std::fputs(line.c_str(), stdout);
   std::fflush(stdout);
+  result_written = j.value("type", "") == "result";
 }
 
 // An RTCIceCandidateInit as the contract's line; an empty candidate is end-of-candidates.
@@ -119,6 +123,7 @@ class Peer {
   void pump(const std::shared_ptr<RTCDataChannel>& channel);
   void on_channel_closed(RTCDataChannel& channel);
   void finish(bool ok, std::string error);
+  void drop_handlers();
 
   Options options_;
   std::shared_ptr<RTCPeerConnection> pc_;
@@ -475,7 +480,21 @@ void Peer::finish(bool ok, std::string error) {
          first_byte_ && last_byte_ ? json(ms(*last_byte_ - *first_byte_)) : json(nullptr)},
         {"error", error.empty() ? json(nullptr) : json(error)},
         {"tracks", json::array()}});
+  drop_handlers();
   result_.set_value(result_ok);
+}
+
+// After the result there is nothing left to do: no more events (emit() drops any line too).
+void Peer::drop_handlers() {
+  pc_->on_connection_state_change(nullptr);
+  pc_->on_ice_candidate(nullptr);
+  pc_->on_data_channel(nullptr);
+  for (const auto& channel : channels_) {
+    channel->on_open(nullptr);
+    channel->on_message(nullptr);
+    channel->on_buffered_amount_low(nullptr);
+    channel->on_close(nullptr);
+  }
 }
 
 }  // namespace

@@ -28,3 +28,6 @@ grep -q "\"sha256\":\"$want\"" <<<"$offer_result"
 grep -q "\"sha256\":\"$want\"" <<<"$answer_result"
 grep -q '"type":"open"' offerer.out
 grep -q '"type":"state","connectionState":"connected"' answerer.out
+# The contract: the result line is the last line on stdout.
+[[ $(tail -n 1 offerer.out) == *'"type":"result"'* ]]
+[[ $(tail -n 1 answerer.out) == *'"type":"result"'* ]]
