@@ -1041,10 +1041,13 @@ void PeerConnectionImpl::finish_channel(const std::shared_ptr<RTCDataChannel>& c
 }
 
 Result<> PeerConnectionImpl::channel_send(RTCDataChannel& channel,
-                                          std::span<const std::uint8_t> data, bool binary) {
+                                          std::span<const std::uint8_t> data, bool binary,
+                                          bool valid_text) {
   // W3C 6.2.5 send(), in its order of checks.
   if (channel.state_ != RTCDataChannelState::kOpen)
     return invalid_state_error("the data channel is " + std::string(to_string(channel.state_)));
+  // A string is sent UTF-8 encoded: text that is not UTF-8 has no such encoding.
+  if (!binary && !valid_text) return type_error("a text message must be valid UTF-8");
   const std::size_t limit = max_message_size();
   if (limit != 0 && data.size() > limit)
     return type_error("the message (" + std::to_string(data.size()) +

@@ -154,6 +154,8 @@ TEST(RTCPeerConnection, TwoConnectionsOpenAChannelAndExchangeMessages) {
   EXPECT_EQ((*channel)->ready_state(), RTCDataChannelState::kConnecting);
   EXPECT_FALSE((*channel)->id().has_value());  // W3C: null until the DTLS role is known
   EXPECT_EQ((*channel)->send("too early").error().type(), RTCErrorType::kInvalidStateError);
+  // The state is checked first (W3C 6.2.5), also for text that is not UTF-8.
+  EXPECT_EQ((*channel)->send("\xFF").error().type(), RTCErrorType::kInvalidStateError);
   ASSERT_TRUE(eventually([&] { return negotiation_needed == 1; }));
 
   ChannelLog a_log;
@@ -217,6 +219,25 @@ TEST(RTCPeerConnection, TwoConnectionsOpenAChannelAndExchangeMessages) {
   EXPECT_EQ((*channel)->send(std::span<const std::uint8_t>(oversized)).error().type(),
             RTCErrorType::kTypeError);
   EXPECT_EQ((*channel)->buffered_amount(), 0u);
+  // A text message is UTF-8: anything else is a TypeError, and nothing is queued.
+  for (const std::string_view bad :
+       {std::string_view("caf\xC3"), std::string_view("\xC0\xAF"), std::string_view("\xED\xA0\x80"),
+        std::string_view("\xF4\x90\x80\x80"), std::string_view("a\xFF")}) {
+    auto refused = (*channel)->send(bad);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().type(), RTCErrorType::kTypeError);
+  }
+  EXPECT_EQ((*channel)->buffered_amount(), 0u);
+  // The same bytes go as a binary message.
+  ASSERT_TRUE((*channel)->send(
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>("caf\xC3"), 4)));
+  ASSERT_TRUE(eventually([&] { return a_log.count() == 4; }));
+  {
+    std::lock_guard lock(a_log.mutex);
+    EXPECT_TRUE(a_log.messages[3].binary);
+    EXPECT_EQ(a_log.messages[3].data.size(), 4u);
+  }
+
   // The descriptions carry the candidates gathered so far.
   auto local = a->local_description();
   ASSERT_TRUE(local);
