@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "base/sha256.hpp"
+#include "base/utf8.hpp"
 #include "rtcpp/rtcpp.hpp"
 
 namespace rtcpp::tools {
@@ -168,6 +169,14 @@ int Peer::run() {
       return 1;
     }
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (options_.text && !is_valid_utf8(bytes)) {
+      std::fprintf(stderr, "rtcpp peer: %s is not UTF-8 (--text)\n", options_.send_file.c_str());
+      emit({{"type", "result"},
+            {"ok", false},
+            {"role", role},
+            {"error", options_.send_file + " is not UTF-8 text"}});
+      return 1;
+    }
     file_ = Buffer::from_string(bytes);
   }
   if (!options_.recv_file.empty() && options_.recv_file != "-" && options_.recv_file != "/dev/null")
@@ -422,7 +431,12 @@ void Peer::pump(const std::shared_ptr<RTCDataChannel>& channel) {
   constexpr std::size_t kHighWater = 1024 * 1024;
   std::size_t& offset = sent_offset_[channel.get()];
   while (offset < file_.size() && channel->buffered_amount() < kHighWater) {
-    const std::size_t n = std::min(options_.chunk, file_.size() - offset);
+    const std::string_view rest(reinterpret_cast<const char*>(file_.data() + offset),
+                                file_.size() - offset);
+    // A text message holds whole characters: cut at the last character boundary within the
+    // chunk size, or after the one character that is longer than it.
+    const std::size_t n = options_.text ? utf8_prefix_length(rest, options_.chunk)
+                                        : std::min(options_.chunk, rest.size());
     const std::span<const std::uint8_t> piece(file_.data() + offset, n);
     auto sent =
         options_.text

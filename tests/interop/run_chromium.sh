@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a Chromium interop suite inside a fresh network namespace whose only interface is
 # loopback (unshare --net; ip link set lo up), as the browser tests require.
-#   peer:  rtcpp peer against a page: both offerer roles, channel close both ways, 17 channels, a 16 MiB transfer
+#   peer:  rtcpp peer against a page: both offerer roles, channel close both ways, 17 channels, a 16 MiB transfer,
+#          UTF-8 text in chunks smaller than some characters
 #   serve: rtcpp serve (the public API) and its page: echo 1 B-256 KiB, unordered and
 #          partially reliable channels, 16 channels, ICE restarts offered by each side,
 #          64 MiB each way; then all of it again with Chromium's I-DATA switched on
@@ -24,6 +25,7 @@ case "$suite" in
       node '$here/chromium_echo.mjs' '$rtcpp' rtcpp-offers
       node '$here/chromium_echo.mjs' '$rtcpp' matrix
       node '$here/chromium_echo.mjs' '$rtcpp' bulk
+      node '$here/chromium_echo.mjs' '$rtcpp' text
     " ;;
   serve)
     unshare --net bash -c "
