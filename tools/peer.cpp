@@ -5,10 +5,15 @@
 // Threads: a reader thread turns stdin lines into calls of the API's callback forms (they
 // never block); everything else, the transfer and the result included, runs in the
 // connection's handlers on rtcpp's loop thread, so the peer's state needs no lock. The main
-// thread only waits for the result or the timeout.
+// thread only waits for the result or the timeout. SIGTERM and SIGINT are blocked in every
+// thread and taken by one more thread with sigwait(), which finishes on the loop as well.
 #include "tools/peer.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -78,6 +83,15 @@ void emit_candidate(const RTCIceCandidateInit& c) {
         {"candidate", c.candidate},
         {"sdpMid", c.sdp_mid.value_or("0")},
         {"sdpMLineIndex", c.sdp_m_line_index.value_or(0)}});
+}
+
+// The signals that stop a peer (the contract: it closes, prints its result and exits non-zero).
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
 }
 
 std::optional<std::uint64_t> parse_uint(const char* s) {
@@ -150,6 +164,7 @@ class Peer {
   std::string error_;
   bool finished_ = false;
   std::promise<bool> result_;
+  std::atomic<int> interrupted_by_{0};  // the signal that finished the peer
 };
 
 int Peer::run() {
@@ -224,6 +239,18 @@ int Peer::run() {
                  unsigned{e.error_code}, e.error_text.c_str());
   });
 
+  // A stop signal finishes the peer like the timeout does: on the loop, result line and all.
+  std::thread([this] {
+    const sigset_t signals = stop_signals();
+    int signo = 0;
+    if (sigwait(&signals, &signo) != 0) return;
+    pc_->get_stats([this, signo](RTCStatsReport) {
+      if (finished_) return;
+      interrupted_by_ = signo;
+      finish(false, std::string("interrupted by ") + (signo == SIGINT ? "SIGINT" : "SIGTERM"));
+    });
+  }).detach();
+
   started_ = Clock::now();
   if (options_.offer || options_.negotiated) open_channels();
   if (options_.offer) {
@@ -273,6 +300,7 @@ int Peer::run() {
   }
   pc_->close();
   if (recv_out_.is_open()) recv_out_.close();
+  if (const int signo = interrupted_by_.load(); signo != 0) return 128 + signo;
   return ok ? 0 : 1;
 }
 
@@ -573,9 +601,16 @@ int run_peer(int argc, char** argv) {
                  "rtcpp peer: --max-retransmits and --max-packet-life-time are exclusive\n");
     return 2;
   }
-  // The stdin reader thread may still be blocked in a read; leave without unwinding so it
-  // never touches a destroyed connection (everything worth keeping is flushed already).
-  const int rc = Peer(std::move(o)).run();
+  // Before any thread exists, so that all of them inherit it: a stop signal is never
+  // delivered (its default action would end the process without a result line), only
+  // taken by the thread that waits for it.
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // The stdin reader thread may still be blocked in a read, and the signal thread in its
+  // wait; leave without unwinding, the peer never destroyed, so that neither touches a
+  // destroyed object (everything worth keeping is flushed already).
+  auto* peer = new Peer(std::move(o));
+  const int rc = peer->run();
   std::fflush(stdout);
   std::fflush(stderr);
   std::_Exit(rc);
