@@ -253,9 +253,10 @@ TEST(RTCPeerConnection, TwoConnectionsOpenAChannelAndExchangeMessages) {
   EXPECT_EQ(sctp->transport()->ice_transport()->role(), RTCIceRole::kControlling);
   EXPECT_EQ(sctp->max_message_size(), 262144.0);
   EXPECT_TRUE(sctp->max_channels().has_value());
-  // Two rtcpp ends negotiate I-DATA (RFC 8260) and zero checksums (RFC 9653).
+  // Two rtcpp ends negotiate I-DATA (RFC 8260); zero checksums (RFC 9653) are not offered
+  // unless asked for (see ZeroChecksumsOnlyWhenBothAskForThem).
   EXPECT_TRUE(sctp->message_interleaving());
-  EXPECT_TRUE(sctp->zero_checksum());
+  EXPECT_FALSE(sctp->zero_checksum());
   EXPECT_EQ(sctp->transport()->get_remote_certificates().size(), 1u);
   const auto pair = sctp->transport()->ice_transport()->get_selected_candidate_pair();
   ASSERT_TRUE(pair.has_value());
@@ -495,6 +496,42 @@ TEST(RTCPeerConnection, SctpExtensionsCanBeTurnedOff) {
   EXPECT_EQ(b->set_configuration(changed).error().type(), RTCErrorType::kInvalidModificationError);
   a->close();
   b->close();
+}
+
+// RFC 9653 zero checksums are off by default (some stacks ignore an INIT that offers them)
+// and used when both ends turn them on.
+TEST(RTCPeerConnection, ZeroChecksumsOnlyWhenBothAskForThem) {
+  EXPECT_FALSE(RTCConfiguration{}.sctp_zero_checksum);
+  EXPECT_TRUE(RTCConfiguration{}.sctp_interleaving);
+  RTCConfiguration zero = loopback_config();
+  zero.sctp_zero_checksum = true;
+  for (const bool b_asks : {true, false}) {
+    auto a = make_pc(zero);
+    auto b = make_pc(b_asks ? zero : loopback_config());
+    RTCDataChannelInit init;
+    init.negotiated = true;
+    init.id = 1;
+    auto ca = a->create_data_channel("zero", init);
+    auto cb = b->create_data_channel("zero", init);
+    ASSERT_TRUE(ca && cb);
+    ChannelLog la;
+    ChannelLog lb;
+    la.attach(*ca);
+    lb.attach(*cb);
+    Signaling signaling(a, b);
+    signaling.negotiate();
+    ASSERT_TRUE(eventually([&] { return la.opened && lb.opened; }));
+    ASSERT_TRUE((*ca)->send("checked by DTLS alone"));
+    ASSERT_TRUE(eventually([&] { return lb.count() == 1; }));
+    for (const auto& pc : {a, b}) {
+      auto sctp = pc->sctp();
+      ASSERT_TRUE(sctp);
+      EXPECT_EQ(sctp->zero_checksum(), b_asks);
+      EXPECT_TRUE(sctp->message_interleaving());
+    }
+    a->close();
+    b->close();
+  }
 }
 
 TEST(RTCPeerConnection, CloseDeliversEverythingSentBeforeIt) {
