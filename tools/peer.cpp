@@ -5,11 +5,16 @@
 // Threads: a reader thread turns stdin lines into calls of the API's callback forms (they
 // never block); everything else, the transfer and the result included, runs in the
 // connection's handlers on rtcpp's loop thread, so the peer's state needs no lock. The main
-// thread only waits for the result or the timeout.
+// thread only waits for the result or the timeout. SIGTERM and SIGINT are blocked in every
+// thread and taken by one more thread with sigwait(), which finishes on the loop as well.
 #include "tools/peer.hpp"
+
+#include <pthread.h>
+#include <signal.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +30,7 @@
 #include <thread>
 
 #include "base/sha256.hpp"
+#include "base/utf8.hpp"
 #include "rtcpp/rtcpp.hpp"
 
 namespace rtcpp::tools {
@@ -35,12 +41,16 @@ using json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
 std::mutex stdout_mutex;
+bool result_written = false;  // under stdout_mutex
 
 void emit(const json& j) {
   const std::string line = j.dump() + "\n";
   std::lock_guard lock(stdout_mutex);
+  // The contract: the result line is the last line on stdout, whatever is still under way.
+  if (result_written) return;
   std::fputs(line.c_str(), stdout);
   std::fflush(stdout);
+  result_written = j.value("type", "") == "result";
 }
 
 // An RTCIceCandidateInit as the contract's line; an empty candidate is end-of-candidates.
@@ -53,6 +63,15 @@ void emit_candidate(const RTCIceCandidateInit& c) {
         {"candidate", c.candidate},
         {"sdpMid", c.sdp_mid.value_or("0")},
         {"sdpMLineIndex", c.sdp_m_line_index.value_or(0)}});
+}
+
+// The signals that stop a peer (the contract: it closes, prints its result and exits non-zero).
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
 }
 
 // The contract's --ice-server form: stun:host:port, or turn[s]:user:pass@host:port[?transport=].
@@ -92,6 +111,7 @@ class Peer {
   void pump(const std::shared_ptr<RTCDataChannel>& channel);
   void on_channel_closed(RTCDataChannel& channel);
   void finish(bool ok, std::string error);
+  void drop_handlers();
 
   PeerOptions options_;
   std::shared_ptr<RTCPeerConnection> pc_;
@@ -117,6 +137,7 @@ class Peer {
   std::string error_;
   bool finished_ = false;
   std::promise<bool> result_;
+  std::atomic<int> interrupted_by_{0};  // the signal that finished the peer
 };
 
 int Peer::run() {
@@ -136,6 +157,14 @@ int Peer::run() {
       return 1;
     }
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (options_.text && !is_valid_utf8(bytes)) {
+      std::fprintf(stderr, "rtcpp peer: %s is not UTF-8 (--text)\n", options_.send_file.c_str());
+      emit({{"type", "result"},
+            {"ok", false},
+            {"role", role},
+            {"error", options_.send_file + " is not UTF-8 text"}});
+      return 1;
+    }
     file_ = Buffer::from_string(bytes);
   }
   if (!options_.recv_file.empty() && options_.recv_file != "-" && options_.recv_file != "/dev/null")
@@ -182,6 +211,18 @@ int Peer::run() {
     std::fprintf(stderr, "rtcpp peer: ICE server %s: %u %s\n", e.url.c_str(),
                  unsigned{e.error_code}, e.error_text.c_str());
   });
+
+  // A stop signal finishes the peer like the timeout does: on the loop, result line and all.
+  std::thread([this] {
+    const sigset_t signals = stop_signals();
+    int signo = 0;
+    if (sigwait(&signals, &signo) != 0) return;
+    pc_->get_stats([this, signo](RTCStatsReport) {
+      if (finished_) return;
+      interrupted_by_ = signo;
+      finish(false, std::string("interrupted by ") + (signo == SIGINT ? "SIGINT" : "SIGTERM"));
+    });
+  }).detach();
 
   started_ = Clock::now();
   if (options_.offer || options_.negotiated) open_channels();
@@ -232,6 +273,7 @@ int Peer::run() {
   }
   pc_->close();
   if (recv_out_.is_open()) recv_out_.close();
+  if (const int signo = interrupted_by_.load(); signo != 0) return 128 + signo;
   return ok ? 0 : 1;
 }
 
@@ -390,7 +432,12 @@ void Peer::pump(const std::shared_ptr<RTCDataChannel>& channel) {
   constexpr std::size_t kHighWater = 1024 * 1024;
   std::size_t& offset = sent_offset_[channel.get()];
   while (offset < file_.size() && channel->buffered_amount() < kHighWater) {
-    const std::size_t n = std::min(options_.chunk, file_.size() - offset);
+    const std::string_view rest(reinterpret_cast<const char*>(file_.data() + offset),
+                                file_.size() - offset);
+    // A text message holds whole characters: cut at the last character boundary within the
+    // chunk size, or after the one character that is longer than it.
+    const std::size_t n = options_.text ? utf8_prefix_length(rest, options_.chunk)
+                                        : std::min(options_.chunk, rest.size());
     const std::span<const std::uint8_t> piece(file_.data() + offset, n);
     auto sent =
         options_.text
@@ -448,7 +495,21 @@ void Peer::finish(bool ok, std::string error) {
          first_byte_ && last_byte_ ? json(ms(*last_byte_ - *first_byte_)) : json(nullptr)},
         {"error", error.empty() ? json(nullptr) : json(error)},
         {"tracks", json::array()}});
+  drop_handlers();
   result_.set_value(result_ok);
+}
+
+// After the result there is nothing left to do: no more events (emit() drops any line too).
+void Peer::drop_handlers() {
+  pc_->on_connection_state_change(nullptr);
+  pc_->on_ice_candidate(nullptr);
+  pc_->on_data_channel(nullptr);
+  for (const auto& channel : channels_) {
+    channel->on_open(nullptr);
+    channel->on_message(nullptr);
+    channel->on_buffered_amount_low(nullptr);
+    channel->on_close(nullptr);
+  }
 }
 
 }  // namespace
@@ -506,9 +567,16 @@ CLI::App* add_peer_command(CLI::App& app, PeerOptions& o) {
 
 int run_peer(const PeerOptions& options) {
   PeerOptions o = options;
-  // The stdin reader thread may still be blocked in a read; leave without unwinding so it
-  // never touches a destroyed connection (everything worth keeping is flushed already).
-  const int rc = Peer(std::move(o)).run();
+  // Before any thread exists, so that all of them inherit it: a stop signal is never
+  // delivered (its default action would end the process without a result line), only
+  // taken by the thread that waits for it.
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // The stdin reader thread may still be blocked in a read, and the signal thread in its
+  // wait; leave without unwinding, the peer never destroyed, so that neither touches a
+  // destroyed object (everything worth keeping is flushed already).
+  auto* peer = new Peer(std::move(o));
+  const int rc = peer->run();
   std::fflush(stdout);
   std::fflush(stderr);
   std::_Exit(rc);

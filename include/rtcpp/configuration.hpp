@@ -58,12 +58,15 @@ struct RTCConfiguration {
   // without IPv6 relays grants the IPv4 one alone. Off (as browsers): one relayed address, of the
   // server's default family (IPv4).
   bool turn_dual_stack = false;
-  // SCTP extensions offered in INIT / INIT ACK, each used only when the peer offers it too:
-  // user message interleaving (RFC 8260 I-DATA, so that a large message does not hold back
-  // the other channels) and zero checksums (RFC 9653, DTLS already protects each packet).
-  // Turning one off is for a peer that mishandles the offer.
+  // SCTP extensions offered in INIT / INIT ACK, each used only when the peer offers it too.
+  // User message interleaving (RFC 8260 I-DATA, so that a large message does not hold back
+  // the other channels): on; turning it off is for a peer that mishandles the offer.
+  // Zero checksums (RFC 9653: DTLS already protects each packet, so the CRC32c is skipped):
+  // off, because some stacks ignore an INIT or INIT ACK that offers them (Pion 3.1.56) and
+  // Chromium (156) does not negotiate them with rtcpp; turn it on where both ends are known
+  // to handle it (two rtcpp ends, say).
   bool sctp_interleaving = true;
-  bool sctp_zero_checksum = true;
+  bool sctp_zero_checksum = false;
   // Which transports host candidates are gathered on, like libwebrtc's tcp_candidate_policy
   // (kUdpOnly is its "disabled") but able to leave UDP out too.
   //  - kUdpAndTcp (default, as browsers): UDP host and server-reflexive candidates, and per

@@ -76,11 +76,11 @@ class RTCDataChannel : public std::enable_shared_from_this<RTCDataChannel> {
   std::string binary_type() const;
   void set_binary_type(std::string_view type);
 
-  // Sends a text message. InvalidStateError when the channel is not open, TypeError when it
-  // is larger than the transport's max_message_size, OperationError when the send buffer is
-  // full.
+  // Sends a text message. InvalidStateError when the channel is not open, TypeError when
+  // `text` is not well-formed UTF-8 or is larger than the transport's max_message_size,
+  // OperationError when the send buffer is full.
   Result<> send(std::string_view text);
-  // Sends a binary message, with the same errors.
+  // Sends a binary message, with the same errors (any bytes will do).
   Result<> send(std::span<const std::uint8_t> data);
   // Starts the closing procedure (W3C 6.2.4): what was sent before is delivered first.
   void close();

@@ -53,6 +53,48 @@ RTCDtlsTransportState from_dtls(dtls::DtlsState state) noexcept {
   return RTCDtlsTransportState::kNew;
 }
 
+RTCIceConnectionState ice_connection_state_of(RTCIceTransportState ice, bool is_closed) noexcept {
+  if (is_closed) return RTCIceConnectionState::kClosed;
+  switch (ice) {
+    case RTCIceTransportState::kFailed:
+      return RTCIceConnectionState::kFailed;
+    case RTCIceTransportState::kDisconnected:
+      return RTCIceConnectionState::kDisconnected;
+    case RTCIceTransportState::kNew:
+    case RTCIceTransportState::kClosed:
+      return RTCIceConnectionState::kNew;
+    case RTCIceTransportState::kChecking:
+      return RTCIceConnectionState::kChecking;
+    case RTCIceTransportState::kCompleted:
+      return RTCIceConnectionState::kCompleted;
+    case RTCIceTransportState::kConnected:
+      return RTCIceConnectionState::kConnected;
+  }
+  return RTCIceConnectionState::kNew;
+}
+
+RTCPeerConnectionState connection_state_of(RTCIceConnectionState ice,
+                                           RTCDtlsTransportState dtls) noexcept {
+  // The first of these that applies, in the order of the enum's table.
+  const bool dtls_new_or_closed =
+      dtls == RTCDtlsTransportState::kNew || dtls == RTCDtlsTransportState::kClosed;
+  const bool dtls_connected_or_closed =
+      dtls == RTCDtlsTransportState::kConnected || dtls == RTCDtlsTransportState::kClosed;
+  if (ice == RTCIceConnectionState::kClosed) return RTCPeerConnectionState::kClosed;
+  if (ice == RTCIceConnectionState::kFailed || dtls == RTCDtlsTransportState::kFailed)
+    return RTCPeerConnectionState::kFailed;
+  if (ice == RTCIceConnectionState::kDisconnected) return RTCPeerConnectionState::kDisconnected;
+  if (ice == RTCIceConnectionState::kNew && dtls_new_or_closed) return RTCPeerConnectionState::kNew;
+  // The table names [[IceConnectionState]] "connected" alone; "completed" counts too, as the
+  // note under the table has it ("connecting" is when a transport is still new or checking,
+  // or the DTLS transport new or connecting) and as the table said before it was phrased on
+  // [[IceConnectionState]].
+  if ((ice == RTCIceConnectionState::kConnected || ice == RTCIceConnectionState::kCompleted) &&
+      dtls_connected_or_closed)
+    return RTCPeerConnectionState::kConnected;
+  return RTCPeerConnectionState::kConnecting;
+}
+
 double unix_time_ms() noexcept {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   return static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(now).count()) /

@@ -21,6 +21,15 @@ RTCIceGatheringState from_ice(ice::IceGatheringState state) noexcept;
 RTCIceTransportState from_ice(ice::IceTransportState state) noexcept;
 RTCDtlsTransportState from_dtls(dtls::DtlsState state) noexcept;
 
+// W3C 4.3.3, for the one ICE transport and the one DTLS transport of a bundled connection
+// (before the first description, their "new" states stand for "no transports").
+// RTCIceConnectionState: "closed" only once the connection is closed ([[IsClosed]]); a closed
+// ICE transport of an open connection counts as "new".
+RTCIceConnectionState ice_connection_state_of(RTCIceTransportState ice, bool is_closed) noexcept;
+// RTCPeerConnectionState from [[IceConnectionState]] and the DTLS transport's state.
+RTCPeerConnectionState connection_state_of(RTCIceConnectionState ice,
+                                           RTCDtlsTransportState dtls) noexcept;
+
 // Milliseconds since the Unix epoch (RTCCertificate.expires and stats timestamps use it).
 double unix_time_ms() noexcept;
 

@@ -1,6 +1,7 @@
 #include "rtcpp/data_channel.hpp"
 
 #include "api/peer_connection_impl.hpp"
+#include "base/utf8.hpp"
 
 namespace rtcpp {
 
@@ -46,7 +47,13 @@ void RTCDataChannel::set_binary_type(std::string_view type) {
 }
 
 Result<> RTCDataChannel::send(std::string_view text) {
-  return send_bytes({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, false);
+  // Checked here, off the loop thread; the error comes in W3C 6.2.5's order, after the state.
+  const bool utf8 = is_valid_utf8(text);
+  auto pc = pc_.lock();
+  if (!pc) return invalid_state_error("the data channel is closed");
+  const std::span<const std::uint8_t> data(reinterpret_cast<const std::uint8_t*>(text.data()),
+                                           text.size());
+  return pc->sync([&] { return pc->channel_send(*this, data, false, utf8); });
 }
 Result<> RTCDataChannel::send(std::span<const std::uint8_t> data) {
   return send_bytes(data, true);

@@ -488,29 +488,14 @@ void PeerConnectionImpl::after_io() {
 
 void PeerConnectionImpl::update_connection_states() {
   if (closed_) return;
-  const auto ice_state = static_cast<RTCIceConnectionState>(ice_transport_state_);
+  // W3C 4.3.3, for the one ICE and DTLS transport a bundled connection has. close() sets
+  // "closed" itself; a transport closed by the peer (DTLS close_notify) is not that.
+  const auto ice_state = ice_connection_state_of(ice_transport_state_, closed_);
   if (ice_state != ice_connection_state_) {
     ice_connection_state_ = ice_state;
     queue_task([this] { fire(on_ice_connection_state_change_); });
   }
-  // W3C 4.3.3 RTCPeerConnectionState, for the one ICE and DTLS transport a bundled connection
-  // has.
-  RTCPeerConnectionState state;
-  const auto ice = ice_transport_state_;
-  const auto dtls = dtls_state_;
-  if (ice == RTCIceTransportState::kFailed || dtls == RTCDtlsTransportState::kFailed) {
-    state = RTCPeerConnectionState::kFailed;
-  } else if (ice == RTCIceTransportState::kDisconnected) {
-    state = RTCPeerConnectionState::kDisconnected;
-  } else if ((ice == RTCIceTransportState::kNew || ice == RTCIceTransportState::kClosed) &&
-             (dtls == RTCDtlsTransportState::kNew || dtls == RTCDtlsTransportState::kClosed)) {
-    state = RTCPeerConnectionState::kNew;
-  } else if ((ice == RTCIceTransportState::kConnected || ice == RTCIceTransportState::kCompleted) &&
-             dtls == RTCDtlsTransportState::kConnected) {
-    state = RTCPeerConnectionState::kConnected;
-  } else {
-    state = RTCPeerConnectionState::kConnecting;
-  }
+  const auto state = connection_state_of(ice_connection_state_, dtls_state_);
   if (state != connection_state_) {
     connection_state_ = state;
     queue_task([this] { fire(on_connection_state_change_); });
@@ -1232,10 +1217,13 @@ void PeerConnectionImpl::finish_channel(const std::shared_ptr<RTCDataChannel>& c
 }
 
 Result<> PeerConnectionImpl::channel_send(RTCDataChannel& channel,
-                                          std::span<const std::uint8_t> data, bool binary) {
+                                          std::span<const std::uint8_t> data, bool binary,
+                                          bool valid_text) {
   // W3C 6.2.5 send(), in its order of checks.
   if (channel.state_ != RTCDataChannelState::kOpen)
     return invalid_state_error("the data channel is " + std::string(to_string(channel.state_)));
+  // A string is sent UTF-8 encoded: text that is not UTF-8 has no such encoding.
+  if (!binary && !valid_text) return type_error("a text message must be valid UTF-8");
   const std::size_t limit = max_message_size();
   if (limit != 0 && data.size() > limit)
     return type_error("the message (" + std::to_string(data.size()) +

@@ -59,7 +59,9 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   std::optional<RTCSessionDescriptionInit> remote_description() const;
 
   // Data channel operations (loop thread).
-  Result<> channel_send(RTCDataChannel& channel, std::span<const std::uint8_t> data, bool binary);
+  // valid_text: a text message (binary false) is well-formed UTF-8; TypeError otherwise.
+  Result<> channel_send(RTCDataChannel& channel, std::span<const std::uint8_t> data, bool binary,
+                        bool valid_text = true);
   void channel_close(RTCDataChannel& channel);
   std::size_t channel_buffered_amount(const RTCDataChannel& channel) const;
   // Queues the open event that fired before the channel had an open handler, now it has one.

@@ -78,6 +78,7 @@ struct SctpConfig {
   bool interleaving = true;         // RFC 8260 I-DATA (I-FORWARD-TSN with partial reliability)
   // RFC 9653: we accept packets with a zero checksum, and send them to a peer that accepts
   // them too, the DTLS layer below detecting errors instead (error detection method 1).
+  // A connection takes it from RTCConfiguration::sctp_zero_checksum, which is off by default.
   bool zero_checksum = true;
 };
 

@@ -14,6 +14,9 @@
 //                                                          transceiver before the channel: rtcpp rejects
 //                                                          those sections, the channel echoes, and a
 //                                                          second offer (an ICE restart) keeps them in place
+//   node chromium_echo.mjs <rtcpp binary> text             rtcpp sends UTF-8 text (--text) in 5-byte
+//                                                          chunks; Chromium echoes each message as
+//                                                          the string it decoded
 //
 // Exits 0 when every message came back intact. Run it where only loopback exists (see
 // run_chromium.sh) so that both sides gather 127.0.0.1 candidates only.
@@ -60,9 +63,13 @@ writeFileSync(file, fileBytes);
 const bulkBytes = randomBytes(16 * 1024 * 1024);
 if (mode === 'bulk') writeFileSync(file, bulkBytes);
 const bulkSha = createHash('sha256').update(bulkBytes).digest('hex');
+// Characters of one to four bytes: 5-byte chunks would cut most of them.
+const textBytes = Buffer.from('a\u00e9\u2713\u{1F680} \u65e5\u672c\u8a9e\u00df\n'.repeat(4000), 'utf8');
+if (mode === 'text') writeFileSync(file, textBytes);
 const args = {
   'rtcpp-offers': ['peer', '--offer', '--send', file, '--expect-echo', '--chunk', '16384', '--timeout', '50'],
   'bulk': ['peer', '--offer', '--send', file, '--timeout', '50'],
+  'text': ['peer', '--offer', '--send', file, '--text', '--chunk', '5', '--expect-echo', '--timeout', '50'],
   'matrix': ['peer', '--echo', '--negotiated', '100', '--timeout', '50'],
   'browser-offers': ['peer', '--echo', '--timeout', '50'],
   'media-offer': ['peer', '--echo', '--timeout', '50'],
@@ -171,7 +178,7 @@ await page.evaluate(({ mode, bulkSha }) => {
     pc.createOffer().then((o) => pc.setLocalDescription(o)).then(() => window.toRtcpp({ type: 'offer', sdp: pc.localDescription.sdp }));
     return;
   }
-  if (mode === 'rtcpp-offers') {
+  if (mode === 'rtcpp-offers' || mode === 'text') {
     // Echo everything back on the channel it came in on, as the same type.
     pc.ondatachannel = (e) => {
       const dc = e.channel;
@@ -272,16 +279,16 @@ if (mode === 'bulk') {
   if (!result || !result.ok) fail(`rtcpp result: ${JSON.stringify(result)}`);
   console.log(`chromium interop (matrix): ok, 17 channels (16 in-band incl. one unordered, 1 negotiated), ` +
     `${report.messages} messages echoed`);
-} else if (mode === 'rtcpp-offers') {
+} else if (mode === 'rtcpp-offers' || mode === 'text') {
   await exited;
   const closed = await waitForClose();
   closing = true;
   if (!result) fail('rtcpp printed no result');
   if (!result.ok) fail(`rtcpp result: ${JSON.stringify(result)}`);
   if (!closed) fail('the channel rtcpp closed never closed in Chromium');
-  const want = createHash('sha256').update(fileBytes).digest('hex');
+  const want = createHash('sha256').update(mode === 'text' ? textBytes : fileBytes).digest('hex');
   if (result.sha256 !== want) fail('echoed data differs');
-  console.log(`chromium interop (rtcpp-offers): ok, ${result.bytesReceived} bytes echoed by Chromium, ` +
+  console.log(`chromium interop (${mode}): ok, ${result.bytesReceived} bytes echoed by Chromium, ` +
     `channel open ${result.connectMs.toFixed(1)} ms after the offer, transfer ${result.transferMs.toFixed(1)} ms, ` +
     'closed by rtcpp, close seen by Chromium');
 } else {

@@ -2,7 +2,8 @@
 # Runs a Chromium interop suite inside a fresh network namespace whose only interface is
 # loopback (unshare --net; ip link set lo up), as the browser tests require.
 #   peer:  rtcpp peer against a page: both offerer roles, channel close both ways, an offer with
-#          audio and video sections beside the data, 17 channels, a 16 MiB transfer
+#          audio and video sections beside the data, 17 channels, a 16 MiB transfer, UTF-8
+#          text in chunks smaller than some characters
 #   serve: rtcpp serve (the public API) and its page: echo 1 B-256 KiB, unordered and
 #          partially reliable channels, 16 channels, ICE restarts offered by each side,
 #          64 MiB each way; then all of it again with Chromium's I-DATA switched on
@@ -26,6 +27,7 @@ case "$suite" in
       node '$here/chromium_echo.mjs' '$rtcpp' rtcpp-offers
       node '$here/chromium_echo.mjs' '$rtcpp' matrix
       node '$here/chromium_echo.mjs' '$rtcpp' bulk
+      node '$here/chromium_echo.mjs' '$rtcpp' text
     " ;;
   serve)
     unshare --net bash -c "

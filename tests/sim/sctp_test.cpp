@@ -359,8 +359,10 @@ TEST(SimSctp, APeerWithoutIDataGetsData) {
 }
 
 TEST(SimSctp, ZeroChecksumsOnlyWhenBothAccept) {
+  SctpConfig on;
+  on.zero_checksum = true;
   {
-    SctpPair pair(51, impaired(0.02), {}, {});
+    SctpPair pair(51, impaired(0.02), on, on);
     ASSERT_TRUE(pair.connect());
     EXPECT_TRUE(pair.a.assoc.zero_checksum());
     EXPECT_TRUE(pair.b.assoc.zero_checksum());
@@ -371,7 +373,6 @@ TEST(SimSctp, ZeroChecksumsOnlyWhenBothAccept) {
     EXPECT_EQ(pair.wire.init_zero_checksum, 0u);
   }
   for (const bool a_on : {true, false}) {
-    SctpConfig on;
     SctpConfig off;
     off.zero_checksum = false;
     SctpPair pair(52, impaired(0.02), a_on ? on : off, a_on ? off : on);

@@ -154,6 +154,8 @@ TEST(RTCPeerConnection, TwoConnectionsOpenAChannelAndExchangeMessages) {
   EXPECT_EQ((*channel)->ready_state(), RTCDataChannelState::kConnecting);
   EXPECT_FALSE((*channel)->id().has_value());  // W3C: null until the DTLS role is known
   EXPECT_EQ((*channel)->send("too early").error().type(), RTCErrorType::kInvalidStateError);
+  // The state is checked first (W3C 6.2.5), also for text that is not UTF-8.
+  EXPECT_EQ((*channel)->send("\xFF").error().type(), RTCErrorType::kInvalidStateError);
   ASSERT_TRUE(eventually([&] { return negotiation_needed == 1; }));
 
   ChannelLog a_log;
@@ -217,6 +219,24 @@ TEST(RTCPeerConnection, TwoConnectionsOpenAChannelAndExchangeMessages) {
   EXPECT_EQ((*channel)->send(std::span<const std::uint8_t>(oversized)).error().type(),
             RTCErrorType::kTypeError);
   EXPECT_EQ((*channel)->buffered_amount(), 0u);
+  // A text message is UTF-8: anything else is a TypeError, and nothing is queued.
+  for (const std::string_view bad :
+       {std::string_view("caf\xC3"), std::string_view("\xC0\xAF"), std::string_view("\xED\xA0\x80"),
+        std::string_view("\xF4\x90\x80\x80"), std::string_view("a\xFF")}) {
+    auto refused = (*channel)->send(bad);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().type(), RTCErrorType::kTypeError);
+  }
+  EXPECT_EQ((*channel)->buffered_amount(), 0u);
+  // The same bytes go as a binary message.
+  ASSERT_TRUE((*channel)->send(
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>("caf\xC3"), 4)));
+  ASSERT_TRUE(eventually([&] { return a_log.count() == 4; }));
+  {
+    std::lock_guard lock(a_log.mutex);
+    EXPECT_TRUE(a_log.messages[3].binary);
+    EXPECT_EQ(a_log.messages[3].data.size(), 4u);
+  }
 
   // The descriptions carry the candidates gathered so far.
   auto local = a->local_description();
@@ -233,9 +253,10 @@ TEST(RTCPeerConnection, TwoConnectionsOpenAChannelAndExchangeMessages) {
   EXPECT_EQ(sctp->transport()->ice_transport()->role(), RTCIceRole::kControlling);
   EXPECT_EQ(sctp->max_message_size(), 262144.0);
   EXPECT_TRUE(sctp->max_channels().has_value());
-  // Two rtcpp ends negotiate I-DATA (RFC 8260) and zero checksums (RFC 9653).
+  // Two rtcpp ends negotiate I-DATA (RFC 8260); zero checksums (RFC 9653) are not offered
+  // unless asked for (see ZeroChecksumsOnlyWhenBothAskForThem).
   EXPECT_TRUE(sctp->message_interleaving());
-  EXPECT_TRUE(sctp->zero_checksum());
+  EXPECT_FALSE(sctp->zero_checksum());
   EXPECT_EQ(sctp->transport()->get_remote_certificates().size(), 1u);
   const auto pair = sctp->transport()->ice_transport()->get_selected_candidate_pair();
   ASSERT_TRUE(pair.has_value());
@@ -477,6 +498,42 @@ TEST(RTCPeerConnection, SctpExtensionsCanBeTurnedOff) {
   b->close();
 }
 
+// RFC 9653 zero checksums are off by default (some stacks ignore an INIT that offers them)
+// and used when both ends turn them on.
+TEST(RTCPeerConnection, ZeroChecksumsOnlyWhenBothAskForThem) {
+  EXPECT_FALSE(RTCConfiguration{}.sctp_zero_checksum);
+  EXPECT_TRUE(RTCConfiguration{}.sctp_interleaving);
+  RTCConfiguration zero = loopback_config();
+  zero.sctp_zero_checksum = true;
+  for (const bool b_asks : {true, false}) {
+    auto a = make_pc(zero);
+    auto b = make_pc(b_asks ? zero : loopback_config());
+    RTCDataChannelInit init;
+    init.negotiated = true;
+    init.id = 1;
+    auto ca = a->create_data_channel("zero", init);
+    auto cb = b->create_data_channel("zero", init);
+    ASSERT_TRUE(ca && cb);
+    ChannelLog la;
+    ChannelLog lb;
+    la.attach(*ca);
+    lb.attach(*cb);
+    Signaling signaling(a, b);
+    signaling.negotiate();
+    ASSERT_TRUE(eventually([&] { return la.opened && lb.opened; }));
+    ASSERT_TRUE((*ca)->send("checked by DTLS alone"));
+    ASSERT_TRUE(eventually([&] { return lb.count() == 1; }));
+    for (const auto& pc : {a, b}) {
+      auto sctp = pc->sctp();
+      ASSERT_TRUE(sctp);
+      EXPECT_EQ(sctp->zero_checksum(), b_asks);
+      EXPECT_TRUE(sctp->message_interleaving());
+    }
+    a->close();
+    b->close();
+  }
+}
+
 TEST(RTCPeerConnection, CloseDeliversEverythingSentBeforeIt) {
   auto a = make_pc();
   auto b = make_pc();
@@ -545,6 +602,63 @@ TEST(RTCPeerConnection, CloseDeliversEverythingSentBeforeIt) {
   EXPECT_EQ(a->connection_state(), RTCPeerConnectionState::kConnected);
   a->close();
   b->close();
+}
+
+// W3C 4.3.3: connectionState follows the ICE and DTLS transports. When the peer closes, our
+// DTLS transport is closed (close_notify) while ICE is still connected: that is "connected",
+// not "connecting" or "new"; "closed" belongs to our own close().
+TEST(RTCPeerConnection, PeerClosingLeavesTheStateConnected) {
+  auto a = make_pc();
+  auto b = make_pc();
+  std::mutex mutex;
+  std::vector<std::string> states;
+  std::vector<std::string> ice_states;
+  b->on_connection_state_change([&] {
+    const auto state = b->connection_state();  // on the loop: completes at once
+    std::lock_guard lock(mutex);
+    states.emplace_back(to_string(state));
+  });
+  b->on_ice_connection_state_change([&] {
+    const auto state = b->ice_connection_state();
+    std::lock_guard lock(mutex);
+    ice_states.emplace_back(to_string(state));
+  });
+  auto channel = a->create_data_channel("bye", {});
+  ASSERT_TRUE(channel);
+  ChannelLog a_log;
+  a_log.attach(*channel);
+  ChannelLog b_log;
+  b->on_data_channel([&](std::shared_ptr<RTCDataChannel> c) { b_log.attach(c); });
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  ASSERT_TRUE(eventually([&] { return a_log.opened && b_log.opened; }));
+  ASSERT_TRUE(
+      eventually([&] { return b->connection_state() == RTCPeerConnectionState::kConnected; }));
+  auto sctp = b->sctp();
+  ASSERT_TRUE(sctp);
+  auto dtls = sctp->transport();
+  std::atomic<bool> dtls_closed{false};
+  dtls->on_state_change([&] {
+    if (dtls->state() == RTCDtlsTransportState::kClosed) dtls_closed = true;
+  });
+
+  a->close();
+  ASSERT_TRUE(eventually([&] { return b_log.closed.load(); }));  // the SCTP ABORT
+  ASSERT_TRUE(eventually([&] { return dtls_closed.load(); }));   // the close_notify
+  // Tasks run in order: whatever state change the close caused has been delivered by now.
+  (void)b->get_stats().get();
+  EXPECT_EQ(b->connection_state(), RTCPeerConnectionState::kConnected);
+  const auto ice = b->ice_connection_state();
+  EXPECT_TRUE(ice == RTCIceConnectionState::kConnected || ice == RTCIceConnectionState::kCompleted)
+      << to_string(ice);
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(states, (std::vector<std::string>{"connecting", "connected"}));
+    for (const auto& s : ice_states) EXPECT_NE(s, "closed");
+  }
+  b->close();
+  EXPECT_EQ(b->connection_state(), RTCPeerConnectionState::kClosed);
+  EXPECT_EQ(b->ice_connection_state(), RTCIceConnectionState::kClosed);
 }
 
 TEST(RTCPeerConnection, WrongStateCallsAreW3cErrors) {
