@@ -23,7 +23,8 @@ namespace rtcpp {
 
 namespace detail {
 class PeerConnectionImpl;
-}
+struct DataChannelState;
+}  // namespace detail
 
 struct RTCDataChannelInit {
   bool ordered = true;
@@ -51,19 +52,19 @@ struct RTCMessageEvent {
 
 class RTCDataChannel : public std::enable_shared_from_this<RTCDataChannel> {
  public:
+  // Made by the connection (create_data_channel, or a channel the peer opened).
   RTCDataChannel(std::weak_ptr<detail::PeerConnectionImpl> pc, std::string label,
                  RTCDataChannelInit init);
+  ~RTCDataChannel();
   RTCDataChannel(const RTCDataChannel&) = delete;
   RTCDataChannel& operator=(const RTCDataChannel&) = delete;
 
-  const std::string& label() const noexcept { return label_; }
-  bool ordered() const noexcept { return init_.ordered; }
-  std::optional<std::uint16_t> max_packet_life_time() const noexcept {
-    return init_.max_packet_life_time;
-  }
-  std::optional<std::uint16_t> max_retransmits() const noexcept { return init_.max_retransmits; }
-  const std::string& protocol() const noexcept { return init_.protocol; }
-  bool negotiated() const noexcept { return init_.negotiated; }
+  const std::string& label() const noexcept;
+  bool ordered() const noexcept;
+  std::optional<std::uint16_t> max_packet_life_time() const noexcept;
+  std::optional<std::uint16_t> max_retransmits() const noexcept;
+  const std::string& protocol() const noexcept;
+  bool negotiated() const noexcept;
   // The SCTP stream id; nullopt until the DTLS role is known (W3C 6.2: id is null until then).
   std::optional<std::uint16_t> id() const;
   RTCDataChannelState ready_state() const;
@@ -100,27 +101,7 @@ class RTCDataChannel : public std::enable_shared_from_this<RTCDataChannel> {
   Result<> send_bytes(std::span<const std::uint8_t> data, bool binary);
   void drop_handlers();
 
-  std::weak_ptr<detail::PeerConnectionImpl> pc_;
-  const std::string label_;
-  const RTCDataChannelInit init_;
-  // Loop-thread state, reached through the connection's loop.
-  std::optional<std::uint16_t> id_;
-  RTCDataChannelState state_ = RTCDataChannelState::kConnecting;
-  std::size_t low_threshold_ = 0;
-  std::size_t last_buffered_ = 0;
-  bool binary_type_blob_ = false;
-  bool opened_on_transport_ = false;
-  bool open_undelivered_ = false;  // the open event came before any open handler
-  std::uint64_t messages_sent_ = 0;
-  std::uint64_t bytes_sent_ = 0;
-  std::uint64_t messages_received_ = 0;
-  std::uint64_t bytes_received_ = 0;
-  std::function<void()> on_open_;
-  std::function<void(const RTCMessageEvent&)> on_message_;
-  std::function<void()> on_buffered_amount_low_;
-  std::function<void(const RTCError&)> on_error_;
-  std::function<void()> on_closing_;
-  std::function<void()> on_close_;
+  std::unique_ptr<detail::DataChannelState> d_;
 };
 
 }  // namespace rtcpp

@@ -4,6 +4,7 @@
 #include <boost/asio/ip/udp.hpp>
 
 #include "api/conversions.hpp"
+#include "api/data_channel_state.hpp"
 #include "api/handler_call.hpp"
 #include "api/transport_state.hpp"
 #include "mdns/mdns_message.hpp"
@@ -410,7 +411,8 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
         if (sctp_transport_) fire(sctp_transport_->state_->on_state_change);
       });
       for (const auto& channel : channels_) {
-        if (channel->opened_on_transport_ && channel->state_ == RTCDataChannelState::kConnecting)
+        if (channel->d_->opened_on_transport &&
+            channel->d_->state == RTCDataChannelState::kConnecting)
           announce_open(channel);
       }
     } else {
@@ -424,7 +426,7 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
         if (error) {
           RTCError channel_error(RTCErrorType::kOperationError, error->message());
           channel_error.with_detail(RTCErrorDetailType::kSctpFailure);
-          queue_task([channel, channel_error] { fire(channel->on_error_, channel_error); });
+          queue_task([channel, channel_error] { fire(channel->d_->on_error, channel_error); });
         }
         finish_channel(channel, true);
       }
@@ -438,9 +440,9 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
     init.max_packet_life_time = o->channel.max_packet_life_time_ms;
     auto channel =
         std::make_shared<RTCDataChannel>(weak_from_this(), o->channel.label, std::move(init));
-    channel->id_ = o->channel.id;
-    channel->opened_on_transport_ = true;
-    channel->state_ = RTCDataChannelState::kOpen;
+    channel->d_->id = o->channel.id;
+    channel->d_->opened_on_transport = true;
+    channel->d_->state = RTCDataChannelState::kOpen;
     ++channels_opened_;
     channels_.push_back(channel);
     channels_by_id_[o->channel.id] = channel;
@@ -451,24 +453,24 @@ void PeerConnectionImpl::on_transport_event(pc::PeerTransportEvent&& event) {
     if (it == channels_by_id_.end()) return;
     auto channel = it->second;
     // The peer started it when we were still open: announce closing first (W3C 6.2.4).
-    if (channel->state_ == RTCDataChannelState::kOpen) {
-      channel->state_ = RTCDataChannelState::kClosing;
-      queue_task([channel] { fire(channel->on_closing_); });
+    if (channel->d_->state == RTCDataChannelState::kOpen) {
+      channel->d_->state = RTCDataChannelState::kClosing;
+      queue_task([channel] { fire(channel->d_->on_closing); });
     }
     finish_channel(channel, true);
   } else if (auto* m = std::get_if<pc::ChannelMessageEvent>(&event)) {
     auto it = channels_by_id_.find(m->id);
     if (it == channels_by_id_.end()) return;
     auto channel = it->second;
-    if (channel->state_ != RTCDataChannelState::kOpen &&
-        channel->state_ != RTCDataChannelState::kClosing)
+    if (channel->d_->state != RTCDataChannelState::kOpen &&
+        channel->d_->state != RTCDataChannelState::kClosing)
       return;
-    ++channel->messages_received_;
-    channel->bytes_received_ += m->data.size();
+    ++channel->d_->messages_received;
+    channel->d_->bytes_received += m->data.size();
     auto message = std::make_shared<RTCMessageEvent>();
     message->binary = m->binary;
     message->data.assign(m->data.data(), m->data.data() + m->data.size());
-    queue_task([channel, message] { fire(channel->on_message_, *message); });
+    queue_task([channel, message] { fire(channel->d_->on_message, *message); });
   }
 }
 
@@ -476,13 +478,13 @@ void PeerConnectionImpl::after_io() {
   if (!transport_) return;
   // W3C 6.2: bufferedamountlow fires when bufferedAmount falls to the threshold from above.
   for (const auto& channel : channels_) {
-    if (!channel->id_) continue;
-    const std::size_t now_buffered = transport_->buffered_amount(*channel->id_);
-    if (channel->last_buffered_ > channel->low_threshold_ &&
-        now_buffered <= channel->low_threshold_) {
-      queue_task([channel] { fire(channel->on_buffered_amount_low_); });
+    if (!channel->d_->id) continue;
+    const std::size_t now_buffered = transport_->buffered_amount(*channel->d_->id);
+    if (channel->d_->last_buffered > channel->d_->low_threshold &&
+        now_buffered <= channel->d_->low_threshold) {
+      queue_task([channel] { fire(channel->d_->on_buffered_amount_low); });
     }
-    channel->last_buffered_ = now_buffered;
+    channel->d_->last_buffered = now_buffered;
   }
 }
 
@@ -1059,7 +1061,7 @@ void PeerConnectionImpl::close() {
   closed_ = true;
   signaling_state_ = RTCSignalingState::kClosed;
   for (const auto& channel : channels_) {
-    channel->state_ = RTCDataChannelState::kClosed;
+    channel->d_->state = RTCDataChannelState::kClosed;
     channel->drop_handlers();
   }
   channels_.clear();
@@ -1114,7 +1116,7 @@ Result<std::shared_ptr<RTCDataChannel>> PeerConnectionImpl::create_data_channel(
   if (init.id && channels_by_id_.count(*init.id) != 0)
     return operation_error("id " + std::to_string(*init.id) + " is in use");
   for (const auto& c : channels_) {
-    if (init.id && c->init_.negotiated && c->init_.id == init.id)
+    if (init.id && c->d_->init.negotiated && c->d_->init.id == init.id)
       return operation_error("id " + std::to_string(*init.id) + " is in use");
   }
   auto channel = std::make_shared<RTCDataChannel>(weak_from_this(), std::move(label), init);
@@ -1122,7 +1124,7 @@ Result<std::shared_ptr<RTCDataChannel>> PeerConnectionImpl::create_data_channel(
   if (data_negotiated_ && transport_) {
     open_pending_channels();
     // An id that could not be opened was reported as an error and closed.
-    if (channel->state_ == RTCDataChannelState::kClosed) {
+    if (channel->d_->state == RTCDataChannelState::kClosed) {
       channels_.erase(std::remove(channels_.begin(), channels_.end(), channel), channels_.end());
       return operation_error("no SCTP stream id is available");
     }
@@ -1136,29 +1138,29 @@ Result<std::shared_ptr<RTCDataChannel>> PeerConnectionImpl::create_data_channel(
 void PeerConnectionImpl::open_pending_channels() {
   if (!transport_ || !dtls_role_) return;
   for (const auto& channel : std::vector(channels_)) {
-    if (channel->opened_on_transport_) continue;
+    if (channel->d_->opened_on_transport) continue;
     pc::ChannelOptions options;
-    options.label = channel->label_;
-    options.protocol = channel->init_.protocol;
-    options.ordered = channel->init_.ordered;
-    options.max_retransmits = channel->init_.max_retransmits;
-    options.max_packet_life_time_ms = channel->init_.max_packet_life_time;
-    if (channel->init_.negotiated) options.negotiated_id = channel->init_.id;
+    options.label = channel->d_->label;
+    options.protocol = channel->d_->init.protocol;
+    options.ordered = channel->d_->init.ordered;
+    options.max_retransmits = channel->d_->init.max_retransmits;
+    options.max_packet_life_time_ms = channel->d_->init.max_packet_life_time;
+    if (channel->d_->init.negotiated) options.negotiated_id = channel->d_->init.id;
     auto id = transport_->open_channel(options);
     if (!id) {
       // W3C 4.4.1.5: a channel that gets no id closes with an OperationError.
       RTCError error(RTCErrorType::kOperationError, id.error().message());
       error.with_detail(RTCErrorDetailType::kDataChannelFailure);
-      channel->state_ = RTCDataChannelState::kClosed;
+      channel->d_->state = RTCDataChannelState::kClosed;
       queue_task([channel, error] {
-        fire(channel->on_error_, error);
-        fire(channel->on_close_);
+        fire(channel->d_->on_error, error);
+        fire(channel->d_->on_close);
       });
       channels_.erase(std::remove(channels_.begin(), channels_.end(), channel), channels_.end());
       continue;
     }
-    channel->id_ = *id;
-    channel->opened_on_transport_ = true;
+    channel->d_->id = *id;
+    channel->d_->opened_on_transport = true;
     channels_by_id_[*id] = channel;
     if (transport_->sctp_connected()) announce_open(channel);
   }
@@ -1168,25 +1170,25 @@ void PeerConnectionImpl::open_pending_channels() {
 // The task of a channel's open event: with no handler yet, the event is held for the first
 // one (RTCDataChannel::on_open).
 void PeerConnectionImpl::fire_open(const std::shared_ptr<RTCDataChannel>& channel) {
-  if (channel->state_ != RTCDataChannelState::kOpen) return;
-  if (!channel->on_open_) {
-    channel->open_undelivered_ = true;
+  if (channel->d_->state != RTCDataChannelState::kOpen) return;
+  if (!channel->d_->on_open) {
+    channel->d_->open_undelivered = true;
     return;
   }
-  fire(channel->on_open_);
+  fire(channel->d_->on_open);
 }
 
 void PeerConnectionImpl::announce_open(const std::shared_ptr<RTCDataChannel>& channel) {
-  channel->state_ = RTCDataChannelState::kOpen;
+  channel->d_->state = RTCDataChannelState::kOpen;
   ++channels_opened_;
   queue_task([channel] { fire_open(channel); });
 }
 
 void PeerConnectionImpl::deliver_held_open(RTCDataChannel& channel) {
-  if (!channel.open_undelivered_ || !channel.on_open_ ||
-      channel.state_ != RTCDataChannelState::kOpen)
+  if (!channel.d_->open_undelivered || !channel.d_->on_open ||
+      channel.d_->state != RTCDataChannelState::kOpen)
     return;
-  channel.open_undelivered_ = false;
+  channel.d_->open_undelivered = false;
   for (const auto& c : channels_) {
     if (c.get() == &channel) {
       queue_task([c] { fire_open(c); });
@@ -1197,10 +1199,10 @@ void PeerConnectionImpl::deliver_held_open(RTCDataChannel& channel) {
 
 void PeerConnectionImpl::finish_channel(const std::shared_ptr<RTCDataChannel>& channel,
                                         bool fire_events) {
-  if (channel->state_ == RTCDataChannelState::kClosed) return;
-  channel->state_ = RTCDataChannelState::kClosed;
+  if (channel->d_->state == RTCDataChannelState::kClosed) return;
+  channel->d_->state = RTCDataChannelState::kClosed;
   channels_.erase(std::remove(channels_.begin(), channels_.end(), channel), channels_.end());
-  if (channel->id_) channels_by_id_.erase(*channel->id_);
+  if (channel->d_->id) channels_by_id_.erase(*channel->d_->id);
   ++channels_closed_;
   if (!fire_events) {
     channel->drop_handlers();
@@ -1211,7 +1213,7 @@ void PeerConnectionImpl::finish_channel(const std::shared_ptr<RTCDataChannel>& c
   std::weak_ptr<PeerConnectionImpl> weak = weak_from_this();
   loop_.post([weak, channel] {
     auto self = weak.lock();
-    if (self && !self->closed_) fire(channel->on_close_);
+    if (self && !self->closed_) fire(channel->d_->on_close);
     channel->drop_handlers();
   });
 }
@@ -1220,38 +1222,38 @@ Result<> PeerConnectionImpl::channel_send(RTCDataChannel& channel,
                                           std::span<const std::uint8_t> data, bool binary,
                                           bool valid_text) {
   // W3C 6.2.5 send(), in its order of checks.
-  if (channel.state_ != RTCDataChannelState::kOpen)
-    return invalid_state_error("the data channel is " + std::string(to_string(channel.state_)));
+  if (channel.d_->state != RTCDataChannelState::kOpen)
+    return invalid_state_error("the data channel is " + std::string(to_string(channel.d_->state)));
   // A string is sent UTF-8 encoded: text that is not UTF-8 has no such encoding.
   if (!binary && !valid_text) return type_error("a text message must be valid UTF-8");
   const std::size_t limit = max_message_size();
   if (limit != 0 && data.size() > limit)
     return type_error("the message (" + std::to_string(data.size()) +
                       " bytes) is larger than maxMessageSize (" + std::to_string(limit) + ")");
-  if (!transport_ || !channel.id_) return invalid_state_error("the data channel is not open");
-  auto sent = transport_->send(*channel.id_, BytesView(data.data(), data.size()), binary);
+  if (!transport_ || !channel.d_->id) return invalid_state_error("the data channel is not open");
+  auto sent = transport_->send(*channel.d_->id, BytesView(data.data(), data.size()), binary);
   if (!sent) return operation_error(sent.error().message());
-  ++channel.messages_sent_;
-  channel.bytes_sent_ += data.size();
-  channel.last_buffered_ = transport_->buffered_amount(*channel.id_);
+  ++channel.d_->messages_sent;
+  channel.d_->bytes_sent += data.size();
+  channel.d_->last_buffered = transport_->buffered_amount(*channel.d_->id);
   schedule_kick();
   return {};
 }
 
 void PeerConnectionImpl::channel_close(RTCDataChannel& channel) {
-  if (channel.state_ == RTCDataChannelState::kClosing ||
-      channel.state_ == RTCDataChannelState::kClosed)
+  if (channel.d_->state == RTCDataChannelState::kClosing ||
+      channel.d_->state == RTCDataChannelState::kClosed)
     return;
   auto self = channel.shared_from_this();
-  if (!channel.id_ || !transport_ || !transport_->sctp_connected()) {
+  if (!channel.d_->id || !transport_ || !transport_->sctp_connected()) {
     // Never reached the transport: nothing to flush.
     finish_channel(self, true);
     return;
   }
   // W3C 6.2.4 / RFC 8831 6.7: our outgoing stream is reset once everything sent before is on
   // its way; the channel is closed when the peer has reset its direction too.
-  channel.state_ = RTCDataChannelState::kClosing;
-  if (auto closing = transport_->close_channel(*channel.id_); !closing) {
+  channel.d_->state = RTCDataChannelState::kClosing;
+  if (auto closing = transport_->close_channel(*channel.d_->id); !closing) {
     finish_channel(self, true);
     return;
   }
@@ -1259,8 +1261,8 @@ void PeerConnectionImpl::channel_close(RTCDataChannel& channel) {
 }
 
 std::size_t PeerConnectionImpl::channel_buffered_amount(const RTCDataChannel& channel) const {
-  if (!transport_ || !channel.id_) return 0;
-  return transport_->buffered_amount(*channel.id_);
+  if (!transport_ || !channel.d_->id) return 0;
+  return transport_->buffered_amount(*channel.d_->id);
 }
 
 std::size_t PeerConnectionImpl::max_message_size() const {

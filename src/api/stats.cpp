@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "api/conversions.hpp"
+#include "api/data_channel_state.hpp"
 #include "api/peer_connection_impl.hpp"
 #include "base/hex.hpp"
 
@@ -228,19 +229,19 @@ RTCStatsReport PeerConnectionImpl::stats() {
   }
 
   for (const auto& channel : channels_) {
-    RTCStats d{"D" + std::to_string(channel->id_ ? static_cast<int>(*channel->id_) : -1) + "_" +
-                   channel->label_,
+    RTCStats d{"D" + std::to_string(channel->d_->id ? static_cast<int>(*channel->d_->id) : -1) +
+                   "_" + channel->d_->label,
                "data-channel",
                now,
                {}};
-    d.members["label"] = channel->label_;
-    d.members["protocol"] = channel->init_.protocol;
-    if (channel->id_) d.members["dataChannelIdentifier"] = std::int64_t{*channel->id_};
-    d.members["state"] = std::string(to_string(channel->state_));
-    d.members["messagesSent"] = channel->messages_sent_;
-    d.members["bytesSent"] = channel->bytes_sent_;
-    d.members["messagesReceived"] = channel->messages_received_;
-    d.members["bytesReceived"] = channel->bytes_received_;
+    d.members["label"] = channel->d_->label;
+    d.members["protocol"] = channel->d_->init.protocol;
+    if (channel->d_->id) d.members["dataChannelIdentifier"] = std::int64_t{*channel->d_->id};
+    d.members["state"] = std::string(to_string(channel->d_->state));
+    d.members["messagesSent"] = channel->d_->messages_sent;
+    d.members["bytesSent"] = channel->d_->bytes_sent;
+    d.members["messagesReceived"] = channel->d_->messages_received;
+    d.members["bytesReceived"] = channel->d_->bytes_received;
     report.add(std::move(d));
   }
   return report;

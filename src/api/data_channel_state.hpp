@@ -1,0 +1,41 @@
+// The private state of an RTCDataChannel, kept out of the public header so that it can change
+// without changing the public ABI. Touched only on the connection's loop thread (label and
+// init are fixed at creation and read from any thread).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "rtcpp/data_channel.hpp"
+
+namespace rtcpp::detail {
+
+class PeerConnectionImpl;
+
+struct DataChannelState {
+  std::weak_ptr<PeerConnectionImpl> pc;
+  std::string label;
+  RTCDataChannelInit init;
+  std::optional<std::uint16_t> id;
+  RTCDataChannelState state = RTCDataChannelState::kConnecting;
+  std::size_t low_threshold = 0;
+  std::size_t last_buffered = 0;
+  bool binary_type_blob = false;
+  bool opened_on_transport = false;
+  bool open_undelivered = false;  // the open event came before any open handler
+  std::uint64_t messages_sent = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t messages_received = 0;
+  std::uint64_t bytes_received = 0;
+  std::function<void()> on_open;
+  std::function<void(const RTCMessageEvent&)> on_message;
+  std::function<void()> on_buffered_amount_low;
+  std::function<void(const RTCError&)> on_error;
+  std::function<void()> on_closing;
+  std::function<void()> on_close;
+};
+
+}  // namespace rtcpp::detail
