@@ -36,7 +36,9 @@
 #include "base/serial.hpp"
 #include "base/time.hpp"
 #include "rtcpp/error.hpp"
+#include "sctp/events.hpp"
 #include "sctp/packet.hpp"
+#include "sctp/stream_counters.hpp"
 
 namespace rtcpp::sctp {
 
@@ -81,65 +83,12 @@ struct SctpConfig {
   bool zero_checksum = true;
 };
 
-struct SctpConnected {};
-struct SctpMessage {
-  std::uint16_t stream = 0;
-  std::uint32_t ppid = 0;
-  Buffer data;
-};
-struct SctpClosed {
-  std::optional<RTCError> error;  // set when the association was aborted or failed
-};
-// Streams whose sequence numbers were reset (RFC 6525). incoming: the peer reset its
-// outgoing streams (our incoming ones), after everything it sent before was delivered;
-// an empty list then means all streams. Otherwise: our own request succeeded, our outgoing
-// SSNs restart at 0 and the streams accept messages again.
-struct SctpStreamsReset {
-  std::vector<std::uint16_t> streams;
-  bool incoming = false;
-};
-// The peer refused (or could not perform) our request to reset these outgoing streams.
-struct SctpStreamResetFailed {
-  std::vector<std::uint16_t> streams;
-};
-// The peer restarted the association (RFC 9260 5.2.4 action A: it lost its state and
-// connected again). Ours started over with it: new tags and TSNs, every stream at sequence
-// number 0 both ways, and the messages that were queued or not yet acknowledged were dropped.
-struct SctpRestarted {
-  std::size_t messages_dropped = 0;
-};
-using SctpEvent = std::variant<SctpConnected, SctpMessage, SctpClosed, SctpStreamsReset,
-                               SctpStreamResetFailed, SctpRestarted>;
-
 struct SendOptions {
   bool unordered = false;
   // RFC 3758 partial reliability (RTCDataChannel maxRetransmits / maxPacketLifeTime). When
   // the peer did not negotiate FORWARD-TSN these are ignored and the message is reliable.
   std::optional<std::uint16_t> max_retransmits;
   std::optional<Duration> lifetime;  // counted from send()
-};
-
-// 16-bit counters (SSNs) for `size()` streams, stored only up to the highest stream touched:
-// WebRTC numbers its channels upward from 0, and a vector of all 65535 negotiated streams
-// would cost 128 KiB per direction in every association, idle or not.
-class StreamCounters {
- public:
-  // `count` streams, every counter at zero.
-  void reset(std::size_t count) {
-    count_ = count;
-    std::fill(values_.begin(), values_.end(), std::uint16_t{0});
-  }
-  void zero_all() { std::fill(values_.begin(), values_.end(), std::uint16_t{0}); }
-  std::size_t size() const noexcept { return count_; }
-  // The counter of `stream` (below size()), stored from its first use.
-  std::uint16_t& operator[](std::uint16_t stream) {
-    if (stream >= values_.size()) values_.resize(std::size_t{stream} + 1, 0);
-    return values_[stream];
-  }
-
- private:
-  std::size_t count_ = 0;
-  std::vector<std::uint16_t> values_;
 };
 
 class SctpAssociation {
