@@ -35,6 +35,16 @@ std::vector<std::string_view> words(std::string_view text) {
   return out;
 }
 
+// RFC 5888 4: a mid is a token (RFC 8866 9), and browsers keep it short; a group line is a
+// list of them separated by spaces, so anything else could not be named in one.
+bool is_valid_mid(std::string_view mid) {
+  if (mid.empty() || mid.size() > 256) return false;
+  return std::all_of(mid.begin(), mid.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`{|}~").find(c) != std::string_view::npos;
+  });
+}
+
 RtpDirection direction_of(const sdp::MediaDescription& m) {
   if (m.attributes.has("sendonly")) return RtpDirection::kSendOnly;
   if (m.attributes.has("recvonly")) return RtpDirection::kRecvOnly;
@@ -184,6 +194,8 @@ Result<RemoteDescription> read_remote_description(const sdp::SessionDescription&
     // as older stacks write it).
     if (s.mid.empty() && remote.media.size() > 1 && !s.rejected)
       return invalid_access_error("an m= section has no a=mid");
+    if (!s.mid.empty() && !is_valid_mid(s.mid))
+      return invalid_access_error("a=mid:" + s.mid + " is not a token");
     if (!s.mid.empty() && !mids.insert(s.mid).second)
       return invalid_access_error("the mid " + s.mid + " is used twice");
     out.sections.push_back(std::move(s));

@@ -348,3 +348,23 @@ TEST(Jsep, DtlsRoleNegotiation) {
 
 }  // namespace
 }  // namespace rtcpp::pc
+
+namespace rtcpp::pc {
+namespace {
+
+// A mid is a token (RFC 5888): one with a space could not be named in a BUNDLE group.
+TEST(Jsep, MidsMustBeTokens) {
+  auto spaced = fixture("chromium-offer-datachannel.sdp");
+  spaced.media[0].attributes.remove("mid");
+  spaced.media[0].attributes.add("mid", "a b");
+  auto read = read_remote_description(spaced);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().type(), RTCErrorType::kInvalidAccessError);
+  auto long_mid = fixture("chromium-offer-datachannel.sdp");
+  long_mid.media[0].attributes.remove("mid");
+  long_mid.media[0].attributes.add("mid", std::string(300, 'm'));
+  EXPECT_FALSE(read_remote_description(long_mid));
+}
+
+}  // namespace
+}  // namespace rtcpp::pc
