@@ -51,7 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return transceivers.associate_remote(offer->sections[i].kind, offer->sections[i].mid);
       },
       [](std::size_t i) { return i % 2 == 0; });
-  const auto answer_text = pc::write_description({our_transport(), 1, 1}, plan.sections, plan.bundle);
+  const auto answer_text =
+      pc::write_description({our_transport(), 1, 1}, plan.sections, plan.bundle);
   auto answer = sdp::SessionDescription::parse(answer_text);
   if (!answer) std::abort();
   std::vector<pc::MSection> as_offered;
