@@ -10,6 +10,7 @@
 #include "base/net.hpp"
 #include "dtls/dtls_transport.hpp"
 #include "ice/agent.hpp"
+#include "pc/ice_servers.hpp"
 #include "rtcpp/configuration.hpp"
 #include "rtcpp/dtls_transport.hpp"
 #include "rtcpp/ice_transport.hpp"
@@ -33,19 +34,7 @@ RTCPeerConnectionState connection_state_of(RTCIceConnectionState ice,
 // Milliseconds since the Unix epoch (RTCCertificate.expires and stats timestamps use it).
 double unix_time_ms() noexcept;
 
-// A STUN or TURN URL (RFC 7064, RFC 7065).
-struct IceServerUrl {
-  std::string scheme;  // "stun", "stuns", "turn", "turns"
-  std::string host;    // without brackets for IPv6
-  std::uint16_t port = 3478;
-  std::string transport;  // "udp", "tcp" or "" (TURN only)
-};
-// SyntaxError for anything that is not one (W3C 4.4.1.6 validate the ICE servers).
-Result<IceServerUrl> parse_ice_server_url(std::string_view url);
 // W3C 4.4.1.6: urls present and valid; TURN needs a username and a credential
 // (InvalidAccessError).
 Result<> validate_configuration(const RTCConfiguration& configuration);
-// The host as an IP literal with the port; nullopt for a name (resolved by the runtime).
-std::optional<SocketAddress> resolve_literal(const std::string& host, std::uint16_t port);
-
 }  // namespace rtcpp::detail

@@ -59,7 +59,12 @@ std::size_t RTCDataChannel::buffered_amount_low_threshold() const {
   return on_loop(d_->pc, [&] { return d_->low_threshold; });
 }
 void RTCDataChannel::set_buffered_amount_low_threshold(std::size_t threshold) {
-  on_loop(d_->pc, [&] { d_->low_threshold = threshold; });
+  auto pc = d_->pc.lock();
+  if (!pc) {
+    d_->low_threshold = threshold;
+    return;
+  }
+  pc->sync([&] { pc->set_channel_low_threshold(*this, threshold); });
 }
 std::string RTCDataChannel::binary_type() const {
   return on_loop(d_->pc,

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "pc/connection.hpp"
 #include "rtcpp/data_channel.hpp"
 
 namespace rtcpp::detail {
@@ -19,17 +20,13 @@ struct DataChannelState {
   std::weak_ptr<PeerConnectionImpl> pc;
   std::string label;
   RTCDataChannelInit init;
+  pc::ChannelHandle handle = 0;  // the channel in the connection core
+  // What the events delivered so far said (the core forgets a channel once it is closed).
   std::optional<std::uint16_t> id;
   RTCDataChannelState state = RTCDataChannelState::kConnecting;
   std::size_t low_threshold = 0;
-  std::size_t last_buffered = 0;
   bool binary_type_blob = false;
-  bool opened_on_transport = false;
   bool open_undelivered = false;  // the open event came before any open handler
-  std::uint64_t messages_sent = 0;
-  std::uint64_t bytes_sent = 0;
-  std::uint64_t messages_received = 0;
-  std::uint64_t bytes_received = 0;
   std::function<void()> on_open;
   std::function<void(const RTCMessageEvent&)> on_message;
   std::function<void()> on_buffered_amount_low;

@@ -130,13 +130,13 @@ std::optional<RTCSessionDescriptionInit> RTCPeerConnection::remote_description()
   return impl_->sync([&] { return impl_->remote_description(); });
 }
 std::optional<RTCSessionDescriptionInit> RTCPeerConnection::current_remote_description() const {
-  return impl_->sync([&] { return impl_->current_remote_; });
+  return impl_->sync([&] { return impl_->current_remote_description(); });
 }
 std::optional<RTCSessionDescriptionInit> RTCPeerConnection::pending_remote_description() const {
-  return impl_->sync([&] { return impl_->pending_remote_; });
+  return impl_->sync([&] { return impl_->pending_remote_description(); });
 }
 RTCSignalingState RTCPeerConnection::signaling_state() const {
-  return impl_->sync([&] { return impl_->signaling_state_; });
+  return impl_->sync([&] { return impl_->signaling_state(); });
 }
 RTCIceGatheringState RTCPeerConnection::ice_gathering_state() const {
   return impl_->sync([&] { return impl_->gathering_state_; });
@@ -148,11 +148,7 @@ RTCPeerConnectionState RTCPeerConnection::connection_state() const {
   return impl_->sync([&] { return impl_->connection_state_; });
 }
 std::optional<bool> RTCPeerConnection::can_trickle_ice_candidates() const {
-  return impl_->sync([&]() -> std::optional<bool> {
-    if (!impl_->remote_transport_) return std::nullopt;
-    const auto& options = impl_->remote_transport_->ice_options;
-    return std::find(options.begin(), options.end(), "trickle") != options.end();
-  });
+  return impl_->sync([&] { return impl_->can_trickle_ice_candidates(); });
 }
 
 RTCConfiguration RTCPeerConnection::get_configuration() const {

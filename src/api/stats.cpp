@@ -152,8 +152,8 @@ RTCStatsReport PeerConnectionImpl::stats() {
   const double now = unix_time_ms();
 
   RTCStats pc{"P", "peer-connection", now, {}};
-  pc.members["dataChannelsOpened"] = channels_opened_;
-  pc.members["dataChannelsClosed"] = channels_closed_;
+  pc.members["dataChannelsOpened"] = core_.channels_opened();
+  pc.members["dataChannelsClosed"] = core_.channels_closed();
   report.add(std::move(pc));
 
   // The local certificate, and the peer's once DTLS is up.
@@ -169,39 +169,44 @@ RTCStatsReport PeerConnectionImpl::stats() {
   const auto local_fingerprints = certificate_->get_fingerprints();
   add_certificate("CFlocal", {local_der.data(), local_der.size()},
                   local_fingerprints.empty() ? std::string() : local_fingerprints.front().value);
-  if (!remote_certificates_.empty()) {
-    const auto& der = remote_certificates_.front();
-    auto fingerprint = dtls::fingerprint_of_der(BytesView(der.data(), der.size()), "sha-256");
-    add_certificate("CFremote", der, fingerprint ? fingerprint->value_string() : std::string());
+  const Buffer& remote_der = core_.remote_certificate_der();
+  if (!remote_der.empty()) {
+    auto fingerprint =
+        dtls::fingerprint_of_der(BytesView(remote_der.data(), remote_der.size()), "sha-256");
+    add_certificate("CFremote", {remote_der.data(), remote_der.size()},
+                    fingerprint ? fingerprint->value_string() : std::string());
   }
 
-  if (transport_) {
+  if (const pc::PeerTransport* transport = core_.transport()) {
+    const auto ice_role = core_.ice_role();
+    const auto dtls_role = core_.dtls_role();
+    const auto& local_candidates = core_.local_candidates();
     RTCStats t{"T01", "transport", now, {}};
     t.members["packetsSent"] = driver_ ? driver_->datagrams_sent() : 0;
     t.members["packetsReceived"] = driver_ ? driver_->datagrams_received() : 0;
     t.members["bytesSent"] = driver_ ? driver_->bytes_sent() : 0;
     t.members["bytesReceived"] = driver_ ? driver_->bytes_received() : 0;
     t.members["iceRole"] = std::string(
-        !ice_role_ ? "unknown"
-                   : (*ice_role_ == ice::IceRole::kControlling ? "controlling" : "controlled"));
-    t.members["iceLocalUsernameFragment"] = local_credentials_.ufrag;
+        !ice_role ? "unknown"
+                  : (*ice_role == ice::IceRole::kControlling ? "controlling" : "controlled"));
+    t.members["iceLocalUsernameFragment"] = core_.local_credentials().ufrag;
     t.members["iceState"] = std::string(to_string(ice_transport_state_));
     t.members["dtlsState"] = std::string(to_string(dtls_state_));
-    if (dtls_role_)
+    if (dtls_role)
       t.members["dtlsRole"] =
-          std::string(*dtls_role_ == dtls::DtlsRole::kClient ? "client" : "server");
+          std::string(*dtls_role == dtls::DtlsRole::kClient ? "client" : "server");
     if (dtls_state_ == RTCDtlsTransportState::kConnected) {
-      t.members["dtlsCipher"] = transport_->dtls().cipher_suite();
+      t.members["dtlsCipher"] = transport->dtls().cipher_suite();
       t.members["tlsVersion"] = std::string("FEFD");  // DTLS 1.2, as browsers report it
     }
     t.members["localCertificateId"] = std::string("CFlocal");
-    if (!remote_certificates_.empty()) t.members["remoteCertificateId"] = std::string("CFremote");
-    for (std::size_t i = 0; i < local_candidates_.size(); ++i)
+    if (!remote_der.empty()) t.members["remoteCertificateId"] = std::string("CFremote");
+    for (std::size_t i = 0; i < local_candidates.size(); ++i)
       report.add(
-          candidate_stats("I" + std::to_string(i), "local-candidate", now, local_candidates_[i]));
+          candidate_stats("I" + std::to_string(i), "local-candidate", now, local_candidates[i]));
     // What ICE knows: signaled and trickled candidates (mDNS names resolved) and the
     // peer-reflexive ones it learnt.
-    const auto remotes = transport_->ice().remote_candidates();
+    const auto remotes = transport->ice().remote_candidates();
     for (std::size_t i = 0; i < remotes.size(); ++i)
       report.add(candidate_stats("R" + std::to_string(i), "remote-candidate", now, remotes[i]));
     if (selected_pair_) {
@@ -228,20 +233,22 @@ RTCStatsReport PeerConnectionImpl::stats() {
     report.add(std::move(t));
   }
 
-  for (const auto& channel : channels_) {
-    RTCStats d{"D" + std::to_string(channel->d_->id ? static_cast<int>(*channel->d_->id) : -1) +
-                   "_" + channel->d_->label,
+  for (const auto& [handle, channel] : channels_) {
+    const pc::ChannelStatus* status = core_.channel(handle);
+    if (status == nullptr) continue;
+    RTCStats d{"D" + std::to_string(status->id ? static_cast<int>(*status->id) : -1) + "_" +
+                   channel->d_->label,
                "data-channel",
                now,
                {}};
     d.members["label"] = channel->d_->label;
     d.members["protocol"] = channel->d_->init.protocol;
-    if (channel->d_->id) d.members["dataChannelIdentifier"] = std::int64_t{*channel->d_->id};
+    if (status->id) d.members["dataChannelIdentifier"] = std::int64_t{*status->id};
     d.members["state"] = std::string(to_string(channel->d_->state));
-    d.members["messagesSent"] = channel->d_->messages_sent;
-    d.members["bytesSent"] = channel->d_->bytes_sent;
-    d.members["messagesReceived"] = channel->d_->messages_received;
-    d.members["bytesReceived"] = channel->d_->bytes_received;
+    d.members["messagesSent"] = status->messages_sent;
+    d.members["bytesSent"] = status->bytes_sent;
+    d.members["messagesReceived"] = status->messages_received;
+    d.members["bytesReceived"] = status->bytes_received;
     report.add(std::move(d));
   }
   return report;

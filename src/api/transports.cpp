@@ -36,9 +36,9 @@ RTCIceTransport::~RTCIceTransport() = default;
 
 RTCIceRole RTCIceTransport::role() const {
   return with_pc(state_->pc, RTCIceRole::kUnknown, [](detail::PeerConnectionImpl& pc) {
-    if (!pc.ice_role_) return RTCIceRole::kUnknown;
-    return *pc.ice_role_ == ice::IceRole::kControlling ? RTCIceRole::kControlling
-                                                       : RTCIceRole::kControlled;
+    const auto role = pc.core().ice_role();
+    if (!role) return RTCIceRole::kUnknown;
+    return *role == ice::IceRole::kControlling ? RTCIceRole::kControlling : RTCIceRole::kControlled;
   });
 }
 RTCIceTransportState RTCIceTransport::state() const {
@@ -57,17 +57,18 @@ std::optional<RTCIceCandidatePair> RTCIceTransport::get_selected_candidate_pair(
 std::optional<RTCIceParameters> RTCIceTransport::get_local_parameters() const {
   return with_pc(state_->pc, std::optional<RTCIceParameters>{},
                  [](detail::PeerConnectionImpl& pc) -> std::optional<RTCIceParameters> {
-                   if (!pc.pending_local_ && !pc.current_local_) return std::nullopt;
-                   return RTCIceParameters{pc.local_credentials_.ufrag, pc.local_credentials_.pwd};
+                   if (!pc.core().has_local_description()) return std::nullopt;
+                   const auto& credentials = pc.core().local_credentials();
+                   return RTCIceParameters{credentials.ufrag, credentials.pwd};
                  });
 }
 std::optional<RTCIceParameters> RTCIceTransport::get_remote_parameters() const {
-  return with_pc(
-      state_->pc, std::optional<RTCIceParameters>{},
-      [](detail::PeerConnectionImpl& pc) -> std::optional<RTCIceParameters> {
-        if (!pc.remote_transport_) return std::nullopt;
-        return RTCIceParameters{pc.remote_transport_->ice_ufrag, pc.remote_transport_->ice_pwd};
-      });
+  return with_pc(state_->pc, std::optional<RTCIceParameters>{},
+                 [](detail::PeerConnectionImpl& pc) -> std::optional<RTCIceParameters> {
+                   const auto credentials = pc.core().remote_credentials();
+                   if (!credentials) return std::nullopt;
+                   return RTCIceParameters{credentials->ufrag, credentials->pwd};
+                 });
 }
 void RTCIceTransport::on_state_change(std::function<void()> handler) {
   set_on_loop(state_->pc, [&] { state_->on_state_change = std::move(handler); });
@@ -94,7 +95,12 @@ RTCDtlsTransportState RTCDtlsTransport::state() const {
 }
 std::vector<std::vector<std::uint8_t>> RTCDtlsTransport::get_remote_certificates() const {
   return with_pc(state_->pc, std::vector<std::vector<std::uint8_t>>{},
-                 [](detail::PeerConnectionImpl& pc) { return pc.remote_certificates_; });
+                 [](detail::PeerConnectionImpl& pc) {
+                   std::vector<std::vector<std::uint8_t>> certificates;
+                   const auto& der = pc.core().remote_certificate_der();
+                   if (!der.empty()) certificates.emplace_back(der.data(), der.data() + der.size());
+                   return certificates;
+                 });
 }
 void RTCDtlsTransport::on_state_change(std::function<void()> handler) {
   set_on_loop(state_->pc, [&] { state_->on_state_change = std::move(handler); });

@@ -96,6 +96,7 @@ class PeerTransport {
                                                        ice::IceRole role, Random& rng);
 
   ice::IceAgent& ice() noexcept { return ice_; }
+  const ice::IceAgent& ice() const noexcept { return ice_; }
   const ice::IceCredentials& local_ice_credentials() const noexcept {
     return ice_.local_credentials();
   }
@@ -130,7 +131,9 @@ class PeerTransport {
   bool sctp_connected() const noexcept { return sctp_connected_; }
 
   dtls::DtlsTransport& dtls() noexcept { return *dtls_; }
+  const dtls::DtlsTransport& dtls() const noexcept { return *dtls_; }
   sctp::SctpAssociation& sctp() noexcept { return sctp_; }
+  const sctp::SctpAssociation& sctp() const noexcept { return sctp_; }
 
  private:
   PeerTransport(PeerTransportConfig config, ice::IceRole role, Random& rng,

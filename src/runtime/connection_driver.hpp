@@ -1,6 +1,7 @@
-// Drives a sans-IO PeerTransport with real UDP sockets on a Boost.Asio io_context: reads
-// datagrams, writes what the transport wants sent, and arms one timer at its next deadline.
-// This is the only layer below the public API that touches sockets or the clock.
+// Drives a sans-IO pc::Connection with real sockets on a Boost.Asio io_context: reads
+// datagrams, writes what the connection wants sent, hands its events to a handler and arms one
+// timer at its next deadline. This is the only layer below the public API that touches sockets
+// or the clock. The handler answers the connection's requests for sockets and lookups.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -14,7 +15,7 @@
 
 #include "base/net.hpp"
 #include "base/time.hpp"
-#include "pc/peer_transport.hpp"
+#include "pc/connection.hpp"
 #include "runtime/ice_tcp.hpp"
 #include "runtime/turn_stream.hpp"
 
@@ -36,18 +37,17 @@ struct IceTcpLimits {
   std::size_t max_active = 64;
 };
 
-class PeerTransportDriver {
+class ConnectionDriver {
  public:
-  using EventHandler = std::function<void(pc::PeerTransportEvent&&)>;
+  using EventHandler = std::function<void(pc::ConnectionEvent&&)>;
 
-  PeerTransportDriver(boost::asio::io_context& io, pc::PeerTransport& transport,
-                      EventHandler on_event);
-  ~PeerTransportDriver();
-  PeerTransportDriver(const PeerTransportDriver&) = delete;
-  PeerTransportDriver& operator=(const PeerTransportDriver&) = delete;
+  ConnectionDriver(boost::asio::io_context& io, pc::Connection& connection, EventHandler on_event);
+  ~ConnectionDriver();
+  ConnectionDriver(const ConnectionDriver&) = delete;
+  ConnectionDriver& operator=(const ConnectionDriver&) = delete;
 
   // Binds a UDP socket on `ip` (port chosen by the system) and gives it to ICE as a host
-  // candidate. Errors are OperationError with the system's message.
+  // candidate (the caller kicks). Errors are OperationError with the system's message.
   Result<SocketAddress> bind(const IpAddress& ip);
   // A TURN server reached over TCP or TLS: ICE's messages to it (from a host IP with port 0,
   // IceAgent::turn_stream_base) go on a stream opened on first use; what it sends back is
@@ -63,13 +63,13 @@ class PeerTransportDriver {
   Result<SocketAddress> listen_tcp(const IpAddress& ip);
   void set_ice_tcp_limits(const IceTcpLimits& limits) { tcp_limits_ = limits; }
   std::size_t ice_tcp_connections() const noexcept { return tcp_connections_.size(); }
-  // Call after changing the transport from outside (descriptions, candidates, sends): flushes
+  // Call after changing the connection from outside (descriptions, candidates, sends): flushes
   // what it wants to send, delivers its events and re-arms the timer.
   void kick();
+  // Closes the sockets, listeners and streams of a transport the connection released; the
+  // driver goes on with the ones bound next. Safe inside an event handler.
+  void release_sockets();
   void close();
-  // Called at the end of every kick, after the events: where a user of the transport looks at
-  // state that changes without an event (such as how much is still buffered).
-  void set_after_kick(std::function<void()> after_kick) { after_kick_ = std::move(after_kick); }
 
   std::uint64_t datagrams_sent() const noexcept { return datagrams_sent_; }
   std::uint64_t datagrams_received() const noexcept { return datagrams_received_; }
@@ -98,10 +98,10 @@ class PeerTransportDriver {
   void arm_timer();
 
   boost::asio::io_context& io_;
-  pc::PeerTransport& transport_;
+  pc::Connection& connection_;
   EventHandler on_event_;
-  std::function<void()> after_kick_;
   std::vector<std::unique_ptr<Socket>> sockets_;
+  std::vector<std::unique_ptr<Socket>> released_sockets_;
   boost::asio::steady_timer timer_;
   std::optional<Timestamp> armed_for_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

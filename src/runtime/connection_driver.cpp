@@ -1,4 +1,4 @@
-#include "runtime/peer_transport_driver.hpp"
+#include "runtime/connection_driver.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -72,15 +72,15 @@ Timestamp monotonic_now() {
   return Timestamp::micros(std::chrono::duration_cast<std::chrono::microseconds>(t).count());
 }
 
-PeerTransportDriver::PeerTransportDriver(asio::io_context& io, pc::PeerTransport& transport,
-                                         EventHandler on_event)
-    : io_(io), transport_(transport), on_event_(std::move(on_event)), timer_(io) {}
+ConnectionDriver::ConnectionDriver(asio::io_context& io, pc::Connection& connection,
+                                   EventHandler on_event)
+    : io_(io), connection_(connection), on_event_(std::move(on_event)), timer_(io) {}
 
-PeerTransportDriver::~PeerTransportDriver() {
+ConnectionDriver::~ConnectionDriver() {
   close();
 }
 
-Result<SocketAddress> PeerTransportDriver::bind(const IpAddress& ip) {
+Result<SocketAddress> ConnectionDriver::bind(const IpAddress& ip) {
   auto s = std::make_unique<Socket>(
       Socket{udp::socket(io_),
              {},
@@ -97,13 +97,12 @@ Result<SocketAddress> PeerTransportDriver::bind(const IpAddress& ip) {
   s->local = from_endpoint(s->socket.local_endpoint());
   Socket& ref = *s;
   sockets_.push_back(std::move(s));
-  transport_.ice().add_host_address(ref.local, monotonic_now());
+  connection_.add_host_address(ref.local, monotonic_now());
   receive(ref);
-  kick();
   return ref.local;
 }
 
-void PeerTransportDriver::receive(Socket& socket) {
+void ConnectionDriver::receive(Socket& socket) {
   std::weak_ptr<bool> alive = alive_;
   socket.socket.async_wait(udp::socket::wait_read,
                            [this, &socket, alive](const boost::system::error_code& ec) {
@@ -113,7 +112,7 @@ void PeerTransportDriver::receive(Socket& socket) {
                            });
 }
 
-void PeerTransportDriver::read_batch(Socket& socket) {
+void ConnectionDriver::read_batch(Socket& socket) {
   // Everything that is waiting, in batches of recvmmsg, then one kick for all of it: the
   // protocols answer a whole burst of packets at once (one SACK, one flush).
   std::array<mmsghdr, kReceiveBatch> messages{};
@@ -141,7 +140,7 @@ void PeerTransportDriver::read_batch(Socket& socket) {
       Datagram d{from_sockaddr(senders[static_cast<std::size_t>(i)]), socket.local,
                  Buffer(BytesView(socket.buffer.get() + static_cast<std::size_t>(i) * kReceiveSlot,
                                   m.msg_len))};
-      transport_.handle_datagram(d, now);
+      connection_.handle_datagram(d, now);
       any = true;
     }
     if (static_cast<std::size_t>(n) < kReceiveBatch) break;
@@ -149,9 +148,9 @@ void PeerTransportDriver::read_batch(Socket& socket) {
   if (any) kick();
 }
 
-Result<> PeerTransportDriver::add_turn_stream_server(const SocketAddress& server,
-                                                     const TurnStreamOptions& options,
-                                                     const std::string& extra_ca_file) {
+Result<> ConnectionDriver::add_turn_stream_server(const SocketAddress& server,
+                                                  const TurnStreamOptions& options,
+                                                  const std::string& extra_ca_file) {
   if (options.tls && !tls_context_) {
     auto context = make_turn_tls_context(extra_ca_file);
     if (!context) return std::move(context).error();
@@ -161,7 +160,7 @@ Result<> PeerTransportDriver::add_turn_stream_server(const SocketAddress& server
   return {};
 }
 
-void PeerTransportDriver::send_on_stream(const Datagram& d) {
+void ConnectionDriver::send_on_stream(const Datagram& d) {
   const auto key = std::make_pair(d.source, d.destination);
   auto it = streams_.find(key);
   if (it == streams_.end()) {
@@ -176,13 +175,13 @@ void PeerTransportDriver::send_on_stream(const Datagram& d) {
           if (alive.expired()) return;
           ++datagrams_received_;
           bytes_received_ += message.size();
-          transport_.handle_datagram(Datagram{server, base, Buffer(message)}, monotonic_now());
+          connection_.handle_datagram(Datagram{server, base, Buffer(message)}, monotonic_now());
           kick();
         },
         [this, alive, key, base, server](const std::string& text) {
           if (alive.expired()) return;
           streams_.erase(key);
-          transport_.ice().turn_stream_failed(base, server, text, monotonic_now());
+          connection_.turn_stream_failed(base, server, text, monotonic_now());
           kick();
         });
     it = streams_.emplace(key, std::move(stream)).first;
@@ -192,7 +191,7 @@ void PeerTransportDriver::send_on_stream(const Datagram& d) {
   bytes_sent_ += d.payload.size();
 }
 
-Result<SocketAddress> PeerTransportDriver::listen_tcp(const IpAddress& ip) {
+Result<SocketAddress> ConnectionDriver::listen_tcp(const IpAddress& ip) {
   constexpr int kAttempts = 8;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     auto listener = std::make_unique<TcpListener>(TcpListener{asio::ip::tcp::acceptor(io_), {}, 0});
@@ -212,21 +211,21 @@ Result<SocketAddress> PeerTransportDriver::listen_tcp(const IpAddress& ip) {
     const SocketAddress local = listener->local;
     tcp_listeners_.push_back(std::move(listener));
     accept_next(tcp_listeners_.size() - 1);
-    transport_.ice().add_tcp_host_address(local, monotonic_now());
-    kick();
+    connection_.add_tcp_host_address(local, monotonic_now());
     return local;
   }
   return operation_error("cannot listen on TCP on " + ip.to_string() +
                          ": no port apart from the UDP sockets'");
 }
 
-void PeerTransportDriver::accept_next(std::size_t index) {
+void ConnectionDriver::accept_next(std::size_t index) {
   std::weak_ptr<bool> alive = alive_;
   TcpListener& listener = *tcp_listeners_[index];
   listener.acceptor.async_accept(
       [this, alive, index](const boost::system::error_code& ec, asio::ip::tcp::socket socket) {
         if (alive.expired() || ec == asio::error::operation_aborted) return;
         TcpListener& l = *tcp_listeners_[index];
+        if (!l.acceptor.is_open()) return;  // released
         if (!ec) {
           boost::system::error_code peer_error;
           const auto peer = socket.remote_endpoint(peer_error);
@@ -267,8 +266,8 @@ void PeerTransportDriver::accept_next(std::size_t index) {
       });
 }
 
-void PeerTransportDriver::on_tcp_packets(const SocketAddress& local, const SocketAddress& remote,
-                                         std::vector<Buffer>& packets) {
+void ConnectionDriver::on_tcp_packets(const SocketAddress& local, const SocketAddress& remote,
+                                      std::vector<Buffer>& packets) {
   auto it = tcp_connections_.find({local, remote});
   if (it == tcp_connections_.end()) return;
   auto connection = it->second.connection;
@@ -283,25 +282,25 @@ void PeerTransportDriver::on_tcp_packets(const SocketAddress& local, const Socke
     }
     ++datagrams_received_;
     bytes_received_ += packet.size();
-    transport_.handle_datagram(Datagram{remote, local, std::move(packet)}, now);
-    if (stranger && transport_.ice().tcp_connection_authenticated(local, remote))
+    connection_.handle_datagram(Datagram{remote, local, std::move(packet)}, now);
+    if (stranger && connection_.tcp_connection_authenticated(local, remote))
       connection->mark_authenticated();
   }
   kick();
 }
 
-void PeerTransportDriver::on_tcp_closed(const SocketAddress& local, const SocketAddress& remote,
-                                        const std::shared_ptr<IceTcpConnection>& connection) {
+void ConnectionDriver::on_tcp_closed(const SocketAddress& local, const SocketAddress& remote,
+                                     const std::shared_ptr<IceTcpConnection>& connection) {
   auto it = tcp_connections_.find({local, remote});
   // Only the entry of this connection (a newer one may have taken the key).
   if (it == tcp_connections_.end() || it->second.connection != connection) return;
   if (it->second.listener) --tcp_listeners_[*it->second.listener]->open;
   tcp_connections_.erase(it);
-  transport_.ice().tcp_connection_closed(local, remote, monotonic_now());
+  connection_.tcp_connection_closed(local, remote, monotonic_now());
   kick();
 }
 
-bool PeerTransportDriver::send_on_tcp(const Datagram& d) {
+bool ConnectionDriver::send_on_tcp(const Datagram& d) {
   const auto key = std::make_pair(d.source, d.destination);
   if (auto it = tcp_connections_.find(key); it != tcp_connections_.end()) {
     it->second.connection->send(d.payload.view());
@@ -343,7 +342,7 @@ bool PeerTransportDriver::send_on_tcp(const Datagram& d) {
   return true;
 }
 
-void PeerTransportDriver::send(const Datagram& d) {
+void ConnectionDriver::send(const Datagram& d) {
   if (send_on_tcp(d)) return;
   if (d.source.port() == 0) {
     send_on_stream(d);
@@ -367,7 +366,7 @@ void PeerTransportDriver::send(const Datagram& d) {
   }
 }
 
-void PeerTransportDriver::send_batch(std::vector<Datagram>& batch) {
+void ConnectionDriver::send_batch(std::vector<Datagram>& batch) {
   // Consecutive datagrams from one socket leave in one sendmmsg.
   std::array<mmsghdr, kSendBatch> messages{};
   std::array<iovec, kSendBatch> vectors{};
@@ -415,24 +414,23 @@ void PeerTransportDriver::send_batch(std::vector<Datagram>& batch) {
   batch.clear();
 }
 
-void PeerTransportDriver::kick() {
+void ConnectionDriver::kick() {
   // Events can queue packets (a data channel's close answered once its events were seen),
   // so go round until both are drained.
   for (bool again = true; again;) {
     again = false;
-    while (auto d = transport_.poll_transmit()) send_batch_.push_back(std::move(*d));
+    while (auto d = connection_.poll_transmit()) send_batch_.push_back(std::move(*d));
     send_batch(send_batch_);
-    while (auto e = transport_.poll_event()) {
+    while (auto e = connection_.poll_event()) {
       again = true;
       if (on_event_) on_event_(std::move(*e));
     }
   }
-  if (after_kick_) after_kick_();
   arm_timer();
 }
 
-void PeerTransportDriver::arm_timer() {
-  auto next = transport_.next_timeout();
+void ConnectionDriver::arm_timer() {
+  auto next = connection_.next_timeout();
   // Re-arming is a system call (and cancels the pending wait), and the deadline moves with
   // almost every packet (delayed SACK, T3-rtx). Only an earlier deadline re-arms; a later one
   // lets the armed timer fire early, which costs one handle_timeout that finds nothing due
@@ -445,15 +443,33 @@ void PeerTransportDriver::arm_timer() {
   timer_.async_wait([this, alive](const boost::system::error_code& ec) {
     if (alive.expired() || ec == asio::error::operation_aborted) return;
     armed_for_.reset();
-    transport_.handle_timeout(monotonic_now());
+    connection_.handle_timeout(monotonic_now());
     kick();
   });
 }
 
-void PeerTransportDriver::close() {
+void ConnectionDriver::release_sockets() {
+  boost::system::error_code ec;
+  // Pending waits on these sockets complete as aborted and touch nothing; the objects stay
+  // until the driver goes, as those waits still refer to them.
+  for (auto& s : sockets_) {
+    s->socket.close(ec);
+    released_sockets_.push_back(std::move(s));
+  }
+  sockets_.clear();
+  for (auto& [key, stream] : streams_) stream->close();
+  streams_.clear();
+  stream_servers_.clear();
+  // Listeners keep their places (accept handlers name them by index), closed.
+  for (auto& listener : tcp_listeners_) listener->acceptor.close(ec);
+  for (auto& [key, entry] : tcp_connections_) entry.connection->close();
+  tcp_connections_.clear();
+}
+
+void ConnectionDriver::close() {
   if (alive_) {
     // The last words (a TURN deallocation after ICE closed) leave before the sockets close.
-    while (auto d = transport_.poll_transmit()) send(*d);
+    while (auto d = connection_.poll_transmit()) send(*d);
   }
   alive_.reset();
   boost::system::error_code ec;

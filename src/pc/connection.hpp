@@ -1,0 +1,441 @@
+// One peer connection, sans-IO: JSEP (RFC 8829) over any number of m= sections with BUNDLE,
+// the transport stack under it (ICE, DTLS, SCTP: pc/peer_transport.hpp) and the data
+// channels. Commands (the W3C operations), datagrams, timeouts and the answers of the
+// runtime's services go in; datagrams to send, events and the next deadline come out. It
+// never touches a socket, a clock or a thread: the same inputs give the same outputs, which
+// is how the simulator runs two of them against each other.
+//
+// The runtime provides what a sans-IO core cannot do itself, when an event asks for it:
+// sockets on the local addresses (GatherRequest), name lookups (ResolveRequest, MdnsRequest)
+// and streams to TURN servers over TCP or TLS (TurnStreamRequest). Each answer comes back
+// through the matching method; answers for a transport that has been torn down since are
+// ignored.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/net.hpp"
+#include "base/random.hpp"
+#include "base/time.hpp"
+#include "dtls/certificate.hpp"
+#include "pc/ice_servers.hpp"
+#include "pc/jsep.hpp"
+#include "pc/peer_transport.hpp"
+#include "pc/transceivers.hpp"
+#include "rtcpp/error.hpp"
+
+namespace rtcpp::pc {
+
+// W3C RTCSignalingState.
+enum class SignalingState : std::uint8_t {
+  kStable,
+  kHaveLocalOffer,
+  kHaveRemoteOffer,
+  kHaveLocalPranswer,
+  kHaveRemotePranswer,
+  kClosed
+};
+std::string_view to_string(SignalingState state) noexcept;
+
+// W3C RTCSdpType.
+enum class SdpType : std::uint8_t { kOffer, kPranswer, kAnswer, kRollback };
+std::string_view to_string(SdpType type) noexcept;
+
+struct Description {
+  SdpType type = SdpType::kOffer;
+  std::string sdp;
+};
+
+struct IceServer {
+  std::vector<std::string> urls;  // valid (parse_ice_server_url)
+  std::string username;
+  std::string credential;
+};
+
+struct ConnectionConfig {
+  std::shared_ptr<const dtls::Certificate> certificate;
+  std::vector<IceServer> ice_servers;
+  bool relay_only = false;                // W3C iceTransportPolicy "relay"
+  bool udp_candidates = true;             // false: TCP and relayed candidates only
+  bool tcp_candidates = true;             // ICE-TCP host candidates (RFC 6544)
+  bool turn_dual_stack = false;           // ask TURN servers for IPv4 and IPv6 relays (RFC 8656)
+  std::uint16_t candidate_pool_size = 0;  // W3C iceCandidatePoolSize
+  std::size_t max_message_size = 256 * 1024;
+  bool sctp_interleaving = false;
+  bool sctp_zero_checksum = false;
+  std::size_t dtls_mtu = 1200;
+  std::function<void(std::string_view line)> dtls_key_log;
+  ice::IceConfig ice;  // timers and limits; the policy fields above override its own
+};
+
+// W3C RTCDataChannel readyState.
+enum class ChannelState : std::uint8_t { kConnecting, kOpen, kClosing, kClosed };
+
+// A data channel's options as W3C RTCDataChannelInit gives them (checked by create_channel).
+struct ChannelInit {
+  std::string label;
+  std::string protocol;
+  bool ordered = true;
+  std::optional<std::uint16_t> max_retransmits;
+  std::optional<std::uint16_t> max_packet_life_time_ms;
+  bool negotiated = false;
+  std::optional<std::uint16_t> id;  // required when negotiated
+};
+
+// Names a data channel for the life of the connection (stream ids are reused; handles never).
+using ChannelHandle = std::uint64_t;
+
+struct ChannelStatus {
+  ChannelInit init;
+  std::optional<std::uint16_t> id;  // the SCTP stream, once the DTLS role allows one
+  ChannelState state = ChannelState::kConnecting;
+  bool remote = false;  // announced by the peer (DCEP)
+  std::size_t buffered_amount = 0;
+  std::size_t low_threshold = 0;
+  std::uint64_t messages_sent = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t messages_received = 0;
+  std::uint64_t bytes_received = 0;
+};
+
+// --- Events ---
+
+struct SignalingStateChanged {
+  SignalingState state;
+};
+// W3C 4.7.3: fire negotiationneeded if the connection still needs it (needs_negotiation())
+// and is stable when the event is delivered.
+struct NegotiationNeeded {};
+// A local candidate, with the mid and ufrag it belongs to. The end of gathering is the
+// GatheringStateChanged to complete.
+struct LocalCandidate {
+  ice::Candidate candidate;
+  std::string mid;
+  std::string ufrag;
+};
+struct GatheringStateChanged {
+  ice::IceGatheringState state;
+};
+// W3C RTCPeerConnectionIceErrorEvent.
+struct CandidateError {
+  std::string address;
+  std::uint16_t port = 0;
+  std::string url;
+  std::uint16_t error_code = 701;
+  std::string error_text;
+};
+struct IceStateChanged {
+  ice::IceTransportState state;
+};
+struct SelectedPairChanged {
+  ice::Candidate local;
+  ice::Candidate remote;
+};
+struct DtlsStateChanged {
+  dtls::DtlsState state;
+  std::optional<RTCError> error;
+};
+struct SctpStateChanged {
+  bool connected = false;  // false: closed
+};
+// The peer announced a channel (W3C datachannel event); its open follows.
+struct ChannelAnnounced {
+  ChannelHandle handle;
+};
+struct ChannelOpened {
+  ChannelHandle handle;
+};
+struct ChannelMessage {
+  ChannelHandle handle;
+  bool binary = true;
+  Buffer data;
+};
+struct ChannelBufferedAmountLow {
+  ChannelHandle handle;
+};
+struct ChannelError {
+  ChannelHandle handle;
+  RTCError error;
+};
+// The peer started closing the channel while it was open (W3C closing event).
+struct ChannelClosing {
+  ChannelHandle handle;
+};
+struct ChannelClosed {
+  ChannelHandle handle;
+};
+
+// --- Requests to the runtime ---
+
+// Bind a UDP socket on every local address (and, with tcp, listen for ICE-TCP), report
+// each through add_host_address / add_tcp_host_address or socket_failed, then call
+// sockets_ready.
+struct GatherRequest {
+  bool tcp = false;
+};
+// Resolve an ICE server's host name; answer with name_resolved.
+struct ResolveRequest {
+  std::uint64_t token = 0;
+  std::string host;
+  std::uint16_t port = 0;
+};
+// Resolve a peer's mDNS candidate name (RFC 6762); answer with mdns_resolved.
+struct MdnsRequest {
+  std::uint64_t token = 0;
+  std::string name;
+};
+// Prepare a stream (TCP, or TLS verified for host_name) to a TURN server; answer with
+// turn_stream_ready.
+struct TurnStreamRequest {
+  std::uint64_t token = 0;
+  SocketAddress server;
+  bool tls = false;
+  std::string host_name;
+};
+
+// The transport is gone (the first offer was rolled back): close its sockets and streams.
+struct TransportReleased {};
+
+using ConnectionEvent =
+    std::variant<SignalingStateChanged, NegotiationNeeded, LocalCandidate, GatheringStateChanged,
+                 CandidateError, IceStateChanged, SelectedPairChanged, DtlsStateChanged,
+                 SctpStateChanged, ChannelAnnounced, ChannelOpened, ChannelMessage,
+                 ChannelBufferedAmountLow, ChannelError, ChannelClosing, ChannelClosed,
+                 GatherRequest, ResolveRequest, MdnsRequest, TurnStreamRequest, TransportReleased>;
+
+class Connection {
+ public:
+  // The certificate is required. Random gives the session id, ICE credentials and every
+  // choice the protocols make.
+  Connection(ConnectionConfig config, Random& rng);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // --- JSEP (W3C 4.4.1) ---
+  Result<std::string> create_offer(bool ice_restart, Timestamp now);
+  Result<std::string> create_answer(Timestamp now);
+  // nullopt: the implicit form (W3C 4.4.1.5). An empty sdp takes the last one created.
+  Result<> set_local_description(std::optional<Description> description, Timestamp now);
+  Result<> set_remote_description(const Description& description, Timestamp now);
+  // An empty candidate is the end of the peer's candidates.
+  Result<> add_ice_candidate(const std::string& candidate, const std::optional<std::string>& mid,
+                             std::optional<std::uint16_t> m_line_index,
+                             const std::optional<std::string>& ufrag, Timestamp now);
+  void restart_ice();
+  // W3C addTransceiver, as far as JSEP goes until RTP lands: a transceiver whose section the
+  // next offer carries (JSEP 5.2.1). Returns its handle in transceivers().
+  std::uint32_t add_transceiver(MediaKind kind, RtpDirection direction);
+  const TransceiverList& transceivers() const noexcept { return transceivers_; }
+  // W3C 4.4.1.6: what may change once the connection exists. The caller checks the rest.
+  Result<> set_configuration(ConnectionConfig config, Timestamp now);
+  // With a candidate pool: gather ahead of the first description (W3C 4.4.1.6).
+  void fill_candidate_pool(Timestamp now);
+  // SCTP ABORT and DTLS close_notify go out (poll_transmit); no event follows.
+  void close(Timestamp now);
+
+  SignalingState signaling_state() const noexcept { return signaling_state_; }
+  // W3C 4.7.3 (the parts that exist): a data channel before any data section, an ICE
+  // restart, or a transceiver without a section.
+  bool needs_negotiation() const noexcept;
+  // The descriptions, local ones with the candidates gathered so far (W3C 4.4.1).
+  std::optional<Description> current_local_description() const;
+  std::optional<Description> pending_local_description() const;
+  std::optional<Description> current_remote_description() const { return current_remote_; }
+  std::optional<Description> pending_remote_description() const { return pending_remote_; }
+  bool has_local_description() const { return current_local_ || pending_local_; }
+
+  // --- Data channels (W3C 4.4.1 createDataChannel, 6.2) ---
+  // TypeError / OperationError as createDataChannel raises them.
+  Result<ChannelHandle> create_channel(ChannelInit init, Timestamp now);
+  // InvalidStateError unless open; TypeError above maxMessageSize.
+  Result<> send(ChannelHandle channel, BytesView data, bool binary, Timestamp now);
+  void close_channel(ChannelHandle channel, Timestamp now);
+  std::size_t buffered_amount(ChannelHandle channel) const;
+  void set_buffered_amount_low_threshold(ChannelHandle channel, std::size_t threshold);
+  // nullopt once the channel is closed and forgotten.
+  const ChannelStatus* channel(ChannelHandle handle) const;
+  std::vector<ChannelHandle> channels() const;
+  std::uint64_t channels_opened() const noexcept { return channels_opened_; }
+  std::uint64_t channels_closed() const noexcept { return channels_closed_; }
+  // W3C 6.1.1.1: the peer's limit (0: none) capped by ours.
+  std::size_t max_message_size() const;
+  std::uint16_t max_channels() const;
+  bool sctp_negotiated() const noexcept { return data_negotiated_; }
+
+  // --- Transport state, for the API's attributes and stats ---
+  ice::IceTransportState ice_state() const noexcept { return ice_state_; }
+  ice::IceGatheringState gathering_state() const noexcept { return gathering_state_; }
+  dtls::DtlsState dtls_state() const noexcept { return dtls_state_; }
+  bool sctp_connected() const noexcept { return transport_ && transport_->sctp_connected(); }
+  std::optional<ice::IceRole> ice_role() const noexcept { return ice_role_; }
+  std::optional<dtls::DtlsRole> dtls_role() const noexcept { return dtls_role_; }
+  const ice::IceCredentials& local_credentials() const noexcept { return local_credentials_; }
+  std::optional<ice::IceCredentials> remote_credentials() const;
+  const std::vector<ice::Candidate>& local_candidates() const noexcept { return local_candidates_; }
+  std::optional<SelectedPairChanged> selected_pair() const noexcept { return selected_pair_; }
+  const Buffer& remote_certificate_der() const noexcept { return remote_certificate_; }
+  // The mid our candidates are tagged with (the section that carries the transport).
+  const std::string& transport_mid() const noexcept { return local_mid_; }
+  const std::optional<TransportDescription>& remote_transport() const noexcept {
+    return remote_transport_;
+  }
+  // Null until a transport exists; for reading (stats) only.
+  const PeerTransport* transport() const noexcept { return transport_.get(); }
+
+  // --- I/O ---
+  void handle_datagram(const Datagram& datagram, Timestamp now);
+  void handle_timeout(Timestamp now);
+  std::optional<Datagram> poll_transmit();
+  std::optional<ConnectionEvent> poll_event();
+  std::optional<Timestamp> next_timeout() const;
+
+  // --- Answers from the runtime ---
+  void add_host_address(const SocketAddress& address, Timestamp now);
+  void add_tcp_host_address(const SocketAddress& address, Timestamp now);
+  void socket_failed(const IpAddress& ip, const std::string& text);
+  void sockets_ready(Timestamp now);
+  void name_resolved(std::uint64_t token, std::optional<SocketAddress> address,
+                     const std::string& error, Timestamp now);
+  void mdns_resolved(std::uint64_t token, std::optional<IpAddress> address, Timestamp now);
+  void turn_stream_ready(std::uint64_t token, const Result<>& ready, Timestamp now);
+  // ICE's view of the streams the runtime carries (see ice::IceAgent).
+  void turn_stream_failed(const SocketAddress& base, const SocketAddress& server, std::string text,
+                          Timestamp now);
+  bool tcp_connection_authenticated(const SocketAddress& local, const SocketAddress& remote);
+  void tcp_connection_closed(const SocketAddress& local, const SocketAddress& remote,
+                             Timestamp now);
+
+ private:
+  struct ChannelRecord {
+    ChannelStatus status;
+    std::size_t last_buffered = 0;
+    bool on_transport = false;
+  };
+  struct PendingServer {
+    IceServerUrl url;
+    IceServer server;
+    std::string text;       // the URL as configured
+    SocketAddress address;  // once known
+  };
+
+  // connection.cpp: transport lifetime, gathering, runtime answers, transport events.
+  Result<> ensure_transport(ice::IceRole role, Timestamp now);
+  void start_gathering(Timestamp now);
+  void add_ice_server(const PendingServer& server, const SocketAddress& address, Timestamp now);
+  void maybe_finish_gathering(Timestamp now);
+  void surface_candidate_pool();
+  void teardown_transport();
+  void drain_transport();
+  void on_transport_event(PeerTransportEvent&& event);
+  void on_ice_event(ice::IceEvent&& event);
+  void check_buffered_amounts();
+  void emit(ConnectionEvent event) { events_.push_back(std::move(event)); }
+
+  // connection_jsep.cpp: offer/answer.
+  void set_signaling_state(SignalingState state);
+  void check_negotiation_needed();
+  TransportDescription local_transport(DtlsSetup setup) const;
+  std::vector<MSection> offer_sections() const;
+  void commit_sections(const std::vector<MSection>& answered);
+  DtlsSetup local_setup_for_answer() const;
+  Result<> apply_remote_parameters(dtls::DtlsRole role, Timestamp now);
+  void add_remote_candidates_from(const TransportDescription& remote, Timestamp now);
+  Result<> add_remote_candidate(ice::Candidate candidate, Timestamp now);
+  void negotiation_complete(bool data_accepted);
+  void apply_answer(const Description& desc, bool local, const std::vector<MSection>& answered);
+  void roll_back(bool local, Timestamp now);
+  void commit_restart_credentials(const std::string& sdp, Timestamp now);
+  void apply_remote_restart(const TransportDescription& remote, Timestamp now);
+  std::string with_candidates(const std::string& sdp) const;
+  Result<> apply_remote_offer(const Description& desc, const RemoteDescription& remote,
+                              Timestamp now);
+
+  // connection_channels.cpp: the channel registry.
+  void open_pending_channels();
+  void announce_open(ChannelHandle handle, ChannelRecord& record);
+  void finish_channel(ChannelHandle handle, bool fire_events);
+  ChannelRecord* find_channel(ChannelHandle handle);
+  ChannelHandle handle_of_stream(std::uint16_t id) const;
+  void on_sctp_state(const SctpStateEvent& event);
+  void on_channel_open(const ChannelOpenEvent& event);
+  void on_channel_message(ChannelMessageEvent&& event);
+  void on_channel_closed(const ChannelClosedEvent& event);
+
+  ConnectionConfig config_;
+  Random& rng_;
+  SignalingState signaling_state_ = SignalingState::kStable;
+  bool closed_ = false;
+  std::optional<Description> current_local_;
+  std::optional<Description> pending_local_;
+  std::optional<Description> current_remote_;
+  std::optional<Description> pending_remote_;
+  std::unique_ptr<PeerTransport> transport_;
+  std::deque<ConnectionEvent> events_;
+
+  // ICE and DTLS.
+  std::optional<TransportDescription> remote_transport_;
+  std::optional<ice::IceRole> ice_role_;
+  ice::IceCredentials local_credentials_;
+  // New credentials for the next local description, when it restarts ICE.
+  std::optional<ice::IceCredentials> restart_credentials_;
+  bool ice_restart_requested_ = false;  // W3C [[LocalIceCredentialsToReplace]] is set
+  std::string previous_remote_ufrag_;   // the peer's ufrag before its last restart
+  std::optional<dtls::DtlsRole> dtls_role_;
+  bool remote_parameters_applied_ = false;
+  ice::IceTransportState ice_state_ = ice::IceTransportState::kNew;
+  ice::IceGatheringState gathering_state_ = ice::IceGatheringState::kNew;
+  dtls::DtlsState dtls_state_ = dtls::DtlsState::kNew;
+  std::optional<SelectedPairChanged> selected_pair_;
+  Buffer remote_certificate_;
+
+  // Gathering and the runtime's services.
+  bool gathering_started_ = false;
+  bool sockets_ready_ = false;
+  bool pooled_ = false;  // gathering ahead of a local description: events held back
+  ice::IceGatheringState pooled_gathering_state_ = ice::IceGatheringState::kNew;
+  std::uint64_t next_token_ = 1;
+  std::map<std::uint64_t, PendingServer> pending_names_;    // ICE server names being resolved
+  std::map<std::uint64_t, PendingServer> pending_streams_;  // TURN streams being prepared
+  std::map<std::uint64_t, ice::Candidate> pending_mdns_;    // .local candidates being resolved
+  std::vector<ice::Candidate> local_candidates_;
+  bool local_candidates_complete_ = false;
+
+  // JSEP. `sections_` is the layout of the last completed negotiation; `pending_sections_`
+  // that of the offer being answered (ours once applied, or our plan for the peer's), with
+  // `pending_bundle_` its answer's group.
+  std::uint64_t session_id_ = 0;
+  std::uint64_t session_version_ = 0;
+  std::string local_mid_ = "0";
+  DtlsSetup last_offer_setup_ = DtlsSetup::kActpass;
+  DtlsSetup local_offer_setup_ = DtlsSetup::kActpass;
+  DtlsSetup last_answer_setup_ = DtlsSetup::kActive;
+  std::string last_offer_;
+  std::string last_answer_;
+  TransceiverList transceivers_;
+  std::vector<MSection> sections_;
+  std::vector<MSection> pending_sections_;
+  std::vector<std::string> pending_bundle_;
+  std::vector<MSection> last_offer_sections_;
+  bool negotiation_needed_ = false;
+  bool data_negotiated_ = false;  // a data section is in the current descriptions
+  std::size_t remote_max_message_size_ = 65536;
+
+  // Data channels: every one not yet closed, in creation order.
+  std::map<ChannelHandle, ChannelRecord> channels_;
+  std::map<std::uint16_t, ChannelHandle> channels_by_id_;
+  ChannelHandle next_channel_ = 1;
+  std::uint64_t channels_opened_ = 0;
+  std::uint64_t channels_closed_ = 0;
+  bool buffered_dirty_ = false;  // buffered amounts may have fallen since the last check
+};
+
+}  // namespace rtcpp::pc
