@@ -1,0 +1,180 @@
+// The connection core's own contract: the requests it makes of the runtime and how it takes
+// their answers, negotiationneeded, and the data channel checks, without any network.
+#include "pc/connection.hpp"
+
+#include <gtest/gtest.h>
+
+namespace rtcpp::pc {
+namespace {
+
+const Timestamp kNow = Timestamp::micros(1'000'000);
+
+ConnectionConfig config_with(std::vector<IceServer> servers = {}) {
+  ConnectionConfig config;
+  config.certificate = *dtls::Certificate::generate();
+  config.ice_servers = std::move(servers);
+  return config;
+}
+
+// What the driver does after each input: lets the protocols act on it, then polls.
+std::vector<ConnectionEvent> drain(Connection& c) {
+  c.handle_timeout(kNow);
+  std::vector<ConnectionEvent> events;
+  while (auto e = c.poll_event()) events.push_back(std::move(*e));
+  return events;
+}
+
+template <typename T>
+std::vector<T> of_type(const std::vector<ConnectionEvent>& events) {
+  std::vector<T> out;
+  for (const auto& e : events)
+    if (const auto* t = std::get_if<T>(&e)) out.push_back(*t);
+  return out;
+}
+
+void offer(Connection& c) {
+  auto sdp = c.create_offer(false, kNow);
+  ASSERT_TRUE(sdp);
+  ASSERT_TRUE(c.set_local_description(Description{SdpType::kOffer, *sdp}, kNow));
+}
+
+TEST(Connection, AskForSocketsOnceGatheringStarts) {
+  SeededRandom rng(1);
+  Connection c(config_with(), rng);
+  ASSERT_TRUE(c.create_channel({.label = "x"}, kNow));
+  EXPECT_TRUE(of_type<GatherRequest>(drain(c)).empty());
+  offer(c);
+  const auto events = drain(c);
+  const auto requests = of_type<GatherRequest>(events);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_TRUE(requests.front().tcp);
+  // Host sockets become candidates; gathering completes once the runtime says it bound all.
+  c.add_host_address(SocketAddress(IpAddress::v4(127, 0, 0, 1), 40000), kNow);
+  EXPECT_EQ(of_type<LocalCandidate>(drain(c)).size(), 1u);
+  EXPECT_EQ(c.gathering_state(), ice::IceGatheringState::kGathering);
+  c.sockets_ready(kNow);
+  const auto done = of_type<GatheringStateChanged>(drain(c));
+  ASSERT_FALSE(done.empty());
+  EXPECT_EQ(done.back().state, ice::IceGatheringState::kComplete);
+}
+
+TEST(Connection, ServerNamesAreResolvedByTheRuntimeAndGatheringWaitsForThem) {
+  SeededRandom rng(2);
+  Connection c(config_with({{{"stun:stun.example.org:3478"}, "", ""}}), rng);
+  ASSERT_TRUE(c.create_channel({.label = "x"}, kNow));
+  offer(c);
+  const auto resolves = of_type<ResolveRequest>(drain(c));
+  ASSERT_EQ(resolves.size(), 1u);
+  EXPECT_EQ(resolves.front().host, "stun.example.org");
+  EXPECT_EQ(resolves.front().port, 3478);
+  c.add_host_address(SocketAddress(IpAddress::v4(127, 0, 0, 1), 40000), kNow);
+  c.sockets_ready(kNow);
+  drain(c);
+  EXPECT_NE(c.gathering_state(), ice::IceGatheringState::kComplete);
+  // A failed lookup is a candidate error naming the URL, and gathering can complete.
+  c.name_resolved(resolves.front().token, std::nullopt, "no such host", kNow);
+  const auto events = drain(c);
+  const auto errors = of_type<CandidateError>(events);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors.front().url, "stun:stun.example.org:3478");
+  EXPECT_NE(errors.front().error_text.find("no such host"), std::string::npos);
+  EXPECT_EQ(c.gathering_state(), ice::IceGatheringState::kComplete);
+}
+
+TEST(Connection, AnswersForAReleasedTransportAreIgnored) {
+  SeededRandom rng(3);
+  Connection c(config_with({{{"turn:turn.example.org?transport=tcp"}, "u", "p"}}), rng);
+  ASSERT_TRUE(c.create_channel({.label = "x"}, kNow));
+  offer(c);
+  const auto resolves = of_type<ResolveRequest>(drain(c));
+  ASSERT_EQ(resolves.size(), 1u);
+  // Rolling back the first offer releases the transport (its sockets must close).
+  ASSERT_TRUE(c.set_local_description(Description{SdpType::kRollback, ""}, kNow));
+  const auto events = drain(c);
+  EXPECT_EQ(of_type<TransportReleased>(events).size(), 1u);
+  c.name_resolved(resolves.front().token, SocketAddress(IpAddress::v4(192, 0, 2, 1), 3478), "",
+                  kNow);
+  EXPECT_TRUE(of_type<TurnStreamRequest>(drain(c)).empty());
+}
+
+TEST(Connection, TurnOverTcpWaitsForTheRuntimesStream) {
+  SeededRandom rng(4);
+  Connection c(config_with({{{"turn:192.0.2.1:3478?transport=tcp"}, "u", "p"}}), rng);
+  ASSERT_TRUE(c.create_channel({.label = "x"}, kNow));
+  offer(c);
+  const auto streams = of_type<TurnStreamRequest>(drain(c));
+  ASSERT_EQ(streams.size(), 1u);
+  EXPECT_FALSE(streams.front().tls);
+  EXPECT_EQ(streams.front().server, SocketAddress(IpAddress::v4(192, 0, 2, 1), 3478));
+  c.add_host_address(SocketAddress(IpAddress::v4(127, 0, 0, 1), 40000), kNow);
+  c.sockets_ready(kNow);
+  c.turn_stream_ready(streams.front().token, operation_error("bad CA file"), kNow);
+  const auto errors = of_type<CandidateError>(drain(c));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors.front().error_text, "bad CA file");
+  EXPECT_EQ(c.gathering_state(), ice::IceGatheringState::kComplete);
+}
+
+TEST(Connection, LocalNameCandidatesAreResolvedByTheRuntime) {
+  SeededRandom rng(5);
+  Connection offerer(config_with(), rng);
+  Connection answerer(config_with(), rng);
+  ASSERT_TRUE(offerer.create_channel({.label = "x"}, kNow));
+  auto sdp = offerer.create_offer(false, kNow);
+  ASSERT_TRUE(sdp);
+  ASSERT_TRUE(answerer.set_remote_description({SdpType::kOffer, *sdp}, kNow));
+  drain(answerer);
+  ASSERT_TRUE(answerer.add_ice_candidate(
+      "candidate:1 1 udp 2122260223 1f0e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.local 50000 typ host", "0",
+      std::nullopt, std::nullopt, kNow));
+  const auto queries = of_type<MdnsRequest>(drain(answerer));
+  ASSERT_EQ(queries.size(), 1u);
+  EXPECT_EQ(queries.front().name, "1f0e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.local");
+  answerer.mdns_resolved(queries.front().token, IpAddress::v4(127, 0, 0, 1), kNow);
+  ASSERT_NE(answerer.transport(), nullptr);
+  const auto remotes = answerer.transport()->ice().remote_candidates();
+  ASSERT_EQ(remotes.size(), 1u);
+  EXPECT_EQ(remotes.front().address, "127.0.0.1");
+}
+
+TEST(Connection, NegotiationIsNeededForAChannelOrATransceiverUntilOffered) {
+  SeededRandom rng(6);
+  Connection c(config_with(), rng);
+  EXPECT_FALSE(c.needs_negotiation());
+  c.add_transceiver(MediaKind::kVideo, RtpDirection::kSendRecv);
+  EXPECT_TRUE(c.needs_negotiation());
+  EXPECT_EQ(of_type<NegotiationNeeded>(drain(c)).size(), 1u);
+  offer(c);
+  // Offered: the transceiver has its mid; only a rollback would undo that.
+  EXPECT_FALSE(c.needs_negotiation());
+  ASSERT_EQ(c.transceivers().all().size(), 1u);
+  EXPECT_EQ(c.transceivers().all().front().mid, std::optional<std::string>("0"));
+}
+
+TEST(Connection, ChannelChecksFollowCreateDataChannel) {
+  SeededRandom rng(7);
+  Connection c(config_with(), rng);
+  EXPECT_EQ(c.create_channel({.label = std::string(65536, 'x')}, kNow).error().type(),
+            RTCErrorType::kTypeError);
+  EXPECT_EQ(c.create_channel({.negotiated = true}, kNow).error().type(), RTCErrorType::kTypeError);
+  ChannelInit both;
+  both.max_retransmits = 1;
+  both.max_packet_life_time_ms = 1;
+  EXPECT_EQ(c.create_channel(both, kNow).error().type(), RTCErrorType::kTypeError);
+  auto first = c.create_channel({.negotiated = true, .id = 3}, kNow);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(c.create_channel({.negotiated = true, .id = 3}, kNow).error().type(),
+            RTCErrorType::kOperationError);
+  // Before the transport: connecting, and sends are refused.
+  ASSERT_NE(c.channel(*first), nullptr);
+  EXPECT_EQ(c.channel(*first)->state, ChannelState::kConnecting);
+  EXPECT_EQ(c.send(*first, BytesView(), true, kNow).error().type(),
+            RTCErrorType::kInvalidStateError);
+  // Closing a channel that never reached the transport closes it at once.
+  c.close_channel(*first, kNow);
+  EXPECT_EQ(c.channel(*first), nullptr);
+  EXPECT_EQ(of_type<ChannelClosed>(drain(c)).size(), 1u);
+}
+
+}  // namespace
+}  // namespace rtcpp::pc
