@@ -35,7 +35,8 @@ PeerTransport::PeerTransport(PeerTransportConfig config, ice::IceRole role, Rand
            config_.ice_credentials ? *config_.ice_credentials : ice::IceCredentials::random(rng),
            rng),
       dtls_(std::move(dtls)),
-      sctp_(config_.sctp, rng) {}
+      sctp_(config_.sctp, rng),
+      channels_(sctp_, config_.sctp.streams) {}
 
 std::vector<dtls::Fingerprint> PeerTransport::local_fingerprints() const {
   return config_.certificate->get_fingerprints();
@@ -52,6 +53,7 @@ Result<> PeerTransport::set_remote_parameters(std::string ice_ufrag, std::string
   if (!ok) return ok;
   dtls_->set_remote_fingerprints(std::move(fingerprints), now);
   dtls_role_ = role;
+  channels_.set_dtls_client(role == dtls::DtlsRole::kClient);
   // A server is ready at once, so a ClientHello that beats our ICE nomination is served.
   if (role == dtls::DtlsRole::kServer && !dtls_started_) {
     dtls_->start(role, now);
@@ -129,26 +131,23 @@ void PeerTransport::pump(Timestamp now) {
       if (std::holds_alternative<sctp::SctpConnected>(*e)) {
         sctp_connected_ = true;
         events_.push_back(SctpStateEvent{true, std::nullopt});
-        for (auto& [id, channel] : channels_) {
-          if (!channel.open_sent && !channel.info.negotiated) send_open(id);
-        }
+        channels_.on_connected();
       } else if (auto* m = std::get_if<sctp::SctpMessage>(&*e)) {
-        on_sctp_message(std::move(*m));
+        channels_.on_message(std::move(*m));
       } else if (auto* r = std::get_if<sctp::SctpStreamsReset>(&*e)) {
-        on_streams_reset(*r);
+        channels_.on_streams_reset(*r);
       } else if (std::holds_alternative<sctp::SctpRestarted>(*e)) {
-        // The peer's SCTP lost its state and restarted the association: it no longer knows
-        // our channels (nor we its), and every stream starts over, so each channel closes.
-        std::vector<std::uint16_t> ids;
-        for (const auto& [id, channel] : channels_) ids.push_back(id);
-        for (const std::uint16_t id : ids) finish_close(id);
+        channels_.on_restarted();
       } else if (auto* f = std::get_if<sctp::SctpStreamResetFailed>(&*e)) {
-        // The peer refused: nothing more can be done for these channels than closing them.
-        for (const std::uint16_t id : f->streams) finish_close(id);
+        channels_.on_reset_failed(f->streams);
       } else if (auto* c = std::get_if<sctp::SctpClosed>(&*e)) {
         sctp_connected_ = false;
+        channels_.on_closed();
         events_.push_back(SctpStateEvent{false, c->error});
       }
+      // In the order they happened, after the association event that made them.
+      while (auto channel_event = channels_.poll_event())
+        std::visit([&](auto&& ce) { events_.push_back(std::move(ce)); }, std::move(*channel_event));
     }
     if (dtls_->state() == dtls::DtlsState::kConnected) {
       // One buffer for every SCTP packet: DTLS encrypts from it into its own record.
@@ -171,191 +170,29 @@ void PeerTransport::pump(Timestamp now) {
   }
 }
 
-void PeerTransport::on_sctp_message(sctp::SctpMessage message) {
-  if (message.ppid == datachannel::kPpidDcep) {
-    auto dcep = datachannel::parse_dcep(message.data);
-    if (!dcep) return;  // garbage DCEP is dropped (the channel, if any, stays as it is)
-    if (auto* open = std::get_if<datachannel::DataChannelOpen>(&*dcep)) {
-      // RFC 8832 6: the peer's OPEN on a stream of the right parity creates the channel.
-      if (channels_.count(message.stream) != 0) return;
-      ChannelInfo info{message.stream, open->label, open->protocol, open->ordered, {}, {},
-                       false,          true};
-      // RFC 8832 5.1: the channel type and reliability parameter give the partial
-      // reliability of the peer's channel (values beyond 16 bits are clamped).
-      const auto parameter =
-          static_cast<std::uint16_t>(std::min<std::uint32_t>(open->reliability_parameter, 65535));
-      if (open->reliability == datachannel::Reliability::kPartialReliableRetransmit) {
-        info.max_retransmits = parameter;
-      } else if (open->reliability == datachannel::Reliability::kPartialReliableTimed) {
-        info.max_packet_life_time_ms = parameter;
-      }
-      channels_[message.stream] = Channel{info, *open, true};
-      if (auto acked = sctp_.send(message.stream, datachannel::kPpidDcep,
-                                  datachannel::serialize(datachannel::DataChannelAck{}));
-          !acked)
-        log().warning("DCEP ACK for channel ", message.stream,
-                      " not sent: ", acked.error().message());
-      events_.push_back(ChannelOpenEvent{info});
-    }
-    return;  // ACKs need nothing: the channel was open from our side once OPEN was sent
-  }
-  auto it = channels_.find(message.stream);
-  if (it == channels_.end()) return;
-  ChannelMessageEvent event;
-  event.id = message.stream;
-  switch (message.ppid) {
-    case kPpidString:
-    case kPpidStringPartial:
-      event.binary = false;
-      event.data = std::move(message.data);
-      break;
-    case kPpidBinary:
-    case kPpidBinaryPartial:
-      event.binary = true;
-      event.data = std::move(message.data);
-      break;
-    case kPpidStringEmpty:
-      event.binary = false;
-      break;
-    case kPpidBinaryEmpty:
-      event.binary = true;
-      break;
-    default:
-      return;  // unknown PPID: not a data channel message
-  }
-  events_.push_back(std::move(event));
-}
-
-Result<std::uint16_t> PeerTransport::allocate_id() {
-  if (!dtls_role_) return invalid_state_error("the DTLS role is not known yet");
-  std::uint16_t id = *dtls_role_ == dtls::DtlsRole::kClient ? 0 : 1;
-  for (; id < config_.sctp.streams - 1; id = static_cast<std::uint16_t>(id + 2)) {
-    if (channels_.count(id) == 0) return id;
-  }
-  return operation_error("no stream id left");
-}
-
 Result<std::uint16_t> PeerTransport::open_channel(const ChannelOptions& options) {
-  if (options.label.size() > 65535 || options.protocol.size() > 65535)
-    return type_error("label and protocol are limited to 65535 bytes");
-  if (options.max_retransmits && options.max_packet_life_time_ms)
-    return type_error("maxRetransmits and maxPacketLifeTime are mutually exclusive");
-  std::uint16_t id = 0;
-  if (options.negotiated_id) {
-    id = *options.negotiated_id;
-    if (id >= 65535) return type_error("negotiated id out of range");
-    if (channels_.count(id) != 0) return operation_error("stream id already in use");
-  } else {
-    auto allocated = allocate_id();
-    if (!allocated) return allocated;
-    id = *allocated;
-  }
-  datachannel::DataChannelOpen open;
-  open.ordered = options.ordered;
-  if (options.max_retransmits) {
-    open.reliability = datachannel::Reliability::kPartialReliableRetransmit;
-    open.reliability_parameter = *options.max_retransmits;
-  } else if (options.max_packet_life_time_ms) {
-    open.reliability = datachannel::Reliability::kPartialReliableTimed;
-    open.reliability_parameter = *options.max_packet_life_time_ms;
-  }
-  open.label = options.label;
-  open.protocol = options.protocol;
-  ChannelInfo info{id,
-                   options.label,
-                   options.protocol,
-                   options.ordered,
-                   options.max_retransmits,
-                   options.max_packet_life_time_ms,
-                   options.negotiated_id.has_value(),
-                   false};
-  channels_[id] = Channel{info, open, false};
-  if (sctp_connected_ && !info.negotiated) send_open(id);
+  auto id = channels_.open(options);
+  drain_channel_events();
   return id;
 }
 
-void PeerTransport::send_open(std::uint16_t id) {
-  Channel& channel = channels_[id];
-  if (auto sent = sctp_.send(id, datachannel::kPpidDcep, datachannel::serialize(channel.open));
-      !sent) {
-    // The channel stays unannounced to the peer; its sends would go nowhere, so say so.
-    log().error("DCEP OPEN for channel ", id, " (\"", channel.info.label,
-                "\") not sent: ", sent.error().message());
-    return;
-  }
-  channel.open_sent = true;
-}
-
 Result<> PeerTransport::send(std::uint16_t id, BytesView data, bool binary) {
-  auto it = channels_.find(id);
-  if (it == channels_.end()) return invalid_state_error("no such data channel");
-  if (!sctp_connected_) return invalid_state_error("the SCTP association is not established");
-  if (it->second.closing) return invalid_state_error("the data channel is closing");
-  static constexpr std::uint8_t kEmpty[1] = {0};
-  const ChannelInfo& info = it->second.info;
-  sctp::SendOptions options{.unordered = !info.ordered};
-  options.max_retransmits = info.max_retransmits;
-  if (info.max_packet_life_time_ms)
-    options.lifetime = Duration::millis(*info.max_packet_life_time_ms);
-  // RFC 8831 6.6: an empty message is one zero byte under its own PPID.
-  if (data.empty())
-    return sctp_.send(id, binary ? kPpidBinaryEmpty : kPpidStringEmpty, kEmpty, options);
-  return sctp_.send(id, binary ? kPpidBinary : kPpidString, data, options);
+  return channels_.send(id, data, binary);
 }
 
 Result<> PeerTransport::close_channel(std::uint16_t id) {
-  auto it = channels_.find(id);
-  if (it == channels_.end()) return invalid_state_error("no such data channel");
-  if (it->second.closing) return {};
-  start_close(id);
-  return {};
-}
-
-void PeerTransport::start_close(std::uint16_t id) {
-  auto it = channels_.find(id);
-  if (it == channels_.end() || it->second.closing) return;
-  it->second.closing = true;
-  const std::uint16_t streams[] = {id};
-  if (!sctp_connected_ || !sctp_.reset_streams(streams)) {
-    // No association, or one without RE-CONFIG: the channel can only close locally (data
-    // already queued is still delivered by SCTP).
-    finish_close(id);
-  }
-}
-
-void PeerTransport::finish_close(std::uint16_t id) {
-  if (channels_.erase(id) == 0) return;
-  std::erase(deferred_closes_, id);
-  events_.push_back(ChannelClosedEvent{id});
-}
-
-void PeerTransport::on_streams_reset(const sctp::SctpStreamsReset& reset) {
-  std::vector<std::uint16_t> ids = reset.streams;
-  if (ids.empty()) {  // the peer reset all its streams
-    for (const auto& [id, channel] : channels_) ids.push_back(id);
-  }
-  for (const std::uint16_t id : ids) {
-    auto it = channels_.find(id);
-    if (it == channels_.end()) continue;
-    Channel& channel = it->second;
-    if (reset.incoming) {
-      channel.incoming_reset = true;
-      // RFC 8831 6.7: the peer closed the channel; we reset our direction in turn.
-      if (!channel.closing) {
-        if (std::find(deferred_closes_.begin(), deferred_closes_.end(), id) ==
-            deferred_closes_.end())
-          deferred_closes_.push_back(id);
-        continue;
-      }
-    } else {
-      channel.outgoing_reset = true;
-    }
-    if (channel.outgoing_reset && channel.incoming_reset) finish_close(id);
-  }
+  auto closing = channels_.close(id);
+  drain_channel_events();
+  return closing;
 }
 
 std::size_t PeerTransport::buffered_amount(std::uint16_t id) const {
-  return sctp_.buffered_amount(id);
+  return channels_.buffered_amount(id);
+}
+
+void PeerTransport::drain_channel_events() {
+  while (auto e = channels_.poll_event())
+    std::visit([&](auto&& ce) { events_.push_back(std::move(ce)); }, std::move(*e));
 }
 
 std::optional<Datagram> PeerTransport::poll_transmit() {
@@ -367,11 +204,9 @@ std::optional<Datagram> PeerTransport::poll_transmit() {
 }
 
 std::optional<PeerTransportEvent> PeerTransport::poll_event() {
-  if (events_.empty() && !deferred_closes_.empty()) {
-    // Everything that arrived before the peer's reset has been seen: answer it now.
-    const std::vector<std::uint16_t> ids = std::move(deferred_closes_);
-    deferred_closes_.clear();
-    for (const std::uint16_t id : ids) start_close(id);
+  // Everything that arrived before the peer's reset has been seen: answer it now.
+  if (events_.empty() && channels_.answer_deferred_closes()) {
+    drain_channel_events();
     pump(now_);
   }
   if (events_.empty()) return std::nullopt;
@@ -382,7 +217,7 @@ std::optional<PeerTransportEvent> PeerTransport::poll_event() {
 
 std::optional<Timestamp> PeerTransport::next_timeout() const {
   // Work queued outside handle_*() (a close answered from poll_event()) is due at once.
-  if (!outgoing_.empty() || !deferred_closes_.empty()) return now_;
+  if (!outgoing_.empty() || channels_.has_deferred_closes()) return now_;
   std::optional<Timestamp> t;
   for (const auto& candidate : {ice_.next_timeout(), dtls_->next_timeout(), sctp_.next_timeout()}) {
     if (candidate && (!t || *candidate < *t)) t = candidate;
