@@ -277,4 +277,16 @@ Result<dtls::DtlsRole> negotiate_dtls_role(DtlsSetup local, DtlsSetup remote,
   return local_is_client ? dtls::DtlsRole::kClient : dtls::DtlsRole::kServer;
 }
 
+MSection section_of(const RemoteSection& remote) {
+  MSection m;
+  m.kind = remote.kind;
+  m.media = remote.media;
+  m.protocol = remote.protocol;
+  m.formats = remote.formats;
+  m.mid = remote.mid;
+  m.rejected = remote.rejected;
+  m.data = remote.data_channel;
+  return m;
+}
+
 }  // namespace rtcpp::pc

@@ -111,6 +111,11 @@ struct RemoteSection {
   RtpDirection direction = RtpDirection::kSendRecv;
 };
 
+// A peer's section in its place, as our side of the session keeps it (what an answer to it
+// must match): kind, media, protocol, formats, mid, rejected and whether it carries data
+// channels.
+MSection section_of(const RemoteSection& remote);
+
 // A peer's description, read and checked.
 struct RemoteDescription {
   std::vector<RemoteSection> sections;
@@ -159,17 +164,11 @@ AnswerPlan plan_answer(const RemoteDescription& offer, TransceiverOf transceiver
   const bool bundled = !offer.bundle.empty();
   for (std::size_t i = 0; i < offer.sections.size(); ++i) {
     const RemoteSection& offered = offer.sections[i];
-    MSection answer;
-    answer.kind = offered.kind;
-    answer.media = offered.media;
-    answer.protocol = offered.protocol;
-    answer.formats = offered.formats;
-    answer.mid = offered.mid;
+    MSection answer = section_of(offered);
     // One transport: a section outside the bundle can only be the transport section itself.
     const bool reachable = !offered.rejected &&
                            (bundled ? offer.in_bundle(offered.mid) : offer.transport_section == i);
     if (offered.kind == MediaKind::kApplication) {
-      answer.data = offered.data_channel;
       answer.rejected = !(reachable && offer.data_section == i);
     } else if (offered.kind == MediaKind::kAudio || offered.kind == MediaKind::kVideo) {
       answer.transceiver = transceiver_of(i);

@@ -56,14 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto answer = sdp::SessionDescription::parse(answer_text);
   if (!answer) std::abort();
   std::vector<pc::MSection> as_offered;
-  for (const auto& s : offer->sections) {
-    pc::MSection m;
-    m.kind = s.kind;
-    m.media = s.media;
-    m.mid = s.mid;
-    m.rejected = s.rejected;
-    as_offered.push_back(std::move(m));
-  }
+  for (const auto& s : offer->sections) as_offered.push_back(pc::section_of(s));
   if (!pc::read_remote_description(*answer, as_offered)) std::abort();
   // A later offer of ours from the layout this answer made.
   std::vector<pc::MSection> negotiated = plan.sections;

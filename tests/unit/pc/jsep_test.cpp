@@ -35,17 +35,7 @@ TransportDescription our_transport(DtlsSetup setup) {
 // what a description we answered must match.
 std::vector<MSection> as_offered(const RemoteDescription& offer) {
   std::vector<MSection> out;
-  for (const auto& s : offer.sections) {
-    MSection m;
-    m.kind = s.kind;
-    m.media = s.media;
-    m.protocol = s.protocol;
-    m.formats = s.formats;
-    m.mid = s.mid;
-    m.rejected = s.rejected;
-    m.data = s.data_channel;
-    out.push_back(std::move(m));
-  }
+  for (const auto& s : offer.sections) out.push_back(section_of(s));
   return out;
 }
 
