@@ -21,7 +21,7 @@ class Certificate;
 }
 
 // W3C RTCDtlsFingerprint: a hash function name as in SDP ("sha-256") and the digest as
-// colon-separated uppercase hex.
+// colon-separated lowercase hex.
 struct RTCDtlsFingerprint {
   std::string algorithm;
   std::string value;

@@ -1,5 +1,8 @@
 #include "rtcpp/certificate.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include "dtls/certificate.hpp"
 
 namespace rtcpp {
@@ -41,7 +44,13 @@ std::int64_t RTCCertificate::expires() const {
 
 std::vector<RTCDtlsFingerprint> RTCCertificate::get_fingerprints() const {
   std::vector<RTCDtlsFingerprint> out;
-  for (const auto& f : impl_->get_fingerprints()) out.push_back({f.algorithm, f.value_string()});
+  for (const auto& f : impl_->get_fingerprints()) {
+    // W3C 4.9.2: lowercase hex (SDP writes the same digest in uppercase, RFC 8122 5).
+    std::string value = f.value_string();
+    std::transform(value.begin(), value.end(), value.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out.push_back({f.algorithm, std::move(value)});
+  }
   return out;
 }
 

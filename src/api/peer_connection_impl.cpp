@@ -392,7 +392,7 @@ void PeerConnectionImpl::update_connection_states() {
 }
 
 void PeerConnectionImpl::after_negotiation() {
-  if (!core_.sctp_negotiated() || sctp_transport_) return;
+  if (!core_.sctp_described() || sctp_transport_) return;
   auto sctp = std::make_unique<SctpTransportState>();
   sctp->pc = weak_from_this();
   sctp->dtls = dtls_transport_;

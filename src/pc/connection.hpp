@@ -270,6 +270,9 @@ class Connection {
   std::size_t max_message_size() const;
   std::uint16_t max_channels() const;
   bool sctp_negotiated() const noexcept { return data_negotiated_; }
+  // W3C 4.4.1.6: an applied description (offer or answer, local or remote) has a data
+  // section we take: the RTCSctpTransport exists from then on.
+  bool sctp_described() const noexcept;
 
   // --- Transport state, for the API's attributes and stats ---
   ice::IceTransportState ice_state() const noexcept { return ice_state_; }

@@ -31,6 +31,13 @@ bool accepts_any(const std::vector<MSection>& sections) {
 void Connection::set_signaling_state(SignalingState state) {
   if (state == signaling_state_) return;
   signaling_state_ = state;
+  // W3C 4.4.1.5: an implicit setLocalDescription takes the last created description only
+  // while it still describes the current state; back in stable, a new negotiation makes its
+  // own (and an explicit one must come from createOffer/createAnswer again).
+  if (state == SignalingState::kStable) {
+    last_offer_.clear();
+    last_answer_.clear();
+  }
   emit(SignalingStateChanged{state});
   if (state == SignalingState::kStable) check_negotiation_needed();
 }
@@ -38,6 +45,12 @@ void Connection::set_signaling_state(SignalingState state) {
 void Connection::check_negotiation_needed() {
   // W3C 4.7.3: only in stable; whoever delivers the event checks again then.
   if (needs_negotiation() && signaling_state_ == SignalingState::kStable) emit(NegotiationNeeded{});
+}
+
+bool Connection::sctp_described() const noexcept {
+  if (data_negotiated_) return true;
+  const bool applied = pending_local_ || pending_remote_;
+  return applied && data_section_accepted(pending_sections_);
 }
 
 bool Connection::needs_negotiation() const noexcept {
@@ -54,7 +67,9 @@ std::uint32_t Connection::add_transceiver(MediaKind kind, RtpDirection direction
 
 void Connection::restart_ice() {
   if (closed_) return;
-  // W3C 4.4.1.6: the next offer replaces the current credentials.
+  // W3C 4.4.1.6 restartIce: the credentials of the local descriptions are to be replaced by
+  // the next offer; with no local description there are none, and nothing to negotiate.
+  if (!has_local_description()) return;
   ice_restart_requested_ = true;
   check_negotiation_needed();
 }

@@ -19,7 +19,9 @@ TEST(RTCCertificate, GenerateDefaultsToEcdsaP256For30Days) {
   const auto fps = (*cert)->get_fingerprints();
   ASSERT_EQ(fps.size(), 1u);
   EXPECT_EQ(fps[0].algorithm, "sha-256");
-  EXPECT_EQ(fps[0].value.size(), 32u * 3 - 1);  // "AB:CD:..."
+  EXPECT_EQ(fps[0].value.size(), 32u * 3 - 1);  // "ab:cd:..."
+  // W3C 4.9.2: lowercase hex.
+  EXPECT_EQ(fps[0].value.find_first_of("ABCDEF"), std::string::npos) << fps[0].value;
   EXPECT_NEAR(static_cast<double>((*cert)->expires() - now_ms()), 30.0 * 24 * 3600 * 1000,
               120000.0);
 }
