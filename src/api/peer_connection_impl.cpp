@@ -332,6 +332,9 @@ void PeerConnectionImpl::on_channel_event(pc::ConnectionEvent&& event) {
         std::make_shared<RTCDataChannel>(weak_from_this(), status->init.label, std::move(init));
     channel->d_->handle = announced->handle;
     channel->d_->id = status->id;
+    // W3C 6.2.3: a channel the peer announced is open when the datachannel event fires (its
+    // open event follows).
+    channel->d_->state = RTCDataChannelState::kOpen;
     channels_[announced->handle] = channel;
     queue_task([this, channel] { fire(on_data_channel_, channel); });
     return;
@@ -346,10 +349,15 @@ void PeerConnectionImpl::on_channel_event(pc::ConnectionEvent&& event) {
   } else if (const auto* opened = std::get_if<pc::ChannelOpened>(&event)) {
     auto channel = channel_of(opened->handle);
     if (!channel) return;
-    channel->d_->state = RTCDataChannelState::kOpen;
     if (const auto* status = core_.channel(opened->handle); status && status->id)
       channel->d_->id = status->id;
-    queue_task([channel] { fire_open(channel); });
+    // W3C 6.2.2 announce the channel as open: readyState becomes open in the task that fires
+    // the event, so a channel reads connecting until then.
+    queue_task([channel] {
+      if (channel->d_->state == RTCDataChannelState::kConnecting)
+        channel->d_->state = RTCDataChannelState::kOpen;
+      fire_open(channel);
+    });
   } else if (const auto* low = std::get_if<pc::ChannelBufferedAmountLow>(&event)) {
     auto channel = channel_of(low->handle);
     if (!channel) return;

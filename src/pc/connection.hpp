@@ -322,6 +322,7 @@ class Connection {
     ChannelStatus status;
     std::size_t last_buffered = 0;
     bool on_transport = false;
+    bool opened = false;  // it was open once (webrtc-stats counts only those as closed)
   };
   struct PendingServer {
     IceServerUrl url;

@@ -104,6 +104,7 @@ void Connection::open_pending_channels() {
 
 void Connection::announce_open(ChannelHandle handle, ChannelRecord& record) {
   record.status.state = ChannelState::kOpen;
+  record.opened = true;
   ++channels_opened_;
   emit(ChannelOpened{handle});
 }
@@ -113,8 +114,9 @@ void Connection::finish_channel(ChannelHandle handle, bool fire_events) {
   if (record == nullptr || record->status.state == ChannelState::kClosed) return;
   record->status.state = ChannelState::kClosed;
   if (record->status.id) channels_by_id_.erase(*record->status.id);
+  // webrtc-stats dataChannelsClosed: channels that left the open state.
+  if (record->opened) ++channels_closed_;
   channels_.erase(handle);
-  ++channels_closed_;
   if (fire_events) emit(ChannelClosed{handle});
 }
 
@@ -224,6 +226,7 @@ void Connection::on_channel_open(const ChannelOpenEvent& event) {
   record.status.remote = true;
   record.status.state = ChannelState::kOpen;
   record.on_transport = true;
+  record.opened = true;
   ++channels_opened_;
   channels_.emplace(handle, std::move(record));
   channels_by_id_[event.channel.id] = handle;

@@ -167,6 +167,30 @@ TEST(Operations, OpenReachesAHandlerSetAfterCreateDataChannel) {
   b->close();
 }
 
+// W3C 6.2.2: a channel made on a connected connection is connecting until the task that
+// fires its open event, so code in the same task (here a callback on the loop thread) never
+// sees it open early.
+TEST(Operations, AChannelReadsConnectingUntilItsOpenEvent) {
+  auto a = make_pc();
+  auto b = make_pc();
+  ASSERT_TRUE(a->create_data_channel("first"));
+  connect(*a, *b);
+  ASSERT_TRUE(
+      eventually([&] { return a->connection_state() == RTCPeerConnectionState::kConnected; }));
+  std::promise<std::pair<RTCDataChannelState, std::shared_ptr<RTCDataChannel>>> made;
+  a->get_stats([&](RTCStatsReport) {
+    auto channel = a->create_data_channel("late");
+    made.set_value({channel ? (*channel)->ready_state() : RTCDataChannelState::kClosed,
+                    channel ? *channel : nullptr});
+  });
+  auto [state, channel] = made.get_future().get();
+  ASSERT_TRUE(channel);
+  EXPECT_EQ(state, RTCDataChannelState::kConnecting);
+  EXPECT_TRUE(eventually([&] { return channel->ready_state() == RTCDataChannelState::kOpen; }));
+  a->close();
+  b->close();
+}
+
 // Handlers that throw: the exception is logged, the loop goes on, and the connection keeps
 // working (later events, other connections, operations).
 TEST(Operations, AThrowingHandlerLeavesTheConnectionWorking) {
