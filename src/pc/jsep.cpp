@@ -190,6 +190,8 @@ Result<RemoteDescription> read_remote_description(const sdp::SessionDescription&
     s.rejected = m.port == 0 && !s.bundle_only;
     s.data_channel = is_data_channel_section(m);
     s.direction = direction_of(m);
+    if (s.kind == MediaKind::kAudio || s.kind == MediaKind::kVideo)
+      s.rtp = read_rtp_parameters(m.attributes, m.formats);
     // RFC 9143 / JSEP 5.7: every section has a unique mid (one lone section may go without,
     // as older stacks write it).
     if (s.mid.empty() && remote.media.size() > 1 && !s.rejected)

@@ -18,6 +18,7 @@
 #include "dtls/certificate.hpp"
 #include "dtls/dtls_transport.hpp"
 #include "ice/candidate.hpp"
+#include "pc/rtp_parameters.hpp"
 #include "rtcpp/error.hpp"
 #include "sdp/session_description.hpp"
 
@@ -68,8 +69,9 @@ struct MSection {
   std::optional<std::uint32_t> transceiver;
   // Audio/video: the direction this side writes.
   RtpDirection direction = RtpDirection::kSendRecv;
-  // Audio/video: the codec lines (rtpmap, fmtp, rtcp-fb) written for `formats`.
-  std::vector<sdp::Attribute> codec_attributes;
+  // Audio/video: the codecs, header extensions and SSRCs this side writes (`formats` are
+  // their payload types).
+  RtpParameters rtp;
 };
 
 // JSEP 5.2.1: a new section for a transceiver of this kind (with the codecs rtcpp
@@ -109,6 +111,7 @@ struct RemoteSection {
   bool bundle_only = false;   // port 0 with a=bundle-only (RFC 9143 7.2): part of the bundle
   bool data_channel = false;  // application section for data channels (RFC 8841, or sctpmap)
   RtpDirection direction = RtpDirection::kSendRecv;
+  RtpParameters rtp;  // audio/video: what the peer wrote
 };
 
 // A peer's section in its place, as our side of the session keeps it (what an answer to it
@@ -173,7 +176,13 @@ AnswerPlan plan_answer(const RemoteDescription& offer, TransceiverOf transceiver
     } else if (offered.kind == MediaKind::kAudio || offered.kind == MediaKind::kVideo) {
       answer.transceiver = transceiver_of(i);
       answer.direction = reversed(offered.direction);
-      answer.rejected = !(reachable && answer.transceiver && accept_media(i));
+      // JSEP 5.3.1: the offered codecs we can carry, with the offerer's payload types.
+      auto rtp = answer_rtp_parameters(offered.kind, offered.rtp);
+      answer.rejected = !(reachable && answer.transceiver && rtp && accept_media(i));
+      if (!answer.rejected) {
+        answer.formats = payload_types(*rtp);
+        answer.rtp = std::move(*rtp);
+      }
     } else {
       answer.rejected = true;
     }

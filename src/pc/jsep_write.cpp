@@ -54,7 +54,7 @@ sdp::MediaDescription write_section(const MSection& s, const TransportDescriptio
     m.attributes.add(std::string(to_string(s.direction)));
     m.attributes.add("rtcp-mux");
     m.attributes.add("rtcp-rsize");
-    for (const auto& a : s.codec_attributes) m.attributes.add(a.name, a.value);
+    for (auto& a : rtp_attributes(s.rtp)) m.attributes.add(std::move(a.name), std::move(a.value));
   }
   if (carries_candidates) add_candidates(m, transport);
   return m;
@@ -71,20 +71,8 @@ MSection media_section(MediaKind kind, std::string mid, std::uint32_t transceive
   s.mid = std::move(mid);
   s.transceiver = transceiver;
   s.direction = direction;
-  if (kind == MediaKind::kAudio) {
-    // RFC 7587 (Opus), RFC 3551 (PCMU 0, PCMA 8).
-    s.formats = {"111", "0", "8"};
-    s.codec_attributes = {{"rtpmap", "111 opus/48000/2"},
-                          {"fmtp", "111 minptime=10;useinbandfec=1"},
-                          {"rtpmap", "0 PCMU/8000"},
-                          {"rtpmap", "8 PCMA/8000"}};
-  } else {
-    // RFC 7741 (VP8), RFC 4588 (its retransmissions, apt=96).
-    s.formats = {"96", "97"};
-    s.codec_attributes = {{"rtpmap", "96 VP8/90000"}, {"rtcp-fb", "96 nack"},
-                          {"rtcp-fb", "96 nack pli"}, {"rtcp-fb", "96 ccm fir"},
-                          {"rtpmap", "97 rtx/90000"}, {"fmtp", "97 apt=96"}};
-  }
+  s.rtp = local_rtp_parameters(kind);
+  s.formats = payload_types(s.rtp);
   return s;
 }
 

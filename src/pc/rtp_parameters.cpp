@@ -1,0 +1,227 @@
+#include "pc/rtp_parameters.hpp"
+
+#include <strings.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include "pc/jsep.hpp"
+
+namespace rtcpp::pc {
+namespace {
+
+template <typename T>
+std::optional<T> number(std::string_view text) {
+  T value{};
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<std::uint8_t> payload_type(std::string_view text) {
+  auto value = number<unsigned>(text);
+  // RFC 3550 5.1: seven bits; RFC 5761 4 keeps 64-95 apart from RTCP with rtcp-mux.
+  if (!value || *value > 127 || (*value >= 64 && *value <= 95)) return std::nullopt;
+  return static_cast<std::uint8_t>(*value);
+}
+
+// "<pt> <rest>" of rtpmap, fmtp and rtcp-fb values.
+std::optional<std::pair<std::uint8_t, std::string_view>> split_format(std::string_view value) {
+  const auto space = value.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  auto pt = payload_type(value.substr(0, space));
+  if (!pt) return std::nullopt;
+  return std::pair{*pt, value.substr(space + 1)};
+}
+
+bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// The codecs rtcpp can carry, by kind (RFC 7741 VP8; RFC 7587 Opus; RFC 3551 G.711).
+bool supported(MediaKind kind, const RtpCodec& codec) {
+  if (kind == MediaKind::kVideo) return same_name(codec.name, "VP8") && codec.clock_rate == 90000;
+  if (kind == MediaKind::kAudio)
+    return (same_name(codec.name, "opus") && codec.clock_rate == 48000 && codec.channels == 2) ||
+           (same_name(codec.name, "PCMU") && codec.clock_rate == 8000) ||
+           (same_name(codec.name, "PCMA") && codec.clock_rate == 8000);
+  return false;
+}
+
+// The RTCP feedback we act on (RFC 4585 NACK and PLI, RFC 5104 FIR).
+bool supported_feedback(std::string_view fb) {
+  return fb == "nack" || fb == "nack pli" || fb == "ccm fir";
+}
+
+}  // namespace
+
+const RtpCodec* RtpParameters::find_codec(std::uint8_t pt) const {
+  for (const auto& c : codecs)
+    if (c.payload_type == pt) return &c;
+  return nullptr;
+}
+
+std::optional<std::uint8_t> RtpParameters::extension_id(std::string_view uri) const {
+  for (const auto& e : extensions)
+    if (e.uri == uri) return e.id;
+  return std::nullopt;
+}
+
+RtpParameters read_rtp_parameters(const sdp::AttributeList& attributes,
+                                  std::span<const std::string> formats) {
+  std::map<std::uint8_t, RtpCodec> by_type;
+  std::map<std::uint8_t, std::uint8_t> rtx_of;  // rtx pt -> apt
+  for (const auto& value : attributes.values("rtpmap")) {
+    auto format = split_format(value);
+    if (!format) continue;
+    // "<name>/<clock rate>[/<channels>]"
+    const std::string_view encoding = format->second;
+    const auto slash = encoding.find('/');
+    if (slash == std::string_view::npos || slash == 0) continue;
+    const std::string_view rest = encoding.substr(slash + 1);
+    const auto slash2 = rest.find('/');
+    auto rate = number<std::uint32_t>(rest.substr(0, slash2));
+    if (!rate || *rate == 0) continue;
+    RtpCodec codec;
+    codec.payload_type = format->first;
+    codec.name = std::string(encoding.substr(0, slash));
+    codec.clock_rate = *rate;
+    if (slash2 != std::string_view::npos) {
+      auto channels = number<std::uint16_t>(rest.substr(slash2 + 1));
+      if (!channels || *channels == 0) continue;
+      codec.channels = *channels;
+    }
+    by_type[codec.payload_type] = std::move(codec);
+  }
+  // RFC 3551 6: the static types a peer may leave without rtpmap.
+  for (const auto& f : formats) {
+    auto pt = payload_type(f);
+    if (!pt || by_type.count(*pt) != 0) continue;
+    if (*pt == 0) by_type[0] = RtpCodec{0, "PCMU", 8000, 1, {}, {}, {}};
+    if (*pt == 8) by_type[8] = RtpCodec{8, "PCMA", 8000, 1, {}, {}, {}};
+  }
+  for (const auto& value : attributes.values("fmtp")) {
+    auto format = split_format(value);
+    if (!format) continue;
+    auto it = by_type.find(format->first);
+    if (it == by_type.end()) continue;
+    it->second.parameters = std::string(format->second);
+    if (same_name(it->second.name, "rtx") && format->second.starts_with("apt=")) {
+      if (auto apt = payload_type(format->second.substr(4))) rtx_of[format->first] = *apt;
+    }
+  }
+  for (const auto& value : attributes.values("rtcp-fb")) {
+    auto format = split_format(value);
+    if (!format) continue;
+    if (auto it = by_type.find(format->first); it != by_type.end())
+      it->second.feedback.emplace_back(format->second);
+  }
+  RtpParameters out;
+  for (const auto& f : formats) {
+    auto pt = payload_type(f);
+    if (!pt) continue;
+    auto it = by_type.find(*pt);
+    if (it == by_type.end() || same_name(it->second.name, "rtx")) continue;
+    if (out.find_codec(*pt) != nullptr) continue;
+    RtpCodec codec = it->second;
+    for (const auto& [rtx, apt] : rtx_of) {
+      if (apt == *pt &&
+          std::find(formats.begin(), formats.end(), std::to_string(rtx)) != formats.end())
+        codec.rtx_payload_type = rtx;
+    }
+    out.codecs.push_back(std::move(codec));
+  }
+  for (const auto& value : attributes.values("extmap")) {
+    // "<id>[/<direction>] <uri> [<attributes>]" (RFC 8285 8)
+    const auto space = value.find(' ');
+    if (space == std::string_view::npos) continue;
+    const std::string_view id_part = value.substr(0, value.find_first_of("/ "));
+    auto id = number<unsigned>(id_part);
+    if (!id || *id == 0 || *id > 255) continue;
+    std::string_view uri = value.substr(space + 1);
+    uri = uri.substr(0, uri.find(' '));
+    if (uri.empty()) continue;
+    out.extensions.push_back({static_cast<std::uint8_t>(*id), std::string(uri)});
+  }
+  for (const auto& value : attributes.values("ssrc")) {
+    // "<ssrc> <attribute>[:<value>]" (RFC 5576 4.1)
+    const auto space = value.find(' ');
+    auto ssrc = number<std::uint32_t>(value.substr(0, space));
+    if (!ssrc) continue;
+    if (std::find(out.ssrcs.begin(), out.ssrcs.end(), *ssrc) == out.ssrcs.end())
+      out.ssrcs.push_back(*ssrc);
+    if (space != std::string_view::npos && value.substr(space + 1).starts_with("cname:") &&
+        out.cname.empty())
+      out.cname = std::string(value.substr(space + 1 + 6));
+  }
+  return out;
+}
+
+RtpParameters local_rtp_parameters(MediaKind kind) {
+  RtpParameters p;
+  if (kind == MediaKind::kAudio) {
+    p.codecs = {{111, "opus", 48000, 2, "minptime=10;useinbandfec=1", {}, {}},
+                {0, "PCMU", 8000, 1, {}, {}, {}},
+                {8, "PCMA", 8000, 1, {}, {}, {}}};
+  } else {
+    p.codecs = {{96, "VP8", 90000, 1, {}, {"nack", "nack pli", "ccm fir"}, 97}};
+  }
+  p.extensions = {{4, std::string(kMidExtensionUri)}};
+  return p;
+}
+
+std::optional<RtpParameters> answer_rtp_parameters(MediaKind kind, const RtpParameters& offered) {
+  RtpParameters answer;
+  for (const auto& codec : offered.codecs) {
+    if (!supported(kind, codec)) continue;
+    RtpCodec taken = codec;
+    std::erase_if(taken.feedback, [](const std::string& fb) { return !supported_feedback(fb); });
+    answer.codecs.push_back(std::move(taken));
+  }
+  if (answer.codecs.empty()) return std::nullopt;
+  for (const auto& e : offered.extensions) {
+    if (e.uri == kMidExtensionUri) answer.extensions.push_back(e);
+  }
+  return answer;
+}
+
+std::vector<std::string> payload_types(const RtpParameters& parameters) {
+  std::vector<std::string> out;
+  for (const auto& c : parameters.codecs) {
+    out.push_back(std::to_string(c.payload_type));
+    if (c.rtx_payload_type) out.push_back(std::to_string(*c.rtx_payload_type));
+  }
+  return out;
+}
+
+std::vector<sdp::Attribute> rtp_attributes(const RtpParameters& parameters) {
+  std::vector<sdp::Attribute> out;
+  for (const auto& e : parameters.extensions)
+    out.push_back({"extmap", std::to_string(e.id) + " " + e.uri});
+  for (const auto& c : parameters.codecs) {
+    const std::string pt = std::to_string(c.payload_type);
+    std::string encoding = pt + " " + c.name + "/" + std::to_string(c.clock_rate);
+    if (c.channels > 1) encoding += "/" + std::to_string(c.channels);
+    out.push_back({"rtpmap", encoding});
+    if (!c.parameters.empty()) out.push_back({"fmtp", pt + " " + c.parameters});
+    for (const auto& fb : c.feedback) out.push_back({"rtcp-fb", pt + " " + fb});
+    if (c.rtx_payload_type) {
+      const std::string rtx = std::to_string(*c.rtx_payload_type);
+      out.push_back({"rtpmap", rtx + " rtx/" + std::to_string(c.clock_rate)});
+      out.push_back({"fmtp", rtx + " apt=" + pt});
+    }
+  }
+  if (!parameters.ssrcs.empty()) {
+    if (parameters.ssrcs.size() > 1) {
+      std::string group = "FID";
+      for (const auto s : parameters.ssrcs) group += " " + std::to_string(s);
+      out.push_back({"ssrc-group", group});
+    }
+    for (const auto s : parameters.ssrcs)
+      out.push_back({"ssrc", std::to_string(s) + " cname:" + parameters.cname});
+  }
+  return out;
+}
+
+}  // namespace rtcpp::pc

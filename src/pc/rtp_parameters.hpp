@@ -1,0 +1,65 @@
+// The RTP side of an audio or video m= section: codecs (RFC 8866 6.6 rtpmap, RFC 8866 6.15
+// fmtp, RFC 4585 rtcp-fb, RFC 4588 rtx), header extensions (RFC 8285 extmap) and the
+// sender's SSRCs (RFC 5576), read from a peer's section and written into ours, and the
+// JSEP 5.3.1 choice of what an answer accepts.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sdp/session_description.hpp"
+
+namespace rtcpp::pc {
+
+enum class MediaKind : std::uint8_t;
+
+struct RtpCodec {
+  std::uint8_t payload_type = 0;
+  std::string name;  // as in rtpmap: "VP8", "opus", "PCMU", ...
+  std::uint32_t clock_rate = 0;
+  std::uint16_t channels = 1;
+  std::string parameters;             // the fmtp value as written ("" when none)
+  std::vector<std::string> feedback;  // rtcp-fb values: "nack", "nack pli", "ccm fir", ...
+  // The RFC 4588 retransmission format repairing this codec (rtx with apt=payload_type).
+  std::optional<std::uint8_t> rtx_payload_type;
+  friend bool operator==(const RtpCodec&, const RtpCodec&) = default;
+};
+
+struct RtpHeaderExtension {
+  std::uint8_t id = 0;  // 1-14 (one-byte form) or up to 255 (two-byte form)
+  std::string uri;
+  friend bool operator==(const RtpHeaderExtension&, const RtpHeaderExtension&) = default;
+};
+
+inline constexpr std::string_view kMidExtensionUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
+
+struct RtpParameters {
+  std::vector<RtpCodec> codecs;  // in preference order, rtx folded into the codec it repairs
+  std::vector<RtpHeaderExtension> extensions;
+  std::vector<std::uint32_t> ssrcs;  // a=ssrc lines: the media SSRC first, then its RTX
+  std::string cname;
+  friend bool operator==(const RtpParameters&, const RtpParameters&) = default;
+  const RtpCodec* find_codec(std::uint8_t payload_type) const;
+  std::optional<std::uint8_t> extension_id(std::string_view uri) const;
+};
+
+// Reads a section's RTP parameters; formats without a usable rtpmap (and that are not the
+// static PCMU 0 / PCMA 8) are left out, as are malformed lines (a peer's oddities never fail
+// a description).
+RtpParameters read_rtp_parameters(const sdp::AttributeList& attributes,
+                                  std::span<const std::string> formats);
+// What rtcpp offers for a new section of this kind: VP8 with RTX for video; Opus, PCMU and
+// PCMA for audio; the mid header extension.
+RtpParameters local_rtp_parameters(MediaKind kind);
+// JSEP 5.3.1: the codecs of an offer we can take, in the offerer's order with its payload
+// types, and the extensions we understand with its ids; nullopt when no codec is usable.
+std::optional<RtpParameters> answer_rtp_parameters(MediaKind kind, const RtpParameters& offered);
+// A description's payload types (for the m= line) and the rtpmap, fmtp, rtcp-fb, extmap and
+// ssrc lines of these parameters.
+std::vector<std::string> payload_types(const RtpParameters& parameters);
+std::vector<sdp::Attribute> rtp_attributes(const RtpParameters& parameters);
+
+}  // namespace rtcpp::pc

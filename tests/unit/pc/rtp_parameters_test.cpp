@@ -1,0 +1,105 @@
+// Codec and header-extension negotiation (JSEP 5.3.1) from real browser offers.
+#include "pc/rtp_parameters.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "pc/jsep.hpp"
+
+namespace rtcpp::pc {
+namespace {
+
+sdp::SessionDescription fixture(const std::string& name) {
+  std::ifstream in(std::string(RTCPP_TEST_DATA_DIR) + "/sdp/" + name, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  auto sd = sdp::SessionDescription::parse(s.str());
+  EXPECT_TRUE(sd) << name;
+  return *sd;
+}
+
+const sdp::MediaDescription& section(const sdp::SessionDescription& sd, std::string_view media) {
+  for (const auto& m : sd.media)
+    if (m.media == media) return m;
+  ADD_FAILURE() << "no " << media << " section";
+  return sd.media.front();
+}
+
+TEST(RtpParameters, ChromiumVideoOfferIsAnsweredWithVp8AndItsRtx) {
+  const auto sd = fixture("chromium-offer-media.sdp");
+  const auto& video = section(sd, "video");
+  const auto offered = read_rtp_parameters(video.attributes, video.formats);
+  ASSERT_FALSE(offered.codecs.empty());
+  EXPECT_EQ(offered.codecs.front().name, "VP8");
+  EXPECT_EQ(offered.codecs.front().payload_type, 96);
+  EXPECT_EQ(offered.codecs.front().rtx_payload_type, std::optional<std::uint8_t>(97));
+  EXPECT_EQ(offered.extension_id(kMidExtensionUri), std::optional<std::uint8_t>(4));
+  // No rtx entry stands alone: each is folded into the codec it repairs.
+  for (const auto& c : offered.codecs) EXPECT_NE(c.name, "rtx");
+
+  const auto answer = answer_rtp_parameters(MediaKind::kVideo, offered);
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->codecs.size(), 1u);
+  EXPECT_EQ(answer->codecs[0].payload_type, 96);  // the offerer's payload type kept
+  // Only the feedback we act on; goog-remb and transport-cc are not (yet).
+  EXPECT_EQ(answer->codecs[0].feedback, (std::vector<std::string>{"ccm fir", "nack", "nack pli"}));
+  EXPECT_EQ(payload_types(*answer), (std::vector<std::string>{"96", "97"}));
+  EXPECT_EQ(answer->extensions,
+            (std::vector<RtpHeaderExtension>{{4, std::string(kMidExtensionUri)}}));
+}
+
+TEST(RtpParameters, FirefoxAudioOfferKeepsOpusAndG711) {
+  const auto sd = fixture("firefox-offer-media.sdp");
+  const auto& audio = section(sd, "audio");
+  const auto answer = answer_rtp_parameters(MediaKind::kAudio,
+                                            read_rtp_parameters(audio.attributes, audio.formats));
+  ASSERT_TRUE(answer);
+  std::vector<std::string> names;
+  for (const auto& c : answer->codecs) names.push_back(c.name);
+  EXPECT_EQ(names.front(), "opus");
+  EXPECT_NE(std::find(names.begin(), names.end(), "PCMU"), names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "telephone-event"), names.end());
+}
+
+TEST(RtpParameters, AnOfferWithoutACodecWeCarryIsNotAnswerable) {
+  sdp::AttributeList attributes;
+  attributes.add("rtpmap", "102 H264/90000");
+  attributes.add("fmtp", "102 packetization-mode=1;profile-level-id=42e01f");
+  const std::vector<std::string> formats{"102"};
+  EXPECT_FALSE(answer_rtp_parameters(MediaKind::kVideo, read_rtp_parameters(attributes, formats)));
+}
+
+TEST(RtpParameters, MalformedLinesAreSkipped) {
+  sdp::AttributeList attributes;
+  attributes.add("rtpmap", "96");             // no encoding
+  attributes.add("rtpmap", "300 VP8/90000");  // not a payload type
+  attributes.add("rtpmap", "72 VP8/90000");   // RTCP's range under rtcp-mux (RFC 5761)
+  attributes.add("rtpmap", "97 VP8/0");       // no clock rate
+  attributes.add("rtpmap", "98 VP8/90000");
+  attributes.add("fmtp", "99 apt=98");  // fmtp of a type without rtpmap
+  attributes.add("extmap", "0 urn:x");  // id 0 is not an id
+  attributes.add("extmap", "5");        // no URI
+  attributes.add("ssrc", "notanumber cname:x");
+  const std::vector<std::string> formats{"96", "300", "72", "97", "98", "99", "0"};
+  const auto p = read_rtp_parameters(attributes, formats);
+  ASSERT_EQ(p.codecs.size(), 2u);
+  EXPECT_EQ(p.codecs[0].payload_type, 98);
+  EXPECT_EQ(p.codecs[1].name, "PCMU");  // static type 0 without rtpmap (RFC 3551 6)
+  EXPECT_TRUE(p.extensions.empty());
+  EXPECT_TRUE(p.ssrcs.empty());
+}
+
+TEST(RtpParameters, OurLinesReadBackTheSame) {
+  RtpParameters p = local_rtp_parameters(MediaKind::kVideo);
+  p.ssrcs = {1111, 2222};
+  p.cname = "rtcpp";
+  sdp::AttributeList attributes;
+  for (auto& a : rtp_attributes(p)) attributes.add(a.name, a.value);
+  const auto formats = payload_types(p);
+  EXPECT_EQ(read_rtp_parameters(attributes, formats), p);
+}
+
+}  // namespace
+}  // namespace rtcpp::pc
