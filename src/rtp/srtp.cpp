@@ -28,6 +28,7 @@ constexpr std::size_t kCmSaltLength = 14;
 constexpr std::size_t kGcmSaltLength = 12;
 // RFC 3711 4.1.1: AES-CM leaves 16 bits of the counter for blocks within a packet.
 constexpr std::size_t kMaxPayloadLength = std::size_t{16} << 16;
+constexpr std::size_t kMaxReplayWindow = 0x8000;
 
 // RFC 3711 4.3.2 / 4.3.3 key derivation labels.
 enum class Label : std::uint8_t {
@@ -134,7 +135,8 @@ class ReplayWindow {
  public:
   explicit ReplayWindow(std::size_t size) {
     size_ = 64;
-    while (size_ < size && size_ < (std::size_t{1} << 20)) size_ *= 2;
+    // Past 2^15 the index estimate itself (RFC 3711 3.3.1) cannot tell old from new.
+    while (size_ < size && size_ < kMaxReplayWindow) size_ *= 2;
     bits_.assign(size_ / 64, 0);
   }
 

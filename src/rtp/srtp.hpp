@@ -71,7 +71,7 @@ using SrtpResult = Expected<T, SrtpError>;
 struct SrtpConfig {
   // How many packets below the highest index received are still accepted (each once), per
   // SSRC, for SRTP and SRTCP alike. RFC 3711 asks for at least 64; reordered video needs
-  // more. Rounded up to a power of two, at least 64.
+  // more. Rounded up to a power of two, at least 64 and at most 32768.
   std::size_t replay_window = 1024;
   // Whether protect_rtp may protect the same SSRC and sequence number twice (a resent
   // packet without RTX). Off, it refuses with kReplayed: the same index over different
