@@ -181,12 +181,39 @@ Expected<void, Vp8Error> Vp8Depacketizer::insert(std::uint16_t sequence_number,
   packet.data = Buffer(parsed->data);
   pending_bytes_ += packet.data.size();
   pending_.emplace(sequence, std::move(packet));
+  bool dropped = false;
   while (!pending_.empty() && (pending_.size() > config_.max_pending_packets ||
                                pending_bytes_ > config_.max_pending_bytes)) {
     drop_oldest_frame();
+    dropped = true;
   }
-  assemble();
+  // Nothing else can have changed what assemble() decided last time.
+  if (dropped || completes_frame(sequence)) assemble();
   return {};
+}
+
+bool Vp8Depacketizer::completes_frame(std::int64_t sequence) const {
+  const auto at = pending_.find(sequence);
+  if (at == pending_.end()) return false;
+  const std::uint32_t timestamp = at->second.timestamp;
+  // Forward to the marker, then back to the start, through consecutive packets of one
+  // timestamp (the same run complete_frames() looks for).
+  auto it = at;
+  while (!it->second.marker) {
+    auto next = std::next(it);
+    if (next == pending_.end() || next->first != it->first + 1 || next->second.frame_start ||
+        next->second.timestamp != timestamp)
+      return false;
+    it = next;
+  }
+  it = at;
+  while (!it->second.frame_start) {
+    if (it == pending_.begin()) return false;
+    auto previous = std::prev(it);
+    if (previous->first != it->first - 1 || previous->second.timestamp != timestamp) return false;
+    it = previous;
+  }
+  return true;
 }
 
 std::optional<Vp8Frame> Vp8Depacketizer::poll_frame() {

@@ -159,6 +159,8 @@ class Vp8Depacketizer {
   };
 
   void assemble();
+  // Whether the packet at `sequence` is part of a complete frame.
+  bool completes_frame(std::int64_t sequence) const;
   std::vector<CompleteFrame> complete_frames() const;
   // Removes the pending packets before `sequence` and counts the frames they belonged to.
   void drop_before(std::int64_t sequence);
