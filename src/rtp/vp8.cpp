@@ -12,8 +12,6 @@ std::string_view to_string(Vp8Error error) noexcept {
       return "VP8 payload descriptor runs past the payload";
     case Vp8Error::kNoPayload:
       return "VP8 payload descriptor without data";
-    case Vp8Error::kBadField:
-      return "VP8 payload descriptor field out of range";
     case Vp8Error::kBadStartCode:
       return "VP8 key frame without its start code";
     case Vp8Error::kEmptyFrame:

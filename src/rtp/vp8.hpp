@@ -37,7 +37,6 @@ enum class Vp8Error : std::uint8_t {
   kEmpty,               // an empty RTP payload
   kTruncated,           // the descriptor runs past the payload
   kNoPayload,           // a descriptor and no VP8 data after it
-  kBadField,            // a value too large for its field (when writing)
   kBadStartCode,        // a key frame without the 9d 01 2a start code (RFC 6386 9.1)
   kEmptyFrame,          // nothing to packetize
   kMaxPayloadTooSmall,  // no room for data after the descriptor
