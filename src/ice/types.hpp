@@ -1,5 +1,5 @@
 // The vocabulary the ICE units share: roles and states, credentials, the agent's
-// configuration.
+// configuration, and candidates as the agent holds them (with the addresses they use).
 #pragma once
 
 #include <cstddef>
@@ -69,6 +69,13 @@ struct IceConfig {
   turn::TurnClientConfig turn;
   // Bound on TURN allocations (servers times host sockets).
   std::size_t max_turn_clients = 16;
+};
+
+// One of our candidates and the address its traffic leaves from: its base (RFC 8445 5.1.1).
+struct LocalCandidate {
+  Candidate candidate;
+  SocketAddress base;  // the socket it sends from (a relayed candidate is its own base)
+  std::optional<std::size_t> turn;  // relayed: which of the gatherer's TURN clients
 };
 
 }  // namespace rtcpp::ice
