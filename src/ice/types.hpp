@@ -78,4 +78,10 @@ struct LocalCandidate {
   std::optional<std::size_t> turn;  // relayed: which of the gatherer's TURN clients
 };
 
+// One of the peer's candidates, with the transport address it resolved to.
+struct RemoteCandidate {
+  Candidate candidate;
+  SocketAddress address;
+};
+
 }  // namespace rtcpp::ice
