@@ -34,6 +34,10 @@ std::string_view to_string(IceRole role) noexcept;
 std::string_view to_string(IceTransportState state) noexcept;
 std::string_view to_string(IceGatheringState state) noexcept;
 
+constexpr IceRole other_role(IceRole role) noexcept {
+  return role == IceRole::kControlling ? IceRole::kControlled : IceRole::kControlling;
+}
+
 struct IceCredentials {
   std::string ufrag;
   std::string pwd;

@@ -30,6 +30,8 @@ TEST(IceCredentials, RandomOnesAreLongEnoughIceChars) {
 
 TEST(IceTypes, RolesAndStatesHaveTheirW3cNames) {
   EXPECT_EQ(to_string(IceRole::kControlling), "controlling");
+  EXPECT_EQ(other_role(IceRole::kControlling), IceRole::kControlled);
+  EXPECT_EQ(other_role(IceRole::kControlled), IceRole::kControlling);
   EXPECT_EQ(to_string(IceTransportState::kDisconnected), "disconnected");
   EXPECT_EQ(to_string(IceGatheringState::kComplete), "complete");
 }
