@@ -3,109 +3,34 @@
 // it the STUN datagrams that arrive on them; the agent forms candidates and pairs, paces
 // connectivity checks, answers the peer's checks, nominates, and keeps consent. Everything
 // that is not STUN goes to DTLS through the selected pair.
+//
+// The agent composes the units and owns what they share (the role, the credentials, the
+// STUN transactions, the queues): Gatherer (our candidates), CheckList (pairs, their states
+// and nomination), connectivity_check.hpp (the Binding messages, and answering the peer's),
+// ConsentFreshness (RFC 7675) and IceRestart (RFC 8445 9).
 #pragma once
 
 #include <cstdint>
 #include <deque>
-#include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "base/net.hpp"
 #include "base/random.hpp"
 #include "base/time.hpp"
 #include "ice/candidate.hpp"
+#include "ice/check_list.hpp"
+#include "ice/consent.hpp"
+#include "ice/events.hpp"
+#include "ice/gatherer.hpp"
+#include "ice/restart.hpp"
+#include "ice/types.hpp"
 #include "stun/stun_message.hpp"
 #include "stun/stun_transaction.hpp"
 #include "turn/turn_client.hpp"
 
 namespace rtcpp::ice {
-
-enum class IceRole : std::uint8_t { kControlling, kControlled };
-// W3C RTCIceTransportState.
-enum class IceTransportState : std::uint8_t {
-  kNew,
-  kChecking,
-  kConnected,
-  kCompleted,
-  kDisconnected,
-  kFailed,
-  kClosed,
-};
-// W3C RTCIceGatheringState.
-enum class IceGatheringState : std::uint8_t { kNew, kGathering, kComplete };
-
-std::string_view to_string(IceRole role) noexcept;
-std::string_view to_string(IceTransportState state) noexcept;
-std::string_view to_string(IceGatheringState state) noexcept;
-
-struct IceCredentials {
-  std::string ufrag;
-  std::string pwd;
-  // RFC 8839 5.4: ufrag at least 4 ice-chars, pwd at least 22; we use 8 and 24.
-  static IceCredentials random(Random& rng);
-};
-
-struct IceConfig {
-  // RFC 8445 14.2: one new check every Ta.
-  Duration ta = Duration::millis(50);
-  // Retransmission of a connectivity check (RFC 8445 14.3 leaves RTO to the agent).
-  Duration check_rto = Duration::millis(250);
-  int check_transmissions = 7;
-  // RFC 7675: consent checks on the selected pair, randomised +-20 % around this.
-  Duration consent_interval = Duration::millis(2500);
-  // No consent response for this long: disconnected; for consent_timeout: failed.
-  Duration disconnected_after = Duration::seconds(5);
-  Duration consent_timeout = Duration::seconds(30);
-  // Checking gives up (failed) when nothing succeeded for this long after the first check.
-  Duration checking_timeout = Duration::seconds(30);
-  // The controlling agent waits this long after the first valid pair for a better one
-  // before it nominates (regular nomination, RFC 8445 8.1.1).
-  Duration nomination_delay = Duration::millis(100);
-  // Bound on remote candidates (a hostile peer cannot grow the check list without limit).
-  std::size_t max_remote_candidates = 100;
-  std::size_t max_pairs = 500;
-  // W3C iceTransportPolicy "relay": only relayed candidates are offered and paired. Host
-  // sockets are still registered (add_host_address): the TURN clients send from them.
-  bool relay_only = false;
-  // False: UDP host sockets are registered (TURN over UDP sends from them) but neither they nor
-  // server-reflexive candidates are offered or paired; only ICE-TCP and relayed candidates are.
-  bool udp_candidates = true;
-  turn::TurnClientConfig turn;
-  // Bound on TURN allocations (servers times host sockets).
-  std::size_t max_turn_clients = 16;
-};
-
-struct IceLocalCandidateEvent {
-  Candidate candidate;
-};
-struct IceGatheringStateEvent {
-  IceGatheringState state;
-};
-struct IceStateEvent {
-  IceTransportState state;
-};
-struct IceSelectedPairEvent {
-  Candidate local;
-  Candidate remote;
-  SocketAddress local_address;   // the socket to send from
-  SocketAddress remote_address;  // where to send
-};
-struct IceRoleEvent {
-  IceRole role;
-};
-// W3C RTCPeerConnectionIceErrorEvent: a TURN server refused or did not answer (code 300-699
-// from its ERROR-CODE, or 701 for no answer).
-struct IceCandidateErrorEvent {
-  std::string url;
-  SocketAddress local;  // the socket that talked to the server
-  int error_code = 0;
-  std::string error_text;
-};
-using IceEvent = std::variant<IceLocalCandidateEvent, IceGatheringStateEvent, IceStateEvent,
-                              IceSelectedPairEvent, IceRoleEvent, IceCandidateErrorEvent>;
 
 class IceAgent {
  public:
@@ -114,13 +39,11 @@ class IceAgent {
   const IceCredentials& local_credentials() const noexcept { return local_; }
   IceRole role() const noexcept { return role_; }
   IceTransportState state() const noexcept { return state_; }
-  IceGatheringState gathering_state() const noexcept { return gathering_; }
+  IceGatheringState gathering_state() const noexcept { return gatherer_.state(); }
 
   // --- Gathering ---
   // The relay-only policy (IceConfig::relay_only), settable until the first host address.
-  void set_relay_only(bool relay_only) {
-    if (host_addresses_.empty()) config_.relay_only = relay_only;
-  }
+  void set_relay_only(bool relay_only) { gatherer_.set_relay_only(relay_only); }
   // The role, when it is known only after gathering began (a candidate pool gathered before
   // the first description); pair priorities follow it.
   void set_role(IceRole role);
@@ -136,7 +59,9 @@ class IceAgent {
   // the runtime carries them on a stream to the server and hands back what arrives on it with
   // the same addresses, reversed.
   void add_turn_server(const turn::TurnServerConfig& server, Timestamp now);
-  static SocketAddress turn_stream_base(const IpAddress& host) { return {host, 0}; }
+  static SocketAddress turn_stream_base(const IpAddress& host) {
+    return Gatherer::turn_stream_base(host);
+  }
   // The runtime could not open (or lost) the stream from `base` to a TCP/TLS TURN server.
   void turn_stream_failed(const SocketAddress& base, const SocketAddress& server, std::string text,
                           Timestamp now);
@@ -150,8 +75,10 @@ class IceAgent {
   // = the listening address and source = the peer's (RFC 6544 7.2 learns it as a
   // peer-reflexive candidate when its check authenticates). Ignored under relay_only.
   void add_tcp_host_address(const SocketAddress& listening, Timestamp now);
-  static constexpr std::uint16_t kTcpActivePort = 9;
-  static SocketAddress tcp_active_base(const IpAddress& host) { return {host, kTcpActivePort}; }
+  static constexpr std::uint16_t kTcpActivePort = Gatherer::kTcpActivePort;
+  static SocketAddress tcp_active_base(const IpAddress& host) {
+    return Gatherer::tcp_active_base(host);
+  }
   // The runtime's connection between `local` (a TCP candidate's base) and `remote` failed to
   // open or closed: its pair fails (RFC 6544 7.1); when it was the selected pair, consent is
   // lost with it and the agent fails (RFC 7675 5.1) unless an ICE restart finds another path.
@@ -185,7 +112,7 @@ class IceAgent {
   // pair is selected; a connection that had failed goes back to checking.
   void restart_local(IceCredentials local, Timestamp now);
   // True from the start of a restart until a new pair is selected.
-  bool restarting() const noexcept { return restart_.has_value(); }
+  bool restarting() const noexcept { return restart_.in_progress(); }
 
   // --- Sans-IO ---
   // A STUN datagram that arrived on one of our sockets (destination = that socket). TURN
@@ -222,97 +149,49 @@ class IceAgent {
   // The remote candidates ICE knows (signaled, trickled, resolved or peer-reflexive), for stats.
   std::vector<Candidate> remote_candidates() const {
     std::vector<Candidate> out;
-    out.reserve(remotes_.size());
-    for (const auto& r : remotes_) out.push_back(r.candidate);
+    out.reserve(check_list_.remotes().size());
+    for (const auto& r : check_list_.remotes()) out.push_back(r.candidate);
     return out;
   }
 
   // Counts for stats and tests.
-  std::size_t pair_count() const noexcept { return pairs_.size(); }
+  std::size_t pair_count() const noexcept { return check_list_.pairs().size(); }
   std::size_t checks_sent() const noexcept { return checks_sent_; }
 
  private:
-  enum class PairState : std::uint8_t { kFrozen, kWaiting, kInProgress, kSucceeded, kFailed };
-  struct LocalCandidate {
-    Candidate candidate;
-    SocketAddress base;  // the socket it sends from (a relayed candidate is its own base)
-    std::optional<std::size_t> turn;  // relayed: index into turn_
-  };
-  struct TurnEntry {
-    std::unique_ptr<turn::TurnClient> client;
-    bool gathering = true;  // counted in turn_outstanding_
-  };
-  struct RemoteCandidate {
-    Candidate candidate;
-    SocketAddress address;
-  };
-  struct Pair {
-    std::size_t local = 0;   // index into locals_
-    std::size_t remote = 0;  // index into remotes_
-    PairState state = PairState::kFrozen;
-    std::uint64_t priority = 0;
-    bool valid = false;
-    bool nominated = false;
-    bool use_candidate_sent = false;  // controlling: nomination in flight or done
-    bool remote_nominated = false;    // controlled: peer sent USE-CANDIDATE
-    std::optional<stun::TransactionId> transaction;
-  };
-  enum class TransactionKind : std::uint8_t { kCheck, kStunServer, kConsent, kPreviousConsent };
-  // An ICE restart in progress: which side's new credentials are in place.
-  struct Restart {
-    bool local_changed = false;
-    bool remote_changed = false;
-  };
-  // The pair selected before a restart, with the credentials it was checked under.
-  struct PreviousPath {
-    std::size_t local = 0;  // index into locals_ (local candidates outlive restarts)
-    RemoteCandidate remote;
-    IceCredentials local_credentials;
-    IceCredentials remote_credentials;
-  };
-
-  std::uint64_t pair_priority(const Pair& p) const;
-  void recompute_priorities();
-  void add_local(Candidate candidate, const SocketAddress& base,
-                 std::optional<std::size_t> turn = std::nullopt);
-  void start_turn(const SocketAddress& host, const turn::TurnServerConfig& server, Timestamp now);
-  void process_turn_events(Timestamp now);
-  void handle_stun(const Datagram& d, Timestamp now);
-  // Queues a datagram; one from a relayed candidate goes through its TURN client.
-  void emit(Datagram d);
-  std::size_t add_remote(Candidate candidate, const SocketAddress& address);
-  std::optional<std::size_t> find_remote(const SocketAddress& address,
-                                         TransportProtocol protocol) const;
-  bool can_pair(const Candidate& local, const Candidate& remote) const;
-  void form_pairs_for_local(std::size_t local);
-  void form_pairs_for_remote(std::size_t remote);
-  void add_pair(std::size_t local, std::size_t remote);
+  void send_stun_queries(Timestamp now);
+  // Pairs the local candidates the gatherer added since the last call.
+  void pair_new_locals();
+  void process_turn_events();
+  void switch_role(IceRole role);
+  void begin_restart(Timestamp now);
+  bool checks_allowed() const noexcept { return remote_ && restart_.checks_allowed(); }
   std::optional<std::size_t> find_pair(const SocketAddress& local,
-                                       const SocketAddress& remote) const;
-  std::optional<std::size_t> find_local_by_base(const SocketAddress& base) const;
+                                       const SocketAddress& remote) const {
+    return check_list_.find_pair(gatherer_.candidates(), local, remote);
+  }
 
+  void handle_stun(const Datagram& d, Timestamp now);
   void handle_request(const stun::StunMessage& msg, const Datagram& d, Timestamp now);
   void handle_response(const stun::StunMessage& msg, const Datagram& d, Timestamp now);
-  void on_check_success(std::size_t pair, const stun::StunMessage& msg, const Datagram& d,
-                        Timestamp now);
+  void handle_check_response(std::size_t pair, const stun::StunMessage& msg, const Datagram& d,
+                             Timestamp now);
+  void on_check_success(std::size_t pair, Timestamp now);
   void on_check_failure(std::size_t pair, Timestamp now);
-  Buffer build_check(const LocalCandidate& local, const IceCredentials& local_credentials,
-                     const IceCredentials& remote_credentials, bool use_candidate,
-                     const stun::TransactionId& id) const;
-  void begin_restart(Timestamp now);
-  bool checks_allowed() const noexcept {
-    return remote_ && (!restart_ || (restart_->local_changed && restart_->remote_changed));
-  }
   void send_check(std::size_t pair, bool use_candidate, Timestamp now);
   void send_consent_check(Timestamp now);
   void maybe_nominate(Timestamp now);
   void select(std::size_t pair, Timestamp now);
+  // The path data goes over: the selected pair, or during a restart the one selected before.
+  struct DataPath {
+    const LocalCandidate* local;
+    const SocketAddress* remote;
+  };
+  std::optional<DataPath> data_path() const;
   void update_state(Timestamp now);
   void set_state(IceTransportState state);
-  void maybe_complete_gathering();
-  void query_stun_server(const SocketAddress& host, const SocketAddress& server, Timestamp now);
-  void send_response(const stun::StunMessage& request, const Datagram& d, int error_code,
-                     std::string_view reason, const std::string& pwd);
+  // Queues a datagram; one from a relayed candidate goes through its TURN client.
+  void emit(Datagram d);
 
   IceConfig config_;
   IceRole role_;
@@ -321,39 +200,23 @@ class IceAgent {
   Random& rng_;
   std::uint64_t tie_breaker_;
   IceTransportState state_ = IceTransportState::kNew;
-  IceGatheringState gathering_ = IceGatheringState::kNew;
-  bool host_gathering_done_ = false;
   bool remote_end_of_candidates_ = false;
   bool closed_ = false;
 
-  std::vector<SocketAddress> host_addresses_;
-  std::vector<SocketAddress> tcp_listeners_;
-  std::vector<LocalCandidate> locals_;
-  std::vector<RemoteCandidate> remotes_;
-  std::vector<Pair> pairs_;
-  std::deque<std::size_t> triggered_;  // pair indices
-  std::vector<SocketAddress> stun_servers_;
-  std::vector<std::pair<SocketAddress, SocketAddress>> stun_servers_pending_;  // (base, server)
-  std::size_t stun_servers_outstanding_ = 0;
-
+  Gatherer gatherer_;
+  CheckList check_list_;
+  std::size_t locals_paired_ = 0;  // the gatherer's candidates before this one are paired
+  ConsentFreshness consent_;
+  IceRestart restart_;
   stun::ClientTransactions transactions_;
-  std::vector<turn::TurnServerConfig> turn_servers_;
-  std::vector<TurnEntry> turn_;
-  std::size_t turn_outstanding_ = 0;
   Timestamp now_ = Timestamp::zero();  // the latest time we were given
 
   std::deque<Datagram> outgoing_;
   std::deque<IceEvent> events_;
 
   Timestamp next_check_at_ = Timestamp::zero();
-  std::optional<Timestamp> first_check_at_;
-  std::optional<Timestamp> first_valid_at_;
-  std::optional<std::size_t> selected_;
-  Timestamp next_consent_at_ = Timestamp::infinite();
-  Timestamp last_consent_ = Timestamp::zero();
+  std::optional<std::size_t> selected_;  // index into the check list's pairs
   std::size_t checks_sent_ = 0;
-  std::optional<Restart> restart_;
-  std::optional<PreviousPath> previous_;
 };
 
 }  // namespace rtcpp::ice

@@ -1,0 +1,29 @@
+#include "ice/consent.hpp"
+
+#include <algorithm>
+
+namespace rtcpp::ice {
+
+void ConsentFreshness::start(Timestamp now, Random& rng) {
+  last_ = now;
+  schedule_next(now, rng);
+}
+
+void ConsentFreshness::schedule_next(Timestamp now, Random& rng) {
+  const double jitter = 0.8 + 0.4 * rng.uniform_double();
+  next_check_at_ = now + Duration::seconds_f(interval_.seconds_f() * jitter);
+}
+
+Timestamp ConsentFreshness::next_timeout(bool disconnected) const noexcept {
+  Timestamp t = std::min(next_check_at_, expires_at());
+  if (!disconnected) t = std::min(t, disconnected_at());
+  return t;
+}
+
+ConsentFreshness::Status ConsentFreshness::status(Timestamp now) const noexcept {
+  if (now - last_ >= timeout_) return Status::kExpired;
+  if (now - last_ >= disconnected_after_) return Status::kDisconnected;
+  return Status::kFresh;
+}
+
+}  // namespace rtcpp::ice

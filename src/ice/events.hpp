@@ -1,0 +1,42 @@
+// What the ICE agent reports (IceAgent::poll_event).
+#pragma once
+
+#include <string>
+#include <variant>
+
+#include "base/net.hpp"
+#include "ice/candidate.hpp"
+#include "ice/types.hpp"
+
+namespace rtcpp::ice {
+
+struct IceLocalCandidateEvent {
+  Candidate candidate;
+};
+struct IceGatheringStateEvent {
+  IceGatheringState state;
+};
+struct IceStateEvent {
+  IceTransportState state;
+};
+struct IceSelectedPairEvent {
+  Candidate local;
+  Candidate remote;
+  SocketAddress local_address;   // the socket to send from
+  SocketAddress remote_address;  // where to send
+};
+struct IceRoleEvent {
+  IceRole role;
+};
+// W3C RTCPeerConnectionIceErrorEvent: a TURN server refused or did not answer (code 300-699
+// from its ERROR-CODE, or 701 for no answer).
+struct IceCandidateErrorEvent {
+  std::string url;
+  SocketAddress local;  // the socket that talked to the server
+  int error_code = 0;
+  std::string error_text;
+};
+using IceEvent = std::variant<IceLocalCandidateEvent, IceGatheringStateEvent, IceStateEvent,
+                              IceSelectedPairEvent, IceRoleEvent, IceCandidateErrorEvent>;
+
+}  // namespace rtcpp::ice
