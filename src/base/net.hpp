@@ -70,10 +70,22 @@ class SocketAddress {
 };
 
 // One UDP datagram with its addresses, as received from or handed to the network.
+// How the runtime carries a datagram. The protocol that makes it says so (the ICE agent, which
+// knows its bases); the runtime reads no meaning into addresses or ports.
+enum class Route : std::uint8_t {
+  kUdp,  // from the UDP socket bound to `source`
+  // On the RFC 6544 connection between `source` and `destination`, opened for it when
+  // `source` is not a listening address (an active candidate's base).
+  kTcp,
+  // On the TCP or TLS stream from the host `source.ip()` to the TURN server `destination`.
+  kTurnStream,
+};
+
 struct Datagram {
   SocketAddress source;
   SocketAddress destination;
   Buffer payload;
+  Route route = Route::kUdp;  // outgoing datagrams only
 };
 
 struct SocketAddressHash {

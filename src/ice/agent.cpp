@@ -408,9 +408,23 @@ std::optional<Datagram> IceAgent::wrap_for_selected_pair(Buffer payload, Timesta
   if (closed_) return std::nullopt;
   const auto path = data_path();
   if (!path) return std::nullopt;
-  if (!path->local->turn) return Datagram{path->local->base, *path->remote, std::move(payload)};
+  if (!path->local->turn) {
+    Datagram d{path->local->base, *path->remote, std::move(payload)};
+    d.route = route_of(d.source);
+    return d;
+  }
   now_ = now;
-  return gatherer_.turn_client(*path->local->turn).wrap(*path->remote, payload, now);
+  auto wrapped = gatherer_.turn_client(*path->local->turn).wrap(*path->remote, payload, now);
+  if (wrapped) wrapped->route = route_of(wrapped->source);
+  return wrapped;
+}
+
+Route IceAgent::route_of(const SocketAddress& source) const {
+  // Our conventions for bases that are not UDP sockets (turn_stream_base, tcp_active_base and
+  // listening addresses), turned into the route the runtime needs.
+  if (source == turn_stream_base(source.ip())) return Route::kTurnStream;
+  if (gatherer_.is_tcp_base(source)) return Route::kTcp;
+  return Route::kUdp;
 }
 
 std::optional<IceAgent::SelectedPair> IceAgent::selected_pair() const {
@@ -511,6 +525,7 @@ std::optional<Datagram> IceAgent::poll_transmit() {
   if (outgoing_.empty()) return std::nullopt;
   Datagram d = std::move(outgoing_.front());
   outgoing_.pop_front();
+  d.route = route_of(d.source);
   return d;
 }
 

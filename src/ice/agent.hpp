@@ -159,6 +159,7 @@ class IceAgent {
   std::size_t checks_sent() const noexcept { return checks_sent_; }
 
  private:
+  Route route_of(const SocketAddress& source) const;
   void send_stun_queries(Timestamp now);
   // Pairs the local candidates the gatherer added since the last call.
   void pair_new_locals();

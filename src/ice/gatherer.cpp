@@ -370,4 +370,10 @@ void Gatherer::close(Timestamp now) {
   for (auto& entry : turns_) entry.client->close(now);
 }
 
+bool Gatherer::is_tcp_base(const SocketAddress& address) const {
+  return std::any_of(tcp_listeners_.begin(), tcp_listeners_.end(), [&](const SocketAddress& l) {
+    return address == l || address == tcp_active_base(l.ip());
+  });
+}
+
 }  // namespace rtcpp::ice

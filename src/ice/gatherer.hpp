@@ -61,6 +61,8 @@ class Gatherer {
   // The add_* calls return false when they changed nothing (closed, or known already).
   bool add_host_address(const SocketAddress& address, Timestamp now, std::deque<IceEvent>& events);
   bool add_tcp_host_address(const SocketAddress& listening, std::deque<IceEvent>& events);
+  // A TCP candidate's base: a listening address, or the active base on its IP.
+  bool is_tcp_base(const SocketAddress& address) const;
   void add_stun_server(const SocketAddress& server);
   bool add_turn_server(const turn::TurnServerConfig& server, Timestamp now,
                        std::deque<IceEvent>& events);

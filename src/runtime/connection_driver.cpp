@@ -203,7 +203,8 @@ Result<SocketAddress> ConnectionDriver::listen_tcp(const IpAddress& ip) {
     if (ec)
       return operation_error("cannot listen on TCP on " + ip.to_string() + ": " + ec.message());
     listener->local = from_tcp_endpoint(listener->acceptor.local_endpoint());
-    // ICE tells sockets apart by address: the listening port must not be a UDP socket's.
+    // ICE tells its bases apart by address: the listening port must be neither a UDP
+    // socket's nor the one ICE names active TCP candidates with (RFC 6544 4.5).
     const bool clash = std::any_of(sockets_.begin(), sockets_.end(), [&](const auto& socket) {
       return socket->local == listener->local;
     });
@@ -308,11 +309,10 @@ bool ConnectionDriver::send_on_tcp(const Datagram& d) {
     bytes_sent_ += d.payload.size();
     return true;
   }
-  if (d.source.port() != ice::IceAgent::kTcpActivePort) {
-    // From a listening address to a peer whose connection is gone: dropped.
-    return std::any_of(tcp_listeners_.begin(), tcp_listeners_.end(),
-                       [&](const auto& l) { return l->local == d.source; });
-  }
+  // From a listening address to a peer whose connection is gone: dropped.
+  if (std::any_of(tcp_listeners_.begin(), tcp_listeners_.end(),
+                  [&](const auto& l) { return l->local == d.source; }))
+    return true;
   // RFC 6544 7.1: an active candidate opens a connection for a connectivity check; other
   // traffic waits for one (it is dropped, as on a path that is not up).
   const bool ours = std::any_of(tcp_listeners_.begin(), tcp_listeners_.end(),
@@ -343,8 +343,11 @@ bool ConnectionDriver::send_on_tcp(const Datagram& d) {
 }
 
 void ConnectionDriver::send(const Datagram& d) {
-  if (send_on_tcp(d)) return;
-  if (d.source.port() == 0) {
+  if (d.route == Route::kTcp) {
+    send_on_tcp(d);
+    return;
+  }
+  if (d.route == Route::kTurnStream) {
     send_on_stream(d);
     return;
   }
@@ -373,19 +376,22 @@ void ConnectionDriver::send_batch(std::vector<Datagram>& batch) {
   std::array<sockaddr_storage, kSendBatch> destinations{};
   std::size_t at = 0;
   while (at < batch.size()) {
+    if (batch[at].route != Route::kUdp) {
+      send(batch[at]);  // ICE-TCP, or a TURN server over TCP/TLS
+      ++at;
+      continue;
+    }
     Socket* socket = nullptr;
     for (auto& s : sockets_) {
       if (s->local == batch[at].source) socket = s.get();
     }
-    if (socket == nullptr) {
-      // ICE-TCP; or port 0: bound for a TURN server over TCP/TLS; otherwise no such socket.
-      if (!send_on_tcp(batch[at]) && batch[at].source.port() == 0) send_on_stream(batch[at]);
+    if (socket == nullptr) {  // no such socket (released): dropped
       ++at;
       continue;
     }
     std::size_t count = 0;
     while (at + count < batch.size() && count < kSendBatch &&
-           batch[at + count].source == socket->local) {
+           batch[at + count].route == Route::kUdp && batch[at + count].source == socket->local) {
       const Datagram& d = batch[at + count];
       vectors[count] = {const_cast<std::uint8_t*>(d.payload.data()), d.payload.size()};
       messages[count] = {};

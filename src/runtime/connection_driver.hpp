@@ -49,8 +49,8 @@ class ConnectionDriver {
   // Binds a UDP socket on `ip` (port chosen by the system) and gives it to ICE as a host
   // candidate (the caller kicks). Errors are OperationError with the system's message.
   Result<SocketAddress> bind(const IpAddress& ip);
-  // A TURN server reached over TCP or TLS: ICE's messages to it (from a host IP with port 0,
-  // IceAgent::turn_stream_base) go on a stream opened on first use; what it sends back is
+  // A TURN server reached over TCP or TLS: ICE's messages to it (Route::kTurnStream) go on a
+  // stream opened on first use; what it sends back is
   // handed to the transport with the addresses reversed. TLS verifies the server against the
   // system CAs and `extra_ca_file` (empty: none); errors name the file or the problem.
   Result<> add_turn_stream_server(const SocketAddress& server, const TurnStreamOptions& options,
@@ -58,8 +58,9 @@ class ConnectionDriver {
   // ICE-TCP (RFC 6544): listens on `ip` (a port chosen by the system, never the port of one of
   // our UDP sockets on that IP, so that an address names one socket) and gives the listening
   // address to ICE, which makes a passive and an active TCP host candidate of it. Checks from
-  // the active candidate (from IceAgent::tcp_active_base) open connections; everything on a
-  // connection is RFC 4571-framed. Errors are OperationError with the system's message.
+  // the active candidate (Route::kTcp from a base that is not a listener) open connections;
+  // everything on a connection is RFC 4571-framed. Errors are OperationError with the system's
+  // message.
   Result<SocketAddress> listen_tcp(const IpAddress& ip);
   void set_ice_tcp_limits(const IceTcpLimits& limits) { tcp_limits_ = limits; }
   std::size_t ice_tcp_connections() const noexcept { return tcp_connections_.size(); }
