@@ -121,8 +121,8 @@ class TcpNet {
   void deliver(IceAgent& from, const Datagram& d) {
     IceAgent& to = other(from);
     // The agent tells the runtime how each datagram travels.
-    const bool tcp_base = d.source.port() == IceAgent::kTcpActivePort || d.source == kListenA ||
-                          d.source == kListenB;
+    const bool tcp_base =
+        d.source.port() == IceAgent::kTcpActivePort || d.source == kListenA || d.source == kListenB;
     EXPECT_EQ(d.route, tcp_base ? Route::kTcp : Route::kUdp) << d.source.to_string();
     if (d.source.port() == IceAgent::kTcpActivePort) {
       Connection* found = nullptr;
