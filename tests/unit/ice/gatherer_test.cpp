@@ -298,7 +298,8 @@ TEST(Gatherer, TurnAllocationBecomesARelayedCandidate) {
   // What leaves from the relayed address goes through the TURN client (a permission first).
   EXPECT_TRUE(f.gatherer.send_relayed({kRelayed, kPeer, Buffer{1, 2, 3}}, Timestamp::zero()));
   EXPECT_FALSE(f.gatherer.send_relayed({kHostV4, kPeer, Buffer{1, 2, 3}}, Timestamp::zero()));
-  auto permission = StunMessage::parse(f.next_to_server().payload);
+  const Datagram sent = f.next_to_server();  // the parsed message views its bytes
+  auto permission = StunMessage::parse(sent.payload);
   ASSERT_TRUE(permission);
   EXPECT_EQ(permission->method(), stun::method::kCreatePermission);
 }
@@ -352,7 +353,8 @@ TEST(Gatherer, CloseReleasesTheAllocationsAndGathersNoMore) {
   const std::size_t candidates = f.gatherer.candidates().size();
   f.gatherer.close(Timestamp::seconds(1));
   // RFC 8656 7.3: a Refresh with LIFETIME 0.
-  auto refresh = StunMessage::parse(f.next_to_server().payload);
+  const Datagram sent = f.next_to_server();  // the parsed message views its bytes
+  auto refresh = StunMessage::parse(sent.payload);
   ASSERT_TRUE(refresh);
   EXPECT_EQ(refresh->method(), stun::method::kRefresh);
   EXPECT_EQ(refresh->u32_attribute(attr::kLifetime), 0u);
