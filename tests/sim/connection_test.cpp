@@ -8,6 +8,7 @@
 
 #include "base/sha256.hpp"
 #include "network.hpp"
+#include "sim_test_util.hpp"
 
 namespace rtcpp::sim {
 namespace {
@@ -72,18 +73,8 @@ Outcome run_bundled_session(std::uint64_t seed, double loss) {
   net.set_links(host_a, link, link);
   net.set_links(host_b, link, link);
 
-  // Every datagram, DTLS record bytes aside (docs/architecture.md, "Determinism").
   Sha256 trace;
-  net.set_trace_observer([&](const TraceRecord& r) {
-    const BytesView payload = r.datagram.payload;
-    const bool dtls = !payload.empty() && payload[0] >= 20 && payload[0] <= 63;  // RFC 7983
-    std::string record = std::to_string(r.at.us()) + " " +
-                         std::to_string(static_cast<int>(r.kind)) + " " +
-                         r.datagram.source.to_string() + " " + r.datagram.destination.to_string() +
-                         (dtls ? " dtls" : " " + std::to_string(payload.size())) + "\n";
-    trace.update(BytesView(reinterpret_cast<const std::uint8_t*>(record.data()), record.size()));
-    if (!dtls) trace.update(payload);
-  });
+  testing::hash_trace(net, trace);
 
   SeededRandom rng(seed);
   Peer a(rng, a_addr);

@@ -8,9 +8,28 @@
 
 #include "base/byte_reader.hpp"
 #include "base/byte_writer.hpp"
+#include "base/sha256.hpp"
 #include "network.hpp"
 
 namespace rtcpp::sim::testing {
+
+// Hashes every datagram the network sees, as the seed determines it: DTLS records count by
+// their place and time only, since OpenSSL draws its own randoms inside the handshake and
+// they reach the bytes (and, through a signature's DER length, the sizes) of the records
+// (docs/architecture.md, "Determinism").
+inline void hash_trace(Network& net, Sha256& trace) {
+  net.set_trace_observer([&trace](const TraceRecord& r) {
+    const BytesView payload = r.datagram.payload;
+    const bool dtls = !payload.empty() && payload[0] >= 20 && payload[0] <= 63;  // RFC 7983
+    std::string record = std::to_string(r.at.us()) + " " +
+                         std::to_string(static_cast<int>(r.kind)) + " " +
+                         std::to_string(static_cast<int>(r.reason)) + " " +
+                         r.datagram.source.to_string() + " " + r.datagram.destination.to_string() +
+                         (dtls ? " dtls" : " " + std::to_string(payload.size())) + "\n";
+    trace.update(BytesView(reinterpret_cast<const std::uint8_t*>(record.data()), record.size()));
+    if (!dtls) trace.update(payload);
+  });
+}
 
 // A sans-IO traffic source and sink: sends `count` numbered, timestamped datagrams every
 // `interval` to a peer, records what arrives and, if asked, echoes it back.

@@ -5,6 +5,7 @@
 #include "base/sha256.hpp"
 #include "network.hpp"
 #include "pc/peer_transport.hpp"
+#include "sim_test_util.hpp"
 #include "stun/stun_message.hpp"
 
 namespace rtcpp::sim {
@@ -88,22 +89,8 @@ Outcome run_two_stacks(NatMapping mapping, NatFiltering filtering, double loss,
   net.set_links(host_a, link, link);
   net.set_links(host_b, link, link);
 
-  // The trace as the seed determines it: everything but what OpenSSL draws itself inside the
-  // DTLS handshake (randoms, ECDHE keys, signature nonces), which reaches the bytes (and, by
-  // the DER length of a signature, the sizes) of DTLS records, so those count by their place
-  // and time only (docs/architecture.md, "Determinism").
   Sha256 trace;
-  net.set_trace_observer([&](const TraceRecord& r) {
-    const BytesView payload = r.datagram.payload;
-    const bool dtls = !payload.empty() && payload[0] >= 20 && payload[0] <= 63;  // RFC 7983
-    std::string record = std::to_string(r.at.us()) + " " +
-                         std::to_string(static_cast<int>(r.kind)) + " " +
-                         std::to_string(static_cast<int>(r.reason)) + " " +
-                         r.datagram.source.to_string() + " " + r.datagram.destination.to_string() +
-                         (dtls ? " dtls" : " " + std::to_string(payload.size())) + "\n";
-    trace.update(BytesView(reinterpret_cast<const std::uint8_t*>(record.data()), record.size()));
-    if (!dtls) trace.update(payload);
-  });
+  testing::hash_trace(net, trace);
 
   SeededRandom rng(seed);
   pc::PeerTransportConfig config;

@@ -5,19 +5,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/sdp_fixture.hpp"
 #include "pc/transceivers.hpp"
 
 namespace rtcpp::pc {
 namespace {
 
-sdp::SessionDescription fixture(const std::string& name) {
-  std::ifstream in(std::string(RTCPP_TEST_DATA_DIR) + "/sdp/" + name, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  auto sd = sdp::SessionDescription::parse(s.str());
-  EXPECT_TRUE(sd) << name;
-  return *sd;
-}
+using test_support::sdp_fixture;
 
 TransportDescription our_transport(DtlsSetup setup) {
   TransportDescription t;
@@ -68,7 +62,7 @@ TEST(Jsep, ReadsEveryStacksDataChannelOffer) {
   for (const char* name : {"chromium-offer-datachannel.sdp", "firefox-offer-datachannel.sdp",
                            "pion-offer-datachannel.sdp", "aiortc-offer-datachannel.sdp",
                            "ldc-offer-datachannel.sdp"}) {
-    auto d = read_remote_description(fixture(name));
+    auto d = read_remote_description(sdp_fixture(name));
     ASSERT_TRUE(d) << name << ": " << d.error().to_string();
     ASSERT_TRUE(d->transport) << name;
     ASSERT_TRUE(d->data_section) << name;
@@ -80,12 +74,12 @@ TEST(Jsep, ReadsEveryStacksDataChannelOffer) {
     EXPECT_EQ(t.setup, DtlsSetup::kActpass) << name;
     EXPECT_EQ(t.sctp_port, 5000) << name;
   }
-  auto chromium = read_remote_description(fixture("chromium-offer-datachannel.sdp"));
+  auto chromium = read_remote_description(sdp_fixture("chromium-offer-datachannel.sdp"));
   EXPECT_EQ(chromium->transport->ice_ufrag, "C/TQ");
   EXPECT_EQ(chromium->transport->max_message_size, 262144u);
   EXPECT_EQ(chromium->transport->mid, "0");
   EXPECT_EQ(chromium->bundle, std::vector<std::string>{"0"});
-  auto aiortc = read_remote_description(fixture("aiortc-offer-datachannel.sdp"));
+  auto aiortc = read_remote_description(sdp_fixture("aiortc-offer-datachannel.sdp"));
   EXPECT_EQ(aiortc->transport->candidates.size(), 1u);  // candidates inline, no trickle
   EXPECT_TRUE(aiortc->transport->end_of_candidates);
   EXPECT_EQ(aiortc->transport->max_message_size, 65536u);
@@ -96,7 +90,7 @@ TEST(Jsep, ReadsOtherStacksAnswersToChromium) {
   for (const char* name : {"firefox-answer-datachannel.sdp", "pion-answer-datachannel.sdp",
                            "aiortc-answer-datachannel.sdp", "ldc-answer-datachannel.sdp",
                            "chromium-answer-datachannel.sdp"}) {
-    auto d = read_remote_description(fixture(name), offered);
+    auto d = read_remote_description(sdp_fixture(name), offered);
     ASSERT_TRUE(d) << name << ": " << d.error().to_string();
     ASSERT_TRUE(d->transport && d->data_section) << name;
     EXPECT_EQ(d->transport->setup, DtlsSetup::kActive) << name;
@@ -113,7 +107,7 @@ TEST(Jsep, EveryFixtureOfferIsAnswered) {
         "chromium-offer-media.sdp", "firefox-offer-media.sdp", "pion-offer-media.sdp",
         "aiortc-offer-media.sdp"}) {
     SCOPED_TRACE(name);
-    const auto offer_sdp = fixture(name);
+    const auto offer_sdp = sdp_fixture(name);
     auto offer = read_remote_description(offer_sdp);
     ASSERT_TRUE(offer) << offer.error().to_string();
     TransceiverList transceivers;
@@ -154,8 +148,8 @@ TEST(Jsep, EveryFixtureOfferIsAnswered) {
 // the bundle, not rejected. The transport comes from the first section of the group; a
 // data section that is bundle-only is answered and carries the SCTP parameters.
 TEST(Jsep, BundleOnlySectionsAreBundledNotRejected) {
-  auto offer_sdp = fixture("firefox-offer-media.sdp");
-  auto data = fixture("firefox-offer-datachannel.sdp").media[0];
+  auto offer_sdp = sdp_fixture("firefox-offer-media.sdp");
+  auto data = sdp_fixture("firefox-offer-datachannel.sdp").media[0];
   data.port = 0;
   data.attributes.remove("mid");
   data.attributes.add("mid", "2");
@@ -189,8 +183,8 @@ TEST(Jsep, BundleOnlySectionsAreBundledNotRejected) {
 // A section rejected by the offerer (port 0, no bundle-only) stays rejected, and a section
 // outside the BUNDLE group cannot share our one transport.
 TEST(Jsep, RejectedAndUnbundledSectionsAreRejected) {
-  auto offer_sdp = fixture("chromium-offer-media.sdp");
-  auto data = fixture("chromium-offer-datachannel.sdp").media[0];
+  auto offer_sdp = sdp_fixture("chromium-offer-media.sdp");
+  auto data = sdp_fixture("chromium-offer-datachannel.sdp").media[0];
   data.attributes.remove("mid");
   data.attributes.add("mid", "2");
   offer_sdp.media.push_back(data);  // not in the group "BUNDLE 0 1"
@@ -284,17 +278,17 @@ TEST(Jsep, RollbackRemovesTransceiversOfTheRemoteOffer) {
 TEST(Jsep, AnswersThatDoNotMatchTheOfferAreRefused) {
   TransceiverList transceivers;
   transceivers.add(MediaKind::kAudio, RtpDirection::kSendRecv);
-  auto offered = plan_offer({}, transceivers);                        // audio 0, application 1
-  auto chromium_answer = fixture("chromium-answer-datachannel.sdp");  // one section
+  auto offered = plan_offer({}, transceivers);                            // audio 0, application 1
+  auto chromium_answer = sdp_fixture("chromium-answer-datachannel.sdp");  // one section
   EXPECT_EQ(read_remote_description(chromium_answer, offered).error().type(),
             RTCErrorType::kInvalidAccessError);
-  auto swapped = fixture("chromium-offer-media.sdp");  // audio, video: wrong kind second
+  auto swapped = sdp_fixture("chromium-offer-media.sdp");  // audio, video: wrong kind second
   EXPECT_EQ(read_remote_description(swapped, offered).error().type(),
             RTCErrorType::kInvalidAccessError);
 }
 
 TEST(Jsep, MissingPiecesAreInvalidAccessErrors) {
-  auto sd = fixture("chromium-offer-datachannel.sdp");
+  auto sd = sdp_fixture("chromium-offer-datachannel.sdp");
   auto error_of = [](const sdp::SessionDescription& d) -> std::optional<RTCErrorType> {
     auto r = read_remote_description(d);
     if (r) return std::nullopt;
@@ -314,11 +308,11 @@ TEST(Jsep, MissingPiecesAreInvalidAccessErrors) {
   unknown_bundle.attributes.remove("group");
   unknown_bundle.attributes.add("group", "BUNDLE 0 7");
   EXPECT_EQ(error_of(unknown_bundle), RTCErrorType::kInvalidAccessError);
-  auto twice = fixture("chromium-offer-media.sdp");
+  auto twice = sdp_fixture("chromium-offer-media.sdp");
   twice.media[1].attributes.remove("mid");
   twice.media[1].attributes.add("mid", "0");
   EXPECT_EQ(error_of(twice), RTCErrorType::kInvalidAccessError);
-  auto no_mid = fixture("chromium-offer-media.sdp");
+  auto no_mid = sdp_fixture("chromium-offer-media.sdp");
   no_mid.media[1].attributes.remove("mid");
   EXPECT_EQ(error_of(no_mid), RTCErrorType::kInvalidAccessError);
 }
@@ -344,13 +338,13 @@ namespace {
 
 // A mid is a token (RFC 5888): one with a space could not be named in a BUNDLE group.
 TEST(Jsep, MidsMustBeTokens) {
-  auto spaced = fixture("chromium-offer-datachannel.sdp");
+  auto spaced = sdp_fixture("chromium-offer-datachannel.sdp");
   spaced.media[0].attributes.remove("mid");
   spaced.media[0].attributes.add("mid", "a b");
   auto read = read_remote_description(spaced);
   ASSERT_FALSE(read);
   EXPECT_EQ(read.error().type(), RTCErrorType::kInvalidAccessError);
-  auto long_mid = fixture("chromium-offer-datachannel.sdp");
+  auto long_mid = sdp_fixture("chromium-offer-datachannel.sdp");
   long_mid.media[0].attributes.remove("mid");
   long_mid.media[0].attributes.add("mid", std::string(300, 'm'));
   EXPECT_FALSE(read_remote_description(long_mid));

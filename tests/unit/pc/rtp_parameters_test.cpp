@@ -6,19 +6,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/sdp_fixture.hpp"
 #include "pc/jsep.hpp"
 
 namespace rtcpp::pc {
 namespace {
 
-sdp::SessionDescription fixture(const std::string& name) {
-  std::ifstream in(std::string(RTCPP_TEST_DATA_DIR) + "/sdp/" + name, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  auto sd = sdp::SessionDescription::parse(s.str());
-  EXPECT_TRUE(sd) << name;
-  return *sd;
-}
+using test_support::sdp_fixture;
 
 const sdp::MediaDescription& section(const sdp::SessionDescription& sd, std::string_view media) {
   for (const auto& m : sd.media)
@@ -28,7 +22,7 @@ const sdp::MediaDescription& section(const sdp::SessionDescription& sd, std::str
 }
 
 TEST(RtpParameters, ChromiumVideoOfferIsAnsweredWithVp8AndItsRtx) {
-  const auto sd = fixture("chromium-offer-media.sdp");
+  const auto sd = sdp_fixture("chromium-offer-media.sdp");
   const auto& video = section(sd, "video");
   const auto offered = read_rtp_parameters(video.attributes, video.formats);
   ASSERT_FALSE(offered.codecs.empty());
@@ -51,7 +45,7 @@ TEST(RtpParameters, ChromiumVideoOfferIsAnsweredWithVp8AndItsRtx) {
 }
 
 TEST(RtpParameters, FirefoxAudioOfferKeepsOpusAndG711) {
-  const auto sd = fixture("firefox-offer-media.sdp");
+  const auto sd = sdp_fixture("firefox-offer-media.sdp");
   const auto& audio = section(sd, "audio");
   const auto answer = answer_rtp_parameters(MediaKind::kAudio,
                                             read_rtp_parameters(audio.attributes, audio.formats));
