@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <string_view>
 
 namespace rtcpp {
 
@@ -24,6 +25,15 @@ std::int64_t Random::uniform_range(std::int64_t low, std::int64_t high) {
   const auto span = static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low) + 1;
   if (span == 0) return static_cast<std::int64_t>(next_u64());  // the full 64-bit range
   return static_cast<std::int64_t>(static_cast<std::uint64_t>(low) + uniform(span));
+}
+
+std::string random_alphanumeric(Random& rng, std::size_t length) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out;
+  out.reserve(length);
+  for (std::size_t i = 0; i < length; ++i) out.push_back(kAlphabet[rng.uniform(kAlphabet.size())]);
+  return out;
 }
 
 void CryptoRandom::fill(MutableBytesView out) {

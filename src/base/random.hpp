@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "base/bytes.hpp"
 
@@ -27,6 +28,9 @@ class Random {
   // True with probability p.
   bool bernoulli(double p) { return uniform_double() < p; }
 };
+
+// `length` characters from [A-Za-z0-9]: a token every SDP grammar accepts (CNAMEs, msid ids).
+std::string random_alphanumeric(Random& rng, std::size_t length);
 
 // OpenSSL's RAND_bytes. Use for ICE credentials, SCTP verification tags and initial TSNs,
 // DTLS, cookies: anything an attacker must not predict. Aborts if OpenSSL's generator fails

@@ -49,10 +49,11 @@ std::string_view to_string(SdpType type) noexcept {
 }
 
 Connection::Connection(ConnectionConfig config, Random& rng)
-    : config_(std::move(config)), rng_(rng) {
+    : config_(std::move(config)), rng_(rng), media_(rng) {
   local_credentials_ = ice::IceCredentials::random(rng_);
   // RFC 8866 5.2: sess-id is a numeric string; 62 bits keep it positive everywhere.
   session_id_ = rng_.next_u64() >> 2;
+  cname_ = random_alphanumeric(rng_, 16);
 }
 
 Connection::~Connection() = default;
@@ -311,12 +312,14 @@ void Connection::close(Timestamp now) {
 
 void Connection::handle_datagram(const Datagram& datagram, Timestamp now) {
   if (!transport_ || closed_) return;
+  now_ = now;
   transport_->handle_datagram(datagram, now);
   buffered_dirty_ = true;
 }
 
 void Connection::handle_timeout(Timestamp now) {
   if (!transport_ || closed_) return;
+  now_ = now;
   transport_->handle_timeout(now);
   buffered_dirty_ = true;
 }
@@ -377,6 +380,12 @@ void Connection::on_transport_event(PeerTransportEvent&& event) {
     on_channel_closed(*closed);
   } else if (auto* m = std::get_if<ChannelMessageEvent>(&event)) {
     on_channel_message(std::move(*m));
+  } else if (auto* rtp = std::get_if<RtpReceivedEvent>(&event)) {
+    media_.handle_rtp(rtp->packet, now_);
+    flush_media();
+  } else if (auto* rtcp = std::get_if<RtcpReceivedEvent>(&event)) {
+    media_.handle_rtcp(rtcp->packet, now_);
+    flush_media();
   }
 }
 

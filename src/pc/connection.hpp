@@ -28,6 +28,7 @@
 #include "dtls/certificate.hpp"
 #include "pc/ice_servers.hpp"
 #include "pc/jsep.hpp"
+#include "pc/media_session.hpp"
 #include "pc/peer_transport.hpp"
 #include "pc/transceivers.hpp"
 #include "rtcpp/error.hpp"
@@ -173,6 +174,13 @@ struct ChannelClosed {
   ChannelHandle handle;
 };
 
+// W3C 4.4.1.6 track event: a description made this transceiver's receiver receive (the peer
+// sends on its section). Its frames follow as MediaFrameReceived.
+struct TrackAdded {
+  std::uint32_t transceiver = 0;
+};
+// (MediaFrameReceived and KeyFrameRequested: pc/media_session.hpp.)
+
 // --- Requests to the runtime ---
 
 // Bind a UDP socket on every local address (and, with tcp, listen for ICE-TCP), report
@@ -208,8 +216,9 @@ using ConnectionEvent =
     std::variant<SignalingStateChanged, NegotiationNeeded, LocalCandidate, GatheringStateChanged,
                  CandidateError, IceStateChanged, SelectedPairChanged, DtlsStateChanged,
                  SctpStateChanged, ChannelAnnounced, ChannelOpened, ChannelMessage,
-                 ChannelBufferedAmountLow, ChannelError, ChannelClosing, ChannelClosed,
-                 GatherRequest, ResolveRequest, MdnsRequest, TurnStreamRequest, TransportReleased>;
+                 ChannelBufferedAmountLow, ChannelError, ChannelClosing, ChannelClosed, TrackAdded,
+                 MediaFrameReceived, KeyFrameRequested, GatherRequest, ResolveRequest, MdnsRequest,
+                 TurnStreamRequest, TransportReleased>;
 
 class Connection {
  public:
@@ -231,10 +240,27 @@ class Connection {
                              std::optional<std::uint16_t> m_line_index,
                              const std::optional<std::string>& ufrag, Timestamp now);
   void restart_ice();
-  // W3C addTransceiver, as far as JSEP goes until RTP lands: a transceiver whose section the
-  // next offer carries (JSEP 5.2.1). Returns its handle in transceivers().
+  // W3C addTransceiver: a transceiver whose section the next offer carries (JSEP 5.2.1).
+  // Returns its handle in transceivers().
   std::uint32_t add_transceiver(MediaKind kind, RtpDirection direction);
   const TransceiverList& transceivers() const noexcept { return transceivers_; }
+
+  // --- Media (pc/media_session.hpp) ---
+  // Sends an encoded frame on a transceiver whose negotiated direction sends. InvalidStateError
+  // before that, or before the transport has SRTP keys (the frame is not sent).
+  Result<> send_frame(std::uint32_t transceiver, const EncodedFrame& frame, Timestamp now);
+  // Asks the peer's sender on this transceiver for a key frame (a PLI).
+  Result<> request_key_frame(std::uint32_t transceiver, Timestamp now);
+  const MediaStreamStats* media_stats(std::uint32_t transceiver) const {
+    return media_.stats(transceiver);
+  }
+  // The negotiated codec's name (rtpmap), when the transceiver sends or receives.
+  std::optional<std::string> send_codec(std::uint32_t transceiver) const {
+    return media_.send_codec(transceiver);
+  }
+  std::optional<std::string> receive_codec(std::uint32_t transceiver) const {
+    return media_.receive_codec(transceiver);
+  }
   // W3C 4.4.1.6: what may change once the connection exists. The caller checks the rest.
   Result<> set_configuration(ConnectionConfig config, Timestamp now);
   // With a candidate pool: gather ahead of the first description (W3C 4.4.1.6).
@@ -342,6 +368,12 @@ class Connection {
   void on_transport_event(PeerTransportEvent&& event);
   void on_ice_event(ice::IceEvent&& event);
   void check_buffered_amounts();
+  // Media: what the session produced goes to the transport and to the events.
+  void flush_media();
+  void assign_sender_identities();
+  void stamp_senders(std::vector<MSection>& sections) const;
+  void configure_media();
+  void fire_track_events(const std::vector<MSection>& ours, std::span<const RemoteSection> remote);
   void emit(ConnectionEvent event) { events_.push_back(std::move(event)); }
 
   // connection_jsep.cpp: offer/answer.
@@ -432,6 +464,15 @@ class Connection {
   bool negotiation_needed_ = false;
   bool data_negotiated_ = false;  // a data section is in the current descriptions
   std::size_t remote_max_message_size_ = 65536;
+  // The peer's sections as its description being negotiated, and the last applied answer
+  // exchange, wrote them (their RTP parameters: SSRCs, extension ids, codecs).
+  std::vector<RemoteSection> pending_remote_sections_;
+  std::vector<RemoteSection> current_remote_sections_;
+
+  // Media.
+  MediaSession media_;
+  std::string cname_;  // RFC 7022: one random CNAME for the connection
+  Timestamp now_;      // the time of the last input, for work done while events are polled
 
   // Data channels: every one not yet closed, in creation order.
   std::map<ChannelHandle, ChannelRecord> channels_;

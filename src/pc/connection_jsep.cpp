@@ -61,6 +61,7 @@ bool Connection::needs_negotiation() const noexcept {
 
 std::uint32_t Connection::add_transceiver(MediaKind kind, RtpDirection direction) {
   const auto handle = transceivers_.add(kind, direction);
+  assign_sender_identities();
   check_negotiation_needed();
   return handle;
 }
@@ -122,6 +123,7 @@ Result<std::string> Connection::create_offer(bool ice_restart, Timestamp) {
   if (dtls_role_)
     setup = *dtls_role_ == dtls::DtlsRole::kClient ? DtlsSetup::kActive : DtlsSetup::kPassive;
   auto sections = offer_sections();
+  stamp_senders(sections);
   last_offer_ = write_description({local_transport(setup), session_id_, ++session_version_},
                                   sections, offer_bundle(sections));
   last_offer_sections_ = std::move(sections);
@@ -197,6 +199,8 @@ void Connection::apply_answer(const Description& desc, bool local,
     ours.reset();
     theirs.reset();
     commit_sections(answered);
+    current_remote_sections_ = pending_remote_sections_;
+    configure_media();
     negotiation_complete(data_accepted);
     set_signaling_state(SignalingState::kStable);
   } else {
@@ -210,6 +214,7 @@ void Connection::apply_answer(const Description& desc, bool local,
 void Connection::roll_back(bool local, Timestamp now) {
   (local ? pending_local_ : pending_remote_).reset();
   if (!local) {
+    pending_remote_sections_.clear();
     // W3C 4.4.1.5: transceivers the remote offer made go, and mids it gave are taken back.
     std::vector<std::string> mids;
     for (const auto& s : sections_) mids.push_back(s.mid);
@@ -343,10 +348,18 @@ Result<> Connection::set_remote_description(const Description& desc, Timestamp n
   // An answer: what it rejected is rejected.
   std::vector<MSection> answered = pending_sections_;
   for (std::size_t i = 0; i < answered.size(); ++i) {
-    if (!remote->sections[i].rejected) continue;
+    if (!remote->sections[i].rejected) {
+      // The negotiated direction: ours within the answer's, reversed (RFC 3264 6.1).
+      if (answered[i].transceiver)
+        answered[i].direction =
+            intersect(answered[i].direction, reversed(remote->sections[i].direction));
+      continue;
+    }
     answered[i].rejected = true;
     answered[i].direction = RtpDirection::kInactive;
   }
+  fire_track_events(answered, remote->sections);
+  pending_remote_sections_ = remote->sections;
   if (transport) {
     apply_remote_restart(*transport, now);
     remote_transport_ = *transport;
@@ -374,9 +387,16 @@ Result<> Connection::apply_remote_offer(const Description& desc, const RemoteDes
         }
         return transceivers_.associate_remote(section.kind, section.mid);
       },
-      // Until RTP lands, media sections are rejected (how an endpoint answers what it
-      // cannot receive); their transceivers stop when the answer is applied.
-      [](std::size_t) { return false; });
+      [](std::size_t) { return true; });
+  assign_sender_identities();
+  // JSEP 5.3.1: the answer's direction is the offer's reversed, within the transceiver's.
+  for (auto& section : plan.sections) {
+    if (!section.transceiver || section.rejected) continue;
+    if (const auto* t = transceivers_.find(*section.transceiver))
+      section.direction = intersect(section.direction, t->direction);
+  }
+  stamp_senders(plan.sections);
+  fire_track_events(plan.sections, remote.sections);
   const TransportDescription* transport = remote.transport ? &*remote.transport : nullptr;
   if (accepts_any(plan.sections) && transport) {
     if (auto ok = ensure_transport(ice::IceRole::kControlled, now); !ok) return ok;
@@ -402,6 +422,7 @@ Result<> Connection::apply_remote_offer(const Description& desc, const RemoteDes
   }
   pending_sections_ = std::move(plan.sections);
   pending_bundle_ = std::move(plan.bundle);
+  pending_remote_sections_ = remote.sections;
   pending_remote_ = desc;
   set_signaling_state(SignalingState::kHaveRemoteOffer);
   return {};

@@ -163,6 +163,23 @@ RtpDirection reversed(RtpDirection direction) noexcept {
   return direction;
 }
 
+bool sends(RtpDirection direction) noexcept {
+  return direction == RtpDirection::kSendRecv || direction == RtpDirection::kSendOnly;
+}
+
+bool receives(RtpDirection direction) noexcept {
+  return direction == RtpDirection::kSendRecv || direction == RtpDirection::kRecvOnly;
+}
+
+RtpDirection intersect(RtpDirection a, RtpDirection b) noexcept {
+  const bool send = sends(a) && sends(b);
+  const bool receive = receives(a) && receives(b);
+  if (send && receive) return RtpDirection::kSendRecv;
+  if (send) return RtpDirection::kSendOnly;
+  if (receive) return RtpDirection::kRecvOnly;
+  return RtpDirection::kInactive;
+}
+
 bool RemoteDescription::in_bundle(std::string_view mid) const {
   return std::find(bundle.begin(), bundle.end(), mid) != bundle.end();
 }

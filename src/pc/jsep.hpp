@@ -36,6 +36,11 @@ enum class RtpDirection : std::uint8_t { kSendRecv, kSendOnly, kRecvOnly, kInact
 std::string_view to_string(RtpDirection direction) noexcept;
 // The direction the other side sees (sendonly <-> recvonly).
 RtpDirection reversed(RtpDirection direction) noexcept;
+bool sends(RtpDirection direction) noexcept;
+bool receives(RtpDirection direction) noexcept;
+// The direction that sends only when both do and receives only when both do (JSEP 5.3.1:
+// an answer's direction is the offer's reversed, within the transceiver's own).
+RtpDirection intersect(RtpDirection a, RtpDirection b) noexcept;
 
 // The transport of the session: ICE and DTLS parameters, our candidates, and the SCTP
 // parameters of the data section (when there is one).

@@ -70,6 +70,8 @@ void PeerTransport::handle_datagram(const Datagram& datagram, Timestamp now) {
     auto inner = ice_.handle_turn_packet(datagram, now);
     if (inner && classify_packet(inner->payload) == PacketKind::kDtls)
       dtls_->handle_packet(inner->payload, now);
+    else if (inner && classify_packet(inner->payload) == PacketKind::kRtpOrRtcp)
+      handle_srtp(inner->payload);
     pump(now);
     return;
   }
@@ -80,8 +82,11 @@ void PeerTransport::handle_datagram(const Datagram& datagram, Timestamp now) {
     case PacketKind::kDtls:
       dtls_->handle_packet(datagram.payload, now);
       break;
+    case PacketKind::kRtpOrRtcp:
+      handle_srtp(datagram.payload);
+      break;
     default:
-      break;  // RTP arrives with the media milestone; the rest is not ours
+      break;  // not ours
   }
   pump(now);
 }
@@ -118,6 +123,7 @@ void PeerTransport::pump(Timestamp now) {
       if (auto* data = std::get_if<dtls::DtlsData>(&*e)) {
         sctp_.handle_packet(data->data, now);
       } else if (auto* state = std::get_if<dtls::DtlsStateChange>(&*e)) {
+        if (state->state == dtls::DtlsState::kConnected) start_srtp();
         if (state->state == dtls::DtlsState::kConnected && !sctp_started_) {
           // RFC 8841: both ends initiate the association; SCTP resolves the collision.
           sctp_.connect(now);
@@ -168,6 +174,71 @@ void PeerTransport::pump(Timestamp now) {
         outgoing_.push_back(std::move(*wrapped));
     }
   }
+}
+
+void PeerTransport::start_srtp() {
+  if (srtp_) return;
+  auto material = dtls_->srtp_keying_material();
+  if (!material) {
+    // A peer without media (a data-only stack) may negotiate no SRTP profile at all.
+    log().debug("no SRTP: ", material.error().message());
+    return;
+  }
+  auto sessions = rtp::make_dtls_srtp_sessions(
+      material->profile, material->client_key, material->client_salt, material->server_key,
+      material->server_salt, dtls_role_ == dtls::DtlsRole::kClient);
+  if (!sessions) {
+    log().warning("SRTP sessions not made: ", sessions.error().message());
+    return;
+  }
+  srtp_ = std::move(*sessions);
+}
+
+void PeerTransport::handle_srtp(BytesView packet) {
+  if (!srtp_) {
+    ++srtp_counters_.dropped;  // keys come with the DTLS handshake; nothing to read before
+    return;
+  }
+  // RFC 5761 4: one port carries both; the payload type range tells them apart.
+  const bool rtcp = is_rtcp(packet);
+  Buffer out;
+  auto unprotected =
+      rtcp ? srtp_->inbound.unprotect_rtcp(packet, out) : srtp_->inbound.unprotect_rtp(packet, out);
+  if (!unprotected) {
+    ++srtp_counters_.dropped;
+    log().debug("SRTP", rtcp ? "C" : "", " packet dropped: ", rtp::to_string(unprotected.error()));
+    return;
+  }
+  if (rtcp) {
+    ++srtp_counters_.rtcp_received;
+    events_.push_back(RtcpReceivedEvent{std::move(out)});
+  } else {
+    ++srtp_counters_.rtp_received;
+    events_.push_back(RtpReceivedEvent{std::move(out)});
+  }
+}
+
+Result<> PeerTransport::send_rtp(BytesView packet) {
+  return send_protected(packet, false);
+}
+
+Result<> PeerTransport::send_rtcp(BytesView compound) {
+  return send_protected(compound, true);
+}
+
+Result<> PeerTransport::send_protected(BytesView packet, bool rtcp) {
+  if (!srtp_) return invalid_state_error("SRTP is not ready (DTLS is not connected)");
+  if (!selected_) return invalid_state_error("no candidate pair is selected");
+  Buffer out;
+  auto protected_ =
+      rtcp ? srtp_->outbound.protect_rtcp(packet, out) : srtp_->outbound.protect_rtp(packet, out);
+  if (!protected_)
+    return operation_error(std::string("SRTP protection failed: ") +
+                           std::string(rtp::to_string(protected_.error())));
+  ++(rtcp ? srtp_counters_.rtcp_sent : srtp_counters_.rtp_sent);
+  if (auto wrapped = ice_.wrap_for_selected_pair(std::move(out), now_))
+    outgoing_.push_back(std::move(*wrapped));
+  return {};
 }
 
 Result<std::uint16_t> PeerTransport::open_channel(const ChannelOptions& options) {

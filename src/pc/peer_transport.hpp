@@ -1,7 +1,8 @@
 // The transport stack of one peer connection with BUNDLE and rtcp-mux: ICE, DTLS over the
 // selected pair, SCTP over DTLS (RFC 8261) and data channels over SCTP (RFC 8831, DCEP per
-// RFC 8832), sans-IO. Datagrams from the sockets go in; datagrams to send, events and the
-// next deadline come out. The PeerConnection (JSEP) layer drives it from descriptions.
+// RFC 8832), and SRTP/SRTCP keyed by DTLS-SRTP (RFC 5764) for media, sans-IO. Datagrams from the
+// sockets go in; datagrams to send, events and the next deadline come out. The PeerConnection
+// (JSEP) layer drives it from descriptions.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,7 @@
 #include "datachannel/data_channels.hpp"
 #include "dtls/dtls_transport.hpp"
 #include "ice/agent.hpp"
+#include "rtp/srtp.hpp"
 #include "sctp/association.hpp"
 
 namespace rtcpp::pc {
@@ -49,8 +51,26 @@ struct SctpStateEvent {
   bool connected = false;
   std::optional<RTCError> error;
 };
-using PeerTransportEvent = std::variant<ice::IceEvent, DtlsStateEvent, SctpStateEvent,
-                                        ChannelOpenEvent, ChannelMessageEvent, ChannelClosedEvent>;
+// An RTP packet or an RTCP compound from the peer, authenticated and decrypted.
+struct RtpReceivedEvent {
+  Buffer packet;
+};
+struct RtcpReceivedEvent {
+  Buffer packet;
+};
+using PeerTransportEvent =
+    std::variant<ice::IceEvent, DtlsStateEvent, SctpStateEvent, ChannelOpenEvent,
+                 ChannelMessageEvent, ChannelClosedEvent, RtpReceivedEvent, RtcpReceivedEvent>;
+
+// Counters of the SRTP layer, for stats and tests.
+struct SrtpCounters {
+  std::uint64_t rtp_received = 0;
+  std::uint64_t rtcp_received = 0;
+  std::uint64_t rtp_sent = 0;
+  std::uint64_t rtcp_sent = 0;
+  // Packets dropped on the way in: before keys existed, failed authentication, replayed...
+  std::uint64_t dropped = 0;
+};
 
 class PeerTransport {
  public:
@@ -84,6 +104,14 @@ class PeerTransport {
   std::size_t buffered_amount(std::uint16_t id) const;
   bool sctp_connected() const noexcept { return sctp_connected_; }
 
+  // Media (RFC 5764): SRTP keys exist once DTLS connected with an SRTP profile negotiated.
+  bool srtp_ready() const noexcept { return srtp_.has_value(); }
+  // Protects an RTP packet (or an RTCP compound) and queues it on the selected pair.
+  // InvalidStateError before SRTP is ready; OperationError when protection fails.
+  Result<> send_rtp(BytesView packet);
+  Result<> send_rtcp(BytesView compound);
+  const SrtpCounters& srtp_counters() const noexcept { return srtp_counters_; }
+
   dtls::DtlsTransport& dtls() noexcept { return *dtls_; }
   const dtls::DtlsTransport& dtls() const noexcept { return *dtls_; }
   sctp::SctpAssociation& sctp() noexcept { return sctp_; }
@@ -94,6 +122,9 @@ class PeerTransport {
                 std::unique_ptr<dtls::DtlsTransport> dtls);
   void pump(Timestamp now);
   void drain_channel_events();
+  void start_srtp();
+  void handle_srtp(BytesView packet);
+  Result<> send_protected(BytesView packet, bool rtcp);
 
   PeerTransportConfig config_;
   ice::IceAgent ice_;
@@ -106,6 +137,9 @@ class PeerTransport {
   bool sctp_connected_ = false;
   std::optional<ice::IceAgent::SelectedPair> selected_;
   Timestamp now_;
+
+  std::optional<rtp::SrtpSessions> srtp_;
+  SrtpCounters srtp_counters_;
 
   datachannel::DataChannels channels_;
   std::deque<Datagram> outgoing_;

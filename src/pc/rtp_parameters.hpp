@@ -41,6 +41,9 @@ struct RtpParameters {
   std::vector<RtpHeaderExtension> extensions;
   std::vector<std::uint32_t> ssrcs;  // a=ssrc lines: the media SSRC first, then its RTX
   std::string cname;
+  // RFC 8830 a=msid: "<stream id> <track id>" ("-" for a track in no stream), written by a
+  // sender.
+  std::string msid;
   friend bool operator==(const RtpParameters&, const RtpParameters&) = default;
   const RtpCodec* find_codec(std::uint8_t payload_type) const;
   std::optional<std::uint8_t> extension_id(std::string_view uri) const;

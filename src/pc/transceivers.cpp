@@ -31,6 +31,10 @@ Transceiver* TransceiverList::find_mid(std::string_view mid) {
   return nullptr;
 }
 
+const Transceiver* TransceiverList::find_mid(std::string_view mid) const {
+  return const_cast<TransceiverList*>(this)->find_mid(mid);
+}
+
 std::uint32_t TransceiverList::associate_remote(MediaKind kind, const std::string& mid) {
   if (auto* t = find_mid(mid)) return t->handle;
   const auto handle = add(kind, RtpDirection::kRecvOnly);

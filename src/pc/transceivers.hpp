@@ -24,6 +24,12 @@ struct Transceiver {
   bool stopped = false;
   // Made by applying a remote offer that has not been answered yet: a rollback removes it.
   bool from_pending_remote_offer = false;
+  // The sender's identity in our descriptions (RFC 5576 a=ssrc, RFC 8830 a=msid), assigned
+  // by the connection when the transceiver is made.
+  std::uint32_t ssrc = 0;
+  std::string track_id;
+  // W3C 4.4.1.6 [[FiredDirection]] receives: the track event fired for its receiver.
+  bool track_fired = false;
 };
 
 class TransceiverList {
@@ -32,7 +38,9 @@ class TransceiverList {
   Transceiver* find(std::uint32_t handle);
   const Transceiver* find(std::uint32_t handle) const;
   Transceiver* find_mid(std::string_view mid);
+  const Transceiver* find_mid(std::string_view mid) const;
   const std::vector<Transceiver>& all() const noexcept { return transceivers_; }
+  std::vector<Transceiver>& all() noexcept { return transceivers_; }
 
   // JSEP 5.10, applying a remote offer's media section: the transceiver already associated
   // with its mid, else a new recvonly one of its kind (made "pending": removed by a rollback).

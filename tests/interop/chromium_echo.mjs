@@ -11,8 +11,8 @@
 //   node chromium_echo.mjs <rtcpp binary> bulk             rtcpp sends 16 MiB and closes; Chromium checks
 //                                                          SHA-256 and sees the close
 //   node chromium_echo.mjs <rtcpp binary> media-offer      as browser-offers, with an audio and a video
-//                                                          transceiver before the channel: rtcpp rejects
-//                                                          those sections, the channel echoes, and a
+//                                                          transceiver before the channel: rtcpp receives
+//                                                          on both (recvonly), the channel echoes, and a
 //                                                          second offer (an ICE restart) keeps them in place
 //   node chromium_echo.mjs <rtcpp binary> text             rtcpp sends UTF-8 text (--text) in 5-byte
 //                                                          chunks; Chromium echoes each message as
@@ -228,15 +228,18 @@ await page.evaluate(({ mode, bulkSha }) => {
     window.report.messages = got.length;
   }).then(async () => {
     if (mode !== 'media-offer') return;
-    // rtcpp answered the audio and video sections with port 0: Chromium stopped their
-    // transceivers and, the negotiation done, removed them (W3C 4.4.1.6).
+    // rtcpp answered the audio and video sections receiving (it has nothing to send): the
+    // page's transceivers stay, sending only (W3C 4.4.1.6 currentDirection).
     const ports = [...pc.remoteDescription.sdp.matchAll(/\r\nm=(\w+) (\d+)/g)].map((m) => `${m[1]}:${m[2]}`);
-    window.report.transceivers = `answer ${ports.join(' ')}, ${pc.getTransceivers().length} transceivers left`;
-    if (ports.length !== 3 || ports[0] !== 'audio:0' || ports[1] !== 'video:0' || ports[2] === 'application:0') {
+    const directions = pc.getTransceivers().map((t) => t.currentDirection);
+    window.report.transceivers = `answer ${ports.join(' ')}, transceivers ${directions.join(' ')}`;
+    if (ports.length !== 3 || ports.some((p) => p.endsWith(':0'))) {
       window.report.errors.push(`answer sections ${ports}`);
     }
-    if (pc.getTransceivers().length !== 0) window.report.errors.push('the rejected transceivers remain');
-    // A second offer from the page keeps the rejected sections in their places; rtcpp must
+    if (directions.length !== 2 || directions.some((d) => d !== 'sendonly')) {
+      window.report.errors.push(`transceiver directions ${directions}`);
+    }
+    // A second offer from the page keeps the sections in their places; rtcpp must
     // accept it and answer all three again, and the channel goes on.
     const answered = new Promise((resolve) => { window.onAnswer = resolve; });
     pc.restartIce();

@@ -7,31 +7,14 @@
 #include <gtest/gtest.h>
 
 #include "base/sha256.hpp"
+#include "connection_node.hpp"
 #include "network.hpp"
 #include "sim_test_util.hpp"
 
 namespace rtcpp::sim {
 namespace {
 
-// A connection core as a simulator node; its events go to the peer that owns it.
-class ConnectionNode final : public Node {
- public:
-  ConnectionNode(pc::Connection& c, std::function<void(pc::ConnectionEvent&&, Timestamp)> on_event)
-      : c_(c), on_event_(std::move(on_event)) {}
-  void handle_packet(const Datagram& d, Timestamp now) override { c_.handle_datagram(d, now); }
-  void handle_timeout(Timestamp now) override { c_.handle_timeout(now); }
-  std::optional<Datagram> poll_transmit() override { return c_.poll_transmit(); }
-  std::optional<Timestamp> next_timeout() override { return c_.next_timeout(); }
-  std::size_t drain_events(Timestamp now) override {
-    std::size_t n = 0;
-    for (; auto e = c_.poll_event(); ++n) on_event_(std::move(*e), now);
-    return n;
-  }
-
- private:
-  pc::Connection& c_;
-  std::function<void(pc::ConnectionEvent&&, Timestamp)> on_event_;
-};
+using testing::ConnectionNode;
 
 struct Peer {
   Peer(Random& rng, SocketAddress at) : address(at), connection(config(), rng) {}
@@ -155,15 +138,16 @@ Outcome run_bundled_session(std::uint64_t seed, double loss) {
 
 TEST(SimConnection, BundledAudioVideoDataOfferOpensAChannel) {
   const Outcome o = run_bundled_session(7, 0.0);
-  // The offer bundles all three sections; the answer rejects the media sections (no RTP yet)
-  // and keeps the data section, which carries the transport.
+  // The offer bundles all three sections; the answer takes all three, receiving the media
+  // (its transceivers are the recvonly ones the offer made).
   EXPECT_NE(o.offer.find("m=audio 9 "), std::string::npos) << o.offer;
   EXPECT_NE(o.offer.find("m=video 9 "), std::string::npos) << o.offer;
   EXPECT_NE(o.offer.find("m=application 9 "), std::string::npos) << o.offer;
   EXPECT_NE(o.offer.find("a=group:BUNDLE 0 1 2"), std::string::npos) << o.offer;
-  EXPECT_NE(o.answer.find("m=audio 0 "), std::string::npos) << o.answer;
-  EXPECT_NE(o.answer.find("m=video 0 "), std::string::npos) << o.answer;
-  EXPECT_NE(o.answer.find("a=group:BUNDLE 2"), std::string::npos) << o.answer;
+  EXPECT_NE(o.answer.find("m=audio 9 "), std::string::npos) << o.answer;
+  EXPECT_NE(o.answer.find("m=video 9 "), std::string::npos) << o.answer;
+  EXPECT_NE(o.answer.find("a=recvonly"), std::string::npos) << o.answer;
+  EXPECT_NE(o.answer.find("a=group:BUNDLE 0 1 2"), std::string::npos) << o.answer;
   ASSERT_TRUE(o.open);
   EXPECT_LT(o.open_time.seconds_f(), 2.0);
   EXPECT_TRUE(o.exchanged);

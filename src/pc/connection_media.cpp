@@ -1,0 +1,112 @@
+// The connection's media: the senders' identities in our descriptions, the negotiated
+// sections handed to the media session, track events, and RTP between the session and the
+// transport.
+#include <algorithm>
+
+#include "base/log.hpp"
+#include "pc/connection.hpp"
+
+namespace rtcpp::pc {
+namespace {
+
+Logger& media_log() {
+  static Logger log("pc");
+  return log;
+}
+
+}  // namespace
+
+void Connection::assign_sender_identities() {
+  for (auto& t : transceivers_.all()) {
+    if (t.ssrc != 0) continue;
+    // RFC 3550 8.1: a random SSRC; 0 is kept as "none" here.
+    while (t.ssrc == 0) t.ssrc = rng_.next_u32();
+    t.track_id = random_alphanumeric(rng_, 24);
+  }
+}
+
+void Connection::stamp_senders(std::vector<MSection>& sections) const {
+  for (auto& s : sections) {
+    if (!s.transceiver || s.rejected) continue;
+    const Transceiver* t = transceivers_.find(*s.transceiver);
+    if (t == nullptr) continue;
+    s.rtp.ssrcs.clear();
+    s.rtp.cname.clear();
+    s.rtp.msid.clear();
+    if (!sends(s.direction)) continue;
+    // RFC 5576 / RFC 8830: the sender's SSRC with our CNAME, and its track in no stream.
+    s.rtp.ssrcs = {t->ssrc};
+    s.rtp.cname = cname_;
+    s.rtp.msid = "- " + t->track_id;
+  }
+}
+
+void Connection::fire_track_events(const std::vector<MSection>& ours,
+                                   std::span<const RemoteSection> remote) {
+  // W3C 4.4.1.6: a section the peer sends on, whose transceiver receives, fires the track
+  // event once ([[FiredDirection]]).
+  for (std::size_t i = 0; i < ours.size() && i < remote.size(); ++i) {
+    const MSection& s = ours[i];
+    if (!s.transceiver || s.rejected || remote[i].rejected) continue;
+    if (!sends(remote[i].direction) || !receives(s.direction)) continue;
+    Transceiver* t = transceivers_.find(*s.transceiver);
+    if (t == nullptr || t->track_fired) continue;
+    t->track_fired = true;
+    emit(TrackAdded{t->handle});
+  }
+}
+
+void Connection::configure_media() {
+  std::vector<MediaBinding> bindings;
+  for (const auto& s : sections_) {
+    if (!s.transceiver || s.rejected || s.data) continue;
+    if (s.kind != MediaKind::kAudio && s.kind != MediaKind::kVideo) continue;
+    auto remote = std::find_if(current_remote_sections_.begin(), current_remote_sections_.end(),
+                               [&](const RemoteSection& r) { return r.mid == s.mid; });
+    if (remote == current_remote_sections_.end() || remote->rejected) continue;
+    const Transceiver* t = transceivers_.find(*s.transceiver);
+    MediaBinding b;
+    b.transceiver = *s.transceiver;
+    b.mid = s.mid;
+    b.kind = s.kind;
+    b.send = sends(s.direction);
+    b.receive = receives(s.direction);
+    b.local = s.rtp;
+    // A recvonly section names no SSRC; its RTCP still comes from the transceiver's.
+    if (b.local.ssrcs.empty() && t != nullptr) b.local.ssrcs = {t->ssrc};
+    b.remote = remote->rtp;
+    bindings.push_back(std::move(b));
+  }
+  media_.configure(std::move(bindings));
+}
+
+void Connection::flush_media() {
+  while (auto packet = media_.poll_transmit()) {
+    if (!transport_ || !transport_->srtp_ready()) continue;  // nowhere to send it yet
+    auto sent =
+        packet->rtcp ? transport_->send_rtcp(packet->bytes) : transport_->send_rtp(packet->bytes);
+    if (!sent) media_log().debug("media packet not sent: ", sent.error().message());
+  }
+  while (auto event = media_.poll_event())
+    std::visit([&](auto&& e) { emit(std::move(e)); }, std::move(*event));
+}
+
+Result<> Connection::send_frame(std::uint32_t transceiver, const EncodedFrame& frame,
+                                Timestamp now) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  if (!transport_ || !transport_->srtp_ready())
+    return invalid_state_error("media cannot be sent before DTLS-SRTP is connected");
+  now_ = std::max(now_, now);
+  auto sent = media_.send_frame(transceiver, frame, now);
+  flush_media();
+  return sent;
+}
+
+Result<> Connection::request_key_frame(std::uint32_t transceiver, Timestamp now) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  auto requested = media_.request_key_frame(transceiver, now);
+  flush_media();
+  return requested;
+}
+
+}  // namespace rtcpp::pc

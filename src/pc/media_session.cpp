@@ -1,0 +1,311 @@
+#include "pc/media_session.hpp"
+
+#include <algorithm>
+
+#include "base/byte_writer.hpp"
+#include "base/log.hpp"
+#include "rtp/rtcp_packet.hpp"
+#include "rtp/rtp_packet.hpp"
+
+namespace rtcpp::pc {
+namespace {
+
+const Logger& log() {
+  static const Logger logger("media");
+  return logger;
+}
+
+bool is_codec(const RtpCodec& codec, std::string_view name) {
+  return std::equal(codec.name.begin(), codec.name.end(), name.begin(), name.end(),
+                    [](char a, char b) { return (a | 0x20) == (b | 0x20); });
+}
+
+// The codec both sides agreed on first: the peer's order where it lists ours (after JSEP
+// both lists carry the offerer's payload types).
+std::optional<RtpCodec> agreed_codec(const MediaBinding& binding) {
+  for (const auto& codec : binding.remote.codecs) {
+    if (binding.local.find_codec(codec.payload_type) != nullptr) return codec;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+struct MediaSession::Stream {
+  MediaBinding binding;
+  std::optional<RtpCodec> codec;       // what both sides agreed on, first choice
+  std::optional<std::uint8_t> mid_id;  // the MID extension's id, when negotiated
+  std::uint32_t local_ssrc = 0;        // our media SSRC (also the RTCP sender's)
+  // Sending.
+  std::uint16_t next_sequence = 0;
+  std::uint32_t timestamp_offset = 0;  // RFC 3550 5.1: a random start for the timestamps
+  std::unique_ptr<rtp::Vp8Packetizer> vp8_packetizer;
+  // Receiving.
+  std::unique_ptr<rtp::Vp8Depacketizer> vp8_depacketizer;
+  std::optional<Timestamp> first_packet_at;
+  std::optional<Timestamp> last_pli;
+  MediaStreamStats stats;
+};
+
+MediaSession::MediaSession(Random& rng) : rng_(rng) {}
+MediaSession::~MediaSession() = default;
+
+void MediaSession::configure(std::vector<MediaBinding> bindings) {
+  std::map<std::uint32_t, std::unique_ptr<Stream>> next;
+  ssrc_routes_.clear();
+  for (auto& binding : bindings) {
+    auto found = streams_.find(binding.transceiver);
+    std::unique_ptr<Stream> stream;
+    if (found != streams_.end()) {
+      stream = std::move(found->second);
+    } else {
+      stream = std::make_unique<Stream>();
+      stream->next_sequence = static_cast<std::uint16_t>(rng_.next_u32());
+      stream->timestamp_offset = rng_.next_u32();
+    }
+    stream->binding = std::move(binding);
+    const MediaBinding& b = stream->binding;
+    stream->codec = agreed_codec(b);
+    stream->mid_id = b.remote.extension_id(kMidExtensionUri);
+    if (!b.local.extension_id(kMidExtensionUri)) stream->mid_id.reset();
+    if (!b.local.ssrcs.empty()) stream->local_ssrc = b.local.ssrcs.front();
+    const bool vp8 = stream->codec && is_codec(*stream->codec, "VP8");
+    if (vp8 && !stream->vp8_packetizer) {
+      // Room for the RTP header and the MID extension (the descriptor is inside the payload).
+      stream->vp8_packetizer = std::make_unique<rtp::Vp8Packetizer>(
+          kMaxRtpPacketSize - rtp::kFixedHeaderSize - 16,
+          static_cast<std::uint16_t>(rng_.next_u32() & rtp::kMaxVp8PictureId));
+    }
+    if (vp8 && !stream->vp8_depacketizer)
+      stream->vp8_depacketizer = std::make_unique<rtp::Vp8Depacketizer>();
+    // RFC 8843 9.2: the peer's a=ssrc lines route its packets before any MID is seen.
+    if (b.receive) {
+      for (const auto ssrc : b.remote.ssrcs) ssrc_routes_[ssrc] = b.transceiver;
+    }
+    next[b.transceiver] = std::move(stream);
+  }
+  streams_ = std::move(next);
+}
+
+MediaSession::Stream* MediaSession::find(std::uint32_t transceiver) {
+  auto it = streams_.find(transceiver);
+  return it == streams_.end() ? nullptr : it->second.get();
+}
+
+const MediaSession::Stream* MediaSession::find(std::uint32_t transceiver) const {
+  return const_cast<MediaSession*>(this)->find(transceiver);
+}
+
+MediaSession::Stream* MediaSession::route(const rtp::RtpPacketView& packet) {
+  // RFC 8843 9.2: a MID in the packet names the section, and teaches its SSRC.
+  for (auto& [handle, stream] : streams_) {
+    if (!stream->mid_id) continue;
+    auto mid = packet.extension(*stream->mid_id);
+    if (!mid) continue;
+    const std::string_view text(reinterpret_cast<const char*>(mid->data()), mid->size());
+    for (auto& [other, candidate] : streams_) {
+      if (candidate->binding.mid == text) {
+        ssrc_routes_[packet.ssrc] = other;
+        return candidate.get();
+      }
+    }
+    return nullptr;  // a MID we do not know: RFC 8843 9.2 says drop it
+  }
+  if (auto it = ssrc_routes_.find(packet.ssrc); it != ssrc_routes_.end()) return find(it->second);
+  // Last, a payload type that exactly one receiving section uses.
+  Stream* only = nullptr;
+  for (auto& [handle, stream] : streams_) {
+    if (!stream->binding.receive) continue;
+    if (stream->binding.local.find_codec(packet.payload_type) == nullptr) continue;
+    if (only != nullptr) return nullptr;
+    only = stream.get();
+  }
+  if (only != nullptr) ssrc_routes_[packet.ssrc] = only->binding.transceiver;
+  return only;
+}
+
+void MediaSession::handle_rtp(BytesView bytes, Timestamp now) {
+  auto packet = rtp::parse_rtp_packet(bytes);
+  if (!packet) {
+    log().debug("RTP packet dropped: ", rtp::to_string(packet.error()));
+    ++packets_unrouted_;
+    return;
+  }
+  Stream* stream = route(*packet);
+  if (stream == nullptr || !stream->binding.receive) {
+    ++packets_unrouted_;
+    return;
+  }
+  receive(*stream, *packet, now);
+}
+
+void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Timestamp now) {
+  const RtpCodec* codec = stream.binding.local.find_codec(packet.payload_type);
+  if (codec == nullptr) {
+    // An RTX repair packet (RFC 4588) or a format we did not agree on: not ours to decode.
+    ++packets_unrouted_;
+    return;
+  }
+  auto& stats = stream.stats;
+  ++stats.packets_received;
+  stats.bytes_received += packet.payload.size();
+  stats.remote_ssrc = packet.ssrc;
+  if (is_codec(*codec, "VP8")) {
+    if (!stream.vp8_depacketizer)
+      stream.vp8_depacketizer = std::make_unique<rtp::Vp8Depacketizer>();
+    auto& depacketizer = *stream.vp8_depacketizer;
+    if (auto inserted = depacketizer.insert(packet); !inserted)
+      log().debug("VP8 payload dropped: ", rtp::to_string(inserted.error()));
+    while (auto frame = depacketizer.poll_frame()) {
+      ++stats.frames_received;
+      if (frame->key_frame) ++stats.key_frames_received;
+      events_.push_back(MediaFrameReceived{
+          stream.binding.transceiver,
+          EncodedFrame{frame->rtp_timestamp, frame->key_frame, std::move(frame->data)}});
+    }
+    // RFC 4585 6.3.1: ask for a key frame when a frame was lost (what follows cannot be
+    // decoded), or when none has come a while after the stream started; not while the first
+    // key frame is simply still arriving.
+    const bool lost = depacketizer.stats().frames_dropped > stats.frames_dropped;
+    stats.frames_dropped = depacketizer.stats().frames_dropped;
+    if (!stream.first_packet_at) stream.first_packet_at = now;
+    const bool overdue = now - *stream.first_packet_at >= kPliInterval;
+    if (depacketizer.waiting_for_key_frame() && (lost || overdue) &&
+        (!stream.last_pli || now - *stream.last_pli >= kPliInterval))
+      send_pli(stream, now);
+    return;
+  }
+  // Audio (Opus, G.711): every packet is one frame.
+  ++stats.frames_received;
+  ++stats.key_frames_received;
+  events_.push_back(MediaFrameReceived{
+      stream.binding.transceiver, EncodedFrame{packet.timestamp, true, Buffer(packet.payload)}});
+}
+
+void MediaSession::send_pli(Stream& stream, Timestamp now) {
+  if (!stream.stats.remote_ssrc) return;
+  stream.last_pli = now;
+  ++stream.stats.pli_sent;
+  // RFC 4585 3.1 / RFC 3550 6.1: a compound packet starts with a report; ours has no blocks
+  // yet (reception statistics come with the full RTCP of this milestone).
+  Buffer compound;
+  ByteWriter writer(compound);
+  rtp::write_rtcp(rtp::ReceiverReport{stream.local_ssrc, {}}, writer);
+  rtp::write_rtcp(rtp::PictureLossIndication{stream.local_ssrc, *stream.stats.remote_ssrc}, writer);
+  outgoing_.push_back(MediaPacket{std::move(compound), true});
+}
+
+Result<> MediaSession::request_key_frame(std::uint32_t transceiver, Timestamp now) {
+  Stream* stream = find(transceiver);
+  if (stream == nullptr || !stream->binding.receive)
+    return invalid_state_error("the transceiver is not receiving");
+  if (!stream->stats.remote_ssrc) return invalid_state_error("nothing received yet");
+  send_pli(*stream, now);
+  return {};
+}
+
+void MediaSession::handle_rtcp(BytesView bytes, Timestamp) {
+  auto compound = rtp::parse_rtcp_compound(bytes);
+  if (!compound) {
+    log().debug("RTCP compound dropped: ", rtp::to_string(compound.error()));
+    return;
+  }
+  auto sender_of = [&](std::uint32_t ssrc) -> Stream* {
+    for (auto& [handle, stream] : streams_) {
+      if (stream->binding.send && stream->local_ssrc == ssrc) return stream.get();
+    }
+    return nullptr;
+  };
+  for (const auto& message : compound->messages) {
+    if (const auto* pli = std::get_if<rtp::PictureLossIndication>(&message)) {
+      if (Stream* s = sender_of(pli->media_ssrc)) {
+        ++s->stats.pli_received;
+        events_.push_back(KeyFrameRequested{s->binding.transceiver});
+      }
+    } else if (const auto* fir = std::get_if<rtp::FullIntraRequest>(&message)) {
+      for (const auto& entry : fir->entries) {
+        if (Stream* s = sender_of(entry.ssrc)) {
+          ++s->stats.fir_received;
+          events_.push_back(KeyFrameRequested{s->binding.transceiver});
+        }
+      }
+    }
+  }
+}
+
+Result<> MediaSession::send_frame(std::uint32_t transceiver, const EncodedFrame& frame, Timestamp) {
+  Stream* stream = find(transceiver);
+  if (stream == nullptr || !stream->binding.send)
+    return invalid_state_error("the transceiver has no negotiated sending direction");
+  if (!stream->codec) return invalid_state_error("no codec was negotiated");
+  if (frame.data.empty()) return type_error("an empty frame");
+  const RtpCodec& codec = *stream->codec;
+  const std::uint32_t timestamp = frame.rtp_timestamp + stream->timestamp_offset;
+  if (stream->vp8_packetizer) {
+    auto payloads = stream->vp8_packetizer->packetize(frame.data);
+    if (!payloads) return operation_error(std::string(rtp::to_string(payloads.error())));
+    for (std::size_t i = 0; i < payloads->size(); ++i)
+      queue_rtp(*stream, codec, timestamp, i + 1 == payloads->size(), (*payloads)[i]);
+  } else {
+    if (frame.data.size() > kMaxRtpPacketSize - rtp::kFixedHeaderSize - 16)
+      return type_error("an audio frame larger than one packet");
+    queue_rtp(*stream, codec, timestamp, false, frame.data);
+  }
+  ++stream->stats.frames_sent;
+  if (frame.key_frame) ++stream->stats.key_frames_sent;
+  return {};
+}
+
+void MediaSession::queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_t timestamp,
+                             bool marker, BytesView payload) {
+  rtp::RtpPacketBuilder builder;
+  builder.set_payload_type(codec.payload_type)
+      .set_sequence_number(stream.next_sequence++)
+      .set_timestamp(timestamp)
+      .set_ssrc(stream.local_ssrc)
+      .set_marker(marker)
+      .set_payload(payload);
+  if (stream.mid_id) builder.add_extension(*stream.mid_id, as_bytes(stream.binding.mid));
+  Buffer packet;
+  if (auto written = builder.write(packet); !written) {
+    log().warning("RTP packet not written: ", rtp::to_string(written.error()));
+    return;
+  }
+  ++stream.stats.packets_sent;
+  stream.stats.bytes_sent += payload.size();
+  outgoing_.push_back(MediaPacket{std::move(packet), false});
+}
+
+std::optional<MediaPacket> MediaSession::poll_transmit() {
+  if (outgoing_.empty()) return std::nullopt;
+  MediaPacket p = std::move(outgoing_.front());
+  outgoing_.pop_front();
+  return p;
+}
+
+std::optional<MediaEvent> MediaSession::poll_event() {
+  std::optional<MediaEvent> e;
+  if (events_.empty()) return e;
+  e.emplace(std::move(events_.front()));
+  events_.pop_front();
+  return e;
+}
+
+std::optional<std::string> MediaSession::send_codec(std::uint32_t transceiver) const {
+  const Stream* s = find(transceiver);
+  if (s == nullptr || !s->binding.send || !s->codec) return std::nullopt;
+  return s->codec->name;
+}
+
+std::optional<std::string> MediaSession::receive_codec(std::uint32_t transceiver) const {
+  const Stream* s = find(transceiver);
+  if (s == nullptr || !s->binding.receive || !s->codec) return std::nullopt;
+  return s->codec->name;
+}
+
+const MediaStreamStats* MediaSession::stats(std::uint32_t transceiver) const {
+  const Stream* s = find(transceiver);
+  return s == nullptr ? nullptr : &s->stats;
+}
+
+}  // namespace rtcpp::pc

@@ -1,0 +1,139 @@
+// The RTP media of a connection, sans-IO: one stream pair per negotiated audio or video
+// section (a transceiver), over the one BUNDLE transport. Decrypted RTP and RTCP come in;
+// encoded frames go out to the application, and the application's encoded frames go out as
+// RTP packets (to be protected by SRTP and sent by the transport).
+//
+// Receiving: packets are routed to their section by the rules of RFC 8843 9.2 (the MID header
+// extension, then the SSRC it taught or the peer's a=ssrc lines, then a payload type only one
+// section receives), then turned back into whole frames (VP8 by RFC 7741; an audio packet is
+// one frame). A video receiver waiting for a key frame asks for one with a PLI (RFC 4585
+// 6.3.1). Sending: frames are cut into packets by the negotiated codec's payload format, with
+// the MID extension (RFC 9143 15) when it was negotiated. A PLI or FIR from the peer for a
+// sender becomes a key-frame request to the application.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/random.hpp"
+#include "base/time.hpp"
+#include "pc/jsep.hpp"
+#include "pc/rtp_parameters.hpp"
+#include "rtcpp/error.hpp"
+#include "rtp/vp8.hpp"
+
+namespace rtcpp::pc {
+
+// One encoded frame (what the W3C encoded-transform and WebCodecs chunks carry): its RTP
+// timestamp in the codec's clock, whether it is a key frame, and its bytes.
+struct EncodedFrame {
+  std::uint32_t rtp_timestamp = 0;
+  bool key_frame = false;
+  Buffer data;
+};
+
+// A negotiated audio or video section, as both descriptions wrote it.
+struct MediaBinding {
+  std::uint32_t transceiver = 0;
+  std::string mid;
+  MediaKind kind = MediaKind::kVideo;
+  bool send = false;  // the negotiated direction lets us send
+  bool receive = false;
+  RtpParameters local;   // ours: our SSRCs
+  RtpParameters remote;  // the peer's: its SSRCs and extension ids
+};
+
+// Counters of one transceiver's streams (webrtc-stats inbound-rtp / outbound-rtp members).
+struct MediaStreamStats {
+  std::uint64_t packets_received = 0;
+  std::uint64_t bytes_received = 0;  // payload bytes
+  std::uint64_t frames_received = 0;
+  std::uint64_t key_frames_received = 0;
+  std::uint64_t frames_dropped = 0;  // incomplete, or undecodable before a key frame
+  std::uint64_t pli_sent = 0;
+  std::uint64_t packets_sent = 0;
+  std::uint64_t bytes_sent = 0;  // payload bytes
+  std::uint64_t frames_sent = 0;
+  std::uint64_t key_frames_sent = 0;
+  std::uint64_t pli_received = 0;
+  std::uint64_t fir_received = 0;
+  std::optional<std::uint32_t> remote_ssrc;  // the peer's media SSRC, once seen
+};
+
+struct MediaFrameReceived {
+  std::uint32_t transceiver = 0;
+  EncodedFrame frame;
+};
+// The peer asked the sender of this transceiver for a key frame (PLI or FIR).
+struct KeyFrameRequested {
+  std::uint32_t transceiver = 0;
+};
+using MediaEvent = std::variant<MediaFrameReceived, KeyFrameRequested>;
+
+// A packet for the transport to protect and send.
+struct MediaPacket {
+  Buffer bytes;
+  bool rtcp = false;
+};
+
+class MediaSession {
+ public:
+  // The largest RTP packet this session writes (before SRTP adds its tag), in bytes.
+  static constexpr std::size_t kMaxRtpPacketSize = 1200;
+  // RFC 4585 3.5: feedback is not repeated faster than this while a key frame is awaited.
+  static constexpr Duration kPliInterval = Duration::millis(300);
+
+  explicit MediaSession(Random& rng);
+  ~MediaSession();
+  MediaSession(const MediaSession&) = delete;
+  MediaSession& operator=(const MediaSession&) = delete;
+
+  // After each completed negotiation: the accepted audio and video sections. A transceiver
+  // already bound keeps its streams' state (sequence numbers, the frame being assembled).
+  void configure(std::vector<MediaBinding> bindings);
+
+  void handle_rtp(BytesView packet, Timestamp now);
+  void handle_rtcp(BytesView compound, Timestamp now);
+
+  // Sends one encoded frame on a transceiver's sender. InvalidStateError when the transceiver
+  // has no negotiated sending direction; OperationError for a frame its codec cannot carry.
+  Result<> send_frame(std::uint32_t transceiver, const EncodedFrame& frame, Timestamp now);
+  // Asks the peer's sender on this transceiver for a key frame (PLI).
+  Result<> request_key_frame(std::uint32_t transceiver, Timestamp now);
+
+  std::optional<MediaPacket> poll_transmit();
+  std::optional<MediaEvent> poll_event();
+
+  // The codec a transceiver sends or receives with (its rtpmap name), once negotiated.
+  std::optional<std::string> send_codec(std::uint32_t transceiver) const;
+  std::optional<std::string> receive_codec(std::uint32_t transceiver) const;
+  const MediaStreamStats* stats(std::uint32_t transceiver) const;
+  // Packets no section took (unknown SSRC and payload type, or a section not receiving).
+  std::uint64_t packets_unrouted() const noexcept { return packets_unrouted_; }
+
+ private:
+  struct Stream;
+  Stream* find(std::uint32_t transceiver);
+  const Stream* find(std::uint32_t transceiver) const;
+  Stream* route(const rtp::RtpPacketView& packet);
+  void receive(Stream& stream, const rtp::RtpPacketView& packet, Timestamp now);
+  void send_pli(Stream& stream, Timestamp now);
+  void queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_t timestamp, bool marker,
+                 BytesView payload);
+
+  Random& rng_;
+  std::map<std::uint32_t, std::unique_ptr<Stream>> streams_;  // by transceiver
+  std::map<std::uint32_t, std::uint32_t> ssrc_routes_;        // remote SSRC -> transceiver
+  std::deque<MediaPacket> outgoing_;
+  std::deque<MediaEvent> events_;
+  std::uint64_t packets_unrouted_ = 0;
+};
+
+}  // namespace rtcpp::pc
