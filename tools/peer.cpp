@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -32,6 +33,7 @@
 #include "base/sha256.hpp"
 #include "base/utf8.hpp"
 #include "rtcpp/rtcpp.hpp"
+#include "tools/peer_media.hpp"
 
 namespace rtcpp::tools {
 namespace {
@@ -112,6 +114,10 @@ class Peer {
   void on_channel_closed(RTCDataChannel& channel);
   void finish(bool ok, std::string error);
   void drop_handlers();
+  // Media (loop thread).
+  void add_media_transceivers();
+  void on_track(const RTCTrackEvent& event);
+  void start_sending(const std::shared_ptr<RTCRtpSender>& sender);
 
   PeerOptions options_;
   std::shared_ptr<RTCPeerConnection> pc_;
@@ -138,6 +144,11 @@ class Peer {
   bool finished_ = false;
   std::promise<bool> result_;
   std::atomic<int> interrupted_by_{0};  // the signal that finished the peer
+  std::optional<IvfClip> clip_;
+  std::shared_ptr<RTCRtpSender> video_sender_;
+  std::unique_ptr<ClipSender> clip_sender_;
+  std::vector<std::shared_ptr<TrackRecorder>> recorders_;
+  std::uint64_t frames_sent_ = 0;
 };
 
 int Peer::run() {
@@ -166,6 +177,26 @@ int Peer::run() {
       return 1;
     }
     file_ = Buffer::from_string(bytes);
+  }
+  if (!options_.video.empty()) {
+    auto clip = load_ivf_clip(options_.video);
+    if (!clip) {
+      emit(
+          {{"type", "result"}, {"ok", false}, {"role", role}, {"error", clip.error().to_string()}});
+      return 1;
+    }
+    clip_ = std::move(*clip);
+  }
+  if (!options_.record_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options_.record_dir, ec);
+    if (ec) {
+      emit({{"type", "result"},
+            {"ok", false},
+            {"role", role},
+            {"error", "cannot create " + options_.record_dir + ": " + ec.message()}});
+      return 1;
+    }
   }
   if (!options_.recv_file.empty() && options_.recv_file != "-" && options_.recv_file != "/dev/null")
     recv_out_.open(options_.recv_file, std::ios::binary | std::ios::app);
@@ -205,7 +236,13 @@ int Peer::run() {
     const auto state = pc_->connection_state();
     emit({{"type", "state"}, {"connectionState", std::string(to_string(state))}});
     if (state == RTCPeerConnectionState::kFailed) finish(false, "the connection failed");
+    if (state == RTCPeerConnectionState::kConnected && clip_sender_) {
+      if (!connected_at_) connected_at_ = Clock::now();
+      if (!first_byte_) first_byte_ = Clock::now();
+      clip_sender_->start();
+    }
   });
+  pc_->on_track([this](const RTCTrackEvent& e) { on_track(e); });
   pc_->on_data_channel([this](std::shared_ptr<RTCDataChannel> channel) { attach(channel); });
   pc_->on_ice_candidate_error([](const RTCPeerConnectionIceErrorEvent& e) {
     std::fprintf(stderr, "rtcpp peer: ICE server %s: %u %s\n", e.url.c_str(),
@@ -226,6 +263,7 @@ int Peer::run() {
 
   started_ = Clock::now();
   if (options_.offer || options_.negotiated) open_channels();
+  if (options_.offer) add_media_transceivers();
   if (options_.offer) {
     pc_->set_local_description([this](Result<> set) {
       if (!set) {
@@ -333,6 +371,24 @@ void Peer::on_remote_applied(const std::string& type) {
   remote_applied_ = true;
   if (type == "offer") {
     started_ = Clock::now();  // the answerer counts from the description being applied
+    if (clip_) {
+      // Send on the first video section the offer made (it receives; now it sends too).
+      for (const auto& t : pc_->get_transceivers()) {
+        if (t->receiver()->track()->kind() != "video") continue;
+        const bool receive = t->direction() == RTCRtpTransceiverDirection::kRecvOnly ||
+                             t->direction() == RTCRtpTransceiverDirection::kSendRecv;
+        if (auto set = t->set_direction(receive ? RTCRtpTransceiverDirection::kSendRecv
+                                                : RTCRtpTransceiverDirection::kSendOnly);
+            !set)
+          continue;
+        start_sending(t->sender());
+        break;
+      }
+      if (!clip_sender_) {
+        finish(false, "--video: the offer has no video section to send on");
+        return;
+      }
+    }
     auto set = pc_->set_local_description().get();
     if (!set) {
       finish(false, set.error().to_string());
@@ -474,11 +530,92 @@ void Peer::on_channel_closed(RTCDataChannel& channel) {
   finish(error_.empty(), error_);
 }
 
+void Peer::add_media_transceivers() {
+  const bool record = !options_.record_dir.empty();
+  if (clip_ || record) {
+    const auto direction = clip_ && record ? RTCRtpTransceiverDirection::kSendRecv
+                           : clip_         ? RTCRtpTransceiverDirection::kSendOnly
+                                           : RTCRtpTransceiverDirection::kRecvOnly;
+    auto video = pc_->add_transceiver("video", {direction});
+    if (!video) {
+      finish(false, video.error().to_string());
+      return;
+    }
+    if (clip_) start_sending((*video)->sender());
+  }
+  if (record) (void)pc_->add_transceiver("audio", {RTCRtpTransceiverDirection::kRecvOnly});
+}
+
+void Peer::start_sending(const std::shared_ptr<RTCRtpSender>& sender) {
+  video_sender_ = sender;
+  const auto duration =
+      std::chrono::milliseconds(static_cast<std::int64_t>(options_.duration * 1000));
+  clip_sender_ = std::make_unique<ClipSender>(
+      *clip_, sender, duration,
+      [this](std::uint64_t frames, std::uint64_t bytes, std::string error) {
+        // On the sender's thread: the rest happens on the loop, after what is queued there.
+        pc_->get_stats([this, frames, bytes, error](RTCStatsReport) {
+          frames_sent_ = frames;
+          bytes_sent_ += bytes;
+          last_byte_ = Clock::now();
+          if (!error.empty()) {
+            finish(false, error);
+            return;
+          }
+          emit({{"type", "bye"}});
+          finish(error_.empty(), error_);
+        });
+      });
+}
+
+void Peer::on_track(const RTCTrackEvent& e) {
+  auto receiver = e.receiver;
+  auto transceiver = e.transceiver;
+  // Handlers are called through copies: the recorder lives in a holder they share.
+  auto holder = std::make_shared<std::shared_ptr<TrackRecorder>>();
+  // The codec is known once the negotiation completes, at the latest with the first frame.
+  receiver->on_encoded_frame([this, receiver, transceiver, holder](const RTCEncodedFrame& frame) {
+    if (finished_) return;
+    auto& recorder = *holder;
+    if (!recorder) {
+      recorder = std::make_shared<TrackRecorder>(
+          receiver->track()->kind(), transceiver->mid().value_or(""),
+          receiver->codec().value_or(""), options_.record_dir);
+      recorders_.push_back(recorder);
+      if (!connected_at_) connected_at_ = Clock::now();
+      emit({{"type", "track"},
+            {"kind", recorder->kind()},
+            {"mid", recorder->mid()},
+            {"codec", recorder->codec()}});
+    }
+    const auto now = Clock::now();
+    if (!first_byte_) first_byte_ = now;
+    last_byte_ = now;
+    bytes_received_ += frame.data.size();
+    recorder->on_frame(frame);
+    if (!recorder->error().empty() && error_.empty()) error_ = recorder->error();
+  });
+}
+
 void Peer::finish(bool ok, std::string error) {
   if (finished_) return;
   finished_ = true;
+  if (clip_sender_) clip_sender_->stop();
+  json tracks = json::array();
+  for (const auto& r : recorders_) {
+    r->close();
+    if (!r->error().empty() && error.empty()) {
+      error = r->error();
+      ok = false;
+    }
+    tracks.push_back({{"kind", r->kind()},
+                      {"mid", r->mid()},
+                      {"codec", r->codec()},
+                      {"frames", r->frames()},
+                      {"bytes", r->bytes()}});
+  }
   const bool result_ok = ok && connected_at_.has_value();
-  if (ok && !connected_at_ && error.empty()) error = "no data channel opened";
+  if (ok && !connected_at_ && error.empty()) error = "no data channel opened and no media";
   const auto ms = [](Clock::duration d) {
     return std::chrono::duration<double, std::milli>(d).count();
   };
@@ -494,7 +631,7 @@ void Peer::finish(bool ok, std::string error) {
         {"transferMs",
          first_byte_ && last_byte_ ? json(ms(*last_byte_ - *first_byte_)) : json(nullptr)},
         {"error", error.empty() ? json(nullptr) : json(error)},
-        {"tracks", json::array()}});
+        {"tracks", tracks}});
   drop_handlers();
   result_.set_value(result_ok);
 }
@@ -504,6 +641,7 @@ void Peer::drop_handlers() {
   pc_->on_connection_state_change(nullptr);
   pc_->on_ice_candidate(nullptr);
   pc_->on_data_channel(nullptr);
+  pc_->on_track(nullptr);
   for (const auto& channel : channels_) {
     channel->on_open(nullptr);
     channel->on_message(nullptr);
@@ -553,15 +691,29 @@ CLI::App* add_peer_command(CLI::App& app, PeerOptions& o) {
   peer->add_option("--timeout", o.timeout, "give up after S seconds")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
-  // The media options of the contract: accepted, and answered with a result that says so.
-  for (const char* media : {"--video", "--audio", "--record", "--duration"}) {
-    peer->add_option_function<std::string>(
-        media,
-        [&o, media](const std::string&) {
-          o.unsupported = std::string(media) + ": media arrives with the media milestone";
-        },
-        "media (not supported yet: the result says so)");
-  }
+  peer->add_option_function<std::string>(
+      "--video",
+      [&o](const std::string& source) {
+        if (source.size() > 4 && source.ends_with(".ivf")) {
+          o.video = source;
+        } else {
+          o.unsupported = "--video " + source +
+                          ": only .ivf (VP8) files are sent so far; testsrc, .y4m and .h264 come "
+                          "with the codecs";
+        }
+      },
+      "send an encoded .ivf file (VP8) as a video track, in real time");
+  peer->add_option_function<std::string>(
+      "--audio",
+      [&o](const std::string& source) {
+        o.unsupported = "--audio " + source + ": sending audio files is not supported yet";
+      },
+      "send an audio track (not supported yet: the result says so)");
+  peer->add_option("--record", o.record_dir,
+                   "write each received video track to DIR/<mid>.ivf (VP8)");
+  peer->add_option("--duration", o.duration, "seconds of media to send")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
   return peer;
 }
 

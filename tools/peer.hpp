@@ -32,6 +32,9 @@ struct PeerOptions {
   std::vector<std::string> ice_servers;
   bool relay_only = false;
   int timeout = 60;
+  std::string video;        // --video: an .ivf file (VP8) to send
+  std::string record_dir;   // --record: where received tracks are written
+  double duration = 5;      // --duration: seconds of media to send
   std::string unsupported;  // an option this build cannot honour yet
 };
 

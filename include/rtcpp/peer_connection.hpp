@@ -23,6 +23,7 @@
 #include "rtcpp/data_channel.hpp"
 #include "rtcpp/error.hpp"
 #include "rtcpp/ice_candidate.hpp"
+#include "rtcpp/rtp_transceiver.hpp"
 #include "rtcpp/sctp_transport.hpp"
 #include "rtcpp/session_description.hpp"
 #include "rtcpp/stats.hpp"
@@ -147,6 +148,16 @@ class RTCPeerConnection {
   // The SCTP transport once a description with a data section was applied, else null.
   std::shared_ptr<RTCSctpTransport> sctp() const;
 
+  // --- Media (rtcpp/rtp_transceiver.hpp) ---
+  // W3C addTransceiver(kind): TypeError for a kind other than "audio" or "video";
+  // InvalidStateError when closed. negotiationneeded fires.
+  Result<std::shared_ptr<RTCRtpTransceiver>> add_transceiver(std::string_view kind,
+                                                             RTCRtpTransceiverInit init = {});
+  // In the order they were made (by add_transceiver, or by remote offers).
+  std::vector<std::shared_ptr<RTCRtpTransceiver>> get_transceivers() const;
+  std::vector<std::shared_ptr<RTCRtpSender>> get_senders() const;
+  std::vector<std::shared_ptr<RTCRtpReceiver>> get_receivers() const;
+
   // --- Statistics ---
   std::future<RTCStatsReport> get_stats();
   void get_stats(std::function<void(RTCStatsReport)> done);
@@ -160,6 +171,8 @@ class RTCPeerConnection {
   void on_ice_connection_state_change(std::function<void()> handler);
   void on_connection_state_change(std::function<void()> handler);
   void on_data_channel(std::function<void(std::shared_ptr<RTCDataChannel>)> handler);
+  // A remote description made a receiver receive (the peer sends on its section).
+  void on_track(std::function<void(const RTCTrackEvent&)> handler);
 
  private:
   explicit RTCPeerConnection(std::shared_ptr<detail::PeerConnectionImpl> impl);

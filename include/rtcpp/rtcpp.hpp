@@ -10,6 +10,7 @@
 #include "rtcpp/ice_transport.hpp"        // IWYU pragma: export
 #include "rtcpp/log.hpp"                  // IWYU pragma: export
 #include "rtcpp/peer_connection.hpp"      // IWYU pragma: export
+#include "rtcpp/rtp_transceiver.hpp"      // IWYU pragma: export
 #include "rtcpp/sctp_transport.hpp"       // IWYU pragma: export
 #include "rtcpp/session_description.hpp"  // IWYU pragma: export
 #include "rtcpp/stats.hpp"                // IWYU pragma: export

@@ -117,4 +117,33 @@ Result<> validate_configuration(const RTCConfiguration& configuration) {
   return {};
 }
 
+RTCRtpTransceiverDirection to_api(pc::RtpDirection direction) noexcept {
+  switch (direction) {
+    case pc::RtpDirection::kSendRecv:
+      return RTCRtpTransceiverDirection::kSendRecv;
+    case pc::RtpDirection::kSendOnly:
+      return RTCRtpTransceiverDirection::kSendOnly;
+    case pc::RtpDirection::kRecvOnly:
+      return RTCRtpTransceiverDirection::kRecvOnly;
+    case pc::RtpDirection::kInactive:
+      return RTCRtpTransceiverDirection::kInactive;
+  }
+  return RTCRtpTransceiverDirection::kInactive;
+}
+
+pc::RtpDirection from_api(RTCRtpTransceiverDirection direction) noexcept {
+  switch (direction) {
+    case RTCRtpTransceiverDirection::kSendRecv:
+      return pc::RtpDirection::kSendRecv;
+    case RTCRtpTransceiverDirection::kSendOnly:
+      return pc::RtpDirection::kSendOnly;
+    case RTCRtpTransceiverDirection::kRecvOnly:
+      return pc::RtpDirection::kRecvOnly;
+    case RTCRtpTransceiverDirection::kInactive:
+    case RTCRtpTransceiverDirection::kStopped:
+      return pc::RtpDirection::kInactive;
+  }
+  return pc::RtpDirection::kInactive;
+}
+
 }  // namespace rtcpp::detail

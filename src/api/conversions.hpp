@@ -11,16 +11,20 @@
 #include "dtls/dtls_transport.hpp"
 #include "ice/agent.hpp"
 #include "pc/ice_servers.hpp"
+#include "pc/jsep.hpp"
 #include "rtcpp/configuration.hpp"
 #include "rtcpp/dtls_transport.hpp"
 #include "rtcpp/ice_transport.hpp"
 #include "rtcpp/peer_connection.hpp"
+#include "rtcpp/rtp_transceiver.hpp"
 
 namespace rtcpp::detail {
 
 RTCIceGatheringState from_ice(ice::IceGatheringState state) noexcept;
 RTCIceTransportState from_ice(ice::IceTransportState state) noexcept;
 RTCDtlsTransportState from_dtls(dtls::DtlsState state) noexcept;
+RTCRtpTransceiverDirection to_api(pc::RtpDirection direction) noexcept;
+pc::RtpDirection from_api(RTCRtpTransceiverDirection direction) noexcept;
 
 // W3C 4.3.3, for the one ICE transport and the one DTLS transport of a bundled connection
 // (before the first description, their "new" states stand for "no transports").

@@ -173,6 +173,32 @@ std::shared_ptr<RTCSctpTransport> RTCPeerConnection::sctp() const {
   return impl_->sync([&] { return impl_->sctp_transport_; });
 }
 
+Result<std::shared_ptr<RTCRtpTransceiver>> RTCPeerConnection::add_transceiver(
+    std::string_view kind, RTCRtpTransceiverInit init) {
+  return impl_->sync([&] { return impl_->add_transceiver(kind, init); });
+}
+std::vector<std::shared_ptr<RTCRtpTransceiver>> RTCPeerConnection::get_transceivers() const {
+  return impl_->sync([&] { return impl_->get_transceivers(); });
+}
+std::vector<std::shared_ptr<RTCRtpSender>> RTCPeerConnection::get_senders() const {
+  return impl_->sync([&] {
+    std::vector<std::shared_ptr<RTCRtpSender>> out;
+    for (const auto& t : impl_->core().transceivers().all()) {
+      if (!t.stopped) out.push_back(impl_->transceiver_objects(t.handle).sender);
+    }
+    return out;
+  });
+}
+std::vector<std::shared_ptr<RTCRtpReceiver>> RTCPeerConnection::get_receivers() const {
+  return impl_->sync([&] {
+    std::vector<std::shared_ptr<RTCRtpReceiver>> out;
+    for (const auto& t : impl_->core().transceivers().all()) {
+      if (!t.stopped) out.push_back(impl_->transceiver_objects(t.handle).receiver);
+    }
+    return out;
+  });
+}
+
 std::future<RTCStatsReport> RTCPeerConnection::get_stats() {
   return run_future<RTCStatsReport>(impl_, [](PeerConnectionImpl& pc) { return pc.stats(); });
 }
@@ -202,6 +228,7 @@ RTCPP_SET_HANDLER(on_ice_connection_state_change, on_ice_connection_state_change
 RTCPP_SET_HANDLER(on_connection_state_change, on_connection_state_change_, std::function<void()>)
 RTCPP_SET_HANDLER(on_data_channel, on_data_channel_,
                   std::function<void(std::shared_ptr<RTCDataChannel>)>)
+RTCPP_SET_HANDLER(on_track, on_track_, std::function<void(const RTCTrackEvent&)>)
 #undef RTCPP_SET_HANDLER
 
 }  // namespace rtcpp

@@ -313,7 +313,7 @@ void PeerConnectionImpl::on_core_event(pc::ConnectionEvent&& event) {
     queue_task([this] {
       if (sctp_transport_) fire(sctp_transport_->state_->on_state_change);
     });
-  } else {
+  } else if (!on_media_event(event)) {
     on_channel_event(std::move(event));
   }
 }
@@ -554,6 +554,12 @@ void PeerConnectionImpl::close() {
   on_ice_connection_state_change_ = nullptr;
   on_connection_state_change_ = nullptr;
   on_data_channel_ = nullptr;
+  on_track_ = nullptr;
+  for (auto& [handle, objects] : transceivers_) {
+    objects.state->on_encoded_frame = nullptr;
+    objects.state->on_key_frame_request = nullptr;
+    if (objects.state->receiver_track) objects.state->receiver_track->stop();
+  }
   ice_transport_->state_->on_state_change = nullptr;
   ice_transport_->state_->on_gathering_state_change = nullptr;
   ice_transport_->state_->on_selected_candidate_pair_change = nullptr;
@@ -563,6 +569,106 @@ void PeerConnectionImpl::close() {
 }
 
 // --- Data channels ---
+
+// --- Media ---
+
+PeerConnectionImpl::TransceiverObjects& PeerConnectionImpl::transceiver_objects(
+    std::uint32_t handle) {
+  auto& objects = transceivers_[handle];
+  if (objects.state) return objects;
+  const auto* core = core_.transceivers().find(handle);
+  auto state = std::make_shared<TransceiverState>();
+  state->pc = weak_from_this();
+  state->handle = handle;
+  state->kind = core != nullptr && core->kind == pc::MediaKind::kAudio ? "audio" : "video";
+  // W3C 5.2 addTransceiver: the receiver's track exists from the start, named for the peer's.
+  const std::string track_id = core != nullptr ? core->track_id : std::to_string(handle);
+  state->receiver_track = std::make_shared<MediaStreamTrack>(state->kind, track_id, track_id);
+  objects.state = state;
+  objects.transceiver = std::make_shared<RTCRtpTransceiver>(state);
+  objects.sender = std::make_shared<RTCRtpSender>(state);
+  objects.receiver = std::make_shared<RTCRtpReceiver>(state);
+  return objects;
+}
+
+Result<std::shared_ptr<RTCRtpTransceiver>> PeerConnectionImpl::add_transceiver(
+    std::string_view kind, const RTCRtpTransceiverInit& init) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  if (kind != "audio" && kind != "video")
+    return type_error("a transceiver's kind is \"audio\" or \"video\"");
+  if (init.direction == RTCRtpTransceiverDirection::kStopped)
+    return type_error("a new transceiver cannot be stopped");
+  const auto handle = core_.add_transceiver(
+      kind == "audio" ? pc::MediaKind::kAudio : pc::MediaKind::kVideo, from_api(init.direction));
+  auto& objects = transceiver_objects(handle);
+  // The sender's track: the frames the application sends on it.
+  const auto* core = core_.transceivers().find(handle);
+  objects.state->sender_track =
+      std::make_shared<MediaStreamTrack>(std::string(kind), core->track_id, std::string(kind));
+  kick();
+  return objects.transceiver;
+}
+
+std::vector<std::shared_ptr<RTCRtpTransceiver>> PeerConnectionImpl::get_transceivers() {
+  std::vector<std::shared_ptr<RTCRtpTransceiver>> out;
+  for (const auto& t : core_.transceivers().all())
+    out.push_back(transceiver_objects(t.handle).transceiver);
+  return out;
+}
+
+Result<> PeerConnectionImpl::send_frame(std::uint32_t transceiver, const RTCEncodedFrame& frame) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  pc::EncodedFrame encoded{frame.rtp_timestamp, frame.key_frame,
+                           Buffer(BytesView(frame.data.data(), frame.data.size()))};
+  auto sent = core_.send_frame(transceiver, encoded, monotonic_now());
+  kick();
+  return sent;
+}
+
+Result<> PeerConnectionImpl::request_key_frame(std::uint32_t transceiver) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  auto requested = core_.request_key_frame(transceiver, monotonic_now());
+  kick();
+  return requested;
+}
+
+Result<> PeerConnectionImpl::set_direction(std::uint32_t transceiver,
+                                           RTCRtpTransceiverDirection direction) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  auto set = core_.set_direction(transceiver, from_api(direction));
+  kick();
+  return set;
+}
+
+bool PeerConnectionImpl::on_media_event(pc::ConnectionEvent& event) {
+  if (const auto* added = std::get_if<pc::TrackAdded>(&event)) {
+    auto& objects = transceiver_objects(added->transceiver);
+    RTCTrackEvent track_event;
+    track_event.receiver = objects.receiver;
+    track_event.track = objects.state->receiver_track;
+    track_event.transceiver = objects.transceiver;
+    if (const auto* t = core_.transceivers().find(added->transceiver))
+      track_event.stream_ids = t->remote_stream_ids;
+    queue_task([this, track_event] { fire(on_track_, track_event); });
+    return true;
+  }
+  if (auto* frame = std::get_if<pc::MediaFrameReceived>(&event)) {
+    auto state = transceiver_objects(frame->transceiver).state;
+    auto delivered = std::make_shared<RTCEncodedFrame>();
+    delivered->key_frame = frame->frame.key_frame;
+    delivered->rtp_timestamp = frame->frame.rtp_timestamp;
+    delivered->data.assign(frame->frame.data.data(),
+                           frame->frame.data.data() + frame->frame.data.size());
+    queue_task([state, delivered] { fire(state->on_encoded_frame, *delivered); });
+    return true;
+  }
+  if (const auto* request = std::get_if<pc::KeyFrameRequested>(&event)) {
+    auto state = transceiver_objects(request->transceiver).state;
+    queue_task([state] { fire(state->on_key_frame_request); });
+    return true;
+  }
+  return false;
+}
 
 Result<std::shared_ptr<RTCDataChannel>> PeerConnectionImpl::create_data_channel(
     std::string label, RTCDataChannelInit init) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/conversions.hpp"
+#include "api/transceiver_state.hpp"
 #include "base/random.hpp"
 #include "pc/connection.hpp"
 #include "rtcpp/peer_connection.hpp"
@@ -51,6 +52,23 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   Result<std::shared_ptr<RTCDataChannel>> create_data_channel(std::string label,
                                                               RTCDataChannelInit init);
   RTCStatsReport stats();
+
+  // Media (loop thread).
+  struct TransceiverObjects {
+    std::shared_ptr<TransceiverState> state;
+    std::shared_ptr<RTCRtpTransceiver> transceiver;
+    std::shared_ptr<RTCRtpSender> sender;
+    std::shared_ptr<RTCRtpReceiver> receiver;
+  };
+  // TypeError for a kind other than "audio" or "video"; InvalidStateError when closed.
+  Result<std::shared_ptr<RTCRtpTransceiver>> add_transceiver(std::string_view kind,
+                                                             const RTCRtpTransceiverInit& init);
+  std::vector<std::shared_ptr<RTCRtpTransceiver>> get_transceivers();
+  // The objects of a core transceiver, made the first time they are asked for.
+  TransceiverObjects& transceiver_objects(std::uint32_t handle);
+  Result<> send_frame(std::uint32_t transceiver, const RTCEncodedFrame& frame);
+  Result<> request_key_frame(std::uint32_t transceiver);
+  Result<> set_direction(std::uint32_t transceiver, RTCRtpTransceiverDirection direction);
 
   std::optional<RTCSessionDescriptionInit> local_description() const;
   std::optional<RTCSessionDescriptionInit> current_local_description() const;
@@ -114,6 +132,7 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   std::function<void()> on_ice_connection_state_change_;
   std::function<void()> on_connection_state_change_;
   std::function<void(std::shared_ptr<RTCDataChannel>)> on_data_channel_;
+  std::function<void(const RTCTrackEvent&)> on_track_;
 
  private:
   PeerConnectionImpl(RTCConfiguration configuration, std::shared_ptr<const RTCCertificate> cert);
@@ -122,6 +141,8 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   // Hands the core's events to the handlers (as tasks) and to the runtime's services.
   void on_core_event(pc::ConnectionEvent&& event);
   void on_channel_event(pc::ConnectionEvent&& event);
+  // Track, frame and key-frame events; false for any other event.
+  bool on_media_event(pc::ConnectionEvent& event);
   void resolve(const pc::ResolveRequest& request);
   void resolve_mdns(const pc::MdnsRequest& request);
   // After a description: the SCTP transport object appears with the data section.
@@ -143,6 +164,8 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   bool kick_scheduled_ = false;
   // The channels the core still knows, by handle.
   std::map<pc::ChannelHandle, std::shared_ptr<RTCDataChannel>> channels_;
+  // The transceivers the application has seen, by core handle (creation order).
+  std::map<std::uint32_t, TransceiverObjects> transceivers_;
   // The operations chain: filled from any thread, run on the loop thread.
   std::mutex operations_mutex_;
   std::deque<std::function<void()>> operations_;

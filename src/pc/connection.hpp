@@ -244,6 +244,9 @@ class Connection {
   // Returns its handle in transceivers().
   std::uint32_t add_transceiver(MediaKind kind, RtpDirection direction);
   const TransceiverList& transceivers() const noexcept { return transceivers_; }
+  // W3C RTCRtpTransceiver.direction setter: InvalidStateError for a stopping or stopped
+  // transceiver. Takes effect at the next offer, or at the answer being prepared.
+  Result<> set_direction(std::uint32_t transceiver, RtpDirection direction);
 
   // --- Media (pc/media_session.hpp) ---
   // Sends an encoded frame on a transceiver whose negotiated direction sends. InvalidStateError
@@ -372,6 +375,9 @@ class Connection {
   void flush_media();
   void assign_sender_identities();
   void stamp_senders(std::vector<MSection>& sections) const;
+  // JSEP 5.3.1: an answer's direction per section, from the offer's and the transceiver's.
+  void apply_answer_directions(std::vector<MSection>& sections) const;
+  void record_local_directions(const std::vector<MSection>& sections);
   void configure_media();
   void fire_track_events(const std::vector<MSection>& ours, std::span<const RemoteSection> remote);
   void emit(ConnectionEvent event) { events_.push_back(std::move(event)); }

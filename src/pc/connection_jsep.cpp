@@ -55,8 +55,13 @@ bool Connection::sctp_described() const noexcept {
 
 bool Connection::needs_negotiation() const noexcept {
   if ((negotiation_needed_ && !data_negotiated_) || ice_restart_requested_) return true;
-  return std::any_of(transceivers_.all().begin(), transceivers_.all().end(),
-                     [](const Transceiver& t) { return !t.mid && !t.stopped; });
+  // A transceiver without a section, or one whose direction is not what our description
+  // says any more.
+  return std::any_of(
+      transceivers_.all().begin(), transceivers_.all().end(), [](const Transceiver& t) {
+        if (t.stopped) return false;
+        return !t.mid || (t.local_direction && *t.local_direction != t.direction && !t.stopping);
+      });
 }
 
 std::uint32_t Connection::add_transceiver(MediaKind kind, RtpDirection direction) {
@@ -146,7 +151,10 @@ Result<std::string> Connection::create_answer(Timestamp) {
       signaling_state_ != SignalingState::kHaveLocalPranswer)
     return invalid_state_error("createAnswer in signaling state " +
                                std::string(to_string(signaling_state_)));
-  // The sections were planned when the offer was applied (JSEP 5.3.1).
+  // The sections were planned when the offer was applied (JSEP 5.3.1); directions set since
+  // count.
+  apply_answer_directions(pending_sections_);
+  stamp_senders(pending_sections_);
   last_answer_setup_ = local_setup_for_answer();
   last_answer_ =
       write_description({local_transport(last_answer_setup_), session_id_, ++session_version_},
@@ -275,6 +283,7 @@ Result<> Connection::set_local_description(std::optional<Description> descriptio
     pending_local_ = desc;
     local_offer_setup_ = last_offer_setup_;
     pending_sections_ = last_offer_sections_;
+    record_local_directions(pending_sections_);
     // W3C 4.4.1.5: the transceivers take the mids of their sections.
     for (const auto& section : pending_sections_) {
       if (!section.transceiver || section.rejected) continue;
@@ -289,6 +298,7 @@ Result<> Connection::set_local_description(std::optional<Description> descriptio
   // An answer or pranswer: our a=setup against the offer's decides the DTLS role, when the
   // answer accepts anything at all.
   const std::vector<MSection> answered = pending_sections_;
+  record_local_directions(answered);
   if (accepts_any(answered) && remote_transport_ && transport_) {
     auto role = negotiate_dtls_role(last_answer_setup_, remote_transport_->setup, false);
     if (!role) return std::move(role).error();
@@ -389,12 +399,8 @@ Result<> Connection::apply_remote_offer(const Description& desc, const RemoteDes
       },
       [](std::size_t) { return true; });
   assign_sender_identities();
-  // JSEP 5.3.1: the answer's direction is the offer's reversed, within the transceiver's.
-  for (auto& section : plan.sections) {
-    if (!section.transceiver || section.rejected) continue;
-    if (const auto* t = transceivers_.find(*section.transceiver))
-      section.direction = intersect(section.direction, t->direction);
-  }
+  pending_remote_sections_ = remote.sections;
+  apply_answer_directions(plan.sections);
   stamp_senders(plan.sections);
   fire_track_events(plan.sections, remote.sections);
   const TransportDescription* transport = remote.transport ? &*remote.transport : nullptr;

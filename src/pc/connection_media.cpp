@@ -41,17 +41,49 @@ void Connection::stamp_senders(std::vector<MSection>& sections) const {
   }
 }
 
+void Connection::apply_answer_directions(std::vector<MSection>& sections) const {
+  for (std::size_t i = 0; i < sections.size() && i < pending_remote_sections_.size(); ++i) {
+    auto& section = sections[i];
+    if (!section.transceiver || section.rejected) continue;
+    if (const auto* t = transceivers_.find(*section.transceiver))
+      section.direction = intersect(reversed(pending_remote_sections_[i].direction), t->direction);
+  }
+}
+
+void Connection::record_local_directions(const std::vector<MSection>& sections) {
+  for (const auto& s : sections) {
+    if (!s.transceiver) continue;
+    if (auto* t = transceivers_.find(*s.transceiver)) t->local_direction = s.direction;
+  }
+}
+
+Result<> Connection::set_direction(std::uint32_t transceiver, RtpDirection direction) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  Transceiver* t = transceivers_.find(transceiver);
+  if (t == nullptr) return invalid_state_error("no such transceiver");
+  if (t->stopping || t->stopped) return invalid_state_error("the transceiver is stopping");
+  if (t->direction == direction) return {};
+  t->direction = direction;
+  check_negotiation_needed();
+  return {};
+}
+
 void Connection::fire_track_events(const std::vector<MSection>& ours,
                                    std::span<const RemoteSection> remote) {
-  // W3C 4.4.1.6: a section the peer sends on, whose transceiver receives, fires the track
-  // event once ([[FiredDirection]]).
+  // W3C 4.4.1.6: a section the peer sends on fires its transceiver's track event once
+  // ([[FiredDirection]]), whatever our own direction.
   for (std::size_t i = 0; i < ours.size() && i < remote.size(); ++i) {
     const MSection& s = ours[i];
     if (!s.transceiver || s.rejected || remote[i].rejected) continue;
-    if (!sends(remote[i].direction) || !receives(s.direction)) continue;
+    if (!sends(remote[i].direction)) continue;
     Transceiver* t = transceivers_.find(*s.transceiver);
     if (t == nullptr || t->track_fired) continue;
     t->track_fired = true;
+    // RFC 8830 2: "<stream id> <track id>"; "-" names no stream.
+    const std::string& msid = remote[i].rtp.msid;
+    const std::string stream = msid.substr(0, msid.find(' '));
+    t->remote_stream_ids.clear();
+    if (!stream.empty() && stream != "-") t->remote_stream_ids.push_back(stream);
     emit(TrackAdded{t->handle});
   }
 }

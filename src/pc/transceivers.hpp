@@ -30,6 +30,11 @@ struct Transceiver {
   std::string track_id;
   // W3C 4.4.1.6 [[FiredDirection]] receives: the track event fired for its receiver.
   bool track_fired = false;
+  // The direction our last applied local description wrote for its section (W3C 4.7.3
+  // compares it with `direction` to decide whether negotiation is needed).
+  std::optional<RtpDirection> local_direction;
+  // The streams the peer's a=msid puts its track in (none for "-").
+  std::vector<std::string> remote_stream_ids;
 };
 
 class TransceiverList {

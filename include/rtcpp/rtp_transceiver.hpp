@@ -1,0 +1,138 @@
+// rtcpp/rtp_transceiver.hpp: RTCRtpTransceiver, RTCRtpSender, RTCRtpReceiver (W3C WebRTC 1.0,
+// section 5), MediaStreamTrack (W3C Media Capture and Streams 4.3) and RTCTrackEvent.
+//
+// Media is carried as encoded frames, the unit the W3C encoded transform and WebCodecs
+// chunks carry: a sender is fed frames its codec already encoded (with their RTP timestamps
+// and key-frame flags) and cuts them into SRTP packets; a receiver puts packets back
+// together and delivers whole frames, in order, never one missing a packet. Key-frame
+// requests travel both ways: a receiver missing a frame asks the peer (RTCP PLI), and the
+// peer's requests reach the sender's handler.
+//
+// Every method may be called from any thread; handlers run on the connection's loop thread.
+// Codecs negotiated today: VP8 (RFC 7741) for video; Opus, PCMU and PCMA for audio.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rtcpp/error.hpp"
+
+namespace rtcpp {
+
+namespace detail {
+class PeerConnectionImpl;
+struct TransceiverState;
+}  // namespace detail
+
+enum class RTCRtpTransceiverDirection { kSendRecv, kSendOnly, kRecvOnly, kInactive, kStopped };
+std::string_view to_string(RTCRtpTransceiverDirection value) noexcept;
+
+struct RTCRtpTransceiverInit {
+  RTCRtpTransceiverDirection direction = RTCRtpTransceiverDirection::kSendRecv;
+};
+
+// One encoded frame: a VP8 frame, or an Opus/G.711 packet's worth of audio.
+struct RTCEncodedFrame {
+  // Video: a key frame (decodable on its own). Audio frames are always key frames.
+  bool key_frame = false;
+  // In the codec's clock: 90 kHz for video, 48 kHz for Opus, 8 kHz for G.711. Frames sent
+  // keep their spacing on the wire (the sender adds one random offset, RFC 3550 5.1).
+  std::uint32_t rtp_timestamp = 0;
+  std::vector<std::uint8_t> data;
+};
+
+enum class MediaStreamTrackState { kLive, kEnded };
+std::string_view to_string(MediaStreamTrackState value) noexcept;
+
+// A track: a sender's (what it sends) or a receiver's (what arrives).
+class MediaStreamTrack {
+ public:
+  MediaStreamTrack(std::string kind, std::string id, std::string label);
+  MediaStreamTrack(const MediaStreamTrack&) = delete;
+  MediaStreamTrack& operator=(const MediaStreamTrack&) = delete;
+  const std::string& kind() const noexcept { return kind_; }  // "audio" or "video"
+  const std::string& id() const noexcept { return id_; }
+  const std::string& label() const noexcept { return label_; }
+  bool enabled() const noexcept { return enabled_; }
+  void set_enabled(bool enabled) noexcept { enabled_ = enabled; }
+  MediaStreamTrackState ready_state() const noexcept {
+    return ended_ ? MediaStreamTrackState::kEnded : MediaStreamTrackState::kLive;
+  }
+  // Ends the track for good (W3C stop()).
+  void stop() noexcept { ended_ = true; }
+
+ private:
+  std::string kind_;
+  std::string id_;
+  std::string label_;
+  std::atomic<bool> enabled_{true};
+  std::atomic<bool> ended_{false};
+};
+
+class RTCRtpSender {
+ public:
+  explicit RTCRtpSender(std::shared_ptr<detail::TransceiverState> state);
+  std::shared_ptr<MediaStreamTrack> track() const;
+  // Sends one encoded frame. InvalidStateError unless the negotiated direction sends and the
+  // transport is connected; TypeError for an empty frame; OperationError for a frame the
+  // codec cannot carry (a VP8 key frame without its start code, say).
+  Result<> send_encoded_frame(const RTCEncodedFrame& frame);
+  // The peer asked for a key frame (RTCP PLI or FIR): the next frame sent should be one.
+  void on_key_frame_request(std::function<void()> handler);
+  // The negotiated codec's name ("VP8", "opus", ...), once the direction sends.
+  std::optional<std::string> codec() const;
+
+ private:
+  std::shared_ptr<detail::TransceiverState> d_;
+};
+
+class RTCRtpReceiver {
+ public:
+  explicit RTCRtpReceiver(std::shared_ptr<detail::TransceiverState> state);
+  std::shared_ptr<MediaStreamTrack> track() const;
+  // Each whole frame received, in order. Frames that arrive before a handler is set are
+  // dropped (as a browser drops media nobody attached).
+  void on_encoded_frame(std::function<void(const RTCEncodedFrame&)> handler);
+  // Asks the peer's sender for a key frame (RTCP PLI). InvalidStateError before anything
+  // was received.
+  Result<> request_key_frame();
+  std::optional<std::string> codec() const;
+
+ private:
+  std::shared_ptr<detail::TransceiverState> d_;
+};
+
+class RTCRtpTransceiver {
+ public:
+  explicit RTCRtpTransceiver(std::shared_ptr<detail::TransceiverState> state);
+  // Set once a description associates it with an m= section.
+  std::optional<std::string> mid() const;
+  RTCRtpTransceiverDirection direction() const;
+  // W3C 5.4 direction setter: negotiationneeded fires when it changes what our description
+  // says. TypeError for kStopped; InvalidStateError for a stopping or stopped transceiver
+  // or a closed connection.
+  Result<> set_direction(RTCRtpTransceiverDirection direction);
+  // The direction the last completed negotiation gave it; nullopt before one.
+  std::optional<RTCRtpTransceiverDirection> current_direction() const;
+  std::shared_ptr<RTCRtpSender> sender() const;
+  std::shared_ptr<RTCRtpReceiver> receiver() const;
+
+ private:
+  std::shared_ptr<detail::TransceiverState> d_;
+};
+
+// The track event (W3C 5.7): a description made a receiver receive.
+struct RTCTrackEvent {
+  std::shared_ptr<RTCRtpReceiver> receiver;
+  std::shared_ptr<MediaStreamTrack> track;
+  std::vector<std::string> stream_ids;  // the peer's a=msid streams
+  std::shared_ptr<RTCRtpTransceiver> transceiver;
+};
+
+}  // namespace rtcpp

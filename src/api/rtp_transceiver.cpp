@@ -1,0 +1,149 @@
+#include "rtcpp/rtp_transceiver.hpp"
+
+#include "api/peer_connection_impl.hpp"
+#include "api/transceiver_state.hpp"
+
+namespace rtcpp {
+namespace {
+
+using detail::PeerConnectionImpl;
+
+// Runs fn(impl, state) on the loop thread, or returns `closed` when the connection is gone.
+template <typename R, typename F>
+R with_connection(const std::shared_ptr<detail::TransceiverState>& d, R closed, F fn) {
+  auto pc = d->pc.lock();
+  if (!pc) return closed;
+  return pc->sync([&] { return fn(*pc); });
+}
+
+}  // namespace
+
+std::string_view to_string(RTCRtpTransceiverDirection value) noexcept {
+  switch (value) {
+    case RTCRtpTransceiverDirection::kSendRecv:
+      return "sendrecv";
+    case RTCRtpTransceiverDirection::kSendOnly:
+      return "sendonly";
+    case RTCRtpTransceiverDirection::kRecvOnly:
+      return "recvonly";
+    case RTCRtpTransceiverDirection::kInactive:
+      return "inactive";
+    case RTCRtpTransceiverDirection::kStopped:
+      return "stopped";
+  }
+  return "inactive";
+}
+
+std::string_view to_string(MediaStreamTrackState value) noexcept {
+  return value == MediaStreamTrackState::kLive ? "live" : "ended";
+}
+
+MediaStreamTrack::MediaStreamTrack(std::string kind, std::string id, std::string label)
+    : kind_(std::move(kind)), id_(std::move(id)), label_(std::move(label)) {}
+
+// --- RTCRtpSender ---
+
+RTCRtpSender::RTCRtpSender(std::shared_ptr<detail::TransceiverState> state)
+    : d_(std::move(state)) {}
+
+std::shared_ptr<MediaStreamTrack> RTCRtpSender::track() const {
+  return with_connection(d_, d_->sender_track,
+                         [&](PeerConnectionImpl&) { return d_->sender_track; });
+}
+
+Result<> RTCRtpSender::send_encoded_frame(const RTCEncodedFrame& frame) {
+  return with_connection(d_, Result<>(invalid_state_error("the connection is gone")),
+                         [&](PeerConnectionImpl& pc) { return pc.send_frame(d_->handle, frame); });
+}
+
+void RTCRtpSender::on_key_frame_request(std::function<void()> handler) {
+  with_connection(d_, 0, [&](PeerConnectionImpl& pc) {
+    if (!pc.closed_) d_->on_key_frame_request = std::move(handler);
+    return 0;
+  });
+}
+
+std::optional<std::string> RTCRtpSender::codec() const {
+  return with_connection(d_, std::optional<std::string>(),
+                         [&](PeerConnectionImpl& pc) { return pc.core().send_codec(d_->handle); });
+}
+
+// --- RTCRtpReceiver ---
+
+RTCRtpReceiver::RTCRtpReceiver(std::shared_ptr<detail::TransceiverState> state)
+    : d_(std::move(state)) {}
+
+std::shared_ptr<MediaStreamTrack> RTCRtpReceiver::track() const {
+  return d_->receiver_track;  // made with the receiver, never replaced
+}
+
+void RTCRtpReceiver::on_encoded_frame(std::function<void(const RTCEncodedFrame&)> handler) {
+  with_connection(d_, 0, [&](PeerConnectionImpl& pc) {
+    if (!pc.closed_) d_->on_encoded_frame = std::move(handler);
+    return 0;
+  });
+}
+
+Result<> RTCRtpReceiver::request_key_frame() {
+  return with_connection(d_, Result<>(invalid_state_error("the connection is gone")),
+                         [&](PeerConnectionImpl& pc) { return pc.request_key_frame(d_->handle); });
+}
+
+std::optional<std::string> RTCRtpReceiver::codec() const {
+  return with_connection(d_, std::optional<std::string>(), [&](PeerConnectionImpl& pc) {
+    return pc.core().receive_codec(d_->handle);
+  });
+}
+
+// --- RTCRtpTransceiver ---
+
+RTCRtpTransceiver::RTCRtpTransceiver(std::shared_ptr<detail::TransceiverState> state)
+    : d_(std::move(state)) {}
+
+std::optional<std::string> RTCRtpTransceiver::mid() const {
+  return with_connection(d_, std::optional<std::string>(), [&](PeerConnectionImpl& pc) {
+    const auto* t = pc.core().transceivers().find(d_->handle);
+    return t != nullptr ? t->mid : std::nullopt;
+  });
+}
+
+RTCRtpTransceiverDirection RTCRtpTransceiver::direction() const {
+  return with_connection(d_, RTCRtpTransceiverDirection::kStopped, [&](PeerConnectionImpl& pc) {
+    const auto* t = pc.core().transceivers().find(d_->handle);
+    if (t == nullptr || t->stopped) return RTCRtpTransceiverDirection::kStopped;
+    return detail::to_api(t->direction);
+  });
+}
+
+Result<> RTCRtpTransceiver::set_direction(RTCRtpTransceiverDirection direction) {
+  if (direction == RTCRtpTransceiverDirection::kStopped)
+    return type_error("\"stopped\" is not a direction to set (use stop())");
+  return with_connection(
+      d_, Result<>(invalid_state_error("the connection is gone")),
+      [&](PeerConnectionImpl& pc) { return pc.set_direction(d_->handle, direction); });
+}
+
+std::optional<RTCRtpTransceiverDirection> RTCRtpTransceiver::current_direction() const {
+  return with_connection(d_, std::optional<RTCRtpTransceiverDirection>(),
+                         [&](PeerConnectionImpl& pc) -> std::optional<RTCRtpTransceiverDirection> {
+                           const auto* t = pc.core().transceivers().find(d_->handle);
+                           if (t == nullptr || t->stopped)
+                             return RTCRtpTransceiverDirection::kStopped;
+                           if (!t->current_direction) return std::nullopt;
+                           return detail::to_api(*t->current_direction);
+                         });
+}
+
+std::shared_ptr<RTCRtpSender> RTCRtpTransceiver::sender() const {
+  return with_connection(d_, std::shared_ptr<RTCRtpSender>(), [&](PeerConnectionImpl& pc) {
+    return pc.transceiver_objects(d_->handle).sender;
+  });
+}
+
+std::shared_ptr<RTCRtpReceiver> RTCRtpTransceiver::receiver() const {
+  return with_connection(d_, std::shared_ptr<RTCRtpReceiver>(), [&](PeerConnectionImpl& pc) {
+    return pc.transceiver_objects(d_->handle).receiver;
+  });
+}
+
+}  // namespace rtcpp

@@ -1,0 +1,26 @@
+// The private state shared by an RTCRtpTransceiver and its sender and receiver. Touched only
+// on the connection's loop thread, except the fields fixed at creation.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "rtcpp/rtp_transceiver.hpp"
+
+namespace rtcpp::detail {
+
+class PeerConnectionImpl;
+
+struct TransceiverState {
+  std::weak_ptr<PeerConnectionImpl> pc;
+  std::uint32_t handle = 0;  // the transceiver in the connection core
+  std::string kind;          // "audio" or "video"
+  std::shared_ptr<MediaStreamTrack> sender_track;
+  std::shared_ptr<MediaStreamTrack> receiver_track;
+  std::function<void(const RTCEncodedFrame&)> on_encoded_frame;
+  std::function<void()> on_key_frame_request;
+};
+
+}  // namespace rtcpp::detail
