@@ -7,9 +7,11 @@
 #   serve: rtcpp serve (the public API) and its page: echo 1 B-256 KiB, unordered and
 #          partially reliable channels, 16 channels, ICE restarts offered by each side,
 #          64 MiB each way; then all of it again with Chromium's I-DATA switched on
+#   media: rtcpp peer and a page with Chromium's fake camera: the camera recorded by rtcpp
+#          (the page offers, then rtcpp offers), and a VP8 clip sent by rtcpp played by the page
 #   mdns:  rtcpp serve and a page whose Chromium hides its addresses behind mDNS names, in a
 #          namespace with a veth pair and a default route (Chromium gathers nothing else)
-# Usage: run_chromium.sh <rtcpp binary> [peer|serve|mdns]
+# Usage: run_chromium.sh <rtcpp binary> [peer|serve|media|mdns]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 rtcpp=$(realpath "$1")
@@ -35,6 +37,14 @@ case "$suite" in
       ip link set lo up
       node '$here/serve_chromium.mjs' '$rtcpp' full
       node '$here/serve_chromium.mjs' '$rtcpp' idata
+    " ;;
+  media)
+    unshare --net bash -c "
+      set -euo pipefail
+      ip link set lo up
+      node '$here/chromium_media.mjs' '$rtcpp' camera-offer
+      node '$here/chromium_media.mjs' '$rtcpp' camera-answer
+      node '$here/chromium_media.mjs' '$rtcpp' rtcpp-sends
     " ;;
   mdns)
     unshare --net bash -c "
