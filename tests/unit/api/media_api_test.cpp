@@ -1,0 +1,188 @@
+// Media through the public API: transceivers, the track event, encoded frames sent by one
+// RTCPeerConnection and received whole by another over real loopback UDP, key-frame
+// requests, and the direction setter with its negotiation.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "common/eventually.hpp"
+#include "common/signaling.hpp"
+#include "rtcpp/rtcpp.hpp"
+
+namespace rtcpp {
+namespace {
+
+using namespace std::chrono_literals;
+using test_support::eventually;
+using test_support::Signaling;
+
+std::shared_ptr<RTCPeerConnection> make_pc() {
+  RTCConfiguration config;
+  config.gather_loopback = true;
+  auto pc = RTCPeerConnection::create(std::move(config));
+  EXPECT_TRUE(pc) << pc.error().to_string();
+  return *pc;
+}
+
+// A VP8 frame the receiver accepts: a key frame has the start code and a size.
+std::vector<std::uint8_t> vp8_frame(std::uint8_t number, bool key, std::size_t size) {
+  std::vector<std::uint8_t> f(size, number);
+  f[0] = key ? 0x10 : 0x11;
+  f[1] = 0x02;
+  f[2] = 0x00;
+  if (key) {
+    const std::uint8_t start[] = {0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00};
+    std::copy(std::begin(start), std::end(start), f.begin() + 3);
+  }
+  return f;
+}
+
+struct Received {
+  std::mutex mutex;
+  std::vector<RTCEncodedFrame> frames;
+  std::size_t count() {
+    std::lock_guard lock(mutex);
+    return frames.size();
+  }
+};
+
+TEST(MediaApi, EncodedVideoFramesTravelBetweenTwoConnections) {
+  auto a = make_pc();
+  auto b = make_pc();
+  auto added = a->add_transceiver("video", {RTCRtpTransceiverDirection::kSendOnly});
+  ASSERT_TRUE(added) << added.error().to_string();
+  auto sender_transceiver = *added;
+  EXPECT_FALSE(sender_transceiver->mid());
+  EXPECT_EQ(sender_transceiver->direction(), RTCRtpTransceiverDirection::kSendOnly);
+  EXPECT_FALSE(sender_transceiver->current_direction());
+  ASSERT_TRUE(sender_transceiver->sender()->track());
+  EXPECT_EQ(sender_transceiver->sender()->track()->kind(), "video");
+
+  std::atomic<int> key_requests{0};
+  sender_transceiver->sender()->on_key_frame_request([&] { ++key_requests; });
+  Received received;
+  std::mutex track_mutex;
+  std::optional<RTCTrackEvent> track_event;
+  b->on_track([&](const RTCTrackEvent& e) {
+    e.receiver->on_encoded_frame([&](const RTCEncodedFrame& f) {
+      std::lock_guard lock(received.mutex);
+      received.frames.push_back(f);
+    });
+    std::lock_guard lock(track_mutex);
+    track_event = e;
+  });
+
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  ASSERT_TRUE(eventually([&] {
+    return a->connection_state() == RTCPeerConnectionState::kConnected &&
+           b->connection_state() == RTCPeerConnectionState::kConnected;
+  }));
+  {
+    std::lock_guard lock(track_mutex);
+    ASSERT_TRUE(track_event);
+    EXPECT_EQ(track_event->track->kind(), "video");
+    EXPECT_EQ(track_event->track->ready_state(), MediaStreamTrackState::kLive);
+    EXPECT_EQ(track_event->transceiver->mid(), std::optional<std::string>("0"));
+    EXPECT_EQ(track_event->transceiver->current_direction(), RTCRtpTransceiverDirection::kRecvOnly);
+    EXPECT_EQ(track_event->receiver->codec(), std::optional<std::string>("VP8"));
+    EXPECT_TRUE(track_event->stream_ids.empty());  // addTransceiver without streams
+  }
+  EXPECT_EQ(sender_transceiver->mid(), std::optional<std::string>("0"));
+  EXPECT_EQ(sender_transceiver->current_direction(), RTCRtpTransceiverDirection::kSendOnly);
+  EXPECT_EQ(sender_transceiver->sender()->codec(), std::optional<std::string>("VP8"));
+  EXPECT_EQ(b->get_transceivers().size(), 1u);
+  EXPECT_EQ(b->get_receivers().size(), 1u);
+  EXPECT_EQ(a->get_senders().size(), 1u);
+
+  // 30 frames at 30 fps, a key frame first; SRTP may come up a moment after "connected".
+  std::vector<std::vector<std::uint8_t>> sent;
+  for (std::uint8_t i = 0; i < 30; ++i) {
+    RTCEncodedFrame frame;
+    frame.key_frame = i == 0;
+    frame.rtp_timestamp = i * 3000u;
+    frame.data = vp8_frame(i, frame.key_frame, i == 0 ? 6000 : 500 + i * 40);
+    Result<> r = sender_transceiver->sender()->send_encoded_frame(frame);
+    for (int tries = 0; !r && tries < 100; ++tries) {
+      ASSERT_EQ(r.error().type(), RTCErrorType::kInvalidStateError) << r.error().to_string();
+      std::this_thread::sleep_for(10ms);
+      r = sender_transceiver->sender()->send_encoded_frame(frame);
+    }
+    ASSERT_TRUE(r) << r.error().to_string();
+    sent.push_back(frame.data);
+    std::this_thread::sleep_for(33ms);
+  }
+  ASSERT_TRUE(eventually([&] { return received.count() == sent.size(); }));
+  {
+    std::lock_guard lock(received.mutex);
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+      EXPECT_EQ(received.frames[i].data, sent[i]) << "frame " << i;
+      EXPECT_EQ(received.frames[i].key_frame, i == 0);
+    }
+    EXPECT_EQ(received.frames[5].rtp_timestamp - received.frames[4].rtp_timestamp, 3000u);
+  }
+
+  // The receiver asks; the sender's application hears it.
+  auto receiver = b->get_receivers().front();
+  ASSERT_TRUE(receiver->request_key_frame());
+  ASSERT_TRUE(eventually([&] { return key_requests.load() == 1; }));
+
+  // A frame the codec cannot carry, and sending on the receiving side, are refused.
+  RTCEncodedFrame empty;
+  EXPECT_EQ(sender_transceiver->sender()->send_encoded_frame(empty).error().type(),
+            RTCErrorType::kTypeError);
+  EXPECT_EQ(b->get_transceivers()
+                .front()
+                ->sender()
+                ->send_encoded_frame(RTCEncodedFrame{true, 0, vp8_frame(1, true, 100)})
+                .error()
+                .type(),
+            RTCErrorType::kInvalidStateError);
+  a->close();
+  b->close();
+}
+
+TEST(MediaApi, DirectionChangesAreNegotiated) {
+  auto a = make_pc();
+  auto b = make_pc();
+  auto transceiver = a->add_transceiver("audio");
+  ASSERT_TRUE(transceiver);
+  EXPECT_FALSE(a->add_transceiver("text"));
+  EXPECT_EQ(a->add_transceiver("text").error().type(), RTCErrorType::kTypeError);
+  std::atomic<int> needed{0};
+  a->on_negotiation_needed([&] { ++needed; });
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  // The answerer's transceiver was made by the offer, recvonly: the audio goes one way.
+  EXPECT_EQ((*transceiver)->current_direction(), RTCRtpTransceiverDirection::kSendOnly);
+  ASSERT_EQ(b->get_transceivers().size(), 1u);
+  auto remote = b->get_transceivers().front();
+  EXPECT_EQ(remote->current_direction(), RTCRtpTransceiverDirection::kRecvOnly);
+  EXPECT_EQ(remote->receiver()->codec(), std::optional<std::string>("opus"));
+
+  // The answerer turns its side to sendrecv and offers: both ends agree on sendrecv.
+  std::atomic<int> b_needed{0};
+  b->on_negotiation_needed([&] { ++b_needed; });
+  EXPECT_EQ(remote->set_direction(RTCRtpTransceiverDirection::kStopped).error().type(),
+            RTCErrorType::kTypeError);
+  ASSERT_TRUE(remote->set_direction(RTCRtpTransceiverDirection::kSendRecv));
+  ASSERT_TRUE(eventually([&] { return b_needed.load() >= 1; }));
+  signaling.renegotiate({}, /*b_offers=*/true);
+  EXPECT_EQ(remote->current_direction(), RTCRtpTransceiverDirection::kSendRecv);
+  EXPECT_EQ((*transceiver)->current_direction(), RTCRtpTransceiverDirection::kSendRecv);
+
+  // Inactive on the first side: the next negotiation makes both inactive.
+  ASSERT_TRUE((*transceiver)->set_direction(RTCRtpTransceiverDirection::kInactive));
+  ASSERT_TRUE(eventually([&] { return needed.load() >= 1; }));
+  signaling.renegotiate();
+  EXPECT_EQ((*transceiver)->current_direction(), RTCRtpTransceiverDirection::kInactive);
+  EXPECT_EQ(remote->current_direction(), RTCRtpTransceiverDirection::kInactive);
+  a->close();
+  b->close();
+}
+
+}  // namespace
+}  // namespace rtcpp

@@ -1,0 +1,268 @@
+// pc::MediaSession: RFC 8843 9.2 routing (MID, then SSRC, then payload type), frames out of
+// packets and packets out of frames, PLI and FIR both ways.
+#include "pc/media_session.hpp"
+
+#include <gtest/gtest.h>
+
+#include "base/byte_writer.hpp"
+#include "rtp/rtcp_packet.hpp"
+#include "rtp/rtp_packet.hpp"
+
+namespace rtcpp::pc {
+namespace {
+
+constexpr std::uint8_t kMidId = 4;
+constexpr std::uint32_t kVideo = 1;
+constexpr std::uint32_t kAudio = 2;
+constexpr std::uint32_t kLocalVideoSsrc = 0x1111;
+constexpr std::uint32_t kLocalAudioSsrc = 0x2222;
+
+RtpParameters video_parameters() {
+  RtpParameters p;
+  p.codecs = {{96, "VP8", 90000, 1, {}, {"nack", "nack pli"}, 97}};
+  p.extensions = {{kMidId, std::string(kMidExtensionUri)}};
+  return p;
+}
+
+RtpParameters audio_parameters() {
+  RtpParameters p;
+  p.codecs = {{111, "opus", 48000, 2, {}, {}, {}}};
+  p.extensions = {{kMidId, std::string(kMidExtensionUri)}};
+  return p;
+}
+
+std::vector<MediaBinding> bindings(bool receive = true,
+                                   std::vector<std::uint32_t> remote_audio_ssrcs = {}) {
+  MediaBinding video{
+      kVideo, "0", MediaKind::kVideo, true, receive, video_parameters(), video_parameters()};
+  video.local.ssrcs = {kLocalVideoSsrc};
+  MediaBinding audio{
+      kAudio, "1", MediaKind::kAudio, true, receive, audio_parameters(), audio_parameters()};
+  audio.local.ssrcs = {kLocalAudioSsrc};
+  audio.remote.ssrcs = std::move(remote_audio_ssrcs);
+  return {video, audio};
+}
+
+Buffer rtp_packet(std::uint8_t pt, std::uint16_t seq, std::uint32_t ts, std::uint32_t ssrc,
+                  BytesView payload, std::optional<std::string> mid = std::nullopt,
+                  bool marker = true) {
+  rtp::RtpPacketBuilder b;
+  b.set_payload_type(pt).set_sequence_number(seq).set_timestamp(ts).set_ssrc(ssrc).set_marker(
+      marker);
+  b.set_payload(payload);
+  if (mid) b.add_extension(kMidId, as_bytes(*mid));
+  Buffer out;
+  EXPECT_TRUE(b.write(out));
+  return out;
+}
+
+// A one-packet VP8 key frame (RFC 7741 descriptor with S set, then a key frame header).
+Buffer vp8_key_frame_payload() {
+  return Buffer{0x10, 0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00, 1, 2, 3};
+}
+
+std::vector<MediaFrameReceived> frames(MediaSession& session) {
+  std::vector<MediaFrameReceived> out;
+  while (auto e = session.poll_event()) {
+    if (auto* f = std::get_if<MediaFrameReceived>(&*e)) out.push_back(std::move(*f));
+  }
+  return out;
+}
+
+TEST(MediaSession, RoutesByMidThenBySsrcItTaught) {
+  SeededRandom rng(1);
+  MediaSession session(rng);
+  session.configure(bindings());
+  const Buffer opus{1, 2, 3};
+  // The payload type alone would not do: it is the MID that names the audio section.
+  session.handle_rtp(rtp_packet(111, 10, 960, 0xAAAA, opus, "1"), Timestamp::zero());
+  session.handle_rtp(rtp_packet(111, 11, 1920, 0xAAAA, opus), Timestamp::zero());
+  auto got = frames(session);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].transceiver, kAudio);
+  EXPECT_EQ(got[1].transceiver, kAudio);
+  EXPECT_EQ(got[1].frame.rtp_timestamp, 1920u);
+  EXPECT_EQ(got[1].frame.data, opus);
+  EXPECT_EQ(session.stats(kAudio)->packets_received, 2u);
+  EXPECT_EQ(session.stats(kAudio)->remote_ssrc, 0xAAAAu);
+}
+
+TEST(MediaSession, RoutesByTheSsrcLinesOfTheRemoteDescription) {
+  SeededRandom rng(1);
+  MediaSession session(rng);
+  session.configure(bindings(true, {0xBBBB}));
+  // Payload type 96 is video's, but the SSRC was announced for the audio section: SSRC first.
+  session.handle_rtp(rtp_packet(111, 1, 0, 0xBBBB, Buffer{9}), Timestamp::zero());
+  auto got = frames(session);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].transceiver, kAudio);
+}
+
+TEST(MediaSession, RoutesByAPayloadTypeOnlyOneSectionReceives) {
+  SeededRandom rng(1);
+  MediaSession session(rng);
+  session.configure(bindings());
+  session.handle_rtp(rtp_packet(96, 1, 0, 0xCCCC, vp8_key_frame_payload()), Timestamp::zero());
+  auto got = frames(session);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].transceiver, kVideo);
+  EXPECT_TRUE(got[0].frame.key_frame);
+}
+
+TEST(MediaSession, DropsUnknownMidsSectionsNotReceivingAndGarbage) {
+  SeededRandom rng(1);
+  MediaSession session(rng);
+  session.configure(bindings());
+  session.handle_rtp(rtp_packet(111, 1, 0, 0xDDDD, Buffer{1}, "7"), Timestamp::zero());
+  session.handle_rtp(Buffer{0x80, 0x60}, Timestamp::zero());  // shorter than a header
+  EXPECT_TRUE(frames(session).empty());
+  EXPECT_EQ(session.packets_unrouted(), 2u);
+
+  MediaSession send_only(rng);
+  send_only.configure(bindings(/*receive=*/false));
+  send_only.handle_rtp(rtp_packet(111, 1, 0, 0xDDDD, Buffer{1}, "1"), Timestamp::zero());
+  EXPECT_TRUE(frames(send_only).empty());
+  EXPECT_EQ(send_only.packets_unrouted(), 1u);
+}
+
+TEST(MediaSession, SentFramesArriveWholeAtAnotherSession) {
+  SeededRandom rng(2);
+  MediaSession sender(rng);
+  MediaSession receiver(rng);
+  sender.configure(bindings());
+  receiver.configure(bindings());
+  Buffer frame(5000);
+  const Buffer header = vp8_key_frame_payload();
+  for (std::size_t i = 0; i < frame.size(); ++i) frame[i] = static_cast<std::uint8_t>(i * 13);
+  // A key frame: the payload above without its one-byte descriptor.
+  for (std::size_t i = 1; i < header.size(); ++i) frame[i - 1] = header[i];
+  ASSERT_TRUE(sender.send_frame(kVideo, {3000, true, frame}, Timestamp::zero()));
+  std::vector<Buffer> packets;
+  while (auto p = sender.poll_transmit()) {
+    EXPECT_FALSE(p->rtcp);
+    packets.push_back(std::move(p->bytes));
+  }
+  ASSERT_EQ(packets.size(), 5u);  // 5000 bytes in packets of at most 1200
+  std::optional<std::uint16_t> previous;
+  for (std::size_t i = 0; i < packets.size(); ++i) {
+    auto parsed = rtp::parse_rtp_packet(packets[i]);
+    ASSERT_TRUE(parsed);
+    EXPECT_LE(packets[i].size(), MediaSession::kMaxRtpPacketSize);
+    EXPECT_EQ(parsed->ssrc, kLocalVideoSsrc);
+    EXPECT_EQ(parsed->payload_type, 96);
+    EXPECT_EQ(parsed->marker, i + 1 == packets.size());
+    auto mid = parsed->extension(kMidId);
+    ASSERT_TRUE(mid);
+    EXPECT_EQ(std::string(mid->begin(), mid->end()), "0");
+    if (previous) {
+      EXPECT_EQ(parsed->sequence_number, static_cast<std::uint16_t>(*previous + 1));
+    }
+    previous = parsed->sequence_number;
+  }
+  // Reordered on the way: still one whole frame.
+  std::swap(packets[1], packets[3]);
+  for (const auto& p : packets) receiver.handle_rtp(p, Timestamp::zero());
+  auto got = frames(receiver);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].frame.data, frame);
+  EXPECT_EQ(sender.stats(kVideo)->frames_sent, 1u);
+  EXPECT_EQ(receiver.stats(kVideo)->frames_received, 1u);
+}
+
+TEST(MediaSession, RefusesFramesItCannotSend) {
+  SeededRandom rng(3);
+  MediaSession session(rng);
+  session.configure(bindings());
+  EXPECT_EQ(session.send_frame(99, {0, true, Buffer{1}}, Timestamp::zero()).error().type(),
+            RTCErrorType::kInvalidStateError);
+  EXPECT_EQ(session.send_frame(kAudio, {0, true, Buffer{}}, Timestamp::zero()).error().type(),
+            RTCErrorType::kTypeError);
+  EXPECT_EQ(session.send_frame(kAudio, {0, true, Buffer(1500)}, Timestamp::zero()).error().type(),
+            RTCErrorType::kTypeError);
+  MediaSession receive_only(rng);
+  auto b = bindings();
+  b[0].send = false;
+  receive_only.configure(b);
+  EXPECT_EQ(receive_only.send_frame(kVideo, {0, true, vp8_key_frame_payload()}, Timestamp::zero())
+                .error()
+                .type(),
+            RTCErrorType::kInvalidStateError);
+}
+
+TEST(MediaSession, PliAndFirForASenderBecomeKeyFrameRequests) {
+  SeededRandom rng(4);
+  MediaSession session(rng);
+  session.configure(bindings());
+  Buffer compound;
+  ByteWriter w(compound);
+  ASSERT_TRUE(rtp::write_rtcp(rtp::ReceiverReport{0x9999, {}}, w));
+  ASSERT_TRUE(rtp::write_rtcp(rtp::PictureLossIndication{0x9999, kLocalVideoSsrc}, w));
+  ASSERT_TRUE(rtp::write_rtcp(rtp::PictureLossIndication{0x9999, 0x12345678}, w));  // not ours
+  ASSERT_TRUE(rtp::write_rtcp(rtp::FullIntraRequest{0x9999, {{kLocalVideoSsrc, 1}}}, w));
+  session.handle_rtcp(compound, Timestamp::zero());
+  std::size_t requests = 0;
+  while (auto e = session.poll_event()) {
+    auto* r = std::get_if<KeyFrameRequested>(&*e);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->transceiver, kVideo);
+    ++requests;
+  }
+  EXPECT_EQ(requests, 2u);
+  EXPECT_EQ(session.stats(kVideo)->pli_received, 1u);
+  EXPECT_EQ(session.stats(kVideo)->fir_received, 1u);
+}
+
+TEST(MediaSession, AsksForAKeyFrameWhenDeltaFramesComeFirstAndNotTooOften) {
+  SeededRandom rng(5);
+  MediaSession session(rng);
+  session.configure(bindings());
+  // Delta frames only (the key frame was lost before the receiver started).
+  const Buffer delta{0x10, 0x01, 0x00, 0x00, 7, 7, 7};
+  Timestamp now = Timestamp::zero();
+  std::size_t plis = 0;
+  for (std::uint16_t seq = 0; seq < 40; ++seq) {
+    session.handle_rtp(rtp_packet(96, seq, seq * 3000u, 0xEEEE, delta), now);
+    while (auto p = session.poll_transmit()) {
+      ASSERT_TRUE(p->rtcp);
+      auto parsed = rtp::parse_rtcp_compound(p->bytes);
+      ASSERT_TRUE(parsed);
+      ASSERT_EQ(parsed->messages.size(), 2u);  // RR, then PLI (RFC 4585 3.1)
+      EXPECT_TRUE(std::holds_alternative<rtp::ReceiverReport>(parsed->messages[0]));
+      const auto* pli = std::get_if<rtp::PictureLossIndication>(&parsed->messages[1]);
+      ASSERT_NE(pli, nullptr);
+      EXPECT_EQ(pli->sender_ssrc, kLocalVideoSsrc);
+      EXPECT_EQ(pli->media_ssrc, 0xEEEEu);
+      ++plis;
+    }
+    now += Duration::millis(33);
+  }
+  // 40 frames over 1.3 s: at most one PLI per 300 ms, and nothing decodable delivered.
+  EXPECT_GE(plis, 3u);
+  EXPECT_LE(plis, 5u);
+  EXPECT_TRUE(frames(session).empty());
+  EXPECT_EQ(session.stats(kVideo)->pli_sent, plis);
+}
+
+TEST(MediaSession, SurvivesRandomInput) {
+  SeededRandom rng(6);
+  MediaSession session(rng);
+  session.configure(bindings(true, {1, 2, 3}));
+  for (int i = 0; i < 20000; ++i) {
+    Buffer packet(rng.uniform(80));
+    rng.fill(packet);
+    if (!packet.empty()) packet[0] = static_cast<std::uint8_t>(0x80 | (packet[0] & 0x3F));
+    if (i % 2 == 0) {
+      session.handle_rtp(packet, Timestamp::millis(i));
+    } else {
+      session.handle_rtcp(packet, Timestamp::millis(i));
+    }
+    while (session.poll_event()) {
+    }
+    while (session.poll_transmit()) {
+    }
+  }
+  SUCCEED();
+}
+
+}  // namespace
+}  // namespace rtcpp::pc
