@@ -40,6 +40,10 @@ struct MediaSession::Stream {
   std::uint16_t next_sequence = 0;
   std::uint32_t timestamp_offset = 0;  // RFC 3550 5.1: a random start for the timestamps
   std::unique_ptr<rtp::Vp8Packetizer> vp8_packetizer;
+  // The last packets sent, by sequence number modulo the history's size (each slot keeps its
+  // capacity, so steady sending allocates nothing for it).
+  std::vector<Buffer> history;
+  std::vector<std::optional<std::uint16_t>> history_sequence;
   // Receiving.
   std::unique_ptr<rtp::Vp8Depacketizer> vp8_depacketizer;
   std::optional<Timestamp> first_packet_at;
@@ -175,7 +179,8 @@ void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Tim
       send_pli(stream, now);
     return;
   }
-  // Audio (Opus, G.711): every packet is one frame.
+  // Audio (Opus, G.711): every packet is one frame; a padding-only packet is none.
+  if (packet.payload.empty()) return;
   ++stats.frames_received;
   ++stats.key_frames_received;
   events_.push_back(MediaFrameReceived{
@@ -221,6 +226,11 @@ void MediaSession::handle_rtcp(BytesView bytes, Timestamp) {
       if (Stream* s = sender_of(pli->media_ssrc)) {
         ++s->stats.pli_received;
         events_.push_back(KeyFrameRequested{s->binding.transceiver});
+      }
+    } else if (const auto* nack = std::get_if<rtp::GenericNack>(&message)) {
+      if (Stream* s = sender_of(nack->media_ssrc)) {
+        ++s->stats.nack_received;
+        for (const auto sequence : nack->lost_packets()) retransmit(*s, sequence);
       }
     } else if (const auto* fir = std::get_if<rtp::FullIntraRequest>(&message)) {
       for (const auto& entry : fir->entries) {
@@ -273,7 +283,28 @@ void MediaSession::queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_
   }
   ++stream.stats.packets_sent;
   stream.stats.bytes_sent += payload.size();
+  // Kept as sent (before SRTP: the transport protects a copy each time it goes out).
+  if (stream.history.empty()) {
+    stream.history.resize(kSendHistoryPackets);
+    stream.history_sequence.resize(kSendHistoryPackets);
+  }
+  const std::uint16_t sequence = static_cast<std::uint16_t>(stream.next_sequence - 1);
+  const std::size_t slot = sequence % kSendHistoryPackets;
+  stream.history[slot].assign(packet.view());
+  stream.history_sequence[slot] = sequence;
   outgoing_.push_back(MediaPacket{std::move(packet), false});
+}
+
+void MediaSession::retransmit(Stream& stream, std::uint16_t sequence_number) {
+  const std::size_t slot = sequence_number % kSendHistoryPackets;
+  if (stream.history.empty() || stream.history_sequence[slot] != sequence_number) {
+    ++stream.stats.retransmissions_missed;
+    return;
+  }
+  // RFC 4588 is not negotiated to the sender's use yet: the packet goes again as it was, on
+  // its own SSRC and sequence number, which a receiver takes as a late arrival.
+  ++stream.stats.packets_retransmitted;
+  outgoing_.push_back(MediaPacket{Buffer(stream.history[slot].view()), false});
 }
 
 std::optional<MediaPacket> MediaSession::poll_transmit() {

@@ -9,7 +9,8 @@
 // one frame). A video receiver waiting for a key frame asks for one with a PLI (RFC 4585
 // 6.3.1). Sending: frames are cut into packets by the negotiated codec's payload format, with
 // the MID extension (RFC 9143 15) when it was negotiated. A PLI or FIR from the peer for a
-// sender becomes a key-frame request to the application.
+// sender becomes a key-frame request to the application; a generic NACK (RFC 4585 6.2.1) is
+// answered from the sender's history of its last packets, resent as they were.
 #pragma once
 
 #include <cstdint>
@@ -64,6 +65,9 @@ struct MediaStreamStats {
   std::uint64_t key_frames_sent = 0;
   std::uint64_t pli_received = 0;
   std::uint64_t fir_received = 0;
+  std::uint64_t nack_received = 0;           // NACK messages
+  std::uint64_t packets_retransmitted = 0;   // answered from the send history
+  std::uint64_t retransmissions_missed = 0;  // asked for, no longer (or never) in the history
   std::optional<std::uint32_t> remote_ssrc;  // the peer's media SSRC, once seen
 };
 
@@ -89,6 +93,8 @@ class MediaSession {
   static constexpr std::size_t kMaxRtpPacketSize = 1200;
   // RFC 4585 3.5: feedback is not repeated faster than this while a key frame is awaited.
   static constexpr Duration kPliInterval = Duration::millis(300);
+  // Packets each sender keeps for NACKs: about a second of 2.5 Mbit/s video.
+  static constexpr std::size_t kSendHistoryPackets = 256;
 
   explicit MediaSession(Random& rng);
   ~MediaSession();
@@ -127,6 +133,7 @@ class MediaSession {
   void send_pli(Stream& stream, Timestamp now);
   void queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_t timestamp, bool marker,
                  BytesView payload);
+  void retransmit(Stream& stream, std::uint16_t sequence_number);
 
   Random& rng_;
   std::map<std::uint32_t, std::unique_ptr<Stream>> streams_;  // by transceiver

@@ -184,9 +184,13 @@ void PeerTransport::start_srtp() {
     log().debug("no SRTP: ", material.error().message());
     return;
   }
+  // A NACKed packet is resent byte for byte (pc::MediaSession's history), so protecting its
+  // index again repeats the same ciphertext and reveals nothing new.
+  rtp::SrtpConfig srtp_config;
+  srtp_config.allow_repeated_rtp_index = true;
   auto sessions = rtp::make_dtls_srtp_sessions(
       material->profile, material->client_key, material->client_salt, material->server_key,
-      material->server_salt, dtls_role_ == dtls::DtlsRole::kClient);
+      material->server_salt, dtls_role_ == dtls::DtlsRole::kClient, srtp_config);
   if (!sessions) {
     log().warning("SRTP sessions not made: ", sessions.error().message());
     return;

@@ -212,6 +212,39 @@ TEST(MediaSession, PliAndFirForASenderBecomeKeyFrameRequests) {
   EXPECT_EQ(session.stats(kVideo)->fir_received, 1u);
 }
 
+TEST(MediaSession, NacksAreAnsweredFromTheSendHistory) {
+  SeededRandom rng(7);
+  MediaSession session(rng);
+  session.configure(bindings());
+  std::vector<Buffer> sent;
+  for (std::uint32_t i = 0; i < 300; ++i) {
+    ASSERT_TRUE(session.send_frame(
+        kAudio, {i * 960, true, Buffer{1, 2, static_cast<std::uint8_t>(i)}}, Timestamp::zero()));
+    while (auto p = session.poll_transmit()) sent.push_back(std::move(p->bytes));
+  }
+  ASSERT_EQ(sent.size(), 300u);
+  auto sequence_of = [](const Buffer& p) { return rtp::parse_rtp_packet(p)->sequence_number; };
+  // The newest packets are kept; the first 44 have left the 256-packet history.
+  const std::vector<std::uint16_t> lost = {sequence_of(sent[299]), sequence_of(sent[100]),
+                                           sequence_of(sent[101]), sequence_of(sent[10])};
+  Buffer compound;
+  ByteWriter w(compound);
+  ASSERT_TRUE(rtp::write_rtcp(rtp::ReceiverReport{0x9999, {}}, w));
+  ASSERT_TRUE(
+      rtp::write_rtcp(rtp::GenericNack::from_lost_packets(0x9999, kLocalAudioSsrc, lost), w));
+  ASSERT_TRUE(rtp::write_rtcp(rtp::GenericNack::from_lost_packets(0x9999, 0x4242, lost), w));
+  session.handle_rtcp(compound, Timestamp::zero());
+  std::vector<Buffer> resent;
+  while (auto p = session.poll_transmit()) resent.push_back(std::move(p->bytes));
+  ASSERT_EQ(resent.size(), 3u);
+  EXPECT_EQ(resent[0], sent[299]);  // byte for byte, in the order asked
+  EXPECT_EQ(resent[1], sent[100]);
+  EXPECT_EQ(resent[2], sent[101]);
+  EXPECT_EQ(session.stats(kAudio)->nack_received, 1u);
+  EXPECT_EQ(session.stats(kAudio)->packets_retransmitted, 3u);
+  EXPECT_EQ(session.stats(kAudio)->retransmissions_missed, 1u);
+}
+
 TEST(MediaSession, AsksForAKeyFrameWhenDeltaFramesComeFirstAndNotTooOften) {
   SeededRandom rng(5);
   MediaSession session(rng);
