@@ -21,8 +21,10 @@ void TrackRecorder::on_frame(const RTCEncodedFrame& frame) {
   bytes_ += frame.data.size();
   if (directory_.empty() || !error_.empty()) return;
   if (codec_ != "VP8") {
-    error_ = "recording " + codec_ + " is not supported yet (VP8 only)";
-    std::fprintf(stderr, "rtcpp peer: %s\n", error_.c_str());
+    // Counted in the result, not written: Ogg for Opus comes with the audio files.
+    if (frames_ == 1)
+      std::fprintf(stderr, "rtcpp peer: track %s (%s) is counted but not recorded (VP8 only)\n",
+                   mid_.c_str(), codec_.c_str());
     return;
   }
   const BytesView data(frame.data.data(), frame.data.size());
@@ -126,7 +128,6 @@ void ClipSender::start() {
 
 void ClipSender::stop() {
   stop_ = true;
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 
 void ClipSender::run() {

@@ -17,7 +17,8 @@
 
 namespace rtcpp::tools {
 
-// One received track: written to DIR/<mid>.ivf as its frames arrive (VP8); counted either way.
+// One received track: written to DIR/<mid>.ivf as its frames arrive (VP8); other codecs are
+// counted and not written yet.
 class TrackRecorder {
  public:
   TrackRecorder(std::string kind, std::string mid, std::string codec, std::string directory);
@@ -64,6 +65,8 @@ class ClipSender {
   ~ClipSender();
   // Starts sending (once the connection is up).
   void start();
+  // Asks the thread to end (it does within one frame interval); never blocks, so it may be
+  // called on the loop thread that the sending thread waits for.
   void stop();
 
  private:
