@@ -552,7 +552,7 @@ void Peer::start_sending(const std::shared_ptr<RTCRtpSender>& sender) {
       std::chrono::milliseconds(static_cast<std::int64_t>(options_.duration * 1000));
   clip_sender_ = std::make_unique<ClipSender>(
       *clip_, sender, duration,
-      [this](std::uint64_t frames, std::uint64_t bytes, std::string error) {
+      [this](std::uint64_t frames, std::uint64_t bytes, const std::string& error) {
         // On the sender's thread: the rest happens on the loop, after what is queued there.
         pc_->get_stats([this, frames, bytes, error](RTCStatsReport) {
           frames_sent_ = frames;

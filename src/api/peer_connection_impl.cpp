@@ -595,7 +595,7 @@ Result<std::shared_ptr<RTCRtpTransceiver>> PeerConnectionImpl::add_transceiver(
     std::string_view kind, const RTCRtpTransceiverInit& init) {
   if (closed_) return invalid_state_error("the connection is closed");
   if (kind != "audio" && kind != "video")
-    return type_error("a transceiver's kind is \"audio\" or \"video\"");
+    return type_error(R"(a transceiver's kind is "audio" or "video")");
   if (init.direction == RTCRtpTransceiverDirection::kStopped)
     return type_error("a new transceiver cannot be stopped");
   const auto handle = core_.add_transceiver(

@@ -120,7 +120,7 @@ void Connection::flush_media() {
     if (!sent) media_log().debug("media packet not sent: ", sent.error().message());
   }
   while (auto event = media_.poll_event())
-    std::visit([&](auto&& e) { emit(std::move(e)); }, std::move(*event));
+    std::visit([&](auto&& e) { emit(std::forward<decltype(e)>(e)); }, std::move(*event));
 }
 
 Result<> Connection::send_frame(std::uint32_t transceiver, const EncodedFrame& frame,

@@ -163,7 +163,7 @@ void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Tim
     while (auto frame = depacketizer.poll_frame()) {
       ++stats.frames_received;
       if (frame->key_frame) ++stats.key_frames_received;
-      events_.push_back(MediaFrameReceived{
+      events_.emplace_back(MediaFrameReceived{
           stream.binding.transceiver,
           EncodedFrame{frame->rtp_timestamp, frame->key_frame, std::move(frame->data)}});
     }
@@ -183,7 +183,7 @@ void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Tim
   if (packet.payload.empty()) return;
   ++stats.frames_received;
   ++stats.key_frames_received;
-  events_.push_back(MediaFrameReceived{
+  events_.emplace_back(MediaFrameReceived{
       stream.binding.transceiver, EncodedFrame{packet.timestamp, true, Buffer(packet.payload)}});
 }
 
@@ -225,7 +225,7 @@ void MediaSession::handle_rtcp(BytesView bytes, Timestamp) {
     if (const auto* pli = std::get_if<rtp::PictureLossIndication>(&message)) {
       if (Stream* s = sender_of(pli->media_ssrc)) {
         ++s->stats.pli_received;
-        events_.push_back(KeyFrameRequested{s->binding.transceiver});
+        events_.emplace_back(KeyFrameRequested{s->binding.transceiver});
       }
     } else if (const auto* nack = std::get_if<rtp::GenericNack>(&message)) {
       if (Stream* s = sender_of(nack->media_ssrc)) {
@@ -236,7 +236,7 @@ void MediaSession::handle_rtcp(BytesView bytes, Timestamp) {
       for (const auto& entry : fir->entries) {
         if (Stream* s = sender_of(entry.ssrc)) {
           ++s->stats.fir_received;
-          events_.push_back(KeyFrameRequested{s->binding.transceiver});
+          events_.emplace_back(KeyFrameRequested{s->binding.transceiver});
         }
       }
     }
@@ -288,7 +288,7 @@ void MediaSession::queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_
     stream.history.resize(kSendHistoryPackets);
     stream.history_sequence.resize(kSendHistoryPackets);
   }
-  const std::uint16_t sequence = static_cast<std::uint16_t>(stream.next_sequence - 1);
+  const auto sequence = static_cast<std::uint16_t>(stream.next_sequence - 1);
   const std::size_t slot = sequence % kSendHistoryPackets;
   stream.history[slot].assign(packet.view());
   stream.history_sequence[slot] = sequence;

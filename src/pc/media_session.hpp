@@ -105,8 +105,8 @@ class MediaSession {
   // already bound keeps its streams' state (sequence numbers, the frame being assembled).
   void configure(std::vector<MediaBinding> bindings);
 
-  void handle_rtp(BytesView packet, Timestamp now);
-  void handle_rtcp(BytesView compound, Timestamp now);
+  void handle_rtp(BytesView bytes, Timestamp now);
+  void handle_rtcp(BytesView bytes, Timestamp now);
 
   // Sends one encoded frame on a transceiver's sender. InvalidStateError when the transceiver
   // has no negotiated sending direction; OperationError for a frame its codec cannot carry.
