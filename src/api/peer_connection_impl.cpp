@@ -106,6 +106,7 @@ pc::ConnectionConfig PeerConnectionImpl::core_config() const {
   config.sctp_interleaving = configuration_.sctp_interleaving;
   config.sctp_zero_checksum = configuration_.sctp_zero_checksum;
   config.dtls_key_log = runtime::key_log_file_from_environment();
+  config.ntp_offset = runtime::monotonic_to_ntp_offset();
   return config;
 }
 

@@ -54,6 +54,7 @@ Connection::Connection(ConnectionConfig config, Random& rng)
   // RFC 8866 5.2: sess-id is a numeric string; 62 bits keep it positive everywhere.
   session_id_ = rng_.next_u64() >> 2;
   cname_ = random_alphanumeric(rng_, 16);
+  media_.set_report_identity(cname_, config_.ntp_offset);
 }
 
 Connection::~Connection() = default;
@@ -321,6 +322,10 @@ void Connection::handle_timeout(Timestamp now) {
   if (!transport_ || closed_) return;
   now_ = now;
   transport_->handle_timeout(now);
+  if (transport_->srtp_ready()) {
+    media_.handle_timeout(now);
+    flush_media();
+  }
   buffered_dirty_ = true;
 }
 
@@ -331,7 +336,12 @@ std::optional<Datagram> Connection::poll_transmit() {
 
 std::optional<Timestamp> Connection::next_timeout() const {
   if (!transport_ || closed_) return std::nullopt;
-  return transport_->next_timeout();
+  auto next = transport_->next_timeout();
+  // The media reports run once SRTP can carry them.
+  if (transport_->srtp_ready()) {
+    if (auto media = media_.next_timeout(); media && (!next || *media < *next)) next = media;
+  }
+  return next;
 }
 
 std::optional<ConnectionEvent> Connection::poll_event() {

@@ -75,6 +75,9 @@ struct ConnectionConfig {
   std::size_t dtls_mtu = 1200;
   std::function<void(std::string_view line)> dtls_key_log;
   ice::IceConfig ice;  // timers and limits; the policy fields above override its own
+  // The NTP time (RFC 3550 4, since 1900) of Timestamp zero: the wall clock of RTCP sender
+  // reports. The runtime passes the real one; any constant does for a simulation.
+  Duration ntp_offset;
 };
 
 // W3C RTCDataChannel readyState.

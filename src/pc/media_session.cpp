@@ -6,6 +6,7 @@
 #include "base/log.hpp"
 #include "rtp/rtcp_packet.hpp"
 #include "rtp/rtp_packet.hpp"
+#include "rtp/rtp_statistics.hpp"
 
 namespace rtcpp::pc {
 namespace {
@@ -48,6 +49,9 @@ struct MediaSession::Stream {
   std::unique_ptr<rtp::Vp8Depacketizer> vp8_depacketizer;
   std::optional<Timestamp> first_packet_at;
   std::optional<Timestamp> last_pli;
+  // RFC 3550 statistics: of what we send, and of the peer's stream we receive.
+  std::optional<rtp::SendStatistics> sent;
+  std::optional<rtp::ReceiveStatistics> received;
   MediaStreamStats stats;
 };
 
@@ -129,6 +133,7 @@ MediaSession::Stream* MediaSession::route(const rtp::RtpPacketView& packet) {
 }
 
 void MediaSession::handle_rtp(BytesView bytes, Timestamp now) {
+  now_ = now;
   auto packet = rtp::parse_rtp_packet(bytes);
   if (!packet) {
     log().debug("RTP packet dropped: ", rtp::to_string(packet.error()));
@@ -151,6 +156,11 @@ void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Tim
     return;
   }
   auto& stats = stream.stats;
+  if (!stream.received || stream.received->ssrc() != packet.ssrc)
+    stream.received.emplace(packet.ssrc, codec->clock_rate);
+  stream.received->on_packet(packet.sequence_number, packet.timestamp, now, packet.payload.size());
+  stats.packets_lost = stream.received->cumulative_lost();
+  stats.jitter_seconds = stream.received->jitter_seconds();
   ++stats.packets_received;
   stats.bytes_received += packet.payload.size();
   stats.remote_ssrc = packet.ssrc;
@@ -209,7 +219,8 @@ Result<> MediaSession::request_key_frame(std::uint32_t transceiver, Timestamp no
   return {};
 }
 
-void MediaSession::handle_rtcp(BytesView bytes, Timestamp) {
+void MediaSession::handle_rtcp(BytesView bytes, Timestamp now) {
+  now_ = now;
   auto compound = rtp::parse_rtcp_compound(bytes);
   if (!compound) {
     log().debug("RTCP compound dropped: ", rtp::to_string(compound.error()));
@@ -222,7 +233,17 @@ void MediaSession::handle_rtcp(BytesView bytes, Timestamp) {
     return nullptr;
   };
   for (const auto& message : compound->messages) {
-    if (const auto* pli = std::get_if<rtp::PictureLossIndication>(&message)) {
+    if (const auto* sr = std::get_if<rtp::SenderReport>(&message)) {
+      for (auto& [handle, stream] : streams_) {
+        if (stream->received && stream->received->ssrc() == sr->sender_ssrc) {
+          stream->received->on_sender_report(sr->ntp_timestamp, now);
+          ++stream->stats.reports_received;
+        }
+      }
+      on_report_blocks(sr->report_blocks, now);
+    } else if (const auto* rr = std::get_if<rtp::ReceiverReport>(&message)) {
+      on_report_blocks(rr->report_blocks, now);
+    } else if (const auto* pli = std::get_if<rtp::PictureLossIndication>(&message)) {
       if (Stream* s = sender_of(pli->media_ssrc)) {
         ++s->stats.pli_received;
         events_.emplace_back(KeyFrameRequested{s->binding.transceiver});
@@ -283,6 +304,8 @@ void MediaSession::queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_
   }
   ++stream.stats.packets_sent;
   stream.stats.bytes_sent += payload.size();
+  if (!stream.sent) stream.sent.emplace(codec.clock_rate);
+  stream.sent->on_packet(timestamp, now_, payload.size());
   // Kept as sent (before SRTP: the transport protects a copy each time it goes out).
   if (stream.history.empty()) {
     stream.history.resize(kSendHistoryPackets);
@@ -305,6 +328,71 @@ void MediaSession::retransmit(Stream& stream, std::uint16_t sequence_number) {
   // its own SSRC and sequence number, which a receiver takes as a late arrival.
   ++stream.stats.packets_retransmitted;
   outgoing_.push_back(MediaPacket{Buffer(stream.history[slot].view()), false});
+}
+
+void MediaSession::set_report_identity(std::string cname, Duration ntp_offset) {
+  cname_ = std::move(cname);
+  ntp_offset_ = ntp_offset;
+}
+
+void MediaSession::on_report_blocks(const std::vector<rtp::ReportBlock>& blocks, Timestamp now) {
+  for (const auto& block : blocks) {
+    for (auto& [handle, stream] : streams_) {
+      if (!stream->sent || stream->local_ssrc != block.ssrc) continue;
+      stream->sent->on_report_block(block, now, ntp_offset_);
+      auto& stats = stream->stats;
+      ++stats.reports_received;
+      stats.remote_packets_lost = block.cumulative_lost;
+      stats.remote_fraction_lost = block.fraction_lost / 256.0;
+      const std::uint32_t rate = stream->codec ? stream->codec->clock_rate : 0;
+      if (rate != 0) stats.remote_jitter_seconds = static_cast<double>(block.jitter) / rate;
+      if (auto rtt = stream->sent->round_trip_time()) stats.round_trip_time = rtt;
+    }
+  }
+}
+
+void MediaSession::send_report(Stream& stream, Timestamp now) {
+  const bool sending = stream.sent && stream.sent->sent_anything();
+  const bool receiving = stream.received && stream.received->started();
+  if (!sending && !receiving) return;
+  Buffer compound;
+  ByteWriter writer(compound);
+  std::vector<rtp::ReportBlock> blocks;
+  if (receiving) blocks.push_back(stream.received->report_block(now));
+  // RFC 3550 6.1: a compound starts with an SR or RR, and carries an SDES CNAME.
+  if (sending) {
+    auto sr = stream.sent->sender_report(stream.local_ssrc, now, ntp_offset_);
+    sr.report_blocks = std::move(blocks);
+    rtp::write_rtcp(sr, writer);
+    ++stream.stats.sender_reports_sent;
+  } else {
+    rtp::write_rtcp(rtp::ReceiverReport{stream.local_ssrc, std::move(blocks)}, writer);
+    ++stream.stats.receiver_reports_sent;
+  }
+  if (!cname_.empty()) {
+    rtp::SourceDescription sdes;
+    sdes.chunks.push_back({stream.local_ssrc, {{rtp::sdes_item::kCname, cname_}}});
+    rtp::write_rtcp(sdes, writer);
+  }
+  outgoing_.push_back(MediaPacket{std::move(compound), true});
+}
+
+void MediaSession::handle_timeout(Timestamp now) {
+  now_ = now;
+  if (!next_report_) {
+    next_report_ = now + kReportInterval / 2;
+    return;
+  }
+  if (now < *next_report_) return;
+  for (auto& [handle, stream] : streams_) send_report(*stream, now);
+  // RFC 3550 6.3.5: the interval is randomized, 0.5 to 1.5 times the nominal one.
+  next_report_ = now + Duration::micros(rng_.uniform_range(kReportInterval.us() / 2,
+                                                           kReportInterval.us() * 3 / 2));
+}
+
+std::optional<Timestamp> MediaSession::next_timeout() const {
+  if (streams_.empty()) return std::nullopt;
+  return next_report_ ? *next_report_ : now_;
 }
 
 std::optional<MediaPacket> MediaSession::poll_transmit() {

@@ -10,7 +10,9 @@
 // 6.3.1). Sending: frames are cut into packets by the negotiated codec's payload format, with
 // the MID extension (RFC 9143 15) when it was negotiated. A PLI or FIR from the peer for a
 // sender becomes a key-frame request to the application; a generic NACK (RFC 4585 6.2.1) is
-// answered from the sender's history of its last packets, resent as they were.
+// answered from the sender's history of its last packets, resent as they were. About once a
+// second (RFC 3550 6.2, randomized 0.5-1.5 times) each stream sends a compound report: an SR
+// when it sends, else an RR, with a report block on what it receives, and its CNAME.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +30,7 @@
 #include "pc/jsep.hpp"
 #include "pc/rtp_parameters.hpp"
 #include "rtcpp/error.hpp"
+#include "rtp/rtcp_packet.hpp"
 #include "rtp/vp8.hpp"
 
 namespace rtcpp::pc {
@@ -69,6 +72,17 @@ struct MediaStreamStats {
   std::uint64_t packets_retransmitted = 0;   // answered from the send history
   std::uint64_t retransmissions_missed = 0;  // asked for, no longer (or never) in the history
   std::optional<std::uint32_t> remote_ssrc;  // the peer's media SSRC, once seen
+  // RFC 3550 reception statistics of the peer's stream (A.3, A.8).
+  std::int64_t packets_lost = 0;
+  double jitter_seconds = 0;
+  // What the peer's reports say about our stream, and the round-trip time from them.
+  std::optional<std::int32_t> remote_packets_lost;
+  std::optional<double> remote_fraction_lost;  // 0-1, over the peer's last interval
+  std::optional<double> remote_jitter_seconds;
+  std::optional<Duration> round_trip_time;
+  std::uint64_t sender_reports_sent = 0;
+  std::uint64_t receiver_reports_sent = 0;
+  std::uint64_t reports_received = 0;  // SR and RR
 };
 
 struct MediaFrameReceived {
@@ -96,6 +110,9 @@ class MediaSession {
   // Packets each sender keeps for NACKs: about a second of 2.5 Mbit/s video.
   static constexpr std::size_t kSendHistoryPackets = 256;
 
+  // RFC 3550 6.2: reports go out about this often (randomized 0.5-1.5 times).
+  static constexpr Duration kReportInterval = Duration::seconds(1);
+
   explicit MediaSession(Random& rng);
   ~MediaSession();
   MediaSession(const MediaSession&) = delete;
@@ -104,6 +121,9 @@ class MediaSession {
   // After each completed negotiation: the accepted audio and video sections. A transceiver
   // already bound keeps its streams' state (sequence numbers, the frame being assembled).
   void configure(std::vector<MediaBinding> bindings);
+  // Our CNAME (RFC 7022) for the SDES of every report, and the NTP time of Timestamp zero
+  // (the SRs' wall clock; the runtime passes the real one, the simulator any constant).
+  void set_report_identity(std::string cname, Duration ntp_offset);
 
   void handle_rtp(BytesView bytes, Timestamp now);
   void handle_rtcp(BytesView bytes, Timestamp now);
@@ -113,6 +133,10 @@ class MediaSession {
   Result<> send_frame(std::uint32_t transceiver, const EncodedFrame& frame, Timestamp now);
   // Asks the peer's sender on this transceiver for a key frame (PLI).
   Result<> request_key_frame(std::uint32_t transceiver, Timestamp now);
+
+  // The periodic reports (once the transport carries media: the caller asks only then).
+  void handle_timeout(Timestamp now);
+  std::optional<Timestamp> next_timeout() const;
 
   std::optional<MediaPacket> poll_transmit();
   std::optional<MediaEvent> poll_event();
@@ -134,6 +158,8 @@ class MediaSession {
   void queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_t timestamp, bool marker,
                  BytesView payload);
   void retransmit(Stream& stream, std::uint16_t sequence_number);
+  void send_report(Stream& stream, Timestamp now);
+  void on_report_blocks(const std::vector<rtp::ReportBlock>& blocks, Timestamp now);
 
   Random& rng_;
   std::map<std::uint32_t, std::unique_ptr<Stream>> streams_;  // by transceiver
@@ -141,6 +167,10 @@ class MediaSession {
   std::deque<MediaPacket> outgoing_;
   std::deque<MediaEvent> events_;
   std::uint64_t packets_unrouted_ = 0;
+  std::string cname_;
+  Duration ntp_offset_;
+  std::optional<Timestamp> next_report_;
+  Timestamp now_;  // of the last input
 };
 
 }  // namespace rtcpp::pc

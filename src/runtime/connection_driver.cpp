@@ -72,6 +72,15 @@ Timestamp monotonic_now() {
   return Timestamp::micros(std::chrono::duration_cast<std::chrono::microseconds>(t).count());
 }
 
+Duration monotonic_to_ntp_offset() {
+  // RFC 868: 2,208,988,800 seconds from 1900 to the Unix epoch.
+  constexpr std::int64_t kNtpUnixOffsetSeconds = 2208988800;
+  const auto unix_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+  return Duration::micros(unix_us + kNtpUnixOffsetSeconds * 1000000 - monotonic_now().us());
+}
+
 ConnectionDriver::ConnectionDriver(asio::io_context& io, pc::Connection& connection,
                                    EventHandler on_event)
     : io_(io), connection_(connection), on_event_(std::move(on_event)), timer_(io) {}

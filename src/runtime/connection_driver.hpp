@@ -23,6 +23,9 @@ namespace rtcpp::runtime {
 
 // Monotonic time for the protocol cores.
 Timestamp monotonic_now();
+// What to add to monotonic_now() for the NTP time (RFC 3550 4: since 1900) of the wall clock
+// now, for RTCP sender reports (pc::ConnectionConfig::ntp_offset).
+Duration monotonic_to_ntp_offset();
 
 // Bounds on ICE-TCP connections (hostile peers can open them without any credentials).
 struct IceTcpLimits {

@@ -69,6 +69,9 @@ struct MediaOutcome {
   std::size_t key_frame_requests = 0;
   std::uint64_t pli_sent = 0;
   std::string answer;
+  pc::MediaStreamStats sender_video;    // the offerer's view of its video
+  pc::MediaStreamStats receiver_video;  // the answerer's
+  pc::MediaStreamStats receiver_audio;
 };
 
 MediaOutcome run_media_session(std::uint64_t seed, double loss, Duration jitter) {
@@ -178,7 +181,12 @@ MediaOutcome run_media_session(std::uint64_t seed, double loss, Duration jitter)
   out.audio_received = b.frames[b_audio->handle];
   out.key_frame_requests = a.key_frame_requests;
   out.receiver_tracks = b.tracks;
-  if (const auto* stats = b.connection.media_stats(b_video->handle)) out.pli_sent = stats->pli_sent;
+  if (const auto* stats = b.connection.media_stats(b_video->handle)) {
+    out.pli_sent = stats->pli_sent;
+    out.receiver_video = *stats;
+  }
+  if (const auto* stats = a.connection.media_stats(video)) out.sender_video = *stats;
+  if (const auto* stats = b.connection.media_stats(b_audio->handle)) out.receiver_audio = *stats;
   // The offerer receives nothing on its sendonly video, and nothing was sent to its audio.
   EXPECT_TRUE(a.frames.empty());
   return out;
@@ -202,6 +210,17 @@ TEST(SimMedia, VideoAndAudioFramesArriveWhole) {
   EXPECT_EQ(o.video_received[1].rtp_timestamp - o.video_received[0].rtp_timestamp, 3000u);
   EXPECT_EQ(o.audio_received.size(), o.audio_sent);
   EXPECT_EQ(o.key_frame_requests, 0u);
+  // RTCP (RFC 3550): the sender's SRs echoed in the receiver's RRs give the round-trip time
+  // (four 15 ms links); nothing was lost, and the audio, sent on its own clock's pace over
+  // links without jitter, arrives with none.
+  EXPECT_GE(o.sender_video.sender_reports_sent, 3u);
+  EXPECT_GE(o.receiver_video.receiver_reports_sent, 3u);
+  ASSERT_TRUE(o.sender_video.round_trip_time);
+  EXPECT_NEAR(o.sender_video.round_trip_time->ms_f(), 60.0, 1.0);
+  EXPECT_EQ(o.receiver_video.packets_lost, 0);
+  EXPECT_EQ(o.sender_video.remote_packets_lost, std::optional<std::int32_t>(0));
+  EXPECT_LT(o.receiver_audio.jitter_seconds, 0.0005);
+  EXPECT_EQ(o.receiver_audio.packets_lost, 0);
 }
 
 TEST(SimMedia, LossAndReorderingNeverDeliverABrokenFrame) {
@@ -225,6 +244,11 @@ TEST(SimMedia, LossAndReorderingNeverDeliverABrokenFrame) {
     EXPECT_GT(o.pli_sent, 0u) << "seed " << seed;
     EXPECT_GT(o.key_frame_requests, 0u) << "seed " << seed;
     EXPECT_GT(o.audio_received.size(), o.audio_sent * 8 / 10) << "seed " << seed;
+    // The receiver counts its losses, and its reports tell the sender.
+    EXPECT_GT(o.receiver_video.packets_lost, 0) << "seed " << seed;
+    ASSERT_TRUE(o.sender_video.remote_packets_lost) << "seed " << seed;
+    EXPECT_GT(*o.sender_video.remote_packets_lost, 0) << "seed " << seed;
+    EXPECT_GT(o.receiver_video.jitter_seconds, 0.0) << "seed " << seed;
   }
 }
 

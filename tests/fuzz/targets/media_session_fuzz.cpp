@@ -1,6 +1,7 @@
 // pc::MediaSession under hostile input: decrypted RTP and RTCP as a peer could send them
 // (routing by MID, SSRC and payload type; VP8 reassembly; PLI, FIR and NACK handling), mixed
-// with frames the application sends. Never a crash, an unbounded queue or a frame out of
+// with frames the application sends, and the periodic reports. Never a crash, an unbounded
+// queue or a frame out of
 // nothing.
 //
 // Input: records [kind (8) | length (8) | bytes]: kind % 3 is an RTP packet, an RTCP compound,
@@ -46,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint8_t kind = *reader.read_u8();
     const std::uint8_t length = *reader.read_u8();
     const BytesView bytes = *reader.read_bytes(std::min<std::size_t>(length, reader.remaining()));
-    now += Duration::millis(7);
+    now += Duration::millis(7 * (kind & 0x1F));
+    session.handle_timeout(now);  // reports, from what arrived so far
     switch (kind % 3) {
       case 0:
         session.handle_rtp(bytes, now);

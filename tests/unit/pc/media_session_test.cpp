@@ -276,6 +276,57 @@ TEST(MediaSession, AsksForAKeyFrameWhenDeltaFramesComeFirstAndNotTooOften) {
   EXPECT_EQ(session.stats(kVideo)->pli_sent, plis);
 }
 
+TEST(MediaSession, ReportsGoOutAboutOnceASecondWithTheCname) {
+  SeededRandom rng(8);
+  MediaSession session(rng);
+  session.configure(bindings());
+  session.set_report_identity("cname-of-test", Duration::seconds(3'900'000'000LL));
+  // Nothing sent or received yet: no reports.
+  Timestamp now = Timestamp::seconds(1);
+  for (int i = 0; i < 40; ++i, now += Duration::millis(100)) session.handle_timeout(now);
+  EXPECT_FALSE(session.poll_transmit());
+  // Audio sent, and video received: an SR for the first, an RR with a block for the second.
+  ASSERT_TRUE(session.send_frame(kAudio, {960, true, Buffer{1, 2, 3}}, now));
+  while (session.poll_transmit()) {
+  }
+  session.handle_rtp(rtp_packet(96, 5, 0, 0xCAFE, vp8_key_frame_payload(), "0"), now);
+  while (session.poll_event()) {
+  }
+  std::size_t sender_reports = 0;
+  std::size_t receiver_reports = 0;
+  const Timestamp start = now;
+  for (; now < start + Duration::seconds(10); now += Duration::millis(10)) {
+    session.handle_timeout(now);
+    ASSERT_GE(*session.next_timeout(), now);
+    while (auto p = session.poll_transmit()) {
+      ASSERT_TRUE(p->rtcp);
+      auto parsed = rtp::parse_rtcp_compound(p->bytes);
+      ASSERT_TRUE(parsed);
+      ASSERT_EQ(parsed->messages.size(), 2u);
+      if (const auto* sr = std::get_if<rtp::SenderReport>(&parsed->messages[0])) {
+        EXPECT_EQ(sr->sender_ssrc, kLocalAudioSsrc);
+        EXPECT_EQ(sr->packet_count, 1u);
+        EXPECT_TRUE(sr->report_blocks.empty());
+        ++sender_reports;
+      } else {
+        const auto& rr = std::get<rtp::ReceiverReport>(parsed->messages[0]);
+        EXPECT_EQ(rr.sender_ssrc, kLocalVideoSsrc);
+        ASSERT_EQ(rr.report_blocks.size(), 1u);
+        EXPECT_EQ(rr.report_blocks[0].ssrc, 0xCAFEu);
+        EXPECT_EQ(rr.report_blocks[0].extended_highest_sequence, 5u);
+        ++receiver_reports;
+      }
+      const auto& sdes = std::get<rtp::SourceDescription>(parsed->messages[1]);
+      ASSERT_EQ(sdes.chunks.size(), 1u);
+      EXPECT_EQ(sdes.chunks[0].cname(), std::optional<std::string_view>("cname-of-test"));
+    }
+  }
+  // RFC 3550 6.3.5: every 0.5-1.5 s, so 7 to 20 in 10 s.
+  EXPECT_GE(sender_reports, 7u);
+  EXPECT_LE(sender_reports, 20u);
+  EXPECT_EQ(receiver_reports, sender_reports);
+}
+
 TEST(MediaSession, SurvivesRandomInput) {
   SeededRandom rng(6);
   MediaSession session(rng);
