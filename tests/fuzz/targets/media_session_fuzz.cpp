@@ -1,8 +1,7 @@
 // pc::MediaSession under hostile input: decrypted RTP and RTCP as a peer could send them
 // (routing by MID, SSRC and payload type; VP8 reassembly; PLI, FIR and NACK handling), mixed
 // with frames the application sends, and the periodic reports. Never a crash, an unbounded
-// queue or a frame out of
-// nothing.
+// queue or a frame out of nothing.
 //
 // Input: records [kind (8) | length (8) | bytes]: kind % 3 is an RTP packet, an RTCP compound,
 // or a frame to send on transceiver 1 + (kind / 3) % 3 (one that does not exist included).
