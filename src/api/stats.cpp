@@ -251,6 +251,63 @@ RTCStatsReport PeerConnectionImpl::stats() {
     d.members["bytesReceived"] = status->bytes_received;
     report.add(std::move(d));
   }
+
+  // webrtc-stats 7.6-7.9: a stream's counters, from the media session of the core.
+  for (const auto& t : core_.transceivers().all()) {
+    const pc::MediaStreamStats* m = core_.media_stats(t.handle);
+    if (m == nullptr) continue;
+    const std::string kind = t.kind == pc::MediaKind::kAudio ? "audio" : "video";
+    const bool video = t.kind == pc::MediaKind::kVideo;
+    if (core_.receive_codec(t.handle) && m->remote_ssrc) {
+      RTCStats in{"IT" + std::to_string(*m->remote_ssrc), "inbound-rtp", now, {}};
+      in.members["ssrc"] = std::uint64_t{*m->remote_ssrc};
+      in.members["kind"] = kind;
+      in.members["transportId"] = std::string("T01");
+      if (t.mid) in.members["mid"] = *t.mid;
+      in.members["packetsReceived"] = m->packets_received;
+      in.members["bytesReceived"] = m->bytes_received;
+      in.members["packetsLost"] = std::int64_t{m->packets_lost};
+      in.members["jitter"] = m->jitter_seconds;
+      if (video) {
+        in.members["framesReceived"] = m->frames_received;
+        in.members["framesDropped"] = m->frames_dropped;
+        in.members["pliCount"] = m->pli_sent;
+      }
+      report.add(std::move(in));
+    }
+    if (core_.send_codec(t.handle) && m->packets_sent > 0) {
+      const std::string out_id = "OT" + std::to_string(t.ssrc);
+      const std::string remote_id = "RI" + std::to_string(t.ssrc);
+      RTCStats out{out_id, "outbound-rtp", now, {}};
+      out.members["ssrc"] = std::uint64_t{t.ssrc};
+      out.members["kind"] = kind;
+      out.members["transportId"] = std::string("T01");
+      if (t.mid) out.members["mid"] = *t.mid;
+      out.members["packetsSent"] = m->packets_sent + m->packets_retransmitted;
+      out.members["bytesSent"] = m->bytes_sent;
+      out.members["retransmittedPacketsSent"] = m->packets_retransmitted;
+      out.members["nackCount"] = m->nack_received;
+      if (video) {
+        out.members["framesSent"] = m->frames_sent;
+        out.members["pliCount"] = m->pli_received;
+        out.members["firCount"] = m->fir_received;
+      }
+      if (m->remote_packets_lost) {
+        out.members["remoteId"] = remote_id;
+        RTCStats remote{remote_id, "remote-inbound-rtp", now, {}};
+        remote.members["ssrc"] = std::uint64_t{t.ssrc};
+        remote.members["kind"] = kind;
+        remote.members["transportId"] = std::string("T01");
+        remote.members["localId"] = out_id;
+        remote.members["packetsLost"] = std::int64_t{*m->remote_packets_lost};
+        if (m->remote_fraction_lost) remote.members["fractionLost"] = *m->remote_fraction_lost;
+        if (m->remote_jitter_seconds) remote.members["jitter"] = *m->remote_jitter_seconds;
+        if (m->round_trip_time) remote.members["roundTripTime"] = m->round_trip_time->seconds_f();
+        report.add(std::move(remote));
+      }
+      report.add(std::move(out));
+    }
+  }
   return report;
 }
 

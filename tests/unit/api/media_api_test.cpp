@@ -125,6 +125,42 @@ TEST(MediaApi, EncodedVideoFramesTravelBetweenTwoConnections) {
     EXPECT_EQ(received.frames[5].rtp_timestamp - received.frames[4].rtp_timestamp, 3000u);
   }
 
+  // webrtc-stats: the receiver's inbound-rtp, the sender's outbound-rtp, and once a receiver
+  // report came back, remote-inbound-rtp with the round-trip time.
+  const RTCStats* inbound = nullptr;
+  auto b_stats = b->get_stats().get();
+  for (const auto& [id, st] : b_stats) {
+    if (st.type == "inbound-rtp") inbound = &st;
+  }
+  ASSERT_NE(inbound, nullptr);
+  EXPECT_EQ(inbound->get<std::string>("kind"), std::optional<std::string>("video"));
+  EXPECT_EQ(inbound->get<std::string>("mid"), std::optional<std::string>("0"));
+  EXPECT_EQ(inbound->get<std::uint64_t>("framesReceived"), std::optional<std::uint64_t>(30));
+  EXPECT_EQ(inbound->get<std::int64_t>("packetsLost"), std::optional<std::int64_t>(0));
+  EXPECT_GT(inbound->get<std::uint64_t>("packetsReceived").value_or(0), 30u);
+  RTCStatsReport a_stats;
+  ASSERT_TRUE(eventually(
+      [&] {
+        a_stats = a->get_stats().get();
+        for (const auto& [id, st] : a_stats) {
+          if (st.type == "remote-inbound-rtp" && st.get<double>("roundTripTime")) return true;
+        }
+        return false;
+      },
+      5s));
+  for (const auto& [id, st] : a_stats) {
+    if (st.type == "outbound-rtp") {
+      EXPECT_EQ(st.get<std::uint64_t>("framesSent"), std::optional<std::uint64_t>(30));
+      EXPECT_EQ(st.get<std::uint64_t>("packetsSent"),
+                inbound->get<std::uint64_t>("packetsReceived"));
+      EXPECT_TRUE(a_stats.get(*st.get<std::string>("remoteId")));
+    }
+    if (st.type == "remote-inbound-rtp") {
+      EXPECT_LT(*st.get<double>("roundTripTime"), 0.5);  // loopback
+      EXPECT_EQ(st.get<std::int64_t>("packetsLost"), std::optional<std::int64_t>(0));
+    }
+  }
+
   // The receiver asks; the sender's application hears it.
   auto receiver = b->get_receivers().front();
   ASSERT_TRUE(receiver->request_key_frame());
