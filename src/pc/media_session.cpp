@@ -4,6 +4,8 @@
 
 #include "base/byte_writer.hpp"
 #include "base/log.hpp"
+#include "rtp/frame_assembler.hpp"
+#include "rtp/payload_formats.hpp"
 #include "rtp/rtcp_packet.hpp"
 #include "rtp/rtp_packet.hpp"
 #include "rtp/rtp_statistics.hpp"
@@ -40,13 +42,19 @@ struct MediaSession::Stream {
   // Sending.
   std::uint16_t next_sequence = 0;
   std::uint32_t timestamp_offset = 0;  // RFC 3550 5.1: a random start for the timestamps
-  std::unique_ptr<rtp::Vp8Packetizer> vp8_packetizer;
+  // Video: cuts frames of the sending codec (named by packetizer_codec) into payloads.
+  std::unique_ptr<rtp::Packetizer> packetizer;
+  std::string packetizer_codec;
+  Buffer payload;  // the payload being written, reused
   // The last packets sent, by sequence number modulo the history's size (each slot keeps its
   // capacity, so steady sending allocates nothing for it).
   std::vector<Buffer> history;
   std::vector<std::optional<std::uint16_t>> history_sequence;
   // Receiving.
-  std::unique_ptr<rtp::Vp8Depacketizer> vp8_depacketizer;
+  // Video: puts frames of the codec received last back together.
+  std::unique_ptr<rtp::FrameAssembler> assembler;
+  std::string assembler_codec;
+  std::uint64_t assembler_drops_seen = 0;
   std::optional<Timestamp> first_packet_at;
   std::optional<Timestamp> last_pli;
   // RFC 3550 statistics: of what we send, and of the peer's stream we receive.
@@ -77,15 +85,15 @@ void MediaSession::configure(std::vector<MediaBinding> bindings) {
     stream->mid_id = b.remote.extension_id(kMidExtensionUri);
     if (!b.local.extension_id(kMidExtensionUri)) stream->mid_id.reset();
     if (!b.local.ssrcs.empty()) stream->local_ssrc = b.local.ssrcs.front();
-    const bool vp8 = stream->codec && is_codec(*stream->codec, "VP8");
-    if (vp8 && !stream->vp8_packetizer) {
-      // Room for the RTP header and the MID extension (the descriptor is inside the payload).
-      stream->vp8_packetizer = std::make_unique<rtp::Vp8Packetizer>(
-          kMaxRtpPacketSize - rtp::kFixedHeaderSize - 16,
-          static_cast<std::uint16_t>(rng_.next_u32() & rtp::kMaxVp8PictureId));
+    if (b.kind == MediaKind::kVideo && stream->codec &&
+        (!stream->packetizer || !is_codec(*stream->codec, stream->packetizer_codec))) {
+      rtp::PacketizerOptions options;
+      options.max_payload_size = kMaxPayloadSize;
+      options.first_picture_id = static_cast<std::uint16_t>(rng_.next_u32());
+      options.format_parameters = stream->codec->parameters;
+      stream->packetizer = rtp::make_packetizer(stream->codec->name, options);
+      stream->packetizer_codec = stream->codec->name;
     }
-    if (vp8 && !stream->vp8_depacketizer)
-      stream->vp8_depacketizer = std::make_unique<rtp::Vp8Depacketizer>();
     // RFC 8843 9.2: the peer's a=ssrc lines route its packets before any MID is seen.
     if (b.receive) {
       for (const auto ssrc : b.remote.ssrcs) ssrc_routes_[ssrc] = b.transceiver;
@@ -164,29 +172,8 @@ void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Tim
   ++stats.packets_received;
   stats.bytes_received += packet.payload.size();
   stats.remote_ssrc = packet.ssrc;
-  if (is_codec(*codec, "VP8")) {
-    if (!stream.vp8_depacketizer)
-      stream.vp8_depacketizer = std::make_unique<rtp::Vp8Depacketizer>();
-    auto& depacketizer = *stream.vp8_depacketizer;
-    if (auto inserted = depacketizer.insert(packet); !inserted)
-      log().debug("VP8 payload dropped: ", rtp::to_string(inserted.error()));
-    while (auto frame = depacketizer.poll_frame()) {
-      ++stats.frames_received;
-      if (frame->key_frame) ++stats.key_frames_received;
-      events_.emplace_back(MediaFrameReceived{
-          stream.binding.transceiver,
-          EncodedFrame{frame->rtp_timestamp, frame->key_frame, std::move(frame->data)}});
-    }
-    // RFC 4585 6.3.1: ask for a key frame when a frame was lost (what follows cannot be
-    // decoded), or when none has come a while after the stream started; not while the first
-    // key frame is simply still arriving.
-    const bool lost = depacketizer.stats().frames_dropped > stats.frames_dropped;
-    stats.frames_dropped = depacketizer.stats().frames_dropped;
-    if (!stream.first_packet_at) stream.first_packet_at = now;
-    const bool overdue = now - *stream.first_packet_at >= kPliInterval;
-    if (depacketizer.waiting_for_key_frame() && (lost || overdue) &&
-        (!stream.last_pli || now - *stream.last_pli >= kPliInterval))
-      send_pli(stream, now);
+  if (stream.binding.kind == MediaKind::kVideo) {
+    receive_video(stream, *codec, packet, now);
     return;
   }
   // Audio (Opus, G.711): every packet is one frame; a padding-only packet is none.
@@ -195,6 +182,43 @@ void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Tim
   ++stats.key_frames_received;
   events_.emplace_back(MediaFrameReceived{
       stream.binding.transceiver, EncodedFrame{packet.timestamp, true, Buffer(packet.payload)}});
+}
+
+void MediaSession::receive_video(Stream& stream, const RtpCodec& codec,
+                                 const rtp::RtpPacketView& packet, Timestamp now) {
+  auto& stats = stream.stats;
+  if (!stream.assembler || !is_codec(codec, stream.assembler_codec)) {
+    auto format = rtp::make_payload_format(codec.name);
+    if (!format) {
+      log().debug("video payload dropped: no payload format for ", codec.name);
+      return;
+    }
+    stream.assembler = std::make_unique<rtp::FrameAssembler>(std::move(format));
+    stream.assembler_codec = codec.name;
+    stream.assembler_drops_seen = 0;
+  }
+  auto& assembler = *stream.assembler;
+  if (auto inserted = assembler.insert(packet); !inserted)
+    log().debug(codec.name, " payload dropped: ", rtp::to_string(inserted.error()));
+  while (auto frame = assembler.poll_frame()) {
+    ++stats.frames_received;
+    if (frame->key_frame) ++stats.key_frames_received;
+    events_.emplace_back(MediaFrameReceived{
+        stream.binding.transceiver,
+        EncodedFrame{frame->rtp_timestamp, frame->key_frame, std::move(frame->data)}});
+  }
+  // RFC 4585 6.3.1: ask for a key frame when a frame was lost (what follows cannot be
+  // decoded), or when none has come a while after the stream started; not while the first
+  // key frame is simply still arriving.
+  const std::uint64_t drops = assembler.stats().frames_dropped;
+  const bool lost = drops > stream.assembler_drops_seen;
+  stats.frames_dropped += drops - stream.assembler_drops_seen;
+  stream.assembler_drops_seen = drops;
+  if (!stream.first_packet_at) stream.first_packet_at = now;
+  const bool overdue = now - *stream.first_packet_at >= kPliInterval;
+  if (assembler.waiting_for_key_frame() && (lost || overdue) &&
+      (!stream.last_pli || now - *stream.last_pli >= kPliInterval))
+    send_pli(stream, now);
 }
 
 void MediaSession::send_pli(Stream& stream, Timestamp now) {
@@ -272,13 +296,18 @@ Result<> MediaSession::send_frame(std::uint32_t transceiver, const EncodedFrame&
   if (frame.data.empty()) return type_error("an empty frame");
   const RtpCodec& codec = *stream->codec;
   const std::uint32_t timestamp = frame.rtp_timestamp + stream->timestamp_offset;
-  if (stream->vp8_packetizer) {
-    auto payloads = stream->vp8_packetizer->packetize(frame.data);
-    if (!payloads) return operation_error(std::string(rtp::to_string(payloads.error())));
-    for (std::size_t i = 0; i < payloads->size(); ++i)
-      queue_rtp(*stream, codec, timestamp, i + 1 == payloads->size(), (*payloads)[i]);
+  if (stream->binding.kind == MediaKind::kVideo) {
+    if (!stream->packetizer) return operation_error("no payload format for " + codec.name);
+    auto& packetizer = *stream->packetizer;
+    if (auto started = packetizer.start_frame(frame.data, frame.key_frame); !started)
+      return operation_error(std::string(rtp::to_string(started.error())));
+    while (packetizer.has_next()) {
+      auto last = packetizer.next_payload(stream->payload);
+      if (!last) return operation_error(std::string(rtp::to_string(last.error())));
+      queue_rtp(*stream, codec, timestamp, *last, stream->payload);
+    }
   } else {
-    if (frame.data.size() > kMaxRtpPacketSize - rtp::kFixedHeaderSize - 16)
+    if (frame.data.size() > kMaxPayloadSize)
       return type_error("an audio frame larger than one packet");
     queue_rtp(*stream, codec, timestamp, false, frame.data);
   }

@@ -5,14 +5,14 @@
 //
 // Receiving: packets are routed to their section by the rules of RFC 8843 9.2 (the MID header
 // extension, then the SSRC it taught or the peer's a=ssrc lines, then a payload type only one
-// section receives), then turned back into whole frames (VP8 by RFC 7741; an audio packet is
-// one frame). A video receiver waiting for a key frame asks for one with a PLI (RFC 4585
-// 6.3.1). Sending: frames are cut into packets by the negotiated codec's payload format, with
-// the MID extension (RFC 9143 15) when it was negotiated. A PLI or FIR from the peer for a
-// sender becomes a key-frame request to the application; a generic NACK (RFC 4585 6.2.1) is
-// answered from the sender's history of its last packets, resent as they were. About once a
-// second (RFC 3550 6.2, randomized 0.5-1.5 times) each stream sends a compound report: an SR
-// when it sends, else an RR, with a report block on what it receives, and its CNAME.
+// section receives), then turned back into whole frames (video by the codec's payload format,
+// rtp/payload_formats.hpp; an audio packet is one frame). A video receiver waiting for a key
+// frame asks for one with a PLI (RFC 4585 6.3.1). Sending: frames are cut into packets by the
+// negotiated codec's payload format, with the MID extension (RFC 9143 15) when it was negotiated. A
+// PLI or FIR from the peer for a sender becomes a key-frame request to the application; a generic
+// NACK (RFC 4585 6.2.1) is answered from the sender's history of its last packets, resent as they
+// were. About once a second (RFC 3550 6.2, randomized 0.5-1.5 times) each stream sends a compound
+// report: an SR when it sends, else an RR, with a report block on what it receives, and its CNAME.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +31,7 @@
 #include "pc/rtp_parameters.hpp"
 #include "rtcpp/error.hpp"
 #include "rtp/rtcp_packet.hpp"
-#include "rtp/vp8.hpp"
+#include "rtp/rtp_packet.hpp"
 
 namespace rtcpp::pc {
 
@@ -105,6 +105,8 @@ class MediaSession {
  public:
   // The largest RTP packet this session writes (before SRTP adds its tag), in bytes.
   static constexpr std::size_t kMaxRtpPacketSize = 1200;
+  // The largest payload: room for the fixed header and the MID extension.
+  static constexpr std::size_t kMaxPayloadSize = kMaxRtpPacketSize - 12 - 16;
   // RFC 4585 3.5: feedback is not repeated faster than this while a key frame is awaited.
   static constexpr Duration kPliInterval = Duration::millis(300);
   // Packets each sender keeps for NACKs: about a second of 2.5 Mbit/s video.
@@ -154,6 +156,8 @@ class MediaSession {
   const Stream* find(std::uint32_t transceiver) const;
   Stream* route(const rtp::RtpPacketView& packet);
   void receive(Stream& stream, const rtp::RtpPacketView& packet, Timestamp now);
+  void receive_video(Stream& stream, const RtpCodec& codec, const rtp::RtpPacketView& packet,
+                     Timestamp now);
   void send_pli(Stream& stream, Timestamp now);
   void queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_t timestamp, bool marker,
                  BytesView payload);

@@ -14,10 +14,6 @@ std::string_view to_string(Vp8Error error) noexcept {
       return "VP8 payload descriptor without data";
     case Vp8Error::kBadStartCode:
       return "VP8 key frame without its start code";
-    case Vp8Error::kEmptyFrame:
-      return "empty VP8 frame";
-    case Vp8Error::kMaxPayloadTooSmall:
-      return "VP8 payload size leaves no room for data";
   }
   return "unknown VP8 error";
 }
@@ -152,222 +148,83 @@ Expected<Vp8FrameHeader, Vp8Error> parse_vp8_frame_header(BytesView frame) noexc
   return header;
 }
 
-// --- Depacketizer --------------------------------------------------------------------------
+// --- Payload format ------------------------------------------------------------------------
 
-Vp8Depacketizer::Vp8Depacketizer(Vp8DepacketizerConfig config) : config_(config) {}
+namespace {
+PayloadError payload_error(Vp8Error error) noexcept {
+  switch (error) {
+    case Vp8Error::kEmpty:
+      return PayloadError::kEmpty;
+    case Vp8Error::kTruncated:
+    case Vp8Error::kNoPayload:
+      return PayloadError::kTruncated;
+    case Vp8Error::kBadStartCode:
+      break;
+  }
+  return PayloadError::kMalformed;
+}
+}  // namespace
 
-Expected<void, Vp8Error> Vp8Depacketizer::insert(std::uint16_t sequence_number,
-                                                 std::uint32_t timestamp, bool marker,
-                                                 BytesView payload) {
+Expected<FramePosition, PayloadError> Vp8PayloadFormat::inspect(BytesView payload) const {
   auto parsed = parse_vp8_payload(payload);
-  if (!parsed) {
-    ++stats_.packets_rejected;
-    return parsed.error();
-  }
-  const std::int64_t sequence = unwrapper_.unwrap(sequence_number);
-  if ((consumed_through_ && sequence <= *consumed_through_) || pending_.contains(sequence)) {
-    ++stats_.packets_late;
-    return {};
-  }
-  PendingPacket packet;
-  packet.timestamp = timestamp;
-  packet.marker = marker;
-  packet.frame_start = parsed->descriptor.starts_frame();
-  // RFC 7741 4.3: the P bit of the first byte of the frame; 0 on key frames.
-  packet.key_frame = packet.frame_start && (parsed->data[0] & 0x01) == 0;
-  packet.picture_id = parsed->descriptor.picture_id;
-  packet.data = Buffer(parsed->data);
-  pending_bytes_ += packet.data.size();
-  pending_.emplace(sequence, std::move(packet));
-  bool dropped = false;
-  while (!pending_.empty() && (pending_.size() > config_.max_pending_packets ||
-                               pending_bytes_ > config_.max_pending_bytes)) {
-    drop_oldest_frame();
-    dropped = true;
-  }
-  // Nothing else can have changed what assemble() decided last time.
-  if (dropped || completes_frame(sequence)) assemble();
-  return {};
+  if (!parsed) return payload_error(parsed.error());
+  return parsed->descriptor.starts_frame() ? FramePosition::kStart : FramePosition::kContinue;
 }
 
-bool Vp8Depacketizer::completes_frame(std::int64_t sequence) const {
-  const auto at = pending_.find(sequence);
-  if (at == pending_.end()) return false;
-  const std::uint32_t timestamp = at->second.timestamp;
-  // Forward to the marker, then back to the start, through consecutive packets of one
-  // timestamp (the same run complete_frames() looks for).
-  auto it = at;
-  while (!it->second.marker) {
-    auto next = std::next(it);
-    if (next == pending_.end() || next->first != it->first + 1 || next->second.frame_start ||
-        next->second.timestamp != timestamp)
-      return false;
-    it = next;
+Expected<AssembledFrameInfo, PayloadError> Vp8PayloadFormat::assemble(
+    std::span<const BytesView> payloads, Buffer& frame) const {
+  for (const BytesView payload : payloads) {
+    auto parsed = parse_vp8_payload(payload);
+    if (!parsed) return payload_error(parsed.error());
+    frame.append(parsed->data);
   }
-  it = at;
-  while (!it->second.frame_start) {
-    if (it == pending_.begin()) return false;
-    auto previous = std::prev(it);
-    if (previous->first != it->first - 1 || previous->second.timestamp != timestamp) return false;
-    it = previous;
-  }
-  return true;
-}
-
-std::optional<Vp8Frame> Vp8Depacketizer::poll_frame() {
-  if (ready_.empty()) return std::nullopt;
-  Vp8Frame frame = std::move(ready_.front());
-  ready_.pop_front();
-  return frame;
-}
-
-std::vector<Vp8Depacketizer::CompleteFrame> Vp8Depacketizer::complete_frames() const {
-  std::vector<CompleteFrame> frames;
-  auto it = pending_.begin();
-  while (it != pending_.end()) {
-    if (!it->second.frame_start) {
-      ++it;
-      continue;
+  if (frame.empty()) return PayloadError::kEmpty;
+  AssembledFrameInfo info;
+  // RFC 7741 4.3: the P bit of the frame's first byte; 0 on key frames.
+  info.key_frame = (frame[0] & 0x01) == 0;
+  if (info.key_frame) {
+    if (auto header = parse_vp8_frame_header(frame)) {
+      info.width = header->width;
+      info.height = header->height;
     }
-    // Walk forward from the start while the sequence numbers follow on with one timestamp,
-    // until the marker bit; a gap, a new start or a timestamp change leaves it incomplete.
-    const auto start = it;
-    bool complete = false;
-    while (true) {
-      if (it->second.marker) {
-        complete = true;
-        break;
-      }
-      auto next = std::next(it);
-      if (next == pending_.end() || next->first != it->first + 1 || next->second.frame_start ||
-          next->second.timestamp != start->second.timestamp)
-        break;
-      it = next;
-    }
-    if (complete) frames.push_back({start->first, it->first, start->second.key_frame});
-    ++it;
   }
-  return frames;
-}
-
-void Vp8Depacketizer::assemble() {
-  while (true) {
-    const std::vector<CompleteFrame> frames = complete_frames();
-    if (frames.empty()) return;
-    // The first complete frame is taken when it follows on from what was taken last. While
-    // waiting for a key frame, a key frame is taken wherever it is: nothing older matters then.
-    // Otherwise a frame behind a gap waits, in case the gap is only reordering.
-    const CompleteFrame* chosen = nullptr;
-    if (consumed_through_ && frames.front().first == *consumed_through_ + 1) {
-      chosen = &frames.front();
-    } else if (waiting_for_key_frame_) {
-      for (const auto& frame : frames) {
-        if (frame.key_frame) {
-          chosen = &frame;
-          break;
-        }
-      }
-    }
-    if (chosen != nullptr) {
-      if (chosen->key_frame) {
-        drop_before(chosen->first);
-        waiting_for_key_frame_ = false;
-      }
-      take(*chosen, !waiting_for_key_frame_);
-      continue;
-    }
-    if (frames.size() <= config_.max_frames_behind_gap) return;
-    // Too many frames wait behind the gap: what it lacks is lost.
-    drop_before(frames.front().first);
-    waiting_for_key_frame_ = true;
-  }
-}
-
-void Vp8Depacketizer::take(const CompleteFrame& frame, bool deliver) {
-  auto first = pending_.find(frame.first);
-  auto end = std::next(pending_.find(frame.last));
-  Vp8Frame out;
-  out.rtp_timestamp = first->second.timestamp;
-  out.key_frame = frame.key_frame;
-  out.picture_id = first->second.picture_id;
-  out.first_sequence = frame.first;
-  out.last_sequence = frame.last;
-  std::size_t size = 0;
-  for (auto it = first; it != end; ++it) size += it->second.data.size();
-  if (deliver) {
-    out.data.reserve(size);
-    for (auto it = first; it != end; ++it) out.data.append(it->second.data);
-  }
-  pending_bytes_ -= size;
-  pending_.erase(first, end);
-  consumed_through_ = frame.last;
-  if (deliver) {
-    ++stats_.frames_delivered;
-    ready_.push_back(std::move(out));
-  } else {
-    ++stats_.frames_dropped;
-  }
-}
-
-void Vp8Depacketizer::drop_before(std::int64_t sequence) {
-  auto end = pending_.lower_bound(sequence);
-  std::optional<std::uint32_t> last_timestamp;
-  for (auto it = pending_.begin(); it != end; ++it) {
-    if (it->second.timestamp != last_timestamp) ++stats_.frames_dropped;
-    last_timestamp = it->second.timestamp;
-    pending_bytes_ -= it->second.data.size();
-  }
-  pending_.erase(pending_.begin(), end);
-  if (!consumed_through_ || *consumed_through_ < sequence - 1) consumed_through_ = sequence - 1;
-}
-
-void Vp8Depacketizer::drop_oldest_frame() {
-  // The oldest frame is the run of packets at the front that share a timestamp.
-  const std::uint32_t timestamp = pending_.begin()->second.timestamp;
-  auto it = pending_.begin();
-  while (it != pending_.end() && it->second.timestamp == timestamp) ++it;
-  const std::int64_t through = std::prev(it)->first;
-  drop_before(through + 1);
-  waiting_for_key_frame_ = true;
+  return info;
 }
 
 // --- Packetizer ----------------------------------------------------------------------------
 
 Vp8Packetizer::Vp8Packetizer(std::size_t max_payload_size, std::uint16_t first_picture_id)
     : max_payload_size_(max_payload_size),
-      picture_id_(static_cast<std::uint16_t>(first_picture_id & kMaxVp8PictureId)) {}
+      picture_id_(static_cast<std::uint16_t>(first_picture_id & kMaxVp8PictureId)) {
+  descriptor_.long_picture_id = true;
+}
 
-Expected<std::vector<Buffer>, Vp8Error> Vp8Packetizer::packetize(BytesView frame,
-                                                                 bool non_reference) {
-  if (frame.empty()) return Vp8Error::kEmptyFrame;
-  Vp8PayloadDescriptor descriptor;
-  descriptor.non_reference = non_reference;
-  descriptor.picture_id = picture_id_;
-  descriptor.long_picture_id = true;
-  const std::size_t descriptor_size = descriptor.size();
-  if (max_payload_size_ <= descriptor_size) return Vp8Error::kMaxPayloadTooSmall;
+Expected<void, PayloadError> Vp8Packetizer::start_frame(BytesView frame, bool /*key_frame*/) {
+  count_ = next_ = offset_ = 0;
+  frame_ = {};
+  if (frame.empty()) return PayloadError::kEmpty;
+  descriptor_.picture_id = picture_id_;
+  const std::size_t descriptor_size = descriptor_.size();
+  if (max_payload_size_ <= descriptor_size) return PayloadError::kNoRoom;
   const std::size_t capacity = max_payload_size_ - descriptor_size;
-  const std::size_t count = (frame.size() + capacity - 1) / capacity;
-  // Spread the bytes evenly: the first `larger` payloads carry one byte more.
-  const std::size_t base = frame.size() / count;
-  const std::size_t larger = frame.size() % count;
-
-  std::vector<Buffer> payloads;
-  payloads.reserve(count);
-  std::size_t offset = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    const std::size_t length = base + (i < larger ? 1 : 0);
-    descriptor.start_of_partition = i == 0;
-    Buffer payload;
-    payload.reserve(descriptor_size + length);
-    ByteWriter writer(payload);
-    descriptor.write_to(writer);
-    writer.write_bytes(frame.subspan(offset, length));
-    offset += length;
-    payloads.push_back(std::move(payload));
-  }
+  frame_ = frame;
+  count_ = (frame.size() + capacity - 1) / capacity;
   picture_id_ = static_cast<std::uint16_t>((picture_id_ + 1) & kMaxVp8PictureId);
-  return payloads;
+  return {};
+}
+
+Expected<bool, PayloadError> Vp8Packetizer::next_payload(Buffer& out) {
+  if (next_ >= count_) return PayloadError::kNoFrame;
+  // Spread the bytes evenly: the first (size % count) payloads carry one byte more.
+  const std::size_t length = frame_.size() / count_ + (next_ < frame_.size() % count_ ? 1 : 0);
+  descriptor_.start_of_partition = next_ == 0;
+  out.clear();
+  ByteWriter writer(out);
+  descriptor_.write_to(writer);
+  writer.write_bytes(frame_.subspan(offset_, length));
+  offset_ += length;
+  ++next_;
+  return next_ == count_;
 }
 
 }  // namespace rtcpp::rtp

@@ -8,9 +8,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <optional>
+#include <vector>
 
 #include "base/byte_reader.hpp"
+#include "rtp/frame_assembler.hpp"
 #include "rtp/vp8.hpp"
 
 using namespace rtcpp;
@@ -40,16 +43,23 @@ void check_packetizer(BytesView input) {
   Buffer frame(input);
   frame[0] &= 0xFE;  // a key frame, so that the depacketizer delivers it at once
   Vp8Packetizer packetizer(5 + input[0] % 200, input.size() > 1 ? input[1] : 0);
-  auto payloads = packetizer.packetize(frame);
-  if (!payloads) std::abort();
-  Vp8DepacketizerConfig config;
-  config.max_pending_packets = payloads->size();
+  if (!packetizer.start_frame(frame, true)) std::abort();
+  std::vector<Buffer> payloads;
+  while (packetizer.has_next()) {
+    Buffer payload;
+    auto last = packetizer.next_payload(payload);
+    if (!last || payload.size() > 5 + input[0] % 200u || *last == packetizer.has_next())
+      std::abort();
+    payloads.push_back(std::move(payload));
+  }
+  FrameAssemblerConfig config;
+  config.max_pending_packets = payloads.size();
   config.max_pending_bytes = 2 * frame.size() + 1024;
-  Vp8Depacketizer depacketizer(config);
+  FrameAssembler depacketizer(std::make_unique<Vp8PayloadFormat>(), config);
   const std::uint16_t first = input.size() > 2 ? static_cast<std::uint16_t>(input[2] << 8) : 0;
-  for (std::size_t i = 0; i < payloads->size(); ++i) {
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
     const auto seq = static_cast<std::uint16_t>(first + i);
-    if (!depacketizer.insert(seq, 1234, i + 1 == payloads->size(), (*payloads)[i])) std::abort();
+    if (!depacketizer.insert(seq, 1234, i + 1 == payloads.size(), payloads[i])) std::abort();
   }
   auto out = depacketizer.poll_frame();
   if (!out || !(out->data == frame) || !out->key_frame || depacketizer.poll_frame()) std::abort();
@@ -62,11 +72,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_descriptor(input);
   check_packetizer(input);
 
-  Vp8DepacketizerConfig config;
+  FrameAssemblerConfig config;
   config.max_pending_packets = 64;
   config.max_pending_bytes = 4096;
   config.max_frames_behind_gap = input.empty() ? 0 : input[0] % 4;
-  Vp8Depacketizer depacketizer(config);
+  FrameAssembler depacketizer(std::make_unique<Vp8PayloadFormat>(), config);
   ByteReader reader(input);
   std::optional<std::int64_t> last_delivered;
   std::size_t inserted = 0;

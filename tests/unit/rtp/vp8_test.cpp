@@ -8,9 +8,17 @@
 #include <vector>
 
 #include "base/hex.hpp"
+#include "common/payloads.hpp"
+#include "rtp/frame_assembler.hpp"
 
 namespace rtcpp::rtp {
 namespace {
+
+using test_support::packetize_all;
+
+FrameAssembler vp8_assembler(FrameAssemblerConfig config = {}) {
+  return FrameAssembler(std::make_unique<Vp8PayloadFormat>(), config);
+}
 
 Buffer hex(std::string text) {
   std::erase(text, ' ');
@@ -188,7 +196,7 @@ Buffer pattern_frame(std::size_t size, bool key) {
 TEST(Vp8Packetizer, SplitsEvenlyWithOnePictureIdPerFrame) {
   Vp8Packetizer packetizer(1200, 0x7ffe);
   const Buffer frame = pattern_frame(2500, true);
-  auto payloads = packetizer.packetize(frame);
+  auto payloads = packetize_all(packetizer, frame);
   ASSERT_TRUE(payloads);
   ASSERT_EQ(payloads->size(), 3u);
   // 2500 bytes over 3 packets of at most 1196: 834, 833, 833.
@@ -210,9 +218,9 @@ TEST(Vp8Packetizer, SplitsEvenlyWithOnePictureIdPerFrame) {
 
   // The PictureID counts up per frame and wraps at 15 bits.
   EXPECT_EQ(packetizer.next_picture_id(), 0x7fff);
-  ASSERT_TRUE(packetizer.packetize(frame));
+  ASSERT_TRUE(packetize_all(packetizer, frame));
   EXPECT_EQ(packetizer.next_picture_id(), 0);
-  auto small = packetizer.packetize(hex(kInterFrame));
+  auto small = packetize_all(packetizer, hex(kInterFrame));
   ASSERT_TRUE(small);
   ASSERT_EQ(small->size(), 1u);
   EXPECT_EQ(to_hex((*small)[0]), std::string("90808000") + kInterFrame);
@@ -220,10 +228,12 @@ TEST(Vp8Packetizer, SplitsEvenlyWithOnePictureIdPerFrame) {
 
 TEST(Vp8Packetizer, Errors) {
   Vp8Packetizer packetizer(4);
-  EXPECT_EQ(packetizer.packetize(hex(kKeyFrame)).error(), Vp8Error::kMaxPayloadTooSmall);
+  EXPECT_EQ(packetize_all(packetizer, hex(kKeyFrame)).error(), PayloadError::kNoRoom);
   Vp8Packetizer ok(5);
-  EXPECT_EQ(ok.packetize(BytesView{}).error(), Vp8Error::kEmptyFrame);
-  auto one_byte_each = ok.packetize(hex("102030"));
+  EXPECT_EQ(packetize_all(ok, BytesView{}).error(), PayloadError::kEmpty);
+  Buffer out;
+  EXPECT_EQ(ok.next_payload(out).error(), PayloadError::kNoFrame);
+  auto one_byte_each = packetize_all(ok, hex("102030"));
   ASSERT_TRUE(one_byte_each);
   EXPECT_EQ(one_byte_each->size(), 3u);
 }
@@ -244,7 +254,7 @@ class Stream {
       : sequence_(first_sequence), packetizer_(max_payload, 100) {}
 
   std::vector<TestPacket> frame(const Buffer& data) {
-    auto payloads = packetizer_.packetize(data);
+    auto payloads = packetize_all(packetizer_, data);
     EXPECT_TRUE(payloads);
     std::vector<TestPacket> packets;
     for (std::size_t i = 0; i < payloads->size(); ++i) {
@@ -261,24 +271,24 @@ class Stream {
   Vp8Packetizer packetizer_;
 };
 
-void insert(Vp8Depacketizer& d, const TestPacket& p) {
+void insert(FrameAssembler& d, const TestPacket& p) {
   EXPECT_TRUE(d.insert(p.sequence, p.timestamp, p.marker, p.payload));
 }
-void insert_all(Vp8Depacketizer& d, const std::vector<TestPacket>& packets) {
+void insert_all(FrameAssembler& d, const std::vector<TestPacket>& packets) {
   for (const auto& p : packets) insert(d, p);
 }
-std::vector<Vp8Frame> drain(Vp8Depacketizer& d) {
-  std::vector<Vp8Frame> frames;
+std::vector<AssembledFrame> drain(FrameAssembler& d) {
+  std::vector<AssembledFrame> frames;
   while (auto f = d.poll_frame()) frames.push_back(std::move(*f));
   return frames;
 }
 
-TEST(Vp8Depacketizer, AssemblesAKeyFrame) {
+TEST(Vp8Assembly, AssemblesAKeyFrame) {
   Stream stream(1000);
   const Buffer key = pattern_frame(100, true);
   const auto packets = stream.frame(key);
   ASSERT_EQ(packets.size(), 7u);  // 100 bytes, 16 per packet
-  Vp8Depacketizer d;
+  FrameAssembler d = vp8_assembler();
   EXPECT_TRUE(d.waiting_for_key_frame());
   for (std::size_t i = 0; i + 1 < packets.size(); ++i) insert(d, packets[i]);
   EXPECT_FALSE(d.poll_frame());  // not before the marker
@@ -288,16 +298,15 @@ TEST(Vp8Depacketizer, AssemblesAKeyFrame) {
   EXPECT_EQ(frames[0].data, key);
   EXPECT_TRUE(frames[0].key_frame);
   EXPECT_EQ(frames[0].rtp_timestamp, 90000u);
-  EXPECT_EQ(frames[0].picture_id, 100);
   EXPECT_EQ(frames[0].first_sequence, 1000);
   EXPECT_EQ(frames[0].last_sequence, 1006);
   EXPECT_FALSE(d.waiting_for_key_frame());
   EXPECT_EQ(d.stats().frames_delivered, 1u);
 }
 
-TEST(Vp8Depacketizer, RealFramesInChromiumLayout) {
+TEST(Vp8Assembly, RealFramesInChromiumLayout) {
   Stream stream(7, 1200);
-  Vp8Depacketizer d;
+  FrameAssembler d = vp8_assembler();
   insert_all(d, stream.frame(hex(kKeyFrame)));
   insert_all(d, stream.frame(hex(kInterFrame)));
   auto frames = drain(d);
@@ -308,11 +317,11 @@ TEST(Vp8Depacketizer, RealFramesInChromiumLayout) {
   EXPECT_EQ(to_hex(frames[1].data), kInterFrame);
 }
 
-TEST(Vp8Depacketizer, WaitsForAKeyFrameAtTheStart) {
+TEST(Vp8Assembly, WaitsForAKeyFrameAtTheStart) {
   Stream stream(1);
   const auto inter = stream.frame(pattern_frame(40, false));
   const auto key = stream.frame(pattern_frame(40, true));
-  Vp8Depacketizer d;
+  FrameAssembler d = vp8_assembler();
   insert_all(d, inter);
   EXPECT_FALSE(d.poll_frame());
   EXPECT_TRUE(d.waiting_for_key_frame());
@@ -323,12 +332,12 @@ TEST(Vp8Depacketizer, WaitsForAKeyFrameAtTheStart) {
   EXPECT_EQ(d.stats().frames_dropped, 1u);
 }
 
-TEST(Vp8Depacketizer, ReorderedAndDuplicatedPacketsWithinAFrame) {
+TEST(Vp8Assembly, ReorderedAndDuplicatedPacketsWithinAFrame) {
   Stream stream(500);
   const Buffer key = pattern_frame(90, true);
   auto packets = stream.frame(key);
   std::reverse(packets.begin(), packets.end());
-  Vp8Depacketizer d;
+  FrameAssembler d = vp8_assembler();
   insert_all(d, packets);
   insert(d, packets[2]);  // a duplicate of an already delivered packet
   auto frames = drain(d);
@@ -337,12 +346,12 @@ TEST(Vp8Depacketizer, ReorderedAndDuplicatedPacketsWithinAFrame) {
   EXPECT_EQ(d.stats().packets_late, 1u);
 }
 
-TEST(Vp8Depacketizer, ReorderingAcrossFramesKeepsTheOrder) {
+TEST(Vp8Assembly, ReorderingAcrossFramesKeepsTheOrder) {
   Stream stream(10);
   const auto f1 = stream.frame(pattern_frame(40, true));
   const auto f2 = stream.frame(pattern_frame(40, false));
   const auto f3 = stream.frame(pattern_frame(40, false));
-  Vp8Depacketizer d;
+  FrameAssembler d = vp8_assembler();
   // f1 lacks its last packet while f2 and f3 complete: both wait behind the gap.
   for (std::size_t i = 0; i + 1 < f1.size(); ++i) insert(d, f1[i]);
   insert_all(d, f2);
@@ -357,7 +366,7 @@ TEST(Vp8Depacketizer, ReorderingAcrossFramesKeepsTheOrder) {
   EXPECT_EQ(d.stats().frames_dropped, 0u);
 }
 
-TEST(Vp8Depacketizer, AFrameWithAHoleIsDroppedAndTheNextKeyFrameRecovers) {
+TEST(Vp8Assembly, AFrameWithAHoleIsDroppedAndTheNextKeyFrameRecovers) {
   Stream stream(10);
   const auto f1 = stream.frame(pattern_frame(40, true));
   const auto f2 = stream.frame(pattern_frame(40, false));  // loses a packet
@@ -366,7 +375,7 @@ TEST(Vp8Depacketizer, AFrameWithAHoleIsDroppedAndTheNextKeyFrameRecovers) {
   const auto f5 = stream.frame(pattern_frame(40, false));
   const auto f6 = stream.frame(pattern_frame(40, true));
   const auto f7 = stream.frame(pattern_frame(40, false));
-  Vp8Depacketizer d;
+  FrameAssembler d = vp8_assembler();
   insert_all(d, f1);
   ASSERT_EQ(drain(d).size(), 1u);
   ASSERT_GE(f2.size(), 3u);
@@ -396,7 +405,7 @@ TEST(Vp8Depacketizer, AFrameWithAHoleIsDroppedAndTheNextKeyFrameRecovers) {
   EXPECT_EQ(d.stats().packets_late, 1u);
 }
 
-TEST(Vp8Depacketizer, AKeyFrameBehindAGapWaitsLikeAnyFrame) {
+TEST(Vp8Assembly, AKeyFrameBehindAGapWaitsLikeAnyFrame) {
   // f2 loses its first packet. The key frame f3 might be followed by f2's packet still, so it
   // waits behind the gap like any frame; once the gap counts as a loss, f3 recovers.
   Stream stream(10);
@@ -405,7 +414,7 @@ TEST(Vp8Depacketizer, AKeyFrameBehindAGapWaitsLikeAnyFrame) {
   const auto f3 = stream.frame(pattern_frame(40, true));
   const auto f4 = stream.frame(pattern_frame(40, false));
   const auto f5 = stream.frame(pattern_frame(40, false));
-  Vp8Depacketizer d;
+  FrameAssembler d = vp8_assembler();
   insert_all(d, f1);
   for (std::size_t i = 1; i < f2.size(); ++i) insert(d, f2[i]);
   insert_all(d, f3);
@@ -421,16 +430,16 @@ TEST(Vp8Depacketizer, AKeyFrameBehindAGapWaitsLikeAnyFrame) {
   EXPECT_FALSE(d.waiting_for_key_frame());
 }
 
-TEST(Vp8Depacketizer, LostMarkerPacketThenNewStart) {
+TEST(Vp8Assembly, LostMarkerPacketThenNewStart) {
   // The marker packet of f2 is lost: f2 never completes, the frames after it start anew.
-  Vp8DepacketizerConfig config;
+  FrameAssemblerConfig config;
   config.max_frames_behind_gap = 0;  // declare a gap lost as soon as a frame completes behind it
   Stream stream(10);
   const auto f1 = stream.frame(pattern_frame(40, true));
   const auto f2 = stream.frame(pattern_frame(40, false));
   const auto f3 = stream.frame(pattern_frame(40, false));
   const auto f4 = stream.frame(pattern_frame(40, true));
-  Vp8Depacketizer d(config);
+  FrameAssembler d = vp8_assembler(config);
   insert_all(d, f1);
   for (std::size_t i = 0; i + 1 < f2.size(); ++i) insert(d, f2[i]);
   insert_all(d, f3);
@@ -443,11 +452,11 @@ TEST(Vp8Depacketizer, LostMarkerPacketThenNewStart) {
   EXPECT_EQ(d.stats().frames_dropped, 2u);
 }
 
-TEST(Vp8Depacketizer, WhileWaitingAKeyFrameIsTakenWhereverItIs) {
+TEST(Vp8Assembly, WhileWaitingAKeyFrameIsTakenWhereverItIs) {
   Stream stream(10);
   const auto f1 = stream.frame(pattern_frame(40, false));
   const auto f2 = stream.frame(pattern_frame(40, true));
-  Vp8Depacketizer d;
+  FrameAssembler d = vp8_assembler();
   insert(d, f1[0]);  // an incomplete frame before the key frame
   insert_all(d, f2);
   auto frames = drain(d);
@@ -455,21 +464,21 @@ TEST(Vp8Depacketizer, WhileWaitingAKeyFrameIsTakenWhereverItIs) {
   EXPECT_TRUE(frames[0].key_frame);
 }
 
-TEST(Vp8Depacketizer, TimestampChangeInsideAFrameIsNotAFrame) {
+TEST(Vp8Assembly, TimestampChangeInsideAFrameIsNotAFrame) {
   Stream stream(10);
   auto f1 = stream.frame(pattern_frame(40, true));
   f1[1].timestamp += 1;
-  Vp8Depacketizer d;
+  FrameAssembler d = vp8_assembler();
   insert_all(d, f1);
   EXPECT_FALSE(d.poll_frame());
 }
 
-TEST(Vp8Depacketizer, SequenceNumbersWrap) {
+TEST(Vp8Assembly, SequenceNumbersWrap) {
   Stream stream(65530);
   std::vector<std::vector<TestPacket>> frames_sent;
   frames_sent.push_back(stream.frame(pattern_frame(60, true)));  // 65530..65533
   for (int i = 0; i < 5; ++i) frames_sent.push_back(stream.frame(pattern_frame(30, false)));
-  Vp8Depacketizer d;
+  FrameAssembler d = vp8_assembler();
   for (const auto& f : frames_sent) insert_all(d, f);
   auto frames = drain(d);
   ASSERT_EQ(frames.size(), 6u);
@@ -479,7 +488,7 @@ TEST(Vp8Depacketizer, SequenceNumbersWrap) {
     EXPECT_EQ(frames[i].first_sequence, frames[i - 1].last_sequence + 1);
 }
 
-TEST(Vp8Depacketizer, ShuffledStreamAcrossTheWrapRoundTrips) {
+TEST(Vp8Assembly, ShuffledStreamAcrossTheWrapRoundTrips) {
   // Frames of random sizes, shuffled within a window of a few packets, across a wrap.
   std::mt19937 rng(7);
   Stream stream(65000, 100);
@@ -494,7 +503,7 @@ TEST(Vp8Depacketizer, ShuffledStreamAcrossTheWrapRoundTrips) {
   for (std::size_t i = 0; i + 4 < packets.size(); i += 4)
     std::shuffle(packets.begin() + static_cast<std::ptrdiff_t>(i),
                  packets.begin() + static_cast<std::ptrdiff_t>(i + 4), rng);
-  Vp8Depacketizer d;
+  FrameAssembler d = vp8_assembler();
   insert_all(d, packets);
   auto frames = drain(d);
   ASSERT_EQ(frames.size(), sent.size());
@@ -502,17 +511,17 @@ TEST(Vp8Depacketizer, ShuffledStreamAcrossTheWrapRoundTrips) {
   EXPECT_EQ(d.stats().frames_dropped, 0u);
 }
 
-TEST(Vp8Depacketizer, RefusesPayloadsThatAreNotVp8) {
-  Vp8Depacketizer d;
-  EXPECT_EQ(d.insert(1, 0, true, BytesView{}).error(), Vp8Error::kEmpty);
-  EXPECT_EQ(d.insert(2, 0, true, hex("9080")).error(), Vp8Error::kTruncated);
+TEST(Vp8Assembly, RefusesPayloadsThatAreNotVp8) {
+  FrameAssembler d = vp8_assembler();
+  EXPECT_EQ(d.insert(1, 0, true, BytesView{}).error(), PayloadError::kEmpty);
+  EXPECT_EQ(d.insert(2, 0, true, hex("9080")).error(), PayloadError::kTruncated);
   EXPECT_EQ(d.stats().packets_rejected, 2u);
 }
 
-TEST(Vp8Depacketizer, PendingDataIsBounded) {
-  Vp8DepacketizerConfig config;
+TEST(Vp8Assembly, PendingDataIsBounded) {
+  FrameAssemblerConfig config;
   config.max_pending_packets = 16;
-  Vp8Depacketizer d(config);
+  FrameAssembler d = vp8_assembler(config);
   // Starts of frames that never end, each with its own timestamp.
   const Buffer payload = hex("10 11 22 33");
   for (std::uint16_t seq = 0; seq < 100; ++seq) {
@@ -528,10 +537,10 @@ TEST(Vp8Depacketizer, PendingDataIsBounded) {
   EXPECT_TRUE(frames[0].key_frame);
 }
 
-TEST(Vp8Depacketizer, PendingBytesAreBounded) {
-  Vp8DepacketizerConfig config;
+TEST(Vp8Assembly, PendingBytesAreBounded) {
+  FrameAssemblerConfig config;
   config.max_pending_bytes = 1000;
-  Vp8Depacketizer d(config);
+  FrameAssembler d = vp8_assembler(config);
   Buffer payload(400);
   payload[0] = 0x10;
   for (std::uint16_t seq = 0; seq < 10; ++seq) {

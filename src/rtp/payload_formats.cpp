@@ -1,0 +1,34 @@
+#include "rtp/payload_formats.hpp"
+
+#include <algorithm>
+
+#include "rtp/vp8.hpp"
+
+namespace rtcpp::rtp {
+namespace {
+
+bool same_name(std::string_view a, std::string_view b) noexcept {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](char x, char y) { return (x | 0x20) == (y | 0x20); });
+}
+
+}  // namespace
+
+bool has_video_payload_format(std::string_view codec_name) noexcept {
+  return same_name(codec_name, "VP8");
+}
+
+std::unique_ptr<PayloadFormat> make_payload_format(std::string_view codec_name) {
+  if (same_name(codec_name, "VP8")) return std::make_unique<Vp8PayloadFormat>();
+  return nullptr;
+}
+
+std::unique_ptr<Packetizer> make_packetizer(std::string_view codec_name,
+                                            const PacketizerOptions& options) {
+  if (same_name(codec_name, "VP8"))
+    return std::make_unique<Vp8Packetizer>(options.max_payload_size,
+                                           options.first_picture_id & kMaxVp8PictureId);
+  return nullptr;
+}
+
+}  // namespace rtcpp::rtp
