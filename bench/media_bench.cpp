@@ -5,31 +5,12 @@
 // allocations are per packet.
 #include <benchmark/benchmark.h>
 
-#include <atomic>
 #include <cstdlib>
-#include <new>
 #include <vector>
 
+#include "allocation_counter.hpp"
 #include "pc/media_session.hpp"
 #include "rtp/srtp.hpp"
-
-namespace {
-std::atomic<std::uint64_t> allocations{0};
-}  // namespace
-
-// GCC takes free() on what operator new returned for a mismatch; here both are malloc's.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
 
 namespace rtcpp::pc {
 namespace {
@@ -87,7 +68,7 @@ void MediaSend(benchmark::State& state, bool with_srtp) {
   (void)session.send_frame(1, f, Timestamp::zero());
   while (session.poll_transmit()) {
   }
-  const auto before = allocations.load();
+  const auto before = bench::heap_allocations();
   for (auto _ : state) {
     (void)session.send_frame(1, f, Timestamp::zero());
     while (auto p = session.poll_transmit()) {
@@ -96,7 +77,7 @@ void MediaSend(benchmark::State& state, bool with_srtp) {
       ++packets;
     }
   }
-  report(state, packets, allocations.load() - before);
+  report(state, packets, bench::heap_allocations() - before);
 }
 
 void MediaReceive(benchmark::State& state, bool with_srtp) {
@@ -125,7 +106,7 @@ void MediaReceive(benchmark::State& state, bool with_srtp) {
   std::uint64_t count = 0;
   std::uint64_t frames = 0;
   Buffer clear;
-  const auto before = allocations.load();
+  const auto before = bench::heap_allocations();
   for (auto _ : state) {
     if (next == packets.size()) {
       state.PauseTiming();
@@ -145,7 +126,7 @@ void MediaReceive(benchmark::State& state, bool with_srtp) {
     while (auto e = receiver.poll_event()) ++frames;
     ++count;
   }
-  report(state, count, allocations.load() - before);
+  report(state, count, bench::heap_allocations() - before);
   state.counters["frames"] = static_cast<double>(frames);
 }
 

@@ -2,32 +2,11 @@
 // crypto, no loss, no delay), messages on ordered streams. Bytes/s is payload.
 #include <benchmark/benchmark.h>
 
-#include <atomic>
 #include <cstdlib>
-#include <new>
 
+#include "allocation_counter.hpp"
 #include "base/random.hpp"
 #include "sctp/association.hpp"
-
-// Counts heap allocations (every operator new in this program) for the allocations-per-packet
-// counter.
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-}  // namespace
-
-// GCC takes free() on what operator new returned for a mismatch; here both are malloc's.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
 
 namespace rtcpp::sctp {
 namespace {
@@ -77,7 +56,7 @@ void run_bulk(benchmark::State& state, std::size_t message_size, const SctpConfi
   std::size_t delivered = 0;
   std::uint16_t next_stream = 0;
   const std::uint64_t packets_before = a.packets_sent() + b.packets_sent();
-  const std::uint64_t allocations_before = g_allocations.load(std::memory_order_relaxed);
+  const std::uint64_t allocations_before = bench::heap_allocations();
   for (auto _ : state) {
     while (a.total_buffered() < 16 * message_size) {
       if (!a.send(next_stream, 53, message)) break;
@@ -96,8 +75,7 @@ void run_bulk(benchmark::State& state, std::size_t message_size, const SctpConfi
     }
   }
   const auto packets = static_cast<double>(a.packets_sent() + b.packets_sent() - packets_before);
-  const auto allocations =
-      static_cast<double>(g_allocations.load(std::memory_order_relaxed) - allocations_before);
+  const auto allocations = static_cast<double>(bench::heap_allocations() - allocations_before);
   state.counters["allocs_per_packet"] = packets > 0 ? allocations / packets : 0;
   state.SetBytesProcessed(static_cast<std::int64_t>(delivered));
   state.counters["cwnd"] = static_cast<double>(a.cwnd());
