@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "allocation_counter.hpp"
+#include "common/vp8_frames.hpp"
 #include "pc/media_session.hpp"
 #include "rtp/srtp.hpp"
 
@@ -27,18 +28,7 @@ std::vector<MediaBinding> video_binding() {
 }
 
 EncodedFrame frame(std::uint32_t number) {
-  EncodedFrame f;
-  f.rtp_timestamp = number * 3000;
-  f.key_frame = number == 0;
-  f.data = Buffer(kFrameSize);
-  for (std::size_t i = 0; i < kFrameSize; ++i) f.data[i] = static_cast<std::uint8_t>(i + number);
-  if (f.key_frame) {
-    const std::uint8_t header[] = {0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01};
-    std::copy(std::begin(header), std::end(header), f.data.data());
-  } else {
-    f.data[0] = 0x11;
-  }
-  return f;
+  return {number * 3000, number == 0, test_support::vp8_frame(number, number == 0, kFrameSize)};
 }
 
 rtp::SrtpSessions srtp_pair() {

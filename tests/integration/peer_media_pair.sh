@@ -4,6 +4,7 @@
 # recording must decode in ffmpeg without an error, with every frame the sender sent, and
 # the answerer's result must list the track.
 set -euo pipefail
+source "$(dirname "$0")/peer_wiring.sh"
 rtcpp=$(realpath "$1")
 work=$2
 rm -rf "$work"
@@ -11,17 +12,7 @@ mkdir -p "$work"
 cd "$work"
 ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc=size=320x240:rate=30 -t 2 \
   -c:v libvpx -g 30 -b:v 400k -deadline realtime clip.ivf
-mkfifo a2b b2a
-timeout 60 "$rtcpp" peer --offer --video clip.ivf --duration 3 < b2a 2> offerer.log | tee -p offerer.out > a2b &
-offerer=$!
-timeout 60 "$rtcpp" peer --record rec < a2b 2> answerer.log | tee -p answerer.out > b2a &
-answerer=$!
-wait $offerer || true
-wait $answerer || true
-offer_result=$(grep '"type":"result"' offerer.out || true)
-answer_result=$(grep '"type":"result"' answerer.out || true)
-echo "offerer:  $offer_result"
-echo "answerer: $answer_result"
+run_peer_pair "$rtcpp" --offer --video clip.ivf --duration 3 -- --record rec
 grep -q '"ok":true' <<<"$offer_result"
 grep -q '"ok":true' <<<"$answer_result"
 grep -q '"type":"track","kind":"video","mid":"0","codec":"VP8"' answerer.out

@@ -5,7 +5,8 @@
 # With --utf8-file first among the peer options, the file is UTF-8 text with characters of
 # one to four bytes (for --text).
 set -euo pipefail
-rtcpp=$1
+source "$(dirname "$0")/peer_wiring.sh"
+rtcpp=$(realpath "$1")
 work=$2
 shift 2
 rm -rf "$work"
@@ -20,17 +21,7 @@ else
   head -c 3000000 /dev/urandom > file.bin
 fi
 want=$(sha256sum file.bin | cut -d' ' -f1)
-mkfifo a2b b2a
-timeout 60 "$rtcpp" peer --offer --send file.bin --expect-echo "$@" < b2a 2> offerer.log | tee -p offerer.out > a2b &
-offerer=$!
-timeout 60 "$rtcpp" peer --echo "$@" < a2b 2> answerer.log | tee -p answerer.out > b2a &
-answerer=$!
-wait $offerer || true
-wait $answerer || true
-offer_result=$(grep '"type":"result"' offerer.out || true)
-answer_result=$(grep '"type":"result"' answerer.out || true)
-echo "offerer:  $offer_result"
-echo "answerer: $answer_result"
+run_peer_pair "$rtcpp" --offer --send file.bin --expect-echo "$@" -- --echo "$@"
 grep -q '"ok":true' <<<"$offer_result"
 grep -q '"ok":true' <<<"$answer_result"
 grep -q "\"sha256\":\"$want\"" <<<"$offer_result"

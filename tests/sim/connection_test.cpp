@@ -14,23 +14,13 @@
 namespace rtcpp::sim {
 namespace {
 
-using testing::ConnectionNode;
+using testing::TwoConnections;
 
-struct Peer {
-  Peer(Random& rng, SocketAddress at) : address(at), connection(config(), rng) {}
-  static pc::ConnectionConfig config() {
-    pc::ConnectionConfig c;
-    c.certificate = *dtls::Certificate::generate();
-    c.tcp_candidates = false;
-    return c;
-  }
-  SocketAddress address;
-  pc::Connection connection;
-  std::unique_ptr<ConnectionNode> node;
+// What a side's application saw.
+struct Seen {
   std::vector<pc::ChannelHandle> opened;
   std::vector<std::string> received;
   std::vector<pc::SignalingState> signaling;
-  std::size_t candidates_sent = 0;
 };
 
 struct Outcome {
@@ -45,93 +35,61 @@ struct Outcome {
 
 Outcome run_bundled_session(std::uint64_t seed, double loss) {
   Network net(seed);
-  const SocketAddress a_addr(IpAddress::v4(10, 0, 0, 2), 5000);
-  const SocketAddress b_addr(IpAddress::v4(10, 0, 0, 3), 6000);
-  auto host_a = net.add_host({a_addr.ip()});
-  auto host_b = net.add_host({b_addr.ip()});
   LinkConfig link;
   link.delay = Duration::millis(20);
   link.jitter = Duration::millis(3);
   link.loss = loss;
-  net.set_links(host_a, link, link);
-  net.set_links(host_b, link, link);
 
   Sha256 trace;
   testing::hash_trace(net, trace);
 
   SeededRandom rng(seed);
-  Peer a(rng, a_addr);
-  Peer b(rng, b_addr);
-  // The runtime's part and the signaling channel: host sockets on request, candidates and
-  // messages straight to the other side.
-  auto on_event = [&](Peer& self, Peer& other, pc::ConnectionEvent&& e, Timestamp now) {
-    if (std::holds_alternative<pc::GatherRequest>(e)) {
-      self.connection.add_host_address(self.address, now);
-      self.connection.sockets_ready(now);
-    } else if (const auto* c = std::get_if<pc::LocalCandidate>(&e)) {
-      ++self.candidates_sent;
-      ASSERT_TRUE(other.connection.add_ice_candidate(c->candidate.to_string(), c->mid, std::nullopt,
-                                                     c->ufrag, now));
-      net.wake(*other.node);
-    } else if (const auto* s = std::get_if<pc::SignalingStateChanged>(&e)) {
+  std::array<Seen, 2> seen;
+  TwoConnections rig(net, rng, link, [&](int side, pc::ConnectionEvent&& e, Timestamp) {
+    Seen& self = seen[static_cast<std::size_t>(side)];
+    if (const auto* s = std::get_if<pc::SignalingStateChanged>(&e)) {
       self.signaling.push_back(s->state);
     } else if (const auto* o = std::get_if<pc::ChannelOpened>(&e)) {
       self.opened.push_back(o->handle);
     } else if (const auto* m = std::get_if<pc::ChannelMessage>(&e)) {
       self.received.emplace_back(reinterpret_cast<const char*>(m->data.data()), m->data.size());
     }
-  };
-  a.node = std::make_unique<ConnectionNode>(
-      a.connection,
-      [&](pc::ConnectionEvent&& e, Timestamp now) { on_event(a, b, std::move(e), now); });
-  b.node = std::make_unique<ConnectionNode>(
-      b.connection,
-      [&](pc::ConnectionEvent&& e, Timestamp now) { on_event(b, a, std::move(e), now); });
-  net.bind(host_a, a_addr, *a.node);
-  net.bind(host_b, b_addr, *b.node);
+  });
+  auto& a = rig.connection(0);
+  auto& b = rig.connection(1);
+  Seen& seen_a = seen[0];
+  Seen& seen_b = seen[1];
 
   Outcome out;
   const Timestamp start = net.now();
-  a.connection.add_transceiver(pc::MediaKind::kAudio, pc::RtpDirection::kSendRecv);
-  a.connection.add_transceiver(pc::MediaKind::kVideo, pc::RtpDirection::kSendRecv);
-  auto channel = a.connection.create_channel({.label = "chat"}, start);
+  a.add_transceiver(pc::MediaKind::kAudio, pc::RtpDirection::kSendRecv);
+  a.add_transceiver(pc::MediaKind::kVideo, pc::RtpDirection::kSendRecv);
+  auto channel = a.create_channel({.label = "chat"}, start);
   EXPECT_TRUE(channel);
-  auto offer = a.connection.create_offer(false, start);
-  EXPECT_TRUE(offer);
-  if (!offer || !channel) return out;
-  out.offer = *offer;
-  EXPECT_TRUE(
-      a.connection.set_local_description(pc::Description{pc::SdpType::kOffer, *offer}, start));
-  EXPECT_TRUE(b.connection.set_remote_description({pc::SdpType::kOffer, *offer}, start));
-  auto answer = b.connection.create_answer(start);
-  EXPECT_TRUE(answer);
-  if (!answer) return out;
-  out.answer = *answer;
-  EXPECT_TRUE(
-      b.connection.set_local_description(pc::Description{pc::SdpType::kAnswer, *answer}, start));
-  EXPECT_TRUE(a.connection.set_remote_description({pc::SdpType::kAnswer, *answer}, start));
-  net.wake(*a.node);
-  net.wake(*b.node);
+  auto negotiated = rig.negotiate(start);
+  if (!negotiated || !channel) return out;
+  out.offer = negotiated->offer;
+  out.answer = negotiated->answer;
 
-  out.open = net.run_until([&] { return !a.opened.empty() && !b.opened.empty(); },
+  out.open = net.run_until([&] { return !seen_a.opened.empty() && !seen_b.opened.empty(); },
                            start + Duration::seconds(30));
   out.open_time = net.now() - start;
   if (out.open) {
     const std::string hello = "hello from the offerer";
-    EXPECT_TRUE(a.connection.send(*channel, as_bytes(hello), false, net.now()));
-    net.wake(*a.node);
+    EXPECT_TRUE(a.send(*channel, as_bytes(hello), false, net.now()));
+    net.wake(rig.node(0));
     out.exchanged =
-        net.run_until([&] { return !b.received.empty(); }, net.now() + Duration::seconds(10));
+        net.run_until([&] { return !seen_b.received.empty(); }, net.now() + Duration::seconds(10));
     if (out.exchanged) {
-      EXPECT_EQ(b.received.front(), hello);
+      EXPECT_EQ(seen_b.received.front(), hello);
       EXPECT_TRUE(
-          b.connection.send(b.opened.front(), as_bytes(std::string("and back")), false, net.now()));
-      net.wake(*b.node);
-      out.exchanged =
-          net.run_until([&] { return !a.received.empty(); }, net.now() + Duration::seconds(10));
+          b.send(seen_b.opened.front(), as_bytes(std::string("and back")), false, net.now()));
+      net.wake(rig.node(1));
+      out.exchanged = net.run_until([&] { return !seen_a.received.empty(); },
+                                    net.now() + Duration::seconds(10));
     }
   }
-  out.offerer_signaling = a.signaling;
+  out.offerer_signaling = seen_a.signaling;
   out.trace_hash = trace.hex();
   return out;
 }

@@ -10,6 +10,7 @@
 
 #include "common/eventually.hpp"
 #include "common/signaling.hpp"
+#include "common/vp8_frames.hpp"
 #include "rtcpp/rtcpp.hpp"
 
 namespace rtcpp {
@@ -27,17 +28,9 @@ std::shared_ptr<RTCPeerConnection> make_pc() {
   return *pc;
 }
 
-// A VP8 frame the receiver accepts: a key frame has the start code and a size.
 std::vector<std::uint8_t> vp8_frame(std::uint8_t number, bool key, std::size_t size) {
-  std::vector<std::uint8_t> f(size, number);
-  f[0] = key ? 0x10 : 0x11;
-  f[1] = 0x02;
-  f[2] = 0x00;
-  if (key) {
-    const std::uint8_t start[] = {0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00};
-    std::copy(std::begin(start), std::end(start), f.begin() + 3);
-  }
-  return f;
+  const auto frame = ::test_support::vp8_frame(number, key, size);
+  return {frame.begin(), frame.end()};
 }
 
 struct Received {

@@ -61,6 +61,13 @@ Buffer vp8_key_frame_payload() {
   return Buffer{0x10, 0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00, 1, 2, 3};
 }
 
+// Every packet the session has queued, in order.
+std::vector<MediaPacket> transmitted(MediaSession& session) {
+  std::vector<MediaPacket> out;
+  while (auto p = session.poll_transmit()) out.push_back(std::move(*p));
+  return out;
+}
+
 std::vector<MediaFrameReceived> frames(MediaSession& session) {
   std::vector<MediaFrameReceived> out;
   while (auto e = session.poll_event()) {
@@ -138,9 +145,9 @@ TEST(MediaSession, SentFramesArriveWholeAtAnotherSession) {
   for (std::size_t i = 1; i < header.size(); ++i) frame[i - 1] = header[i];
   ASSERT_TRUE(sender.send_frame(kVideo, {3000, true, frame}, Timestamp::zero()));
   std::vector<Buffer> packets;
-  while (auto p = sender.poll_transmit()) {
-    EXPECT_FALSE(p->rtcp);
-    packets.push_back(std::move(p->bytes));
+  for (auto& p : transmitted(sender)) {
+    EXPECT_FALSE(p.rtcp);
+    packets.push_back(std::move(p.bytes));
   }
   ASSERT_EQ(packets.size(), 5u);  // 5000 bytes in packets of at most 1200
   std::optional<std::uint16_t> previous;
@@ -220,7 +227,7 @@ TEST(MediaSession, NacksAreAnsweredFromTheSendHistory) {
   for (std::uint32_t i = 0; i < 300; ++i) {
     ASSERT_TRUE(session.send_frame(
         kAudio, {i * 960, true, Buffer{1, 2, static_cast<std::uint8_t>(i)}}, Timestamp::zero()));
-    while (auto p = session.poll_transmit()) sent.push_back(std::move(p->bytes));
+    for (auto& p : transmitted(session)) sent.push_back(std::move(p.bytes));
   }
   ASSERT_EQ(sent.size(), 300u);
   auto sequence_of = [](const Buffer& p) { return rtp::parse_rtp_packet(p)->sequence_number; };
@@ -235,7 +242,7 @@ TEST(MediaSession, NacksAreAnsweredFromTheSendHistory) {
   ASSERT_TRUE(rtp::write_rtcp(rtp::GenericNack::from_lost_packets(0x9999, 0x4242, lost), w));
   session.handle_rtcp(compound, Timestamp::zero());
   std::vector<Buffer> resent;
-  while (auto p = session.poll_transmit()) resent.push_back(std::move(p->bytes));
+  for (auto& p : transmitted(session)) resent.push_back(std::move(p.bytes));
   ASSERT_EQ(resent.size(), 3u);
   EXPECT_EQ(resent[0], sent[299]);  // byte for byte, in the order asked
   EXPECT_EQ(resent[1], sent[100]);
@@ -287,11 +294,9 @@ TEST(MediaSession, ReportsGoOutAboutOnceASecondWithTheCname) {
   EXPECT_FALSE(session.poll_transmit());
   // Audio sent, and video received: an SR for the first, an RR with a block for the second.
   ASSERT_TRUE(session.send_frame(kAudio, {960, true, Buffer{1, 2, 3}}, now));
-  while (session.poll_transmit()) {
-  }
+  transmitted(session);
   session.handle_rtp(rtp_packet(96, 5, 0, 0xCAFE, vp8_key_frame_payload(), "0"), now);
-  while (session.poll_event()) {
-  }
+  frames(session);
   std::size_t sender_reports = 0;
   std::size_t receiver_reports = 0;
   const Timestamp start = now;
@@ -340,10 +345,8 @@ TEST(MediaSession, SurvivesRandomInput) {
     } else {
       session.handle_rtcp(packet, Timestamp::millis(i));
     }
-    while (session.poll_event()) {
-    }
-    while (session.poll_transmit()) {
-    }
+    frames(session);
+    transmitted(session);
   }
   SUCCEED();
 }
