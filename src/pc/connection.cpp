@@ -392,9 +392,11 @@ void Connection::on_transport_event(PeerTransportEvent&& event) {
     on_channel_message(std::move(*m));
   } else if (auto* rtp = std::get_if<RtpReceivedEvent>(&event)) {
     media_.handle_rtp(rtp->packet, now_);
+    transport_->recycle(std::move(rtp->packet));
     flush_media();
   } else if (auto* rtcp = std::get_if<RtcpReceivedEvent>(&event)) {
     media_.handle_rtcp(rtcp->packet, now_);
+    transport_->recycle(std::move(rtcp->packet));
     flush_media();
   }
 }

@@ -480,8 +480,9 @@ class Connection {
 
   // Media.
   MediaSession media_;
-  std::string cname_;  // RFC 7022: one random CNAME for the connection
-  Timestamp now_;      // the time of the last input, for work done while events are polled
+  MediaPacket media_packet_;  // reused by flush_media()
+  std::string cname_;         // RFC 7022: one random CNAME for the connection
+  Timestamp now_;             // the time of the last input, for work done while events are polled
 
   // Data channels: every one not yet closed, in creation order.
   std::map<ChannelHandle, ChannelRecord> channels_;

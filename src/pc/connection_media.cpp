@@ -113,10 +113,10 @@ void Connection::configure_media() {
 }
 
 void Connection::flush_media() {
-  while (auto packet = media_.poll_transmit()) {
+  while (media_.poll_transmit(media_packet_)) {
     if (!transport_ || !transport_->srtp_ready()) continue;  // nowhere to send it yet
-    auto sent =
-        packet->rtcp ? transport_->send_rtcp(packet->bytes) : transport_->send_rtp(packet->bytes);
+    auto sent = media_packet_.rtcp ? transport_->send_rtcp(media_packet_.bytes)
+                                   : transport_->send_rtp(media_packet_.bytes);
     if (!sent) media_log().debug("media packet not sent: ", sent.error().message());
   }
   while (auto event = media_.poll_event())

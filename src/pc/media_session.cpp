@@ -180,7 +180,7 @@ void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Tim
   if (packet.payload.empty()) return;
   ++stats.frames_received;
   ++stats.key_frames_received;
-  events_.emplace_back(MediaFrameReceived{
+  events_.push_back(MediaFrameReceived{
       stream.binding.transceiver, EncodedFrame{packet.timestamp, true, Buffer(packet.payload)}});
 }
 
@@ -203,7 +203,7 @@ void MediaSession::receive_video(Stream& stream, const RtpCodec& codec,
   while (auto frame = assembler.poll_frame()) {
     ++stats.frames_received;
     if (frame->key_frame) ++stats.key_frames_received;
-    events_.emplace_back(MediaFrameReceived{
+    events_.push_back(MediaFrameReceived{
         stream.binding.transceiver,
         EncodedFrame{frame->rtp_timestamp, frame->key_frame, std::move(frame->data)}});
   }
@@ -227,7 +227,7 @@ void MediaSession::send_pli(Stream& stream, Timestamp now) {
   ++stream.stats.pli_sent;
   // RFC 4585 3.1 / RFC 3550 6.1: a compound packet starts with a report; ours has no blocks
   // yet (reception statistics come with the full RTCP of this milestone).
-  Buffer compound;
+  Buffer compound = take_buffer();
   ByteWriter writer(compound);
   rtp::write_rtcp(rtp::ReceiverReport{stream.local_ssrc, {}}, writer);
   rtp::write_rtcp(rtp::PictureLossIndication{stream.local_ssrc, *stream.stats.remote_ssrc}, writer);
@@ -270,7 +270,7 @@ void MediaSession::handle_rtcp(BytesView bytes, Timestamp now) {
     } else if (const auto* pli = std::get_if<rtp::PictureLossIndication>(&message)) {
       if (Stream* s = sender_of(pli->media_ssrc)) {
         ++s->stats.pli_received;
-        events_.emplace_back(KeyFrameRequested{s->binding.transceiver});
+        events_.push_back(KeyFrameRequested{s->binding.transceiver});
       }
     } else if (const auto* nack = std::get_if<rtp::GenericNack>(&message)) {
       if (Stream* s = sender_of(nack->media_ssrc)) {
@@ -281,7 +281,7 @@ void MediaSession::handle_rtcp(BytesView bytes, Timestamp now) {
       for (const auto& entry : fir->entries) {
         if (Stream* s = sender_of(entry.ssrc)) {
           ++s->stats.fir_received;
-          events_.emplace_back(KeyFrameRequested{s->binding.transceiver});
+          events_.push_back(KeyFrameRequested{s->binding.transceiver});
         }
       }
     }
@@ -326,7 +326,7 @@ void MediaSession::queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_
       .set_marker(marker)
       .set_payload(payload);
   if (stream.mid_id) builder.add_extension(*stream.mid_id, as_bytes(stream.binding.mid));
-  Buffer packet;
+  Buffer packet = take_buffer();
   if (auto written = builder.write(packet); !written) {
     log().warning("RTP packet not written: ", rtp::to_string(written.error()));
     return;
@@ -356,7 +356,9 @@ void MediaSession::retransmit(Stream& stream, std::uint16_t sequence_number) {
   // RFC 4588 is not negotiated to the sender's use yet: the packet goes again as it was, on
   // its own SSRC and sequence number, which a receiver takes as a late arrival.
   ++stream.stats.packets_retransmitted;
-  outgoing_.push_back(MediaPacket{Buffer(stream.history[slot].view()), false});
+  Buffer packet = take_buffer();
+  packet.assign(stream.history[slot].view());
+  outgoing_.push_back(MediaPacket{std::move(packet), false});
 }
 
 void MediaSession::set_report_identity(std::string cname, Duration ntp_offset) {
@@ -384,7 +386,7 @@ void MediaSession::send_report(Stream& stream, Timestamp now) {
   const bool sending = stream.sent && stream.sent->sent_anything();
   const bool receiving = stream.received && stream.received->started();
   if (!sending && !receiving) return;
-  Buffer compound;
+  Buffer compound = take_buffer();
   ByteWriter writer(compound);
   std::vector<rtp::ReportBlock> blocks;
   if (receiving) blocks.push_back(stream.received->report_block(now));
@@ -422,6 +424,25 @@ void MediaSession::handle_timeout(Timestamp now) {
 std::optional<Timestamp> MediaSession::next_timeout() const {
   if (streams_.empty()) return std::nullopt;
   return next_report_ ? *next_report_ : now_;
+}
+
+Buffer MediaSession::take_buffer() {
+  if (spare_.empty()) return {};
+  Buffer buffer = std::move(spare_.back());
+  spare_.pop_back();
+  buffer.clear();
+  return buffer;
+}
+
+bool MediaSession::poll_transmit(MediaPacket& out) {
+  if (outgoing_.empty()) return false;
+  MediaPacket& front = outgoing_.front();
+  std::swap(out.bytes, front.bytes);
+  out.rtcp = front.rtcp;
+  // What `out` held before goes back to the pool (bounded: a burst's worth).
+  if (spare_.size() < kSpareBuffers) spare_.push_back(std::move(front.bytes));
+  outgoing_.pop_front();
+  return true;
 }
 
 std::optional<MediaPacket> MediaSession::poll_transmit() {

@@ -16,7 +16,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,6 +25,7 @@
 
 #include "base/bytes.hpp"
 #include "base/random.hpp"
+#include "base/ring_queue.hpp"
 #include "base/time.hpp"
 #include "pc/jsep.hpp"
 #include "pc/rtp_parameters.hpp"
@@ -141,6 +141,10 @@ class MediaSession {
   std::optional<Timestamp> next_timeout() const;
 
   std::optional<MediaPacket> poll_transmit();
+  // The same, into `out`: its buffer is swapped with the packet's, and the one it held is
+  // reused for later packets, so a caller that keeps passing one MediaPacket makes the send
+  // path allocation-free. False when nothing is queued.
+  bool poll_transmit(MediaPacket& out);
   std::optional<MediaEvent> poll_event();
 
   // The codec a transceiver sends or receives with (its rtpmap name), once negotiated.
@@ -163,13 +167,17 @@ class MediaSession {
                  BytesView payload);
   void retransmit(Stream& stream, std::uint16_t sequence_number);
   void send_report(Stream& stream, Timestamp now);
+  Buffer take_buffer();
   void on_report_blocks(const std::vector<rtp::ReportBlock>& blocks, Timestamp now);
 
   Random& rng_;
   std::map<std::uint32_t, std::unique_ptr<Stream>> streams_;  // by transceiver
   std::map<std::uint32_t, std::uint32_t> ssrc_routes_;        // remote SSRC -> transceiver
-  std::deque<MediaPacket> outgoing_;
-  std::deque<MediaEvent> events_;
+  // Rings rather than deques: a steady rate of packets and events then allocates nothing.
+  RingQueue<MediaPacket> outgoing_;
+  static constexpr std::size_t kSpareBuffers = 64;
+  std::vector<Buffer> spare_;  // packet buffers to reuse
+  RingQueue<MediaEvent> events_;
   std::uint64_t packets_unrouted_ = 0;
   std::string cname_;
   Duration ntp_offset_;

@@ -205,7 +205,7 @@ void PeerTransport::handle_srtp(BytesView packet) {
   }
   // RFC 5761 4: one port carries both; the payload type range tells them apart.
   const bool rtcp = is_rtcp(packet);
-  Buffer out;
+  Buffer out = take_buffer();
   auto unprotected =
       rtcp ? srtp_->inbound.unprotect_rtcp(packet, out) : srtp_->inbound.unprotect_rtp(packet, out);
   if (!unprotected) {
@@ -220,6 +220,19 @@ void PeerTransport::handle_srtp(BytesView packet) {
     ++srtp_counters_.rtp_received;
     events_.push_back(RtpReceivedEvent{std::move(out)});
   }
+}
+
+Buffer PeerTransport::take_buffer() {
+  if (spare_buffers_.empty()) return {};
+  Buffer buffer = std::move(spare_buffers_.back());
+  spare_buffers_.pop_back();
+  return buffer;
+}
+
+void PeerTransport::recycle(Buffer&& buffer) {
+  // Enough for the packets of a burst read before the events are taken.
+  constexpr std::size_t kMaxSpareBuffers = 64;
+  if (spare_buffers_.size() < kMaxSpareBuffers) spare_buffers_.push_back(std::move(buffer));
 }
 
 Result<> PeerTransport::send_rtp(BytesView packet) {

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "base/net.hpp"
 #include "base/random.hpp"
@@ -108,6 +109,9 @@ class PeerTransport {
   bool srtp_ready() const noexcept { return srtp_.has_value(); }
   // Protects an RTP packet (or an RTCP compound) and queues it on the selected pair.
   // InvalidStateError before SRTP is ready; OperationError when protection fails.
+  // Gives back the buffer of an Rtp/RtcpReceivedEvent once it has been read, so that the next
+  // packet's plaintext reuses it (a steady stream then allocates nothing to receive).
+  void recycle(Buffer&& buffer);
   Result<> send_rtp(BytesView packet);
   Result<> send_rtcp(BytesView compound);
   const SrtpCounters& srtp_counters() const noexcept { return srtp_counters_; }
@@ -124,6 +128,8 @@ class PeerTransport {
   void drain_channel_events();
   void start_srtp();
   void handle_srtp(BytesView packet);
+  // A buffer for a received packet's plaintext: a recycled one when there is one.
+  Buffer take_buffer();
   Result<> send_protected(BytesView packet, bool rtcp);
 
   PeerTransportConfig config_;
@@ -143,6 +149,7 @@ class PeerTransport {
 
   datachannel::DataChannels channels_;
   std::deque<Datagram> outgoing_;
+  std::vector<Buffer> spare_buffers_;  // given back with recycle()
   std::deque<PeerTransportEvent> events_;
 };
 
