@@ -47,6 +47,20 @@ struct RTCEncodedFrame {
   std::vector<std::uint8_t> data;
 };
 
+// W3C webrtc-pc 5.4.4: a source of what a receiver got in the last 10 seconds: the SSRC of
+// the sender (RTCRtpSynchronizationSource), or a CSRC a mixer listed in the packets
+// (RTCRtpContributingSource).
+struct RTCRtpContributingSource {
+  // When its last packet arrived: milliseconds since the Unix epoch.
+  double timestamp = 0;
+  std::uint32_t source = 0;
+  // Linear, 0 (silence) to 1 (0 dBov), from the RFC 6464 / RFC 6465 level of that packet,
+  // when the sender wrote one (audio).
+  std::optional<double> audio_level;
+  std::uint32_t rtp_timestamp = 0;
+};
+struct RTCRtpSynchronizationSource : RTCRtpContributingSource {};
+
 enum class MediaStreamTrackState { kLive, kEnded };
 std::string_view to_string(MediaStreamTrackState value) noexcept;
 
@@ -103,6 +117,10 @@ class RTCRtpReceiver {
   // was received.
   Result<> request_key_frame();
   std::optional<std::string> codec() const;
+  // The sources heard from in the last 10 s, most recent first (W3C 5.4.4); empty on a
+  // closed connection.
+  std::vector<RTCRtpSynchronizationSource> get_synchronization_sources() const;
+  std::vector<RTCRtpContributingSource> get_contributing_sources() const;
 
  private:
   std::shared_ptr<detail::TransceiverState> d_;

@@ -2,6 +2,8 @@
 
 #include "api/peer_connection_impl.hpp"
 #include "api/transceiver_state.hpp"
+#include "rtp/header_extensions.hpp"
+#include "runtime/interfaces.hpp"
 
 namespace rtcpp {
 namespace {
@@ -92,6 +94,41 @@ Result<> RTCRtpReceiver::request_key_frame() {
 std::optional<std::string> RTCRtpReceiver::codec() const {
   return with_connection(d_, std::optional<std::string>(), [&](PeerConnectionImpl& pc) {
     return pc.core().receive_codec(d_->handle);
+  });
+}
+
+namespace {
+
+template <typename Source>
+std::vector<Source> to_sources(const pc::Connection& core,
+                               const std::vector<pc::MediaSource>& sources) {
+  std::vector<Source> out;
+  out.reserve(sources.size());
+  for (const auto& s : sources) {
+    Source source;
+    source.timestamp = core.unix_time_ms(s.last_received);
+    source.source = s.source;
+    if (s.audio_level) source.audio_level = rtp::linear_from_audio_level(*s.audio_level);
+    source.rtp_timestamp = s.rtp_timestamp;
+    out.push_back(source);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<RTCRtpSynchronizationSource> RTCRtpReceiver::get_synchronization_sources() const {
+  return with_connection(
+      d_, std::vector<RTCRtpSynchronizationSource>(), [&](PeerConnectionImpl& pc) {
+        return to_sources<RTCRtpSynchronizationSource>(
+            pc.core(), pc.core().synchronization_sources(d_->handle, runtime::monotonic_now()));
+      });
+}
+
+std::vector<RTCRtpContributingSource> RTCRtpReceiver::get_contributing_sources() const {
+  return with_connection(d_, std::vector<RTCRtpContributingSource>(), [&](PeerConnectionImpl& pc) {
+    return to_sources<RTCRtpContributingSource>(
+        pc.core(), pc.core().contributing_sources(d_->handle, runtime::monotonic_now()));
   });
 }
 

@@ -260,6 +260,20 @@ class Connection {
   const MediaStreamStats* media_stats(std::uint32_t transceiver) const {
     return media_.stats(transceiver);
   }
+  // The sources a receiving transceiver heard from in the last 10 s (W3C webrtc-pc 5.4.4).
+  std::vector<MediaSource> synchronization_sources(std::uint32_t transceiver, Timestamp now) const {
+    return media_.synchronization_sources(transceiver, now);
+  }
+  std::vector<MediaSource> contributing_sources(std::uint32_t transceiver, Timestamp now) const {
+    return media_.contributing_sources(transceiver, now);
+  }
+  // The wall-clock time of a core timestamp, in milliseconds since the Unix epoch (what the
+  // W3C API reports as a DOMHighResTimeStamp), from ConnectionConfig::ntp_offset.
+  double unix_time_ms(Timestamp at) const {
+    // NTP counts from 1900, Unix time from 1970: 70 years with 17 leap days.
+    constexpr double kNtpToUnixMs = 2'208'988'800.0 * 1000.0;
+    return static_cast<double>(at.us() + config_.ntp_offset.us()) / 1e3 - kNtpToUnixMs;
+  }
   // The negotiated codec's name (rtpmap), when the transceiver sends or receives.
   std::optional<std::string> send_codec(std::uint32_t transceiver) const {
     return media_.send_codec(transceiver);

@@ -5,6 +5,7 @@
 #include "base/byte_writer.hpp"
 #include "base/log.hpp"
 #include "rtp/frame_assembler.hpp"
+#include "rtp/header_extensions.hpp"
 #include "rtp/payload_formats.hpp"
 #include "rtp/rtcp_packet.hpp"
 #include "rtp/rtp_packet.hpp"
@@ -36,9 +37,11 @@ std::optional<RtpCodec> agreed_codec(const MediaBinding& binding) {
 
 struct MediaSession::Stream {
   MediaBinding binding;
-  std::optional<RtpCodec> codec;       // what both sides agreed on, first choice
-  std::optional<std::uint8_t> mid_id;  // the MID extension's id, when negotiated
-  std::uint32_t local_ssrc = 0;        // our media SSRC (also the RTCP sender's)
+  std::optional<RtpCodec> codec;                    // what both sides agreed on, first choice
+  std::optional<std::uint8_t> mid_id;               // the MID extension's id, when negotiated
+  std::optional<std::uint8_t> audio_level_id;       // RFC 6464, when negotiated
+  std::optional<std::uint8_t> csrc_audio_level_id;  // RFC 6465
+  std::uint32_t local_ssrc = 0;                     // our media SSRC (also the RTCP sender's)
   // Sending.
   std::uint16_t next_sequence = 0;
   std::uint32_t timestamp_offset = 0;  // RFC 3550 5.1: a random start for the timestamps
@@ -56,6 +59,9 @@ struct MediaSession::Stream {
   std::string assembler_codec;
   std::uint64_t assembler_drops_seen = 0;
   std::optional<Timestamp> first_packet_at;
+  // The sources of the packets received (a handful: an SSRC, and the CSRCs of a mixer).
+  std::vector<MediaSource> synchronization_sources;
+  std::vector<MediaSource> contributing_sources;
   std::optional<Timestamp> last_pli;
   // RFC 3550 statistics: of what we send, and of the peer's stream we receive.
   std::optional<rtp::SendStatistics> sent;
@@ -84,6 +90,13 @@ void MediaSession::configure(std::vector<MediaBinding> bindings) {
     stream->codec = agreed_codec(b);
     stream->mid_id = b.remote.extension_id(kMidExtensionUri);
     if (!b.local.extension_id(kMidExtensionUri)) stream->mid_id.reset();
+    // The ids the peer writes, where both sides listed the extension.
+    auto negotiated = [&](std::string_view uri) -> std::optional<std::uint8_t> {
+      if (!b.local.extension_id(uri)) return std::nullopt;
+      return b.remote.extension_id(uri);
+    };
+    stream->audio_level_id = negotiated(rtp::kSsrcAudioLevelUri);
+    stream->csrc_audio_level_id = negotiated(rtp::kCsrcAudioLevelUri);
     if (!b.local.ssrcs.empty()) stream->local_ssrc = b.local.ssrcs.front();
     if (b.kind == MediaKind::kVideo && stream->codec &&
         (!stream->packetizer || !is_codec(*stream->codec, stream->packetizer_codec))) {
@@ -172,6 +185,7 @@ void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Tim
   ++stats.packets_received;
   stats.bytes_received += packet.payload.size();
   stats.remote_ssrc = packet.ssrc;
+  note_sources(stream, packet, now);
   if (stream.binding.kind == MediaKind::kVideo) {
     receive_video(stream, *codec, packet, now);
     return;
@@ -182,6 +196,68 @@ void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Tim
   ++stats.key_frames_received;
   events_.push_back(MediaFrameReceived{
       stream.binding.transceiver, EncodedFrame{packet.timestamp, true, Buffer(packet.payload)}});
+}
+
+namespace {
+
+// Records a packet from `source` in a short list, most recent first, forgetting sources
+// silent for longer than kSourceLifetime.
+void remember_source(std::vector<MediaSource>& sources, std::uint32_t source,
+                     std::uint32_t rtp_timestamp, std::optional<std::uint8_t> level,
+                     Timestamp now) {
+  // A mixer may list up to 15 CSRCs (RFC 3550 5.1); a few more are kept while old ones age.
+  constexpr std::size_t kMaxSources = 32;
+  std::erase_if(sources, [&](const MediaSource& s) {
+    return s.source == source || now - s.last_received > MediaSession::kSourceLifetime;
+  });
+  if (sources.size() >= kMaxSources) sources.pop_back();
+  sources.insert(sources.begin(), MediaSource{source, now, rtp_timestamp, level});
+}
+
+}  // namespace
+
+void MediaSession::note_sources(Stream& stream, const rtp::RtpPacketView& packet, Timestamp now) {
+  std::optional<std::uint8_t> level;
+  if (stream.audio_level_id) {
+    if (auto data = packet.extension(*stream.audio_level_id)) {
+      if (auto parsed = rtp::parse_ssrc_audio_level(*data)) level = parsed->level;
+    }
+  }
+  remember_source(stream.synchronization_sources, packet.ssrc, packet.timestamp, level, now);
+  if (packet.csrc_count == 0) return;
+  std::vector<std::uint8_t> csrc_levels;
+  if (stream.csrc_audio_level_id) {
+    if (auto data = packet.extension(*stream.csrc_audio_level_id)) {
+      if (auto parsed = rtp::parse_csrc_audio_levels(*data, packet.csrc_count))
+        csrc_levels = std::move(*parsed);
+    }
+  }
+  for (std::size_t i = 0; i < packet.csrc_count; ++i) {
+    std::optional<std::uint8_t> csrc_level;
+    if (i < csrc_levels.size()) csrc_level = csrc_levels[i];
+    remember_source(stream.contributing_sources, packet.csrcs[i], packet.timestamp, csrc_level,
+                    now);
+  }
+}
+
+std::vector<MediaSource> MediaSession::synchronization_sources(std::uint32_t transceiver,
+                                                               Timestamp now) const {
+  std::vector<MediaSource> out;
+  if (const Stream* s = find(transceiver)) {
+    for (const auto& source : s->synchronization_sources)
+      if (now - source.last_received <= kSourceLifetime) out.push_back(source);
+  }
+  return out;
+}
+
+std::vector<MediaSource> MediaSession::contributing_sources(std::uint32_t transceiver,
+                                                            Timestamp now) const {
+  std::vector<MediaSource> out;
+  if (const Stream* s = find(transceiver)) {
+    for (const auto& source : s->contributing_sources)
+      if (now - source.last_received <= kSourceLifetime) out.push_back(source);
+  }
+  return out;
 }
 
 void MediaSession::receive_video(Stream& stream, const RtpCodec& codec,

@@ -85,6 +85,16 @@ struct MediaStreamStats {
   std::uint64_t reports_received = 0;  // SR and RR
 };
 
+// W3C webrtc-pc 5.4.4 RTCRtpContributingSource / RTCRtpSynchronizationSource: a source of
+// the media a receiver got in the last 10 s (its SSRC, or a CSRC of its packets).
+struct MediaSource {
+  std::uint32_t source = 0;
+  Timestamp last_received;  // when its last packet arrived
+  std::uint32_t rtp_timestamp = 0;
+  // RFC 6464 / 6465 level of that packet (0-127 -dBov), when the peer sent one.
+  std::optional<std::uint8_t> audio_level;
+};
+
 struct MediaFrameReceived {
   std::uint32_t transceiver = 0;
   EncodedFrame frame;
@@ -151,6 +161,11 @@ class MediaSession {
   std::optional<std::string> send_codec(std::uint32_t transceiver) const;
   std::optional<std::string> receive_codec(std::uint32_t transceiver) const;
   const MediaStreamStats* stats(std::uint32_t transceiver) const;
+  // The sources a transceiver received from in the 10 s before `now` (W3C webrtc-pc 5.4.4),
+  // most recent first.
+  static constexpr Duration kSourceLifetime = Duration::seconds(10);
+  std::vector<MediaSource> synchronization_sources(std::uint32_t transceiver, Timestamp now) const;
+  std::vector<MediaSource> contributing_sources(std::uint32_t transceiver, Timestamp now) const;
   // Packets no section took (unknown SSRC and payload type, or a section not receiving).
   std::uint64_t packets_unrouted() const noexcept { return packets_unrouted_; }
 
@@ -160,6 +175,7 @@ class MediaSession {
   const Stream* find(std::uint32_t transceiver) const;
   Stream* route(const rtp::RtpPacketView& packet);
   void receive(Stream& stream, const rtp::RtpPacketView& packet, Timestamp now);
+  void note_sources(Stream& stream, const rtp::RtpPacketView& packet, Timestamp now);
   void receive_video(Stream& stream, const RtpCodec& codec, const rtp::RtpPacketView& packet,
                      Timestamp now);
   void send_pli(Stream& stream, Timestamp now);

@@ -136,13 +136,19 @@ RtpParameters read_rtp_parameters(const sdp::AttributeList& attributes,
     // "<id>[/<direction>] <uri> [<attributes>]" (RFC 8285 8)
     const auto space = value.find(' ');
     if (space == std::string_view::npos) continue;
-    const std::string_view id_part = value.substr(0, value.find_first_of("/ "));
-    auto id = number<unsigned>(id_part);
+    const auto id_end = value.find_first_of("/ ");
+    auto id = number<unsigned>(value.substr(0, id_end));
     if (!id || *id == 0 || *id > 255) continue;
+    std::string_view direction;
+    if (value[id_end] == '/') direction = value.substr(id_end + 1, space - id_end - 1);
+    if (!direction.empty() && direction != "sendonly" && direction != "recvonly" &&
+        direction != "sendrecv" && direction != "inactive")
+      continue;
     std::string_view uri = value.substr(space + 1);
     uri = uri.substr(0, uri.find(' '));
     if (uri.empty()) continue;
-    out.extensions.push_back({static_cast<std::uint8_t>(*id), std::string(uri)});
+    out.extensions.push_back(
+        {static_cast<std::uint8_t>(*id), std::string(uri), std::string(direction)});
   }
   for (const auto& value : attributes.values("ssrc")) {
     // "<ssrc> <attribute>[:<value>]" (RFC 5576 4.1)
@@ -168,7 +174,11 @@ RtpParameters local_rtp_parameters(MediaKind kind) {
   } else {
     p.codecs = {{96, "VP8", 90000, 1, {}, {"nack", "nack pli", "ccm fir"}, 97}};
   }
-  p.extensions = {{4, std::string(kMidExtensionUri)}};
+  p.extensions = {{4, std::string(kMidExtensionUri), {}}};
+  if (kind == MediaKind::kAudio) {
+    p.extensions.push_back({1, std::string(rtp::kSsrcAudioLevelUri), {}});
+    p.extensions.push_back({2, std::string(rtp::kCsrcAudioLevelUri), {}});
+  }
   return p;
 }
 
@@ -182,7 +192,12 @@ std::optional<RtpParameters> answer_rtp_parameters(MediaKind kind, const RtpPara
   }
   if (answer.codecs.empty()) return std::nullopt;
   for (const auto& e : offered.extensions) {
-    if (e.uri == kMidExtensionUri) answer.extensions.push_back(e);
+    const bool audio_level = e.uri == rtp::kSsrcAudioLevelUri || e.uri == rtp::kCsrcAudioLevelUri;
+    if (e.uri != kMidExtensionUri && !(kind == MediaKind::kAudio && audio_level)) continue;
+    RtpHeaderExtension taken = e;
+    if (e.direction == "recvonly") taken.direction = "sendonly";
+    if (e.direction == "sendonly") taken.direction = "recvonly";
+    answer.extensions.push_back(std::move(taken));
   }
   return answer;
 }
@@ -199,7 +214,8 @@ std::vector<std::string> payload_types(const RtpParameters& parameters) {
 std::vector<sdp::Attribute> rtp_attributes(const RtpParameters& parameters) {
   std::vector<sdp::Attribute> out;
   for (const auto& e : parameters.extensions)
-    out.push_back({"extmap", std::to_string(e.id) + " " + e.uri});
+    out.push_back({"extmap", std::to_string(e.id) + (e.direction.empty() ? "" : "/" + e.direction) +
+                                 " " + e.uri});
   for (const auto& c : parameters.codecs) {
     const std::string pt = std::to_string(c.payload_type);
     std::string encoding = pt + " " + c.name + "/" + std::to_string(c.clock_rate);

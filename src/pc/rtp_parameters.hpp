@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "rtp/header_extensions.hpp"
 #include "sdp/session_description.hpp"
 
 namespace rtcpp::pc {
@@ -31,10 +32,13 @@ struct RtpCodec {
 struct RtpHeaderExtension {
   std::uint8_t id = 0;  // 1-14 (one-byte form) or up to 255 (two-byte form)
   std::string uri;
+  // RFC 8285 8: "sendonly", "recvonly", "sendrecv" or "inactive" after the id; "" when none
+  // was written (sendrecv).
+  std::string direction;
   friend bool operator==(const RtpHeaderExtension&, const RtpHeaderExtension&) = default;
 };
 
-inline constexpr std::string_view kMidExtensionUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
+inline constexpr std::string_view kMidExtensionUri = rtp::kMidUri;
 
 struct RtpParameters {
   std::vector<RtpCodec> codecs;  // in preference order, rtx folded into the codec it repairs
@@ -55,10 +59,13 @@ struct RtpParameters {
 RtpParameters read_rtp_parameters(const sdp::AttributeList& attributes,
                                   std::span<const std::string> formats);
 // What rtcpp offers for a new section of this kind: VP8 with RTX for video; Opus, PCMU and
-// PCMA for audio; the mid header extension.
+// PCMA for audio; the mid header extension, and for audio ssrc-audio-level (RFC 6464) and
+// csrc-audio-level (RFC 6465).
 RtpParameters local_rtp_parameters(MediaKind kind);
 // JSEP 5.3.1: the codecs of an offer we can take, in the offerer's order with its payload
-// types, and the extensions we understand with its ids; nullopt when no codec is usable.
+// types, and the extensions we understand with its ids (mid; for audio ssrc-audio-level and
+// csrc-audio-level), a direction answered with its mirror (RFC 8285 7: an offer's recvonly is
+// answered sendonly); nullopt when no codec is usable.
 std::optional<RtpParameters> answer_rtp_parameters(MediaKind kind, const RtpParameters& offered);
 // A description's payload types (for the m= line) and the rtpmap, fmtp, rtcp-fb, extmap and
 // ssrc lines of these parameters.

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "base/byte_writer.hpp"
+#include "rtp/header_extensions.hpp"
 #include "rtp/rtcp_packet.hpp"
 #include "rtp/rtp_packet.hpp"
 
@@ -12,6 +13,8 @@ namespace rtcpp::pc {
 namespace {
 
 constexpr std::uint8_t kMidId = 4;
+constexpr std::uint8_t kAudioLevelId = 1;
+constexpr std::uint8_t kCsrcAudioLevelId = 2;
 constexpr std::uint32_t kVideo = 1;
 constexpr std::uint32_t kAudio = 2;
 constexpr std::uint32_t kLocalVideoSsrc = 0x1111;
@@ -27,7 +30,9 @@ RtpParameters video_parameters() {
 RtpParameters audio_parameters() {
   RtpParameters p;
   p.codecs = {{111, "opus", 48000, 2, {}, {}, {}}};
-  p.extensions = {{kMidId, std::string(kMidExtensionUri)}};
+  p.extensions = {{kMidId, std::string(kMidExtensionUri)},
+                  {kAudioLevelId, std::string(rtp::kSsrcAudioLevelUri)},
+                  {kCsrcAudioLevelId, std::string(rtp::kCsrcAudioLevelUri)}};
   return p;
 }
 
@@ -349,6 +354,48 @@ TEST(MediaSession, SurvivesRandomInput) {
     transmitted(session);
   }
   SUCCEED();
+}
+
+TEST(MediaSession, SynchronizationAndContributingSourcesWithTheirAudioLevels) {
+  SeededRandom rng(9);
+  MediaSession session(rng);
+  session.configure(bindings());
+  auto packet = [](std::uint16_t seq, std::uint32_t ts, std::uint8_t level,
+                   std::vector<std::uint32_t> csrcs, Buffer csrc_levels) {
+    rtp::RtpPacketBuilder b;
+    b.set_payload_type(111).set_sequence_number(seq).set_timestamp(ts).set_ssrc(0xA0D1);
+    for (const auto c : csrcs) b.add_csrc(c);
+    b.add_extension(kMidId, as_bytes(std::string("1")));
+    b.add_extension(kAudioLevelId, rtp::write_ssrc_audio_level({level, true}));
+    if (!csrc_levels.empty()) b.add_extension(kCsrcAudioLevelId, csrc_levels);
+    const Buffer payload{0xFC, 1, 2};
+    b.set_payload(payload);
+    Buffer out;
+    EXPECT_TRUE(b.write(out));
+    return out;
+  };
+  const Timestamp t0 = Timestamp::seconds(100);
+  session.handle_rtp(packet(1, 960, 30, {0xC1, 0xC2}, Buffer{10, 20}), t0);
+  session.handle_rtp(packet(2, 1920, 25, {0xC2}, {}), t0 + Duration::seconds(2));
+  frames(session);
+
+  auto ssrcs = session.synchronization_sources(kAudio, t0 + Duration::seconds(3));
+  ASSERT_EQ(ssrcs.size(), 1u);
+  EXPECT_EQ(ssrcs[0].source, 0xA0D1u);
+  EXPECT_EQ(ssrcs[0].rtp_timestamp, 1920u);
+  EXPECT_EQ(ssrcs[0].audio_level, std::optional<std::uint8_t>(25));
+  EXPECT_EQ(ssrcs[0].last_received, t0 + Duration::seconds(2));
+  // Most recent first; a CSRC without a level in its packet has none.
+  auto csrcs = session.contributing_sources(kAudio, t0 + Duration::seconds(3));
+  ASSERT_EQ(csrcs.size(), 2u);
+  EXPECT_EQ(csrcs[0].source, 0xC2u);
+  EXPECT_EQ(csrcs[0].audio_level, std::nullopt);
+  EXPECT_EQ(csrcs[1].source, 0xC1u);
+  EXPECT_EQ(csrcs[1].audio_level, std::optional<std::uint8_t>(10));
+  // W3C 5.4.4: 10 s later they are gone.
+  EXPECT_EQ(session.contributing_sources(kAudio, t0 + Duration::millis(11'000)).size(), 1u);
+  EXPECT_TRUE(session.synchronization_sources(kAudio, t0 + Duration::seconds(13)).empty());
+  EXPECT_TRUE(session.synchronization_sources(kVideo, t0).empty());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -93,6 +94,39 @@ TEST(RtpParameters, OurLinesReadBackTheSame) {
   for (auto& a : rtp_attributes(p)) attributes.add(a.name, a.value);
   const auto formats = payload_types(p);
   EXPECT_EQ(read_rtp_parameters(attributes, formats), p);
+}
+
+TEST(RtpParameters, AudioLevelExtensionsAreAnsweredWithMirroredDirections) {
+  const auto sd = sdp_fixture("firefox-offer-media.sdp");
+  const auto& audio = section(sd, "audio");
+  const auto offered = read_rtp_parameters(audio.attributes, audio.formats);
+  // Firefox: "a=extmap:2/recvonly urn:ietf:params:rtp-hdrext:csrc-audio-level".
+  const auto csrc = std::find_if(offered.extensions.begin(), offered.extensions.end(),
+                                 [](const auto& e) { return e.uri == rtp::kCsrcAudioLevelUri; });
+  ASSERT_NE(csrc, offered.extensions.end());
+  EXPECT_EQ(csrc->direction, "recvonly");
+  const auto answer = answer_rtp_parameters(MediaKind::kAudio, offered);
+  ASSERT_TRUE(answer);
+  std::vector<std::string> lines;
+  for (const auto& a : rtp_attributes(*answer))
+    if (a.name == "extmap" && a.value) lines.push_back(*a.value);
+  EXPECT_NE(std::find(lines.begin(), lines.end(),
+                      "2/sendonly urn:ietf:params:rtp-hdrext:csrc-audio-level"),
+            lines.end());
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "1 urn:ietf:params:rtp-hdrext:ssrc-audio-level"),
+            lines.end());
+  // Video takes neither.
+  const auto& video = section(sd, "video");
+  const auto video_answer = answer_rtp_parameters(
+      MediaKind::kVideo, read_rtp_parameters(video.attributes, video.formats));
+  ASSERT_TRUE(video_answer);
+  for (const auto& e : video_answer->extensions) EXPECT_EQ(e.uri, kMidExtensionUri);
+  // An unknown direction makes the line unusable.
+  sdp::AttributeList attributes;
+  attributes.add("rtpmap", "111 opus/48000/2");
+  attributes.add("extmap", "1/sideways urn:ietf:params:rtp-hdrext:ssrc-audio-level");
+  const std::vector<std::string> formats{"111"};
+  EXPECT_TRUE(read_rtp_parameters(attributes, formats).extensions.empty());
 }
 
 }  // namespace
