@@ -459,7 +459,7 @@ Expected<std::optional<OggOpusPacket>, OggError> OggOpusParser::next_packet() {
 // --- Files ---------------------------------------------------------------------------------
 
 namespace {
-constexpr std::size_t kReadChunkSize = 16 * 1024;
+constexpr std::size_t kReadChunkSize = std::size_t{16} * 1024;
 }  // namespace
 
 Expected<OggOpusFileReader, OggError> OggOpusFileReader::open(const std::string& path) {

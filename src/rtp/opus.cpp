@@ -1,7 +1,5 @@
 #include "rtp/opus.hpp"
 
-#include "base/byte_reader.hpp"
-
 namespace rtcpp::rtp {
 
 OpusToc parse_opus_toc(std::uint8_t toc) noexcept {
@@ -37,15 +35,31 @@ OpusToc parse_opus_toc(std::uint8_t toc) noexcept {
 
 namespace {
 
+// Reads from a view without going past its end (plain indexes, so that nothing can throw).
+struct Cursor {
+  BytesView bytes;
+  std::size_t at = 0;
+  [[nodiscard]] std::size_t remaining() const noexcept { return bytes.size() - at; }
+  bool read_u8(std::uint8_t& out) noexcept {
+    if (at >= bytes.size()) return false;
+    out = bytes[at++];
+    return true;
+  }
+};
+
 // RFC 6716 3.2.1: a frame length takes one byte (0-251) or two (252-255, then a second byte
-// counting fours).
-Expected<std::size_t, PayloadError> read_frame_length(ByteReader& reader) noexcept {
-  const auto first = reader.read_u8();
-  if (!first) return PayloadError::kTruncated;
-  if (*first < 252) return std::size_t{*first};
-  const auto second = reader.read_u8();
-  if (!second) return PayloadError::kTruncated;
-  return std::size_t{*second} * 4 + *first;
+// counting fours). False when the bytes run out.
+bool read_frame_length(Cursor& cursor, std::size_t& length) noexcept {
+  std::uint8_t first = 0;
+  if (!cursor.read_u8(first)) return false;
+  if (first < 252) {
+    length = first;
+    return true;
+  }
+  std::uint8_t second = 0;
+  if (!cursor.read_u8(second)) return false;
+  length = std::size_t{second} * 4 + first;
+  return true;
 }
 
 }  // namespace
@@ -54,7 +68,7 @@ Expected<OpusPacketInfo, PayloadError> parse_opus_packet(BytesView packet) noexc
   if (packet.empty()) return PayloadError::kEmpty;  // R1
   OpusPacketInfo info;
   info.toc = parse_opus_toc(packet[0]);
-  ByteReader reader(packet.subspan(1));
+  Cursor reader{packet, 1};
   switch (info.toc.frame_count_code) {
     case 0:
       if (reader.remaining() > kMaxOpusFrameSize) return PayloadError::kMalformed;  // R2
@@ -67,44 +81,43 @@ Expected<OpusPacketInfo, PayloadError> parse_opus_packet(BytesView packet) noexc
       info.frame_count = 2;
       break;
     case 2: {
-      const auto first = read_frame_length(reader);
-      if (!first) return first.error();
+      std::size_t first = 0;
+      if (!read_frame_length(reader, first)) return PayloadError::kTruncated;
       // R4: the first frame fits in what follows its length; R2 for the second.
-      if (*first > reader.remaining()) return PayloadError::kTruncated;
-      if (reader.remaining() - *first > kMaxOpusFrameSize) return PayloadError::kMalformed;
+      if (first > reader.remaining()) return PayloadError::kTruncated;
+      if (reader.remaining() - first > kMaxOpusFrameSize) return PayloadError::kMalformed;
       info.frame_count = 2;
       break;
     }
     default: {
-      const auto count_byte = reader.read_u8();
-      if (!count_byte) return PayloadError::kTruncated;
-      const bool variable = (*count_byte & 0x80) != 0;
-      const bool padded = (*count_byte & 0x40) != 0;
-      info.frame_count = static_cast<std::uint8_t>(*count_byte & 0x3F);
+      std::uint8_t count_byte = 0;
+      if (!reader.read_u8(count_byte)) return PayloadError::kTruncated;
+      const bool variable = (count_byte & 0x80) != 0;
+      const bool padded = (count_byte & 0x40) != 0;
+      info.frame_count = static_cast<std::uint8_t>(count_byte & 0x3F);
       // R5: at least one frame, at most 120 ms.
       if (info.frame_count == 0) return PayloadError::kMalformed;
       if (std::uint32_t{info.frame_count} * info.toc.frame_samples > kMaxOpusPacketSamples)
         return PayloadError::kMalformed;
       if (padded) {
         // RFC 6716 3.2.5: each 255 adds 254 bytes and another length byte follows.
-        for (;;) {
-          const auto length = reader.read_u8();
-          if (!length) return PayloadError::kTruncated;
-          info.padding += *length == 255 ? 254 : *length;
-          if (*length != 255) break;
+        std::uint8_t length = 255;
+        while (length == 255) {
+          if (!reader.read_u8(length)) return PayloadError::kTruncated;
+          info.padding += length == 255 ? 254 : length;
         }
         if (info.padding > reader.remaining()) return PayloadError::kTruncated;
       }
-      std::size_t data = reader.remaining() - info.padding;
+      const std::size_t data = reader.remaining() - info.padding;
       if (variable) {
         // R7: M-1 coded lengths, then the last frame takes what remains.
-        ByteReader lengths(reader.rest().first(data));
+        Cursor lengths{packet.subspan(reader.at, data)};
         std::size_t coded = 0;
         for (unsigned i = 0; i + 1 < info.frame_count; ++i) {
-          const auto length = read_frame_length(lengths);
-          if (!length) return length.error();
-          if (*length > kMaxOpusFrameSize) return PayloadError::kMalformed;
-          coded += *length;
+          std::size_t length = 0;
+          if (!read_frame_length(lengths, length)) return PayloadError::kTruncated;
+          if (length > kMaxOpusFrameSize) return PayloadError::kMalformed;
+          coded += length;
         }
         if (coded > lengths.remaining()) return PayloadError::kTruncated;
         if (lengths.remaining() - coded > kMaxOpusFrameSize) return PayloadError::kMalformed;
@@ -121,9 +134,9 @@ Expected<OpusPacketInfo, PayloadError> parse_opus_packet(BytesView packet) noexc
 }
 
 Expected<std::uint32_t, PayloadError> opus_packet_samples(BytesView packet) noexcept {
-  auto info = parse_opus_packet(packet);
-  if (!info) return info.error();
-  return info->samples;
+  const auto info = parse_opus_packet(packet);
+  if (!info.has_value()) return info.error();
+  return info.value_or(OpusPacketInfo{}).samples;
 }
 
 }  // namespace rtcpp::rtp
