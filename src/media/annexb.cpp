@@ -111,7 +111,12 @@ Expected<std::optional<AnnexBSplitter::Boundary>, AnnexBError> AnnexBSplitter::f
     }
     if (start_code == data.size()) {
       if (end_of_stream) {
-        if (!found_nal_unit_) return Result{};  // nothing, or only zero bytes
+        // Nothing, or only zero bytes: no access unit (but as many zero bytes as would be
+        // refused before more came are refused here too).
+        if (!found_nal_unit_) {
+          if (data.size() > max_size_ + 2) return AnnexBError::kTooLarge;
+          return Result{};
+        }
         if (data.size() > max_size_) return AnnexBError::kTooLarge;
         return Result{Boundary{data.size(), key_frame_}};
       }
@@ -141,6 +146,7 @@ Expected<std::optional<AnnexBAccessUnit>, AnnexBError> AnnexBParser::next_access
   auto found = splitter_.find(rest_, true);
   if (!found || !*found) {
     rest_ = {};
+    splitter_.next();  // so that later calls see an empty stream
     if (!found) return found.error();
     return Result{};
   }

@@ -13,8 +13,8 @@
 // Each access unit is given as it lies in the stream: from the zero bytes before its first
 // start code up to the zero bytes before the next access unit's start code. So the access units
 // of a stream, joined, are the stream itself: nothing is dropped, except a stream of only zero
-// bytes, which holds no access unit. A stream must begin with a start code (after any zero
-// bytes); its first access unit starts there.
+// bytes, which holds no access unit (and is refused as kTooLarge beyond the size limit). A stream
+// must begin with a start code (after any zero bytes); its first access unit starts there.
 //
 // AnnexBSplitter is the sans-IO core; AnnexBParser walks a stream held in memory,
 // AnnexBFileReader one read from a file in bounded memory, and AnnexBFileWriter records one.

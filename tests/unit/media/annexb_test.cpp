@@ -140,6 +140,10 @@ TEST(AnnexBParser, EdgesAndErrors) {
   EXPECT_EQ(split(two, 7).size(), 2u);
   AnnexBParser tight(two, 6);
   EXPECT_EQ(tight.next_access_unit().error(), AnnexBError::kTooLarge);
+  EXPECT_TRUE(tight.next_access_unit().value() == std::nullopt);  // nothing after an error
+  // Zero bytes count too, even without a start code after them.
+  EXPECT_EQ(AnnexBParser(Buffer(6), 3).next_access_unit().error(), AnnexBError::kTooLarge);
+  EXPECT_TRUE(AnnexBParser(Buffer(5), 3).next_access_unit().value() == std::nullopt);
   ASSERT_EQ(split(hex("000001 6588 000001 4188"), 5).size(), 2u);
   EXPECT_EQ(AnnexBParser(hex("000001 658899"), 5).next_access_unit().error(),
             AnnexBError::kTooLarge);
