@@ -199,7 +199,7 @@ class FrameWriter {
 
  private:
   // The first SPS that parses gives the picture size.
-  void finish_nal() noexcept {
+  void finish_nal() {
     if (nal_type_ == kH264NalSps && !sps_found_) {
       auto sps = parse_h264_sps(frame_.view().subspan(nal_begin_));
       if (sps) {

@@ -1,5 +1,6 @@
 #include "rtp/h264_profile.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace rtcpp::rtp {
@@ -110,10 +111,7 @@ bool signals_1b_by_constraint_set3(std::uint8_t profile_idc) noexcept {
 bool is_level_idc(std::uint8_t idc) noexcept {
   constexpr std::array<std::uint8_t, 19> kLevels = {10, 11, 12, 13, 20, 21, 22, 30, 31, 32,
                                                     40, 41, 42, 50, 51, 52, 60, 61, 62};
-  for (const std::uint8_t level : kLevels) {
-    if (level == idc) return true;
-  }
-  return false;
+  return std::find(kLevels.begin(), kLevels.end(), idc) != kLevels.end();
 }
 
 std::optional<std::uint8_t> hex_digit(char c) noexcept {
@@ -186,7 +184,7 @@ std::optional<H264ProfileLevelId> parse_h264_profile_level_id(std::string_view t
 
 std::string h264_profile_level_id_string(const H264ProfileLevelId& id) {
   std::uint8_t iop = id.profile_iop;
-  std::uint8_t level_idc = static_cast<std::uint8_t>(id.level);
+  auto level_idc = static_cast<std::uint8_t>(id.level);
   if (signals_1b_by_constraint_set3(id.profile_idc)) {
     // constraint_set3_flag is free in these profiles' patterns: it carries only 1b.
     iop = static_cast<std::uint8_t>(id.level == H264Level::k1b ? iop | kConstraintSet3
@@ -243,7 +241,7 @@ Expected<H264Fmtp, H264FmtpError> parse_h264_fmtp(std::string_view fmtp) noexcep
   return out;
 }
 
-bool h264_formats_match(std::string_view offer_fmtp, std::string_view answer_fmtp) noexcept {
+bool h264_formats_match(std::string_view offer_fmtp, std::string_view answer_fmtp) {
   auto offer = parse_h264_fmtp(offer_fmtp);
   auto answer = parse_h264_fmtp(answer_fmtp);
   return offer && answer && offer->profile_level_id.profile == answer->profile_level_id.profile &&
@@ -258,11 +256,8 @@ Expected<std::string, H264FmtpError> h264_answer_fmtp(std::string_view offer_fmt
   H264ProfileLevelId id = offer->profile_level_id;
   // RFC 6184 8.1/8.2.2: with level-asymmetry-allowed=1 on both sides, each states the level
   // it decodes; otherwise one level serves both directions, at most what the offer named.
-  if (offer->level_asymmetry_allowed && level_asymmetry_allowed) {
-    id.level = max_receive_level;
-  } else if (h264_level_below(max_receive_level, id.level)) {
-    id.level = max_receive_level;
-  }
+  const bool asymmetric = offer->level_asymmetry_allowed && level_asymmetry_allowed;
+  if (asymmetric || h264_level_below(max_receive_level, id.level)) id.level = max_receive_level;
   std::string out;
   if (level_asymmetry_allowed) out += "level-asymmetry-allowed=1;";
   out += "packetization-mode=";

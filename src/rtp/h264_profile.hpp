@@ -118,7 +118,7 @@ Expected<H264Fmtp, H264FmtpError> parse_h264_fmtp(std::string_view fmtp) noexcep
 // Whether an offered and an answered (or a local and a remote) H.264 format describe the same
 // stream form: the same profile and the same packetization-mode (levels may differ). This is
 // how JSEP implementations pair H.264 payload types. False when either does not parse.
-bool h264_formats_match(std::string_view offer_fmtp, std::string_view answer_fmtp) noexcept;
+bool h264_formats_match(std::string_view offer_fmtp, std::string_view answer_fmtp);
 
 // The fmtp an answerer writes for an offered H.264 format it accepts, given the highest level
 // it can decode (RFC 6184 8.2.2): the offer's profile and packetization-mode, and a level that
