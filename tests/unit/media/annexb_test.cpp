@@ -27,7 +27,9 @@ Buffer hex(std::string text) {
 //   ffmpeg -f lavfi -i testsrc=size=160x120:rate=30 -frames:v 30 -c:v libx264
 //     -profile:v baseline -g 15 -pix_fmt yuv420p -bsf:v h264_mp4toannexb -f h264
 //     testsrc-160x120-baseline.h264
-const std::string kFixture = std::string(RTCPP_TEST_DATA_DIR) + "/testsrc-160x120-baseline.h264";
+std::string fixture_path() {
+  return std::string(RTCPP_TEST_DATA_DIR) + "/testsrc-160x120-baseline.h264";
+}
 constexpr int kFixtureFrames = 30;
 
 class TempDir {
@@ -152,7 +154,7 @@ TEST(AnnexBParser, EdgesAndErrors) {
 }
 
 TEST(AnnexBSplitter, ByteByByteMatchesWhole) {
-  const Buffer stream = read_file(kFixture);
+  const Buffer stream = read_file(fixture_path());
   ASSERT_FALSE(stream.empty());
   std::vector<std::size_t> whole;
   AnnexBParser parser(stream);
@@ -181,7 +183,7 @@ TEST(AnnexBSplitter, ByteByByteMatchesWhole) {
 }
 
 TEST(AnnexBFileReader, ReadsTheLibX264Fixture) {
-  auto reader = AnnexBFileReader::open(kFixture);
+  auto reader = AnnexBFileReader::open(fixture_path());
   ASSERT_TRUE(reader);
   Buffer unit;
   Buffer joined;
@@ -213,7 +215,7 @@ TEST(AnnexBFileReader, ReadsTheLibX264Fixture) {
   }
   EXPECT_EQ(frames, kFixtureFrames);
   EXPECT_EQ(key_frames, 2);
-  EXPECT_EQ(joined, read_file(kFixture));
+  EXPECT_EQ(joined, read_file(fixture_path()));
   Buffer more;
   EXPECT_TRUE(reader->next_access_unit(more).value() == std::nullopt);
 }
