@@ -4,6 +4,8 @@
 #include <cstring>
 #include <utility>
 
+#include "rtp/h264.hpp"
+
 namespace rtcpp::media {
 
 std::string_view to_string(AnnexBError error) noexcept {
@@ -24,18 +26,6 @@ namespace {
 
 constexpr std::size_t kStartCodeSize = 3;
 constexpr std::uint8_t kIdrSlice = 5;
-
-// The offset of the next 00 00 01 at or after `from`, or data.size().
-std::size_t find_start_code(BytesView data, std::size_t from) noexcept {
-  for (std::size_t i = from; i + kStartCodeSize <= data.size(); ++i) {
-    if (data[i + 2] > 1) {
-      i += 2;  // no start code can begin at i, i + 1 or i + 2
-      continue;
-    }
-    if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1) return i;
-  }
-  return data.size();
-}
 
 bool is_vcl(std::uint8_t type) noexcept {
   return type >= 1 && type <= 5;
@@ -101,7 +91,7 @@ Expected<std::optional<AnnexBSplitter::Boundary>, AnnexBError> AnnexBSplitter::f
       scan_from_ = header;
     }
 
-    const std::size_t start_code = find_start_code(data, scan_from_);
+    const std::size_t start_code = rtp::find_h264_start_code(data, scan_from_);
     if (!found_nal_unit_) {
       // Only zero bytes may come before the first start code.
       const std::size_t end = std::min(start_code, data.size());

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "pc/jsep.hpp"
+#include "rtp/h264_profile.hpp"
 
 namespace rtcpp::pc {
 namespace {
@@ -41,7 +42,17 @@ bool same_name(std::string_view a, std::string_view b) {
 
 // The codecs rtcpp can carry, by kind (RFC 7741 VP8; RFC 7587 Opus; RFC 3551 G.711).
 bool supported(MediaKind kind, const RtpCodec& codec) {
-  if (kind == MediaKind::kVideo) return same_name(codec.name, "VP8") && codec.clock_rate == 90000;
+  if (kind == MediaKind::kVideo) {
+    if (codec.clock_rate != 90000) return false;
+    if (same_name(codec.name, "VP8")) return true;
+    // H.264 frames are carried as they are, whatever the profile; the packetization modes
+    // are 0 and 1 (RFC 6184 6.2, 6.3), not the interleaved 2.
+    if (same_name(codec.name, "H264")) {
+      auto fmtp = rtp::parse_h264_fmtp(codec.parameters);
+      return fmtp && fmtp->packetization_mode <= 1;
+    }
+    return false;
+  }
   if (kind == MediaKind::kAudio)
     return (same_name(codec.name, "opus") && codec.clock_rate == 48000 && codec.channels == 2) ||
            (same_name(codec.name, "PCMU") && codec.clock_rate == 8000) ||
@@ -172,7 +183,15 @@ RtpParameters local_rtp_parameters(MediaKind kind) {
                 {0, "PCMU", 8000, 1, {}, {}, {}},
                 {8, "PCMA", 8000, 1, {}, {}, {}}};
   } else {
-    p.codecs = {{96, "VP8", 90000, 1, {}, {"nack", "nack pli", "ccm fir"}, 97}};
+    p.codecs = {{96, "VP8", 90000, 1, {}, {"nack", "nack pli", "ccm fir"}, 97},
+                // Constrained Baseline 3.1, what every browser decodes.
+                {102,
+                 "H264",
+                 90000,
+                 1,
+                 "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+                 {"nack", "nack pli", "ccm fir"},
+                 103}};
   }
   p.extensions = {{4, std::string(kMidExtensionUri), {}}};
   if (kind == MediaKind::kAudio) {

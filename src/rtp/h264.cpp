@@ -131,30 +131,18 @@ constexpr std::uint32_t kMaxPictureSize = 0xFFFF;
 
 // --- Annex B -------------------------------------------------------------------------------
 
-// The offset of the next 00 00 01 at or after `from`, or data.size().
-std::size_t find_start_code(BytesView data, std::size_t from) noexcept {
-  for (std::size_t i = from; i + 3 <= data.size(); ++i) {
-    if (data[i + 2] > 1) {
-      i += 2;  // no start code can begin at i, i + 1 or i + 2
-      continue;
-    }
-    if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1) return i;
-  }
-  return data.size();
-}
-
 // Splits an Annex B access unit into its NAL units, without their start codes and trailing
 // zero bytes. Empty NAL units are skipped; access unit delimiters are dropped.
 Expected<void, PayloadError> split_annex_b(BytesView frame, std::vector<BytesView>& nal_units) {
   nal_units.clear();
-  std::size_t start = find_start_code(frame, 0);
+  std::size_t start = find_h264_start_code(frame, 0);
   // Only zero bytes may come before the first start code (leading_zero_8bits, H.264 B.2).
   for (std::size_t i = 0; i < start; ++i) {
     if (frame[i] != 0) return PayloadError::kMalformed;
   }
   while (start < frame.size()) {
     const std::size_t begin = start + 3;
-    const std::size_t next = find_start_code(frame, begin);
+    const std::size_t next = find_h264_start_code(frame, begin);
     std::size_t end = next;
     while (end > begin && frame[end - 1] == 0) --end;
     start = next;
@@ -237,6 +225,17 @@ Expected<void, PayloadError> for_each_aggregated(BytesView payload, Visit&& visi
 }
 
 }  // namespace
+
+std::size_t find_h264_start_code(BytesView data, std::size_t from) noexcept {
+  for (std::size_t i = from; i + 3 <= data.size(); ++i) {
+    if (data[i + 2] > 1) {
+      i += 2;  // no start code can begin at i, i + 1 or i + 2
+      continue;
+    }
+    if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1) return i;
+  }
+  return data.size();
+}
 
 // --- SPS -----------------------------------------------------------------------------------
 
@@ -357,14 +356,25 @@ Expected<H264Sps, PayloadError> parse_h264_sps(BytesView nal) noexcept {
 
 Expected<FramePosition, PayloadError> H264PayloadFormat::inspect(BytesView payload) const {
   if (payload.empty()) return PayloadError::kEmpty;
+  // H.264 7.4.1.2.3: an access unit delimiter opens an access unit, and a sequence parameter
+  // set comes before its first slice, where encoders put it first; a packet led by either
+  // starts a frame. This lets a key frame be taken without the packet before it.
+  auto position_of = [](std::uint8_t nal_type) {
+    return nal_type == kH264NalAccessUnitDelimiter || nal_type == kH264NalSps
+               ? FramePosition::kStart
+               : FramePosition::kUnknown;
+  };
   const std::uint8_t type = h264_nal_type(payload[0]);
-  if (is_carried_nal_type(type)) return FramePosition::kUnknown;
+  if (is_carried_nal_type(type)) return position_of(type);
   switch (type) {
     case kH264StapA: {
-      auto ok =
-          for_each_aggregated(payload, [](BytesView) { return Expected<void, PayloadError>{}; });
+      std::optional<std::uint8_t> first_type;
+      auto ok = for_each_aggregated(payload, [&](BytesView nal) {
+        if (!first_type && !nal.empty()) first_type = h264_nal_type(nal[0]);
+        return Expected<void, PayloadError>{};
+      });
       if (!ok) return ok.error();
-      return FramePosition::kUnknown;
+      return first_type ? position_of(*first_type) : FramePosition::kUnknown;
     }
     case kH264FuA: {
       // RFC 6184 5.8: FU indicator, FU header, and at least one byte of the fragment.

@@ -72,13 +72,17 @@ struct H264Sps {
 // run past the end; kMalformed for a value out of its range (or a size beyond 16 bits).
 Expected<H264Sps, PayloadError> parse_h264_sps(BytesView nal) noexcept;
 
+// Annex B: the offset of the next 00 00 01 start code at or after `from`, or data.size().
+std::size_t find_h264_start_code(BytesView data, std::size_t from) noexcept;
+
 // Receiving H.264, packetization-mode 0 or 1. inspect() gives kContinue for an FU-A fragment
-// without S and kUnknown for everything else (H.264 payloads have no frame-start flag; the
-// frame ends at the RTP marker bit). assemble() writes each NAL unit with a 4-byte start code:
-// single NAL units as they are, STAP-A unpacked, FU-A fragments joined under a rebuilt header.
-// It refuses a frame (kBrokenFrame) whose FU-A fragments do not run from S to E with one NAL
-// type and nothing between them. key_frame: the frame holds an IDR slice. width and height:
-// from the frame's first SPS, when it has one that parses (a bad SPS leaves them 0).
+// without S, kStart for a packet whose first NAL unit is an access unit delimiter or an SPS
+// (what opens an access unit in practice), and kUnknown for everything else (H.264 payloads
+// have no frame-start flag; the frame ends at the RTP marker bit). assemble() writes each NAL unit
+// with a 4-byte start code: single NAL units as they are, STAP-A unpacked, FU-A fragments joined
+// under a rebuilt header. It refuses a frame (kBrokenFrame) whose FU-A fragments do not run from S
+// to E with one NAL type and nothing between them. key_frame: the frame holds an IDR slice. width
+// and height: from the frame's first SPS, when it has one that parses (a bad SPS leaves them 0).
 class H264PayloadFormat final : public PayloadFormat {
  public:
   Expected<FramePosition, PayloadError> inspect(BytesView payload) const override;

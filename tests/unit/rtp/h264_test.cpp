@@ -274,8 +274,12 @@ TEST(H264PayloadFormat, InspectsEveryPacketType) {
   EXPECT_EQ(position("65888405").value(), FramePosition::kUnknown);  // IDR slice
   EXPECT_EQ(position("41").value(), FramePosition::kUnknown);        // a header alone
   EXPECT_EQ(position("e5aa").value(), FramePosition::kUnknown);      // F bit set: passed on
-  EXPECT_EQ(position("780002 6742 0001 68").value(), FramePosition::kUnknown);  // STAP-A
-  EXPECT_EQ(position("7c85 aabb").value(), FramePosition::kUnknown);            // FU-A start
+  // A packet led by an SPS or an access unit delimiter opens an access unit.
+  EXPECT_EQ(position("780002 6742 0001 68").value(), FramePosition::kStart);  // STAP-A, SPS
+  EXPECT_EQ(position("780001 68 0001 65").value(), FramePosition::kUnknown);  // STAP-A, PPS
+  EXPECT_EQ(position("6742").value(), FramePosition::kStart);                 // an SPS alone
+  EXPECT_EQ(position("0910").value(), FramePosition::kStart);                 // AUD
+  EXPECT_EQ(position("7c85 aabb").value(), FramePosition::kUnknown);          // FU-A start
   EXPECT_EQ(position("7c05 aabb").value(), FramePosition::kContinue);
   EXPECT_EQ(position("7c45 aabb").value(), FramePosition::kContinue);  // FU-A end
   EXPECT_EQ(position("7c25 aabb").value(), FramePosition::kContinue);  // R ignored
