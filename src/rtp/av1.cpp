@@ -116,7 +116,7 @@ Expected<Av1ObuHeader, PayloadError> parse_av1_obu_header(BytesView obu) noexcep
   return header;
 }
 
-Expected<Av1Obu, PayloadError> read_av1_obu(BytesView bytes) noexcept {
+Expected<Av1Obu, PayloadError> read_av1_obu(BytesView bytes) {
   auto header = parse_av1_obu_header(bytes);
   if (!header) return header.error();
   Av1Obu obu;
@@ -239,7 +239,7 @@ Expected<Av1PayloadReader, PayloadError> Av1PayloadReader::open(BytesView payloa
   return Av1PayloadReader(header, rest);
 }
 
-Expected<std::optional<BytesView>, PayloadError> Av1PayloadReader::next() noexcept {
+Expected<std::optional<BytesView>, PayloadError> Av1PayloadReader::next() {
   if (done_) return std::optional<BytesView>();
   const std::size_t count = header_.element_count;
   if (count != 0 && read_ + 1 == count) {

@@ -85,7 +85,7 @@ struct Av1Obu {
 };
 // Reads the OBU at the start of `bytes`: one with has_size_field takes obu_size bytes of
 // payload, one without takes the rest of `bytes` (AV1 5.3.1 with sz = bytes.size()).
-Expected<Av1Obu, PayloadError> read_av1_obu(BytesView bytes) noexcept;
+Expected<Av1Obu, PayloadError> read_av1_obu(BytesView bytes);
 
 // What the sequence header (AV1 5.5) tells, as far as the largest frame size.
 struct Av1SequenceHeader {
@@ -122,7 +122,7 @@ class Av1PayloadReader {
   const Av1AggregationHeader& header() const noexcept { return header_; }
   // The next element; nothing after the last. kTruncated when a length runs past the payload
   // or the payload ends before W elements; kMalformed for a bad leb128.
-  Expected<std::optional<BytesView>, PayloadError> next() noexcept;
+  Expected<std::optional<BytesView>, PayloadError> next();
   // Whether the element next() returned last was the payload's last.
   bool at_end() const noexcept { return done_; }
 

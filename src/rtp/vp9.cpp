@@ -38,7 +38,9 @@ class BitReader {
   }
 
  private:
-  std::size_t remaining_bits() const noexcept { return input_.size() * 8 - position_; }
+  [[nodiscard]] std::size_t remaining_bits() const noexcept {
+    return input_.size() * 8 - position_;
+  }
   BytesView input_;
   std::size_t position_ = 0;
 };
@@ -184,7 +186,7 @@ bool Vp9PayloadDescriptor::write_to(ByteWriter& writer) const {
   return writer.ok();
 }
 
-Expected<Vp9Payload, PayloadError> parse_vp9_payload(BytesView rtp_payload) noexcept {
+Expected<Vp9Payload, PayloadError> parse_vp9_payload(BytesView rtp_payload) {
   if (rtp_payload.empty()) return PayloadError::kEmpty;
   ByteReader reader(rtp_payload);
   Vp9Payload out;

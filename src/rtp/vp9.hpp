@@ -115,7 +115,7 @@ struct Vp9Payload {
 // Parses an RTP payload's descriptor. kEmpty for an empty payload or one with no VP9 data
 // after the descriptor; kTruncated when the descriptor runs past the payload; kMalformed for
 // P_DIFFs without a picture ID or with N set on the third. Reserved bits are ignored.
-Expected<Vp9Payload, PayloadError> parse_vp9_payload(BytesView rtp_payload) noexcept;
+Expected<Vp9Payload, PayloadError> parse_vp9_payload(BytesView rtp_payload);
 
 // The start of a VP9 frame's uncompressed header (VP9 bitstream spec 6.2), as far as a key
 // frame's size.

@@ -376,7 +376,7 @@ TEST(Av1PayloadFormat, DropsDelimitersAndTileListsAndRewritesSizes) {
 
 TEST(Av1PayloadFormat, BrokenAndMalformed) {
   const Av1PayloadFormat format;
-  auto assemble = [&](std::vector<Buffer> payloads) {
+  auto assemble = [&](const std::vector<Buffer>& payloads) {
     Buffer out;
     auto result = format.assemble(views(payloads), out);
     return result ? std::optional<PayloadError>() : std::optional(result.error());
@@ -619,7 +619,7 @@ TEST(Av1Fixture, PacketizeAndAssembleEveryTemporalUnit) {
     const bool key = holds_key_frame(tu);
     auto payloads = packetize(packetizer, tu, key);
     ASSERT_FALSE(payloads.empty());
-    for (std::size_t i = 0; i < payloads.size(); ++i) EXPECT_LE(payloads[i].size(), 1200u);
+    for (const Buffer& payload : payloads) EXPECT_LE(payload.size(), 1200u);
     Buffer out;
     auto info = format.assemble(views(payloads), out);
     ASSERT_TRUE(info) << units;

@@ -498,8 +498,9 @@ TEST(Vp9PayloadFormat, MoreThanEightFramesIsUnsupported) {
 TEST(Vp9PayloadFormat, BrokenFrames) {
   const Vp9PayloadFormat format;
   const Buffer data = hex("86");
-  auto assemble = [&](std::vector<Vp9PayloadDescriptor> descriptors) {
+  auto assemble = [&](const std::vector<Vp9PayloadDescriptor>& descriptors) {
     std::vector<Buffer> payloads;
+    payloads.reserve(descriptors.size());
     for (const auto& d : descriptors) payloads.push_back(payload(d, data));
     Buffer out;
     auto result = format.assemble(views(payloads), out);
