@@ -44,7 +44,10 @@ bool same_name(std::string_view a, std::string_view b) {
 bool supported(MediaKind kind, const RtpCodec& codec) {
   if (kind == MediaKind::kVideo) {
     if (codec.clock_rate != 90000) return false;
-    if (same_name(codec.name, "VP8")) return true;
+    // VP8, VP9 (any profile) and AV1 frames are carried as they are.
+    if (same_name(codec.name, "VP8") || same_name(codec.name, "VP9") ||
+        same_name(codec.name, "AV1"))
+      return true;
     // H.264 frames are carried as they are, whatever the profile; the packetization modes
     // are 0 and 1 (RFC 6184 6.2, 6.3), not the interleaved 2.
     if (same_name(codec.name, "H264")) {

@@ -58,8 +58,8 @@ struct RtpParameters {
 // a description).
 RtpParameters read_rtp_parameters(const sdp::AttributeList& attributes,
                                   std::span<const std::string> formats);
-// What rtcpp offers for a new section of this kind: VP8 and H.264 (Constrained Baseline,
-// packetization-mode 1), each with RTX, for video; Opus, PCMU and
+// What rtcpp offers for a new section of this kind: VP8, H.264 (Constrained Baseline,
+// packetization-mode 1), VP9 (profile 0) and AV1, each with RTX, for video; Opus, PCMU and
 // PCMA for audio; the mid header extension, and for audio ssrc-audio-level (RFC 6464) and
 // csrc-audio-level (RFC 6465).
 RtpParameters local_rtp_parameters(MediaKind kind);

@@ -704,7 +704,8 @@ TEST(RTCPeerConnection, MediaOnlyOfferIsAnsweredReceivingEverySection) {
     ASSERT_TRUE(answer) << answer.error().to_string();
     const std::string& sdp = answer->sdp;
     // JSEP 5.3.1: each section accepted, recvonly (the transceivers the offer made), bundled,
-    // with the codecs rtcpp carries: Opus first for audio, VP8 alone (and its RTX) for video.
+    // with the codecs rtcpp carries: Opus first for audio, VP8 first for video, then H.264,
+    // AV1 and VP9; never the offer's red or ulpfec.
     EXPECT_NE(sdp.find("m=audio 9 "), std::string::npos) << sdp;
     EXPECT_NE(sdp.find("m=video 9 "), std::string::npos) << sdp;
     EXPECT_NE(sdp.find("a=group:BUNDLE "), std::string::npos) << sdp;
@@ -716,7 +717,9 @@ TEST(RTCPeerConnection, MediaOnlyOfferIsAnsweredReceivingEverySection) {
     EXPECT_EQ(recvonly, sections) << sdp;
     EXPECT_NE(sdp.find("opus/48000/2"), std::string::npos) << sdp;
     EXPECT_NE(sdp.find("VP8/90000"), std::string::npos) << sdp;
-    EXPECT_EQ(sdp.find("H264"), std::string::npos) << sdp;
+    EXPECT_LT(sdp.find("VP8/90000"), sdp.find("H264/90000")) << sdp;
+    EXPECT_EQ(sdp.find("red/90000"), std::string::npos) << sdp;
+    EXPECT_EQ(sdp.find("ulpfec"), std::string::npos) << sdp;
     EXPECT_EQ(sdp.find("a=ssrc:"), std::string::npos) << sdp;  // nothing to send
     ASSERT_TRUE(pc->set_local_description(*answer).get());
     EXPECT_EQ(pc->signaling_state(), RTCSignalingState::kStable);

@@ -36,11 +36,21 @@ TEST(RtpParameters, ChromiumVideoOfferIsAnsweredWithVp8AndItsRtx) {
 
   const auto answer = answer_rtp_parameters(MediaKind::kVideo, offered);
   ASSERT_TRUE(answer);
-  ASSERT_EQ(answer->codecs.size(), 1u);
+  // VP8 first as offered, then the six H.264 formats (packetization-mode 0 and 1, every
+  // profile: frames are carried as they are), AV1 and both VP9 profiles; not red or ulpfec.
+  std::vector<std::string> names;
+  for (const auto& c : answer->codecs)
+    names.push_back(c.name + "/" + std::to_string(c.payload_type));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"VP8/96", "H264/102", "H264/104", "H264/108", "H264/114",
+                                      "H264/116", "H264/39", "AV1/45", "VP9/98", "VP9/100"}));
   EXPECT_EQ(answer->codecs[0].payload_type, 96);  // the offerer's payload type kept
   // Only the feedback we act on; goog-remb and transport-cc are not (yet).
   EXPECT_EQ(answer->codecs[0].feedback, (std::vector<std::string>{"ccm fir", "nack", "nack pli"}));
-  EXPECT_EQ(payload_types(*answer), (std::vector<std::string>{"96", "97"}));
+  const auto types = payload_types(*answer);
+  ASSERT_GE(types.size(), 2u);
+  EXPECT_EQ(types[0], "96");
+  EXPECT_EQ(types[1], "97");
   EXPECT_EQ(answer->extensions,
             (std::vector<RtpHeaderExtension>{{4, std::string(kMidExtensionUri)}}));
 }
@@ -61,8 +71,9 @@ TEST(RtpParameters, FirefoxAudioOfferKeepsOpusAndG711) {
 TEST(RtpParameters, AnOfferWithoutACodecWeCarryIsNotAnswerable) {
   sdp::AttributeList attributes;
   attributes.add("rtpmap", "102 H264/90000");
-  attributes.add("fmtp", "102 packetization-mode=1;profile-level-id=42e01f");
-  const std::vector<std::string> formats{"102"};
+  attributes.add("fmtp", "102 packetization-mode=2;profile-level-id=42e01f");  // interleaved
+  attributes.add("rtpmap", "103 H265/90000");
+  const std::vector<std::string> formats{"102", "103"};
   EXPECT_FALSE(answer_rtp_parameters(MediaKind::kVideo, read_rtp_parameters(attributes, formats)));
 }
 
