@@ -45,7 +45,12 @@ void check_depacketizing(BytesView input) {
       all_valid = false;
       continue;
     }
-    if (*position == FramePosition::kStart) std::abort();  // H.264 never says
+    // Only a packet led by an SPS or an access unit delimiter starts a frame.
+    if (*position == FramePosition::kStart) {
+      std::uint8_t first = h264_nal_type(payload[0]);
+      if (first == kH264StapA && payload.size() > 3) first = h264_nal_type(payload[3]);
+      if (first != kH264NalSps && first != kH264NalAccessUnitDelimiter) std::abort();
+    }
   }
   Buffer frame;
   auto info = format.assemble(payloads, frame);
