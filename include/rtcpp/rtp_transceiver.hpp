@@ -9,7 +9,8 @@
 // peer's requests reach the sender's handler.
 //
 // Every method may be called from any thread; handlers run on the connection's loop thread.
-// Codecs negotiated today: VP8 (RFC 7741) for video; Opus, PCMU and PCMA for audio.
+// Codecs negotiated today: VP8 (RFC 7741), H.264 (RFC 6184, packetization modes 0 and 1),
+// VP9 (RFC 9628) and AV1 (AOM RTP specification) for video; Opus, PCMU and PCMA for audio.
 #pragma once
 
 #include <atomic>
@@ -37,7 +38,24 @@ struct RTCRtpTransceiverInit {
   RTCRtpTransceiverDirection direction = RTCRtpTransceiverDirection::kSendRecv;
 };
 
-// One encoded frame: a VP8 frame, or an Opus/G.711 packet's worth of audio.
+// W3C webrtc-pc 5.2 RTCRtpCodec: a codec as capabilities list it and preferences name it.
+struct RTCRtpCodec {
+  std::string mime_type;  // "video/VP8", "video/H264", "audio/opus", "video/rtx", ...
+  std::uint32_t clock_rate = 0;
+  std::optional<std::uint16_t> channels;  // audio: 2 for Opus, 1 for G.711
+  std::optional<std::string> sdp_fmtp_line;
+};
+struct RTCRtpHeaderExtensionCapability {
+  std::string uri;
+};
+// W3C 5.2 RTCRtpCapabilities: what rtcpp sends and receives of a kind.
+struct RTCRtpCapabilities {
+  std::vector<RTCRtpCodec> codecs;
+  std::vector<RTCRtpHeaderExtensionCapability> header_extensions;
+};
+
+// One encoded frame: a video frame (VP8, VP9, AV1 as IVF holds them; H.264 as an Annex B
+// access unit), or an Opus/G.711 packet's worth of audio.
 struct RTCEncodedFrame {
   // Video: a key frame (decodable on its own). Audio frames are always key frames.
   bool key_frame = false;
@@ -101,6 +119,8 @@ class RTCRtpSender {
   void on_key_frame_request(std::function<void()> handler);
   // The negotiated codec's name ("VP8", "opus", ...), once the direction sends.
   std::optional<std::string> codec() const;
+  // W3C 5.2 getCapabilities: nothing for a kind other than "audio" and "video".
+  static std::optional<RTCRtpCapabilities> get_capabilities(std::string_view kind);
 
  private:
   std::shared_ptr<detail::TransceiverState> d_;
@@ -121,6 +141,9 @@ class RTCRtpReceiver {
   // closed connection.
   std::vector<RTCRtpSynchronizationSource> get_synchronization_sources() const;
   std::vector<RTCRtpContributingSource> get_contributing_sources() const;
+  // W3C 5.3 getCapabilities (the same codecs as the sender's: what is received is what can
+  // be sent).
+  static std::optional<RTCRtpCapabilities> get_capabilities(std::string_view kind);
 
  private:
   std::shared_ptr<detail::TransceiverState> d_;
@@ -140,6 +163,13 @@ class RTCRtpTransceiver {
   std::optional<RTCRtpTransceiverDirection> current_direction() const;
   std::shared_ptr<RTCRtpSender> sender() const;
   std::shared_ptr<RTCRtpReceiver> receiver() const;
+  // W3C 5.4 setCodecPreferences: the codecs the next offers and answers list for this
+  // transceiver, in this order (an answer keeps those the offer has; a section left without
+  // any is rejected). Empty: rtcpp's own order. InvalidModificationError for a codec not in
+  // RTCRtpReceiver::get_capabilities(kind) (matched by MIME type, clock rate, channels and,
+  // when given, the fmtp line: H.264 by profile and packetization mode), or for a list of
+  // repair formats (rtx) only.
+  Result<> set_codec_preferences(std::vector<RTCRtpCodec> codecs);
 
  private:
   std::shared_ptr<detail::TransceiverState> d_;

@@ -641,6 +641,12 @@ Result<> PeerConnectionImpl::set_direction(std::uint32_t transceiver,
   return set;
 }
 
+Result<> PeerConnectionImpl::set_codec_preferences(std::uint32_t transceiver,
+                                                   std::vector<pc::CodecPreference> preferences) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  return core_.set_codec_preferences(transceiver, std::move(preferences));
+}
+
 bool PeerConnectionImpl::on_media_event(pc::ConnectionEvent& event) {
   if (const auto* added = std::get_if<pc::TrackAdded>(&event)) {
     auto& objects = transceiver_objects(added->transceiver);

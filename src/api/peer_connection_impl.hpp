@@ -69,6 +69,8 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   Result<> send_frame(std::uint32_t transceiver, const RTCEncodedFrame& frame);
   Result<> request_key_frame(std::uint32_t transceiver);
   Result<> set_direction(std::uint32_t transceiver, RTCRtpTransceiverDirection direction);
+  Result<> set_codec_preferences(std::uint32_t transceiver,
+                                 std::vector<pc::CodecPreference> preferences);
 
   std::optional<RTCSessionDescriptionInit> local_description() const;
   std::optional<RTCSessionDescriptionInit> current_local_description() const;

@@ -1,7 +1,10 @@
 #include "rtcpp/rtp_transceiver.hpp"
 
+#include <strings.h>
+
 #include "api/peer_connection_impl.hpp"
 #include "api/transceiver_state.hpp"
+#include "pc/rtp_parameters.hpp"
 #include "rtp/header_extensions.hpp"
 #include "runtime/interfaces.hpp"
 
@@ -70,6 +73,37 @@ std::optional<std::string> RTCRtpSender::codec() const {
                          [&](PeerConnectionImpl& pc) { return pc.core().send_codec(d_->handle); });
 }
 
+namespace {
+
+std::optional<RTCRtpCapabilities> capabilities(std::string_view kind) {
+  pc::MediaKind media_kind;
+  if (kind == "audio") {
+    media_kind = pc::MediaKind::kAudio;
+  } else if (kind == "video") {
+    media_kind = pc::MediaKind::kVideo;
+  } else {
+    return std::nullopt;
+  }
+  RTCRtpCapabilities out;
+  for (const auto& c : pc::codec_capabilities(media_kind)) {
+    RTCRtpCodec codec;
+    codec.mime_type = std::string(kind) + "/" + c.name;
+    codec.clock_rate = c.clock_rate;
+    if (media_kind == pc::MediaKind::kAudio) codec.channels = c.channels;
+    if (!c.parameters.empty()) codec.sdp_fmtp_line = c.parameters;
+    out.codecs.push_back(std::move(codec));
+  }
+  for (const auto& e : pc::local_rtp_parameters(media_kind).extensions)
+    out.header_extensions.push_back({e.uri});
+  return out;
+}
+
+}  // namespace
+
+std::optional<RTCRtpCapabilities> RTCRtpSender::get_capabilities(std::string_view kind) {
+  return capabilities(kind);
+}
+
 // --- RTCRtpReceiver ---
 
 RTCRtpReceiver::RTCRtpReceiver(std::shared_ptr<detail::TransceiverState> state)
@@ -132,6 +166,10 @@ std::vector<RTCRtpContributingSource> RTCRtpReceiver::get_contributing_sources()
   });
 }
 
+std::optional<RTCRtpCapabilities> RTCRtpReceiver::get_capabilities(std::string_view kind) {
+  return capabilities(kind);
+}
+
 // --- RTCRtpTransceiver ---
 
 RTCRtpTransceiver::RTCRtpTransceiver(std::shared_ptr<detail::TransceiverState> state)
@@ -158,6 +196,23 @@ Result<> RTCRtpTransceiver::set_direction(RTCRtpTransceiverDirection direction) 
   return with_connection(
       d_, Result<>(invalid_state_error("the connection is gone")),
       [&](PeerConnectionImpl& pc) { return pc.set_direction(d_->handle, direction); });
+}
+
+Result<> RTCRtpTransceiver::set_codec_preferences(std::vector<RTCRtpCodec> codecs) {
+  const std::string prefix = d_->kind + "/";
+  std::vector<pc::CodecPreference> preferences;
+  for (const auto& codec : codecs) {
+    // W3C 5.4: a codec of another kind is not in this kind's capabilities.
+    if (codec.mime_type.size() <= prefix.size() ||
+        strncasecmp(codec.mime_type.c_str(), prefix.c_str(), prefix.size()) != 0)
+      return invalid_modification_error("codec " + codec.mime_type + " is not of kind " + d_->kind);
+    preferences.push_back({codec.mime_type.substr(prefix.size()), codec.clock_rate,
+                           codec.channels.value_or(1), codec.sdp_fmtp_line.value_or("")});
+  }
+  return with_connection(d_, Result<>(invalid_state_error("the connection is gone")),
+                         [&](PeerConnectionImpl& pc) {
+                           return pc.set_codec_preferences(d_->handle, std::move(preferences));
+                         });
 }
 
 std::optional<RTCRtpTransceiverDirection> RTCRtpTransceiver::current_direction() const {

@@ -250,6 +250,10 @@ class Connection {
   // W3C RTCRtpTransceiver.direction setter: InvalidStateError for a stopping or stopped
   // transceiver. Takes effect at the next offer, or at the answer being prepared.
   Result<> set_direction(std::uint32_t transceiver, RtpDirection direction);
+  // W3C 5.4 setCodecPreferences: the codecs the transceiver's next offers and answers list,
+  // in this order (empty: rtcpp's own). InvalidModificationError for a codec rtcpp cannot
+  // receive, or for a list of repair formats only.
+  Result<> set_codec_preferences(std::uint32_t transceiver, std::vector<CodecPreference> codecs);
 
   // --- Media (pc/media_session.hpp) ---
   // Sends an encoded frame on a transceiver whose negotiated direction sends. InvalidStateError
@@ -490,6 +494,10 @@ class Connection {
   // The peer's sections as its description being negotiated, and the last applied answer
   // exchange, wrote them (their RTP parameters: SSRCs, extension ids, codecs).
   std::vector<RemoteSection> pending_remote_sections_;
+  // Filters and orders the codecs of transceivers with preferences; `offered` (an answer's
+  // offer, index for index) gives what an answer may list.
+  void apply_codec_preferences(std::vector<MSection>& sections,
+                               std::span<const RemoteSection> offered) const;
   std::vector<RemoteSection> current_remote_sections_;
 
   // Media.

@@ -128,6 +128,7 @@ Result<std::string> Connection::create_offer(bool ice_restart, Timestamp) {
   if (dtls_role_)
     setup = *dtls_role_ == dtls::DtlsRole::kClient ? DtlsSetup::kActive : DtlsSetup::kPassive;
   auto sections = offer_sections();
+  apply_codec_preferences(sections, {});
   stamp_senders(sections);
   last_offer_ = write_description({local_transport(setup), session_id_, ++session_version_},
                                   sections, offer_bundle(sections));
@@ -153,6 +154,7 @@ Result<std::string> Connection::create_answer(Timestamp) {
                                std::string(to_string(signaling_state_)));
   // The sections were planned when the offer was applied (JSEP 5.3.1); directions set since
   // count.
+  apply_codec_preferences(pending_sections_, pending_remote_sections_);
   apply_answer_directions(pending_sections_);
   stamp_senders(pending_sections_);
   last_answer_setup_ = local_setup_for_answer();

@@ -68,6 +68,61 @@ Result<> Connection::set_direction(std::uint32_t transceiver, RtpDirection direc
   return {};
 }
 
+Result<> Connection::set_codec_preferences(std::uint32_t transceiver,
+                                           std::vector<CodecPreference> codecs) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  Transceiver* t = transceivers_.find(transceiver);
+  if (t == nullptr) return invalid_state_error("no such transceiver");
+  // W3C 5.4 setCodecPreferences: every codec must be one we can receive, and not only
+  // repair formats; an empty list goes back to our own order.
+  const auto capabilities = codec_capabilities(t->kind);
+  bool media_codec = false;
+  for (const auto& codec : codecs) {
+    const bool known = std::any_of(capabilities.begin(), capabilities.end(), [&](const auto& c) {
+      return preference_matches(
+          codec, RtpCodec{0, c.name, c.clock_rate, c.channels, c.parameters, {}, std::nullopt});
+    });
+    if (!known)
+      return invalid_modification_error("codec " + codec.name + "/" +
+                                        std::to_string(codec.clock_rate) +
+                                        " is not in the receiver's capabilities");
+    const bool repair = codec.name == "rtx" || codec.name == "red" || codec.name == "ulpfec";
+    media_codec = media_codec || !repair;
+  }
+  if (!codecs.empty() && !media_codec)
+    return invalid_modification_error("the preferences name no media codec");
+  t->codec_preferences = std::move(codecs);
+  return {};
+}
+
+void Connection::apply_codec_preferences(std::vector<MSection>& sections,
+                                         std::span<const RemoteSection> offered) const {
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    MSection& s = sections[i];
+    if (!s.transceiver || s.rejected) continue;
+    const Transceiver* t = transceivers_.find(*s.transceiver);
+    if (t == nullptr || (t->codec_preferences.empty() && i >= offered.size())) continue;
+    // An answer starts again from what the offer and we share (JSEP 5.3.1), so that a
+    // preference set after an earlier createAnswer can widen it again; an offer filters what
+    // the section has (all of our codecs for a new section).
+    RtpParameters base = s.rtp;
+    if (i < offered.size()) {
+      if (auto shared = answer_rtp_parameters(s.kind, offered[i].rtp)) base = std::move(*shared);
+    }
+    RtpParameters preferred =
+        t->codec_preferences.empty() ? base : prefer_codecs(base, t->codec_preferences);
+    if (preferred.codecs.empty()) {
+      // JSEP 5.3.1: no codec in common is a rejected section.
+      s.rejected = true;
+      s.direction = RtpDirection::kInactive;
+      if (s.formats.size() > 1) s.formats.resize(1);
+      continue;
+    }
+    s.formats = payload_types(preferred);
+    s.rtp = std::move(preferred);
+  }
+}
+
 void Connection::fire_track_events(const std::vector<MSection>& ours,
                                    std::span<const RemoteSection> remote) {
   // W3C 4.4.1.6: a section the peer sends on fires its transceiver's track event once

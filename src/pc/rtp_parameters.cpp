@@ -186,15 +186,14 @@ RtpParameters local_rtp_parameters(MediaKind kind) {
                 {0, "PCMU", 8000, 1, {}, {}, {}},
                 {8, "PCMA", 8000, 1, {}, {}, {}}};
   } else {
-    p.codecs = {{96, "VP8", 90000, 1, {}, {"nack", "nack pli", "ccm fir"}, 97},
-                // Constrained Baseline 3.1, what every browser decodes.
-                {102,
-                 "H264",
-                 90000,
-                 1,
-                 "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
-                 {"nack", "nack pli", "ccm fir"},
-                 103}};
+    const std::vector<std::string> feedback{"nack", "nack pli", "ccm fir"};
+    p.codecs = {
+        {96, "VP8", 90000, 1, {}, feedback, 97},
+        // Constrained Baseline 3.1, what every browser decodes.
+        {102, "H264", 90000, 1,
+         "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f", feedback, 103},
+        {98, "VP9", 90000, 1, "profile-id=0", feedback, 99},
+        {35, "AV1", 90000, 1, {}, feedback, 36}};
   }
   p.extensions = {{4, std::string(kMidExtensionUri), {}}};
   if (kind == MediaKind::kAudio) {
@@ -222,6 +221,43 @@ std::optional<RtpParameters> answer_rtp_parameters(MediaKind kind, const RtpPara
     answer.extensions.push_back(std::move(taken));
   }
   return answer;
+}
+
+bool preference_matches(const CodecPreference& preference, const RtpCodec& codec) {
+  if (!same_name(preference.name, codec.name) || preference.clock_rate != codec.clock_rate ||
+      preference.channels != codec.channels)
+    return false;
+  if (preference.parameters.empty()) return true;
+  if (same_name(codec.name, "H264"))
+    return rtp::h264_formats_match(preference.parameters, codec.parameters);
+  return preference.parameters == codec.parameters;
+}
+
+std::vector<CodecPreference> codec_capabilities(MediaKind kind) {
+  std::vector<CodecPreference> out;
+  const RtpParameters local = local_rtp_parameters(kind);
+  bool rtx = false;
+  for (const auto& c : local.codecs) {
+    out.push_back({c.name, c.clock_rate, c.channels, c.parameters});
+    rtx = rtx || c.rtx_payload_type.has_value();
+  }
+  if (rtx) out.push_back({"rtx", 90000, 1, {}});
+  return out;
+}
+
+RtpParameters prefer_codecs(const RtpParameters& parameters,
+                            std::span<const CodecPreference> preferences) {
+  RtpParameters out = parameters;
+  out.codecs.clear();
+  std::vector<bool> taken(parameters.codecs.size(), false);
+  for (const auto& preference : preferences) {
+    for (std::size_t i = 0; i < parameters.codecs.size(); ++i) {
+      if (taken[i] || !preference_matches(preference, parameters.codecs[i])) continue;
+      taken[i] = true;
+      out.codecs.push_back(parameters.codecs[i]);
+    }
+  }
+  return out;
 }
 
 std::vector<std::string> payload_types(const RtpParameters& parameters) {

@@ -68,6 +68,28 @@ RtpParameters local_rtp_parameters(MediaKind kind);
 // csrc-audio-level), a direction answered with its mirror (RFC 8285 7: an offer's recvonly is
 // answered sendonly); nullopt when no codec is usable.
 std::optional<RtpParameters> answer_rtp_parameters(MediaKind kind, const RtpParameters& offered);
+// A codec named by the application (W3C webrtc-pc 5.2 RTCRtpCodec): for
+// setCodecPreferences, and as a capability.
+struct CodecPreference {
+  std::string name;  // the rtpmap encoding name: "VP8", "H264", "opus", "rtx"
+  std::uint32_t clock_rate = 0;
+  std::uint16_t channels = 1;
+  std::string parameters;  // the fmtp line; "" names every format of the codec
+  friend bool operator==(const CodecPreference&, const CodecPreference&) = default;
+};
+// Whether a preference names this codec: the name (case aside), clock rate and channels, and
+// the format parameters when it gives them (H.264 by profile and packetization mode, RFC
+// 6184 8.2.2, others as written).
+bool preference_matches(const CodecPreference& preference, const RtpCodec& codec);
+// What rtcpp can send and receive of a kind (W3C getCapabilities): every codec of
+// local_rtp_parameters(), then "rtx".
+std::vector<CodecPreference> codec_capabilities(MediaKind kind);
+// W3C setCodecPreferences with JSEP 5.2.1 / 5.3.1: the codecs of `parameters` some preference
+// names, in the preferences' order (each codec keeps its RTX). Preferences that name only
+// "rtx" keep nothing of themselves.
+RtpParameters prefer_codecs(const RtpParameters& parameters,
+                            std::span<const CodecPreference> preferences);
+
 // A description's payload types (for the m= line) and the rtpmap, fmtp, rtcp-fb, extmap and
 // ssrc lines of these parameters.
 std::vector<std::string> payload_types(const RtpParameters& parameters);

@@ -35,6 +35,8 @@ struct Transceiver {
   std::optional<RtpDirection> local_direction;
   // The streams the peer's a=msid puts its track in (none for "-").
   std::vector<std::string> remote_stream_ids;
+  // W3C [[PreferredCodecs]] (setCodecPreferences); empty: rtcpp's own order.
+  std::vector<CodecPreference> codec_preferences;
 };
 
 class TransceiverList {

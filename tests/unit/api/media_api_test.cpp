@@ -214,4 +214,88 @@ TEST(MediaApi, DirectionChangesAreNegotiated) {
 }
 
 }  // namespace
+TEST(MediaApi, CapabilitiesListWhatIsCarried) {
+  auto video = RTCRtpReceiver::get_capabilities("video");
+  ASSERT_TRUE(video);
+  std::vector<std::string> mimes;
+  for (const auto& c : video->codecs) mimes.push_back(c.mime_type);
+  EXPECT_EQ(mimes, (std::vector<std::string>{"video/VP8", "video/H264", "video/VP9", "video/AV1",
+                                             "video/rtx"}));
+  auto audio = RTCRtpSender::get_capabilities("audio");
+  ASSERT_TRUE(audio);
+  EXPECT_EQ(audio->codecs.front().mime_type, "audio/opus");
+  EXPECT_EQ(audio->codecs.front().channels, std::optional<std::uint16_t>(2));
+  EXPECT_FALSE(audio->header_extensions.empty());
+  EXPECT_FALSE(RTCRtpSender::get_capabilities("application"));
+}
+
+TEST(MediaApi, CodecPreferencesChooseTheCodecOfOffersAndAnswers) {
+  auto a = make_pc();
+  auto b = make_pc();
+  auto added = a->add_transceiver("video", {RTCRtpTransceiverDirection::kSendOnly});
+  ASSERT_TRUE(added);
+  auto transceiver = *added;
+  // W3C 5.4: only codecs of the receiver's capabilities, not only repair formats.
+  auto bad = transceiver->set_codec_preferences({{"video/H265", 90000, {}, {}}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().type(), RTCErrorType::kInvalidModificationError);
+  EXPECT_FALSE(transceiver->set_codec_preferences({{"video/rtx", 90000, {}, {}}}));
+  EXPECT_FALSE(transceiver->set_codec_preferences({{"audio/opus", 48000, 2, {}}}));
+  // H.264 by profile and packetization mode, whatever the level Chromium writes.
+  ASSERT_TRUE(transceiver->set_codec_preferences(
+      {{"video/H264", 90000, {}, "packetization-mode=1;profile-level-id=42e034"},
+       {"video/rtx", 90000, {}, {}}}));
+
+  std::mutex mutex;
+  std::shared_ptr<RTCRtpReceiver> receiver;
+  b->on_track([&](const RTCTrackEvent& e) {
+    std::lock_guard lock(mutex);
+    receiver = e.receiver;
+  });
+  auto offer = a->create_offer().get();
+  ASSERT_TRUE(offer);
+  EXPECT_NE(offer->sdp.find("m=video 9 UDP/TLS/RTP/SAVPF 102 103\r\n"), std::string::npos)
+      << offer->sdp;
+  EXPECT_EQ(offer->sdp.find("VP8"), std::string::npos);
+  ASSERT_TRUE(a->set_local_description(*offer).get());
+  ASSERT_TRUE(b->set_remote_description(*offer).get());
+  auto answer = b->create_answer().get();
+  ASSERT_TRUE(answer);
+  ASSERT_TRUE(b->set_local_description(*answer).get());
+  ASSERT_TRUE(a->set_remote_description(*answer).get());
+  EXPECT_EQ(transceiver->sender()->codec(), std::optional<std::string>("H264"));
+  {
+    std::lock_guard lock(mutex);
+    ASSERT_TRUE(receiver);
+    EXPECT_EQ(receiver->codec(), std::optional<std::string>("H264"));
+  }
+  a->close();
+  b->close();
+
+  // The answerer's preferences order its answer: VP9 first, then VP8, nothing else.
+  auto c = make_pc();
+  auto d = make_pc();
+  ASSERT_TRUE(c->add_transceiver("video", {RTCRtpTransceiverDirection::kSendRecv}));
+  auto offer2 = c->create_offer().get();
+  ASSERT_TRUE(offer2);
+  ASSERT_TRUE(d->set_remote_description(*offer2).get());
+  auto d_transceivers = d->get_transceivers();
+  ASSERT_EQ(d_transceivers.size(), 1u);
+  ASSERT_TRUE(d_transceivers[0]->set_codec_preferences(
+      {{"video/VP9", 90000, {}, {}}, {"video/VP8", 90000, {}, {}}}));
+  auto answer2 = d->create_answer().get();
+  ASSERT_TRUE(answer2);
+  EXPECT_NE(answer2->sdp.find("m=video 9 UDP/TLS/RTP/SAVPF 98 99 96 97\r\n"), std::string::npos)
+      << answer2->sdp;
+  // Back to rtcpp's own order: the full intersection again.
+  ASSERT_TRUE(d_transceivers[0]->set_codec_preferences({}));
+  auto answer3 = d->create_answer().get();
+  ASSERT_TRUE(answer3);
+  EXPECT_NE(answer3->sdp.find("m=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103 98 99 35 36\r\n"),
+            std::string::npos)
+      << answer3->sdp;
+  c->close();
+  d->close();
+}
+
 }  // namespace rtcpp
