@@ -117,6 +117,7 @@ class Peer {
   // Media (loop thread).
   void add_media_transceivers();
   void on_track(const RTCTrackEvent& event);
+  void prefer_clip_codec(RTCRtpTransceiver& transceiver);
   void start_sending(const std::shared_ptr<RTCRtpSender>& sender);
 
   PeerOptions options_;
@@ -144,7 +145,7 @@ class Peer {
   bool finished_ = false;
   std::promise<bool> result_;
   std::atomic<int> interrupted_by_{0};  // the signal that finished the peer
-  std::optional<IvfClip> clip_;
+  std::optional<VideoClip> clip_;
   std::shared_ptr<RTCRtpSender> video_sender_;
   std::unique_ptr<ClipSender> clip_sender_;
   std::vector<std::shared_ptr<TrackRecorder>> recorders_;
@@ -179,7 +180,7 @@ int Peer::run() {
     file_ = Buffer::from_string(bytes);
   }
   if (!options_.video.empty()) {
-    auto clip = load_ivf_clip(options_.video);
+    auto clip = load_video_clip(options_.video);
     if (!clip) {
       emit(
           {{"type", "result"}, {"ok", false}, {"role", role}, {"error", clip.error().to_string()}});
@@ -381,6 +382,7 @@ void Peer::on_remote_applied(const std::string& type) {
                                                 : RTCRtpTransceiverDirection::kSendOnly);
             !set)
           continue;
+        prefer_clip_codec(*t);
         start_sending(t->sender());
         break;
       }
@@ -541,9 +543,20 @@ void Peer::add_media_transceivers() {
       finish(false, video.error().to_string());
       return;
     }
-    if (clip_) start_sending((*video)->sender());
+    if (clip_) {
+      prefer_clip_codec(**video);
+      start_sending((*video)->sender());
+    }
   }
   if (record) (void)pc_->add_transceiver("audio", {RTCRtpTransceiverDirection::kRecvOnly});
+}
+
+void Peer::prefer_clip_codec(RTCRtpTransceiver& transceiver) {
+  // The file's codec is the one to negotiate (W3C setCodecPreferences), with its RTX.
+  auto set = transceiver.set_codec_preferences(
+      {{"video/" + clip_->codec, 90000, std::nullopt, std::nullopt},
+       {"video/rtx", 90000, std::nullopt, std::nullopt}});
+  if (!set) finish(false, "--video: " + set.error().to_string());
 }
 
 void Peer::start_sending(const std::shared_ptr<RTCRtpSender>& sender) {
@@ -694,15 +707,17 @@ CLI::App* add_peer_command(CLI::App& app, PeerOptions& o) {
   peer->add_option_function<std::string>(
       "--video",
       [&o](const std::string& source) {
-        if (source.size() > 4 && source.ends_with(".ivf")) {
+        if ((source.size() > 4 && source.ends_with(".ivf")) ||
+            (source.size() > 5 && source.ends_with(".h264"))) {
           o.video = source;
         } else {
           o.unsupported = "--video " + source +
-                          ": only .ivf (VP8) files are sent so far; testsrc, .y4m and .h264 come "
-                          "with the codecs";
+                          ": only encoded .ivf and .h264 files are sent so far; testsrc and .y4m "
+                          "come with the codecs";
         }
       },
-      "send an encoded .ivf file (VP8) as a video track, in real time");
+      "send an encoded file as a video track, in real time: .ivf (VP8, VP9, AV1) or .h264 "
+      "(Annex B, 30 frames a second)");
   peer->add_option_function<std::string>(
       "--audio",
       [&o](const std::string& source) {
@@ -710,7 +725,8 @@ CLI::App* add_peer_command(CLI::App& app, PeerOptions& o) {
       },
       "send an audio track (not supported yet: the result says so)");
   peer->add_option("--record", o.record_dir,
-                   "write each received video track to DIR/<mid>.ivf (VP8)");
+                   "write each received track to DIR: <mid>.ivf (VP8, VP9, AV1), <mid>.h264 "
+                   "(H.264, Annex B) or <mid>.ogg (Opus)");
   peer->add_option("--duration", o.duration, "seconds of media to send")
       ->check(CLI::Range(0.1, 86400.0))
       ->capture_default_str();

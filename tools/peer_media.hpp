@@ -12,13 +12,16 @@
 
 #include "base/bytes.hpp"
 #include "base/serial.hpp"
+#include "media/annexb.hpp"
 #include "media/ivf.hpp"
+#include "media/ogg.hpp"
 #include "rtcpp/rtcpp.hpp"
 
 namespace rtcpp::tools {
 
-// One received track: written to DIR/<mid>.ivf as its frames arrive (VP8); other codecs are
-// counted and not written yet.
+// One received track, written as its frames arrive: VP8, VP9 and AV1 to DIR/<mid>.ivf, H.264
+// to DIR/<mid>.h264 (Annex B), Opus to DIR/<mid>.ogg; video from its first key frame. Other
+// codecs (G.711) are counted and not written.
 class TrackRecorder {
  public:
   TrackRecorder(std::string kind, std::string mid, std::string codec, std::string directory);
@@ -39,7 +42,10 @@ class TrackRecorder {
   std::string mid_;
   std::string codec_;
   std::string directory_;
+  bool open_file(const RTCEncodedFrame& frame);
   std::optional<media::IvfFileWriter> ivf_;
+  std::optional<media::AnnexBFileWriter> h264_;
+  std::optional<media::OggOpusFileWriter> ogg_;
   SerialUnwrapper<std::uint32_t> timestamps_;
   std::optional<std::int64_t> first_timestamp_;
   std::uint64_t frames_ = 0;
@@ -47,20 +53,21 @@ class TrackRecorder {
   std::string error_;
 };
 
-// Reads a VP8 IVF file whole; a clear error for anything else (another codec, a bad file).
-struct IvfClip {
-  media::IvfFileHeader header;
+// An encoded video file read whole: an IVF file (VP8, VP9, AV1) or an H.264 Annex B stream
+// (at 30 frames a second: the format has no timing). A clear error for anything else.
+struct VideoClip {
+  std::string codec;                    // the rtpmap name: "VP8", "VP9", "AV1", "H264"
   std::vector<RTCEncodedFrame> frames;  // timestamps in 90 kHz, from 0
   std::uint32_t duration_90khz = 0;     // of one pass through the clip
 };
-Result<IvfClip> load_ivf_clip(const std::string& path);
+Result<VideoClip> load_video_clip(const std::string& path);
 
 // Sends a clip on a sender in real time, looping, for `duration`; runs on a thread of its
 // own. done(frames_sent, error) is called on that thread at the end.
 class ClipSender {
  public:
   ClipSender(
-      IvfClip clip, std::shared_ptr<RTCRtpSender> sender, std::chrono::milliseconds duration,
+      VideoClip clip, std::shared_ptr<RTCRtpSender> sender, std::chrono::milliseconds duration,
       std::function<void(std::uint64_t frames, std::uint64_t bytes, std::string error)> done);
   ~ClipSender();
   // Starts sending (once the connection is up).
@@ -71,7 +78,7 @@ class ClipSender {
 
  private:
   void run();
-  IvfClip clip_;
+  VideoClip clip_;
   std::shared_ptr<RTCRtpSender> sender_;
   std::chrono::milliseconds duration_;
   std::function<void(std::uint64_t, std::uint64_t, std::string)> done_;

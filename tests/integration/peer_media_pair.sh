@@ -1,28 +1,41 @@
 #!/usr/bin/env bash
-# Two `rtcpp peer` processes (the peer contract) carrying video: the offerer sends a VP8 IVF
-# clip (made by ffmpeg) for 3 s with --video, the answerer records it with --record. The
-# recording must decode in ffmpeg without an error, with every frame the sender sent, and
-# the answerer's result must list the track.
+# Two `rtcpp peer` processes (the peer contract) carrying video: the offerer sends a clip made
+# by ffmpeg for 3 s with --video, the answerer records it with --record. The recording must
+# decode in ffmpeg without an error, with every frame the sender sent, and the answerer's
+# result must list the track with the clip's codec.
+# Usage: peer_media_pair.sh RTCPP WORKDIR [vp8|vp9|av1|h264]
 set -euo pipefail
 source "$(dirname "$0")/peer_wiring.sh"
 rtcpp=$(realpath "$1")
 work=$2
+codec=${3:-vp8}
 rm -rf "$work"
 mkdir -p "$work"
 cd "$work"
-ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc=size=320x240:rate=30 -t 2 \
-  -c:v libvpx -g 30 -b:v 400k -deadline realtime clip.ivf
-run_peer_pair "$rtcpp" --offer --video clip.ivf --duration 3 -- --record rec
+source=(-hide_banner -loglevel error -f lavfi -i testsrc=size=320x240:rate=30 -t 2 -pix_fmt yuv420p)
+case $codec in
+  vp8) ffmpeg "${source[@]}" -c:v libvpx -g 30 -b:v 400k -deadline realtime clip.ivf
+       clip=clip.ivf name=VP8 recording=rec/0.ivf ;;
+  vp9) ffmpeg "${source[@]}" -c:v libvpx-vp9 -g 30 -b:v 400k -deadline realtime -cpu-used 8 clip.ivf
+       clip=clip.ivf name=VP9 recording=rec/0.ivf ;;
+  av1) ffmpeg "${source[@]}" -c:v libaom-av1 -g 30 -b:v 400k -cpu-used 8 -usage realtime clip.ivf
+       clip=clip.ivf name=AV1 recording=rec/0.ivf ;;
+  h264) ffmpeg "${source[@]}" -c:v libx264 -profile:v baseline -g 30 -b:v 400k -tune zerolatency \
+          -bsf:v h264_mp4toannexb -f h264 clip.h264
+        clip=clip.h264 name=H264 recording=rec/0.h264 ;;
+  *) echo "unknown codec $codec" >&2; exit 2 ;;
+esac
+run_peer_pair "$rtcpp" --offer --video "$clip" --duration 3 -- --record rec
 grep -q '"ok":true' <<<"$offer_result"
 grep -q '"ok":true' <<<"$answer_result"
-grep -q '"type":"track","kind":"video","mid":"0","codec":"VP8"' answerer.out
+grep -q "\"type\":\"track\",\"kind\":\"video\",\"mid\":\"0\",\"codec\":\"$name\"" answerer.out
 # Every frame sent arrived (loopback loses nothing) and was written.
-recorded=$(sed -E 's/.*"tracks":\[\{"kind":"video","mid":"0","codec":"VP8","frames":([0-9]+).*/\1/' <<<"$answer_result")
+recorded=$(sed -E "s/.*\"tracks\":\[\{\"kind\":\"video\",\"mid\":\"0\",\"codec\":\"$name\",\"frames\":([0-9]+).*/\1/" <<<"$answer_result")
 echo "frames recorded by the answerer: $recorded"
 (( recorded >= 85 ))
 decoded=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames,width,height \
-  -of csv=p=0 rec/0.ivf)
+  -of csv=p=0 "$recording")
 echo "ffprobe: $decoded (width,height,frames)"
 [[ $decoded == "320,240,$recorded" ]]
-ffmpeg -hide_banner -v error -xerror -i rec/0.ivf -f null - 2> decode.log
+ffmpeg -hide_banner -v error -xerror -i "$recording" -f null - 2> decode.log
 [[ ! -s decode.log ]]
