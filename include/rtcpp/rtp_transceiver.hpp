@@ -136,6 +136,8 @@ class RTCRtpReceiver {
   // Asks the peer's sender for a key frame (RTCP PLI). InvalidStateError before anything
   // was received.
   Result<> request_key_frame();
+  // The codec of the frames arriving (their payload type's rtpmap name), else the first the
+  // negotiation agreed on.
   std::optional<std::string> codec() const;
   // The sources heard from in the last 10 s, most recent first (W3C 5.4.4); empty on a
   // closed connection.

@@ -59,6 +59,7 @@ struct MediaSession::Stream {
   std::string assembler_codec;
   std::uint64_t assembler_drops_seen = 0;
   std::optional<Timestamp> first_packet_at;
+  std::string received_codec;  // of the last packet received
   // The sources of the packets received (a handful: an SSRC, and the CSRCs of a mixer).
   std::vector<MediaSource> synchronization_sources;
   std::vector<MediaSource> contributing_sources;
@@ -177,6 +178,7 @@ void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Tim
     return;
   }
   auto& stats = stream.stats;
+  if (stream.received_codec != codec->name) stream.received_codec = codec->name;
   if (!stream.received || stream.received->ssrc() != packet.ssrc)
     stream.received.emplace(packet.ssrc, codec->clock_rate);
   stream.received->on_packet(packet.sequence_number, packet.timestamp, now, packet.payload.size());
@@ -544,7 +546,11 @@ std::optional<std::string> MediaSession::send_codec(std::uint32_t transceiver) c
 
 std::optional<std::string> MediaSession::receive_codec(std::uint32_t transceiver) const {
   const Stream* s = find(transceiver);
-  if (s == nullptr || !s->binding.receive || !s->codec) return std::nullopt;
+  if (s == nullptr || !s->binding.receive) return std::nullopt;
+  // What arrives: a peer may send any codec of the answer, or (libwebrtc as the answerer)
+  // the first of the offer's that it has.
+  if (!s->received_codec.empty()) return s->received_codec;
+  if (!s->codec) return std::nullopt;
   return s->codec->name;
 }
 

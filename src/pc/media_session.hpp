@@ -157,7 +157,8 @@ class MediaSession {
   bool poll_transmit(MediaPacket& out);
   std::optional<MediaEvent> poll_event();
 
-  // The codec a transceiver sends or receives with (its rtpmap name), once negotiated.
+  // The codec a transceiver sends or receives with (its rtpmap name), once negotiated; for
+  // receiving, the codec of the last packet once one came.
   std::optional<std::string> send_codec(std::uint32_t transceiver) const;
   std::optional<std::string> receive_codec(std::uint32_t transceiver) const;
   const MediaStreamStats* stats(std::uint32_t transceiver) const;

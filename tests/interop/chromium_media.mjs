@@ -4,8 +4,12 @@
 //                                                          records it (--record)
 //   node chromium_media.mjs <rtcpp binary> camera-answer   rtcpp offers to receive (--record);
 //                                                          the page answers with its camera
-//   node chromium_media.mjs <rtcpp binary> rtcpp-sends     rtcpp offers and sends a VP8 IVF clip
+//   node chromium_media.mjs <rtcpp binary> rtcpp-sends     rtcpp offers and sends a clip
 //                                                          (--video); the page plays it
+// A third argument names the video codec (vp8, the default, h264, vp9 or av1): the page's
+// setCodecPreferences picks it for its camera's offer, rtcpp's for its clip (.ivf, or .h264
+// Annex B). Not with camera-answer: Chromium as the answerer sends the first codec of the
+// offer it has, whatever its own preferences (and rtcpp's offer puts VP8 first).
 // Receiving: the recording decodes in ffmpeg without an error, with as many frames as
 // Chromium's framesSent. Sending: Chromium decodes every frame rtcpp sent (within 5 %), at
 // the clip's size, with no packet lost.
@@ -19,11 +23,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [rtcppPath, mode = 'camera-offer'] = process.argv.slice(2);
+const [rtcppPath, mode = 'camera-offer', codec = 'vp8'] = process.argv.slice(2);
+const codecName = { vp8: 'VP8', h264: 'H264', vp9: 'VP9', av1: 'AV1' }[codec];
 const deadline = setTimeout(() => fail('timed out'), 60000);
+if (!codecName) fail(`unknown codec ${codec}`);
+if (mode === 'camera-answer' && codec !== 'vp8') fail('camera-answer sends the offer\'s first codec: VP8');
 
 function fail(why) {
-  console.error(`chromium media interop (${mode}): FAILED: ${why}`);
+  console.error(`chromium media interop (${mode}, ${codec}): FAILED: ${why}`);
   process.exit(1);
 }
 
@@ -36,13 +43,20 @@ const url = `http://127.0.0.1:${server.address().port}/`;
 
 const work = mkdtempSync(join(tmpdir(), 'rtcpp-media-'));
 const recordDir = join(work, 'rec');
-const clip = join(work, 'clip.ivf');
+const clip = join(work, codec === 'h264' ? 'clip.h264' : 'clip.ivf');
 const clipSeconds = 2;
 const sendSeconds = 4;
 if (mode === 'rtcpp-sends') {
+  const encoder = {
+    vp8: ['-c:v', 'libvpx', '-deadline', 'realtime'],
+    vp9: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8'],
+    av1: ['-c:v', 'libaom-av1', '-cpu-used', '8', '-usage', 'realtime'],
+    h264: ['-c:v', 'libx264', '-profile:v', 'baseline', '-tune', 'zerolatency', '-bsf:v',
+      'h264_mp4toannexb', '-f', 'h264'],
+  }[codec];
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i',
-    'testsrc=size=320x240:rate=30', '-t', String(clipSeconds), '-c:v', 'libvpx', '-g', '30',
-    '-b:v', '400k', '-deadline', 'realtime', clip]);
+    'testsrc=size=320x240:rate=30', '-t', String(clipSeconds), '-pix_fmt', 'yuv420p', '-g', '30',
+    '-b:v', '400k', ...encoder, clip]);
 }
 const args = {
   'camera-offer': ['peer', '--record', recordDir, '--timeout', '50'],
@@ -87,8 +101,15 @@ readline.createInterface({ input: peer.stdout }).on('line', async (line) => {
 });
 const exited = new Promise((resolve) => peer.on('exit', resolve));
 
-const report = await page.evaluate(async ({ mode, sendSeconds }) => {
+const report = await page.evaluate(async ({ mode, sendSeconds, codecName }) => {
   const pc = new RTCPeerConnection();
+  // The codec under test first (and only, with its repair format) in what the page offers
+  // or answers.
+  const prefer = (t) => {
+    const codecs = RTCRtpReceiver.getCapabilities('video').codecs.filter((c) =>
+      [`video/${codecName}`.toLowerCase(), 'video/rtx'].includes(c.mimeType.toLowerCase()));
+    t.setCodecPreferences(codecs);
+  };
   const errors = [];
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   pc.onicecandidate = (e) => window.toRtcpp(e.candidate
@@ -142,6 +163,7 @@ const report = await page.evaluate(async ({ mode, sendSeconds }) => {
   };
   if (mode === 'camera-offer') {
     pc.addTrack(camera.getVideoTracks()[0], camera);
+    prefer(pc.getTransceivers()[0]);
     await pc.setLocalDescription(await pc.createOffer());
     window.toRtcpp({ type: 'offer', sdp: pc.localDescription.sdp });
   }
@@ -157,7 +179,7 @@ const report = await page.evaluate(async ({ mode, sendSeconds }) => {
     if (!out) errors.push('no outbound-rtp stats');
     const answer = pc.currentRemoteDescription ? pc.currentRemoteDescription.sdp : '';
     return { errors, framesSent: out ? out.framesSent : 0, keyFramesEncoded: out ? out.keyFramesEncoded : 0,
-      pliCount: out ? out.pliCount : 0, codec: /VP8/.test(answer) ? 'VP8' : '?',
+      pliCount: out ? out.pliCount : 0, codec: new RegExp(`${codecName}/90000`).test(answer) ? codecName : '?',
       direction: pc.getTransceivers().map((t) => t.currentDirection).join(' ') };
   }
   // rtcpp sends: wait for its bye, then read what was decoded.
@@ -169,7 +191,7 @@ const report = await page.evaluate(async ({ mode, sendSeconds }) => {
     packetsLost: inb ? inb.packetsLost : -1, width: inb ? inb.frameWidth : 0, height: inb ? inb.frameHeight : 0,
     keyFramesDecoded: inb ? inb.keyFramesDecoded : 0, track: remoteTrack ? remoteTrack.kind : null,
     direction: pc.getTransceivers().map((t) => t.currentDirection).join(' ') };
-}, { mode, sendSeconds });
+}, { mode, sendSeconds, codecName });
 
 await exited;
 closing = true;
@@ -184,14 +206,16 @@ if (mode === 'rtcpp-sends') {
   if (report.width !== 320 || report.height !== 240) fail(`frame size ${report.width}x${report.height}`);
   if (report.packetsLost !== 0) fail(`${report.packetsLost} packets lost on loopback`);
   console.log(`chromium media interop (${mode}): ok, Chromium decoded ${report.framesDecoded} of ${sent} ` +
-    `VP8 frames (${report.keyFramesDecoded} key) at ${report.width}x${report.height}, ${report.packetsLost} lost, ` +
+    `${codecName} frames (${report.keyFramesDecoded} key) at ${report.width}x${report.height}, ${report.packetsLost} lost, ` +
     `transceiver ${report.direction}`);
 } else {
   const track = (result.tracks || []).find((t) => t.kind === 'video');
   if (!track) fail(`rtcpp recorded no video track: ${JSON.stringify(result)}`);
-  if (!events.some((e) => e.kind === 'video' && e.codec === 'VP8')) fail('no track event from rtcpp');
+  if (!events.some((e) => e.kind === 'video' && e.codec === codecName)) {
+    fail(`no ${codecName} track event from rtcpp: ${JSON.stringify(events)}`);
+  }
   if (track.frames !== report.framesSent) fail(`rtcpp received ${track.frames} frames, Chromium sent ${report.framesSent}`);
-  const file = join(recordDir, `${track.mid}.ivf`);
+  const file = join(recordDir, `${track.mid}.${codec === 'h264' ? 'h264' : 'ivf'}`);
   const probe = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries',
     'stream=nb_read_frames,width,height', '-of', 'csv=p=0', file]).toString().trim();
   const [width, height, decoded] = probe.split(',').map(Number);
@@ -203,9 +227,9 @@ if (mode === 'rtcpp-sends') {
   }
   if (decodeErrors) fail(`ffmpeg could not decode the recording: ${decodeErrors}`);
   if (decoded !== track.frames) fail(`ffprobe read ${decoded} frames of ${track.frames} recorded`);
-  console.log(`chromium media interop (${mode}): ok, Chromium sent ${report.framesSent} VP8 frames ` +
+  console.log(`chromium media interop (${mode}): ok, Chromium sent ${report.framesSent} ${codecName} frames ` +
     `(${report.keyFramesEncoded} key, ${report.pliCount} PLI), rtcpp recorded ${track.frames} ` +
-    `(${track.bytes} bytes) as ${width}x${height} IVF that ffmpeg decodes (${decoded} frames), transceivers ${report.direction}`);
+    `(${track.bytes} bytes) as a ${width}x${height} file that ffmpeg decodes (${decoded} frames), transceivers ${report.direction}`);
 }
 clearTimeout(deadline);
 await browser.close();

@@ -8,7 +8,8 @@
 #          partially reliable channels, 16 channels, ICE restarts offered by each side,
 #          64 MiB each way; then all of it again with Chromium's I-DATA switched on
 #   media: rtcpp peer and a page with Chromium's fake camera: the camera recorded by rtcpp
-#          (the page offers, then rtcpp offers), and a VP8 clip sent by rtcpp played by the page
+#          (the page offers, then rtcpp offers), and a VP8 clip sent by rtcpp played by the page;
+#          then the page offering H.264, VP9 and AV1 first, and rtcpp sending each
 #   mdns:  rtcpp serve and a page whose Chromium hides its addresses behind mDNS names, in a
 #          namespace with a veth pair and a default route (Chromium gathers nothing else)
 # Usage: run_chromium.sh <rtcpp binary> [peer|serve|media|mdns]
@@ -45,6 +46,10 @@ case "$suite" in
       node '$here/chromium_media.mjs' '$rtcpp' camera-offer
       node '$here/chromium_media.mjs' '$rtcpp' camera-answer
       node '$here/chromium_media.mjs' '$rtcpp' rtcpp-sends
+      for codec in h264 vp9 av1; do
+        node '$here/chromium_media.mjs' '$rtcpp' camera-offer \$codec
+        node '$here/chromium_media.mjs' '$rtcpp' rtcpp-sends \$codec
+      done
     " ;;
   mdns)
     unshare --net bash -c "

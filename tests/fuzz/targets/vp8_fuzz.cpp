@@ -45,16 +45,19 @@ void check_packetizer(BytesView input) {
   Vp8Packetizer packetizer(5 + input[0] % 200, input.size() > 1 ? input[1] : 0);
   if (!packetizer.start_frame(frame, true)) std::abort();
   std::vector<Buffer> payloads;
+  std::size_t payload_bytes = 0;
   while (packetizer.has_next()) {
     Buffer payload;
     auto last = packetizer.next_payload(payload);
     if (!last || payload.size() > 5 + input[0] % 200u || *last == packetizer.has_next())
       std::abort();
+    payload_bytes += payload.size();
     payloads.push_back(std::move(payload));
   }
+  // Room for the whole frame, descriptors included (the assembler holds payloads as they came).
   FrameAssemblerConfig config;
   config.max_pending_packets = payloads.size();
-  config.max_pending_bytes = 2 * frame.size() + 1024;
+  config.max_pending_bytes = payload_bytes;
   FrameAssembler depacketizer(std::make_unique<Vp8PayloadFormat>(), config);
   const std::uint16_t first = input.size() > 2 ? static_cast<std::uint16_t>(input[2] << 8) : 0;
   for (std::size_t i = 0; i < payloads.size(); ++i) {
