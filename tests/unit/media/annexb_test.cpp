@@ -126,7 +126,8 @@ TEST(AnnexBParser, EdgesAndErrors) {
   EXPECT_TRUE(split({}).empty());
   EXPECT_TRUE(split(hex("000000")).empty());  // only zero bytes: no access unit
   for (const char* bad : {"01", "0001 65", "aa 000001 65", "0000 02 000001 65"}) {
-    AnnexBParser parser(hex(bad));
+    const Buffer stream = hex(bad);  // the parser holds a view: it must outlive it
+    AnnexBParser parser(stream);
     auto unit = parser.next_access_unit();
     ASSERT_FALSE(unit) << bad;
     EXPECT_EQ(unit.error(), AnnexBError::kNoStartCode);

@@ -365,8 +365,11 @@ TEST(MediaSession, SynchronizationAndContributingSourcesWithTheirAudioLevels) {
     rtp::RtpPacketBuilder b;
     b.set_payload_type(111).set_sequence_number(seq).set_timestamp(ts).set_ssrc(0xA0D1);
     for (const auto c : csrcs) b.add_csrc(c);
-    b.add_extension(kMidId, as_bytes(std::string("1")));
-    b.add_extension(kAudioLevelId, rtp::write_ssrc_audio_level({level, true}));
+    // The builder holds views: what they see must live until write().
+    const std::string mid = "1";
+    const auto audio_level = rtp::write_ssrc_audio_level({level, true});
+    b.add_extension(kMidId, as_bytes(mid));
+    b.add_extension(kAudioLevelId, audio_level);
     if (!csrc_levels.empty()) b.add_extension(kCsrcAudioLevelId, csrc_levels);
     const Buffer payload{0xFC, 1, 2};
     b.set_payload(payload);
