@@ -3,7 +3,9 @@
 # Declares a libFuzzer target. The source defines LLVMFuzzerTestOneInput. With RTCPP_FUZZ
 # (the `fuzz` preset, clang) it becomes a libFuzzer binary `fuzz_<name>`; in every other build
 # it is linked with a replay driver and each file of its seed corpus runs as a ctest test, so
-# that the corpora are regression tests on every CI run.
+# that the corpora are regression tests on every CI run. The asan preset leaves the replays out
+# (RTCPP_FUZZ_REPLAY=OFF): the fuzz preset starts each run from the same corpora under ASan
+# and UBSan.
 function(rtcpp_add_fuzz_target name)
   cmake_parse_arguments(ARG "" "SOURCE;CORPUS" "" ${ARGN})
   if(NOT ARG_SOURCE OR NOT ARG_CORPUS)
@@ -14,7 +16,12 @@ function(rtcpp_add_fuzz_target name)
     add_executable(${target} ${ARG_SOURCE})
     target_link_options(${target} PRIVATE -fsanitize=fuzzer)
   else()
-    add_executable(${target} ${ARG_SOURCE} ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cpp)
+    if(NOT TARGET rtcpp_fuzz_replay_main)
+      add_library(rtcpp_fuzz_replay_main OBJECT ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cpp)
+      rtcpp_set_warnings(rtcpp_fuzz_replay_main)
+    endif()
+    add_executable(${target} ${ARG_SOURCE} $<TARGET_OBJECTS:rtcpp_fuzz_replay_main>)
+    rtcpp_test_build_options(${target})
     add_test(NAME fuzz_corpus.${name} COMMAND ${target} ${ARG_CORPUS})
     set_tests_properties(fuzz_corpus.${name} PROPERTIES LABELS fuzz)
   endif()

@@ -49,7 +49,7 @@ if ((fuzz)); then
   echo "== fuzz: build with clang and libFuzzer, ${fuzz_seconds}s per target"
   cmake --preset fuzz >"$logdir/fuzz-configure.log" || { cat "$logdir/fuzz-configure.log"; exit 1; }
   cmake --build --preset fuzz -j "$jobs"
-  if scripts/fuzz.sh --seconds "$fuzz_seconds"; then
+  if scripts/fuzz.sh --seconds "$fuzz_seconds" --jobs "$jobs"; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))

@@ -1,6 +1,6 @@
 // Replays a libFuzzer corpus without libFuzzer: each file given (or each file in each
 // directory given) is passed once to LLVMFuzzerTestOneInput. Used in non-fuzz builds so that
-// every corpus runs as a regression test, under the sanitizers in the asan preset.
+// every corpus runs as a regression test (the fuzz preset replays them under the sanitizers).
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>

@@ -12,11 +12,15 @@
 #          then the page offering H.264, VP9 and AV1 first, and rtcpp sending each
 #   mdns:  rtcpp serve and a page whose Chromium hides its addresses behind mDNS names, in a
 #          namespace with a veth pair and a default route (Chromium gathers nothing else)
-# Usage: run_chromium.sh <rtcpp binary> [peer|serve|media|mdns]
+# With `quick` (the sanitizer build, where each run is several times slower) serve skips the
+# I-DATA repeat and media the H.264, VP9 and AV1 runs; the release build runs them all.
+# Usage: run_chromium.sh <rtcpp binary> [peer|serve|media|mdns] [quick]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 rtcpp=$(realpath "$1")
 suite=${2:-peer}
+quick=0
+[[ "${3:-}" == quick ]] && quick=1
 if [[ ! -d "$here/node_modules/playwright-core" ]]; then
   (cd "$here" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
@@ -37,7 +41,7 @@ case "$suite" in
       set -euo pipefail
       ip link set lo up
       node '$here/serve_chromium.mjs' '$rtcpp' full
-      node '$here/serve_chromium.mjs' '$rtcpp' idata
+      (($quick)) || node '$here/serve_chromium.mjs' '$rtcpp' idata
     " ;;
   media)
     unshare --net bash -c "
@@ -46,6 +50,7 @@ case "$suite" in
       node '$here/chromium_media.mjs' '$rtcpp' camera-offer
       node '$here/chromium_media.mjs' '$rtcpp' camera-answer
       node '$here/chromium_media.mjs' '$rtcpp' rtcpp-sends
+      (($quick)) && exit 0
       for codec in h264 vp9 av1; do
         node '$here/chromium_media.mjs' '$rtcpp' camera-offer \$codec
         node '$here/chromium_media.mjs' '$rtcpp' rtcpp-sends \$codec
