@@ -117,8 +117,17 @@ class Peer {
   // Media (loop thread).
   void add_media_transceivers();
   void on_track(const RTCTrackEvent& event);
-  void prefer_clip_codec(RTCRtpTransceiver& transceiver);
-  void start_sending(const std::shared_ptr<RTCRtpSender>& sender);
+  // A file this side sends (--video, --audio) and, once it has a sender, the thread sending it.
+  struct Outgoing {
+    MediaClip clip;
+    std::string option;  // "--video" or "--audio", for errors
+    std::unique_ptr<ClipSender> sender;
+    bool done = false;
+  };
+  void prefer_clip_codec(RTCRtpTransceiver& transceiver, const Outgoing& outgoing);
+  void start_sending(Outgoing& outgoing, const std::shared_ptr<RTCRtpSender>& sender);
+  void on_sending_done(Outgoing& outgoing, std::uint64_t frames, std::uint64_t bytes,
+                       const std::string& error);
 
   PeerOptions options_;
   std::shared_ptr<RTCPeerConnection> pc_;
@@ -144,10 +153,8 @@ class Peer {
   std::string error_;
   bool finished_ = false;
   std::promise<bool> result_;
-  std::atomic<int> interrupted_by_{0};  // the signal that finished the peer
-  std::optional<VideoClip> clip_;
-  std::shared_ptr<RTCRtpSender> video_sender_;
-  std::unique_ptr<ClipSender> clip_sender_;
+  std::atomic<int> interrupted_by_{0};               // the signal that finished the peer
+  std::vector<std::unique_ptr<Outgoing>> outgoing_;  // video first, then audio
   std::vector<std::shared_ptr<TrackRecorder>> recorders_;
   std::uint64_t frames_sent_ = 0;
 };
@@ -179,14 +186,21 @@ int Peer::run() {
     }
     file_ = Buffer::from_string(bytes);
   }
-  if (!options_.video.empty()) {
-    auto clip = load_video_clip(options_.video);
+  for (const auto& [option, path, kind] :
+       {std::tuple{"--video", options_.video, "video"}, {"--audio", options_.audio, "audio"}}) {
+    if (path.empty()) continue;
+    auto clip = load_media_clip(path);
+    std::string error;
     if (!clip) {
-      emit(
-          {{"type", "result"}, {"ok", false}, {"role", role}, {"error", clip.error().to_string()}});
+      error = clip.error().to_string();
+    } else if (clip->kind != kind) {
+      error = std::string(option) + " " + path + ": a file of " + clip->kind + ", not " + kind;
+    }
+    if (!error.empty()) {
+      emit({{"type", "result"}, {"ok", false}, {"role", role}, {"error", error}});
       return 1;
     }
-    clip_ = std::move(*clip);
+    outgoing_.push_back(std::make_unique<Outgoing>(Outgoing{std::move(*clip), option, {}}));
   }
   if (!options_.record_dir.empty()) {
     std::error_code ec;
@@ -237,10 +251,12 @@ int Peer::run() {
     const auto state = pc_->connection_state();
     emit({{"type", "state"}, {"connectionState", std::string(to_string(state))}});
     if (state == RTCPeerConnectionState::kFailed) finish(false, "the connection failed");
-    if (state == RTCPeerConnectionState::kConnected && clip_sender_) {
+    if (state == RTCPeerConnectionState::kConnected && !outgoing_.empty()) {
       if (!connected_at_) connected_at_ = Clock::now();
       if (!first_byte_) first_byte_ = Clock::now();
-      clip_sender_->start();
+      for (const auto& outgoing : outgoing_) {
+        if (outgoing->sender) outgoing->sender->start();
+      }
     }
   });
   pc_->on_track([this](const RTCTrackEvent& e) { on_track(e); });
@@ -372,22 +388,27 @@ void Peer::on_remote_applied(const std::string& type) {
   remote_applied_ = true;
   if (type == "offer") {
     started_ = Clock::now();  // the answerer counts from the description being applied
-    if (clip_) {
-      // Send on the first video section the offer made (it receives; now it sends too).
+    std::set<const RTCRtpTransceiver*> taken;
+    for (const auto& outgoing : outgoing_) {
+      // Send on the first section of the clip's kind the offer made (it receives; now it
+      // sends too).
       for (const auto& t : pc_->get_transceivers()) {
-        if (t->receiver()->track()->kind() != "video") continue;
+        if (t->receiver()->track()->kind() != outgoing->clip.kind || taken.count(t.get()) != 0)
+          continue;
+        taken.insert(t.get());
         const bool receive = t->direction() == RTCRtpTransceiverDirection::kRecvOnly ||
                              t->direction() == RTCRtpTransceiverDirection::kSendRecv;
         if (auto set = t->set_direction(receive ? RTCRtpTransceiverDirection::kSendRecv
                                                 : RTCRtpTransceiverDirection::kSendOnly);
             !set)
           continue;
-        prefer_clip_codec(*t);
-        start_sending(t->sender());
+        prefer_clip_codec(*t, *outgoing);
+        start_sending(*outgoing, t->sender());
         break;
       }
-      if (!clip_sender_) {
-        finish(false, "--video: the offer has no video section to send on");
+      if (!outgoing->sender) {
+        finish(false, outgoing->option + ": the offer has no " + outgoing->clip.kind +
+                          " section to send on");
         return;
       }
     }
@@ -534,51 +555,68 @@ void Peer::on_channel_closed(RTCDataChannel& channel) {
 
 void Peer::add_media_transceivers() {
   const bool record = !options_.record_dir.empty();
-  if (clip_ || record) {
-    const auto direction = clip_ && record ? RTCRtpTransceiverDirection::kSendRecv
-                           : clip_         ? RTCRtpTransceiverDirection::kSendOnly
-                                           : RTCRtpTransceiverDirection::kRecvOnly;
-    auto video = pc_->add_transceiver("video", {direction});
-    if (!video) {
-      finish(false, video.error().to_string());
+  for (const char* kind : {"video", "audio"}) {
+    Outgoing* outgoing = nullptr;
+    for (const auto& o : outgoing_) {
+      if (o->clip.kind == kind) outgoing = o.get();
+    }
+    if (!outgoing && !record) continue;
+    const auto direction = outgoing && record ? RTCRtpTransceiverDirection::kSendRecv
+                           : outgoing         ? RTCRtpTransceiverDirection::kSendOnly
+                                              : RTCRtpTransceiverDirection::kRecvOnly;
+    auto transceiver = pc_->add_transceiver(kind, {direction});
+    if (!transceiver) {
+      finish(false, transceiver.error().to_string());
       return;
     }
-    if (clip_) {
-      prefer_clip_codec(**video);
-      start_sending((*video)->sender());
+    if (outgoing) {
+      prefer_clip_codec(**transceiver, *outgoing);
+      start_sending(*outgoing, (*transceiver)->sender());
     }
   }
-  if (record) (void)pc_->add_transceiver("audio", {RTCRtpTransceiverDirection::kRecvOnly});
 }
 
-void Peer::prefer_clip_codec(RTCRtpTransceiver& transceiver) {
-  // The file's codec is the one to negotiate (W3C setCodecPreferences), with its RTX.
-  auto set = transceiver.set_codec_preferences(
-      {{"video/" + clip_->codec, 90000, std::nullopt, std::nullopt},
-       {"video/rtx", 90000, std::nullopt, std::nullopt}});
-  if (!set) finish(false, "--video: " + set.error().to_string());
+void Peer::prefer_clip_codec(RTCRtpTransceiver& transceiver, const Outgoing& outgoing) {
+  // The file's codec is the one to negotiate (W3C setCodecPreferences), with RTX for video.
+  std::vector<RTCRtpCodec> codecs;
+  if (outgoing.clip.kind == "video") {
+    codecs = {{"video/" + outgoing.clip.codec, 90000, std::nullopt, std::nullopt},
+              {"video/rtx", 90000, std::nullopt, std::nullopt}};
+  } else {
+    codecs = {{"audio/" + outgoing.clip.codec, outgoing.clip.clock_rate, 2, std::nullopt}};
+  }
+  auto set = transceiver.set_codec_preferences(std::move(codecs));
+  if (!set) finish(false, outgoing.option + ": " + set.error().to_string());
 }
 
-void Peer::start_sending(const std::shared_ptr<RTCRtpSender>& sender) {
-  video_sender_ = sender;
+void Peer::start_sending(Outgoing& outgoing, const std::shared_ptr<RTCRtpSender>& sender) {
   const auto duration =
       std::chrono::milliseconds(static_cast<std::int64_t>(options_.duration * 1000));
-  clip_sender_ = std::make_unique<ClipSender>(
-      *clip_, sender, duration,
-      [this](std::uint64_t frames, std::uint64_t bytes, const std::string& error) {
+  outgoing.sender = std::make_unique<ClipSender>(
+      outgoing.clip, sender, duration,
+      [this, &outgoing](std::uint64_t frames, std::uint64_t bytes, const std::string& error) {
         // On the sender's thread: the rest happens on the loop, after what is queued there.
-        pc_->get_stats([this, frames, bytes, error](RTCStatsReport) {
-          frames_sent_ = frames;
-          bytes_sent_ += bytes;
-          last_byte_ = Clock::now();
-          if (!error.empty()) {
-            finish(false, error);
-            return;
-          }
-          emit({{"type", "bye"}});
-          finish(error_.empty(), error_);
+        pc_->get_stats([this, &outgoing, frames, bytes, error](RTCStatsReport) {
+          on_sending_done(outgoing, frames, bytes, error);
         });
       });
+}
+
+void Peer::on_sending_done(Outgoing& outgoing, std::uint64_t frames, std::uint64_t bytes,
+                           const std::string& error) {
+  outgoing.done = true;
+  frames_sent_ += frames;
+  bytes_sent_ += bytes;
+  last_byte_ = Clock::now();
+  if (!error.empty()) {
+    finish(false, outgoing.option + ": " + error);
+    return;
+  }
+  for (const auto& o : outgoing_) {
+    if (!o->done) return;
+  }
+  emit({{"type", "bye"}});
+  finish(error_.empty(), error_);
 }
 
 void Peer::on_track(const RTCTrackEvent& e) {
@@ -613,7 +651,9 @@ void Peer::on_track(const RTCTrackEvent& e) {
 void Peer::finish(bool ok, std::string error) {
   if (finished_) return;
   finished_ = true;
-  if (clip_sender_) clip_sender_->stop();
+  for (const auto& outgoing : outgoing_) {
+    if (outgoing->sender) outgoing->sender->stop();
+  }
   json tracks = json::array();
   for (const auto& r : recorders_) {
     r->close();
@@ -713,7 +753,7 @@ CLI::App* add_peer_command(CLI::App& app, PeerOptions& o) {
         } else {
           o.unsupported = "--video " + source +
                           ": only encoded .ivf and .h264 files are sent so far; testsrc and .y4m "
-                          "come with the codecs";
+                          "come with the encoders";
         }
       },
       "send an encoded file as a video track, in real time: .ivf (VP8, VP9, AV1) or .h264 "
@@ -721,9 +761,15 @@ CLI::App* add_peer_command(CLI::App& app, PeerOptions& o) {
   peer->add_option_function<std::string>(
       "--audio",
       [&o](const std::string& source) {
-        o.unsupported = "--audio " + source + ": sending audio files is not supported yet";
+        if (source.size() > 4 && source.ends_with(".ogg")) {
+          o.audio = source;
+        } else {
+          o.unsupported = "--audio " + source +
+                          ": only encoded .ogg (Opus) files are sent so far; testsrc and .wav "
+                          "come with the encoders";
+        }
       },
-      "send an audio track (not supported yet: the result says so)");
+      "send an encoded file as an audio track, in real time: .ogg (Ogg Opus)");
   peer->add_option("--record", o.record_dir,
                    "write each received track to DIR: <mid>.ivf (VP8, VP9, AV1), <mid>.h264 "
                    "(H.264, Annex B) or <mid>.ogg (Opus)");

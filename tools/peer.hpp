@@ -32,7 +32,8 @@ struct PeerOptions {
   std::vector<std::string> ice_servers;
   bool relay_only = false;
   int timeout = 60;
-  std::string video;        // --video: an .ivf file (VP8) to send
+  std::string video;        // --video: an .ivf or .h264 file to send
+  std::string audio;        // --audio: an .ogg (Opus) file to send
   std::string record_dir;   // --record: where received tracks are written
   double duration = 5;      // --duration: seconds of media to send
   std::string unsupported;  // an option this build cannot honour yet

@@ -6,8 +6,10 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <limits>
 
 #include "rtp/av1.hpp"
+#include "rtp/opus.hpp"
 #include "rtp/vp8.hpp"
 #include "rtp/vp9.hpp"
 
@@ -152,11 +154,12 @@ Result<std::string> read_whole(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-Result<VideoClip> load_ivf(const std::string& path, BytesView file) {
+Result<MediaClip> load_ivf(const std::string& path, BytesView file) {
   auto parser = media::IvfParser::open(file);
   if (!parser) return syntax_error(path + ": " + std::string(media::to_string(parser.error())));
   const media::IvfFileHeader header = parser->header();
-  VideoClip clip;
+  MediaClip clip;
+  clip.kind = "video";
   clip.codec = header.codec == media::IvfCodec::kVp8   ? "VP8"
                : header.codec == media::IvfCodec::kVp9 ? "VP9"
                                                        : "AV1";
@@ -190,9 +193,10 @@ Result<VideoClip> load_ivf(const std::string& path, BytesView file) {
   return clip;
 }
 
-Result<VideoClip> load_h264(const std::string& path, BytesView file) {
+Result<MediaClip> load_h264(const std::string& path, BytesView file) {
   media::AnnexBParser parser(file);
-  VideoClip clip;
+  MediaClip clip;
+  clip.kind = "video";
   clip.codec = "H264";
   std::uint32_t timestamp = 0;
   while (true) {
@@ -209,28 +213,58 @@ Result<VideoClip> load_h264(const std::string& path, BytesView file) {
   return clip;
 }
 
+Result<MediaClip> load_ogg_opus(const std::string& path, BytesView file) {
+  auto parser = media::OggOpusParser::open(file);
+  if (!parser) return syntax_error(path + ": " + std::string(media::to_string(parser.error())));
+  MediaClip clip;
+  clip.kind = "audio";
+  clip.codec = "opus";
+  clip.clock_rate = rtp::kOpusRtpClockRate;
+  std::uint64_t timestamp = 0;
+  while (true) {
+    auto packet = parser->next_packet();
+    if (!packet) return syntax_error(path + ": " + std::string(media::to_string(packet.error())));
+    if (!*packet) break;
+    // RFC 7587 4.1: the RTP timestamp advances by the packet's samples at 48 kHz.
+    RTCEncodedFrame encoded;
+    encoded.key_frame = true;  // every audio frame stands alone
+    encoded.rtp_timestamp = static_cast<std::uint32_t>(timestamp);
+    encoded.data.assign((*packet)->data.begin(), (*packet)->data.end());
+    clip.frames.push_back(std::move(encoded));
+    timestamp += (*packet)->samples;
+    if (timestamp > std::numeric_limits<std::uint32_t>::max() / 2)
+      return syntax_error(path + ": longer than a clip may be (12 hours)");
+  }
+  clip.duration = static_cast<std::uint32_t>(timestamp);
+  return clip;
+}
+
 }  // namespace
 
-Result<VideoClip> load_video_clip(const std::string& path) {
+Result<MediaClip> load_media_clip(const std::string& path) {
   auto bytes = read_whole(path);
   if (!bytes) return bytes.error();
   const BytesView file(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size());
-  Result<VideoClip> loaded = path.ends_with(".h264") ? load_h264(path, file) : load_ivf(path, file);
+  Result<MediaClip> loaded = path.ends_with(".h264")  ? load_h264(path, file)
+                             : path.ends_with(".ogg") ? load_ogg_opus(path, file)
+                                                      : load_ivf(path, file);
   if (!loaded) return loaded;
-  VideoClip& clip = *loaded;
+  MediaClip& clip = *loaded;
   if (clip.frames.empty()) return syntax_error(path + ": no frames");
   if (!clip.frames.front().key_frame)
     return syntax_error(path + ": does not start with a key frame");
-  // One frame interval past the last frame, so that the loop keeps the pace.
-  const std::uint32_t last = clip.frames.back().rtp_timestamp;
-  const std::uint32_t interval =
-      clip.frames.size() > 1 ? last / static_cast<std::uint32_t>(clip.frames.size() - 1) : 3000;
-  clip.duration_90khz = last + std::max<std::uint32_t>(interval, 1);
+  if (clip.kind == "video") {
+    // One frame interval past the last frame, so that the loop keeps the pace.
+    const std::uint32_t last = clip.frames.back().rtp_timestamp;
+    const std::uint32_t interval =
+        clip.frames.size() > 1 ? last / static_cast<std::uint32_t>(clip.frames.size() - 1) : 3000;
+    clip.duration = last + std::max<std::uint32_t>(interval, 1);
+  }
   return loaded;
 }
 
 ClipSender::ClipSender(
-    VideoClip clip, std::shared_ptr<RTCRtpSender> sender, std::chrono::milliseconds duration,
+    MediaClip clip, std::shared_ptr<RTCRtpSender> sender, std::chrono::milliseconds duration,
     std::function<void(std::uint64_t frames, std::uint64_t bytes, std::string error)> done)
     : clip_(std::move(clip)),
       sender_(std::move(sender)),
@@ -260,10 +294,11 @@ void ClipSender::run() {
   std::uint64_t bytes = 0;
   std::string error;
   std::size_t index = 0;
-  std::uint64_t media_time = 0;  // 90 kHz, the clock of the frames sent
+  std::uint64_t media_time = 0;  // in the clip's clock units: the timestamps sent
+  const std::uint64_t rate = clip_.clock_rate;
   while (!stop_) {
     const RTCEncodedFrame& frame = clip_.frames[index];
-    const auto due = start + std::chrono::microseconds(media_time * 1000 / 90);
+    const auto due = start + std::chrono::microseconds(media_time * 1'000'000 / rate);
     if (due - start >= duration_) break;
     std::this_thread::sleep_until(due);
     RTCEncodedFrame out = frame;
@@ -282,7 +317,7 @@ void ClipSender::run() {
     // the next slot.
     const std::size_t natural = (index + 1) % clip_.frames.size();
     const std::uint32_t step = natural == 0
-                                   ? clip_.duration_90khz - frame.rtp_timestamp
+                                   ? clip_.duration - frame.rtp_timestamp
                                    : clip_.frames[natural].rtp_timestamp - frame.rtp_timestamp;
     media_time += std::max<std::uint32_t>(step, 1);
     index = natural;

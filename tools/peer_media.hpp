@@ -53,21 +53,25 @@ class TrackRecorder {
   std::string error_;
 };
 
-// An encoded video file read whole: an IVF file (VP8, VP9, AV1) or an H.264 Annex B stream
-// (at 30 frames a second: the format has no timing). A clear error for anything else.
-struct VideoClip {
-  std::string codec;                    // the rtpmap name: "VP8", "VP9", "AV1", "H264"
-  std::vector<RTCEncodedFrame> frames;  // timestamps in 90 kHz, from 0
-  std::uint32_t duration_90khz = 0;     // of one pass through the clip
+// An encoded file read whole: an IVF file (VP8, VP9, AV1) or an H.264 Annex B stream (at 30
+// frames a second: the format has no timing) for video, an Ogg Opus file for audio. A clear
+// error for anything else.
+struct MediaClip {
+  std::string kind;                     // "video" or "audio"
+  std::string codec;                    // the rtpmap name: "VP8", "VP9", "AV1", "H264", "opus"
+  std::uint32_t clock_rate = 90000;     // of the timestamps: 90 kHz video, 48 kHz Opus
+  std::vector<RTCEncodedFrame> frames;  // timestamps in clock_rate units, from 0
+  std::uint32_t duration = 0;           // of one pass through the clip, in the same units
 };
-Result<VideoClip> load_video_clip(const std::string& path);
+// By the file's extension: .ivf, .h264, .ogg.
+Result<MediaClip> load_media_clip(const std::string& path);
 
 // Sends a clip on a sender in real time, looping, for `duration`; runs on a thread of its
-// own. done(frames_sent, error) is called on that thread at the end.
+// own. done(frames_sent, bytes_sent, error) is called on that thread at the end.
 class ClipSender {
  public:
   ClipSender(
-      VideoClip clip, std::shared_ptr<RTCRtpSender> sender, std::chrono::milliseconds duration,
+      MediaClip clip, std::shared_ptr<RTCRtpSender> sender, std::chrono::milliseconds duration,
       std::function<void(std::uint64_t frames, std::uint64_t bytes, std::string error)> done);
   ~ClipSender();
   // Starts sending (once the connection is up).
@@ -78,7 +82,7 @@ class ClipSender {
 
  private:
   void run();
-  VideoClip clip_;
+  MediaClip clip_;
   std::shared_ptr<RTCRtpSender> sender_;
   std::chrono::milliseconds duration_;
   std::function<void(std::uint64_t, std::uint64_t, std::string)> done_;

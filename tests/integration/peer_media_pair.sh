@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Two `rtcpp peer` processes (the peer contract) carrying video: the offerer sends a clip made
-# by ffmpeg for 3 s with --video, the answerer records it with --record. The recording must
-# decode in ffmpeg without an error, with every frame the sender sent, and the answerer's
-# result must list the track with the clip's codec.
-# Usage: peer_media_pair.sh RTCPP WORKDIR [vp8|vp9|av1|h264]
+# Two `rtcpp peer` processes (the peer contract) carrying media: the offerer sends a clip made
+# by ffmpeg for 3 s with --video (or --audio for opus), the answerer records it with --record.
+# The recording must decode in ffmpeg without an error, with every frame the sender sent, and
+# the answerer's result must list the track with the clip's codec; a recorded tone must be
+# as loud as the one sent.
+# Usage: peer_media_pair.sh RTCPP WORKDIR [vp8|vp9|av1|h264|opus]
 set -euo pipefail
 source "$(dirname "$0")/peer_wiring.sh"
 rtcpp=$(realpath "$1")
@@ -23,8 +24,30 @@ case $codec in
   h264) ffmpeg "${source[@]}" -c:v libx264 -profile:v baseline -g 30 -b:v 400k -tune zerolatency \
           -bsf:v h264_mp4toannexb -f h264 clip.h264
         clip=clip.h264 name=H264 recording=rec/0.h264 ;;
+  opus) ffmpeg -hide_banner -loglevel error -f lavfi -i sine=frequency=440:sample_rate=48000 -t 2 \
+          -c:a libopus -b:a 48k -frame_duration 20 clip.ogg ;;
   *) echo "unknown codec $codec" >&2; exit 2 ;;
 esac
+if [[ $codec == opus ]]; then
+  run_peer_pair "$rtcpp" --offer --audio clip.ogg --duration 3 -- --record rec
+  grep -q '"ok":true' <<<"$offer_result"
+  grep -q '"ok":true' <<<"$answer_result"
+  grep -q '"type":"track","kind":"audio","mid":"0","codec":"opus"' answerer.out
+  # 3 s of 20 ms packets: 150 sent, every one recorded (loopback loses nothing).
+  recorded=$(sed -E 's/.*"tracks":\[\{"kind":"audio","mid":"0","codec":"opus","frames":([0-9]+).*/\1/' <<<"$answer_result")
+  echo "packets recorded by the answerer: $recorded"
+  (( recorded >= 145 ))
+  ffmpeg -hide_banner -v error -xerror -i rec/0.ogg -f null - 2> decode.log
+  [[ ! -s decode.log ]]
+  # The tone arrives as loud as it left: libopus's sine is at -21 dBFS mean, the same recorded.
+  level() { ffmpeg -hide_banner -i "$1" -af volumedetect -f null - 2>&1 |
+    sed -nE 's/.*mean_volume: (-?[0-9.]+) dB.*/\1/p'; }
+  sent_level=$(level clip.ogg)
+  received_level=$(level rec/0.ogg)
+  echo "mean volume: sent $sent_level dB, recorded $received_level dB"
+  awk -v a="$sent_level" -v b="$received_level" 'BEGIN { d = a - b; exit !(d < 1.5 && d > -1.5) }'
+  exit 0
+fi
 run_peer_pair "$rtcpp" --offer --video "$clip" --duration 3 -- --record rec
 grep -q '"ok":true' <<<"$offer_result"
 grep -q '"ok":true' <<<"$answer_result"

@@ -6,25 +6,30 @@
 //                                                          the page answers with its camera
 //   node chromium_media.mjs <rtcpp binary> rtcpp-sends     rtcpp offers and sends a clip
 //                                                          (--video); the page plays it
-// A third argument names the video codec (vp8, the default, h264, vp9 or av1): the page's
+// A third argument names the codec (vp8, the default, h264, vp9 or av1): the page's
 // setCodecPreferences picks it for its camera's offer, rtcpp's for its clip (.ivf, or .h264
 // Annex B). Not with camera-answer: Chromium as the answerer sends the first codec of the
 // offer it has, whatever its own preferences (and rtcpp's offer puts VP8 first).
 // Receiving: the recording decodes in ffmpeg without an error, with as many frames as
 // Chromium's framesSent. Sending: Chromium decodes every frame rtcpp sent (within 5 %), at
 // the clip's size, with no packet lost.
+// With opus the same runs carry audio: the page's fake microphone (a beep each second)
+// recorded by rtcpp as Ogg Opus, as many packets as Chromium sent, decoding in ffmpeg and not
+// silent; and a 440 Hz tone sent by rtcpp (--audio, Ogg Opus) that Chromium receives whole
+// and plays out at the tone's level.
 //
 // Run it where only loopback exists (see run_chromium.sh).
 import { chromium } from 'playwright-core';
 import http from 'node:http';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import readline from 'node:readline';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const [rtcppPath, mode = 'camera-offer', codec = 'vp8'] = process.argv.slice(2);
-const codecName = { vp8: 'VP8', h264: 'H264', vp9: 'VP9', av1: 'AV1' }[codec];
+const codecName = { vp8: 'VP8', h264: 'H264', vp9: 'VP9', av1: 'AV1', opus: 'opus' }[codec];
+const kind = codec === 'opus' ? 'audio' : 'video';
 const deadline = setTimeout(() => fail('timed out'), 60000);
 if (!codecName) fail(`unknown codec ${codec}`);
 if (mode === 'camera-answer' && codec !== 'vp8') fail('camera-answer sends the offer\'s first codec: VP8');
@@ -36,17 +41,22 @@ function fail(why) {
 
 const server = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'text/html' });
-  res.end('<!doctype html><title>rtcpp media interop</title><video id="v" autoplay muted playsinline></video>');
+  res.end('<!doctype html><title>rtcpp media interop</title><video id="v" autoplay muted playsinline></video>' +
+    '<audio id="a" autoplay></audio>');
 });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${server.address().port}/`;
 
 const work = mkdtempSync(join(tmpdir(), 'rtcpp-media-'));
 const recordDir = join(work, 'rec');
-const clip = join(work, codec === 'h264' ? 'clip.h264' : 'clip.ivf');
+const clip = join(work, { h264: 'clip.h264', opus: 'clip.ogg' }[codec] || 'clip.ivf');
 const clipSeconds = 2;
 const sendSeconds = 4;
-if (mode === 'rtcpp-sends') {
+if (mode === 'rtcpp-sends' && kind === 'audio') {
+  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i',
+    'sine=frequency=440:sample_rate=48000', '-t', String(clipSeconds), '-c:a', 'libopus', '-b:a', '48k',
+    '-frame_duration', '20', clip]);
+} else if (mode === 'rtcpp-sends') {
   const encoder = {
     vp8: ['-c:v', 'libvpx', '-deadline', 'realtime'],
     vp9: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8'],
@@ -61,7 +71,7 @@ if (mode === 'rtcpp-sends') {
 const args = {
   'camera-offer': ['peer', '--record', recordDir, '--timeout', '50'],
   'camera-answer': ['peer', '--offer', '--record', recordDir, '--timeout', '50'],
-  'rtcpp-sends': ['peer', '--offer', '--video', clip, '--duration', String(sendSeconds), '--timeout', '50'],
+  'rtcpp-sends': ['peer', '--offer', `--${kind}`, clip, '--duration', String(sendSeconds), '--timeout', '50'],
 }[mode];
 if (!args) fail(`unknown mode ${mode}`);
 
@@ -101,13 +111,13 @@ readline.createInterface({ input: peer.stdout }).on('line', async (line) => {
 });
 const exited = new Promise((resolve) => peer.on('exit', resolve));
 
-const report = await page.evaluate(async ({ mode, sendSeconds, codecName }) => {
+const report = await page.evaluate(async ({ mode, sendSeconds, codecName, kind }) => {
   const pc = new RTCPeerConnection();
   // The codec under test first (and only, with its repair format) in what the page offers
   // or answers.
   const prefer = (t) => {
-    const codecs = RTCRtpReceiver.getCapabilities('video').codecs.filter((c) =>
-      [`video/${codecName}`.toLowerCase(), 'video/rtx'].includes(c.mimeType.toLowerCase()));
+    const codecs = RTCRtpReceiver.getCapabilities(kind).codecs.filter((c) =>
+      [`${kind}/${codecName}`.toLowerCase(), 'video/rtx'].includes(c.mimeType.toLowerCase()));
     t.setCodecPreferences(codecs);
   };
   const errors = [];
@@ -118,23 +128,23 @@ const report = await page.evaluate(async ({ mode, sendSeconds, codecName }) => {
   let bye;
   const byeSeen = new Promise((resolve) => { bye = resolve; });
   let camera = null;
-  if (mode !== 'rtcpp-sends') camera = await navigator.mediaDevices.getUserMedia({ video: true });
+  if (mode !== 'rtcpp-sends') camera = await navigator.mediaDevices.getUserMedia({ [kind]: true });
   const connected = new Promise((resolve) => {
     pc.onconnectionstatechange = () => { if (pc.connectionState === 'connected') resolve(); };
   });
   let remoteTrack = null;
   pc.ontrack = (e) => {
     remoteTrack = e.track;
-    const v = document.getElementById('v');
-    v.srcObject = new MediaStream([e.track]);
+    const element = document.getElementById(kind === 'video' ? 'v' : 'a');
+    element.srcObject = new MediaStream([e.track]);
   };
   const handle = async (m) => {
     if (m.type === 'offer') {
       await pc.setRemoteDescription(m);
       if (mode === 'camera-answer') {
         // rtcpp offered to receive video: the page's camera goes on that transceiver.
-        const t = pc.getTransceivers().find((x) => x.receiver.track.kind === 'video');
-        await t.sender.replaceTrack(camera.getVideoTracks()[0]);
+        const t = pc.getTransceivers().find((x) => x.receiver.track.kind === kind);
+        await t.sender.replaceTrack(camera.getTracks()[0]);
         t.direction = 'sendonly';
       }
       await pc.setLocalDescription(await pc.createAnswer());
@@ -153,16 +163,16 @@ const report = await page.evaluate(async ({ mode, sendSeconds, codecName }) => {
   for (const m of window.pending.splice(0)) window.fromRtcpp(m);
   const outbound = async () => {
     const stats = await pc.getStats();
-    for (const s of stats.values()) if (s.type === 'outbound-rtp' && s.kind === 'video') return s;
+    for (const s of stats.values()) if (s.type === 'outbound-rtp' && s.kind === kind) return s;
     return null;
   };
   const inbound = async () => {
     const stats = await pc.getStats();
-    for (const s of stats.values()) if (s.type === 'inbound-rtp' && s.kind === 'video') return s;
+    for (const s of stats.values()) if (s.type === 'inbound-rtp' && s.kind === kind) return s;
     return null;
   };
   if (mode === 'camera-offer') {
-    pc.addTrack(camera.getVideoTracks()[0], camera);
+    pc.addTrack(camera.getTracks()[0], camera);
     prefer(pc.getTransceivers()[0]);
     await pc.setLocalDescription(await pc.createOffer());
     window.toRtcpp({ type: 'offer', sdp: pc.localDescription.sdp });
@@ -171,15 +181,16 @@ const report = await page.evaluate(async ({ mode, sendSeconds, codecName }) => {
     await connected;
     await sleep(3000);
     // Stop sending, let the last packets land, then count what was sent.
-    const sender = pc.getSenders().find((s) => s.track && s.track.kind === 'video');
+    const sender = pc.getSenders().find((s) => s.track && s.track.kind === kind);
     await sender.replaceTrack(null);
     await sleep(700);
     const out = await outbound();
     window.toRtcpp({ type: 'bye' });
     if (!out) errors.push('no outbound-rtp stats');
     const answer = pc.currentRemoteDescription ? pc.currentRemoteDescription.sdp : '';
-    return { errors, framesSent: out ? out.framesSent : 0, keyFramesEncoded: out ? out.keyFramesEncoded : 0,
-      pliCount: out ? out.pliCount : 0, codec: new RegExp(`${codecName}/90000`).test(answer) ? codecName : '?',
+    return { errors, framesSent: out ? (kind === 'audio' ? out.packetsSent : out.framesSent) : 0,
+      keyFramesEncoded: out ? out.keyFramesEncoded : 0, pliCount: out ? out.pliCount : 0,
+      codec: new RegExp(`${codecName}/(90000|48000)`).test(answer) ? codecName : '?',
       direction: pc.getTransceivers().map((t) => t.currentDirection).join(' ') };
   }
   // rtcpp sends: wait for its bye, then read what was decoded.
@@ -188,10 +199,13 @@ const report = await page.evaluate(async ({ mode, sendSeconds, codecName }) => {
   const inb = await inbound();
   if (!inb) errors.push('no inbound-rtp stats');
   return { errors, framesDecoded: inb ? inb.framesDecoded : 0, framesReceived: inb ? inb.framesReceived : 0,
+    packetsReceived: inb ? inb.packetsReceived : 0, totalSamplesReceived: inb ? inb.totalSamplesReceived : 0,
+    concealedSamples: inb ? inb.concealedSamples : 0, totalAudioEnergy: inb ? inb.totalAudioEnergy : 0,
+    totalSamplesDuration: inb ? inb.totalSamplesDuration : 0,
     packetsLost: inb ? inb.packetsLost : -1, width: inb ? inb.frameWidth : 0, height: inb ? inb.frameHeight : 0,
     keyFramesDecoded: inb ? inb.keyFramesDecoded : 0, track: remoteTrack ? remoteTrack.kind : null,
     direction: pc.getTransceivers().map((t) => t.currentDirection).join(' ') };
-}, { mode, sendSeconds, codecName });
+}, { mode, sendSeconds, codecName, kind });
 
 await exited;
 closing = true;
@@ -199,7 +213,21 @@ if (report.errors.length) fail(report.errors.join('; '));
 if (!result) fail('rtcpp printed no result');
 if (!result.ok) fail(`rtcpp result: ${JSON.stringify(result)}`);
 
-if (mode === 'rtcpp-sends') {
+if (mode === 'rtcpp-sends' && kind === 'audio') {
+  const sent = sendSeconds * 50;  // 20 ms packets, looped for --duration
+  if (report.track !== 'audio') fail('no track event in the page');
+  if (report.packetsReceived < sent * 0.95) fail(`Chromium received ${report.packetsReceived} of ${sent} packets`);
+  if (report.packetsLost !== 0) fail(`${report.packetsLost} packets lost on loopback`);
+  // Played out: samples came out of the decoder, and with the tone's energy. Chromium's audio
+  // level follows the peak sample, and ffmpeg's sine peaks at 1/8: about 0.0156 of energy per
+  // second of audio, less the silence concealed before the first packet and after the last.
+  const level = report.totalSamplesDuration > 0 ? report.totalAudioEnergy / report.totalSamplesDuration : 0;
+  if (report.totalSamplesReceived < sent * 960 * 0.5) fail(`only ${report.totalSamplesReceived} samples played out`);
+  if (level < 0.004) fail(`played out at mean square ${level.toFixed(5)}: not the tone`);
+  console.log(`chromium media interop (${mode}, opus): ok, Chromium received ${report.packetsReceived} of ${sent} ` +
+    `packets, ${report.packetsLost} lost, played ${report.totalSamplesReceived} samples ` +
+    `(${report.concealedSamples} concealed) at mean square ${level.toFixed(5)}, transceiver ${report.direction}`);
+} else if (mode === 'rtcpp-sends') {
   const sent = sendSeconds * 30;  // the 30 fps clip, looped for --duration
   if (report.track !== 'video') fail('no track event in the page');
   if (report.framesDecoded < sent * 0.95) fail(`Chromium decoded ${report.framesDecoded} of ${sent} frames`);
@@ -208,6 +236,28 @@ if (mode === 'rtcpp-sends') {
   console.log(`chromium media interop (${mode}): ok, Chromium decoded ${report.framesDecoded} of ${sent} ` +
     `${codecName} frames (${report.keyFramesDecoded} key) at ${report.width}x${report.height}, ${report.packetsLost} lost, ` +
     `transceiver ${report.direction}`);
+} else if (kind === 'audio') {
+  const track = (result.tracks || []).find((t) => t.kind === 'audio');
+  if (!track) fail(`rtcpp recorded no audio track: ${JSON.stringify(result)}`);
+  if (!events.some((e) => e.kind === 'audio' && e.codec === codecName)) {
+    fail(`no ${codecName} track event from rtcpp: ${JSON.stringify(events)}`);
+  }
+  if (track.frames !== report.framesSent) fail(`rtcpp received ${track.frames} packets, Chromium sent ${report.framesSent}`);
+  const file = join(recordDir, `${track.mid}.ogg`);
+  const packets = Number(execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'a:0',
+    '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file]).toString().trim());
+  const decode = spawnSync('ffmpeg', ['-hide_banner', '-v', 'error', '-xerror', '-i', file, '-f', 'null', '-']);
+  if (decode.status !== 0 || String(decode.stderr).trim()) {
+    fail(`ffmpeg could not decode the recording: ${String(decode.stderr)}`);
+  }
+  const volume = spawnSync('ffmpeg', ['-hide_banner', '-i', file, '-af', 'volumedetect', '-f', 'null', '-']);
+  const max = String(volume.stderr).match(/max_volume: (-?[0-9.]+) dB/);
+  if (packets !== track.frames) fail(`ffprobe read ${packets} packets of ${track.frames} recorded`);
+  // Chromium's fake microphone beeps once a second: the recording must carry the beeps.
+  if (!max || Number(max[1]) < -20) fail(`the recording is silent (max volume ${max ? max[1] : '?'} dB)`);
+  console.log(`chromium media interop (${mode}, opus): ok, Chromium sent ${report.framesSent} packets, rtcpp ` +
+    `recorded ${track.frames} (${track.bytes} bytes) as Ogg Opus that ffmpeg decodes (${packets} packets, ` +
+    `max volume ${max[1]} dB), transceivers ${report.direction}`);
 } else {
   const track = (result.tracks || []).find((t) => t.kind === 'video');
   if (!track) fail(`rtcpp recorded no video track: ${JSON.stringify(result)}`);
