@@ -107,6 +107,47 @@ class MediaStreamTrack {
   std::atomic<bool> ended_{false};
 };
 
+// W3C webrtc-pc 7.3 RTCDTMFToneChangeEvent: the tone that started playing ("," for a pause),
+// or "" once the tone buffer is empty.
+struct RTCDTMFToneChangeEvent {
+  std::string tone;
+};
+
+// W3C webrtc-pc 7.2 RTCDTMFSender: the tones of an audio sender, sent as RFC 4733 telephone
+// events on its stream. Methods may be called from any thread; on_tone_change runs on the
+// connection's loop thread.
+class RTCDTMFSender {
+ public:
+  explicit RTCDTMFSender(std::shared_ptr<detail::TransceiverState> state);
+  // Replaces the tone buffer with `tones` (0-9, A-D, a-d, #, *, and "," for a 2 s pause),
+  // played `duration_ms` each (clamped to 40-6000) with `inter_tone_gap_ms` after each
+  // (clamped to 30-6000); a tone already playing finishes first. InvalidStateError when
+  // can_insert_dtmf() is false; InvalidCharacterError for any other character (nothing
+  // changes). An empty string clears the buffer.
+  Result<> insert_dtmf(std::string_view tones, std::int64_t duration_ms = 100,
+                       std::int64_t inter_tone_gap_ms = 70);
+  // The sender's negotiated direction sends audio and both sides listed a telephone-event
+  // format at the audio codec's clock rate, over a connected transport.
+  bool can_insert_dtmf() const;
+  // The tones not yet played (upper case).
+  std::string tone_buffer() const;
+  void on_tone_change(std::function<void(const RTCDTMFToneChangeEvent&)> handler);
+
+ private:
+  std::shared_ptr<detail::TransceiverState> d_;
+};
+
+// rtcpp extension (browsers do not surface received DTMF): a telephone event (RFC 4733) the
+// peer sent on a receiver's stream, reported when it starts and when it ends.
+struct RTCDTMFToneReceivedEvent {
+  std::string tone;        // "0"-"9", "*", "#", "A"-"D"; empty for a non-DTMF event (16-255)
+  std::uint8_t event = 0;  // the RFC 4733 event code
+  bool ended = false;
+  // At the end: how long the tone lasted; at the start: as far as the first packet says.
+  double duration_ms = 0;
+  std::uint32_t rtp_timestamp = 0;  // the event's start on the audio clock
+};
+
 class RTCRtpSender {
  public:
   explicit RTCRtpSender(std::shared_ptr<detail::TransceiverState> state);
@@ -119,6 +160,8 @@ class RTCRtpSender {
   void on_key_frame_request(std::function<void()> handler);
   // The negotiated codec's name ("VP8", "opus", ...), once the direction sends.
   std::optional<std::string> codec() const;
+  // W3C 5.2 dtmf: the DTMF sender of an audio sender; null for video.
+  std::shared_ptr<RTCDTMFSender> dtmf() const;
   // W3C 5.2 getCapabilities: nothing for a kind other than "audio" and "video".
   static std::optional<RTCRtpCapabilities> get_capabilities(std::string_view kind);
 
@@ -136,6 +179,9 @@ class RTCRtpReceiver {
   // Asks the peer's sender for a key frame (RTCP PLI). InvalidStateError before anything
   // was received.
   Result<> request_key_frame();
+  // rtcpp extension: each telephone event the peer sends on this receiver's stream (when
+  // both sides listed telephone-event), at its start and at its end.
+  void on_dtmf_tone(std::function<void(const RTCDTMFToneReceivedEvent&)> handler);
   // The codec of the frames arriving (their payload type's rtpmap name), else the first the
   // negotiation agreed on.
   std::optional<std::string> codec() const;

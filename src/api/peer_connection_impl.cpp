@@ -7,6 +7,7 @@
 #include "api/data_channel_state.hpp"
 #include "api/handler_call.hpp"
 #include "api/transport_state.hpp"
+#include "rtp/telephone_event.hpp"
 #include "runtime/interfaces.hpp"
 #include "runtime/key_log.hpp"
 
@@ -589,6 +590,7 @@ PeerConnectionImpl::TransceiverObjects& PeerConnectionImpl::transceiver_objects(
   objects.transceiver = std::make_shared<RTCRtpTransceiver>(state);
   objects.sender = std::make_shared<RTCRtpSender>(state);
   objects.receiver = std::make_shared<RTCRtpReceiver>(state);
+  if (state->kind == "audio") state->dtmf = std::make_shared<RTCDTMFSender>(state);
   return objects;
 }
 
@@ -624,6 +626,15 @@ Result<> PeerConnectionImpl::send_frame(std::uint32_t transceiver, const RTCEnco
   auto sent = core_.send_frame(transceiver, encoded, monotonic_now());
   kick();
   return sent;
+}
+
+Result<> PeerConnectionImpl::insert_dtmf(std::uint32_t transceiver, std::string_view tones,
+                                         std::int64_t duration_ms, std::int64_t inter_tone_gap_ms) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  auto inserted =
+      core_.insert_dtmf(transceiver, tones, duration_ms, inter_tone_gap_ms, monotonic_now());
+  kick();
+  return inserted;
 }
 
 Result<> PeerConnectionImpl::request_key_frame(std::uint32_t transceiver) {
@@ -672,6 +683,25 @@ bool PeerConnectionImpl::on_media_event(pc::ConnectionEvent& event) {
   if (const auto* request = std::get_if<pc::KeyFrameRequested>(&event)) {
     auto state = transceiver_objects(request->transceiver).state;
     queue_task([state] { fire(state->on_key_frame_request); });
+    return true;
+  }
+  if (const auto* change = std::get_if<pc::DtmfToneChanged>(&event)) {
+    auto state = transceiver_objects(change->transceiver).state;
+    RTCDTMFToneChangeEvent tone_change{change->tone};
+    queue_task([state, tone_change] { fire(state->on_tone_change, tone_change); });
+    return true;
+  }
+  if (const auto* tone = std::get_if<pc::DtmfToneReceived>(&event)) {
+    auto state = transceiver_objects(tone->transceiver).state;
+    RTCDTMFToneReceivedEvent received;
+    if (auto key = rtp::dtmf_key(tone->event.event)) received.tone = std::string(1, *key);
+    received.event = tone->event.event;
+    received.ended = tone->event.kind == rtp::ToneEvent::Kind::kEnd;
+    received.duration_ms = tone->clock_rate == 0 ? 0.0
+                                                 : static_cast<double>(tone->event.duration) *
+                                                       1000.0 / tone->clock_rate;
+    received.rtp_timestamp = tone->event.timestamp;
+    queue_task([state, received] { fire(state->on_dtmf_tone, received); });
     return true;
   }
   return false;

@@ -68,6 +68,8 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   TransceiverObjects& transceiver_objects(std::uint32_t handle);
   Result<> send_frame(std::uint32_t transceiver, const RTCEncodedFrame& frame);
   Result<> request_key_frame(std::uint32_t transceiver);
+  Result<> insert_dtmf(std::uint32_t transceiver, std::string_view tones, std::int64_t duration_ms,
+                       std::int64_t inter_tone_gap_ms);
   Result<> set_direction(std::uint32_t transceiver, RTCRtpTransceiverDirection direction);
   Result<> set_codec_preferences(std::uint32_t transceiver,
                                  std::vector<pc::CodecPreference> preferences);

@@ -73,6 +73,42 @@ std::optional<std::string> RTCRtpSender::codec() const {
                          [&](PeerConnectionImpl& pc) { return pc.core().send_codec(d_->handle); });
 }
 
+std::shared_ptr<RTCDTMFSender> RTCRtpSender::dtmf() const {
+  return d_->dtmf;  // made with the transceiver, never replaced
+}
+
+// --- RTCDTMFSender ---
+
+RTCDTMFSender::RTCDTMFSender(std::shared_ptr<detail::TransceiverState> state)
+    : d_(std::move(state)) {}
+
+Result<> RTCDTMFSender::insert_dtmf(std::string_view tones, std::int64_t duration_ms,
+                                    std::int64_t inter_tone_gap_ms) {
+  return with_connection(d_, Result<>(invalid_state_error("the connection is gone")),
+                         [&](PeerConnectionImpl& pc) {
+                           return pc.insert_dtmf(d_->handle, tones, duration_ms, inter_tone_gap_ms);
+                         });
+}
+
+bool RTCDTMFSender::can_insert_dtmf() const {
+  return with_connection(d_, false, [&](PeerConnectionImpl& pc) {
+    return !pc.closed_ && pc.core().can_insert_dtmf(d_->handle);
+  });
+}
+
+std::string RTCDTMFSender::tone_buffer() const {
+  return with_connection(d_, std::string(), [&](PeerConnectionImpl& pc) {
+    return pc.core().dtmf_tone_buffer(d_->handle);
+  });
+}
+
+void RTCDTMFSender::on_tone_change(std::function<void(const RTCDTMFToneChangeEvent&)> handler) {
+  with_connection(d_, 0, [&](PeerConnectionImpl& pc) {
+    if (!pc.closed_) d_->on_tone_change = std::move(handler);
+    return 0;
+  });
+}
+
 namespace {
 
 std::optional<RTCRtpCapabilities> capabilities(std::string_view kind) {
@@ -123,6 +159,13 @@ void RTCRtpReceiver::on_encoded_frame(std::function<void(const RTCEncodedFrame&)
 Result<> RTCRtpReceiver::request_key_frame() {
   return with_connection(d_, Result<>(invalid_state_error("the connection is gone")),
                          [&](PeerConnectionImpl& pc) { return pc.request_key_frame(d_->handle); });
+}
+
+void RTCRtpReceiver::on_dtmf_tone(std::function<void(const RTCDTMFToneReceivedEvent&)> handler) {
+  with_connection(d_, 0, [&](PeerConnectionImpl& pc) {
+    if (!pc.closed_) d_->on_dtmf_tone = std::move(handler);
+    return 0;
+  });
 }
 
 std::optional<std::string> RTCRtpReceiver::codec() const {

@@ -182,7 +182,8 @@ struct ChannelClosed {
 struct TrackAdded {
   std::uint32_t transceiver = 0;
 };
-// (MediaFrameReceived and KeyFrameRequested: pc/media_session.hpp.)
+// (MediaFrameReceived, KeyFrameRequested, DtmfToneChanged and DtmfToneReceived:
+// pc/media_session.hpp.)
 
 // --- Requests to the runtime ---
 
@@ -220,8 +221,8 @@ using ConnectionEvent =
                  CandidateError, IceStateChanged, SelectedPairChanged, DtlsStateChanged,
                  SctpStateChanged, ChannelAnnounced, ChannelOpened, ChannelMessage,
                  ChannelBufferedAmountLow, ChannelError, ChannelClosing, ChannelClosed, TrackAdded,
-                 MediaFrameReceived, KeyFrameRequested, GatherRequest, ResolveRequest, MdnsRequest,
-                 TurnStreamRequest, TransportReleased>;
+                 MediaFrameReceived, KeyFrameRequested, DtmfToneChanged, DtmfToneReceived,
+                 GatherRequest, ResolveRequest, MdnsRequest, TurnStreamRequest, TransportReleased>;
 
 class Connection {
  public:
@@ -261,6 +262,14 @@ class Connection {
   Result<> send_frame(std::uint32_t transceiver, const EncodedFrame& frame, Timestamp now);
   // Asks the peer's sender on this transceiver for a key frame (a PLI).
   Result<> request_key_frame(std::uint32_t transceiver, Timestamp now);
+  // DTMF on an audio transceiver (MediaSession::insert_dtmf); InvalidStateError before the
+  // transport has SRTP keys too.
+  bool can_insert_dtmf(std::uint32_t transceiver) const;
+  Result<> insert_dtmf(std::uint32_t transceiver, std::string_view tones, std::int64_t duration_ms,
+                       std::int64_t inter_tone_gap_ms, Timestamp now);
+  std::string dtmf_tone_buffer(std::uint32_t transceiver) const {
+    return media_.dtmf_tone_buffer(transceiver);
+  }
   const MediaStreamStats* media_stats(std::uint32_t transceiver) const {
     return media_.stats(transceiver);
   }

@@ -196,4 +196,20 @@ Result<> Connection::request_key_frame(std::uint32_t transceiver, Timestamp now)
   return requested;
 }
 
+bool Connection::can_insert_dtmf(std::uint32_t transceiver) const {
+  return !closed_ && transport_ && transport_->srtp_ready() && media_.can_insert_dtmf(transceiver);
+}
+
+Result<> Connection::insert_dtmf(std::uint32_t transceiver, std::string_view tones,
+                                 std::int64_t duration_ms, std::int64_t inter_tone_gap_ms,
+                                 Timestamp now) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  if (!transport_ || !transport_->srtp_ready())
+    return invalid_state_error("tones cannot be sent before DTLS-SRTP is connected");
+  now_ = std::max(now_, now);
+  auto inserted = media_.insert_dtmf(transceiver, tones, duration_ms, inter_tone_gap_ms, now);
+  flush_media();
+  return inserted;
+}
+
 }  // namespace rtcpp::pc

@@ -24,11 +24,30 @@ bool is_codec(const RtpCodec& codec, std::string_view name) {
                     [](char a, char b) { return (a | 0x20) == (b | 0x20); });
 }
 
+bool is_telephone_event(const RtpCodec& codec) {
+  return is_codec(codec, "telephone-event");
+}
+
 // The codec both sides agreed on first: the peer's order where it lists ours (after JSEP
-// both lists carry the offerer's payload types).
+// both lists carry the offerer's payload types). Telephone events are not a codec to send
+// media with.
 std::optional<RtpCodec> agreed_codec(const MediaBinding& binding) {
   for (const auto& codec : binding.remote.codecs) {
+    if (is_telephone_event(codec)) continue;
     if (binding.local.find_codec(codec.payload_type) != nullptr) return codec;
+  }
+  return std::nullopt;
+}
+
+// W3C webrtc-pc 7.2 (canInsertDTMF) and RFC 4733 2.1: the telephone-event format both sides
+// listed with the audio codec's clock rate, since the events share the audio's RTP clock.
+std::optional<RtpCodec> agreed_telephone_event(const MediaBinding& binding,
+                                               const std::optional<RtpCodec>& audio) {
+  if (binding.kind != MediaKind::kAudio || !audio) return std::nullopt;
+  for (const auto& codec : binding.remote.codecs) {
+    if (is_telephone_event(codec) && codec.clock_rate == audio->clock_rate &&
+        binding.local.find_codec(codec.payload_type) != nullptr)
+      return codec;
   }
   return std::nullopt;
 }
@@ -53,6 +72,12 @@ struct MediaSession::Stream {
   // capacity, so steady sending allocates nothing for it).
   std::vector<Buffer> history;
   std::vector<std::optional<std::uint16_t>> history_sequence;
+  // Audio: the last frame's RTP timestamp and when it went, for the events' timestamps.
+  std::optional<std::pair<std::uint32_t, Timestamp>> last_audio;
+  Timestamp configured_at;
+  // DTMF: the telephone-event format to send with, and the playout of the tones inserted.
+  std::optional<RtpCodec> telephone_event;
+  std::unique_ptr<rtp::DtmfSender> dtmf;
   // Receiving.
   // Video: puts frames of the codec received last back together.
   std::unique_ptr<rtp::FrameAssembler> assembler;
@@ -64,6 +89,8 @@ struct MediaSession::Stream {
   std::vector<MediaSource> synchronization_sources;
   std::vector<MediaSource> contributing_sources;
   std::optional<Timestamp> last_pli;
+  // The peer's telephone events, by the clock rate of their format.
+  rtp::TelephoneEventReceiver tone_receiver;
   // RFC 3550 statistics: of what we send, and of the peer's stream we receive.
   std::optional<rtp::SendStatistics> sent;
   std::optional<rtp::ReceiveStatistics> received;
@@ -85,6 +112,7 @@ void MediaSession::configure(std::vector<MediaBinding> bindings) {
       stream = std::make_unique<Stream>();
       stream->next_sequence = static_cast<std::uint16_t>(rng_.next_u32());
       stream->timestamp_offset = rng_.next_u32();
+      stream->configured_at = now_;
     }
     stream->binding = std::move(binding);
     const MediaBinding& b = stream->binding;
@@ -99,6 +127,12 @@ void MediaSession::configure(std::vector<MediaBinding> bindings) {
     stream->audio_level_id = negotiated(rtp::kSsrcAudioLevelUri);
     stream->csrc_audio_level_id = negotiated(rtp::kCsrcAudioLevelUri);
     if (!b.local.ssrcs.empty()) stream->local_ssrc = b.local.ssrcs.front();
+    stream->telephone_event = b.send ? agreed_telephone_event(b, stream->codec) : std::nullopt;
+    if (!stream->telephone_event) {
+      stream->dtmf.reset();  // W3C 7.2: a tone buffer with nothing to play it is gone
+    } else if (!stream->dtmf) {
+      stream->dtmf = std::make_unique<rtp::DtmfSender>(stream->telephone_event->clock_rate);
+    }
     if (b.kind == MediaKind::kVideo && stream->codec &&
         (!stream->packetizer || !is_codec(*stream->codec, stream->packetizer_codec))) {
       rtp::PacketizerOptions options;
@@ -178,7 +212,8 @@ void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Tim
     return;
   }
   auto& stats = stream.stats;
-  if (stream.received_codec != codec->name) stream.received_codec = codec->name;
+  const bool telephone_event = is_telephone_event(*codec);
+  if (!telephone_event && stream.received_codec != codec->name) stream.received_codec = codec->name;
   if (!stream.received || stream.received->ssrc() != packet.ssrc)
     stream.received.emplace(packet.ssrc, codec->clock_rate);
   stream.received->on_packet(packet.sequence_number, packet.timestamp, now, packet.payload.size());
@@ -188,6 +223,11 @@ void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Tim
   stats.bytes_received += packet.payload.size();
   stats.remote_ssrc = packet.ssrc;
   note_sources(stream, packet, now);
+  if (telephone_event) {
+    // RFC 4733 2.1: events share the audio's SSRC and sequence numbers (counted above).
+    receive_telephone_event(stream, *codec, packet);
+    return;
+  }
   if (stream.binding.kind == MediaKind::kVideo) {
     receive_video(stream, *codec, packet, now);
     return;
@@ -366,7 +406,9 @@ void MediaSession::handle_rtcp(BytesView bytes, Timestamp now) {
   }
 }
 
-Result<> MediaSession::send_frame(std::uint32_t transceiver, const EncodedFrame& frame, Timestamp) {
+Result<> MediaSession::send_frame(std::uint32_t transceiver, const EncodedFrame& frame,
+                                  Timestamp now) {
+  now_ = now;
   Stream* stream = find(transceiver);
   if (stream == nullptr || !stream->binding.send)
     return invalid_state_error("the transceiver has no negotiated sending direction");
@@ -388,6 +430,7 @@ Result<> MediaSession::send_frame(std::uint32_t transceiver, const EncodedFrame&
     if (frame.data.size() > kMaxPayloadSize)
       return type_error("an audio frame larger than one packet");
     queue_rtp(*stream, codec, timestamp, false, frame.data);
+    stream->last_audio = {timestamp, now_};
   }
   ++stream->stats.frames_sent;
   if (frame.key_frame) ++stream->stats.key_frames_sent;
@@ -395,7 +438,8 @@ Result<> MediaSession::send_frame(std::uint32_t transceiver, const EncodedFrame&
 }
 
 void MediaSession::queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_t timestamp,
-                             bool marker, BytesView payload) {
+                             bool marker, BytesView payload,
+                             std::optional<std::uint32_t> clock_now) {
   rtp::RtpPacketBuilder builder;
   builder.set_payload_type(codec.payload_type)
       .set_sequence_number(stream.next_sequence++)
@@ -412,7 +456,7 @@ void MediaSession::queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_
   ++stream.stats.packets_sent;
   stream.stats.bytes_sent += payload.size();
   if (!stream.sent) stream.sent.emplace(codec.clock_rate);
-  stream.sent->on_packet(timestamp, now_, payload.size());
+  stream.sent->on_packet(clock_now.value_or(timestamp), now_, payload.size());
   // Kept as sent (before SRTP: the transport protects a copy each time it goes out).
   if (stream.history.empty()) {
     stream.history.resize(kSendHistoryPackets);
@@ -488,6 +532,9 @@ void MediaSession::send_report(Stream& stream, Timestamp now) {
 
 void MediaSession::handle_timeout(Timestamp now) {
   now_ = now;
+  for (auto& [handle, stream] : streams_) {
+    if (stream->dtmf) run_dtmf(*stream, now);
+  }
   if (!next_report_) {
     next_report_ = now + kReportInterval / 2;
     return;
@@ -501,7 +548,79 @@ void MediaSession::handle_timeout(Timestamp now) {
 
 std::optional<Timestamp> MediaSession::next_timeout() const {
   if (streams_.empty()) return std::nullopt;
-  return next_report_ ? *next_report_ : now_;
+  Timestamp next = next_report_ ? *next_report_ : now_;
+  for (const auto& [handle, stream] : streams_) {
+    if (!stream->dtmf) continue;
+    if (auto due = stream->dtmf->next_timeout(); due && *due < next) next = *due;
+  }
+  return next;
+}
+
+bool MediaSession::can_insert_dtmf(std::uint32_t transceiver) const {
+  const Stream* s = find(transceiver);
+  return s != nullptr && s->dtmf != nullptr;
+}
+
+Result<> MediaSession::insert_dtmf(std::uint32_t transceiver, std::string_view tones,
+                                   std::int64_t duration_ms, std::int64_t inter_tone_gap_ms,
+                                   Timestamp now) {
+  now_ = now;
+  Stream* stream = find(transceiver);
+  if (stream == nullptr || !stream->dtmf)
+    return invalid_state_error(
+        "the transceiver does not send audio with a telephone-event format both sides listed");
+  if (auto inserted = stream->dtmf->insert_dtmf(now, tones, duration_ms, inter_tone_gap_ms);
+      !inserted)
+    return RTCError(RTCErrorType::kInvalidCharacterError,
+                    std::string(rtp::to_string(inserted.error())));
+  run_dtmf(*stream, now);
+  return {};
+}
+
+std::string MediaSession::dtmf_tone_buffer(std::uint32_t transceiver) const {
+  const Stream* s = find(transceiver);
+  return s != nullptr && s->dtmf ? s->dtmf->tone_buffer() : std::string();
+}
+
+std::uint32_t MediaSession::audio_timestamp_at(const Stream& stream, Timestamp at) {
+  // The audio's RTP clock extrapolated from its last frame (or from its random start when
+  // none went yet), so that an event's timestamp sits among the audio's (RFC 4733 2.3.5).
+  const std::uint32_t rate = stream.telephone_event ? stream.telephone_event->clock_rate : 8000;
+  const auto [base, base_at] =
+      stream.last_audio
+          ? *stream.last_audio
+          : std::pair<std::uint32_t, Timestamp>{stream.timestamp_offset, stream.configured_at};
+  const std::int64_t elapsed_us = (at - base_at).us();
+  const std::int64_t units = elapsed_us * static_cast<std::int64_t>(rate) / 1'000'000;
+  return base + static_cast<std::uint32_t>(units);
+}
+
+void MediaSession::run_dtmf(Stream& stream, Timestamp now) {
+  rtp::DtmfSender& dtmf = *stream.dtmf;
+  dtmf.handle_timeout(now);
+  const RtpCodec& format = *stream.telephone_event;
+  while (auto packet = dtmf.poll_packet()) {
+    Buffer payload = take_buffer();
+    ByteWriter writer(payload);
+    if (!rtp::write_telephone_event(packet->payload, writer)) continue;
+    const std::uint32_t timestamp =
+        audio_timestamp_at(stream, packet->event_start) + packet->timestamp_offset;
+    queue_rtp(stream, format, timestamp, packet->marker, payload.view(),
+              audio_timestamp_at(stream, now));
+    if (spare_.size() < kSpareBuffers) spare_.push_back(std::move(payload));
+  }
+  while (auto change = dtmf.poll_tone_change())
+    events_.push_back(DtmfToneChanged{stream.binding.transceiver, std::move(change->tone)});
+}
+
+void MediaSession::receive_telephone_event(Stream& stream, const RtpCodec& codec,
+                                           const rtp::RtpPacketView& packet) {
+  if (auto taken = stream.tone_receiver.on_packet(packet.sequence_number, packet.timestamp,
+                                                  packet.marker, packet.payload);
+      !taken)
+    return;
+  while (auto event = stream.tone_receiver.poll_event())
+    events_.push_back(DtmfToneReceived{stream.binding.transceiver, *event, codec.clock_rate});
 }
 
 Buffer MediaSession::take_buffer() {

@@ -32,6 +32,7 @@
 #include "rtcpp/error.hpp"
 #include "rtp/rtcp_packet.hpp"
 #include "rtp/rtp_packet.hpp"
+#include "rtp/telephone_event.hpp"
 
 namespace rtcpp::pc {
 
@@ -103,7 +104,20 @@ struct MediaFrameReceived {
 struct KeyFrameRequested {
   std::uint32_t transceiver = 0;
 };
-using MediaEvent = std::variant<MediaFrameReceived, KeyFrameRequested>;
+// W3C webrtc-pc 7.2: the DTMF sender of this transceiver started a tone ("," for a pause), or
+// "" when its tone buffer ran out.
+struct DtmfToneChanged {
+  std::uint32_t transceiver = 0;
+  std::string tone;
+};
+// A telephone event (RFC 4733) from the peer started or ended on this transceiver.
+struct DtmfToneReceived {
+  std::uint32_t transceiver = 0;
+  rtp::ToneEvent event;
+  std::uint32_t clock_rate = 8000;  // of the event's timestamps and duration
+};
+using MediaEvent =
+    std::variant<MediaFrameReceived, KeyFrameRequested, DtmfToneChanged, DtmfToneReceived>;
 
 // A packet for the transport to protect and send.
 struct MediaPacket {
@@ -146,6 +160,16 @@ class MediaSession {
   // Asks the peer's sender on this transceiver for a key frame (PLI).
   Result<> request_key_frame(std::uint32_t transceiver, Timestamp now);
 
+  // DTMF (W3C webrtc-pc 7, RFC 4733): whether the transceiver sends audio with a
+  // telephone-event format of the audio codec's clock rate both sides listed.
+  bool can_insert_dtmf(std::uint32_t transceiver) const;
+  // Replaces the tone buffer (rtp::DtmfSender::insert_dtmf); the events go out on the
+  // audio stream (its SSRC, sequence numbers and clock). InvalidStateError where
+  // can_insert_dtmf is false, InvalidCharacterError for a character outside 0-9 A-D # * ,.
+  Result<> insert_dtmf(std::uint32_t transceiver, std::string_view tones, std::int64_t duration_ms,
+                       std::int64_t inter_tone_gap_ms, Timestamp now);
+  std::string dtmf_tone_buffer(std::uint32_t transceiver) const;
+
   // The periodic reports (once the transport carries media: the caller asks only then).
   void handle_timeout(Timestamp now);
   std::optional<Timestamp> next_timeout() const;
@@ -180,10 +204,16 @@ class MediaSession {
   void receive_video(Stream& stream, const RtpCodec& codec, const rtp::RtpPacketView& packet,
                      Timestamp now);
   void send_pli(Stream& stream, Timestamp now);
+  // `clock_now`: the media clock's reading now, when `timestamp` is older (an event's start);
+  // the SRs extrapolate from it.
   void queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_t timestamp, bool marker,
-                 BytesView payload);
+                 BytesView payload, std::optional<std::uint32_t> clock_now = std::nullopt);
   void retransmit(Stream& stream, std::uint16_t sequence_number);
   void send_report(Stream& stream, Timestamp now);
+  void receive_telephone_event(Stream& stream, const RtpCodec& codec,
+                               const rtp::RtpPacketView& packet);
+  void run_dtmf(Stream& stream, Timestamp now);
+  static std::uint32_t audio_timestamp_at(const Stream& stream, Timestamp at);
   Buffer take_buffer();
   void on_report_blocks(const std::vector<rtp::ReportBlock>& blocks, Timestamp now);
 

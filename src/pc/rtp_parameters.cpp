@@ -59,7 +59,10 @@ bool supported(MediaKind kind, const RtpCodec& codec) {
   if (kind == MediaKind::kAudio)
     return (same_name(codec.name, "opus") && codec.clock_rate == 48000 && codec.channels == 2) ||
            (same_name(codec.name, "PCMU") && codec.clock_rate == 8000) ||
-           (same_name(codec.name, "PCMA") && codec.clock_rate == 8000);
+           (same_name(codec.name, "PCMA") && codec.clock_rate == 8000) ||
+           // RFC 4733 DTMF, at the clock rate of Opus or of G.711.
+           (same_name(codec.name, "telephone-event") &&
+            (codec.clock_rate == 48000 || codec.clock_rate == 8000));
   return false;
 }
 
@@ -182,9 +185,12 @@ RtpParameters read_rtp_parameters(const sdp::AttributeList& attributes,
 RtpParameters local_rtp_parameters(MediaKind kind) {
   RtpParameters p;
   if (kind == MediaKind::kAudio) {
+    // Telephone events (RFC 4733) at each audio clock rate, for DTMF: the sixteen DTMF events.
     p.codecs = {{111, "opus", 48000, 2, "minptime=10;useinbandfec=1", {}, {}},
                 {0, "PCMU", 8000, 1, {}, {}, {}},
-                {8, "PCMA", 8000, 1, {}, {}, {}}};
+                {8, "PCMA", 8000, 1, {}, {}, {}},
+                {110, "telephone-event", 48000, 1, "0-15", {}, {}},
+                {126, "telephone-event", 8000, 1, "0-15", {}, {}}};
   } else {
     const std::vector<std::string> feedback{"nack", "nack pli", "ccm fir"};
     p.codecs = {

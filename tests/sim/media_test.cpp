@@ -195,3 +195,127 @@ TEST(SimMedia, LossAndReorderingNeverDeliverABrokenFrame) {
 
 }  // namespace
 }  // namespace rtcpp::sim
+
+namespace rtcpp::sim {
+namespace {
+
+// What each side's application saw of DTMF.
+struct DtmfSeen {
+  bool connected = false;
+  std::vector<std::pair<std::string, Timestamp>> tone_changes;
+  std::vector<rtp::ToneEvent> tones;
+  std::uint32_t tone_clock_rate = 0;
+  std::size_t audio_frames = 0;
+};
+
+// W3C webrtc-pc 7.2 over RFC 4733: "1234#" with 100 ms tones and 70 ms gaps, between two
+// cores over a 15 ms link with some jitter, while audio flows. Each tone change comes at its
+// playout task's time (170 ms apart, "" after the last gap), and each tone arrives in order
+// as one event lasting its 100 ms on the Opus clock.
+TEST(SimMedia, DtmfTonesPlayOnTimeAndArriveInOrder) {
+  Network net(11);
+  LinkConfig link;
+  link.delay = Duration::millis(15);
+  link.jitter = Duration::millis(3);
+  SeededRandom rng(11);
+  std::array<DtmfSeen, 2> seen;
+  TwoConnections rig(net, rng, link, [&](int side, pc::ConnectionEvent&& e, Timestamp now) {
+    DtmfSeen& self = seen[static_cast<std::size_t>(side)];
+    if (const auto* d = std::get_if<pc::DtlsStateChanged>(&e)) {
+      self.connected = d->state == dtls::DtlsState::kConnected;
+    } else if (const auto* change = std::get_if<pc::DtmfToneChanged>(&e)) {
+      self.tone_changes.emplace_back(change->tone, now);
+    } else if (const auto* tone = std::get_if<pc::DtmfToneReceived>(&e)) {
+      self.tones.push_back(tone->event);
+      self.tone_clock_rate = tone->clock_rate;
+    } else if (std::holds_alternative<pc::MediaFrameReceived>(e)) {
+      ++self.audio_frames;
+    }
+  });
+  auto& a = rig.connection(0);
+  auto& b = rig.connection(1);
+  const auto audio = a.add_transceiver(pc::MediaKind::kAudio, pc::RtpDirection::kSendOnly);
+  const auto video = a.add_transceiver(pc::MediaKind::kVideo, pc::RtpDirection::kSendOnly);
+  ASSERT_TRUE(rig.negotiate(net.now()));
+  ASSERT_TRUE(net.run_until([&] { return seen[0].connected && seen[1].connected; },
+                            net.now() + Duration::seconds(10)));
+  EXPECT_TRUE(a.can_insert_dtmf(audio));
+  EXPECT_FALSE(a.can_insert_dtmf(video));  // video has no telephone events
+  const auto* b_audio = b.transceivers().find_mid("0");
+  ASSERT_NE(b_audio, nullptr);
+  EXPECT_FALSE(b.can_insert_dtmf(b_audio->handle));  // it only receives
+  EXPECT_EQ(b.insert_dtmf(b_audio->handle, "1", 100, 70, net.now()).error().type(),
+            RTCErrorType::kInvalidStateError);
+  EXPECT_EQ(a.insert_dtmf(audio, "12x", 100, 70, net.now()).error().type(),
+            RTCErrorType::kInvalidCharacterError);
+
+  const Timestamp start = net.now();
+  ASSERT_TRUE(a.insert_dtmf(audio, "1234#", 100, 70, start));
+  EXPECT_EQ(a.dtmf_tone_buffer(audio), "234#");      // "1" plays already
+  for (std::uint32_t tick = 0; tick < 75; ++tick) {  // 1.5 s of 20 ms Opus packets
+    net.run_until([] { return false; }, start + Duration::millis(20 * tick));
+    Buffer opus(60);
+    for (std::size_t i = 0; i < opus.size(); ++i) opus[i] = static_cast<std::uint8_t>(tick + i);
+    EXPECT_TRUE(a.send_frame(audio, {tick * 960, true, std::move(opus)}, net.now()));
+    net.wake(rig.node(0));
+  }
+  net.run_until([] { return false; }, net.now() + Duration::millis(500));
+
+  const auto& changes = seen[0].tone_changes;
+  ASSERT_EQ(changes.size(), 6u);
+  const std::string expected[] = {"1", "2", "3", "4", "#", ""};
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    EXPECT_EQ(changes[i].first, expected[i]);
+    // The runtime's timer resolution here is the simulator's: exact to a millisecond.
+    EXPECT_NEAR((changes[i].second - start).ms_f(), 170.0 * static_cast<double>(i), 1.0)
+        << "tone change " << i;
+  }
+  EXPECT_EQ(a.dtmf_tone_buffer(audio), "");
+
+  // The receiver: a start and an end for each tone, in order, each 100 ms at 48 kHz.
+  EXPECT_EQ(seen[1].tone_clock_rate, 48000u);
+  std::string starts;
+  std::vector<std::uint32_t> durations;
+  for (const auto& t : seen[1].tones) {
+    if (t.kind == rtp::ToneEvent::Kind::kStart) {
+      starts += *rtp::dtmf_key(t.event);
+    } else {
+      EXPECT_TRUE(t.end_received);
+      durations.push_back(t.duration);
+    }
+  }
+  EXPECT_EQ(starts, "1234#");
+  ASSERT_EQ(durations.size(), 5u);
+  for (const auto d : durations) EXPECT_EQ(d, 4800u);  // 100 ms at 48 kHz
+  // The audio went on beside the events, and none of them was taken for an audio frame.
+  EXPECT_EQ(seen[1].audio_frames, 75u);
+  const auto* stats = b.media_stats(b_audio->handle);
+  ASSERT_NE(stats, nullptr);
+  EXPECT_EQ(stats->packets_lost, 0);
+}
+
+// Without a telephone-event format at the audio codec's rate there is no DTMF: a peer whose
+// preferences keep only Opus.
+TEST(SimMedia, NoDtmfWithoutTelephoneEvent) {
+  Network net(12);
+  SeededRandom rng(12);
+  std::array<bool, 2> connected{};
+  TwoConnections rig(net, rng, LinkConfig{}, [&](int side, pc::ConnectionEvent&& e, Timestamp) {
+    if (const auto* d = std::get_if<pc::DtlsStateChanged>(&e))
+      connected[static_cast<std::size_t>(side)] = d->state == dtls::DtlsState::kConnected;
+  });
+  auto& a = rig.connection(0);
+  const auto audio = a.add_transceiver(pc::MediaKind::kAudio, pc::RtpDirection::kSendRecv);
+  ASSERT_TRUE(a.set_codec_preferences(audio, {{"opus", 48000, 2, {}}}));
+  auto negotiated = rig.negotiate(net.now());
+  ASSERT_TRUE(negotiated);
+  EXPECT_EQ(negotiated->answer.find("telephone-event"), std::string::npos);
+  ASSERT_TRUE(net.run_until([&] { return connected[0] && connected[1]; },
+                            net.now() + Duration::seconds(10)));
+  EXPECT_FALSE(a.can_insert_dtmf(audio));
+  EXPECT_EQ(a.insert_dtmf(audio, "1", 100, 70, net.now()).error().type(),
+            RTCErrorType::kInvalidStateError);
+}
+
+}  // namespace
+}  // namespace rtcpp::sim

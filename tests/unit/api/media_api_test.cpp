@@ -299,3 +299,80 @@ TEST(MediaApi, CodecPreferencesChooseTheCodecOfOffersAndAnswers) {
 }
 
 }  // namespace rtcpp
+
+namespace rtcpp {
+namespace {
+
+// How late the loop thread's timers may fire: 20 ms, or three times that in a sanitizer build
+// where every test shares the two cores with instrumented code.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double kTimerSlackMs = 60.0;
+#else
+constexpr double kTimerSlackMs = 20.0;
+#endif
+
+// W3C webrtc-pc 7 over the public API: an audio sender's RTCDTMFSender plays "1234#" (100 ms
+// tones, 70 ms gaps) to another RTCPeerConnection over loopback UDP. Its tonechange events
+// come at the playout task times (within 20 ms on the loop thread's timers), and the
+// receiver's on_dtmf_tone hears each tone start and end, in order.
+TEST(MediaApi, DtmfTonesReachThePeerAtTheW3cTimings) {
+  auto a = make_pc();
+  auto b = make_pc();
+  auto audio = a->add_transceiver("audio", {RTCRtpTransceiverDirection::kSendOnly});
+  ASSERT_TRUE(audio);
+  auto video = a->add_transceiver("video", {RTCRtpTransceiverDirection::kSendOnly});
+  ASSERT_TRUE(video);
+  auto dtmf = (*audio)->sender()->dtmf();
+  ASSERT_TRUE(dtmf);
+  EXPECT_FALSE((*video)->sender()->dtmf());  // W3C 5.2: null for video
+  EXPECT_FALSE(dtmf->can_insert_dtmf());     // nothing negotiated yet
+  EXPECT_EQ(dtmf->insert_dtmf("1").error().type(), RTCErrorType::kInvalidStateError);
+
+  using Clock = std::chrono::steady_clock;
+  std::mutex mutex;
+  std::vector<std::pair<std::string, Clock::time_point>> changes;
+  std::vector<RTCDTMFToneReceivedEvent> tones;
+  dtmf->on_tone_change([&](const RTCDTMFToneChangeEvent& e) {
+    std::lock_guard lock(mutex);
+    changes.emplace_back(e.tone, Clock::now());
+  });
+  b->on_track([&](const RTCTrackEvent& e) {
+    e.receiver->on_dtmf_tone([&](const RTCDTMFToneReceivedEvent& t) {
+      std::lock_guard lock(mutex);
+      tones.push_back(t);
+    });
+  });
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  ASSERT_TRUE(eventually([&] { return dtmf->can_insert_dtmf(); }));
+  EXPECT_EQ(dtmf->insert_dtmf("12x").error().type(), RTCErrorType::kInvalidCharacterError);
+  EXPECT_EQ(dtmf->tone_buffer(), "");
+
+  const auto start = Clock::now();
+  ASSERT_TRUE(dtmf->insert_dtmf("1234#", 100, 70));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return changes.size() == 6 && tones.size() == 10;
+  }));
+  std::lock_guard lock(mutex);
+  const std::string expected[] = {"1", "2", "3", "4", "#", ""};
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    EXPECT_EQ(changes[i].first, expected[i]);
+    const double at = std::chrono::duration<double, std::milli>(changes[i].second - start).count();
+    EXPECT_NEAR(at, 170.0 * static_cast<double>(i), kTimerSlackMs) << "tone change " << i;
+  }
+  std::string started;
+  for (const auto& t : tones) {
+    if (!t.ended) {
+      started += t.tone;
+      continue;
+    }
+    EXPECT_NEAR(t.duration_ms, 100.0, 0.5) << t.tone;
+  }
+  EXPECT_EQ(started, "1234#");
+  EXPECT_TRUE(tones.back().ended);
+  EXPECT_EQ(tones.back().tone, "#");
+}
+
+}  // namespace
+}  // namespace rtcpp
