@@ -622,6 +622,14 @@ void Peer::on_sending_done(Outgoing& outgoing, std::uint64_t frames, std::uint64
 void Peer::on_track(const RTCTrackEvent& e) {
   auto receiver = e.receiver;
   auto transceiver = e.transceiver;
+  // DTMF from the peer is logged (stderr: the contract has no event for it), a line per tone
+  // at its end.
+  receiver->on_dtmf_tone([transceiver](const RTCDTMFToneReceivedEvent& tone) {
+    if (!tone.ended) return;
+    std::fprintf(stderr, "rtcpp peer: DTMF tone %s (event %u) for %.0f ms on mid %s\n",
+                 tone.tone.empty() ? "?" : tone.tone.c_str(), unsigned{tone.event},
+                 tone.duration_ms, transceiver->mid().value_or("").c_str());
+  });
   // Handlers are called through copies: the recorder lives in a holder they share.
   auto holder = std::make_shared<std::shared_ptr<TrackRecorder>>();
   // The codec is known once the negotiation completes, at the latest with the first frame.

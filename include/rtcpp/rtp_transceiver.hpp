@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "rtcpp/error.hpp"
+#include "rtcpp/stats.hpp"
 
 namespace rtcpp {
 
@@ -63,6 +65,15 @@ struct RTCEncodedFrame {
   // keep their spacing on the wire (the sender adds one random offset, RFC 3550 5.1).
   std::uint32_t rtp_timestamp = 0;
   std::vector<std::uint8_t> data;
+  // Audio: the frame's level, linear from 0 (silence) to 1 (0 dBov) as W3C's audioLevel. Sent
+  // in the RFC 6464 header extension where it was negotiated (rounded to whole dB); given for
+  // received frames that carried one.
+  std::optional<double> audio_level;
+  // The sources a mixer combined into this frame: the RTP CSRCs (at most 15), and for audio
+  // optionally each one's linear level (RFC 6465), in the same order. A receiving browser
+  // lists them in getContributingSources().
+  std::vector<std::uint32_t> contributing_sources;
+  std::vector<double> contributing_audio_levels;
 };
 
 // W3C webrtc-pc 5.4.4: a source of what a receiver got in the last 10 seconds: the SSRC of
@@ -153,8 +164,9 @@ class RTCRtpSender {
   explicit RTCRtpSender(std::shared_ptr<detail::TransceiverState> state);
   std::shared_ptr<MediaStreamTrack> track() const;
   // Sends one encoded frame. InvalidStateError unless the negotiated direction sends and the
-  // transport is connected; TypeError for an empty frame; OperationError for a frame the
-  // codec cannot carry (a VP8 key frame without its start code, say).
+  // transport is connected; TypeError for an empty frame, more than 15 contributing sources,
+  // levels that are not one per source, or a level outside 0-1; OperationError for a frame
+  // the codec cannot carry (a VP8 key frame without its start code, say).
   Result<> send_encoded_frame(const RTCEncodedFrame& frame);
   // The peer asked for a key frame (RTCP PLI or FIR): the next frame sent should be one.
   void on_key_frame_request(std::function<void()> handler);
@@ -162,11 +174,17 @@ class RTCRtpSender {
   std::optional<std::string> codec() const;
   // W3C 5.2 dtmf: the DTMF sender of an audio sender; null for video.
   std::shared_ptr<RTCDTMFSender> dtmf() const;
+  // W3C 5.2 getStats: the sender's outbound-rtp and what it names (codec, transport,
+  // media-source, remote-inbound-rtp, ...), by the stats selection algorithm (W3C 8.5);
+  // empty before it sends. The future and callback forms as on RTCPeerConnection.
+  std::future<RTCStatsReport> get_stats() const;
+  void get_stats(std::function<void(RTCStatsReport)> done) const;
   // W3C 5.2 getCapabilities: nothing for a kind other than "audio" and "video".
   static std::optional<RTCRtpCapabilities> get_capabilities(std::string_view kind);
 
  private:
   std::shared_ptr<detail::TransceiverState> d_;
+  std::shared_ptr<RTCDTMFSender> dtmf_;  // audio senders only
 };
 
 class RTCRtpReceiver {
@@ -182,6 +200,10 @@ class RTCRtpReceiver {
   // rtcpp extension: each telephone event the peer sends on this receiver's stream (when
   // both sides listed telephone-event), at its start and at its end.
   void on_dtmf_tone(std::function<void(const RTCDTMFToneReceivedEvent&)> handler);
+  // W3C 5.3 getStats: the receiver's inbound-rtp and what it names (codec, transport,
+  // remote-outbound-rtp, ...); empty before anything arrived.
+  std::future<RTCStatsReport> get_stats() const;
+  void get_stats(std::function<void(RTCStatsReport)> done) const;
   // The codec of the frames arriving (their payload type's rtpmap name), else the first the
   // negotiation agreed on.
   std::optional<std::string> codec() const;

@@ -7,6 +7,7 @@
 #include "api/data_channel_state.hpp"
 #include "api/handler_call.hpp"
 #include "api/transport_state.hpp"
+#include "rtp/header_extensions.hpp"
 #include "rtp/telephone_event.hpp"
 #include "runtime/interfaces.hpp"
 #include "runtime/key_log.hpp"
@@ -590,7 +591,6 @@ PeerConnectionImpl::TransceiverObjects& PeerConnectionImpl::transceiver_objects(
   objects.transceiver = std::make_shared<RTCRtpTransceiver>(state);
   objects.sender = std::make_shared<RTCRtpSender>(state);
   objects.receiver = std::make_shared<RTCRtpReceiver>(state);
-  if (state->kind == "audio") state->dtmf = std::make_shared<RTCDTMFSender>(state);
   return objects;
 }
 
@@ -623,6 +623,16 @@ Result<> PeerConnectionImpl::send_frame(std::uint32_t transceiver, const RTCEnco
   if (closed_) return invalid_state_error("the connection is closed");
   pc::EncodedFrame encoded{frame.rtp_timestamp, frame.key_frame,
                            Buffer(BytesView(frame.data.data(), frame.data.size()))};
+  const auto valid_level = [](double level) { return level >= 0.0 && level <= 1.0; };
+  if (frame.audio_level) {
+    if (!valid_level(*frame.audio_level)) return type_error("an audio level outside 0-1");
+    encoded.audio_level = rtp::audio_level_from_linear(*frame.audio_level);
+  }
+  encoded.contributing_sources = frame.contributing_sources;
+  for (const double level : frame.contributing_audio_levels) {
+    if (!valid_level(level)) return type_error("a contributing source's level outside 0-1");
+    encoded.contributing_levels.push_back(rtp::audio_level_from_linear(level));
+  }
   auto sent = core_.send_frame(transceiver, encoded, monotonic_now());
   kick();
   return sent;
@@ -677,6 +687,11 @@ bool PeerConnectionImpl::on_media_event(pc::ConnectionEvent& event) {
     delivered->rtp_timestamp = frame->frame.rtp_timestamp;
     delivered->data.assign(frame->frame.data.data(),
                            frame->frame.data.data() + frame->frame.data.size());
+    if (frame->frame.audio_level)
+      delivered->audio_level = rtp::linear_from_audio_level(*frame->frame.audio_level);
+    delivered->contributing_sources = frame->frame.contributing_sources;
+    for (const auto level : frame->frame.contributing_levels)
+      delivered->contributing_audio_levels.push_back(rtp::linear_from_audio_level(level));
     queue_task([state, delivered] { fire(state->on_encoded_frame, *delivered); });
     return true;
   }

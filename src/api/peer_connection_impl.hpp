@@ -52,6 +52,8 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   Result<std::shared_ptr<RTCDataChannel>> create_data_channel(std::string label,
                                                               RTCDataChannelInit init);
   RTCStatsReport stats();
+  // W3C 8.5 stats selection for one transceiver's sender (outbound-rtp) or receiver (inbound-rtp).
+  RTCStatsReport stats_of(std::uint32_t transceiver, bool sender);
 
   // Media (loop thread).
   struct TransceiverObjects {

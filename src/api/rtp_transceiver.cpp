@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include "api/operation_forms.hpp"
 #include "api/peer_connection_impl.hpp"
 #include "api/transceiver_state.hpp"
 #include "pc/rtp_parameters.hpp"
@@ -48,8 +49,10 @@ MediaStreamTrack::MediaStreamTrack(std::string kind, std::string id, std::string
 
 // --- RTCRtpSender ---
 
-RTCRtpSender::RTCRtpSender(std::shared_ptr<detail::TransceiverState> state)
-    : d_(std::move(state)) {}
+RTCRtpSender::RTCRtpSender(std::shared_ptr<detail::TransceiverState> state) : d_(std::move(state)) {
+  // W3C 5.2: an audio sender's dtmf attribute, for its lifetime.
+  if (d_->kind == "audio") dtmf_ = std::make_shared<RTCDTMFSender>(d_);
+}
 
 std::shared_ptr<MediaStreamTrack> RTCRtpSender::track() const {
   return with_connection(d_, d_->sender_track,
@@ -74,7 +77,47 @@ std::optional<std::string> RTCRtpSender::codec() const {
 }
 
 std::shared_ptr<RTCDTMFSender> RTCRtpSender::dtmf() const {
-  return d_->dtmf;  // made with the transceiver, never replaced
+  return dtmf_;
+}
+
+namespace {
+
+// The stats of a transceiver's sender or receiver, in either operation form; an empty
+// report once the connection is gone.
+std::future<RTCStatsReport> stats_future(const std::shared_ptr<detail::TransceiverState>& d,
+                                         bool sender) {
+  auto pc = d->pc.lock();
+  if (!pc) {
+    std::promise<RTCStatsReport> empty;
+    empty.set_value({});
+    return empty.get_future();
+  }
+  return detail::run_future<RTCStatsReport>(pc,
+                                            [handle = d->handle, sender](PeerConnectionImpl& impl) {
+                                              return impl.stats_of(handle, sender);
+                                            });
+}
+
+void stats_callback(const std::shared_ptr<detail::TransceiverState>& d, bool sender,
+                    std::function<void(RTCStatsReport)> done) {
+  auto pc = d->pc.lock();
+  if (!pc) return;
+  detail::run_callback<RTCStatsReport>(
+      pc,
+      [handle = d->handle, sender](PeerConnectionImpl& impl) {
+        return impl.stats_of(handle, sender);
+      },
+      std::move(done));
+}
+
+}  // namespace
+
+std::future<RTCStatsReport> RTCRtpSender::get_stats() const {
+  return stats_future(d_, true);
+}
+
+void RTCRtpSender::get_stats(std::function<void(RTCStatsReport)> done) const {
+  stats_callback(d_, true, std::move(done));
 }
 
 // --- RTCDTMFSender ---
@@ -159,6 +202,14 @@ void RTCRtpReceiver::on_encoded_frame(std::function<void(const RTCEncodedFrame&)
 Result<> RTCRtpReceiver::request_key_frame() {
   return with_connection(d_, Result<>(invalid_state_error("the connection is gone")),
                          [&](PeerConnectionImpl& pc) { return pc.request_key_frame(d_->handle); });
+}
+
+std::future<RTCStatsReport> RTCRtpReceiver::get_stats() const {
+  return stats_future(d_, false);
+}
+
+void RTCRtpReceiver::get_stats(std::function<void(RTCStatsReport)> done) const {
+  stats_callback(d_, false, std::move(done));
 }
 
 void RTCRtpReceiver::on_dtmf_tone(std::function<void(const RTCDTMFToneReceivedEvent&)> handler) {

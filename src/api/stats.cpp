@@ -252,39 +252,92 @@ RTCStatsReport PeerConnectionImpl::stats() {
     report.add(std::move(d));
   }
 
-  // webrtc-stats 7.6-7.9: a stream's counters, from the media session of the core.
+  // webrtc-stats 7.2 codec: one per payload type a stream uses, by direction.
+  const auto add_codec = [&](const pc::RtpCodec& codec, pc::MediaKind kind, char direction) {
+    std::string id = std::string("C") + direction + std::to_string(codec.payload_type);
+    if (report.get(id) != nullptr) return id;
+    RTCStats c{id, "codec", now, {}};
+    c.members["payloadType"] = std::uint64_t{codec.payload_type};
+    c.members["transportId"] = std::string("T01");
+    c.members["mimeType"] =
+        std::string(kind == pc::MediaKind::kAudio ? "audio/" : "video/") + codec.name;
+    c.members["clockRate"] = std::uint64_t{codec.clock_rate};
+    if (kind == pc::MediaKind::kAudio) c.members["channels"] = std::uint64_t{codec.channels};
+    if (!codec.parameters.empty()) c.members["sdpFmtpLine"] = codec.parameters;
+    report.add(std::move(c));
+    return id;
+  };
+  // RFC 5905 6: NTP seconds count from 1900, 2208988800 s before the Unix epoch.
+  const auto ntp_to_unix_ms = [](std::uint64_t ntp) {
+    const double seconds = static_cast<double>(ntp >> 32) - 2208988800.0;
+    const double fraction = static_cast<double>(ntp & 0xFFFFFFFFu) / 4294967296.0;
+    return (seconds + fraction) * 1000.0;
+  };
+
+  // webrtc-stats 7.6-7.11: a stream's counters, from the media session of the core.
   for (const auto& t : core_.transceivers().all()) {
     const pc::MediaStreamStats* m = core_.media_stats(t.handle);
     if (m == nullptr) continue;
     const std::string kind = t.kind == pc::MediaKind::kAudio ? "audio" : "video";
     const bool video = t.kind == pc::MediaKind::kVideo;
+    const auto& objects = transceiver_objects(t.handle);
     if (core_.receive_codec(t.handle) && m->remote_ssrc) {
-      RTCStats in{"IT" + std::to_string(*m->remote_ssrc), "inbound-rtp", now, {}};
+      const std::string in_id = "IT" + std::to_string(*m->remote_ssrc);
+      const std::string remote_id = "RO" + std::to_string(*m->remote_ssrc);
+      RTCStats in{in_id, "inbound-rtp", now, {}};
       in.members["ssrc"] = std::uint64_t{*m->remote_ssrc};
       in.members["kind"] = kind;
       in.members["transportId"] = std::string("T01");
+      if (const auto* codec = core_.receive_codec_description(t.handle))
+        in.members["codecId"] = add_codec(*codec, t.kind, 'I');
       if (t.mid) in.members["mid"] = *t.mid;
+      in.members["trackIdentifier"] = objects.state->receiver_track->id();
       in.members["packetsReceived"] = m->packets_received;
       in.members["bytesReceived"] = m->bytes_received;
+      in.members["headerBytesReceived"] = m->header_bytes_received;
       in.members["packetsLost"] = std::int64_t{m->packets_lost};
       in.members["jitter"] = m->jitter_seconds;
+      if (m->last_packet_received)
+        in.members["lastPacketReceivedTimestamp"] = core_.unix_time_ms(*m->last_packet_received);
+      // rtcpp asks for retransmissions and full intra frames by NACK and FIR only later.
+      in.members["nackCount"] = std::uint64_t{0};
       if (video) {
         in.members["framesReceived"] = m->frames_received;
         in.members["framesDropped"] = m->frames_dropped;
         in.members["pliCount"] = m->pli_sent;
+        in.members["firCount"] = std::uint64_t{0};
+      }
+      if (m->remote_report_ntp) {
+        // webrtc-stats 7.11: what the peer's SRs say about the stream it sends us.
+        in.members["remoteId"] = remote_id;
+        RTCStats remote{remote_id, "remote-outbound-rtp", now, {}};
+        remote.members["ssrc"] = std::uint64_t{*m->remote_ssrc};
+        remote.members["kind"] = kind;
+        remote.members["transportId"] = std::string("T01");
+        if (const auto codec = in.get<std::string>("codecId")) remote.members["codecId"] = *codec;
+        remote.members["localId"] = in_id;
+        remote.members["packetsSent"] = std::uint64_t{m->remote_packets_sent};
+        remote.members["bytesSent"] = std::uint64_t{m->remote_bytes_sent};
+        remote.members["remoteTimestamp"] = ntp_to_unix_ms(*m->remote_report_ntp);
+        remote.members["reportsSent"] = m->remote_sender_reports;
+        report.add(std::move(remote));
       }
       report.add(std::move(in));
     }
     if (core_.send_codec(t.handle) && m->packets_sent > 0) {
       const std::string out_id = "OT" + std::to_string(t.ssrc);
       const std::string remote_id = "RI" + std::to_string(t.ssrc);
+      const std::string source_id = "S" + std::to_string(t.handle);
       RTCStats out{out_id, "outbound-rtp", now, {}};
       out.members["ssrc"] = std::uint64_t{t.ssrc};
       out.members["kind"] = kind;
       out.members["transportId"] = std::string("T01");
+      if (const auto* codec = core_.send_codec_description(t.handle))
+        out.members["codecId"] = add_codec(*codec, t.kind, 'O');
       if (t.mid) out.members["mid"] = *t.mid;
       out.members["packetsSent"] = m->packets_sent + m->packets_retransmitted;
       out.members["bytesSent"] = m->bytes_sent;
+      out.members["headerBytesSent"] = m->header_bytes_sent;
       out.members["retransmittedPacketsSent"] = m->packets_retransmitted;
       out.members["nackCount"] = m->nack_received;
       if (video) {
@@ -292,12 +345,22 @@ RTCStatsReport PeerConnectionImpl::stats() {
         out.members["pliCount"] = m->pli_received;
         out.members["firCount"] = m->fir_received;
       }
+      // webrtc-stats 7.13: the track the sender sends. Its frames come encoded, so nothing
+      // about raw samples or pictures is known here.
+      if (const auto& track = objects.state->sender_track) {
+        out.members["mediaSourceId"] = source_id;
+        RTCStats source{source_id, "media-source", now, {}};
+        source.members["trackIdentifier"] = track->id();
+        source.members["kind"] = kind;
+        report.add(std::move(source));
+      }
       if (m->remote_packets_lost) {
         out.members["remoteId"] = remote_id;
         RTCStats remote{remote_id, "remote-inbound-rtp", now, {}};
         remote.members["ssrc"] = std::uint64_t{t.ssrc};
         remote.members["kind"] = kind;
         remote.members["transportId"] = std::string("T01");
+        if (const auto codec = out.get<std::string>("codecId")) remote.members["codecId"] = *codec;
         remote.members["localId"] = out_id;
         remote.members["packetsLost"] = std::int64_t{*m->remote_packets_lost};
         if (m->remote_fraction_lost) remote.members["fractionLost"] = *m->remote_fraction_lost;
@@ -309,6 +372,37 @@ RTCStatsReport PeerConnectionImpl::stats() {
     }
   }
   return report;
+}
+
+RTCStatsReport PeerConnectionImpl::stats_of(std::uint32_t transceiver, bool sender) {
+  // W3C webrtc-pc 8.5 stats selection: the sender's outbound-rtp (or the receiver's
+  // inbound-rtp) and every object those name, directly or through others, by an "...Id"
+  // member.
+  const RTCStatsReport all = stats();
+  RTCStatsReport selected;
+  const auto* t = core_.transceivers().find(transceiver);
+  if (t == nullptr) return selected;
+  const pc::MediaStreamStats* m = core_.media_stats(transceiver);
+  std::vector<std::string> pending;
+  if (sender) {
+    pending.push_back("OT" + std::to_string(t->ssrc));
+  } else if (m != nullptr && m->remote_ssrc) {
+    pending.push_back("IT" + std::to_string(*m->remote_ssrc));
+  }
+  while (!pending.empty()) {
+    const std::string id = std::move(pending.back());
+    pending.pop_back();
+    const RTCStats* s = all.get(id);
+    if (s == nullptr || selected.get(id) != nullptr) continue;
+    for (const auto& [name, value] : s->members) {
+      const auto* referenced = std::get_if<std::string>(&value);
+      if (referenced != nullptr && name.size() > 2 && name.ends_with("Id") &&
+          all.get(*referenced) != nullptr)
+        pending.push_back(*referenced);
+    }
+    selected.add(*s);
+  }
+  return selected;
 }
 
 }  // namespace detail

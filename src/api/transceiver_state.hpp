@@ -21,7 +21,6 @@ struct TransceiverState {
   std::shared_ptr<MediaStreamTrack> receiver_track;
   std::function<void(const RTCEncodedFrame&)> on_encoded_frame;
   std::function<void()> on_key_frame_request;
-  std::shared_ptr<RTCDTMFSender> dtmf;  // audio only
   std::function<void(const RTCDTMFToneChangeEvent&)> on_tone_change;
   std::function<void(const RTCDTMFToneReceivedEvent&)> on_dtmf_tone;
 };

@@ -297,7 +297,12 @@ void Connection::close(Timestamp now) {
   channels_.clear();
   channels_by_id_.clear();
   if (transport_) {
-    // The peer learns at once: SCTP ABORT, then DTLS close_notify.
+    // The peer learns at once: RTCP BYE for our media (RFC 3550 6.6), SCTP ABORT, then DTLS
+    // close_notify.
+    if (transport_->srtp_ready()) {
+      media_.close(now);
+      flush_media();
+    }
     if (transport_->sctp_connected()) transport_->sctp().abort("the connection was closed");
     transport_->handle_timeout(now);
     transport_->dtls().close();

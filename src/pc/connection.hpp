@@ -294,6 +294,12 @@ class Connection {
   std::optional<std::string> receive_codec(std::uint32_t transceiver) const {
     return media_.receive_codec(transceiver);
   }
+  const RtpCodec* send_codec_description(std::uint32_t transceiver) const {
+    return media_.send_codec_description(transceiver);
+  }
+  const RtpCodec* receive_codec_description(std::uint32_t transceiver) const {
+    return media_.receive_codec_description(transceiver);
+  }
   // W3C 4.4.1.6: what may change once the connection exists. The caller checks the rest.
   Result<> set_configuration(ConnectionConfig config, Timestamp now);
   // With a candidate pool: gather ahead of the first description (W3C 4.4.1.6).

@@ -1,6 +1,7 @@
 #include "pc/media_session.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "base/byte_writer.hpp"
 #include "base/log.hpp"
@@ -85,6 +86,7 @@ struct MediaSession::Stream {
   std::uint64_t assembler_drops_seen = 0;
   std::optional<Timestamp> first_packet_at;
   std::string received_codec;  // of the last packet received
+  std::optional<std::uint8_t> received_payload_type;
   // The sources of the packets received (a handful: an SSRC, and the CSRCs of a mixer).
   std::vector<MediaSource> synchronization_sources;
   std::vector<MediaSource> contributing_sources;
@@ -127,10 +129,13 @@ void MediaSession::configure(std::vector<MediaBinding> bindings) {
     stream->audio_level_id = negotiated(rtp::kSsrcAudioLevelUri);
     stream->csrc_audio_level_id = negotiated(rtp::kCsrcAudioLevelUri);
     if (!b.local.ssrcs.empty()) stream->local_ssrc = b.local.ssrcs.front();
+    const std::uint32_t dtmf_rate =
+        stream->telephone_event ? stream->telephone_event->clock_rate : 0;
     stream->telephone_event = b.send ? agreed_telephone_event(b, stream->codec) : std::nullopt;
     if (!stream->telephone_event) {
       stream->dtmf.reset();  // W3C 7.2: a tone buffer with nothing to play it is gone
-    } else if (!stream->dtmf) {
+    } else if (!stream->dtmf || stream->telephone_event->clock_rate != dtmf_rate) {
+      // New, or on another audio clock (the codec changed): the events follow that clock.
       stream->dtmf = std::make_unique<rtp::DtmfSender>(stream->telephone_event->clock_rate);
     }
     if (b.kind == MediaKind::kVideo && stream->codec &&
@@ -213,7 +218,10 @@ void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Tim
   }
   auto& stats = stream.stats;
   const bool telephone_event = is_telephone_event(*codec);
-  if (!telephone_event && stream.received_codec != codec->name) stream.received_codec = codec->name;
+  if (!telephone_event) {
+    if (stream.received_codec != codec->name) stream.received_codec = codec->name;
+    stream.received_payload_type = packet.payload_type;
+  }
   if (!stream.received || stream.received->ssrc() != packet.ssrc)
     stream.received.emplace(packet.ssrc, codec->clock_rate);
   stream.received->on_packet(packet.sequence_number, packet.timestamp, now, packet.payload.size());
@@ -221,6 +229,8 @@ void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Tim
   stats.jitter_seconds = stream.received->jitter_seconds();
   ++stats.packets_received;
   stats.bytes_received += packet.payload.size();
+  stats.header_bytes_received += packet.packet.size() - packet.payload.size();
+  stats.last_packet_received = now;
   stats.remote_ssrc = packet.ssrc;
   note_sources(stream, packet, now);
   if (telephone_event) {
@@ -236,8 +246,24 @@ void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Tim
   if (packet.payload.empty()) return;
   ++stats.frames_received;
   ++stats.key_frames_received;
-  events_.push_back(MediaFrameReceived{
-      stream.binding.transceiver, EncodedFrame{packet.timestamp, true, Buffer(packet.payload)}});
+  EncodedFrame frame{packet.timestamp, true, Buffer(packet.payload)};
+  if (stream.audio_level_id) {
+    if (auto data = packet.extension(*stream.audio_level_id)) {
+      if (auto parsed = rtp::parse_ssrc_audio_level(*data)) frame.audio_level = parsed->level;
+    }
+  }
+  if (packet.csrc_count > 0) {
+    frame.contributing_sources.assign(packet.csrcs.begin(),
+                                      packet.csrcs.begin() + packet.csrc_count);
+    if (stream.csrc_audio_level_id) {
+      if (auto data = packet.extension(*stream.csrc_audio_level_id)) {
+        if (auto parsed = rtp::parse_csrc_audio_levels(*data, packet.csrc_count);
+            parsed && parsed->size() == packet.csrc_count)
+          frame.contributing_levels = std::move(*parsed);
+      }
+    }
+  }
+  events_.push_back(MediaFrameReceived{stream.binding.transceiver, std::move(frame)});
 }
 
 namespace {
@@ -379,10 +405,24 @@ void MediaSession::handle_rtcp(BytesView bytes, Timestamp now) {
       for (auto& [handle, stream] : streams_) {
         if (stream->received && stream->received->ssrc() == sr->sender_ssrc) {
           stream->received->on_sender_report(sr->ntp_timestamp, now);
-          ++stream->stats.reports_received;
+          auto& stats = stream->stats;
+          ++stats.reports_received;
+          ++stats.remote_sender_reports;
+          stats.remote_packets_sent = sr->packet_count;
+          stats.remote_bytes_sent = sr->octet_count;
+          stats.remote_report_ntp = sr->ntp_timestamp;
         }
       }
       on_report_blocks(sr->report_blocks, now);
+    } else if (const auto* bye = std::get_if<rtp::Goodbye>(&message)) {
+      // RFC 3550 6.6: the source leaves. Its track lives on (W3C ends tracks by negotiation
+      // only); a new SSRC may follow.
+      for (auto& [handle, stream] : streams_) {
+        if (!stream->received) continue;
+        for (const auto ssrc : bye->ssrcs) {
+          if (ssrc == stream->received->ssrc()) ++stream->stats.goodbyes_received;
+        }
+      }
     } else if (const auto* rr = std::get_if<rtp::ReceiverReport>(&message)) {
       on_report_blocks(rr->report_blocks, now);
     } else if (const auto* pli = std::get_if<rtp::PictureLossIndication>(&message)) {
@@ -414,6 +454,13 @@ Result<> MediaSession::send_frame(std::uint32_t transceiver, const EncodedFrame&
     return invalid_state_error("the transceiver has no negotiated sending direction");
   if (!stream->codec) return invalid_state_error("no codec was negotiated");
   if (frame.data.empty()) return type_error("an empty frame");
+  // RFC 3550 5.1: the CC field counts up to 15 CSRCs; RFC 6465 3 gives each one a level.
+  if (frame.contributing_sources.size() > rtp::kMaxCsrcs)
+    return type_error("more than 15 contributing sources");
+  if (!frame.contributing_levels.empty() &&
+      frame.contributing_levels.size() != frame.contributing_sources.size())
+    return type_error("contributing source levels must be none or one per source");
+  const bool has_sources = !frame.contributing_sources.empty() || frame.audio_level;
   const RtpCodec& codec = *stream->codec;
   const std::uint32_t timestamp = frame.rtp_timestamp + stream->timestamp_offset;
   if (stream->binding.kind == MediaKind::kVideo) {
@@ -424,12 +471,14 @@ Result<> MediaSession::send_frame(std::uint32_t transceiver, const EncodedFrame&
     while (packetizer.has_next()) {
       auto last = packetizer.next_payload(stream->payload);
       if (!last) return operation_error(std::string(rtp::to_string(last.error())));
-      queue_rtp(*stream, codec, timestamp, *last, stream->payload);
+      queue_rtp(*stream, codec, timestamp, *last, stream->payload, std::nullopt,
+                has_sources ? &frame : nullptr);
     }
   } else {
     if (frame.data.size() > kMaxPayloadSize)
       return type_error("an audio frame larger than one packet");
-    queue_rtp(*stream, codec, timestamp, false, frame.data);
+    queue_rtp(*stream, codec, timestamp, false, frame.data, std::nullopt,
+              has_sources ? &frame : nullptr);
     stream->last_audio = {timestamp, now_};
   }
   ++stream->stats.frames_sent;
@@ -438,8 +487,8 @@ Result<> MediaSession::send_frame(std::uint32_t transceiver, const EncodedFrame&
 }
 
 void MediaSession::queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_t timestamp,
-                             bool marker, BytesView payload,
-                             std::optional<std::uint32_t> clock_now) {
+                             bool marker, BytesView payload, std::optional<std::uint32_t> clock_now,
+                             const EncodedFrame* sources) {
   rtp::RtpPacketBuilder builder;
   builder.set_payload_type(codec.payload_type)
       .set_sequence_number(stream.next_sequence++)
@@ -448,6 +497,23 @@ void MediaSession::queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_
       .set_marker(marker)
       .set_payload(payload);
   if (stream.mid_id) builder.add_extension(*stream.mid_id, as_bytes(stream.binding.mid));
+  std::array<std::uint8_t, 1> level{};
+  std::array<std::uint8_t, rtp::kMaxCsrcs> csrc_levels{};
+  if (sources != nullptr) {
+    for (const auto csrc : sources->contributing_sources) builder.add_csrc(csrc);
+    if (stream.audio_level_id && sources->audio_level) {
+      level =
+          rtp::write_ssrc_audio_level({std::min<std::uint8_t>(*sources->audio_level, 127), false});
+      builder.add_extension(*stream.audio_level_id, BytesView(level.data(), level.size()));
+    }
+    const auto& levels = sources->contributing_levels;
+    if (stream.csrc_audio_level_id && !levels.empty()) {
+      for (std::size_t i = 0; i < levels.size(); ++i)
+        csrc_levels[i] = std::min<std::uint8_t>(levels[i], 127);
+      builder.add_extension(*stream.csrc_audio_level_id,
+                            BytesView(csrc_levels.data(), levels.size()));
+    }
+  }
   Buffer packet = take_buffer();
   if (auto written = builder.write(packet); !written) {
     log().warning("RTP packet not written: ", rtp::to_string(written.error()));
@@ -455,6 +521,7 @@ void MediaSession::queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_
   }
   ++stream.stats.packets_sent;
   stream.stats.bytes_sent += payload.size();
+  stream.stats.header_bytes_sent += packet.size() - payload.size();
   if (!stream.sent) stream.sent.emplace(codec.clock_rate);
   stream.sent->on_packet(clock_now.value_or(timestamp), now_, payload.size());
   // Kept as sent (before SRTP: the transport protects a copy each time it goes out).
@@ -504,7 +571,7 @@ void MediaSession::on_report_blocks(const std::vector<rtp::ReportBlock>& blocks,
   }
 }
 
-void MediaSession::send_report(Stream& stream, Timestamp now) {
+void MediaSession::send_report(Stream& stream, Timestamp now, bool goodbye) {
   const bool sending = stream.sent && stream.sent->sent_anything();
   const bool receiving = stream.received && stream.received->started();
   if (!sending && !receiving) return;
@@ -527,11 +594,24 @@ void MediaSession::send_report(Stream& stream, Timestamp now) {
     sdes.chunks.push_back({stream.local_ssrc, {{rtp::sdes_item::kCname, cname_}}});
     rtp::write_rtcp(sdes, writer);
   }
+  if (goodbye) {
+    // RFC 3550 6.6: BYE ends a compound packet that starts with the usual report.
+    rtp::write_rtcp(rtp::Goodbye{{stream.local_ssrc}, {}}, writer);
+    ++stream.stats.goodbyes_sent;
+  }
   outgoing_.push_back(MediaPacket{std::move(compound), true});
+}
+
+void MediaSession::close(Timestamp now) {
+  if (closed_) return;
+  now_ = now;
+  for (auto& [handle, stream] : streams_) send_report(*stream, now, true);
+  closed_ = true;
 }
 
 void MediaSession::handle_timeout(Timestamp now) {
   now_ = now;
+  if (closed_) return;
   for (auto& [handle, stream] : streams_) {
     if (stream->dtmf) run_dtmf(*stream, now);
   }
@@ -547,7 +627,7 @@ void MediaSession::handle_timeout(Timestamp now) {
 }
 
 std::optional<Timestamp> MediaSession::next_timeout() const {
-  if (streams_.empty()) return std::nullopt;
+  if (streams_.empty() || closed_) return std::nullopt;
   Timestamp next = next_report_ ? *next_report_ : now_;
   for (const auto& [handle, stream] : streams_) {
     if (!stream->dtmf) continue;
@@ -671,6 +751,19 @@ std::optional<std::string> MediaSession::receive_codec(std::uint32_t transceiver
   if (!s->received_codec.empty()) return s->received_codec;
   if (!s->codec) return std::nullopt;
   return s->codec->name;
+}
+
+const RtpCodec* MediaSession::send_codec_description(std::uint32_t transceiver) const {
+  const Stream* s = find(transceiver);
+  if (s == nullptr || !s->binding.send || !s->codec) return nullptr;
+  return s->binding.local.find_codec(s->codec->payload_type);
+}
+
+const RtpCodec* MediaSession::receive_codec_description(std::uint32_t transceiver) const {
+  const Stream* s = find(transceiver);
+  if (s == nullptr || !s->binding.receive) return nullptr;
+  if (s->received_payload_type) return s->binding.local.find_codec(*s->received_payload_type);
+  return s->codec ? s->binding.local.find_codec(s->codec->payload_type) : nullptr;
 }
 
 const MediaStreamStats* MediaSession::stats(std::uint32_t transceiver) const {

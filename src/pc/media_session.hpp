@@ -42,6 +42,13 @@ struct EncodedFrame {
   std::uint32_t rtp_timestamp = 0;
   bool key_frame = false;
   Buffer data;
+  // Audio: the frame's RFC 6464 level (0 = 0 dBov to 127 = -127 dBov), sent and received in
+  // the ssrc-audio-level extension where it was negotiated.
+  std::optional<std::uint8_t> audio_level;
+  // The RTP CSRCs: the sources a mixer combined into the frame (at most 15), and for audio
+  // each one's RFC 6465 level (none, or one per CSRC in the same order).
+  std::vector<std::uint32_t> contributing_sources;
+  std::vector<std::uint8_t> contributing_levels;
 };
 
 // A negotiated audio or video section, as both descriptions wrote it.
@@ -73,6 +80,14 @@ struct MediaStreamStats {
   std::uint64_t packets_retransmitted = 0;   // answered from the send history
   std::uint64_t retransmissions_missed = 0;  // asked for, no longer (or never) in the history
   std::optional<std::uint32_t> remote_ssrc;  // the peer's media SSRC, once seen
+  std::optional<Timestamp> last_packet_received;
+  std::uint64_t header_bytes_received = 0;  // RTP headers and padding, not payload
+  std::uint64_t header_bytes_sent = 0;
+  // The peer's last SR about the stream we receive (webrtc-stats remote-outbound-rtp).
+  std::uint64_t remote_sender_reports = 0;
+  std::uint32_t remote_packets_sent = 0;
+  std::uint32_t remote_bytes_sent = 0;
+  std::optional<std::uint64_t> remote_report_ntp;  // the SR's NTP timestamp
   // RFC 3550 reception statistics of the peer's stream (A.3, A.8).
   std::int64_t packets_lost = 0;
   double jitter_seconds = 0;
@@ -83,7 +98,9 @@ struct MediaStreamStats {
   std::optional<Duration> round_trip_time;
   std::uint64_t sender_reports_sent = 0;
   std::uint64_t receiver_reports_sent = 0;
-  std::uint64_t reports_received = 0;  // SR and RR
+  std::uint64_t reports_received = 0;   // SR and RR
+  std::uint64_t goodbyes_sent = 0;      // RTCP BYE for our SSRC
+  std::uint64_t goodbyes_received = 0;  // RTCP BYE for the peer's SSRC we receive
 };
 
 // W3C webrtc-pc 5.4.4 RTCRtpContributingSource / RTCRtpSynchronizationSource: a source of
@@ -170,6 +187,10 @@ class MediaSession {
                        std::int64_t inter_tone_gap_ms, Timestamp now);
   std::string dtmf_tone_buffer(std::uint32_t transceiver) const;
 
+  // RFC 3550 6.6: every stream that sent or received says BYE for its SSRC, after a last
+  // report; the session carries nothing more. For the connection's close.
+  void close(Timestamp now);
+
   // The periodic reports (once the transport carries media: the caller asks only then).
   void handle_timeout(Timestamp now);
   std::optional<Timestamp> next_timeout() const;
@@ -185,6 +206,10 @@ class MediaSession {
   // receiving, the codec of the last packet once one came.
   std::optional<std::string> send_codec(std::uint32_t transceiver) const;
   std::optional<std::string> receive_codec(std::uint32_t transceiver) const;
+  // The same codecs whole (payload type, clock rate, channels, format parameters), as our
+  // description lists them.
+  const RtpCodec* send_codec_description(std::uint32_t transceiver) const;
+  const RtpCodec* receive_codec_description(std::uint32_t transceiver) const;
   const MediaStreamStats* stats(std::uint32_t transceiver) const;
   // The sources a transceiver received from in the 10 s before `now` (W3C webrtc-pc 5.4.4),
   // most recent first.
@@ -206,10 +231,13 @@ class MediaSession {
   void send_pli(Stream& stream, Timestamp now);
   // `clock_now`: the media clock's reading now, when `timestamp` is older (an event's start);
   // the SRs extrapolate from it.
+  // `sources`: the frame whose CSRCs and audio levels the packet carries, if any.
   void queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_t timestamp, bool marker,
-                 BytesView payload, std::optional<std::uint32_t> clock_now = std::nullopt);
+                 BytesView payload, std::optional<std::uint32_t> clock_now = std::nullopt,
+                 const EncodedFrame* sources = nullptr);
   void retransmit(Stream& stream, std::uint16_t sequence_number);
-  void send_report(Stream& stream, Timestamp now);
+  // A compound report (SR or RR, SDES); with `goodbye`, a BYE for the stream's SSRC ends it.
+  void send_report(Stream& stream, Timestamp now, bool goodbye = false);
   void receive_telephone_event(Stream& stream, const RtpCodec& codec,
                                const rtp::RtpPacketView& packet);
   void run_dtmf(Stream& stream, Timestamp now);
@@ -230,6 +258,7 @@ class MediaSession {
   Duration ntp_offset_;
   std::optional<Timestamp> next_report_;
   Timestamp now_;  // of the last input
+  bool closed_ = false;
 };
 
 }  // namespace rtcpp::pc

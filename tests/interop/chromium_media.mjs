@@ -15,7 +15,8 @@
 // the clip's size, with no packet lost.
 // With opus the same runs carry audio: the page's fake microphone (a beep each second)
 // recorded by rtcpp as Ogg Opus, as many packets as Chromium sent, decoding in ffmpeg and not
-// silent; and a 440 Hz tone sent by rtcpp (--audio, Ogg Opus) that Chromium receives whole
+// silent (with camera-answer, rtcpp offering, the page's insertDTMF("1234#", 100, 70) heard
+// by rtcpp in order as well); and a 440 Hz tone sent by rtcpp (--audio, Ogg Opus) that Chromium receives whole
 // and plays out at the tone's level.
 //
 // Run it where only loopback exists (see run_chromium.sh).
@@ -32,7 +33,7 @@ const codecName = { vp8: 'VP8', h264: 'H264', vp9: 'VP9', av1: 'AV1', opus: 'opu
 const kind = codec === 'opus' ? 'audio' : 'video';
 const deadline = setTimeout(() => fail('timed out'), 60000);
 if (!codecName) fail(`unknown codec ${codec}`);
-if (mode === 'camera-answer' && codec !== 'vp8') fail('camera-answer sends the offer\'s first codec: VP8');
+if (mode === 'camera-answer' && !['vp8', 'opus'].includes(codec)) fail('camera-answer sends the offer\'s first codec: VP8');
 
 function fail(why) {
   console.error(`chromium media interop (${mode}, ${codec}): FAILED: ${why}`);
@@ -92,7 +93,14 @@ await page.evaluate(() => {
   window.pending = [];
   window.fromRtcpp = async (m) => { window.pending.push(m); };
 });
-const peer = spawn(rtcppPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+const peer = spawn(rtcppPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+// rtcpp's log, passed on; the DTMF tones it heard are logged there (the contract has no event).
+const tonesHeard = [];
+readline.createInterface({ input: peer.stderr }).on('line', (line) => {
+  console.error(line);
+  const m = line.match(/DTMF tone (\S+) \(event \d+\) for (\d+) ms/);
+  if (m) tonesHeard.push({ tone: m[1], ms: Number(m[2]) });
+});
 peer.stdin.on('error', () => {});
 let result = null;
 const events = [];
@@ -113,11 +121,11 @@ const exited = new Promise((resolve) => peer.on('exit', resolve));
 
 const report = await page.evaluate(async ({ mode, sendSeconds, codecName, kind }) => {
   const pc = new RTCPeerConnection();
-  // The codec under test first (and only, with its repair format) in what the page offers
-  // or answers.
+  // The codec under test first (and only, with its repair format, or DTMF's telephone events
+  // for audio) in what the page offers or answers.
   const prefer = (t) => {
     const codecs = RTCRtpReceiver.getCapabilities(kind).codecs.filter((c) =>
-      [`${kind}/${codecName}`.toLowerCase(), 'video/rtx'].includes(c.mimeType.toLowerCase()));
+      [`${kind}/${codecName}`.toLowerCase(), 'video/rtx', 'audio/telephone-event'].includes(c.mimeType.toLowerCase()));
     t.setCodecPreferences(codecs);
   };
   const errors = [];
@@ -177,8 +185,17 @@ const report = await page.evaluate(async ({ mode, sendSeconds, codecName, kind }
     await pc.setLocalDescription(await pc.createOffer());
     window.toRtcpp({ type: 'offer', sdp: pc.localDescription.sdp });
   }
+  const toneChanges = [];
   if (mode !== 'rtcpp-sends') {
     await connected;
+    if (kind === 'audio' && mode === 'camera-answer') {
+      // W3C 7.2: "1234#" as RFC 4733 events to rtcpp, while the microphone keeps sending.
+      const dtmf = pc.getSenders().find((s) => s.track && s.track.kind === 'audio').dtmf;
+      await sleep(300);
+      if (!dtmf.canInsertDTMF) errors.push('canInsertDTMF is false with rtcpp');
+      dtmf.ontonechange = (e) => toneChanges.push(e.tone);
+      dtmf.insertDTMF('1234#', 100, 70);
+    }
     await sleep(3000);
     // Stop sending, let the last packets land, then count what was sent.
     const sender = pc.getSenders().find((s) => s.track && s.track.kind === kind);
@@ -191,7 +208,7 @@ const report = await page.evaluate(async ({ mode, sendSeconds, codecName, kind }
     return { errors, framesSent: out ? (kind === 'audio' ? out.packetsSent : out.framesSent) : 0,
       keyFramesEncoded: out ? out.keyFramesEncoded : 0, pliCount: out ? out.pliCount : 0,
       codec: new RegExp(`${codecName}/(90000|48000)`).test(answer) ? codecName : '?',
-      direction: pc.getTransceivers().map((t) => t.currentDirection).join(' ') };
+      direction: pc.getTransceivers().map((t) => t.currentDirection).join(' '), toneChanges };
   }
   // rtcpp sends: wait for its bye, then read what was decoded.
   await byeSeen;
@@ -242,7 +259,12 @@ if (mode === 'rtcpp-sends' && kind === 'audio') {
   if (!events.some((e) => e.kind === 'audio' && e.codec === codecName)) {
     fail(`no ${codecName} track event from rtcpp: ${JSON.stringify(events)}`);
   }
-  if (track.frames !== report.framesSent) fail(`rtcpp received ${track.frames} packets, Chromium sent ${report.framesSent}`);
+  // With DTMF some of Chromium's packets are telephone events, not audio frames.
+  const dtmf = mode === 'camera-answer';
+  if (dtmf ? track.frames > report.framesSent || track.frames < report.framesSent * 0.8
+    : track.frames !== report.framesSent) {
+    fail(`rtcpp received ${track.frames} audio packets, Chromium sent ${report.framesSent}`);
+  }
   const file = join(recordDir, `${track.mid}.ogg`);
   const packets = Number(execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'a:0',
     '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file]).toString().trim());
@@ -255,9 +277,18 @@ if (mode === 'rtcpp-sends' && kind === 'audio') {
   if (packets !== track.frames) fail(`ffprobe read ${packets} packets of ${track.frames} recorded`);
   // Chromium's fake microphone beeps once a second: the recording must carry the beeps.
   if (!max || Number(max[1]) < -20) fail(`the recording is silent (max volume ${max ? max[1] : '?'} dB)`);
+  // The page's DTMF: every tone played (tonechange) and heard by rtcpp, in order. libwebrtc
+  // sends events in its 20 ms audio steps and ends each one step late: 120 ms for 100.
+  const heard = tonesHeard.map((t) => t.tone).join('');
+  if (dtmf) {
+    if (report.toneChanges.join('') !== '1234#') fail(`the page played ${JSON.stringify(report.toneChanges)}`);
+    if (heard !== '1234#') fail(`rtcpp heard DTMF "${heard}", the page sent "1234#"`);
+    if (tonesHeard.some((t) => t.ms < 100 || t.ms > 140)) fail(`tone durations ${JSON.stringify(tonesHeard)}`);
+  }
   console.log(`chromium media interop (${mode}, opus): ok, Chromium sent ${report.framesSent} packets, rtcpp ` +
     `recorded ${track.frames} (${track.bytes} bytes) as Ogg Opus that ffmpeg decodes (${packets} packets, ` +
-    `max volume ${max[1]} dB), transceivers ${report.direction}`);
+    `max volume ${max[1]} dB)${dtmf ? `, heard the page's DTMF "${heard}" (${tonesHeard.map((t) => t.ms).join('/')} ms)` : ''}, ` +
+    `transceivers ${report.direction}`);
 } else {
   const track = (result.tracks || []).find((t) => t.kind === 'video');
   if (!track) fail(`rtcpp recorded no video track: ${JSON.stringify(result)}`);

@@ -9,8 +9,8 @@
 #          64 MiB each way; then all of it again with Chromium's I-DATA switched on
 #   media: rtcpp peer and a page with Chromium's fake camera: the camera recorded by rtcpp
 #          (the page offers, then rtcpp offers), and a VP8 clip sent by rtcpp played by the page;
-#          the page's microphone recorded by rtcpp and an Opus tone from rtcpp played by the
-#          page; then the page offering H.264, VP9 and AV1 first, and rtcpp sending each
+#          the page's microphone recorded by rtcpp (both offerer roles, with the page's DTMF)
+#          and an Opus tone from rtcpp played by the page; then the page offering H.264, VP9 and AV1 first, and rtcpp sending each
 #   mdns:  rtcpp serve and a page whose Chromium hides its addresses behind mDNS names, in a
 #          namespace with a veth pair and a default route (Chromium gathers nothing else)
 # With `quick` (the sanitizer build, where each run is several times slower) serve skips the
@@ -52,6 +52,7 @@ case "$suite" in
       node '$here/chromium_media.mjs' '$rtcpp' camera-answer
       node '$here/chromium_media.mjs' '$rtcpp' rtcpp-sends
       node '$here/chromium_media.mjs' '$rtcpp' camera-offer opus
+      node '$here/chromium_media.mjs' '$rtcpp' camera-answer opus
       node '$here/chromium_media.mjs' '$rtcpp' rtcpp-sends opus
       (($quick)) && exit 0
       for codec in h264 vp9 av1; do

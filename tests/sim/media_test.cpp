@@ -44,6 +44,9 @@ struct MediaOutcome {
   pc::MediaStreamStats sender_video;    // the offerer's view of its video
   pc::MediaStreamStats receiver_video;  // the answerer's
   pc::MediaStreamStats receiver_audio;
+  // After the offerer closed: RTCP BYEs the answerer got for the video and the audio.
+  std::uint64_t video_goodbyes = 0;
+  std::uint64_t audio_goodbyes = 0;
 };
 
 MediaOutcome run_media_session(std::uint64_t seed, double loss, Duration jitter) {
@@ -130,6 +133,14 @@ MediaOutcome run_media_session(std::uint64_t seed, double loss, Duration jitter)
   if (const auto* stats = b.media_stats(b_audio->handle)) out.receiver_audio = *stats;
   // The offerer receives nothing on its sendonly video, and nothing was sent to its audio.
   EXPECT_TRUE(seen_a.frames.empty());
+  // Closing says BYE for each stream that sent (RFC 3550 6.6).
+  a.close(net.now());
+  net.wake(rig.node(0));
+  net.run_until([] { return false; }, net.now() + Duration::millis(200));
+  if (const auto* stats = b.media_stats(b_video->handle))
+    out.video_goodbyes = stats->goodbyes_received;
+  if (const auto* stats = b.media_stats(b_audio->handle))
+    out.audio_goodbyes = stats->goodbyes_received;
   return out;
 }
 
@@ -162,6 +173,8 @@ TEST(SimMedia, VideoAndAudioFramesArriveWhole) {
   EXPECT_EQ(o.sender_video.remote_packets_lost, std::optional<std::int32_t>(0));
   EXPECT_LT(o.receiver_audio.jitter_seconds, 0.0005);
   EXPECT_EQ(o.receiver_audio.packets_lost, 0);
+  EXPECT_EQ(o.video_goodbyes, 1u);
+  EXPECT_EQ(o.audio_goodbyes, 1u);
 }
 
 TEST(SimMedia, LossAndReorderingNeverDeliverABrokenFrame) {

@@ -5,6 +5,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -153,6 +156,70 @@ TEST(MediaApi, EncodedVideoFramesTravelBetweenTwoConnections) {
       EXPECT_EQ(st.get<std::int64_t>("packetsLost"), std::optional<std::int64_t>(0));
     }
   }
+
+  // webrtc-stats: the codec both name, the sender's media-source, and once an SR arrived the
+  // receiver's remote-outbound-rtp; the sender's and the receiver's own getStats select
+  // their stream and what it names (W3C 8.5).
+  const std::string codec_id = *inbound->get<std::string>("codecId");
+  const RTCStats* codec = b_stats.get(codec_id);
+  ASSERT_NE(codec, nullptr);
+  EXPECT_EQ(codec->type, "codec");
+  EXPECT_EQ(codec->get<std::string>("mimeType"), std::optional<std::string>("video/VP8"));
+  EXPECT_EQ(codec->get<std::uint64_t>("clockRate"), std::optional<std::uint64_t>(90000));
+  EXPECT_EQ(inbound->get<std::string>("trackIdentifier"),
+            std::optional<std::string>(b->get_receivers().front()->track()->id()));
+  EXPECT_GT(inbound->get<std::uint64_t>("headerBytesReceived").value_or(0), 0u);
+  EXPECT_TRUE(inbound->get<double>("lastPacketReceivedTimestamp"));
+  // An SR sent after the last frame counts every packet (reports come about once a second).
+  RTCStatsReport receiver_stats;
+  ASSERT_TRUE(eventually(
+      [&] {
+        receiver_stats = b->get_receivers().front()->get_stats().get();
+        for (const auto& [id, st] : receiver_stats) {
+          if (st.type == "remote-outbound-rtp" &&
+              st.get<std::uint64_t>("packetsSent") ==
+                  inbound->get<std::uint64_t>("packetsReceived"))
+            return true;
+        }
+        return false;
+      },
+      5s));
+  std::map<std::string, int> receiver_types;
+  for (const auto& [id, st] : receiver_stats) {
+    ++receiver_types[st.type];
+    if (st.type == "remote-outbound-rtp") {
+      EXPECT_GE(st.get<std::uint64_t>("bytesSent").value_or(0),
+                inbound->get<std::uint64_t>("bytesReceived").value_or(0));
+      EXPECT_GE(st.get<std::uint64_t>("reportsSent").value_or(0), 1u);
+      const double sent_at = st.get<double>("remoteTimestamp").value_or(0);
+      EXPECT_NEAR(sent_at, st.timestamp, 10'000.0);  // the peer's clock, in Unix milliseconds
+    }
+  }
+  EXPECT_EQ(receiver_types["inbound-rtp"], 1);
+  EXPECT_EQ(receiver_types["codec"], 1);
+  EXPECT_EQ(receiver_types["transport"], 1);
+  EXPECT_EQ(receiver_types["outbound-rtp"], 0);
+  EXPECT_EQ(receiver_types["data-channel"], 0);
+  const RTCStatsReport sender_stats = sender_transceiver->sender()->get_stats().get();
+  std::map<std::string, int> sender_types;
+  for (const auto& [id, st] : sender_stats) {
+    ++sender_types[st.type];
+    if (st.type == "media-source") {
+      EXPECT_EQ(st.get<std::string>("trackIdentifier"),
+                std::optional<std::string>(sender_transceiver->sender()->track()->id()));
+      EXPECT_EQ(st.get<std::string>("kind"), std::optional<std::string>("video"));
+    }
+  }
+  EXPECT_EQ(sender_types["outbound-rtp"], 1);
+  EXPECT_EQ(sender_types["remote-inbound-rtp"], 1);
+  EXPECT_EQ(sender_types["media-source"], 1);
+  EXPECT_EQ(sender_types["codec"], 1);
+  EXPECT_EQ(sender_types["inbound-rtp"], 0);
+  // The callback form gives the same selection.
+  std::promise<RTCStatsReport> from_callback;
+  sender_transceiver->sender()->get_stats(
+      [&](RTCStatsReport r) { from_callback.set_value(std::move(r)); });
+  EXPECT_EQ(from_callback.get_future().get().size(), sender_stats.size());
 
   // The receiver asks; the sender's application hears it.
   auto receiver = b->get_receivers().front();
@@ -372,6 +439,96 @@ TEST(MediaApi, DtmfTonesReachThePeerAtTheW3cTimings) {
   EXPECT_EQ(started, "1234#");
   EXPECT_TRUE(tones.back().ended);
   EXPECT_EQ(tones.back().tone, "#");
+}
+
+}  // namespace
+}  // namespace rtcpp
+
+namespace rtcpp {
+namespace {
+
+// RFC 6464 and RFC 6465 through the public API: an audio frame's own level and its
+// contributing sources with theirs are sent in the RTP header (CSRCs and the two audio-level
+// extensions), reach the receiving application with the frame, and show in the receiver's
+// getSynchronizationSources / getContributingSources (W3C 5.4.4). Levels travel in whole dB.
+TEST(MediaApi, AudioLevelsAndContributingSourcesTravelWithTheFrames) {
+  auto a = make_pc();
+  auto b = make_pc();
+  auto audio = a->add_transceiver("audio", {RTCRtpTransceiverDirection::kSendOnly});
+  ASSERT_TRUE(audio);
+  Received received;
+  std::shared_ptr<RTCRtpReceiver> receiver;
+  std::mutex receiver_mutex;
+  b->on_track([&](const RTCTrackEvent& e) {
+    e.receiver->on_encoded_frame([&](const RTCEncodedFrame& f) {
+      std::lock_guard lock(received.mutex);
+      received.frames.push_back(f);
+    });
+    std::lock_guard lock(receiver_mutex);
+    receiver = e.receiver;
+  });
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  auto sender = (*audio)->sender();
+
+  RTCEncodedFrame frame;
+  frame.key_frame = true;
+  frame.data.assign(80, 0x5A);
+  frame.audio_level = 0.5;  // -6 dBov
+  frame.contributing_sources = {1111, 2222};
+  frame.contributing_audio_levels = {0.1, 1.0};  // -20 and 0 dBov
+  for (std::uint32_t i = 0; i < 10; ++i) {
+    frame.rtp_timestamp = i * 960;
+    Result<> r = sender->send_encoded_frame(frame);
+    for (int tries = 0; !r && tries < 100; ++tries) {
+      ASSERT_EQ(r.error().type(), RTCErrorType::kInvalidStateError) << r.error().to_string();
+      std::this_thread::sleep_for(10ms);
+      r = sender->send_encoded_frame(frame);
+    }
+    ASSERT_TRUE(r) << r.error().to_string();
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(eventually([&] { return received.count() == 10; }));
+  // What a frame may carry is checked; nothing of a refused frame is sent.
+  RTCEncodedFrame bad = frame;
+  bad.contributing_sources.assign(16, 7);
+  bad.contributing_audio_levels.clear();
+  EXPECT_EQ(sender->send_encoded_frame(bad).error().type(), RTCErrorType::kTypeError);
+  bad = frame;
+  bad.contributing_audio_levels = {0.5};
+  EXPECT_EQ(sender->send_encoded_frame(bad).error().type(), RTCErrorType::kTypeError);
+  bad = frame;
+  bad.audio_level = 1.5;
+  EXPECT_EQ(sender->send_encoded_frame(bad).error().type(), RTCErrorType::kTypeError);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(received.count(), 10u);
+  const auto db = [](double linear) { return 20.0 * std::log10(linear); };
+  {
+    std::lock_guard lock(received.mutex);
+    const RTCEncodedFrame& got = received.frames.back();
+    ASSERT_TRUE(got.audio_level);
+    EXPECT_NEAR(db(*got.audio_level), -6.0, 0.01);
+    EXPECT_EQ(got.contributing_sources, (std::vector<std::uint32_t>{1111, 2222}));
+    ASSERT_EQ(got.contributing_audio_levels.size(), 2u);
+    EXPECT_NEAR(db(got.contributing_audio_levels[0]), -20.0, 0.01);
+    EXPECT_NEAR(got.contributing_audio_levels[1], 1.0, 1e-9);
+  }
+  std::lock_guard lock(receiver_mutex);
+  ASSERT_TRUE(receiver);
+  const auto synchronization = receiver->get_synchronization_sources();
+  ASSERT_EQ(synchronization.size(), 1u);
+  ASSERT_TRUE(synchronization[0].audio_level);
+  EXPECT_NEAR(db(*synchronization[0].audio_level), -6.0, 0.01);
+  {
+    std::lock_guard frames_lock(received.mutex);
+    EXPECT_EQ(synchronization[0].rtp_timestamp, received.frames.back().rtp_timestamp);
+  }
+  const auto contributing = receiver->get_contributing_sources();
+  ASSERT_EQ(contributing.size(), 2u);
+  std::map<std::uint32_t, double> levels;
+  for (const auto& c : contributing) levels[c.source] = c.audio_level.value_or(-1);
+  EXPECT_NEAR(db(levels.at(1111)), -20.0, 0.01);
+  EXPECT_NEAR(levels.at(2222), 1.0, 1e-9);
 }
 
 }  // namespace
