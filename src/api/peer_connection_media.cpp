@@ -1,0 +1,161 @@
+// The media half of PeerConnectionImpl: transceivers and their API objects, encoded frames
+// and DTMF in, and the core's media events out to the application's handlers.
+#include "api/conversions.hpp"
+#include "api/handler_call.hpp"
+#include "api/peer_connection_impl.hpp"
+#include "rtp/header_extensions.hpp"
+#include "rtp/telephone_event.hpp"
+#include "runtime/interfaces.hpp"
+
+namespace rtcpp::detail {
+
+using runtime::monotonic_now;
+
+PeerConnectionImpl::TransceiverObjects& PeerConnectionImpl::transceiver_objects(
+    std::uint32_t handle) {
+  auto& objects = transceivers_[handle];
+  if (objects.state) return objects;
+  const auto* core = core_.transceivers().find(handle);
+  auto state = std::make_shared<TransceiverState>();
+  state->pc = weak_from_this();
+  state->handle = handle;
+  state->kind = core != nullptr && core->kind == pc::MediaKind::kAudio ? "audio" : "video";
+  // W3C 5.2 addTransceiver: the receiver's track exists from the start, named for the peer's.
+  const std::string track_id = core != nullptr ? core->track_id : std::to_string(handle);
+  state->receiver_track = std::make_shared<MediaStreamTrack>(state->kind, track_id, track_id);
+  objects.state = state;
+  objects.transceiver = std::make_shared<RTCRtpTransceiver>(state);
+  objects.sender = std::make_shared<RTCRtpSender>(state);
+  objects.receiver = std::make_shared<RTCRtpReceiver>(state);
+  return objects;
+}
+
+Result<std::shared_ptr<RTCRtpTransceiver>> PeerConnectionImpl::add_transceiver(
+    std::string_view kind, const RTCRtpTransceiverInit& init) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  if (kind != "audio" && kind != "video")
+    return type_error(R"(a transceiver's kind is "audio" or "video")");
+  if (init.direction == RTCRtpTransceiverDirection::kStopped)
+    return type_error("a new transceiver cannot be stopped");
+  const auto handle = core_.add_transceiver(
+      kind == "audio" ? pc::MediaKind::kAudio : pc::MediaKind::kVideo, from_api(init.direction));
+  auto& objects = transceiver_objects(handle);
+  // The sender's track: the frames the application sends on it.
+  const auto* core = core_.transceivers().find(handle);
+  objects.state->sender_track =
+      std::make_shared<MediaStreamTrack>(std::string(kind), core->track_id, std::string(kind));
+  kick();
+  return objects.transceiver;
+}
+
+std::vector<std::shared_ptr<RTCRtpTransceiver>> PeerConnectionImpl::get_transceivers() {
+  std::vector<std::shared_ptr<RTCRtpTransceiver>> out;
+  for (const auto& t : core_.transceivers().all())
+    out.push_back(transceiver_objects(t.handle).transceiver);
+  return out;
+}
+
+Result<> PeerConnectionImpl::send_frame(std::uint32_t transceiver, const RTCEncodedFrame& frame) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  pc::EncodedFrame encoded{frame.rtp_timestamp, frame.key_frame,
+                           Buffer(BytesView(frame.data.data(), frame.data.size()))};
+  const auto valid_level = [](double level) { return level >= 0.0 && level <= 1.0; };
+  if (frame.audio_level) {
+    if (!valid_level(*frame.audio_level)) return type_error("an audio level outside 0-1");
+    encoded.audio_level = rtp::audio_level_from_linear(*frame.audio_level);
+  }
+  encoded.contributing_sources = frame.contributing_sources;
+  for (const double level : frame.contributing_audio_levels) {
+    if (!valid_level(level)) return type_error("a contributing source's level outside 0-1");
+    encoded.contributing_levels.push_back(rtp::audio_level_from_linear(level));
+  }
+  auto sent = core_.send_frame(transceiver, encoded, monotonic_now());
+  kick();
+  return sent;
+}
+
+Result<> PeerConnectionImpl::insert_dtmf(std::uint32_t transceiver, std::string_view tones,
+                                         std::int64_t duration_ms, std::int64_t inter_tone_gap_ms) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  auto inserted =
+      core_.insert_dtmf(transceiver, tones, duration_ms, inter_tone_gap_ms, monotonic_now());
+  kick();
+  return inserted;
+}
+
+Result<> PeerConnectionImpl::request_key_frame(std::uint32_t transceiver) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  auto requested = core_.request_key_frame(transceiver, monotonic_now());
+  kick();
+  return requested;
+}
+
+Result<> PeerConnectionImpl::set_direction(std::uint32_t transceiver,
+                                           RTCRtpTransceiverDirection direction) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  auto set = core_.set_direction(transceiver, from_api(direction));
+  kick();
+  return set;
+}
+
+Result<> PeerConnectionImpl::set_codec_preferences(std::uint32_t transceiver,
+                                                   std::vector<pc::CodecPreference> preferences) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  return core_.set_codec_preferences(transceiver, std::move(preferences));
+}
+
+bool PeerConnectionImpl::on_media_event(pc::ConnectionEvent& event) {
+  if (const auto* added = std::get_if<pc::TrackAdded>(&event)) {
+    auto& objects = transceiver_objects(added->transceiver);
+    RTCTrackEvent track_event;
+    track_event.receiver = objects.receiver;
+    track_event.track = objects.state->receiver_track;
+    track_event.transceiver = objects.transceiver;
+    if (const auto* t = core_.transceivers().find(added->transceiver))
+      track_event.stream_ids = t->remote_stream_ids;
+    queue_task([this, track_event] { fire(on_track_, track_event); });
+    return true;
+  }
+  if (auto* frame = std::get_if<pc::MediaFrameReceived>(&event)) {
+    auto state = transceiver_objects(frame->transceiver).state;
+    auto delivered = std::make_shared<RTCEncodedFrame>();
+    delivered->key_frame = frame->frame.key_frame;
+    delivered->rtp_timestamp = frame->frame.rtp_timestamp;
+    delivered->data.assign(frame->frame.data.data(),
+                           frame->frame.data.data() + frame->frame.data.size());
+    if (frame->frame.audio_level)
+      delivered->audio_level = rtp::linear_from_audio_level(*frame->frame.audio_level);
+    delivered->contributing_sources = frame->frame.contributing_sources;
+    for (const auto level : frame->frame.contributing_levels)
+      delivered->contributing_audio_levels.push_back(rtp::linear_from_audio_level(level));
+    queue_task([state, delivered] { fire(state->on_encoded_frame, *delivered); });
+    return true;
+  }
+  if (const auto* request = std::get_if<pc::KeyFrameRequested>(&event)) {
+    auto state = transceiver_objects(request->transceiver).state;
+    queue_task([state] { fire(state->on_key_frame_request); });
+    return true;
+  }
+  if (const auto* change = std::get_if<pc::DtmfToneChanged>(&event)) {
+    auto state = transceiver_objects(change->transceiver).state;
+    RTCDTMFToneChangeEvent tone_change{change->tone};
+    queue_task([state, tone_change] { fire(state->on_tone_change, tone_change); });
+    return true;
+  }
+  if (const auto* tone = std::get_if<pc::DtmfToneReceived>(&event)) {
+    auto state = transceiver_objects(tone->transceiver).state;
+    RTCDTMFToneReceivedEvent received;
+    if (auto key = rtp::dtmf_key(tone->event.event)) received.tone = std::string(1, *key);
+    received.event = tone->event.event;
+    received.ended = tone->event.kind == rtp::ToneEvent::Kind::kEnd;
+    received.duration_ms = tone->clock_rate == 0 ? 0.0
+                                                 : static_cast<double>(tone->event.duration) *
+                                                       1000.0 / tone->clock_rate;
+    received.rtp_timestamp = tone->event.timestamp;
+    queue_task([state, received] { fire(state->on_dtmf_tone, received); });
+    return true;
+  }
+  return false;
+}
+
+}  // namespace rtcpp::detail
