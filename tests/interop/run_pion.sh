@@ -9,9 +9,10 @@
 #   rtcpp-small   rtcpp offers and echoes; Pion answers and sends 1-byte messages
 # Each run is byte-exact: both result lines ok, both sides' SHA-256 of what they received equal
 # to the file's, a data channel open on both sides, the result line last.
-# With `bench`, it measures one-way transfers instead: MIB MiB (default 64) from rtcpp to Pion
-# and from Pion to rtcpp, RUNS times each (default 3), in MB/s (10^6 bytes) from the
-# receiver's transferMs (first message to last), each checked by SHA-256.
+# With `bench`, it measures one-way transfers instead: MIB MiB (default 64) in 65535-byte
+# messages from rtcpp to Pion, Pion to rtcpp, rtcpp to rtcpp and Pion to Pion, RUNS rounds
+# (default 3), in MB/s (10^6 bytes) from the receiver's transferMs (first message to last),
+# each checked by SHA-256.
 # The Go build is offline (GOPATH mode against /usr/share/gocode, no module proxy) and keeps
 # its cache in WORK, so only the first run compiles Pion.
 # Usage: run_pion.sh <rtcpp binary> <work dir> [bench [MIB] [RUNS]]
@@ -93,17 +94,16 @@ if [[ $mode == bench ]]; then
   mib=${4:-64}
   runs=${5:-3}
   head -c $((mib * 1024 * 1024)) /dev/urandom > "$work/bench.bin"
+  # rtcpp and Pion each with itself too, as the measure of each stack in the same session.
   for ((run = 1; run <= runs; ++run)); do
-    for direction in rtcpp-to-pion pion-to-rtcpp; do
-      if [[ $direction == rtcpp-to-pion ]]; then
-        pair bench-$direction "$work/bench.bin" answerer \
-          "$rtcpp" peer --offer --send "$work/bench.bin" --chunk $chunk --timeout 35 -- \
-          "$pion" --timeout 35
-      else
-        pair bench-$direction "$work/bench.bin" answerer \
-          "$pion" --offer --send "$work/bench.bin" --chunk $chunk --timeout 35 -- \
-          "$rtcpp" peer --timeout 35
-      fi
+    for direction in rtcpp-to-pion pion-to-rtcpp rtcpp-to-rtcpp pion-to-pion; do
+      sender=("$rtcpp" peer)
+      receiver=("$rtcpp" peer)
+      [[ $direction == pion-to-* ]] && sender=("$pion")
+      [[ $direction == *-to-pion ]] && receiver=("$pion")
+      pair bench-$direction "$work/bench.bin" answerer \
+        "${sender[@]}" --offer --send "$work/bench.bin" --chunk $chunk --timeout 35 -- \
+        "${receiver[@]}" --timeout 35
       ms=$(grep -o '"transferMs":[0-9.]*' <<<"$received" | cut -d: -f2)
       echo "$direction, $mib MiB, run $run: $(awk -v b=$((mib * 1024 * 1024)) -v ms="$ms" \
         'BEGIN { printf "%.1f MB/s (%.0f ms)", b / ms / 1000, ms }')"
