@@ -423,9 +423,13 @@ void SctpAssociation::handle_idata(const ChunkView& chunk) {
 void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
   auto sack = SackChunk::parse(chunk);
   if (!sack) return;
-  const auto acked = rtx_.on_sack(*sack, now, send_queue_);
+  const auto acked = rtx_.on_sack(*sack, now, loss_delay(), send_queue_);
   if (!acked.valid) return;
   if (acked.rtt) rto_.observe_rtt(*acked.rtt);
+  if (acked.cumulative_advanced) {
+    rto_.restore();
+    probes_unanswered_ = 0;
+  }
   if (acked.fast_retransmit) cc_.on_fast_retransmit(rtx_.next_tsn().prev());
   cc_.on_sack(rtx_.cumulative_acked(), acked.cumulative_advanced, acked.bytes_acked);
   cc_.refill_burst();
@@ -440,6 +444,12 @@ void SctpAssociation::handle_sack(const ChunkView& chunk, Timestamp now) {
   } else if (acked.cumulative_advanced) {
     t3_rtx_.start(now, rto_.rto());
   }
+  if (auto deadline = rtx_.loss_deadline()) {
+    loss_timer_.start_at(*deadline);
+  } else {
+    loss_timer_.stop();
+  }
+  arm_probe(now);
   // RFC 3758 3.5 C1-C3: the Advanced.Peer.Ack.Point moves over abandoned chunks; while it is
   // ahead of what this SACK acknowledges, the peer still needs a FORWARD-TSN.
   if (partial_reliability()) rtx_.update_forward_tsn();
@@ -646,6 +656,7 @@ void SctpAssociation::handle_timeout(Timestamp now) {
       fail("SCTP peer stopped acknowledging");
       return;
     }
+    ++t3_expiries_;
     rto_.back_off();
     cc_.on_t3_expiry();
     rtx_.on_t3_expiry(now, send_queue_);
@@ -654,6 +665,25 @@ void SctpAssociation::handle_timeout(Timestamp now) {
     t3_rtx_.start(now, rto_.rto());
     cc_.refill_burst();
     flush(now);
+  }
+  if (loss_timer_.expired(now)) {
+    loss_timer_.stop();
+    if (rtx_.detect_losses(now, loss_delay(), 0, send_queue_)) on_loss_detected(now);
+    if (auto deadline = rtx_.loss_deadline()) loss_timer_.start_at(*deadline);
+  }
+  if (probe_timer_.expired(now)) {
+    probe_timer_.stop();
+    // RFC 8985 7.3: the flight's tail went unanswered for the probe timeout; sending its last
+    // chunk again, with the I bit, makes the peer report what it holds at once (lost DATA or
+    // lost SACKs alike), where T3-rtx would wait out its longer timeout and then collapse
+    // the window.
+    if (state_ >= State::kEstablished && rtx_.mark_probe()) {
+      ++probes_unanswered_;
+      probe_immediate_ = true;
+      ++tail_loss_probes_;
+      cc_.allow_probe();
+      flush(now);
+    }
   }
   if (tracker_.delayed_sack_timer().expired(now)) {
     tracker_.schedule_sack();
@@ -692,8 +722,40 @@ void SctpAssociation::handle_timeout(Timestamp now) {
 }
 
 std::optional<Timestamp> SctpAssociation::next_timeout() const {
-  return earliest_deadline(handshake_.t1(), t2_shutdown_, t3_rtx_, tracker_.delayed_sack_timer(),
-                           resetter_.timer(), heartbeat_.timer());
+  return earliest_deadline(handshake_.t1(), t2_shutdown_, t3_rtx_, loss_timer_, probe_timer_,
+                           tracker_.delayed_sack_timer(), resetter_.timer(), heartbeat_.timer());
+}
+
+Duration SctpAssociation::loss_delay() const noexcept {
+  const auto srtt = rto_.srtt();
+  if (!srtt) return Duration::infinite();
+  // RFC 8985 6.2.1: a quarter of the round trip for reordering; at least a millisecond, for
+  // timer granularity on a loopback-fast path.
+  return *srtt + std::max(*srtt / 4, Duration::millis(1));
+}
+
+void SctpAssociation::arm_probe(Timestamp now) {
+  const auto srtt = rto_.srtt();
+  if (rtx_.empty() || !srtt) {
+    probe_timer_.stop();
+    return;
+  }
+  // RFC 8985 7.2: PTO = 2 SRTT; the floor covers timer granularity. The peer's delayed SACK
+  // is not added: the flight's last DATA carries the I bit (RFC 7053). A probe can be lost
+  // too: further ones follow at doubling intervals until T3-rtx is due, each a single packet
+  // where T3-rtx would collapse the window.
+  const Duration pto = Timer::backed_off(std::max(*srtt * 2, Duration::millis(10)),
+                                         probes_unanswered_, Duration::infinite());
+  if (const auto t3 = t3_rtx_.deadline(); t3 && *t3 <= now + pto) {
+    probe_timer_.stop();
+    return;
+  }
+  probe_timer_.start(now, pto);
+}
+
+void SctpAssociation::on_loss_detected(Timestamp now) {
+  cc_.on_fast_retransmit(rtx_.next_tsn().prev());
+  flush(now);
 }
 
 std::optional<SctpEvent> SctpAssociation::poll_event() {

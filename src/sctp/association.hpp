@@ -68,7 +68,9 @@ struct SctpConfig {
   // RFC 9260 6.3.1 RTO bounds; WebRTC stacks use a lower floor than the RFC's 1 s.
   Duration rto_initial = Duration::millis(500);
   Duration rto_min = Duration::millis(120);
-  Duration rto_max = Duration::seconds(10);
+  // Liveness is ICE consent's (RFC 7675: 30 s); a lower ceiling than the RFC's 60 s keeps a
+  // path that recovers from a burst of loss from waiting out long doubled timers.
+  Duration rto_max = Duration::seconds(3);
   int max_init_retransmits = 8;
   int max_retransmissions = 10;  // Association.Max.Retrans
   // RFC 9260 6.2: acknowledge at least every second packet, and within 200 ms.
@@ -158,6 +160,8 @@ class SctpAssociation {
   Duration rto() const noexcept { return rto_.rto(); }
   std::uint64_t retransmissions() const noexcept { return retransmissions_; }
   std::uint64_t packets_sent() const noexcept { return packets_sent_; }
+  std::uint64_t tail_loss_probes() const noexcept { return tail_loss_probes_; }
+  std::uint64_t t3_expiries() const noexcept { return t3_expiries_; }
   // Streams usable in both directions once established (RTCSctpTransport.maxChannels).
   std::uint16_t usable_streams() const noexcept {
     return std::min({config_.streams, peer_inbound_streams_, peer_outbound_streams_});
@@ -213,6 +217,11 @@ class SctpAssociation {
   void flush(Timestamp now);
   void send_control(std::uint8_t type, std::uint8_t flags, BytesView value, std::uint32_t tag);
   void start_t3(Timestamp now);
+  // RFC 8985 6.2 loss detection delay: the smoothed round trip and a reordering window.
+  Duration loss_delay() const noexcept;
+  // RFC 8985 7.2: re-arms the tail loss probe while data is outstanding.
+  void arm_probe(Timestamp now);
+  void on_loss_detected(Timestamp now);
   void fail(std::string reason);
   void abort_with(std::uint16_t cause, std::string_view reason);
   void check_shutdown_progress(Timestamp now);
@@ -250,6 +259,12 @@ class SctpAssociation {
   StreamResetter resetter_;
   std::uint32_t peer_rwnd_ = 0;
   Timer t3_rtx_;
+  Timer loss_timer_;              // a missing chunk's loss detection delay runs out
+  Timer probe_timer_;             // RFC 8985 7 tail loss probe
+  int probes_unanswered_ = 0;     // since new data was last acknowledged
+  bool probe_immediate_ = false;  // the next packet's last DATA asks for an immediate SACK
+  std::uint64_t tail_loss_probes_ = 0;
+  std::uint64_t t3_expiries_ = 0;
   RtoEstimator rto_;
   int error_count_ = 0;
 

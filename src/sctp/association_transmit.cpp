@@ -145,13 +145,16 @@ void SctpAssociation::flush(Timestamp now) {
     // RFC 9260 3.3.1 / RFC 7053 4.1: the last DATA before the sender goes quiet (queue empty,
     // window full, or shutting down) asks for its SACK at once; the peer would otherwise hold
     // it for its delayed-ack time with nothing else coming to trigger it.
-    if (last_data_chunk && (data_stops_here || state_ == State::kShutdownPending)) {
+    if (last_data_chunk &&
+        (data_stops_here || probe_immediate_ || state_ == State::kShutdownPending)) {
       packet[*last_data_chunk + 1] |= DataChunk::kFlagImmediate;
     }
+    if (last_data_chunk) probe_immediate_ = false;
     b.finish(zero_checksum());
     ++packets_sent_;
     first_packet = false;
     if (!rtx_.empty()) t3_rtx_.start_if_stopped(now, rto_.rto());
+    if (last_data_chunk) arm_probe(now);
   }
   maybe_send_reset(now);
 }

@@ -47,6 +47,8 @@ class CongestionControl {
     return pending;
   }
   bool fast_retransmit_pending() const noexcept { return fast_retransmit_pending_; }
+  // RFC 8985 7.3: a tail loss probe, one packet that may go beyond cwnd.
+  void allow_probe() noexcept { fast_retransmit_pending_ = true; }
 
   // Max.Burst (RFC 9260 6.1): a new budget per acknowledgement, timer expiry or idle start.
   void refill_burst() noexcept { burst_budget_ = max_burst_; }

@@ -72,6 +72,7 @@ bool RetransmissionQueue::write_chunk(PacketBuilder& b, const Chunk& c,
 }
 
 void RetransmissionQueue::add(Chunk chunk) {
+  chunk.send_order = ++last_send_order_;
   chunk.tsn = next_tsn_;
   next_tsn_ = next_tsn_.next();
   flight_size_ += chunk.length;
@@ -97,8 +98,24 @@ void RetransmissionQueue::release(Chunk& c, SendQueue& queue) {
 }
 
 RetransmissionQueue::SackOutcome RetransmissionQueue::on_sack(const SackChunk& sack, Timestamp now,
+                                                              Duration loss_delay,
                                                               SendQueue& queue) {
   SackOutcome out;
+  // The latest transmission this SACK newly acknowledges. The round trip is measured on it
+  // alone (RFC 8985 6.1): an earlier chunk acknowledged only now may have waited for this
+  // SACK behind lost ones, and would read a round trip many times the real one.
+  std::uint64_t newly_acked_order = 0;
+  const auto note_acked = [&](const Chunk& c) {
+    if (c.send_order > newly_acked_order) {
+      newly_acked_order = c.send_order;
+      // Karn: a chunk sent more than once gives no unambiguous sample.
+      out.rtt = c.transmissions == 1 ? std::optional<Duration>(now - c.sent_at) : std::nullopt;
+    }
+    if (c.send_order > newest_acked_order_) {
+      newest_acked_order_ = c.send_order;
+      newest_acked_first_send_ = c.transmissions == 1 ? std::optional<Tsn>(c.tsn) : std::nullopt;
+    }
+  };
   const std::uint64_t acked_before = cumulative_acked_.value();
   const std::int64_t advance = serial_distance(cumulative_acked_.wire(), sack.cumulative_tsn_ack);
   if (advance < 0) return out;  // an old SACK, out of order
@@ -111,7 +128,7 @@ RetransmissionQueue::SackOutcome RetransmissionQueue::on_sack(const SackChunk& s
     if (!c.acked && !c.abandoned) {
       out.bytes_acked += c.length;
       if (!c.needs_retransmit) flight_size_ -= c.length;
-      if (c.transmissions == 1) out.rtt = now - c.sent_at;  // Karn: only unambiguous samples
+      note_acked(c);
     }
     set_needs_retransmit(c, false);
     release(c, queue);
@@ -122,7 +139,6 @@ RetransmissionQueue::SackOutcome RetransmissionQueue::on_sack(const SackChunk& s
   if (out.cumulative_advanced && !reset_last_tsn_.empty())
     std::erase_if(reset_last_tsn_, [&](const auto& entry) { return entry.second.value() <= cum; });
   // Gap blocks.
-  std::uint64_t highest_newly_acked = 0;
   for (const auto& gap : sack.gap_blocks) {
     // Clamped to what we sent: a hostile SACK cannot make this loop long.
     const std::uint64_t last = std::min<std::uint64_t>(cum + gap.end, next_tsn_.value() - 1);
@@ -134,31 +150,57 @@ RetransmissionQueue::SackOutcome RetransmissionQueue::on_sack(const SackChunk& s
       out.bytes_acked += c.length;
       if (!c.needs_retransmit) flight_size_ -= c.length;
       set_needs_retransmit(c, false);
-      if (c.transmissions == 1) out.rtt = now - c.sent_at;
-      highest_newly_acked = std::max(highest_newly_acked, t);
+      note_acked(c);
     }
   }
-  // RFC 9260 7.2.4: chunks below the highest newly acked TSN that are still missing get a
-  // miss indication; the third one triggers a fast retransmit.
-  if (highest_newly_acked != 0) {
-    for (auto& c : in_flight_) {
-      if (c.tsn.value() >= highest_newly_acked) break;
-      if (c.acked || c.needs_retransmit || c.abandoned) continue;
-      if (++c.miss_indications == 3) {
-        c.miss_indications = 0;
-        out.fast_retransmit = true;
-        // RFC 3758 3.5 A1-A2: a chunk out of retransmissions or lifetime is abandoned
-        // rather than retransmitted.
-        if (should_abandon(c, now)) {
-          abandon_message(c.message_id, c.stream, queue);
-          continue;
-        }
-        set_needs_retransmit(c, true);
-        flight_size_ -= c.length;
+  out.fast_retransmit = detect_losses(now, loss_delay, newly_acked_order, queue);
+  return out;
+}
+
+bool RetransmissionQueue::detect_losses(Timestamp now, Duration loss_delay,
+                                        std::uint64_t newly_acked_order, SendQueue& queue) {
+  loss_deadline_.reset();
+  bool lost_any = false;
+  for (auto& c : in_flight_) {
+    // Chunks sent for the first time after the newest acknowledged one (which was a first
+    // transmission too) have higher TSNs, and retransmissions of them are later still.
+    if (newest_acked_first_send_ && c.tsn > *newest_acked_first_send_) break;
+    if (c.acked || c.needs_retransmit || c.abandoned || c.send_order >= newest_acked_order_)
+      continue;
+    // RFC 9260 7.2.4: a miss indication from each SACK acknowledging something sent later.
+    if (c.send_order < newly_acked_order) ++c.miss_indications;
+    if (c.miss_indications < 3) {
+      if (loss_delay.is_infinite()) continue;
+      // RFC 8985 6.2: or when a round trip and the reordering window have passed.
+      const Timestamp lost_at = c.sent_at + loss_delay;
+      if (now < lost_at) {
+        if (!loss_deadline_ || lost_at < *loss_deadline_) loss_deadline_ = lost_at;
+        continue;
       }
     }
+    c.miss_indications = 0;
+    lost_any = true;
+    // RFC 3758 3.5 A1-A2: a chunk out of retransmissions or lifetime is abandoned rather
+    // than retransmitted.
+    if (should_abandon(c, now)) {
+      abandon_message(c.message_id, c.stream, queue);
+      continue;
+    }
+    set_needs_retransmit(c, true);
+    flight_size_ -= c.length;
   }
-  return out;
+  return lost_any;
+}
+
+bool RetransmissionQueue::mark_probe() {
+  for (std::size_t i = in_flight_.size(); i-- > 0;) {
+    Chunk& c = in_flight_[i];
+    if (c.acked || c.abandoned || c.needs_retransmit) continue;
+    set_needs_retransmit(c, true);
+    flight_size_ -= c.length;
+    return true;
+  }
+  return retransmits_waiting_ > 0;
 }
 
 void RetransmissionQueue::on_t3_expiry(Timestamp now, SendQueue& queue) {

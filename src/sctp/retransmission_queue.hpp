@@ -31,6 +31,9 @@ class RetransmissionQueue {
     std::uint32_t offset;
     std::uint32_t length;
     Timestamp sent_at;
+    // Position of the latest transmission among all transmissions (first sends and
+    // retransmissions alike): what "sent after" means for loss detection.
+    std::uint64_t send_order = 0;
     int transmissions = 1;
     bool acked = false;  // covered by a gap block
     bool needs_retransmit = false;
@@ -77,10 +80,26 @@ class RetransmissionQueue {
     bool valid = false;  // false: out of date, or acknowledging what was never sent
     bool cumulative_advanced = false;
     std::size_t bytes_acked = 0;   // newly, by either means
-    std::optional<Duration> rtt;   // from a chunk sent once (Karn)
-    bool fast_retransmit = false;  // a chunk had its third miss indication
+    std::optional<Duration> rtt;   // from the newest chunk acknowledged, if sent once (Karn)
+    bool fast_retransmit = false;  // a chunk was found lost (see detect_losses)
   };
-  SackOutcome on_sack(const SackChunk& sack, Timestamp now, SendQueue& queue);
+  // `loss_delay`: see detect_losses().
+  SackOutcome on_sack(const SackChunk& sack, Timestamp now, Duration loss_delay, SendQueue& queue);
+  // Loss detection by transmission order (RFC 9260 7.2.4 miss indications, counted the way
+  // RFC 8985 RACK orders packets: by when they were sent, not by TSN). A chunk whose latest
+  // transmission came before one the peer has since acknowledged is missing; it is lost at
+  // its third miss indication, or once `loss_delay` (a round trip and a reordering allowance)
+  // has passed since it was sent. Unlike the RFC's TSN order, this finds a retransmission
+  // that was lost again, without waiting for T3-rtx. Lost chunks are marked for
+  // retransmission (or abandoned); true when any was. `loss_deadline()` then tells when a
+  // missing chunk not yet lost will be, for a timer to call this again.
+  bool detect_losses(Timestamp now, Duration loss_delay, std::uint64_t newly_acked_order,
+                     SendQueue& queue);
+  std::optional<Timestamp> loss_deadline() const noexcept { return loss_deadline_; }
+  // RFC 8985 7 tail loss probe: the newest outstanding chunk is sent again (it may go beyond
+  // cwnd), so that the peer's answer tells what the tail of the flight lost. False when no
+  // chunk is outstanding.
+  bool mark_probe();
   // RFC 9260 6.3.3 E3: everything outstanding is retransmitted (or abandoned).
   void on_t3_expiry(Timestamp now, SendQueue& queue);
   // RFC 3758 3.5 A3: chunks waiting for retransmission whose lifetime ran out are abandoned.
@@ -127,6 +146,12 @@ class RetransmissionQueue {
   std::unordered_map<std::uint16_t, Tsn> reset_last_tsn_;
   std::uint64_t abandoned_messages_ = 0;
   std::uint64_t forward_tsns_sent_ = 0;
+  std::uint64_t last_send_order_ = 0;
+  // The latest-sent chunk the peer acknowledged so far (RFC 8985 RACK.xmit_ts): its order,
+  // and its TSN when that was its first transmission (else nothing bounds the scan by TSN).
+  std::uint64_t newest_acked_order_ = 0;
+  std::optional<Tsn> newest_acked_first_send_;
+  std::optional<Timestamp> loss_deadline_;
 };
 
 template <typename Write>
@@ -139,6 +164,7 @@ void RetransmissionQueue::retransmit(Timestamp now, Write&& write) {
     c.miss_indications = 0;
     ++c.transmissions;
     c.sent_at = now;
+    c.send_order = ++last_send_order_;
     flight_size_ += c.length;
   }
 }

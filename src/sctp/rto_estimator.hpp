@@ -24,11 +24,20 @@ class RtoEstimator {
   void observe_rtt(Duration rtt) noexcept;
   // A retransmission timer expired (RFC 9260 6.3.3 E2): the RTO doubles, up to the maximum.
   void back_off() noexcept { rto_ = std::min(rto_ * 2, config_.max); }
+  // The peer acknowledged new data: the back-off ends. Karn's rule would keep it until a
+  // chunk sent only once is acknowledged, which after T3-rtx retransmitted the whole flight
+  // can take several more (doubling) expiries on a lossy path, each with the window at one
+  // packet. The path delivers again, so the RTO returns to what the measurements give.
+  void restore() noexcept {
+    if (srtt_) rto_ = computed();
+  }
 
   Duration rto() const noexcept { return rto_; }
   std::optional<Duration> srtt() const noexcept { return srtt_; }
 
  private:
+  Duration computed() const noexcept;
+
   RtoConfig config_;
   Duration rto_;
   std::optional<Duration> srtt_;

@@ -1,5 +1,7 @@
 // The retransmission queue on its own: acknowledgement by SACK (RFC 9260 6.2.1, 3.3.4),
-// fast retransmit after three miss indications (7.2.4), T3-rtx (6.3.3), and partial
+// fast retransmit after three miss indications (7.2.4) counted in transmission order or
+// after the loss detection delay (RFC 8985 6.2), tail loss probes (RFC 8985 7), T3-rtx
+// (6.3.3), and partial
 // reliability's abandonment and FORWARD-TSN (RFC 3758 3.5).
 #include "sctp/retransmission_queue.hpp"
 
@@ -54,6 +56,12 @@ class Retransmission : public ::testing::Test {
     return s;
   }
 
+  // A SACK, with loss detected by miss indications only unless `loss_delay` is given.
+  RetransmissionQueue::SackOutcome ack(const SackChunk& s, Timestamp now, SendQueue& queue,
+                                       Duration loss_delay = Duration::infinite()) {
+    return rtx_.on_sack(s, now, loss_delay, queue);
+  }
+
   // TSNs retransmitted now.
   std::vector<std::uint32_t> retransmitted(Timestamp now) {
     std::vector<std::uint32_t> tsns;
@@ -73,7 +81,7 @@ TEST_F(Retransmission, CumulativeAckReleasesAndMeasuresTheRoundTrip) {
   send(3, Timestamp::millis(0));
   EXPECT_EQ(rtx_.flight_size(), 300u);
   EXPECT_EQ(queue_.total_buffered(), 300u);
-  const auto out = rtx_.on_sack(sack(kInitialTsn + 1), Timestamp::millis(30), queue_);
+  const auto out = ack(sack(kInitialTsn + 1), Timestamp::millis(30), queue_);
   EXPECT_TRUE(out.valid);
   EXPECT_TRUE(out.cumulative_advanced);
   EXPECT_EQ(out.bytes_acked, 200u);
@@ -85,17 +93,17 @@ TEST_F(Retransmission, CumulativeAckReleasesAndMeasuresTheRoundTrip) {
 
 TEST_F(Retransmission, OldOrImpossibleSacksAreIgnored) {
   send(2, Timestamp::zero());
-  EXPECT_TRUE(rtx_.on_sack(sack(kInitialTsn), Timestamp::zero(), queue_).valid);
-  EXPECT_FALSE(rtx_.on_sack(sack(kInitialTsn - 1), Timestamp::zero(), queue_).valid);
-  EXPECT_FALSE(rtx_.on_sack(sack(kInitialTsn + 5), Timestamp::zero(), queue_).valid);
+  EXPECT_TRUE(ack(sack(kInitialTsn), Timestamp::zero(), queue_).valid);
+  EXPECT_FALSE(ack(sack(kInitialTsn - 1), Timestamp::zero(), queue_).valid);
+  EXPECT_FALSE(ack(sack(kInitialTsn + 5), Timestamp::zero(), queue_).valid);
 }
 
 TEST_F(Retransmission, ThirdMissIndicationTriggersFastRetransmit) {
   // RFC 9260 7.2.4: TSN 100 missing while 101, 102, 103 arrive one SACK at a time.
   send(4, Timestamp::zero());
   for (std::uint16_t end = 1; end <= 3; ++end) {
-    const auto out = rtx_.on_sack(sack(kInitialTsn - 1, {{2, static_cast<std::uint16_t>(end + 1)}}),
-                                  Timestamp::millis(end), queue_);
+    const auto out = ack(sack(kInitialTsn - 1, {{2, static_cast<std::uint16_t>(end + 1)}}),
+                         Timestamp::millis(end), queue_);
     EXPECT_EQ(out.fast_retransmit, end == 3) << end;
   }
   EXPECT_TRUE(rtx_.retransmits_waiting());
@@ -103,13 +111,57 @@ TEST_F(Retransmission, ThirdMissIndicationTriggersFastRetransmit) {
   EXPECT_EQ(retransmitted(Timestamp::millis(10)), std::vector<std::uint32_t>{kInitialTsn});
   EXPECT_EQ(rtx_.flight_size(), 100u);
   // Karn: the retransmitted chunk gives no RTT sample.
-  EXPECT_FALSE(rtx_.on_sack(sack(kInitialTsn + 3), Timestamp::millis(20), queue_).rtt);
+  EXPECT_FALSE(ack(sack(kInitialTsn + 3), Timestamp::millis(20), queue_).rtt);
+}
+
+TEST_F(Retransmission, ARetransmissionLostAgainIsFoundByLaterAcknowledgements) {
+  // TSN 100 is fast-retransmitted at 10 ms and lost again. By TSN order (RFC 9260 7.2.4)
+  // nothing above it could ever count against it again, leaving it to T3-rtx; by
+  // transmission order, the chunks sent after the retransmission and acknowledged count.
+  send(4, Timestamp::zero());
+  for (std::uint16_t end = 1; end <= 3; ++end)
+    ack(sack(kInitialTsn - 1, {{2, static_cast<std::uint16_t>(end + 1)}}), Timestamp::millis(end),
+        queue_);
+  ASSERT_EQ(retransmitted(Timestamp::millis(10)), std::vector<std::uint32_t>{kInitialTsn});
+  send(3, Timestamp::millis(11));  // 104-106, after the retransmission
+  for (std::uint16_t end = 5; end <= 7; ++end) {
+    const auto out = ack(sack(kInitialTsn - 1, {{2, end}}), Timestamp::millis(10 + end), queue_);
+    EXPECT_EQ(out.fast_retransmit, end == 7) << end;
+  }
+  EXPECT_EQ(retransmitted(Timestamp::millis(20)), std::vector<std::uint32_t>{kInitialTsn});
+}
+
+TEST_F(Retransmission, AMissingChunkIsLostOnceTheLossDelayHasPassed) {
+  // RFC 8985 6.2: one SACK acknowledging a later chunk; no more SACKs come (the flight was
+  // small). The chunk is lost a loss delay after it was sent, not at the third indication.
+  const Duration loss_delay = Duration::millis(5);
+  send(2, Timestamp::zero());
+  const auto out = ack(sack(kInitialTsn - 1, {{2, 2}}), Timestamp::millis(1), queue_, loss_delay);
+  EXPECT_FALSE(out.fast_retransmit);
+  ASSERT_EQ(rtx_.loss_deadline(), Timestamp::millis(5));
+  EXPECT_FALSE(rtx_.detect_losses(Timestamp::millis(4), loss_delay, 0, queue_));
+  EXPECT_TRUE(rtx_.detect_losses(Timestamp::millis(5), loss_delay, 0, queue_));
+  EXPECT_FALSE(rtx_.loss_deadline());
+  EXPECT_EQ(retransmitted(Timestamp::millis(5)), std::vector<std::uint32_t>{kInitialTsn});
+  // A chunk nothing later has been acknowledged after is never declared lost by time.
+  send(1, Timestamp::millis(6));
+  EXPECT_FALSE(rtx_.detect_losses(Timestamp::seconds(10), loss_delay, 0, queue_));
+}
+
+TEST_F(Retransmission, TailLossProbeResendsTheNewestOutstandingChunk) {
+  send(3, Timestamp::zero());
+  ack(sack(kInitialTsn - 1, {{3, 3}}), Timestamp::millis(1), queue_);  // 102 acked
+  ASSERT_TRUE(rtx_.mark_probe());
+  EXPECT_EQ(retransmitted(Timestamp::millis(20)), std::vector<std::uint32_t>{kInitialTsn + 1});
+  EXPECT_EQ(rtx_.flight_size(), 200u);  // the probe stays in the flight it was already in
+  ack(sack(kInitialTsn + 2), Timestamp::millis(21), queue_);
+  EXPECT_FALSE(rtx_.mark_probe());  // nothing outstanding
 }
 
 TEST_F(Retransmission, T3ExpiryMarksEverythingOutstanding) {
   // RFC 9260 6.3.3 E3.
   send(3, Timestamp::zero());
-  rtx_.on_sack(sack(kInitialTsn - 1, {{2, 2}}), Timestamp::zero(), queue_);  // 101 acked
+  ack(sack(kInitialTsn - 1, {{2, 2}}), Timestamp::zero(), queue_);  // 101 acked
   rtx_.on_t3_expiry(Timestamp::seconds(1), queue_);
   EXPECT_EQ(retransmitted(Timestamp::seconds(1)),
             (std::vector<std::uint32_t>{kInitialTsn, kInitialTsn + 2}));
@@ -151,7 +203,7 @@ TEST_F(Retransmission, WithoutPartialReliabilityNothingIsAbandoned) {
 TEST_F(Retransmission, UnacknowledgedMessagesAreCounted) {
   send(3, Timestamp::zero());
   EXPECT_EQ(rtx_.unacknowledged_messages(), 3u);
-  rtx_.on_sack(sack(kInitialTsn), Timestamp::zero(), queue_);
+  ack(sack(kInitialTsn), Timestamp::zero(), queue_);
   EXPECT_EQ(rtx_.unacknowledged_messages(), 2u);
 }
 
