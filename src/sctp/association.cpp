@@ -92,9 +92,16 @@ void SctpAssociation::handle_init(const ChunkView& chunk, const CommonHeader& he
     contents.our_initial_tsn = rtx_.next_tsn().wire();
   }
   const Buffer cookie = handshake_.make_cookie(contents, now);
-  outgoing_.push_back(init_packet(
-      chunk_type::kInitAck, our_init(contents.our_tag, contents.our_initial_tsn), cookie,
-      {config_.local_port, config_.remote_port, init->initiate_tag}, config_.mtu));
+  InitParameters ack = our_init(contents.our_tag, contents.our_initial_tsn);
+  // RFC 9653 5.1 lets an INIT ACK announce zero checksums whatever the INIT said, but it is
+  // the one parameter here that an older peer may not know, and some (pion/sctp 1.8) reject
+  // the whole INIT ACK for it instead of skipping it (RFC 9260 3.2.1). It buys nothing with
+  // a peer that did not offer it: it goes back only to a peer that announced it.
+  if ((contents.extensions & extension::kZeroChecksum) == 0)
+    ack.extensions &= static_cast<std::uint8_t>(~extension::kZeroChecksum);
+  outgoing_.push_back(init_packet(chunk_type::kInitAck, ack, cookie,
+                                  {config_.local_port, config_.remote_port, init->initiate_tag},
+                                  config_.mtu));
   ++packets_sent_;
 }
 

@@ -166,6 +166,14 @@ TEST(SctpInterleaving, NegotiatedThroughSupportedExtensions) {
   EXPECT_EQ(parse_zero_checksum_acceptable(*ack->find(param_type::kZeroChecksumAcceptable)),
             std::optional<std::uint32_t>(kEdmidSctpOverDtls));
 
+  // A peer whose INIT has no Zero Checksum Acceptable parameter gets none in the INIT ACK
+  // (pion/sctp 1.8 rejects an INIT ACK with a parameter it does not know).
+  HandPeer plain(zero, {{chunk_type::kForwardTsn, chunk_type::kReConfig}, std::nullopt});
+  ASSERT_TRUE(plain.established());
+  EXPECT_FALSE(plain.s().zero_checksum());
+  auto plain_ack = InitChunk::parse(parse_packet(plain.init_ack, ChecksumMode::kVerify)->chunks[0]);
+  EXPECT_EQ(plain_ack->find(param_type::kZeroChecksumAcceptable), nullptr);
+
   // A peer without I-DATA, with another error detection method: DATA and CRC32c.
   HandPeer old({}, {{chunk_type::kForwardTsn, chunk_type::kReConfig}, 2});
   ASSERT_TRUE(old.established());
