@@ -25,6 +25,31 @@ constexpr std::size_t kMaxIncoming = 256;
 constexpr std::uint8_t kContentChangeCipherSpec = 20;
 constexpr std::uint8_t kContentHandshake = 22;
 
+// RFC 6347 4.1: the record header (type, version, epoch, sequence number, length).
+constexpr std::size_t kRecordHeaderSize = 13;
+
+// Whether every record of the datagram is framed as DTLS 1.0 or 1.2 sends it, and each
+// protected one (epoch 1 and later) is at least `min_protected` long. RFC 6347 4.1.2.7 has an
+// invalid record discarded; OpenSSL instead takes some (a protected record shorter than the
+// cipher's nonce and tag, or the bytes after a bad header read as the next record) for a
+// fatal error that ends the connection, so that one forged datagram from anywhere could close
+// it. Such datagrams never reach OpenSSL.
+bool well_framed(BytesView datagram, std::size_t min_protected) {
+  std::size_t at = 0;
+  while (at < datagram.size()) {
+    if (datagram.size() - at < kRecordHeaderSize) return false;
+    const std::uint8_t* r = datagram.data() + at;
+    if (r[0] < 20 || r[0] > 25) return false;
+    if (r[1] != 0xfe || (r[2] != 0xff && r[2] != 0xfd)) return false;
+    const std::size_t epoch = (std::size_t{r[3]} << 8) | r[4];
+    const std::size_t length = (std::size_t{r[11]} << 8) | r[12];
+    if (length > datagram.size() - at - kRecordHeaderSize) return false;
+    if (epoch > 0 && length < min_protected) return false;
+    at += kRecordHeaderSize + length;
+  }
+  return true;
+}
+
 std::string openssl_error() {
   const unsigned long code = ERR_get_error();
   ERR_clear_error();
@@ -220,6 +245,10 @@ void DtlsTransport::start(DtlsRole role, Timestamp now) {
 
 void DtlsTransport::handle_packet(BytesView datagram, Timestamp now) {
   if (state_ == DtlsState::kClosed || state_ == DtlsState::kFailed || datagram.empty()) return;
+  if (!well_framed(datagram, min_protected_record())) {
+    ++discarded_;
+    return;
+  }
   if (!role_) {
     if (early_.size() < config_.max_early_datagrams) early_.emplace_back(datagram);
     return;
@@ -442,6 +471,14 @@ Result<SrtpKeyingMaterial> DtlsTransport::srtp_keying_material() const {
   out.client_salt = Buffer(all.subspan(2 * key_length, salt_length));
   out.server_salt = Buffer(all.subspan(2 * key_length + salt_length, salt_length));
   return out;
+}
+
+std::size_t DtlsTransport::min_protected_record() const {
+  // RFC 5288 3: AES-GCM records carry an 8-byte explicit nonce and a 16-byte tag; RFC 7905
+  // 2: ChaCha20-Poly1305 records only the tag. Before the suite is known, the smaller.
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
+  if (cipher == nullptr || SSL_CIPHER_get_cipher_nid(cipher) == NID_chacha20_poly1305) return 16;
+  return 24;
 }
 
 std::string DtlsTransport::cipher_suite() const {

@@ -106,6 +106,8 @@ class DtlsTransport {
   Result<SrtpKeyingMaterial> srtp_keying_material() const;
   // The negotiated cipher suite's OpenSSL name ("ECDHE-ECDSA-AES128-GCM-SHA256").
   std::string cipher_suite() const;
+  // Datagrams discarded before OpenSSL for their record framing (see handle_packet).
+  std::uint64_t discarded_datagrams() const noexcept { return discarded_; }
 
   // Used by the OpenSSL glue.
   void on_datagram_written(BytesView datagram);
@@ -126,6 +128,7 @@ class DtlsTransport {
   void set_state(DtlsState state, std::optional<RTCError> error = std::nullopt);
   void fail(RTCError error);
   void handle_ssl_error(int ret);
+  std::size_t min_protected_record() const;
 
   DtlsConfig config_;
   ssl_ctx_st* ctx_ = nullptr;
@@ -135,6 +138,7 @@ class DtlsTransport {
   std::vector<Fingerprint> remote_fingerprints_;
   bool handshake_done_ = false;
   int last_alert_ = -1;  // the last alert received, or -1
+  std::uint64_t discarded_ = 0;
 
   std::deque<Buffer> incoming_;  // fed to OpenSSL's read BIO
   std::deque<Buffer> early_;     // arrived before start()

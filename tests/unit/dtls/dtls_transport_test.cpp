@@ -291,6 +291,37 @@ TEST(DtlsTransport, ConfigErrors) {
   EXPECT_FALSE(t->srtp_keying_material());
 }
 
+TEST(DtlsTransport, ForgedRecordsAreDiscardedAndTheConnectionLives) {
+  auto p = connected_pair_setup(7);
+  p->a().start(DtlsRole::kClient, p->now());
+  p->b().start(DtlsRole::kServer, p->now());
+  ASSERT_TRUE(p->run([&] { return both_connected(*p); }));
+  // An alert in epoch 1 with a 2-byte body (shorter than AES-GCM's nonce and tag), alone and
+  // behind a record whose length runs past the datagram, and a record with another version:
+  // OpenSSL took the first two for fatal errors. Anyone can send them: none is authentic.
+  const std::vector<std::vector<std::uint8_t>> forged = {
+      {0x15, 0xfe, 0xfd, 0x00, 0x01, 0xcd, 0x61, 0xd8, 0xf1, 0x6a, 0xdf, 0x00, 0x02, 0x02, 0x28},
+      {0x17, 0xfe, 0xfd, 0x00, 0x01, 0, 0, 0, 0, 0, 9, 0x00, 0x17, 1, 2, 3},
+      {0x16, 0x03, 0x03, 0x00, 0x00, 0, 0, 0, 0, 0, 1, 0x00, 0x01, 0x01},
+      {0x17, 0xfe, 0xfd, 0x00, 0x01, 0, 0, 0, 0, 0, 9, 0x40, 0x00, 0x15, 0xfe, 0xfd, 0x00, 0x01,
+       0, 0, 0, 0, 0, 10, 0x00, 0x02, 0x02, 0x28}};
+  for (const auto& d : forged) {
+    p->a().handle_packet(BytesView(d.data(), d.size()), p->now());
+    p->b().handle_packet(BytesView(d.data(), d.size()), p->now());
+  }
+  EXPECT_EQ(p->a().state(), DtlsState::kConnected);
+  EXPECT_EQ(p->b().state(), DtlsState::kConnected);
+  EXPECT_EQ(p->a().discarded_datagrams(), forged.size());
+  ASSERT_TRUE(p->a().send(as_bytes("still here")));
+  std::string got;
+  p->run([&] {
+    while (auto e = p->b().poll_event())
+      if (auto* d = std::get_if<DtlsData>(&*e)) got = as_string(d->data);
+    return !got.empty();
+  });
+  EXPECT_EQ(got, "still here");
+}
+
 TEST(DtlsTransport, GarbageInputNeverCrashes) {
   auto p = connected_pair_setup(6);
   p->b().start(DtlsRole::kServer, p->now());
