@@ -269,14 +269,24 @@ void PeerConnectionImpl::on_core_event(pc::ConnectionEvent&& event) {
     auto candidate = RTCIceCandidate::create({c->candidate.to_string(), c->mid, 0, c->ufrag});
     if (candidate) {
       RTCPeerConnectionIceEvent e{*candidate, std::nullopt};
-      queue_task([this, e] { fire(on_ice_candidate_, e); });
+      queue_task([this, e] {
+        // W3C 4.3.1 surface a candidate: added to the transport's local candidates, then
+        // the event. A candidate of a new generation (an ICE restart) starts a new set.
+        if (!local_candidates_.empty() &&
+            local_candidates_.back().username_fragment() != e.candidate->username_fragment())
+          local_candidates_.clear();
+        local_candidates_.push_back(*e.candidate);
+        fire(on_ice_candidate_, e);
+      });
     }
   } else if (const auto* g = std::get_if<pc::GatheringStateChanged>(&event)) {
     const auto state = from_ice(g->state);
     if (state == gathering_state_) return;
     gathering_state_ = state;
     const bool complete = state == RTCIceGatheringState::kComplete;
-    queue_task([this, complete] {
+    queue_task([this, complete, state] {
+      // Back to new: the transport went with the offer rolled back, and its candidates too.
+      if (state == RTCIceGatheringState::kNew) local_candidates_.clear();
       fire(ice_transport_->state_->on_gathering_state_change);
       fire(on_ice_gathering_state_change_);
       // W3C 4.3.1: the end of gathering is an icecandidate event without a candidate.

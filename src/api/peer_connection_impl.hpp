@@ -124,6 +124,9 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   RTCDtlsTransportState dtls_state_ = RTCDtlsTransportState::kNew;
   RTCSctpTransportState sctp_state_ = RTCSctpTransportState::kConnecting;
   std::optional<RTCIceCandidatePair> selected_pair_;
+  // W3C 5.6 the transport's set of local candidates: those surfaced so far, of the current
+  // ICE generation.
+  std::vector<RTCIceCandidate> local_candidates_;
   std::shared_ptr<RTCIceTransport> ice_transport_;
   std::shared_ptr<RTCDtlsTransport> dtls_transport_;
   std::shared_ptr<RTCSctpTransport> sctp_transport_;  // set once a data section is applied

@@ -50,6 +50,24 @@ RTCIceGathererState RTCIceTransport::gathering_state() const {
     return static_cast<RTCIceGathererState>(pc.gathering_state_);
   });
 }
+std::vector<RTCIceCandidate> RTCIceTransport::get_local_candidates() const {
+  return with_pc(state_->pc, std::vector<RTCIceCandidate>{},
+                 [](detail::PeerConnectionImpl& pc) { return pc.local_candidates_; });
+}
+std::vector<RTCIceCandidate> RTCIceTransport::get_remote_candidates() const {
+  return with_pc(state_->pc, std::vector<RTCIceCandidate>{}, [](detail::PeerConnectionImpl& pc) {
+    std::vector<RTCIceCandidate> out;
+    const std::string& mid = pc.core().transport_mid();
+    const auto credentials = pc.core().remote_credentials();
+    for (const auto& c : pc.core().remote_candidates()) {
+      std::optional<std::string> ufrag;
+      if (credentials) ufrag = credentials->ufrag;
+      if (auto candidate = RTCIceCandidate::create({c.to_string(), mid, 0, ufrag}))
+        out.push_back(std::move(*candidate));
+    }
+    return out;
+  });
+}
 std::optional<RTCIceCandidatePair> RTCIceTransport::get_selected_candidate_pair() const {
   return with_pc(state_->pc, std::optional<RTCIceCandidatePair>{},
                  [](detail::PeerConnectionImpl& pc) { return pc.selected_pair_; });

@@ -3,6 +3,8 @@
 // connection_channels.cpp.
 #include "pc/connection.hpp"
 
+#include <algorithm>
+
 #include "base/log.hpp"
 #include "mdns/mdns_message.hpp"
 
@@ -243,6 +245,13 @@ void Connection::tcp_connection_closed(const SocketAddress& local, const SocketA
 }
 
 Result<> Connection::add_remote_candidate(ice::Candidate candidate, Timestamp now) {
+  // W3C 5.6 getRemoteCandidates: every candidate received, as received (bounded: the peer
+  // decides how many it sends).
+  constexpr std::size_t kMaxRemoteCandidates = 1024;
+  if (remote_candidates_.size() < kMaxRemoteCandidates &&
+      std::find(remote_candidates_.begin(), remote_candidates_.end(), candidate) ==
+          remote_candidates_.end())
+    remote_candidates_.push_back(candidate);
   if (!mdns::is_local_hostname(candidate.address))
     return transport_->ice().add_remote_candidate(candidate, now);
   // A "<uuid>.local" candidate waits for the runtime's mDNS answer; a name that does not
@@ -282,6 +291,7 @@ void Connection::teardown_transport() {
   sockets_ready_ = false;
   local_candidates_.clear();
   local_candidates_complete_ = false;
+  remote_candidates_.clear();
   remote_transport_.reset();
   if (gathering_state_ != ice::IceGatheringState::kNew) {
     gathering_state_ = ice::IceGatheringState::kNew;

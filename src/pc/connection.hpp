@@ -349,6 +349,11 @@ class Connection {
   const ice::IceCredentials& local_credentials() const noexcept { return local_credentials_; }
   std::optional<ice::IceCredentials> remote_credentials() const;
   const std::vector<ice::Candidate>& local_candidates() const noexcept { return local_candidates_; }
+  // The peer's candidates of its current ICE generation as it signaled them (in its
+  // description or trickled), whether or not ICE pairs them (W3C 5.6 getRemoteCandidates).
+  const std::vector<ice::Candidate>& remote_candidates() const noexcept {
+    return remote_candidates_;
+  }
   std::optional<SelectedPairChanged> selected_pair() const noexcept { return selected_pair_; }
   const Buffer& remote_certificate_der() const noexcept { return remote_certificate_; }
   // The mid our candidates are tagged with (the section that carries the transport).
@@ -486,6 +491,7 @@ class Connection {
   std::map<std::uint64_t, ice::Candidate> pending_mdns_;    // .local candidates being resolved
   std::vector<ice::Candidate> local_candidates_;
   bool local_candidates_complete_ = false;
+  std::vector<ice::Candidate> remote_candidates_;  // signaled, current generation, bounded
 
   // JSEP. `sections_` is the layout of the last completed negotiation; `pending_sections_`
   // that of the offer being answered (ours once applied, or our plan for the peer's), with

@@ -455,8 +455,10 @@ void Connection::commit_restart_credentials(const std::string& sdp, Timestamp no
 
 void Connection::apply_remote_restart(const TransportDescription& remote, Timestamp now) {
   if (!remote_parameters_applied_ || !transport_ || !remote_transport_) return;
-  if (remote.ice_ufrag != remote_transport_->ice_ufrag)
+  if (remote.ice_ufrag != remote_transport_->ice_ufrag) {
     previous_remote_ufrag_ = remote_transport_->ice_ufrag;
+    remote_candidates_.clear();  // a new generation of the peer's candidates
+  }
   // The agent restarts when the credentials changed, and takes them as the answer to a restart
   // of ours either way; the same credentials as before change nothing.
   if (auto set = transport_->ice().set_remote_credentials(remote.ice_ufrag, remote.ice_pwd, now);

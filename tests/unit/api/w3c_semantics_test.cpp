@@ -1,9 +1,15 @@
 // W3C WebRTC 1.0 semantics, each test following the spec text it names, through the public
-// API and without a network (descriptions only).
+// API: descriptions only, or two connections over loopback UDP.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <string>
+#include <vector>
 
+#include "common/eventually.hpp"
+#include "common/signaling.hpp"
 #include "rtcpp/rtcpp.hpp"
 
 namespace rtcpp {
@@ -15,6 +21,22 @@ std::shared_ptr<RTCPeerConnection> make_pc() {
   auto pc = RTCPeerConnection::create(std::move(config));
   EXPECT_TRUE(pc) << pc.error().to_string();
   return *pc;
+}
+
+using test_support::eventually;
+using test_support::Signaling;
+
+// The ICE transport of a connection that has one.
+std::shared_ptr<RTCIceTransport> ice_of(const RTCPeerConnection& pc) {
+  auto sctp = pc.sctp();
+  if (!sctp) return nullptr;
+  return sctp->transport()->ice_transport();
+}
+
+std::vector<std::string> candidate_lines(const std::vector<RTCIceCandidate>& candidates) {
+  std::vector<std::string> out;
+  for (const auto& c : candidates) out.push_back(c.candidate());
+  return out;
 }
 
 void negotiate(RTCPeerConnection& offerer, RTCPeerConnection& answerer) {
@@ -81,6 +103,62 @@ TEST(W3cSemantics, SctpTransportExistsOnceAnOfferWithDataIsApplied) {
   EXPECT_NE(b->sctp(), nullptr);
   // Rolled back before any answer: no description negotiates SCTP any more, but the object
   // the application may hold stays (as in browsers).
+  a->close();
+  b->close();
+}
+
+// W3C 5.6 getLocalCandidates: the candidates "gathered for this RTCIceTransport and sent in
+// onicecandidate"; getRemoteCandidates: those "received ... via addIceCandidate()", never
+// peer-reflexive ones.
+TEST(W3cSemantics, IceTransportListsTheCandidatesSentAndReceived) {
+  auto a = make_pc();
+  auto b = make_pc();
+  ASSERT_TRUE(a->create_data_channel("x"));
+  std::mutex mutex;
+  std::vector<std::string> sent_by_a;
+  std::vector<std::string> listed_in_handler;
+  std::atomic<bool> a_complete{false};
+  Signaling signaling(a, b);
+  signaling.observe([&](bool from_a, const RTCPeerConnectionIceEvent& e) {
+    if (!from_a) return;
+    if (!e.candidate) {
+      a_complete = true;
+      return;
+    }
+    if (e.candidate->candidate().empty()) return;
+    std::lock_guard lock(mutex);
+    sent_by_a.push_back(e.candidate->candidate());
+    // The candidate is in the set when its event fires.
+    auto ice = ice_of(*a);
+    if (ice) listed_in_handler = candidate_lines(ice->get_local_candidates());
+  });
+  signaling.negotiate();
+  ASSERT_TRUE(eventually([&] { return a_complete.load(); }));
+  ASSERT_TRUE(
+      eventually([&] { return a->connection_state() == RTCPeerConnectionState::kConnected; }));
+  auto a_ice = ice_of(*a);
+  auto b_ice = ice_of(*b);
+  ASSERT_TRUE(a_ice && b_ice);
+  std::vector<std::string> sent;
+  {
+    std::lock_guard lock(mutex);
+    sent = sent_by_a;
+    EXPECT_EQ(listed_in_handler, sent);
+  }
+  ASSERT_FALSE(sent.empty());
+  EXPECT_EQ(candidate_lines(a_ice->get_local_candidates()), sent);
+  for (const auto& c : a_ice->get_local_candidates()) {
+    EXPECT_EQ(c.sdp_mid(), std::optional<std::string>("0"));
+    EXPECT_TRUE(c.username_fragment());
+  }
+  // b received every one of them by addIceCandidate (some, like TCP active candidates, are
+  // never paired, but they were received all the same).
+  const auto received = candidate_lines(b_ice->get_remote_candidates());
+  for (const auto& line : sent)
+    EXPECT_NE(std::find(received.begin(), received.end(), line), received.end()) << line;
+  EXPECT_EQ(received.size(), sent.size());
+  for (const auto& c : b_ice->get_remote_candidates())
+    EXPECT_NE(c.type, std::optional(RTCIceCandidateType::kPrflx));
   a->close();
   b->close();
 }
