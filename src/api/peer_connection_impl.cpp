@@ -268,7 +268,9 @@ void PeerConnectionImpl::on_core_event(pc::ConnectionEvent&& event) {
   } else if (const auto* c = std::get_if<pc::LocalCandidate>(&event)) {
     auto candidate = RTCIceCandidate::create({c->candidate.to_string(), c->mid, 0, c->ufrag});
     if (candidate) {
-      RTCPeerConnectionIceEvent e{*candidate, std::nullopt};
+      set_origin(*candidate, c->url, c->relay_protocol);
+      // W3C 4.8.1: the event's url is the server's for srflx and relay candidates, else null.
+      RTCPeerConnectionIceEvent e{*candidate, candidate->url};
       queue_task([this, e] {
         // W3C 4.3.1 surface a candidate: added to the transport's local candidates, then
         // the event. A candidate of a new generation (an ICE restart) starts a new set.
@@ -306,7 +308,14 @@ void PeerConnectionImpl::on_core_event(pc::ConnectionEvent&& event) {
     const std::string& mid = core_.transport_mid();
     auto local = RTCIceCandidate::create({p->local.to_string(), mid, 0, std::nullopt});
     auto remote = RTCIceCandidate::create({p->remote.to_string(), mid, 0, std::nullopt});
-    if (local && remote) selected_pair_ = RTCIceCandidatePair{*local, *remote};
+    if (local && remote) {
+      const std::string line = p->local.to_string();
+      for (const auto& gathered : core_.local_candidates()) {
+        if (gathered.candidate.to_string() == line)
+          set_origin(*local, gathered.url, gathered.relay_protocol);
+      }
+      selected_pair_ = RTCIceCandidatePair{*local, *remote};
+    }
     queue_task([this] { fire(ice_transport_->state_->on_selected_candidate_pair_change); });
   } else if (const auto* d = std::get_if<pc::DtlsStateChanged>(&event)) {
     const auto state = from_dtls(d->state);

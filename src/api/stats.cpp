@@ -118,6 +118,20 @@ RTCStats candidate_stats(const std::string& id, const std::string& type, double 
   return s;
 }
 
+// webrtc-stats RTCIceCandidateStats url (local "srflx" and "relay" candidates) and
+// relayProtocol (local "relay" candidates).
+RTCStats local_candidate_stats(const std::string& id, double timestamp,
+                               const pc::GatheredCandidate& gathered) {
+  RTCStats s = candidate_stats(id, "local-candidate", timestamp, gathered.candidate);
+  const auto type = gathered.candidate.type;
+  if (!gathered.url.empty() &&
+      (type == ice::CandidateType::kServerReflexive || type == ice::CandidateType::kRelayed))
+    s.members["url"] = gathered.url;
+  if (type == ice::CandidateType::kRelayed && !gathered.relay_protocol.empty())
+    s.members["relayProtocol"] = gathered.relay_protocol;
+  return s;
+}
+
 }  // namespace
 
 std::string RTCStatsReport::to_json() const {
@@ -202,8 +216,7 @@ RTCStatsReport PeerConnectionImpl::stats() {
     t.members["localCertificateId"] = std::string("CFlocal");
     if (!remote_der.empty()) t.members["remoteCertificateId"] = std::string("CFremote");
     for (std::size_t i = 0; i < local_candidates.size(); ++i)
-      report.add(
-          candidate_stats("I" + std::to_string(i), "local-candidate", now, local_candidates[i]));
+      report.add(local_candidate_stats("I" + std::to_string(i), now, local_candidates[i]));
     // What ICE knows: signaled and trickled candidates (mDNS names resolved) and the
     // peer-reflexive ones it learnt.
     const auto remotes = transport->ice().remote_candidates();
@@ -214,7 +227,11 @@ RTCStatsReport PeerConnectionImpl::stats() {
       auto local = ice::Candidate::parse(selected_pair_->local.candidate());
       auto remote = ice::Candidate::parse(selected_pair_->remote.candidate());
       if (local && remote) {
-        report.add(candidate_stats("Isel", "local-candidate", now, *local));
+        pc::GatheredCandidate selected{*local, {}, {}};
+        for (const auto& gathered : local_candidates) {
+          if (gathered.candidate.to_string() == local->to_string()) selected = gathered;
+        }
+        report.add(local_candidate_stats("Isel", now, selected));
         report.add(candidate_stats("Rsel", "remote-candidate", now, *remote));
         RTCStats p{"CPsel", "candidate-pair", now, {}};
         p.members["transportId"] = std::string("T01");

@@ -82,8 +82,8 @@ void IceAgent::tcp_connection_closed(const SocketAddress& local, const SocketAdd
   }
 }
 
-void IceAgent::add_stun_server(const SocketAddress& server, Timestamp now) {
-  gatherer_.add_stun_server(server);
+void IceAgent::add_stun_server(const SocketAddress& server, Timestamp now, std::string url) {
+  gatherer_.add_stun_server(server, std::move(url));
   send_stun_queries(now);
 }
 

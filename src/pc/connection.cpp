@@ -107,7 +107,8 @@ void Connection::surface_candidate_pool() {
   gathering_state_ = ice::IceGatheringState::kGathering;
   emit(GatheringStateChanged{gathering_state_});
   for (const auto& c : local_candidates_)
-    emit(LocalCandidate{c, local_mid_, local_credentials_.ufrag});
+    emit(
+        LocalCandidate{c.candidate, local_mid_, local_credentials_.ufrag, c.url, c.relay_protocol});
   if (pooled_gathering_state_ == ice::IceGatheringState::kComplete) {
     gathering_state_ = ice::IceGatheringState::kComplete;
     emit(GatheringStateChanged{gathering_state_});
@@ -152,7 +153,7 @@ void Connection::start_gathering(Timestamp now) {
 void Connection::add_ice_server(const PendingServer& pending, const SocketAddress& address,
                                 Timestamp now) {
   if (pending.url.scheme == "stun") {
-    transport_->ice().add_stun_server(address, now);
+    transport_->ice().add_stun_server(address, now, pending.text);
     return;
   }
   // RFC 7065 3: turns: is TURN over TLS (over TCP); turn: is UDP unless transport=tcp.
@@ -418,9 +419,10 @@ void Connection::on_transport_event(PeerTransportEvent&& event) {
 
 void Connection::on_ice_event(ice::IceEvent&& event) {
   if (auto* c = std::get_if<ice::IceLocalCandidateEvent>(&event)) {
-    local_candidates_.push_back(c->candidate);
+    local_candidates_.push_back({c->candidate, c->url, c->relay_protocol});
     if (pooled_) return;  // surfaced with the first local description
-    emit(LocalCandidate{c->candidate, local_mid_, local_credentials_.ufrag});
+    emit(LocalCandidate{c->candidate, local_mid_, local_credentials_.ufrag, c->url,
+                        c->relay_protocol});
   } else if (auto* g = std::get_if<ice::IceGatheringStateEvent>(&event)) {
     if (g->state == ice::IceGatheringState::kComplete) local_candidates_complete_ = true;
     if (pooled_) {

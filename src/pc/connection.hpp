@@ -124,6 +124,14 @@ struct LocalCandidate {
   ice::Candidate candidate;
   std::string mid;
   std::string ufrag;
+  std::string url;             // W3C RTCIceCandidate.url: the server of a srflx or relay one
+  std::string relay_protocol;  // W3C relayProtocol of a relayed one: "udp", "tcp" or "tls"
+};
+// One of our candidates of the current ICE generation, with where it came from.
+struct GatheredCandidate {
+  ice::Candidate candidate;
+  std::string url;
+  std::string relay_protocol;
 };
 struct GatheringStateChanged {
   ice::IceGatheringState state;
@@ -348,7 +356,9 @@ class Connection {
   std::optional<dtls::DtlsRole> dtls_role() const noexcept { return dtls_role_; }
   const ice::IceCredentials& local_credentials() const noexcept { return local_credentials_; }
   std::optional<ice::IceCredentials> remote_credentials() const;
-  const std::vector<ice::Candidate>& local_candidates() const noexcept { return local_candidates_; }
+  const std::vector<GatheredCandidate>& local_candidates() const noexcept {
+    return local_candidates_;
+  }
   // The peer's candidates of its current ICE generation as it signaled them (in its
   // description or trickled), whether or not ICE pairs them (W3C 5.6 getRemoteCandidates).
   const std::vector<ice::Candidate>& remote_candidates() const noexcept {
@@ -489,7 +499,7 @@ class Connection {
   std::map<std::uint64_t, PendingServer> pending_names_;    // ICE server names being resolved
   std::map<std::uint64_t, PendingServer> pending_streams_;  // TURN streams being prepared
   std::map<std::uint64_t, ice::Candidate> pending_mdns_;    // .local candidates being resolved
-  std::vector<ice::Candidate> local_candidates_;
+  std::vector<GatheredCandidate> local_candidates_;
   bool local_candidates_complete_ = false;
   std::vector<ice::Candidate> remote_candidates_;  // signaled, current generation, bounded
 

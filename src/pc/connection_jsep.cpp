@@ -90,7 +90,7 @@ TransportDescription Connection::local_transport(DtlsSetup setup) const {
   t.setup = setup;
   t.mid = local_mid_;
   t.max_message_size = config_.max_message_size;
-  t.candidates = local_candidates_;
+  for (const auto& c : local_candidates_) t.candidates.push_back(c.candidate);
   t.end_of_candidates = local_candidates_complete_;
   return t;
 }
@@ -514,7 +514,8 @@ std::string Connection::with_candidates(const std::string& text) const {
     if (m.attributes.value("mid") != std::optional<std::string_view>(local_mid_)) continue;
     // W3C 4.4.1: the local description carries the candidates gathered so far.
     for (const auto& c : local_candidates_) {
-      const std::string value = c.to_string().substr(std::string_view("candidate:").size());
+      const std::string value =
+          c.candidate.to_string().substr(std::string_view("candidate:").size());
       bool present = false;
       for (const auto& a : m.attributes.values("candidate")) present = present || a == value;
       if (!present) m.attributes.add("candidate", value);

@@ -1,16 +1,23 @@
 // W3C WebRTC 1.0 semantics, each test following the spec text it names, through the public
 // API: descriptions only, or two connections over loopback UDP.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/eventually.hpp"
 #include "common/signaling.hpp"
 #include "rtcpp/rtcpp.hpp"
+#include "stun/stun_message.hpp"
 
 namespace rtcpp {
 namespace {
@@ -38,6 +45,59 @@ std::vector<std::string> candidate_lines(const std::vector<RTCIceCandidate>& can
   for (const auto& c : candidates) out.push_back(c.candidate());
   return out;
 }
+
+// A STUN server on loopback behind a pretend NAT: it reports each request's source port on
+// 127.0.0.2, so what it answers is a server-reflexive candidate and not the host one again.
+class NatStunServer {
+ public:
+  NatStunServer() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+      ADD_FAILURE() << "no STUN server socket";
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~NatStunServer() {
+    stop_ = true;
+    thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  NatStunServer(const NatStunServer&) = delete;
+  NatStunServer& operator=(const NatStunServer&) = delete;
+  std::string url() const { return "stun:127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  void run() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      std::uint8_t buffer[2048];
+      sockaddr_in from{};
+      socklen_t length = sizeof from;
+      const auto n =
+          ::recvfrom(fd_, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &length);
+      if (n <= 0) continue;
+      auto request = stun::StunMessage::parse(BytesView(buffer, static_cast<std::size_t>(n)));
+      if (!request || request->message_class() != stun::StunClass::kRequest) continue;
+      auto response =
+          stun::StunMessageBuilder::response_to(*request, stun::StunClass::kSuccessResponse);
+      response.add_xor_address(stun::attr::kXorMappedAddress,
+                               SocketAddress(IpAddress::v4(127, 0, 0, 2), ntohs(from.sin_port)));
+      const Buffer bytes = response.finish();
+      ::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&from), length);
+    }
+  }
+
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 void negotiate(RTCPeerConnection& offerer, RTCPeerConnection& answerer) {
   auto offer = offerer.create_offer().get();
@@ -161,6 +221,76 @@ TEST(W3cSemantics, IceTransportListsTheCandidatesSentAndReceived) {
     EXPECT_NE(c.type, std::optional(RTCIceCandidateType::kPrflx));
   a->close();
   b->close();
+}
+
+// W3C 4.8.1 / 4.8.2: the icecandidate event's url and RTCIceCandidate.url are the URL of the
+// STUN or TURN server a "srflx" or "relay" candidate came from, null for host candidates;
+// relayProtocol is null for all but relayed ones. webrtc-stats: the local-candidate's url.
+TEST(W3cSemantics, ServerReflexiveCandidatesNameTheirStunServer) {
+  NatStunServer stun;
+  RTCConfiguration config;
+  config.gather_loopback = true;
+  config.ice_candidate_protocols = RTCIceCandidateProtocols::kUdpOnly;
+  config.ice_servers.push_back({{stun.url()}, "", ""});
+  auto created = RTCPeerConnection::create(std::move(config));
+  ASSERT_TRUE(created) << created.error().to_string();
+  auto pc = *created;
+  ASSERT_TRUE(pc->create_data_channel("x"));
+  std::mutex mutex;
+  std::vector<RTCPeerConnectionIceEvent> events;
+  std::atomic<bool> complete{false};
+  pc->on_ice_candidate([&](const RTCPeerConnectionIceEvent& e) {
+    if (!e.candidate) {
+      complete = true;
+      return;
+    }
+    std::lock_guard lock(mutex);
+    events.push_back(e);
+  });
+  ASSERT_TRUE(pc->set_local_description().get());
+  ASSERT_TRUE(eventually([&] { return complete.load(); }));
+  std::size_t srflx = 0;
+  std::size_t host = 0;
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& e : events) {
+      ASSERT_TRUE(e.candidate);
+      EXPECT_FALSE(e.candidate->relay_protocol);
+      if (e.candidate->type == RTCIceCandidateType::kSrflx) {
+        ++srflx;
+        EXPECT_EQ(e.url, std::optional(stun.url()));
+        EXPECT_EQ(e.candidate->url, std::optional(stun.url()));
+        EXPECT_EQ(e.candidate->address, std::optional<std::string>("127.0.0.2"));
+      } else {
+        ++host;
+        EXPECT_FALSE(e.url);
+        EXPECT_FALSE(e.candidate->url);
+      }
+      // Local examination only: the signaling form has no url.
+      EXPECT_EQ(e.candidate->to_json().candidate, e.candidate->candidate());
+    }
+  }
+  EXPECT_GE(srflx, 1u);
+  EXPECT_GE(host, 1u);
+  for (const auto& c : ice_of(*pc)->get_local_candidates()) {
+    if (c.type == RTCIceCandidateType::kSrflx) {
+      EXPECT_EQ(c.url, std::optional(stun.url()));
+    }
+  }
+  std::size_t srflx_stats = 0;
+  const auto report = pc->get_stats().get();
+  for (const auto& [id, s] : report) {
+    if (s.type != "local-candidate") continue;
+    if (s.get<std::string>("candidateType") == "srflx") {
+      ++srflx_stats;
+      EXPECT_EQ(s.get<std::string>("url"), std::optional(stun.url()));
+    } else {
+      EXPECT_FALSE(s.get<std::string>("url")) << id;
+    }
+    EXPECT_FALSE(s.get<std::string>("relayProtocol")) << id;
+  }
+  EXPECT_EQ(srflx_stats, srflx);
+  pc->close();
 }
 
 }  // namespace
