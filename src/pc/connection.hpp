@@ -449,6 +449,12 @@ class Connection {
   void commit_restart_credentials(const std::string& sdp, Timestamp now);
   void apply_remote_restart(const TransportDescription& remote, Timestamp now);
   std::string with_candidates(const std::string& sdp) const;
+  // W3C 4.4.1.6 addIceCandidate: a candidate applied (or the end of candidates, nullopt) is
+  // added to the remote descriptions of its ICE generation, in the section it names (every
+  // section for an end of candidates naming none).
+  void add_to_remote_descriptions(const std::optional<ice::Candidate>& candidate,
+                                  const std::optional<std::string>& mid,
+                                  std::optional<std::uint16_t> m_line_index);
   Result<> apply_remote_offer(const Description& desc, const RemoteDescription& remote,
                               Timestamp now);
 

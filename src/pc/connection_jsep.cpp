@@ -497,13 +497,54 @@ Result<> Connection::add_ice_candidate(const std::string& candidate_line,
   if (!transport_ || !remote_transport_) return {};
   if (candidate_line.empty()) {
     transport_->ice().end_of_remote_candidates(now);
+    add_to_remote_descriptions(std::nullopt, mid, m_line_index);
     return {};
   }
   auto candidate = ice::Candidate::parse(candidate_line);
   if (!candidate) return operation_error("bad candidate: " + candidate.error().message());
   if (auto added = add_remote_candidate(*candidate, now); !added)
     return operation_error(added.error().message());
+  add_to_remote_descriptions(*candidate, mid, m_line_index);
   return {};
+}
+
+void Connection::add_to_remote_descriptions(const std::optional<ice::Candidate>& candidate,
+                                            const std::optional<std::string>& mid,
+                                            std::optional<std::uint16_t> m_line_index) {
+  if (!remote_transport_) return;
+  // Written as we parsed it, never as the peer's text: what goes into the SDP is a well-formed
+  // candidate-attribute whatever came in.
+  const std::string value =
+      candidate ? candidate->to_string().substr(std::string_view("candidate:").size()) : "";
+  for (auto* description : {&pending_remote_, &current_remote_}) {
+    if (!*description) continue;
+    auto parsed = sdp::SessionDescription::parse((*description)->sdp);
+    if (!parsed) continue;
+    const auto session_ufrag = parsed->attributes.value("ice-ufrag");
+    bool changed = false;
+    for (std::size_t i = 0; i < parsed->media.size(); ++i) {
+      auto& m = parsed->media[i];
+      // sdpMid first, then sdpMLineIndex (W3C 4.4.1.6); neither: an end of candidates for all.
+      if (mid ? m.attributes.value("mid") != std::optional<std::string_view>(*mid)
+              : (m_line_index && *m_line_index != i))
+        continue;
+      // Only a description of the candidate's generation (the current remote credentials).
+      auto ufrag = m.attributes.value("ice-ufrag");
+      if (!ufrag) ufrag = session_ufrag;
+      if (!ufrag || *ufrag != remote_transport_->ice_ufrag) continue;
+      if (candidate) {
+        bool present = false;
+        for (const auto& a : m.attributes.values("candidate")) present = present || a == value;
+        if (present) continue;
+        m.attributes.add("candidate", value);
+      } else {
+        if (m.attributes.has("end-of-candidates")) continue;
+        m.attributes.add("end-of-candidates");
+      }
+      changed = true;
+    }
+    if (changed) (*description)->sdp = parsed->to_string();
+  }
 }
 
 std::string Connection::with_candidates(const std::string& text) const {

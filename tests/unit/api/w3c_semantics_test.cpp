@@ -293,5 +293,94 @@ TEST(W3cSemantics, ServerReflexiveCandidatesNameTheirStunServer) {
   pc->close();
 }
 
+bool has_line(const std::optional<RTCSessionDescriptionInit>& d, const std::string& line) {
+  return d && d->sdp.find("\r\n" + line + "\r\n") != std::string::npos;
+}
+
+// W3C 4.4.1.6 addIceCandidate: a candidate applied is added to [[PendingRemoteDescription]]
+// and [[CurrentRemoteDescription]] when they are of its ICE generation; the end of candidates
+// adds a=end-of-candidates.
+TEST(W3cSemantics, AddedCandidatesJoinTheRemoteDescriptions) {
+  auto a = make_pc();
+  auto b = make_pc();
+  ASSERT_TRUE(a->create_data_channel("x"));
+  auto offer = a->create_offer().get();
+  ASSERT_TRUE(offer);
+  ASSERT_TRUE(a->set_local_description(*offer).get());
+  ASSERT_TRUE(b->set_remote_description(*offer).get());
+  const std::string by_mid = "candidate:1 1 udp 2122260223 192.0.2.1 50000 typ host";
+  const std::string by_index =
+      "candidate:2 1 udp 1686052607 198.51.100.7 50001 typ srflx raddr "
+      "192.0.2.1 rport 50000";
+  ASSERT_TRUE(b->add_ice_candidate({by_mid, "0", std::nullopt, std::nullopt}).get());
+  ASSERT_TRUE(b->add_ice_candidate({by_index, std::nullopt, 0, std::nullopt}).get());
+  EXPECT_TRUE(has_line(b->pending_remote_description(), "a=" + by_mid));
+  EXPECT_TRUE(has_line(b->pending_remote_description(), "a=" + by_index));
+  EXPECT_TRUE(has_line(b->remote_description(), "a=" + by_mid));
+  EXPECT_FALSE(b->current_remote_description());
+  // Added once, however often it comes.
+  ASSERT_TRUE(b->add_ice_candidate({by_mid, "0", std::nullopt, std::nullopt}).get());
+  const auto sdp = b->pending_remote_description()->sdp;
+  EXPECT_EQ(sdp.find("a=" + by_mid), sdp.rfind("a=" + by_mid));
+  // Hostile text never reaches the description: it is rejected, or written as parsed.
+  (void)b
+      ->add_ice_candidate({"candidate:3 1 udp 1 192.0.2.9 5000 typ host\r\na=ice-lite", "0",
+                           std::nullopt, std::nullopt})
+      .get();
+  EXPECT_EQ(b->pending_remote_description()->sdp.find("ice-lite"), std::string::npos);
+  // A candidate of another generation (usernameFragment) is refused and not added.
+  EXPECT_FALSE(b->add_ice_candidate({"candidate:4 1 udp 1 192.0.2.4 5000 typ host", "0",
+                                     std::nullopt, std::string("not-the-ufrag")})
+                   .get());
+  EXPECT_FALSE(
+      has_line(b->pending_remote_description(), "a=candidate:4 1 udp 1 192.0.2.4 5000 typ host"));
+  ASSERT_TRUE(b->add_ice_candidate({"", "0", std::nullopt, std::nullopt}).get());
+  EXPECT_TRUE(has_line(b->pending_remote_description(), "a=end-of-candidates"));
+
+  // The answer makes the pending offer current, candidates and all; later candidates join it.
+  ASSERT_TRUE(b->set_local_description().get());
+  EXPECT_FALSE(b->pending_remote_description());
+  EXPECT_TRUE(has_line(b->current_remote_description(), "a=" + by_mid));
+  EXPECT_TRUE(has_line(b->current_remote_description(), "a=end-of-candidates"));
+  const std::string late = "candidate:5 1 udp 2122260223 192.0.2.5 50005 typ host";
+  ASSERT_TRUE(b->add_ice_candidate({late, "0", std::nullopt, std::nullopt}).get());
+  EXPECT_TRUE(has_line(b->current_remote_description(), "a=" + late));
+  EXPECT_TRUE(has_line(b->remote_description(), "a=" + late));
+  a->close();
+  b->close();
+}
+
+// W3C 4.3.1 surface a candidate / end of gathering: the local descriptions gain each
+// candidate as it is surfaced, and a=end-of-candidates once the generation is gathered.
+TEST(W3cSemantics, LocalDescriptionsGainGatheredCandidatesAndTheirEnd) {
+  auto pc = make_pc();
+  ASSERT_TRUE(pc->create_data_channel("x"));
+  std::mutex mutex;
+  std::vector<std::string> surfaced;
+  std::atomic<bool> complete{false};
+  std::atomic<bool> in_description{true};
+  pc->on_ice_candidate([&](const RTCPeerConnectionIceEvent& e) {
+    if (!e.candidate) {
+      complete = true;
+      return;
+    }
+    // Already in the description when its event fires.
+    if (!has_line(pc->pending_local_description(), "a=" + e.candidate->candidate()))
+      in_description = false;
+    std::lock_guard lock(mutex);
+    surfaced.push_back(e.candidate->candidate());
+  });
+  ASSERT_TRUE(pc->set_local_description().get());
+  ASSERT_TRUE(eventually([&] { return complete.load(); }));
+  EXPECT_TRUE(in_description.load());
+  const auto local = pc->local_description();
+  std::lock_guard lock(mutex);
+  ASSERT_FALSE(surfaced.empty());
+  for (const auto& line : surfaced) EXPECT_TRUE(has_line(local, "a=" + line)) << line;
+  EXPECT_TRUE(has_line(local, "a=end-of-candidates"));
+  EXPECT_TRUE(has_line(pc->pending_local_description(), "a=end-of-candidates"));
+  pc->close();
+}
+
 }  // namespace
 }  // namespace rtcpp
