@@ -1,4 +1,7 @@
 // RTCIceTransport, RTCDtlsTransport and RTCSctpTransport: views of the connection's state.
+#include <cstdint>
+#include <limits>
+
 #include "api/peer_connection_impl.hpp"
 #include "api/transport_state.hpp"
 #include "rtcpp/dtls_transport.hpp"
@@ -140,10 +143,14 @@ RTCSctpTransportState RTCSctpTransport::state() const {
   return with_pc(state_->pc, RTCSctpTransportState::kClosed,
                  [](detail::PeerConnectionImpl& pc) { return pc.sctp_state_; });
 }
-double RTCSctpTransport::max_message_size() const {
-  return with_pc(state_->pc, 0.0, [](detail::PeerConnectionImpl& pc) {
-    return static_cast<double>(pc.max_message_size());
-  });
+std::optional<double> RTCSctpTransport::max_message_size() const {
+  return with_pc(state_->pc, std::optional<double>{},
+                 [](detail::PeerConnectionImpl& pc) -> std::optional<double> {
+                   if (!pc.core().sctp_negotiated()) return std::nullopt;
+                   const std::size_t size = pc.max_message_size();
+                   if (size == SIZE_MAX) return std::numeric_limits<double>::infinity();
+                   return static_cast<double>(size);
+                 });
 }
 std::optional<std::uint16_t> RTCSctpTransport::max_channels() const {
   return with_pc(state_->pc, std::optional<std::uint16_t>{},

@@ -79,6 +79,8 @@ Result<> Connection::ensure_transport(ice::IceRole role, Timestamp now) {
   config.dtls_mtu = config_.dtls_mtu;
   config.dtls_key_log = config_.dtls_key_log;
   config.sctp.max_message_size = config_.max_message_size;
+  // What may be sent is the peer's limit, checked by send() (W3C maxMessageSize).
+  config.sctp.max_send_message_size = config.sctp.max_send_buffer;
   config.sctp.interleaving = config_.sctp_interleaving;
   config.sctp.zero_checksum = config_.sctp_zero_checksum;
   if (config_.turn_dual_stack) config.ice.turn.relay_families = turn::RelayFamilies::kBoth;

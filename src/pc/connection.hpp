@@ -339,7 +339,8 @@ class Connection {
   std::vector<ChannelHandle> channels() const;
   std::uint64_t channels_opened() const noexcept { return channels_opened_; }
   std::uint64_t channels_closed() const noexcept { return channels_closed_; }
-  // W3C 6.1.1.1: the peer's limit (0: none) capped by ours.
+  // W3C 6.1.1 [[MaxMessageSize]] once sctp_negotiated(): the peer's limit against what our
+  // send buffer holds; SIZE_MAX for +Infinity (neither side limits).
   std::size_t max_message_size() const;
   std::uint16_t max_channels() const;
   bool sctp_negotiated() const noexcept { return data_negotiated_; }

@@ -126,7 +126,7 @@ Result<> Connection::send(ChannelHandle handle, BytesView data, bool binary, Tim
   if (record == nullptr || record->status.state != ChannelState::kOpen)
     return invalid_state_error("the data channel is not open");
   const std::size_t limit = max_message_size();
-  if (limit != 0 && data.size() > limit)
+  if (data.size() > limit)
     return type_error("the message (" + std::to_string(data.size()) +
                       " bytes) is larger than maxMessageSize (" + std::to_string(limit) + ")");
   if (!transport_ || !record->status.id) return invalid_state_error("the data channel is not open");
@@ -181,10 +181,16 @@ void Connection::check_buffered_amounts() {
 }
 
 std::size_t Connection::max_message_size() const {
-  // W3C 6.1.1.1: the remote limit (0 = none) capped by what we can send.
-  const std::size_t local_limit = config_.max_message_size;
-  if (remote_max_message_size_ == 0) return local_limit;
-  return std::min(remote_max_message_size_, local_limit);
+  // W3C 6.1.1 update the data max message size: the remote a=max-message-size (65536 when
+  // absent; SIZE_MAX for its 0, "any size") against canSendSize, the size of our send buffer
+  // (0 would be "any size"; the SCTP association bounds it). Our own a=max-message-size is what
+  // we receive, and plays no part.
+  const std::size_t remote = remote_max_message_size_;
+  const std::size_t can_send = sctp::SctpConfig{}.max_send_buffer;
+  if (remote == SIZE_MAX && can_send == 0) return SIZE_MAX;
+  if (remote == SIZE_MAX) return can_send;
+  if (can_send == 0) return remote;
+  return std::min(remote, can_send);
 }
 
 std::uint16_t Connection::max_channels() const {

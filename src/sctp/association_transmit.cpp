@@ -16,8 +16,10 @@ Result<> SctpAssociation::send(std::uint16_t stream, std::uint32_t ppid, BytesVi
   if (stream >= send_queue_.stream_count() || stream >= peer_inbound_streams_)
     return range_error("SCTP stream id out of range");
   if (data.empty()) return type_error("SCTP messages carry at least one byte");
-  if (data.size() > config_.max_message_size)
-    return type_error("message larger than max-message-size");
+  const std::size_t send_limit =
+      config_.max_send_message_size != 0 ? config_.max_send_message_size : config_.max_message_size;
+  if (data.size() > send_limit)
+    return type_error("message larger than the largest message this side sends");
   if (send_queue_.total_buffered() + data.size() > config_.max_send_buffer)
     return operation_error("SCTP send buffer full");
   if (resetter_.is_resetting(stream)) return invalid_state_error("SCTP stream is being reset");

@@ -382,5 +382,80 @@ TEST(W3cSemantics, LocalDescriptionsGainGatheredCandidatesAndTheirEnd) {
   pc->close();
 }
 
+// W3C 6.1.1 update the data max message size: [[MaxMessageSize]] is null until an answer
+// negotiates SCTP, then the remote a=max-message-size (65536 when absent) against canSendSize
+// (rtcpp's send buffer, 64 MiB); the local a=max-message-size (what we receive) plays no part.
+TEST(W3cSemantics, MaxMessageSizeIsThePeersLimit) {
+  const auto max_message_size_for = [](std::optional<std::string> remote_line) {
+    auto a = make_pc();
+    auto b = make_pc();
+    EXPECT_TRUE(a->create_data_channel("x"));
+    auto offer = a->create_offer().get();
+    EXPECT_TRUE(offer && a->set_local_description(*offer).get());
+    EXPECT_TRUE(b->set_remote_description(*offer).get());
+    EXPECT_FALSE(a->sctp()->max_message_size());  // null before the answer
+    auto answer = b->create_answer().get();
+    EXPECT_TRUE(answer && b->set_local_description(*answer).get());
+    const std::string ours = "a=max-message-size:262144\r\n";
+    const auto at = answer->sdp.find(ours);
+    EXPECT_NE(at, std::string::npos);
+    answer->sdp.replace(at, ours.size(), remote_line ? *remote_line + "\r\n" : "");
+    EXPECT_TRUE(a->set_remote_description(*answer).get());
+    auto size = a->sctp()->max_message_size();
+    a->close();
+    b->close();
+    return size;
+  };
+  EXPECT_EQ(max_message_size_for("a=max-message-size:1048576"), 1048576.0);
+  EXPECT_EQ(max_message_size_for("a=max-message-size:1000"), 1000.0);
+  EXPECT_EQ(max_message_size_for(std::nullopt), 65536.0);
+  // "Any size": the larger of it and canSendSize, which is our send buffer.
+  EXPECT_EQ(max_message_size_for("a=max-message-size:0"), 64.0 * 1024 * 1024);
+  EXPECT_EQ(max_message_size_for("a=max-message-size:1073741823"), 64.0 * 1024 * 1024);
+}
+
+// W3C 6.2.5 send(): TypeError above the transport's maxMessageSize, which is the peer's limit
+// even when it is above what this side receives.
+TEST(W3cSemantics, SendTakesMessagesUpToThePeersLimit) {
+  RTCConfiguration large;
+  large.gather_loopback = true;
+  large.max_message_size = 1024 * 1024;
+  auto a = make_pc();  // receives 256 KiB (the default)
+  auto b_created = RTCPeerConnection::create(large);
+  ASSERT_TRUE(b_created);
+  auto b = *b_created;
+  auto channel = a->create_data_channel("x");
+  ASSERT_TRUE(channel);
+  std::atomic<std::size_t> received{0};
+  std::shared_ptr<RTCDataChannel> remote;
+  std::mutex mutex;
+  b->on_data_channel([&](std::shared_ptr<RTCDataChannel> c) {
+    c->on_message([&](const RTCMessageEvent& m) { received = m.data.size(); });
+    std::lock_guard lock(mutex);
+    remote = c;
+  });
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  ASSERT_TRUE(eventually([&] { return (*channel)->ready_state() == RTCDataChannelState::kOpen; }));
+  EXPECT_EQ(a->sctp()->max_message_size(), 1024.0 * 1024);
+  EXPECT_EQ(b->sctp()->max_message_size(), 256.0 * 1024);
+  const std::vector<std::uint8_t> half_mib(512 * 1024, 7);
+  ASSERT_TRUE((*channel)->send(std::span<const std::uint8_t>(half_mib)));
+  ASSERT_TRUE(eventually([&] { return received.load() == half_mib.size(); }));
+  const std::vector<std::uint8_t> too_large(1024 * 1024 + 1);
+  EXPECT_EQ((*channel)->send(std::span<const std::uint8_t>(too_large)).error().type(),
+            RTCErrorType::kTypeError);
+  std::shared_ptr<RTCDataChannel> back;
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    back = remote;
+    return back != nullptr;
+  }));
+  EXPECT_EQ(back->send(std::span<const std::uint8_t>(half_mib)).error().type(),
+            RTCErrorType::kTypeError);
+  a->close();
+  b->close();
+}
+
 }  // namespace
 }  // namespace rtcpp
