@@ -130,10 +130,10 @@ void PeerConnectionImpl::queue_task(std::function<void()> task) {
   });
 }
 
-void PeerConnectionImpl::chain_operation(std::function<void()> operation) {
+void PeerConnectionImpl::chain_operation(std::function<void(bool)> operation) {
   {
     std::lock_guard lock(operations_mutex_);
-    operations_.push_back(std::move(operation));
+    operations_.emplace_back(std::move(operation), chain_closed_);
   }
   if (loop_.in_loop_thread()) {
     run_chained_operations();
@@ -151,14 +151,16 @@ void PeerConnectionImpl::run_chained_operations() {
   if (running_operations_) return;
   running_operations_ = true;
   for (;;) {
-    std::function<void()> operation;
+    std::function<void(bool)> operation;
+    bool chained_after_close = false;
     {
       std::lock_guard lock(operations_mutex_);
       if (operations_.empty()) break;
-      operation = std::move(operations_.front());
+      operation = std::move(operations_.front().first);
+      chained_after_close = operations_.front().second;
       operations_.pop_front();
     }
-    operation();
+    operation(chained_after_close);
   }
   running_operations_ = false;
 }
@@ -553,6 +555,10 @@ void PeerConnectionImpl::close() {
   if (closed_) return;
   // W3C 4.4.1.6 close the connection: no events from here on.
   closed_ = true;
+  {
+    std::lock_guard lock(operations_mutex_);
+    chain_closed_ = true;
+  }
   for (const auto& [handle, channel] : channels_) {
     channel->d_->state = RTCDataChannelState::kClosed;
     channel->drop_handlers();

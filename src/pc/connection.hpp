@@ -447,6 +447,7 @@ class Connection {
   void negotiation_complete(bool data_accepted);
   void apply_answer(const Description& desc, bool local, const std::vector<MSection>& answered);
   void roll_back(bool local, Timestamp now);
+  Result<> roll_back_either(Timestamp now);
   void commit_restart_credentials(const std::string& sdp, Timestamp now);
   void apply_remote_restart(const TransportDescription& remote, Timestamp now);
   std::string with_candidates(const std::string& sdp) const;

@@ -240,6 +240,18 @@ void Connection::roll_back(bool local, Timestamp now) {
   set_signaling_state(SignalingState::kStable);
 }
 
+Result<> Connection::roll_back_either(Timestamp now) {
+  // W3C 4.4.1.5 set a session description: a rollback is refused in stable and the pranswer
+  // states only. Through either method it rolls back the offer pending, ours or the peer's
+  // (JSEP: both methods do the same thing, back to stable).
+  if (signaling_state_ != SignalingState::kHaveLocalOffer &&
+      signaling_state_ != SignalingState::kHaveRemoteOffer)
+    return invalid_state_error("rollback in signaling state " +
+                               std::string(to_string(signaling_state_)));
+  roll_back(/*local=*/signaling_state_ == SignalingState::kHaveLocalOffer, now);
+  return {};
+}
+
 Result<> Connection::set_local_description(std::optional<Description> description, Timestamp now) {
   if (closed_) return invalid_state_error("the connection is closed");
   Description desc;
@@ -252,13 +264,7 @@ Result<> Connection::set_local_description(std::optional<Description> descriptio
   } else {
     desc = *description;
   }
-  if (desc.type == SdpType::kRollback) {
-    if (signaling_state_ != SignalingState::kHaveLocalOffer)
-      return invalid_state_error("rollback of a local offer in signaling state " +
-                                 std::string(to_string(signaling_state_)));
-    roll_back(/*local=*/true, now);
-    return {};
-  }
+  if (desc.type == SdpType::kRollback) return roll_back_either(now);
   const bool is_offer = desc.type == SdpType::kOffer;
   if (is_offer ? !is_offer_state_for_local(signaling_state_)
                : (signaling_state_ != SignalingState::kHaveRemoteOffer &&
@@ -315,13 +321,7 @@ Result<> Connection::set_local_description(std::optional<Description> descriptio
 
 Result<> Connection::set_remote_description(const Description& desc, Timestamp now) {
   if (closed_) return invalid_state_error("the connection is closed");
-  if (desc.type == SdpType::kRollback) {
-    if (signaling_state_ != SignalingState::kHaveRemoteOffer)
-      return invalid_state_error("rollback of a remote offer in signaling state " +
-                                 std::string(to_string(signaling_state_)));
-    roll_back(/*local=*/false, now);
-    return {};
-  }
+  if (desc.type == SdpType::kRollback) return roll_back_either(now);
   const bool is_offer = desc.type == SdpType::kOffer;
   const bool offer_ok = signaling_state_ == SignalingState::kStable ||
                         signaling_state_ == SignalingState::kHaveRemoteOffer ||

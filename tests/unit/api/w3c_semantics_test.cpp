@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -455,6 +457,89 @@ TEST(W3cSemantics, SendTakesMessagesUpToThePeersLimit) {
             RTCErrorType::kTypeError);
   a->close();
   b->close();
+}
+
+// W3C 4.4.1.5 set a session description: "rollback" is refused (InvalidStateError) in
+// stable, have-local-pranswer and have-remote-pranswer only; in have-local-offer and
+// have-remote-offer either method rolls back the pending offer.
+TEST(W3cSemantics, RollbackWorksThroughEitherMethodWhileAnOfferIsPending) {
+  const RTCSessionDescriptionInit rollback{RTCSdpType::kRollback, ""};
+  auto a = make_pc();
+  auto b = make_pc();
+  ASSERT_TRUE(a->create_data_channel("x"));
+  // Stable: nothing to roll back.
+  EXPECT_EQ(a->set_local_description(rollback).get().error().type(),
+            RTCErrorType::kInvalidStateError);
+  EXPECT_EQ(a->set_remote_description(rollback).get().error().type(),
+            RTCErrorType::kInvalidStateError);
+  auto offer = a->create_offer().get();
+  ASSERT_TRUE(offer);
+  ASSERT_TRUE(a->set_local_description(*offer).get());
+  // have-local-offer, rolled back by setRemoteDescription.
+  auto rolled = a->set_remote_description(rollback).get();
+  ASSERT_TRUE(rolled) << rolled.error().to_string();
+  EXPECT_EQ(a->signaling_state(), RTCSignalingState::kStable);
+  EXPECT_FALSE(a->pending_local_description());
+  // have-remote-offer, rolled back by setLocalDescription.
+  offer = a->create_offer().get();
+  ASSERT_TRUE(offer);
+  ASSERT_TRUE(b->set_remote_description(*offer).get());
+  EXPECT_EQ(b->signaling_state(), RTCSignalingState::kHaveRemoteOffer);
+  rolled = b->set_local_description(rollback).get();
+  ASSERT_TRUE(rolled) << rolled.error().to_string();
+  EXPECT_EQ(b->signaling_state(), RTCSignalingState::kStable);
+  EXPECT_FALSE(b->pending_remote_description());
+  EXPECT_FALSE(b->remote_description());
+  // have-local-pranswer: refused either way.
+  ASSERT_TRUE(b->set_remote_description(*offer).get());
+  auto answer = b->create_answer().get();
+  ASSERT_TRUE(answer);
+  ASSERT_TRUE(
+      b->set_local_description(RTCSessionDescriptionInit{RTCSdpType::kPranswer, answer->sdp})
+          .get());
+  EXPECT_EQ(b->signaling_state(), RTCSignalingState::kHaveLocalPranswer);
+  EXPECT_EQ(b->set_local_description(rollback).get().error().type(),
+            RTCErrorType::kInvalidStateError);
+  EXPECT_EQ(b->set_remote_description(rollback).get().error().type(),
+            RTCErrorType::kInvalidStateError);
+  a->close();
+  b->close();
+}
+
+// W3C 4.4.1.2 chain an operation: an operation chained before close() never settles (its
+// steps abort once [[IsClosed]] is true), even when close() comes before it runs; one chained
+// after close() is rejected with InvalidStateError.
+TEST(W3cSemantics, CallbackOperationsChainedBeforeCloseNeverSettle) {
+  auto pc = make_pc();
+  RTCPeerConnection* raw = pc.get();
+  std::atomic<bool> in_handler{false};
+  std::promise<void> chained;
+  auto chained_future = chained.get_future();
+  // The loop thread waits in a handler while this thread chains an operation; the handler then
+  // closes the connection, before the operation runs.
+  pc->on_negotiation_needed([&, raw] {
+    in_handler = true;
+    chained_future.wait();
+    raw->close();
+  });
+  ASSERT_TRUE(pc->create_data_channel("x"));
+  ASSERT_TRUE(eventually([&] { return in_handler.load(); }));
+  std::atomic<int> offers{0};
+  std::atomic<int> candidates{0};
+  pc->create_offer([&](Result<RTCSessionDescriptionInit>) { ++offers; });
+  pc->add_ice_candidate({"", "0", std::nullopt, std::nullopt}, [&](Result<>) { ++candidates; });
+  chained.set_value();
+  // Chained after close(): rejected, and after the ones before it would have settled.
+  std::promise<Result<RTCSessionDescriptionInit>> after;
+  auto after_future = after.get_future();
+  ASSERT_TRUE(eventually([&] { return pc->signaling_state() == RTCSignalingState::kClosed; }));
+  pc->create_offer([&](Result<RTCSessionDescriptionInit> r) { after.set_value(std::move(r)); });
+  ASSERT_EQ(after_future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  const auto rejected = after_future.get();
+  ASSERT_FALSE(rejected);
+  EXPECT_EQ(rejected.error().type(), RTCErrorType::kInvalidStateError);
+  EXPECT_EQ(offers.load(), 0);
+  EXPECT_EQ(candidates.load(), 0);
 }
 
 }  // namespace
