@@ -380,10 +380,19 @@ void PeerConnectionImpl::on_channel_event(pc::ConnectionEvent&& event) {
         channel->d_->state = RTCDataChannelState::kOpen;
       fire_open(channel);
     });
-  } else if (const auto* low = std::get_if<pc::ChannelBufferedAmountLow>(&event)) {
-    auto channel = channel_of(low->handle);
+  } else if (const auto* sent = std::get_if<pc::ChannelBufferedAmountDecreased>(&event)) {
+    auto channel = channel_of(sent->handle);
     if (!channel) return;
-    queue_task([channel] { fire(channel->d_->on_buffered_amount_low); });
+    // W3C 6.2 bufferedAmount: reduced in a task, never within the application's own task;
+    // bufferedamountlow when it falls from above the threshold to it or below.
+    queue_task([channel, bytes = sent->bytes] {
+      auto& d = *channel->d_;
+      const bool above = d.buffered_amount > d.low_threshold;
+      // The transport's queue also holds what the channel sends itself (the DCEP open, a byte
+      // for an empty message): never below zero.
+      d.buffered_amount -= std::min(bytes, d.buffered_amount);
+      if (above && d.buffered_amount <= d.low_threshold) fire(d.on_buffered_amount_low);
+    });
   } else if (const auto* error = std::get_if<pc::ChannelError>(&event)) {
     auto channel = channel_of(error->handle);
     if (!channel) return;
@@ -663,6 +672,8 @@ Result<> PeerConnectionImpl::channel_send(RTCDataChannel& channel,
   auto sent =
       core_.send(channel.d_->handle, BytesView(data.data(), data.size()), binary, monotonic_now());
   if (!sent) return sent;
+  // W3C 6.2.5: [[BufferedAmount]] goes up by the message's size at once.
+  channel.d_->buffered_amount += data.size();
   schedule_kick();
   return {};
 }
@@ -680,7 +691,7 @@ void PeerConnectionImpl::channel_close(RTCDataChannel& channel) {
 }
 
 std::size_t PeerConnectionImpl::channel_buffered_amount(const RTCDataChannel& channel) const {
-  return core_.buffered_amount(channel.d_->handle);
+  return channel.d_->buffered_amount;
 }
 
 void PeerConnectionImpl::set_channel_low_threshold(RTCDataChannel& channel, std::size_t threshold) {

@@ -101,8 +101,8 @@ struct ChannelStatus {
   ChannelInit init;
   std::optional<std::uint16_t> id;  // the SCTP stream, once the DTLS role allows one
   ChannelState state = ChannelState::kConnecting;
-  bool remote = false;  // announced by the peer (DCEP)
-  std::size_t buffered_amount = 0;
+  bool remote = false;              // announced by the peer (DCEP)
+  std::size_t buffered_amount = 0;  // bytes the transport has not sent yet
   std::size_t low_threshold = 0;
   std::uint64_t messages_sent = 0;
   std::uint64_t bytes_sent = 0;
@@ -170,8 +170,12 @@ struct ChannelMessage {
   bool binary = true;
   Buffer data;
 };
-struct ChannelBufferedAmountLow {
+// Bytes of the channel's messages left the transport's queue (their first transmission): the
+// W3C [[BufferedAmount]] goes down by `bytes` in a task of its own (bufferedamountlow fires
+// there when it crosses the threshold).
+struct ChannelBufferedAmountDecreased {
   ChannelHandle handle;
+  std::size_t bytes = 0;
 };
 struct ChannelError {
   ChannelHandle handle;
@@ -228,9 +232,10 @@ using ConnectionEvent =
     std::variant<SignalingStateChanged, NegotiationNeeded, LocalCandidate, GatheringStateChanged,
                  CandidateError, IceStateChanged, SelectedPairChanged, DtlsStateChanged,
                  SctpStateChanged, ChannelAnnounced, ChannelOpened, ChannelMessage,
-                 ChannelBufferedAmountLow, ChannelError, ChannelClosing, ChannelClosed, TrackAdded,
-                 MediaFrameReceived, KeyFrameRequested, DtmfToneChanged, DtmfToneReceived,
-                 GatherRequest, ResolveRequest, MdnsRequest, TurnStreamRequest, TransportReleased>;
+                 ChannelBufferedAmountDecreased, ChannelError, ChannelClosing, ChannelClosed,
+                 TrackAdded, MediaFrameReceived, KeyFrameRequested, DtmfToneChanged,
+                 DtmfToneReceived, GatherRequest, ResolveRequest, MdnsRequest, TurnStreamRequest,
+                 TransportReleased>;
 
 class Connection {
  public:
@@ -423,6 +428,7 @@ class Connection {
   void on_transport_event(PeerTransportEvent&& event);
   void on_ice_event(ice::IceEvent&& event);
   void check_buffered_amounts();
+  void report_sent_bytes(ChannelHandle handle, ChannelRecord& record);
   // Media: what the session produced goes to the transport and to the events.
   void flush_media();
   void assign_sender_identities();

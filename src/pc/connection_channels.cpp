@@ -130,12 +130,16 @@ Result<> Connection::send(ChannelHandle handle, BytesView data, bool binary, Tim
     return type_error("the message (" + std::to_string(data.size()) +
                       " bytes) is larger than maxMessageSize (" + std::to_string(limit) + ")");
   if (!transport_ || !record->status.id) return invalid_state_error("the data channel is not open");
+  // What left since the last look is reported first; the transport may send part of this
+  // message at once, which the next look reports.
+  report_sent_bytes(handle, *record);
   auto sent = transport_->send(*record->status.id, data, binary);
   if (!sent) return operation_error(sent.error().message());
   ++record->status.messages_sent;
   record->status.bytes_sent += data.size();
-  record->last_buffered = transport_->buffered_amount(*record->status.id);
-  record->status.buffered_amount = record->last_buffered;
+  record->last_buffered += data.size();
+  record->status.buffered_amount = transport_->unsent_amount(*record->status.id);
+  buffered_dirty_ = true;
   return {};
 }
 
@@ -159,7 +163,7 @@ void Connection::close_channel(ChannelHandle handle, Timestamp) {
 std::size_t Connection::buffered_amount(ChannelHandle handle) const {
   const auto* status = channel(handle);
   if (status == nullptr || !status->id || !transport_) return 0;
-  return transport_->buffered_amount(*status->id);
+  return transport_->unsent_amount(*status->id);
 }
 
 void Connection::set_buffered_amount_low_threshold(ChannelHandle handle, std::size_t threshold) {
@@ -168,16 +172,18 @@ void Connection::set_buffered_amount_low_threshold(ChannelHandle handle, std::si
 
 void Connection::check_buffered_amounts() {
   if (!transport_) return;
-  // W3C 6.2: bufferedamountlow fires when bufferedAmount falls to the threshold from above.
-  for (auto& [handle, record] : channels_) {
-    if (!record.status.id) continue;
-    const std::size_t now_buffered = transport_->buffered_amount(*record.status.id);
-    record.status.buffered_amount = now_buffered;
-    if (record.last_buffered > record.status.low_threshold &&
-        now_buffered <= record.status.low_threshold)
-      emit(ChannelBufferedAmountLow{handle});
-    record.last_buffered = now_buffered;
-  }
+  // W3C 6.2 bufferedAmount: "when the underlying data transport sends data from its queue,
+  // ... queue a task that reduces [[BufferedAmount]] with the number of bytes that was sent".
+  for (auto& [handle, record] : channels_) report_sent_bytes(handle, record);
+}
+
+void Connection::report_sent_bytes(ChannelHandle handle, ChannelRecord& record) {
+  if (!transport_ || !record.status.id) return;
+  const std::size_t now_buffered = transport_->unsent_amount(*record.status.id);
+  record.status.buffered_amount = now_buffered;
+  if (now_buffered < record.last_buffered)
+    emit(ChannelBufferedAmountDecreased{handle, record.last_buffered - now_buffered});
+  record.last_buffered = now_buffered;
 }
 
 std::size_t Connection::max_message_size() const {

@@ -103,6 +103,7 @@ class PeerTransport {
   Result<> send(std::uint16_t id, BytesView data, bool binary);
   Result<> close_channel(std::uint16_t id);
   std::size_t buffered_amount(std::uint16_t id) const;
+  std::size_t unsent_amount(std::uint16_t id) const { return channels_.unsent_amount(id); }
   bool sctp_connected() const noexcept { return sctp_connected_; }
 
   // Media (RFC 5764): SRTP keys exist once DTLS connected with an SRTP profile negotiated.

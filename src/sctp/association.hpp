@@ -154,6 +154,8 @@ class SctpAssociation {
   State state() const noexcept { return state_; }
   // Bytes queued on a stream and not yet acknowledged (RTCDataChannel.bufferedAmount).
   std::size_t buffered_amount(std::uint16_t stream) const;
+  // Bytes queued on a stream that have not left yet (the first transmission of each chunk).
+  std::size_t unsent_amount(std::uint16_t stream) const;
   std::size_t total_buffered() const noexcept { return send_queue_.total_buffered(); }
 
   // Statistics and test hooks.

@@ -37,6 +37,10 @@ std::size_t SctpAssociation::buffered_amount(std::uint16_t stream) const {
   return send_queue_.buffered_amount(StreamId(stream));
 }
 
+std::size_t SctpAssociation::unsent_amount(std::uint16_t stream) const {
+  return send_queue_.unsent_amount(StreamId(stream));
+}
+
 void SctpAssociation::send_control(std::uint8_t type, std::uint8_t flags, BytesView value,
                                    std::uint32_t tag) {
   Buffer packet;
@@ -108,6 +112,7 @@ void SctpAssociation::flush(Timestamp now) {
       if (m->offset == 0 && m->expires_at && now >= *m->expires_at) {
         // Expired before its first byte left: dropped whole, no TSN or SSN was spent on it.
         send_queue_.release_bytes(stream, m->size);
+        send_queue_.mark_sent(stream, m->size);
         send_queue_.pop(stream);
         ++expired_unsent_;
         continue;
@@ -131,6 +136,7 @@ void SctpAssociation::flush(Timestamp now) {
       peer_rwnd_ = peer_rwnd_ > size ? static_cast<std::uint32_t>(peer_rwnd_ - size) : 0;
       rtx_.add(std::move(c));
       m->offset += size;
+      send_queue_.mark_sent(stream, size);
       if (m->offset == m->size) {
         send_queue_.pop(stream);
       } else {

@@ -542,5 +542,51 @@ TEST(W3cSemantics, CallbackOperationsChainedBeforeCloseNeverSettle) {
   EXPECT_EQ(candidates.load(), 0);
 }
 
+// W3C 6.2 bufferedAmount: send() increases it at once; it is reduced by tasks queued when
+// the transport sends from its queue, so it "MUST NOT be decreased before the current task
+// yielded back to the event loop"; "the slot does not reset to zero once the channel closes".
+TEST(W3cSemantics, BufferedAmountFallsOnlyInItsOwnTasksAndOutlivesTheChannel) {
+  auto a = make_pc();
+  auto b = make_pc();
+  auto created = a->create_data_channel("x");
+  ASSERT_TRUE(created);
+  auto channel = *created;
+  std::atomic<int> low_events{0};
+  channel->on_buffered_amount_low([&] { ++low_events; });
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  ASSERT_TRUE(eventually([&] { return channel->ready_state() == RTCDataChannelState::kOpen; }));
+
+  // Out of any task: it rises by what is sent, falls to zero as it leaves, and
+  // bufferedamountlow fires once it reaches the threshold (0) from above.
+  const std::vector<std::uint8_t> chunk(64 * 1024, 1);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(channel->send(std::span<const std::uint8_t>(chunk)));
+  ASSERT_TRUE(eventually([&] { return channel->buffered_amount() == 0; }));
+  ASSERT_TRUE(eventually([&] { return low_events.load() >= 1; }));
+
+  // Within one task on the loop thread (an operation's callback): sends, work that makes the
+  // transport send (creating a channel kicks it), and close() leave it where send() put it.
+  std::promise<std::vector<std::size_t>> seen;
+  auto seen_future = seen.get_future();
+  RTCPeerConnection* raw = a.get();
+  a->create_offer([&, raw](Result<RTCSessionDescriptionInit>) {
+    std::vector<std::size_t> amounts;
+    for (int i = 0; i < 32; ++i) (void)channel->send(std::span<const std::uint8_t>(chunk));
+    amounts.push_back(channel->buffered_amount());
+    (void)raw->create_data_channel("kick");
+    amounts.push_back(channel->buffered_amount());
+    raw->close();
+    amounts.push_back(channel->buffered_amount());
+    seen.set_value(amounts);
+  });
+  ASSERT_EQ(seen_future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  const auto amounts = seen_future.get();
+  const std::size_t queued = 32 * chunk.size();
+  EXPECT_EQ(amounts, (std::vector<std::size_t>{queued, queued, queued}));
+  EXPECT_EQ(channel->ready_state(), RTCDataChannelState::kClosed);
+  EXPECT_EQ(channel->buffered_amount(), queued);
+  b->close();
+}
+
 }  // namespace
 }  // namespace rtcpp
