@@ -196,10 +196,12 @@ RTCStatsReport PeerConnectionImpl::stats() {
     const auto dtls_role = core_.dtls_role();
     const auto& local_candidates = core_.local_candidates();
     RTCStats t{"T01", "transport", now, {}};
-    t.members["packetsSent"] = driver_ ? driver_->datagrams_sent() : 0;
-    t.members["packetsReceived"] = driver_ ? driver_->datagrams_received() : 0;
-    t.members["bytesSent"] = driver_ ? driver_->bytes_sent() : 0;
-    t.members["bytesReceived"] = driver_ ? driver_->bytes_received() : 0;
+    // webrtc-stats 7.20: payload only (DTLS and SRTP), not the ICE checks.
+    const pc::PayloadCounters& payload = transport->payload_counters();
+    t.members["packetsSent"] = payload.packets_sent;
+    t.members["packetsReceived"] = payload.packets_received;
+    t.members["bytesSent"] = payload.bytes_sent;
+    t.members["bytesReceived"] = payload.bytes_received;
     t.members["iceRole"] = std::string(
         !ice_role ? "unknown"
                   : (*ice_role == ice::IceRole::kControlling ? "controlling" : "controlled"));
@@ -239,10 +241,10 @@ RTCStatsReport PeerConnectionImpl::stats() {
         p.members["remoteCandidateId"] = std::string("Rsel");
         p.members["state"] = std::string("succeeded");
         p.members["nominated"] = true;
-        p.members["packetsSent"] = driver_ ? driver_->datagrams_sent() : 0;
-        p.members["packetsReceived"] = driver_ ? driver_->datagrams_received() : 0;
-        p.members["bytesSent"] = driver_ ? driver_->bytes_sent() : 0;
-        p.members["bytesReceived"] = driver_ ? driver_->bytes_received() : 0;
+        p.members["packetsSent"] = payload.packets_sent;
+        p.members["packetsReceived"] = payload.packets_received;
+        p.members["bytesSent"] = payload.bytes_sent;
+        p.members["bytesReceived"] = payload.bytes_received;
         report.add(std::move(p));
         t.members["selectedCandidatePairId"] = std::string("CPsel");
       }
@@ -250,24 +252,28 @@ RTCStatsReport PeerConnectionImpl::stats() {
     report.add(std::move(t));
   }
 
-  for (const auto& [handle, channel] : channels_) {
-    const pc::ChannelStatus* status = core_.channel(handle);
-    if (status == nullptr) continue;
-    RTCStats d{"D" + std::to_string(status->id ? static_cast<int>(*status->id) : -1) + "_" +
-                   channel->d_->label,
-               "data-channel",
-               now,
-               {}};
-    d.members["label"] = channel->d_->label;
-    d.members["protocol"] = channel->d_->init.protocol;
-    if (status->id) d.members["dataChannelIdentifier"] = std::int64_t{*status->id};
-    d.members["state"] = std::string(to_string(channel->d_->state));
-    d.members["messagesSent"] = status->messages_sent;
-    d.members["bytesSent"] = status->bytes_sent;
-    d.members["messagesReceived"] = status->messages_received;
-    d.members["bytesReceived"] = status->bytes_received;
+  // webrtc-stats 7.17 data-channel: every channel the connection had, closed ones included
+  // (state "closed"), each under an id no later channel takes (the handle, never reused; the
+  // SCTP stream id and the label both are).
+  const auto add_channel = [&](pc::ChannelHandle handle, const pc::ChannelStatus& status,
+                               RTCDataChannelState state) {
+    RTCStats d{"D" + std::to_string(handle), "data-channel", now, {}};
+    d.members["label"] = status.init.label;
+    d.members["protocol"] = status.init.protocol;
+    if (status.id) d.members["dataChannelIdentifier"] = std::int64_t{*status.id};
+    d.members["state"] = std::string(to_string(state));
+    d.members["messagesSent"] = status.messages_sent;
+    d.members["bytesSent"] = status.bytes_sent;
+    d.members["messagesReceived"] = status.messages_received;
+    d.members["bytesReceived"] = status.bytes_received;
     report.add(std::move(d));
+  };
+  for (const auto& [handle, channel] : channels_) {
+    if (const pc::ChannelStatus* status = core_.channel(handle))
+      add_channel(handle, *status, channel->d_->state);
   }
+  for (const auto& [handle, status] : core_.closed_channels())
+    add_channel(handle, status, RTCDataChannelState::kClosed);
 
   // webrtc-stats 7.2 codec: one per payload type a stream uses, by direction.
   const auto add_codec = [&](const pc::RtpCodec& codec, pc::MediaKind kind, char direction) {

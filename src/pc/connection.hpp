@@ -342,6 +342,11 @@ class Connection {
   // nullopt once the channel is closed and forgotten.
   const ChannelStatus* channel(ChannelHandle handle) const;
   std::vector<ChannelHandle> channels() const;
+  // Channels that closed, as they were then (webrtc-stats keeps their stats, state "closed"):
+  // the most recent 1024, by handle.
+  const std::map<ChannelHandle, ChannelStatus>& closed_channels() const noexcept {
+    return closed_channels_;
+  }
   std::uint64_t channels_opened() const noexcept { return channels_opened_; }
   std::uint64_t channels_closed() const noexcept { return channels_closed_; }
   // W3C 6.1.1 [[MaxMessageSize]] once sctp_negotiated(): the peer's limit against what our
@@ -554,6 +559,7 @@ class Connection {
   // Data channels: every one not yet closed, in creation order.
   std::map<ChannelHandle, ChannelRecord> channels_;
   std::map<std::uint16_t, ChannelHandle> channels_by_id_;
+  std::map<ChannelHandle, ChannelStatus> closed_channels_;
   ChannelHandle next_channel_ = 1;
   std::uint64_t channels_opened_ = 0;
   std::uint64_t channels_closed_ = 0;

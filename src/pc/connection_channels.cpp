@@ -116,6 +116,11 @@ void Connection::finish_channel(ChannelHandle handle, bool fire_events) {
   if (record->status.id) channels_by_id_.erase(*record->status.id);
   // webrtc-stats dataChannelsClosed: channels that left the open state.
   if (record->opened) ++channels_closed_;
+  // Bounded: a peer opening and closing channels for ever does not grow it without limit.
+  constexpr std::size_t kMaxClosedChannels = 1024;
+  closed_channels_[handle] = record->status;
+  if (closed_channels_.size() > kMaxClosedChannels)
+    closed_channels_.erase(closed_channels_.begin());
   channels_.erase(handle);
   if (fire_events) emit(ChannelClosed{handle});
 }

@@ -588,5 +588,112 @@ TEST(W3cSemantics, BufferedAmountFallsOnlyInItsOwnTasksAndOutlivesTheChannel) {
   b->close();
 }
 
+// webrtc-stats 7.17 / 8.x: a closed channel's data-channel stats stay in the report (state
+// "closed"), and a later channel, on the same stream with the same label, gets an id of its
+// own (stats ids are never reused for another object).
+TEST(W3cSemantics, ClosedChannelsStayInTheStatsUnderIdsOfTheirOwn) {
+  auto a = make_pc();
+  auto b = make_pc();
+  auto first = a->create_data_channel("x");
+  ASSERT_TRUE(first);
+  std::atomic<int> received{0};
+  b->on_data_channel([&](std::shared_ptr<RTCDataChannel> c) {
+    c->on_message([&](const RTCMessageEvent&) { ++received; });
+  });
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  ASSERT_TRUE(eventually([&] { return (*first)->ready_state() == RTCDataChannelState::kOpen; }));
+  ASSERT_TRUE((*first)->send("hello"));
+  ASSERT_TRUE(eventually([&] { return received.load() == 1; }));
+  (*first)->close();
+  ASSERT_TRUE(eventually([&] { return (*first)->ready_state() == RTCDataChannelState::kClosed; }));
+  auto second = a->create_data_channel("x");
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(eventually([&] { return (*second)->ready_state() == RTCDataChannelState::kOpen; }));
+  const auto report = a->get_stats().get();
+  std::vector<const RTCStats*> channels;
+  for (const auto& [id, s] : report) {
+    if (s.type == "data-channel") channels.push_back(&s);
+  }
+  ASSERT_EQ(channels.size(), 2u);
+  EXPECT_NE(channels[0]->id, channels[1]->id);
+  const RTCStats* closed =
+      channels[0]->get<std::string>("state") == "closed" ? channels[0] : channels[1];
+  const RTCStats* open = closed == channels[0] ? channels[1] : channels[0];
+  EXPECT_EQ(closed->get<std::string>("state"), "closed");
+  EXPECT_EQ(closed->get<std::uint64_t>("messagesSent"), 1u);
+  EXPECT_EQ(closed->get<std::uint64_t>("bytesSent"), 5u);
+  EXPECT_EQ(open->get<std::string>("state"), "open");
+  EXPECT_EQ(open->get<std::uint64_t>("messagesSent"), 0u);
+  EXPECT_EQ(open->get<std::string>("label"), "x");
+  a->close();
+  b->close();
+}
+
+// webrtc-stats 7.20 RTCTransportStats bytesSent / bytesReceived: "payload bytes ... not
+// including headers, padding or ICE connectivity checks". A connection that has only checked
+// (no pair selected, so no DTLS yet) has sent and received none.
+TEST(W3cSemantics, TransportBytesLeaveOutIceChecks) {
+  auto a = make_pc();
+  auto b = make_pc();
+  ASSERT_TRUE(a->create_data_channel("x"));
+  std::mutex mutex;
+  std::vector<RTCIceCandidateInit> from_a;
+  std::atomic<bool> a_complete{false};
+  a->on_ice_candidate([&](const RTCPeerConnectionIceEvent& e) {
+    if (!e.candidate) {
+      a_complete = true;
+      return;
+    }
+    std::lock_guard lock(mutex);
+    from_a.push_back(e.candidate->to_json());
+  });
+  auto offer = a->create_offer().get();
+  ASSERT_TRUE(offer);
+  ASSERT_TRUE(a->set_local_description(*offer).get());
+  ASSERT_TRUE(eventually([&] { return a_complete.load(); }));
+  // b checks a's candidates; a, without b's answer, never nominates a pair.
+  ASSERT_TRUE(b->set_remote_description(*offer).get());
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& c : from_a) ASSERT_TRUE(b->add_ice_candidate(c).get());
+  }
+  ASSERT_TRUE(b->set_local_description().get());
+  const auto transport_of = [](RTCPeerConnection& pc) -> std::optional<RTCStats> {
+    const auto report = pc.get_stats().get();
+    if (const RTCStats* t = report.get("T01")) return *t;
+    return std::nullopt;
+  };
+  // Checks went both ways: b's requests reached a, whose responses (or its own triggered checks)
+  // came back; none of that is payload.
+  ASSERT_TRUE(eventually([&] {
+    const auto report = b->get_stats().get();
+    for (const auto& [id, s] : report) {
+      if (s.type == "remote-candidate") return true;
+    }
+    return false;
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_NE(b->sctp()->transport()->state(), RTCDtlsTransportState::kConnected);
+  for (auto* pc : {a.get(), b.get()}) {
+    const auto t = transport_of(*pc);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->get<std::uint64_t>("bytesSent"), 0u);
+    EXPECT_EQ(t->get<std::uint64_t>("bytesReceived"), 0u);
+  }
+  // Once connected, the DTLS and SCTP traffic counts.
+  auto answer = b->local_description();
+  ASSERT_TRUE(answer);
+  ASSERT_TRUE(a->set_remote_description(*answer).get());
+  ASSERT_TRUE(
+      eventually([&] { return a->connection_state() == RTCPeerConnectionState::kConnected; }));
+  const auto t = transport_of(*a);
+  ASSERT_TRUE(t);
+  EXPECT_GT(t->get<std::uint64_t>("bytesSent").value_or(0), 0u);
+  EXPECT_GT(t->get<std::uint64_t>("bytesReceived").value_or(0), 0u);
+  a->close();
+  b->close();
+}
+
 }  // namespace
 }  // namespace rtcpp
