@@ -132,6 +132,35 @@ RTCStats local_candidate_stats(const std::string& id, double timestamp,
   return s;
 }
 
+std::string_view pair_state_name(ice::PairState state) {
+  switch (state) {
+    case ice::PairState::kFrozen:
+      return "frozen";
+    case ice::PairState::kWaiting:
+      return "waiting";
+    case ice::PairState::kInProgress:
+      return "in-progress";
+    case ice::PairState::kSucceeded:
+      return "succeeded";
+    case ice::PairState::kFailed:
+      return "failed";
+  }
+  return "frozen";
+}
+
+// webrtc-stats 7.19 RTCIceCandidatePairStats: the pair's own checks (consent checks included)
+// and the round trips of the answered ones, in seconds.
+void add_check_counters(RTCStats& p, const ice::CandidatePair& pair) {
+  p.members["priority"] = std::uint64_t{pair.priority};
+  p.members["requestsSent"] = pair.requests_sent;
+  p.members["responsesReceived"] = pair.responses_received;
+  p.members["requestsReceived"] = pair.requests_received;
+  p.members["responsesSent"] = pair.responses_sent;
+  p.members["totalRoundTripTime"] = pair.total_round_trip_time.seconds_f();
+  if (pair.current_round_trip_time)
+    p.members["currentRoundTripTime"] = pair.current_round_trip_time->seconds_f();
+}
+
 }  // namespace
 
 std::string RTCStatsReport::to_json() const {
@@ -194,7 +223,10 @@ RTCStatsReport PeerConnectionImpl::stats() {
   if (const pc::PeerTransport* transport = core_.transport()) {
     const auto ice_role = core_.ice_role();
     const auto dtls_role = core_.dtls_role();
-    const auto& local_candidates = core_.local_candidates();
+    // ICE's own list: candidate-pair stats name its indexes.
+    std::vector<pc::GatheredCandidate> local_candidates;
+    for (const auto& c : transport->ice().local_candidates())
+      local_candidates.push_back({c.candidate, c.url, c.relay_protocol});
     RTCStats t{"T01", "transport", now, {}};
     // webrtc-stats 7.20: payload only (DTLS and SRTP), not the ICE checks.
     const pc::PayloadCounters& payload = transport->payload_counters();
@@ -224,6 +256,33 @@ RTCStatsReport PeerConnectionImpl::stats() {
     const auto remotes = transport->ice().remote_candidates();
     for (std::size_t i = 0; i < remotes.size(); ++i)
       report.add(candidate_stats("R" + std::to_string(i), "remote-candidate", now, remotes[i]));
+    // webrtc-stats 7.19: every pair of the check list, with its own check counters; no payload
+    // goes over the pairs that are not selected.
+    const auto& pairs = transport->ice().pairs();
+    const auto selected_index =
+        selected_pair_ ? transport->ice().selected_pair_index() : std::optional<std::size_t>{};
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      if (selected_index == i) continue;  // reported as CPsel below
+      const ice::CandidatePair& pair = pairs[i];
+      const std::string local_id = "I" + std::to_string(pair.local);
+      const std::string remote_id = "R" + std::to_string(pair.remote);
+      if (report.get(local_id) == nullptr || report.get(remote_id) == nullptr) continue;
+      RTCStats p{"CP" + std::to_string(pair.local) + "_" + std::to_string(pair.remote),
+                 "candidate-pair",
+                 now,
+                 {}};
+      p.members["transportId"] = std::string("T01");
+      p.members["localCandidateId"] = local_id;
+      p.members["remoteCandidateId"] = remote_id;
+      p.members["state"] = std::string(pair_state_name(pair.state));
+      p.members["nominated"] = pair.nominated;
+      p.members["packetsSent"] = std::uint64_t{0};
+      p.members["packetsReceived"] = std::uint64_t{0};
+      p.members["bytesSent"] = std::uint64_t{0};
+      p.members["bytesReceived"] = std::uint64_t{0};
+      add_check_counters(p, pair);
+      report.add(std::move(p));
+    }
     if (selected_pair_) {
       // The selected pair's candidates under their own ids, so the pair always resolves.
       auto local = ice::Candidate::parse(selected_pair_->local.candidate());
@@ -245,6 +304,8 @@ RTCStatsReport PeerConnectionImpl::stats() {
         p.members["packetsReceived"] = payload.packets_received;
         p.members["bytesSent"] = payload.bytes_sent;
         p.members["bytesReceived"] = payload.bytes_received;
+        if (selected_index && *selected_index < pairs.size())
+          add_check_counters(p, pairs[*selected_index]);
         report.add(std::move(p));
         t.members["selectedCandidatePairId"] = std::string("CPsel");
       }

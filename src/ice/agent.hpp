@@ -156,6 +156,13 @@ class IceAgent {
 
   // Counts for stats and tests.
   std::size_t pair_count() const noexcept { return check_list_.pairs().size(); }
+  // Every pair of the current ICE generation (CandidatePair::local indexes local_candidates(),
+  // ::remote remote_candidates()), and which one is selected.
+  const std::vector<CandidatePair>& pairs() const noexcept { return check_list_.pairs(); }
+  const std::vector<LocalCandidate>& local_candidates() const noexcept {
+    return gatherer_.candidates();
+  }
+  std::optional<std::size_t> selected_pair_index() const noexcept { return selected_; }
   std::size_t checks_sent() const noexcept { return checks_sent_; }
 
  private:

@@ -695,5 +695,51 @@ TEST(W3cSemantics, TransportBytesLeaveOutIceChecks) {
   b->close();
 }
 
+// webrtc-stats 7.19 RTCIceCandidatePairStats: a candidate-pair object for every pair, not
+// only the selected one, each with its own requestsSent, responsesReceived, requestsReceived,
+// responsesSent, totalRoundTripTime and (once one was measured) currentRoundTripTime.
+TEST(W3cSemantics, EveryCandidatePairHasItsOwnCheckStats) {
+  auto a = make_pc();
+  auto b = make_pc();
+  ASSERT_TRUE(a->create_data_channel("x"));
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  ASSERT_TRUE(
+      eventually([&] { return a->connection_state() == RTCPeerConnectionState::kConnected; }));
+  const auto report = a->get_stats().get();
+  const RTCStats* transport = report.get("T01");
+  ASSERT_NE(transport, nullptr);
+  const auto selected_id = transport->get<std::string>("selectedCandidatePairId");
+  ASSERT_TRUE(selected_id);
+  std::size_t pairs = 0;
+  for (const auto& [id, s] : report) {
+    if (s.type != "candidate-pair") continue;
+    ++pairs;
+    for (const char* member : {"requestsSent", "responsesReceived", "requestsReceived",
+                               "responsesSent", "bytesSent", "bytesReceived"})
+      EXPECT_TRUE(s.get<std::uint64_t>(member)) << id << " " << member;
+    EXPECT_TRUE(s.get<double>("totalRoundTripTime")) << id;
+    ASSERT_TRUE(s.get<std::string>("localCandidateId"));
+    ASSERT_TRUE(s.get<std::string>("remoteCandidateId"));
+    EXPECT_NE(report.get(*s.get<std::string>("localCandidateId")), nullptr) << id;
+    EXPECT_NE(report.get(*s.get<std::string>("remoteCandidateId")), nullptr) << id;
+    if (id == *selected_id) {
+      // a is controlling: it checked and nominated this pair, and had answers.
+      EXPECT_GE(s.get<std::uint64_t>("requestsSent").value_or(0), 1u);
+      EXPECT_GE(s.get<std::uint64_t>("responsesReceived").value_or(0), 1u);
+      ASSERT_TRUE(s.get<double>("currentRoundTripTime"));
+      EXPECT_GE(*s.get<double>("totalRoundTripTime"), *s.get<double>("currentRoundTripTime"));
+      EXPECT_GT(s.get<std::uint64_t>("bytesSent").value_or(0), 0u);
+    } else {
+      // The data went over the selected pair only.
+      EXPECT_EQ(s.get<std::uint64_t>("bytesSent"), 0u) << id;
+    }
+  }
+  // Host UDP and ICE-TCP candidates on both sides: more than the one selected pair.
+  EXPECT_GE(pairs, 2u);
+  a->close();
+  b->close();
+}
+
 }  // namespace
 }  // namespace rtcpp
