@@ -123,8 +123,17 @@ void Connection::start_gathering(Timestamp now) {
   // W3C iceTransportPolicy "relay": only relayed candidates. The sockets are bound all the
   // same, as the TURN clients send from them; ICE just does not offer or pair them.
   transport_->ice().set_relay_only(config_.relay_only);
+  add_configured_servers(now);
+  emit(GatherRequest{!config_.relay_only && config_.tcp_candidates});
+}
+
+void Connection::add_configured_servers(Timestamp now) {
   for (const auto& server : config_.ice_servers) {
     for (const auto& url : server.urls) {
+      // Each URL once: set_configuration may bring new ones for the next ICE restart.
+      if (std::find(servers_in_use_.begin(), servers_in_use_.end(), url) != servers_in_use_.end())
+        continue;
+      servers_in_use_.push_back(url);
       auto parsed = parse_ice_server_url(url);
       if (!parsed) continue;
       if (parsed->scheme == "stun" && config_.relay_only) continue;
@@ -149,7 +158,6 @@ void Connection::start_gathering(Timestamp now) {
       pending_names_.emplace(token, std::move(pending));
     }
   }
-  emit(GatherRequest{!config_.relay_only && config_.tcp_candidates});
 }
 
 void Connection::add_ice_server(const PendingServer& pending, const SocketAddress& address,
@@ -291,6 +299,7 @@ void Connection::teardown_transport() {
   dtls_role_.reset();
   remote_parameters_applied_ = false;
   gathering_started_ = false;
+  servers_in_use_.clear();
   sockets_ready_ = false;
   local_candidates_.clear();
   local_candidates_complete_ = false;

@@ -425,6 +425,9 @@ class Connection {
   // connection.cpp: transport lifetime, gathering, runtime answers, transport events.
   Result<> ensure_transport(ice::IceRole role, Timestamp now);
   void start_gathering(Timestamp now);
+  // The configured STUN and TURN servers not in use yet (all of them when gathering starts;
+  // those set_configuration added since, at an ICE restart of ours).
+  void add_configured_servers(Timestamp now);
   void add_ice_server(const PendingServer& server, const SocketAddress& address, Timestamp now);
   void maybe_finish_gathering(Timestamp now);
   void surface_candidate_pool();
@@ -511,6 +514,7 @@ class Connection {
 
   // Gathering and the runtime's services.
   bool gathering_started_ = false;
+  std::vector<std::string> servers_in_use_;  // URLs given to ICE (or being resolved for it)
   bool sockets_ready_ = false;
   bool pooled_ = false;  // gathering ahead of a local description: events held back
   ice::IceGatheringState pooled_gathering_state_ = ice::IceGatheringState::kNew;

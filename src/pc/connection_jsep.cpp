@@ -447,9 +447,12 @@ void Connection::commit_restart_credentials(const std::string& sdp, Timestamp no
   local_credentials_ = *restart_credentials_;
   restart_credentials_.reset();
   if (!transport_) return;
-  // A new gathering round: the candidates come again under the new ufrag.
+  // A new gathering round: the candidates come again under the new ufrag. W3C 4.4.1.6 set the
+  // configuration: ICE servers set since take effect at this gathering phase; they are added
+  // first, so that gathering waits for their answers.
   local_candidates_.clear();
   local_candidates_complete_ = false;
+  if (gathering_started_) add_configured_servers(now);
   transport_->ice().restart_local(local_credentials_, now);
 }
 
