@@ -358,8 +358,9 @@ int run_demo(const DemoOptions& options) {
       changed.wait_for(lock, std::chrono::milliseconds(200));
       if (transfer_started) {
         const std::size_t sent_now = sent.load();
-        const std::size_t acked = sent_now - std::min(sent_now, channel->buffered_amount());
-        progress(acked, file.size(), seconds_since(*transfer_started));
+        // bufferedAmount falls as SCTP first sends the bytes (W3C 6.2), so this is what left.
+        const std::size_t left = sent_now - std::min(sent_now, channel->buffered_amount());
+        progress(left, file.size(), seconds_since(*transfer_started));
       }
     }
   }

@@ -68,7 +68,9 @@ class RTCDataChannel : public std::enable_shared_from_this<RTCDataChannel> {
   // The SCTP stream id; nullopt until the DTLS role is known (W3C 6.2: id is null until then).
   std::optional<std::uint16_t> id() const;
   RTCDataChannelState ready_state() const;
-  // Bytes handed to send() and not yet acknowledged by the peer.
+  // W3C 6.2 bufferedAmount: bytes handed to send() that the transport has not sent yet. It goes
+  // up in send() and down in tasks of the connection's loop (never within a handler's task),
+  // and keeps its value once the channel is closed.
   std::size_t buffered_amount() const;
   std::size_t buffered_amount_low_threshold() const;
   void set_buffered_amount_low_threshold(std::size_t threshold);

@@ -24,11 +24,14 @@ enum class RTCIceProtocol { kUdp, kTcp };
 enum class RTCIceCandidateType { kHost, kSrflx, kPrflx, kRelay };
 enum class RTCIceTcpCandidateType { kActive, kPassive, kSo };
 enum class RTCIceComponent { kRtp, kRtcp };
+// How a TURN client reaches its server (RFC 8656 3.1).
+enum class RTCIceServerTransportProtocol { kUdp, kTcp, kTls };
 
 std::string_view to_string(RTCIceProtocol value) noexcept;
 std::string_view to_string(RTCIceCandidateType value) noexcept;
 std::string_view to_string(RTCIceTcpCandidateType value) noexcept;
 std::string_view to_string(RTCIceComponent value) noexcept;
+std::string_view to_string(RTCIceServerTransportProtocol value) noexcept;
 
 // A parsed candidate: the init it came from plus the fields of its candidate-attribute.
 class RTCIceCandidate {
@@ -55,6 +58,12 @@ class RTCIceCandidate {
   std::optional<RTCIceTcpCandidateType> tcp_type;
   std::optional<std::string> related_address;
   std::optional<std::uint16_t> related_port;
+  // W3C 4.8.2 (RTCLocalIceCandidateInit), set by the connection on its own candidates only:
+  // the URL of the STUN or TURN server a "srflx" or "relay" candidate was obtained from, and
+  // for a "relay" one how the TURN client reaches the server. Null otherwise; not part of
+  // to_json() (they are for local examination, not signaling).
+  std::optional<std::string> url;
+  std::optional<RTCIceServerTransportProtocol> relay_protocol;
 
   // The init form, for the signaling channel (toJSON in the browser).
   const RTCIceCandidateInit& to_json() const noexcept { return init_; }

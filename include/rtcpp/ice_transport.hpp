@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "rtcpp/ice_candidate.hpp"
 
@@ -52,6 +53,12 @@ class RTCIceTransport {
   RTCIceComponent component() const { return RTCIceComponent::kRtp; }
   RTCIceTransportState state() const;
   RTCIceGathererState gathering_state() const;
+  // W3C 5.6: the local candidates of the current ICE generation, each added as its
+  // icecandidate event fires (a pooled candidate once it is surfaced), in that order.
+  std::vector<RTCIceCandidate> get_local_candidates() const;
+  // W3C 5.6: the peer's candidates of its current ICE generation, as received (in the remote
+  // description or by add_ice_candidate); no peer-reflexive ones.
+  std::vector<RTCIceCandidate> get_remote_candidates() const;
   std::optional<RTCIceCandidatePair> get_selected_candidate_pair() const;
   std::optional<RTCIceParameters> get_local_parameters() const;
   std::optional<RTCIceParameters> get_remote_parameters() const;

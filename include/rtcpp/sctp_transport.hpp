@@ -24,9 +24,12 @@ class RTCSctpTransport {
 
   const std::shared_ptr<RTCDtlsTransport>& transport() const noexcept;
   RTCSctpTransportState state() const;
-  // Largest message RTCDataChannel::send accepts: the remote a=max-message-size, capped by
-  // what this side can send (W3C 6.1.1.1); 0 means no limit.
-  double max_message_size() const;
+  // Largest message RTCDataChannel::send accepts (W3C 6.1.1 update the data max message size):
+  // nullopt until an answer (or pranswer) negotiates SCTP; then the peer's a=max-message-size
+  // (65536 when it has none) against canSendSize, the size of rtcpp's send buffer (64 MiB).
+  // A peer's 0 ("any size") gives the larger of the two, so 64 MiB; +infinity
+  // (std::numeric_limits<double>::infinity()) would need both sides unbounded.
+  std::optional<double> max_message_size() const;
   // Streams available in each direction; known once connected.
   std::optional<std::uint16_t> max_channels() const;
   // rtcpp extensions: what the association negotiated with the peer, once connected (false

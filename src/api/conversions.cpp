@@ -117,6 +117,18 @@ Result<> validate_configuration(const RTCConfiguration& configuration) {
   return {};
 }
 
+void set_origin(RTCIceCandidate& candidate, const std::string& url,
+                const std::string& relay_protocol) {
+  // W3C 4.8.2: url for "srflx" and "relay" candidates, relayProtocol for "relay" ones.
+  const auto type = candidate.type;
+  if (!url.empty() && (type == RTCIceCandidateType::kSrflx || type == RTCIceCandidateType::kRelay))
+    candidate.url = url;
+  if (type != RTCIceCandidateType::kRelay) return;
+  if (relay_protocol == "udp") candidate.relay_protocol = RTCIceServerTransportProtocol::kUdp;
+  if (relay_protocol == "tcp") candidate.relay_protocol = RTCIceServerTransportProtocol::kTcp;
+  if (relay_protocol == "tls") candidate.relay_protocol = RTCIceServerTransportProtocol::kTls;
+}
+
 RTCRtpTransceiverDirection to_api(pc::RtpDirection direction) noexcept {
   switch (direction) {
     case pc::RtpDirection::kSendRecv:

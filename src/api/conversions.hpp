@@ -41,4 +41,8 @@ double unix_time_ms() noexcept;
 // W3C 4.4.1.6: urls present and valid; TURN needs a username and a credential
 // (InvalidAccessError).
 Result<> validate_configuration(const RTCConfiguration& configuration);
+
+// Sets a local candidate's url and relay_protocol from where the core says it came from.
+void set_origin(RTCIceCandidate& candidate, const std::string& url,
+                const std::string& relay_protocol);
 }  // namespace rtcpp::detail

@@ -51,9 +51,7 @@ RTCDataChannelState RTCDataChannel::ready_state() const {
   return on_loop(d_->pc, [&] { return d_->state; });
 }
 std::size_t RTCDataChannel::buffered_amount() const {
-  auto pc = d_->pc.lock();
-  if (!pc) return 0;
-  return pc->sync([&] { return pc->channel_buffered_amount(*this); });
+  return on_loop(d_->pc, [&] { return d_->buffered_amount; });
 }
 std::size_t RTCDataChannel::buffered_amount_low_threshold() const {
   return on_loop(d_->pc, [&] { return d_->low_threshold; });

@@ -24,6 +24,9 @@ struct DataChannelState {
   // What the events delivered so far said (the core forgets a channel once it is closed).
   std::optional<std::uint16_t> id;
   RTCDataChannelState state = RTCDataChannelState::kConnecting;
+  // W3C [[BufferedAmount]]: up by send(), down in the tasks that report bytes sent; kept when
+  // the channel closes.
+  std::size_t buffered_amount = 0;
   std::size_t low_threshold = 0;
   bool binary_type_blob = false;
   bool open_undelivered = false;  // the open event came before any open handler

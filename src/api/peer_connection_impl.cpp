@@ -130,10 +130,10 @@ void PeerConnectionImpl::queue_task(std::function<void()> task) {
   });
 }
 
-void PeerConnectionImpl::chain_operation(std::function<void()> operation) {
+void PeerConnectionImpl::chain_operation(std::function<void(bool)> operation) {
   {
     std::lock_guard lock(operations_mutex_);
-    operations_.push_back(std::move(operation));
+    operations_.emplace_back(std::move(operation), chain_closed_);
   }
   if (loop_.in_loop_thread()) {
     run_chained_operations();
@@ -151,14 +151,16 @@ void PeerConnectionImpl::run_chained_operations() {
   if (running_operations_) return;
   running_operations_ = true;
   for (;;) {
-    std::function<void()> operation;
+    std::function<void(bool)> operation;
+    bool chained_after_close = false;
     {
       std::lock_guard lock(operations_mutex_);
       if (operations_.empty()) break;
-      operation = std::move(operations_.front());
+      operation = std::move(operations_.front().first);
+      chained_after_close = operations_.front().second;
       operations_.pop_front();
     }
-    operation();
+    operation(chained_after_close);
   }
   running_operations_ = false;
 }
@@ -268,15 +270,27 @@ void PeerConnectionImpl::on_core_event(pc::ConnectionEvent&& event) {
   } else if (const auto* c = std::get_if<pc::LocalCandidate>(&event)) {
     auto candidate = RTCIceCandidate::create({c->candidate.to_string(), c->mid, 0, c->ufrag});
     if (candidate) {
-      RTCPeerConnectionIceEvent e{*candidate, std::nullopt};
-      queue_task([this, e] { fire(on_ice_candidate_, e); });
+      set_origin(*candidate, c->url, c->relay_protocol);
+      // W3C 4.8.1: the event's url is the server's for srflx and relay candidates, else null.
+      RTCPeerConnectionIceEvent e{*candidate, candidate->url};
+      queue_task([this, e] {
+        // W3C 4.3.1 surface a candidate: added to the transport's local candidates, then
+        // the event. A candidate of a new generation (an ICE restart) starts a new set.
+        if (!local_candidates_.empty() &&
+            local_candidates_.back().username_fragment() != e.candidate->username_fragment())
+          local_candidates_.clear();
+        local_candidates_.push_back(*e.candidate);
+        fire(on_ice_candidate_, e);
+      });
     }
   } else if (const auto* g = std::get_if<pc::GatheringStateChanged>(&event)) {
     const auto state = from_ice(g->state);
     if (state == gathering_state_) return;
     gathering_state_ = state;
     const bool complete = state == RTCIceGatheringState::kComplete;
-    queue_task([this, complete] {
+    queue_task([this, complete, state] {
+      // Back to new: the transport went with the offer rolled back, and its candidates too.
+      if (state == RTCIceGatheringState::kNew) local_candidates_.clear();
       fire(ice_transport_->state_->on_gathering_state_change);
       fire(on_ice_gathering_state_change_);
       // W3C 4.3.1: the end of gathering is an icecandidate event without a candidate.
@@ -296,7 +310,14 @@ void PeerConnectionImpl::on_core_event(pc::ConnectionEvent&& event) {
     const std::string& mid = core_.transport_mid();
     auto local = RTCIceCandidate::create({p->local.to_string(), mid, 0, std::nullopt});
     auto remote = RTCIceCandidate::create({p->remote.to_string(), mid, 0, std::nullopt});
-    if (local && remote) selected_pair_ = RTCIceCandidatePair{*local, *remote};
+    if (local && remote) {
+      const std::string line = p->local.to_string();
+      for (const auto& gathered : core_.local_candidates()) {
+        if (gathered.candidate.to_string() == line)
+          set_origin(*local, gathered.url, gathered.relay_protocol);
+      }
+      selected_pair_ = RTCIceCandidatePair{*local, *remote};
+    }
     queue_task([this] { fire(ice_transport_->state_->on_selected_candidate_pair_change); });
   } else if (const auto* d = std::get_if<pc::DtlsStateChanged>(&event)) {
     const auto state = from_dtls(d->state);
@@ -359,10 +380,19 @@ void PeerConnectionImpl::on_channel_event(pc::ConnectionEvent&& event) {
         channel->d_->state = RTCDataChannelState::kOpen;
       fire_open(channel);
     });
-  } else if (const auto* low = std::get_if<pc::ChannelBufferedAmountLow>(&event)) {
-    auto channel = channel_of(low->handle);
+  } else if (const auto* sent = std::get_if<pc::ChannelBufferedAmountDecreased>(&event)) {
+    auto channel = channel_of(sent->handle);
     if (!channel) return;
-    queue_task([channel] { fire(channel->d_->on_buffered_amount_low); });
+    // W3C 6.2 bufferedAmount: reduced in a task, never within the application's own task;
+    // bufferedamountlow when it falls from above the threshold to it or below.
+    queue_task([channel, bytes = sent->bytes] {
+      auto& d = *channel->d_;
+      const bool above = d.buffered_amount > d.low_threshold;
+      // The transport's queue also holds what the channel sends itself (the DCEP open, a byte
+      // for an empty message): never below zero.
+      d.buffered_amount -= std::min(bytes, d.buffered_amount);
+      if (above && d.buffered_amount <= d.low_threshold) fire(d.on_buffered_amount_low);
+    });
   } else if (const auto* error = std::get_if<pc::ChannelError>(&event)) {
     auto channel = channel_of(error->handle);
     if (!channel) return;
@@ -534,6 +564,10 @@ void PeerConnectionImpl::close() {
   if (closed_) return;
   // W3C 4.4.1.6 close the connection: no events from here on.
   closed_ = true;
+  {
+    std::lock_guard lock(operations_mutex_);
+    chain_closed_ = true;
+  }
   for (const auto& [handle, channel] : channels_) {
     channel->d_->state = RTCDataChannelState::kClosed;
     channel->drop_handlers();
@@ -638,6 +672,8 @@ Result<> PeerConnectionImpl::channel_send(RTCDataChannel& channel,
   auto sent =
       core_.send(channel.d_->handle, BytesView(data.data(), data.size()), binary, monotonic_now());
   if (!sent) return sent;
+  // W3C 6.2.5: [[BufferedAmount]] goes up by the message's size at once.
+  channel.d_->buffered_amount += data.size();
   schedule_kick();
   return {};
 }
@@ -655,7 +691,7 @@ void PeerConnectionImpl::channel_close(RTCDataChannel& channel) {
 }
 
 std::size_t PeerConnectionImpl::channel_buffered_amount(const RTCDataChannel& channel) const {
-  return core_.buffered_amount(channel.d_->handle);
+  return channel.d_->buffered_amount;
 }
 
 void PeerConnectionImpl::set_channel_low_threshold(RTCDataChannel& channel, std::size_t threshold) {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "api/conversions.hpp"
@@ -109,8 +110,10 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
 
   // Appends an operation to the operations chain (W3C 4.4.1.2; any thread). Operations run
   // on the loop thread one at a time in the order they were chained: called on the loop
-  // thread, the chain runs at once up to and including the new operation.
-  void chain_operation(std::function<void()> operation);
+  // thread, the chain runs at once up to and including the new operation. The operation is
+  // told whether it was chained after close() (W3C: rejected with InvalidStateError) or before
+  // (then, run after close(), its promise never settles).
+  void chain_operation(std::function<void(bool chained_after_close)> operation);
 
   // Queues a handler call as a task; it runs unless the connection closed in between.
   void queue_task(std::function<void()> task);
@@ -124,6 +127,9 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   RTCDtlsTransportState dtls_state_ = RTCDtlsTransportState::kNew;
   RTCSctpTransportState sctp_state_ = RTCSctpTransportState::kConnecting;
   std::optional<RTCIceCandidatePair> selected_pair_;
+  // W3C 5.6 the transport's set of local candidates: those surfaced so far, of the current
+  // ICE generation.
+  std::vector<RTCIceCandidate> local_candidates_;
   std::shared_ptr<RTCIceTransport> ice_transport_;
   std::shared_ptr<RTCDtlsTransport> dtls_transport_;
   std::shared_ptr<RTCSctpTransport> sctp_transport_;  // set once a data section is applied
@@ -174,7 +180,8 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   std::map<std::uint32_t, TransceiverObjects> transceivers_;
   // The operations chain: filled from any thread, run on the loop thread.
   std::mutex operations_mutex_;
-  std::deque<std::function<void()>> operations_;
+  std::deque<std::pair<std::function<void(bool)>, bool>> operations_;  // with chained_after_close
+  bool chain_closed_ = false;  // close() ran, as seen by chain_operation (operations_mutex_)
   bool running_operations_ = false;
 };
 

@@ -118,6 +118,49 @@ RTCStats candidate_stats(const std::string& id, const std::string& type, double 
   return s;
 }
 
+// webrtc-stats RTCIceCandidateStats url (local "srflx" and "relay" candidates) and
+// relayProtocol (local "relay" candidates).
+RTCStats local_candidate_stats(const std::string& id, double timestamp,
+                               const pc::GatheredCandidate& gathered) {
+  RTCStats s = candidate_stats(id, "local-candidate", timestamp, gathered.candidate);
+  const auto type = gathered.candidate.type;
+  if (!gathered.url.empty() &&
+      (type == ice::CandidateType::kServerReflexive || type == ice::CandidateType::kRelayed))
+    s.members["url"] = gathered.url;
+  if (type == ice::CandidateType::kRelayed && !gathered.relay_protocol.empty())
+    s.members["relayProtocol"] = gathered.relay_protocol;
+  return s;
+}
+
+std::string_view pair_state_name(ice::PairState state) {
+  switch (state) {
+    case ice::PairState::kFrozen:
+      return "frozen";
+    case ice::PairState::kWaiting:
+      return "waiting";
+    case ice::PairState::kInProgress:
+      return "in-progress";
+    case ice::PairState::kSucceeded:
+      return "succeeded";
+    case ice::PairState::kFailed:
+      return "failed";
+  }
+  return "frozen";
+}
+
+// webrtc-stats 7.19 RTCIceCandidatePairStats: the pair's own checks (consent checks included)
+// and the round trips of the answered ones, in seconds.
+void add_check_counters(RTCStats& p, const ice::CandidatePair& pair) {
+  p.members["priority"] = std::uint64_t{pair.priority};
+  p.members["requestsSent"] = pair.requests_sent;
+  p.members["responsesReceived"] = pair.responses_received;
+  p.members["requestsReceived"] = pair.requests_received;
+  p.members["responsesSent"] = pair.responses_sent;
+  p.members["totalRoundTripTime"] = pair.total_round_trip_time.seconds_f();
+  if (pair.current_round_trip_time)
+    p.members["currentRoundTripTime"] = pair.current_round_trip_time->seconds_f();
+}
+
 }  // namespace
 
 std::string RTCStatsReport::to_json() const {
@@ -180,12 +223,17 @@ RTCStatsReport PeerConnectionImpl::stats() {
   if (const pc::PeerTransport* transport = core_.transport()) {
     const auto ice_role = core_.ice_role();
     const auto dtls_role = core_.dtls_role();
-    const auto& local_candidates = core_.local_candidates();
+    // ICE's own list: candidate-pair stats name its indexes.
+    std::vector<pc::GatheredCandidate> local_candidates;
+    for (const auto& c : transport->ice().local_candidates())
+      local_candidates.push_back({c.candidate, c.url, c.relay_protocol});
     RTCStats t{"T01", "transport", now, {}};
-    t.members["packetsSent"] = driver_ ? driver_->datagrams_sent() : 0;
-    t.members["packetsReceived"] = driver_ ? driver_->datagrams_received() : 0;
-    t.members["bytesSent"] = driver_ ? driver_->bytes_sent() : 0;
-    t.members["bytesReceived"] = driver_ ? driver_->bytes_received() : 0;
+    // webrtc-stats 7.20: payload only (DTLS and SRTP), not the ICE checks.
+    const pc::PayloadCounters& payload = transport->payload_counters();
+    t.members["packetsSent"] = payload.packets_sent;
+    t.members["packetsReceived"] = payload.packets_received;
+    t.members["bytesSent"] = payload.bytes_sent;
+    t.members["bytesReceived"] = payload.bytes_received;
     t.members["iceRole"] = std::string(
         !ice_role ? "unknown"
                   : (*ice_role == ice::IceRole::kControlling ? "controlling" : "controlled"));
@@ -202,19 +250,49 @@ RTCStatsReport PeerConnectionImpl::stats() {
     t.members["localCertificateId"] = std::string("CFlocal");
     if (!remote_der.empty()) t.members["remoteCertificateId"] = std::string("CFremote");
     for (std::size_t i = 0; i < local_candidates.size(); ++i)
-      report.add(
-          candidate_stats("I" + std::to_string(i), "local-candidate", now, local_candidates[i]));
+      report.add(local_candidate_stats("I" + std::to_string(i), now, local_candidates[i]));
     // What ICE knows: signaled and trickled candidates (mDNS names resolved) and the
     // peer-reflexive ones it learnt.
     const auto remotes = transport->ice().remote_candidates();
     for (std::size_t i = 0; i < remotes.size(); ++i)
       report.add(candidate_stats("R" + std::to_string(i), "remote-candidate", now, remotes[i]));
+    // webrtc-stats 7.19: every pair of the check list, with its own check counters; no payload
+    // goes over the pairs that are not selected.
+    const auto& pairs = transport->ice().pairs();
+    const auto selected_index =
+        selected_pair_ ? transport->ice().selected_pair_index() : std::optional<std::size_t>{};
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      if (selected_index == i) continue;  // reported as CPsel below
+      const ice::CandidatePair& pair = pairs[i];
+      const std::string local_id = "I" + std::to_string(pair.local);
+      const std::string remote_id = "R" + std::to_string(pair.remote);
+      if (report.get(local_id) == nullptr || report.get(remote_id) == nullptr) continue;
+      RTCStats p{"CP" + std::to_string(pair.local) + "_" + std::to_string(pair.remote),
+                 "candidate-pair",
+                 now,
+                 {}};
+      p.members["transportId"] = std::string("T01");
+      p.members["localCandidateId"] = local_id;
+      p.members["remoteCandidateId"] = remote_id;
+      p.members["state"] = std::string(pair_state_name(pair.state));
+      p.members["nominated"] = pair.nominated;
+      p.members["packetsSent"] = std::uint64_t{0};
+      p.members["packetsReceived"] = std::uint64_t{0};
+      p.members["bytesSent"] = std::uint64_t{0};
+      p.members["bytesReceived"] = std::uint64_t{0};
+      add_check_counters(p, pair);
+      report.add(std::move(p));
+    }
     if (selected_pair_) {
       // The selected pair's candidates under their own ids, so the pair always resolves.
       auto local = ice::Candidate::parse(selected_pair_->local.candidate());
       auto remote = ice::Candidate::parse(selected_pair_->remote.candidate());
       if (local && remote) {
-        report.add(candidate_stats("Isel", "local-candidate", now, *local));
+        pc::GatheredCandidate selected{*local, {}, {}};
+        for (const auto& gathered : local_candidates) {
+          if (gathered.candidate.to_string() == local->to_string()) selected = gathered;
+        }
+        report.add(local_candidate_stats("Isel", now, selected));
         report.add(candidate_stats("Rsel", "remote-candidate", now, *remote));
         RTCStats p{"CPsel", "candidate-pair", now, {}};
         p.members["transportId"] = std::string("T01");
@@ -222,10 +300,12 @@ RTCStatsReport PeerConnectionImpl::stats() {
         p.members["remoteCandidateId"] = std::string("Rsel");
         p.members["state"] = std::string("succeeded");
         p.members["nominated"] = true;
-        p.members["packetsSent"] = driver_ ? driver_->datagrams_sent() : 0;
-        p.members["packetsReceived"] = driver_ ? driver_->datagrams_received() : 0;
-        p.members["bytesSent"] = driver_ ? driver_->bytes_sent() : 0;
-        p.members["bytesReceived"] = driver_ ? driver_->bytes_received() : 0;
+        p.members["packetsSent"] = payload.packets_sent;
+        p.members["packetsReceived"] = payload.packets_received;
+        p.members["bytesSent"] = payload.bytes_sent;
+        p.members["bytesReceived"] = payload.bytes_received;
+        if (selected_index && *selected_index < pairs.size())
+          add_check_counters(p, pairs[*selected_index]);
         report.add(std::move(p));
         t.members["selectedCandidatePairId"] = std::string("CPsel");
       }
@@ -233,24 +313,28 @@ RTCStatsReport PeerConnectionImpl::stats() {
     report.add(std::move(t));
   }
 
-  for (const auto& [handle, channel] : channels_) {
-    const pc::ChannelStatus* status = core_.channel(handle);
-    if (status == nullptr) continue;
-    RTCStats d{"D" + std::to_string(status->id ? static_cast<int>(*status->id) : -1) + "_" +
-                   channel->d_->label,
-               "data-channel",
-               now,
-               {}};
-    d.members["label"] = channel->d_->label;
-    d.members["protocol"] = channel->d_->init.protocol;
-    if (status->id) d.members["dataChannelIdentifier"] = std::int64_t{*status->id};
-    d.members["state"] = std::string(to_string(channel->d_->state));
-    d.members["messagesSent"] = status->messages_sent;
-    d.members["bytesSent"] = status->bytes_sent;
-    d.members["messagesReceived"] = status->messages_received;
-    d.members["bytesReceived"] = status->bytes_received;
+  // webrtc-stats 7.17 data-channel: every channel the connection had, closed ones included
+  // (state "closed"), each under an id no later channel takes (the handle, never reused; the
+  // SCTP stream id and the label both are).
+  const auto add_channel = [&](pc::ChannelHandle handle, const pc::ChannelStatus& status,
+                               RTCDataChannelState state) {
+    RTCStats d{"D" + std::to_string(handle), "data-channel", now, {}};
+    d.members["label"] = status.init.label;
+    d.members["protocol"] = status.init.protocol;
+    if (status.id) d.members["dataChannelIdentifier"] = std::int64_t{*status.id};
+    d.members["state"] = std::string(to_string(state));
+    d.members["messagesSent"] = status.messages_sent;
+    d.members["bytesSent"] = status.bytes_sent;
+    d.members["messagesReceived"] = status.messages_received;
+    d.members["bytesReceived"] = status.bytes_received;
     report.add(std::move(d));
+  };
+  for (const auto& [handle, channel] : channels_) {
+    if (const pc::ChannelStatus* status = core_.channel(handle))
+      add_channel(handle, *status, channel->d_->state);
   }
+  for (const auto& [handle, status] : core_.closed_channels())
+    add_channel(handle, status, RTCDataChannelState::kClosed);
 
   // webrtc-stats 7.2 codec: one per payload type a stream uses, by direction.
   const auto add_codec = [&](const pc::RtpCodec& codec, pc::MediaKind kind, char direction) {

@@ -55,6 +55,18 @@ std::string_view to_string(RTCIceTcpCandidateType value) noexcept {
   return "";
 }
 
+std::string_view to_string(RTCIceServerTransportProtocol value) noexcept {
+  switch (value) {
+    case RTCIceServerTransportProtocol::kUdp:
+      return "udp";
+    case RTCIceServerTransportProtocol::kTcp:
+      return "tcp";
+    case RTCIceServerTransportProtocol::kTls:
+      return "tls";
+  }
+  return "";
+}
+
 std::string_view to_string(RTCIceComponent value) noexcept {
   return value == RTCIceComponent::kRtp ? "rtp" : "rtcp";
 }

@@ -1,4 +1,7 @@
 // RTCIceTransport, RTCDtlsTransport and RTCSctpTransport: views of the connection's state.
+#include <cstdint>
+#include <limits>
+
 #include "api/peer_connection_impl.hpp"
 #include "api/transport_state.hpp"
 #include "rtcpp/dtls_transport.hpp"
@@ -48,6 +51,24 @@ RTCIceTransportState RTCIceTransport::state() const {
 RTCIceGathererState RTCIceTransport::gathering_state() const {
   return with_pc(state_->pc, RTCIceGathererState::kComplete, [](detail::PeerConnectionImpl& pc) {
     return static_cast<RTCIceGathererState>(pc.gathering_state_);
+  });
+}
+std::vector<RTCIceCandidate> RTCIceTransport::get_local_candidates() const {
+  return with_pc(state_->pc, std::vector<RTCIceCandidate>{},
+                 [](detail::PeerConnectionImpl& pc) { return pc.local_candidates_; });
+}
+std::vector<RTCIceCandidate> RTCIceTransport::get_remote_candidates() const {
+  return with_pc(state_->pc, std::vector<RTCIceCandidate>{}, [](detail::PeerConnectionImpl& pc) {
+    std::vector<RTCIceCandidate> out;
+    const std::string& mid = pc.core().transport_mid();
+    const auto credentials = pc.core().remote_credentials();
+    for (const auto& c : pc.core().remote_candidates()) {
+      std::optional<std::string> ufrag;
+      if (credentials) ufrag = credentials->ufrag;
+      if (auto candidate = RTCIceCandidate::create({c.to_string(), mid, 0, ufrag}))
+        out.push_back(std::move(*candidate));
+    }
+    return out;
   });
 }
 std::optional<RTCIceCandidatePair> RTCIceTransport::get_selected_candidate_pair() const {
@@ -122,10 +143,14 @@ RTCSctpTransportState RTCSctpTransport::state() const {
   return with_pc(state_->pc, RTCSctpTransportState::kClosed,
                  [](detail::PeerConnectionImpl& pc) { return pc.sctp_state_; });
 }
-double RTCSctpTransport::max_message_size() const {
-  return with_pc(state_->pc, 0.0, [](detail::PeerConnectionImpl& pc) {
-    return static_cast<double>(pc.max_message_size());
-  });
+std::optional<double> RTCSctpTransport::max_message_size() const {
+  return with_pc(state_->pc, std::optional<double>{},
+                 [](detail::PeerConnectionImpl& pc) -> std::optional<double> {
+                   if (!pc.core().sctp_negotiated()) return std::nullopt;
+                   const std::size_t size = pc.max_message_size();
+                   if (size == SIZE_MAX) return std::numeric_limits<double>::infinity();
+                   return static_cast<double>(size);
+                 });
 }
 std::optional<std::uint16_t> RTCSctpTransport::max_channels() const {
   return with_pc(state_->pc, std::optional<std::uint16_t>{},

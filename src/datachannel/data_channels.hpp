@@ -82,6 +82,7 @@ class DataChannels {
   // direction too. send() fails from the call on. Closing an unknown channel is an error.
   Result<> close(std::uint16_t id);
   std::size_t buffered_amount(std::uint16_t id) const { return sctp_.buffered_amount(id); }
+  std::size_t unsent_amount(std::uint16_t id) const { return sctp_.unsent_amount(id); }
 
   // The association's events.
   void on_connected();

@@ -82,8 +82,8 @@ void IceAgent::tcp_connection_closed(const SocketAddress& local, const SocketAdd
   }
 }
 
-void IceAgent::add_stun_server(const SocketAddress& server, Timestamp now) {
-  gatherer_.add_stun_server(server);
+void IceAgent::add_stun_server(const SocketAddress& server, Timestamp now, std::string url) {
+  gatherer_.add_stun_server(server, std::move(url));
   send_stun_queries(now);
 }
 
@@ -266,6 +266,8 @@ void IceAgent::handle_request(const StunMessage& msg, const Datagram& d, Timesta
     return;
   const auto pair = find_pair(d.destination, d.source);
   if (!pair) return;
+  ++check_list_.pair_counters(*pair).requests_received;
+  ++check_list_.pair_counters(*pair).responses_sent;
   check_list_.trigger(*pair);
   // RFC 8445 7.3.1.5: USE-CANDIDATE from the controlling agent nominates the pair.
   if (role_ == IceRole::kControlled && msg.use_candidate() &&
@@ -296,6 +298,13 @@ void IceAgent::handle_response(const StunMessage& msg, const Datagram& d, Timest
   if (!remote_ || index >= check_list_.pairs().size()) return;
   // Responses to checks must be authenticated with the peer's password.
   if (msg.check_integrity(as_bytes(remote_->pwd)) != stun::IntegrityCheck::kValid) return;
+  if (success) {
+    CandidatePair& counters = check_list_.pair_counters(index);
+    ++counters.responses_received;
+    const Duration rtt = now - counters.last_request_sent;
+    counters.total_round_trip_time = counters.total_round_trip_time + rtt;
+    counters.current_round_trip_time = rtt;
+  }
   if (kind == TransactionKind::kConsent) {
     if (success) consent_.refresh(now);
     return;
@@ -348,6 +357,8 @@ void IceAgent::send_check(std::size_t index, bool use_candidate, Timestamp now) 
                       local.base, check_list_.remotes()[pair.remote].address, now,
                       make_tag(TransactionKind::kCheck, index));
   check_list_.on_check_sent(index, id, use_candidate, now);
+  ++check_list_.pair_counters(index).requests_sent;
+  check_list_.pair_counters(index).last_request_sent = now;
   ++checks_sent_;
   if (state_ == IceTransportState::kNew) set_state(IceTransportState::kChecking);
 }
@@ -362,6 +373,8 @@ void IceAgent::send_consent_check(Timestamp now) {
         id, build_check_request(id, local.candidate, local_, *remote_, role_, tie_breaker_, false),
         local.base, check_list_.remotes()[pair.remote].address, now,
         make_tag(TransactionKind::kConsent, *selected_));
+    ++check_list_.pair_counters(*selected_).requests_sent;
+    check_list_.pair_counters(*selected_).last_request_sent = now;
   } else if (const auto& previous = restart_.previous_path()) {
     const LocalCandidate& local = gatherer_.candidates()[previous->local];
     transactions_.start(

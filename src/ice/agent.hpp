@@ -51,7 +51,7 @@ class IceAgent {
   // ones). Loopback and link-local addresses are accepted: tests run where `lo` is all there is.
   void add_host_address(const SocketAddress& address, Timestamp now);
   // A STUN server to learn server-reflexive candidates from (RFC 8445 5.1.1.2).
-  void add_stun_server(const SocketAddress& server, Timestamp now);
+  void add_stun_server(const SocketAddress& server, Timestamp now, std::string url = {});
   // A TURN server (RFC 8656): one allocation per host socket of the server's family, each
   // becoming a relayed candidate (RFC 8445 5.1.1.2) that is paired and checked like the
   // others; its traffic goes through the TURN client. Over UDP the client sends from the host
@@ -156,6 +156,13 @@ class IceAgent {
 
   // Counts for stats and tests.
   std::size_t pair_count() const noexcept { return check_list_.pairs().size(); }
+  // Every pair of the current ICE generation (CandidatePair::local indexes local_candidates(),
+  // ::remote remote_candidates()), and which one is selected.
+  const std::vector<CandidatePair>& pairs() const noexcept { return check_list_.pairs(); }
+  const std::vector<LocalCandidate>& local_candidates() const noexcept {
+    return gatherer_.candidates();
+  }
+  std::optional<std::size_t> selected_pair_index() const noexcept { return selected_; }
   std::size_t checks_sent() const noexcept { return checks_sent_; }
 
  private:

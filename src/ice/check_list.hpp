@@ -39,6 +39,15 @@ struct CandidatePair {
   bool use_candidate_sent = false;  // controlling: nomination in flight or done
   bool remote_nominated = false;    // controlled: the peer sent USE-CANDIDATE
   std::optional<stun::TransactionId> transaction;
+  // webrtc-stats RTCIceCandidatePairStats, this pair's own: connectivity and consent checks
+  // (retransmissions not counted) and the round trips of those answered.
+  std::uint64_t requests_sent = 0;
+  std::uint64_t responses_received = 0;
+  std::uint64_t requests_received = 0;
+  std::uint64_t responses_sent = 0;
+  Duration total_round_trip_time;
+  std::optional<Duration> current_round_trip_time;
+  Timestamp last_request_sent = Timestamp::zero();
 };
 
 // RFC 8445 6.1.2.3: G is the controlling agent's candidate priority, D the controlled's.
@@ -61,6 +70,8 @@ class CheckList {
   const std::vector<RemoteCandidate>& remotes() const noexcept { return remotes_; }
   const std::vector<CandidatePair>& pairs() const noexcept { return pairs_; }
   const CandidatePair& pair(std::size_t index) const { return pairs_[index]; }
+  // For the counters (the fields the check list itself keeps are not to be touched).
+  CandidatePair& pair_counters(std::size_t index) { return pairs_[index]; }
 
   // --- Forming pairs ---
   // Pairs local candidate `local` with every remote candidate. Server-reflexive candidates

@@ -12,6 +12,8 @@ namespace rtcpp::ice {
 
 struct IceLocalCandidateEvent {
   Candidate candidate;
+  std::string url;             // the STUN or TURN server's URL (srflx, relay); empty for host
+  std::string relay_protocol;  // relay: "udp", "tcp" or "tls"
 };
 struct IceGatheringStateEvent {
   IceGatheringState state;

@@ -72,11 +72,13 @@ void Gatherer::maybe_complete(std::deque<IceEvent>& events) {
 }
 
 void Gatherer::add_candidate(Candidate candidate, const SocketAddress& base,
-                             std::deque<IceEvent>& events, std::optional<std::size_t> turn) {
+                             std::deque<IceEvent>& events, std::optional<std::size_t> turn,
+                             std::string url, std::string relay_protocol) {
   candidate.ufrag = ufrag_;
   candidate.generation = 0;
-  candidates_.push_back({candidate, base, turn});
-  events.push_back(IceLocalCandidateEvent{std::move(candidate)});
+  candidates_.push_back({candidate, base, turn, url, relay_protocol});
+  events.push_back(
+      IceLocalCandidateEvent{std::move(candidate), std::move(url), std::move(relay_protocol)});
 }
 
 // --- Hosts -------------------------------------------------------------------------------
@@ -152,16 +154,17 @@ void Gatherer::restart(std::string ufrag, std::deque<IceEvent>& events) {
   events.push_back(IceGatheringStateEvent{state_});
   for (auto& local : candidates_) {
     local.candidate.ufrag = ufrag_;
-    events.push_back(IceLocalCandidateEvent{local.candidate});
+    events.push_back(IceLocalCandidateEvent{local.candidate, local.url, local.relay_protocol});
   }
   maybe_complete(events);
 }
 
 // --- STUN servers ------------------------------------------------------------------------
 
-void Gatherer::add_stun_server(const SocketAddress& server) {
+void Gatherer::add_stun_server(const SocketAddress& server, std::string url) {
   if (std::find(stun_servers_.begin(), stun_servers_.end(), server) != stun_servers_.end()) return;
   stun_servers_.push_back(server);
+  stun_server_urls_.push_back(std::move(url));
   for (const auto& host : host_addresses_) query_stun_server(host, server);
 }
 
@@ -174,7 +177,12 @@ void Gatherer::query_stun_server(const SocketAddress& host, const SocketAddress&
   stun::StunMessageBuilder b(stun::StunClass::kRequest, stun::method::kBinding, id);
   b.add_fingerprint();
   stun_queries_unsent_.push_back({stun_queries_.size(), id, b.finish(), host, server});
-  stun_queries_.push_back({host, server});
+  const auto known = std::find(stun_servers_.begin(), stun_servers_.end(), server);
+  stun_queries_.push_back(
+      {host, server,
+       known == stun_servers_.end()
+           ? std::string()
+           : stun_server_urls_[static_cast<std::size_t>(known - stun_servers_.begin())]});
   ++stun_queries_outstanding_;
 }
 
@@ -207,7 +215,8 @@ void Gatherer::on_stun_response(std::size_t query, const stun::StunMessage& resp
           return l.candidate.type == CandidateType::kServerReflexive &&
                  l.candidate.address == c.address && l.candidate.port == c.port;
         });
-    if (!duplicate) add_candidate(std::move(c), base, events);
+    if (!duplicate)
+      add_candidate(std::move(c), base, events, std::nullopt, stun_queries_[query].url);
   }
   stun_query_done(events);
 }
@@ -308,7 +317,11 @@ void Gatherer::add_relayed_candidates(std::size_t turn_index,
     c.port = relayed->port();
     c.related_address = allocated.mapped.ip().to_string();
     c.related_port = allocated.mapped.port();
-    add_candidate(std::move(c), *relayed, events, turn_index);
+    const auto transport = client.server().transport;
+    add_candidate(std::move(c), *relayed, events, turn_index, client.server().url,
+                  transport == turn::TurnTransport::kUdp   ? "udp"
+                  : transport == turn::TurnTransport::kTcp ? "tcp"
+                                                           : "tls");
   }
 }
 

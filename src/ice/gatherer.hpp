@@ -63,7 +63,8 @@ class Gatherer {
   bool add_tcp_host_address(const SocketAddress& listening, std::deque<IceEvent>& events);
   // A TCP candidate's base: a listening address, or the active base on its IP.
   bool is_tcp_base(const SocketAddress& address) const;
-  void add_stun_server(const SocketAddress& server);
+  // `url` is the server as configured (reported with its server-reflexive candidates).
+  void add_stun_server(const SocketAddress& server, std::string url = {});
   bool add_turn_server(const turn::TurnServerConfig& server, Timestamp now,
                        std::deque<IceEvent>& events);
   // No more host addresses: gathering completes once the servers have answered.
@@ -106,7 +107,8 @@ class Gatherer {
   void begin_gathering(std::deque<IceEvent>& events);
   void maybe_complete(std::deque<IceEvent>& events);
   void add_candidate(Candidate candidate, const SocketAddress& base, std::deque<IceEvent>& events,
-                     std::optional<std::size_t> turn = std::nullopt);
+                     std::optional<std::size_t> turn = std::nullopt, std::string url = {},
+                     std::string relay_protocol = {});
   void query_stun_server(const SocketAddress& host, const SocketAddress& server);
   void stun_query_done(std::deque<IceEvent>& events);
   void start_turn(const SocketAddress& host, const turn::TurnServerConfig& server, Timestamp now,
@@ -129,9 +131,11 @@ class Gatherer {
   std::vector<LocalCandidate> candidates_;
 
   std::vector<SocketAddress> stun_servers_;
+  std::vector<std::string> stun_server_urls_;  // index for index with stun_servers_
   struct QueryTarget {
     SocketAddress base;
     SocketAddress server;
+    std::string url;
   };
   std::vector<QueryTarget> stun_queries_;  // every query made; `query` indexes this
   std::deque<StunQuery> stun_queries_unsent_;

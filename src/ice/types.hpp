@@ -80,6 +80,11 @@ struct LocalCandidate {
   Candidate candidate;
   SocketAddress base;  // the socket it sends from (a relayed candidate is its own base)
   std::optional<std::size_t> turn;  // relayed: which of the gatherer's TURN clients
+  // W3C RTCIceCandidate.url and relayProtocol: the URL of the STUN or TURN server a
+  // server-reflexive or relayed candidate came from (empty for others), and for a relayed
+  // one how the TURN client reaches its server ("udp", "tcp" or "tls").
+  std::string url;
+  std::string relay_protocol;
 };
 
 // One of the peer's candidates, with the transport address it resolved to.

@@ -3,6 +3,8 @@
 // connection_channels.cpp.
 #include "pc/connection.hpp"
 
+#include <algorithm>
+
 #include "base/log.hpp"
 #include "mdns/mdns_message.hpp"
 
@@ -77,6 +79,8 @@ Result<> Connection::ensure_transport(ice::IceRole role, Timestamp now) {
   config.dtls_mtu = config_.dtls_mtu;
   config.dtls_key_log = config_.dtls_key_log;
   config.sctp.max_message_size = config_.max_message_size;
+  // What may be sent is the peer's limit, checked by send() (W3C maxMessageSize).
+  config.sctp.max_send_message_size = config.sctp.max_send_buffer;
   config.sctp.interleaving = config_.sctp_interleaving;
   config.sctp.zero_checksum = config_.sctp_zero_checksum;
   if (config_.turn_dual_stack) config.ice.turn.relay_families = turn::RelayFamilies::kBoth;
@@ -105,7 +109,8 @@ void Connection::surface_candidate_pool() {
   gathering_state_ = ice::IceGatheringState::kGathering;
   emit(GatheringStateChanged{gathering_state_});
   for (const auto& c : local_candidates_)
-    emit(LocalCandidate{c, local_mid_, local_credentials_.ufrag});
+    emit(
+        LocalCandidate{c.candidate, local_mid_, local_credentials_.ufrag, c.url, c.relay_protocol});
   if (pooled_gathering_state_ == ice::IceGatheringState::kComplete) {
     gathering_state_ = ice::IceGatheringState::kComplete;
     emit(GatheringStateChanged{gathering_state_});
@@ -118,8 +123,17 @@ void Connection::start_gathering(Timestamp now) {
   // W3C iceTransportPolicy "relay": only relayed candidates. The sockets are bound all the
   // same, as the TURN clients send from them; ICE just does not offer or pair them.
   transport_->ice().set_relay_only(config_.relay_only);
+  add_configured_servers(now);
+  emit(GatherRequest{!config_.relay_only && config_.tcp_candidates});
+}
+
+void Connection::add_configured_servers(Timestamp now) {
   for (const auto& server : config_.ice_servers) {
     for (const auto& url : server.urls) {
+      // Each URL once: set_configuration may bring new ones for the next ICE restart.
+      if (std::find(servers_in_use_.begin(), servers_in_use_.end(), url) != servers_in_use_.end())
+        continue;
+      servers_in_use_.push_back(url);
       auto parsed = parse_ice_server_url(url);
       if (!parsed) continue;
       if (parsed->scheme == "stun" && config_.relay_only) continue;
@@ -144,13 +158,12 @@ void Connection::start_gathering(Timestamp now) {
       pending_names_.emplace(token, std::move(pending));
     }
   }
-  emit(GatherRequest{!config_.relay_only && config_.tcp_candidates});
 }
 
 void Connection::add_ice_server(const PendingServer& pending, const SocketAddress& address,
                                 Timestamp now) {
   if (pending.url.scheme == "stun") {
-    transport_->ice().add_stun_server(address, now);
+    transport_->ice().add_stun_server(address, now, pending.text);
     return;
   }
   // RFC 7065 3: turns: is TURN over TLS (over TCP); turn: is UDP unless transport=tcp.
@@ -243,6 +256,13 @@ void Connection::tcp_connection_closed(const SocketAddress& local, const SocketA
 }
 
 Result<> Connection::add_remote_candidate(ice::Candidate candidate, Timestamp now) {
+  // W3C 5.6 getRemoteCandidates: every candidate received, as received (bounded: the peer
+  // decides how many it sends).
+  constexpr std::size_t kMaxRemoteCandidates = 1024;
+  if (remote_candidates_.size() < kMaxRemoteCandidates &&
+      std::find(remote_candidates_.begin(), remote_candidates_.end(), candidate) ==
+          remote_candidates_.end())
+    remote_candidates_.push_back(candidate);
   if (!mdns::is_local_hostname(candidate.address))
     return transport_->ice().add_remote_candidate(candidate, now);
   // A "<uuid>.local" candidate waits for the runtime's mDNS answer; a name that does not
@@ -279,9 +299,11 @@ void Connection::teardown_transport() {
   dtls_role_.reset();
   remote_parameters_applied_ = false;
   gathering_started_ = false;
+  servers_in_use_.clear();
   sockets_ready_ = false;
   local_candidates_.clear();
   local_candidates_complete_ = false;
+  remote_candidates_.clear();
   remote_transport_.reset();
   if (gathering_state_ != ice::IceGatheringState::kNew) {
     gathering_state_ = ice::IceGatheringState::kNew;
@@ -408,9 +430,10 @@ void Connection::on_transport_event(PeerTransportEvent&& event) {
 
 void Connection::on_ice_event(ice::IceEvent&& event) {
   if (auto* c = std::get_if<ice::IceLocalCandidateEvent>(&event)) {
-    local_candidates_.push_back(c->candidate);
+    local_candidates_.push_back({c->candidate, c->url, c->relay_protocol});
     if (pooled_) return;  // surfaced with the first local description
-    emit(LocalCandidate{c->candidate, local_mid_, local_credentials_.ufrag});
+    emit(LocalCandidate{c->candidate, local_mid_, local_credentials_.ufrag, c->url,
+                        c->relay_protocol});
   } else if (auto* g = std::get_if<ice::IceGatheringStateEvent>(&event)) {
     if (g->state == ice::IceGatheringState::kComplete) local_candidates_complete_ = true;
     if (pooled_) {

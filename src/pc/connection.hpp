@@ -101,8 +101,8 @@ struct ChannelStatus {
   ChannelInit init;
   std::optional<std::uint16_t> id;  // the SCTP stream, once the DTLS role allows one
   ChannelState state = ChannelState::kConnecting;
-  bool remote = false;  // announced by the peer (DCEP)
-  std::size_t buffered_amount = 0;
+  bool remote = false;              // announced by the peer (DCEP)
+  std::size_t buffered_amount = 0;  // bytes the transport has not sent yet
   std::size_t low_threshold = 0;
   std::uint64_t messages_sent = 0;
   std::uint64_t bytes_sent = 0;
@@ -124,6 +124,14 @@ struct LocalCandidate {
   ice::Candidate candidate;
   std::string mid;
   std::string ufrag;
+  std::string url;             // W3C RTCIceCandidate.url: the server of a srflx or relay one
+  std::string relay_protocol;  // W3C relayProtocol of a relayed one: "udp", "tcp" or "tls"
+};
+// One of our candidates of the current ICE generation, with where it came from.
+struct GatheredCandidate {
+  ice::Candidate candidate;
+  std::string url;
+  std::string relay_protocol;
 };
 struct GatheringStateChanged {
   ice::IceGatheringState state;
@@ -162,8 +170,12 @@ struct ChannelMessage {
   bool binary = true;
   Buffer data;
 };
-struct ChannelBufferedAmountLow {
+// Bytes of the channel's messages left the transport's queue (their first transmission): the
+// W3C [[BufferedAmount]] goes down by `bytes` in a task of its own (bufferedamountlow fires
+// there when it crosses the threshold).
+struct ChannelBufferedAmountDecreased {
   ChannelHandle handle;
+  std::size_t bytes = 0;
 };
 struct ChannelError {
   ChannelHandle handle;
@@ -220,9 +232,10 @@ using ConnectionEvent =
     std::variant<SignalingStateChanged, NegotiationNeeded, LocalCandidate, GatheringStateChanged,
                  CandidateError, IceStateChanged, SelectedPairChanged, DtlsStateChanged,
                  SctpStateChanged, ChannelAnnounced, ChannelOpened, ChannelMessage,
-                 ChannelBufferedAmountLow, ChannelError, ChannelClosing, ChannelClosed, TrackAdded,
-                 MediaFrameReceived, KeyFrameRequested, DtmfToneChanged, DtmfToneReceived,
-                 GatherRequest, ResolveRequest, MdnsRequest, TurnStreamRequest, TransportReleased>;
+                 ChannelBufferedAmountDecreased, ChannelError, ChannelClosing, ChannelClosed,
+                 TrackAdded, MediaFrameReceived, KeyFrameRequested, DtmfToneChanged,
+                 DtmfToneReceived, GatherRequest, ResolveRequest, MdnsRequest, TurnStreamRequest,
+                 TransportReleased>;
 
 class Connection {
  public:
@@ -329,9 +342,15 @@ class Connection {
   // nullopt once the channel is closed and forgotten.
   const ChannelStatus* channel(ChannelHandle handle) const;
   std::vector<ChannelHandle> channels() const;
+  // Channels that closed, as they were then (webrtc-stats keeps their stats, state "closed"):
+  // the most recent 1024, by handle.
+  const std::map<ChannelHandle, ChannelStatus>& closed_channels() const noexcept {
+    return closed_channels_;
+  }
   std::uint64_t channels_opened() const noexcept { return channels_opened_; }
   std::uint64_t channels_closed() const noexcept { return channels_closed_; }
-  // W3C 6.1.1.1: the peer's limit (0: none) capped by ours.
+  // W3C 6.1.1 [[MaxMessageSize]] once sctp_negotiated(): the peer's limit against what our
+  // send buffer holds; SIZE_MAX for +Infinity (neither side limits).
   std::size_t max_message_size() const;
   std::uint16_t max_channels() const;
   bool sctp_negotiated() const noexcept { return data_negotiated_; }
@@ -348,7 +367,14 @@ class Connection {
   std::optional<dtls::DtlsRole> dtls_role() const noexcept { return dtls_role_; }
   const ice::IceCredentials& local_credentials() const noexcept { return local_credentials_; }
   std::optional<ice::IceCredentials> remote_credentials() const;
-  const std::vector<ice::Candidate>& local_candidates() const noexcept { return local_candidates_; }
+  const std::vector<GatheredCandidate>& local_candidates() const noexcept {
+    return local_candidates_;
+  }
+  // The peer's candidates of its current ICE generation as it signaled them (in its
+  // description or trickled), whether or not ICE pairs them (W3C 5.6 getRemoteCandidates).
+  const std::vector<ice::Candidate>& remote_candidates() const noexcept {
+    return remote_candidates_;
+  }
   std::optional<SelectedPairChanged> selected_pair() const noexcept { return selected_pair_; }
   const Buffer& remote_certificate_der() const noexcept { return remote_certificate_; }
   // The mid our candidates are tagged with (the section that carries the transport).
@@ -399,6 +425,9 @@ class Connection {
   // connection.cpp: transport lifetime, gathering, runtime answers, transport events.
   Result<> ensure_transport(ice::IceRole role, Timestamp now);
   void start_gathering(Timestamp now);
+  // The configured STUN and TURN servers not in use yet (all of them when gathering starts;
+  // those set_configuration added since, at an ICE restart of ours).
+  void add_configured_servers(Timestamp now);
   void add_ice_server(const PendingServer& server, const SocketAddress& address, Timestamp now);
   void maybe_finish_gathering(Timestamp now);
   void surface_candidate_pool();
@@ -407,6 +436,7 @@ class Connection {
   void on_transport_event(PeerTransportEvent&& event);
   void on_ice_event(ice::IceEvent&& event);
   void check_buffered_amounts();
+  void report_sent_bytes(ChannelHandle handle, ChannelRecord& record);
   // Media: what the session produced goes to the transport and to the events.
   void flush_media();
   void assign_sender_identities();
@@ -431,9 +461,16 @@ class Connection {
   void negotiation_complete(bool data_accepted);
   void apply_answer(const Description& desc, bool local, const std::vector<MSection>& answered);
   void roll_back(bool local, Timestamp now);
+  Result<> roll_back_either(Timestamp now);
   void commit_restart_credentials(const std::string& sdp, Timestamp now);
   void apply_remote_restart(const TransportDescription& remote, Timestamp now);
   std::string with_candidates(const std::string& sdp) const;
+  // W3C 4.4.1.6 addIceCandidate: a candidate applied (or the end of candidates, nullopt) is
+  // added to the remote descriptions of its ICE generation, in the section it names (every
+  // section for an end of candidates naming none).
+  void add_to_remote_descriptions(const std::optional<ice::Candidate>& candidate,
+                                  const std::optional<std::string>& mid,
+                                  std::optional<std::uint16_t> m_line_index);
   Result<> apply_remote_offer(const Description& desc, const RemoteDescription& remote,
                               Timestamp now);
 
@@ -477,6 +514,7 @@ class Connection {
 
   // Gathering and the runtime's services.
   bool gathering_started_ = false;
+  std::vector<std::string> servers_in_use_;  // URLs given to ICE (or being resolved for it)
   bool sockets_ready_ = false;
   bool pooled_ = false;  // gathering ahead of a local description: events held back
   ice::IceGatheringState pooled_gathering_state_ = ice::IceGatheringState::kNew;
@@ -484,8 +522,9 @@ class Connection {
   std::map<std::uint64_t, PendingServer> pending_names_;    // ICE server names being resolved
   std::map<std::uint64_t, PendingServer> pending_streams_;  // TURN streams being prepared
   std::map<std::uint64_t, ice::Candidate> pending_mdns_;    // .local candidates being resolved
-  std::vector<ice::Candidate> local_candidates_;
+  std::vector<GatheredCandidate> local_candidates_;
   bool local_candidates_complete_ = false;
+  std::vector<ice::Candidate> remote_candidates_;  // signaled, current generation, bounded
 
   // JSEP. `sections_` is the layout of the last completed negotiation; `pending_sections_`
   // that of the offer being answered (ours once applied, or our plan for the peer's), with
@@ -524,6 +563,7 @@ class Connection {
   // Data channels: every one not yet closed, in creation order.
   std::map<ChannelHandle, ChannelRecord> channels_;
   std::map<std::uint16_t, ChannelHandle> channels_by_id_;
+  std::map<ChannelHandle, ChannelStatus> closed_channels_;
   ChannelHandle next_channel_ = 1;
   std::uint64_t channels_opened_ = 0;
   std::uint64_t channels_closed_ = 0;

@@ -116,6 +116,11 @@ void Connection::finish_channel(ChannelHandle handle, bool fire_events) {
   if (record->status.id) channels_by_id_.erase(*record->status.id);
   // webrtc-stats dataChannelsClosed: channels that left the open state.
   if (record->opened) ++channels_closed_;
+  // Bounded: a peer opening and closing channels for ever does not grow it without limit.
+  constexpr std::size_t kMaxClosedChannels = 1024;
+  closed_channels_[handle] = record->status;
+  if (closed_channels_.size() > kMaxClosedChannels)
+    closed_channels_.erase(closed_channels_.begin());
   channels_.erase(handle);
   if (fire_events) emit(ChannelClosed{handle});
 }
@@ -126,16 +131,20 @@ Result<> Connection::send(ChannelHandle handle, BytesView data, bool binary, Tim
   if (record == nullptr || record->status.state != ChannelState::kOpen)
     return invalid_state_error("the data channel is not open");
   const std::size_t limit = max_message_size();
-  if (limit != 0 && data.size() > limit)
+  if (data.size() > limit)
     return type_error("the message (" + std::to_string(data.size()) +
                       " bytes) is larger than maxMessageSize (" + std::to_string(limit) + ")");
   if (!transport_ || !record->status.id) return invalid_state_error("the data channel is not open");
+  // What left since the last look is reported first; the transport may send part of this
+  // message at once, which the next look reports.
+  report_sent_bytes(handle, *record);
   auto sent = transport_->send(*record->status.id, data, binary);
   if (!sent) return operation_error(sent.error().message());
   ++record->status.messages_sent;
   record->status.bytes_sent += data.size();
-  record->last_buffered = transport_->buffered_amount(*record->status.id);
-  record->status.buffered_amount = record->last_buffered;
+  record->last_buffered += data.size();
+  record->status.buffered_amount = transport_->unsent_amount(*record->status.id);
+  buffered_dirty_ = true;
   return {};
 }
 
@@ -159,7 +168,7 @@ void Connection::close_channel(ChannelHandle handle, Timestamp) {
 std::size_t Connection::buffered_amount(ChannelHandle handle) const {
   const auto* status = channel(handle);
   if (status == nullptr || !status->id || !transport_) return 0;
-  return transport_->buffered_amount(*status->id);
+  return transport_->unsent_amount(*status->id);
 }
 
 void Connection::set_buffered_amount_low_threshold(ChannelHandle handle, std::size_t threshold) {
@@ -168,23 +177,31 @@ void Connection::set_buffered_amount_low_threshold(ChannelHandle handle, std::si
 
 void Connection::check_buffered_amounts() {
   if (!transport_) return;
-  // W3C 6.2: bufferedamountlow fires when bufferedAmount falls to the threshold from above.
-  for (auto& [handle, record] : channels_) {
-    if (!record.status.id) continue;
-    const std::size_t now_buffered = transport_->buffered_amount(*record.status.id);
-    record.status.buffered_amount = now_buffered;
-    if (record.last_buffered > record.status.low_threshold &&
-        now_buffered <= record.status.low_threshold)
-      emit(ChannelBufferedAmountLow{handle});
-    record.last_buffered = now_buffered;
-  }
+  // W3C 6.2 bufferedAmount: "when the underlying data transport sends data from its queue,
+  // ... queue a task that reduces [[BufferedAmount]] with the number of bytes that was sent".
+  for (auto& [handle, record] : channels_) report_sent_bytes(handle, record);
+}
+
+void Connection::report_sent_bytes(ChannelHandle handle, ChannelRecord& record) {
+  if (!transport_ || !record.status.id) return;
+  const std::size_t now_buffered = transport_->unsent_amount(*record.status.id);
+  record.status.buffered_amount = now_buffered;
+  if (now_buffered < record.last_buffered)
+    emit(ChannelBufferedAmountDecreased{handle, record.last_buffered - now_buffered});
+  record.last_buffered = now_buffered;
 }
 
 std::size_t Connection::max_message_size() const {
-  // W3C 6.1.1.1: the remote limit (0 = none) capped by what we can send.
-  const std::size_t local_limit = config_.max_message_size;
-  if (remote_max_message_size_ == 0) return local_limit;
-  return std::min(remote_max_message_size_, local_limit);
+  // W3C 6.1.1 update the data max message size: the remote a=max-message-size (65536 when
+  // absent; SIZE_MAX for its 0, "any size") against canSendSize, the size of our send buffer
+  // (0 would be "any size"; the SCTP association bounds it). Our own a=max-message-size is what
+  // we receive, and plays no part.
+  const std::size_t remote = remote_max_message_size_;
+  const std::size_t can_send = sctp::SctpConfig{}.max_send_buffer;
+  if (remote == SIZE_MAX && can_send == 0) return SIZE_MAX;
+  if (remote == SIZE_MAX) return can_send;
+  if (can_send == 0) return remote;
+  return std::min(remote, can_send);
 }
 
 std::uint16_t Connection::max_channels() const {

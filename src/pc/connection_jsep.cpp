@@ -90,7 +90,7 @@ TransportDescription Connection::local_transport(DtlsSetup setup) const {
   t.setup = setup;
   t.mid = local_mid_;
   t.max_message_size = config_.max_message_size;
-  t.candidates = local_candidates_;
+  for (const auto& c : local_candidates_) t.candidates.push_back(c.candidate);
   t.end_of_candidates = local_candidates_complete_;
   return t;
 }
@@ -240,6 +240,18 @@ void Connection::roll_back(bool local, Timestamp now) {
   set_signaling_state(SignalingState::kStable);
 }
 
+Result<> Connection::roll_back_either(Timestamp now) {
+  // W3C 4.4.1.5 set a session description: a rollback is refused in stable and the pranswer
+  // states only. Through either method it rolls back the offer pending, ours or the peer's
+  // (JSEP: both methods do the same thing, back to stable).
+  if (signaling_state_ != SignalingState::kHaveLocalOffer &&
+      signaling_state_ != SignalingState::kHaveRemoteOffer)
+    return invalid_state_error("rollback in signaling state " +
+                               std::string(to_string(signaling_state_)));
+  roll_back(/*local=*/signaling_state_ == SignalingState::kHaveLocalOffer, now);
+  return {};
+}
+
 Result<> Connection::set_local_description(std::optional<Description> description, Timestamp now) {
   if (closed_) return invalid_state_error("the connection is closed");
   Description desc;
@@ -252,13 +264,7 @@ Result<> Connection::set_local_description(std::optional<Description> descriptio
   } else {
     desc = *description;
   }
-  if (desc.type == SdpType::kRollback) {
-    if (signaling_state_ != SignalingState::kHaveLocalOffer)
-      return invalid_state_error("rollback of a local offer in signaling state " +
-                                 std::string(to_string(signaling_state_)));
-    roll_back(/*local=*/true, now);
-    return {};
-  }
+  if (desc.type == SdpType::kRollback) return roll_back_either(now);
   const bool is_offer = desc.type == SdpType::kOffer;
   if (is_offer ? !is_offer_state_for_local(signaling_state_)
                : (signaling_state_ != SignalingState::kHaveRemoteOffer &&
@@ -315,13 +321,7 @@ Result<> Connection::set_local_description(std::optional<Description> descriptio
 
 Result<> Connection::set_remote_description(const Description& desc, Timestamp now) {
   if (closed_) return invalid_state_error("the connection is closed");
-  if (desc.type == SdpType::kRollback) {
-    if (signaling_state_ != SignalingState::kHaveRemoteOffer)
-      return invalid_state_error("rollback of a remote offer in signaling state " +
-                                 std::string(to_string(signaling_state_)));
-    roll_back(/*local=*/false, now);
-    return {};
-  }
+  if (desc.type == SdpType::kRollback) return roll_back_either(now);
   const bool is_offer = desc.type == SdpType::kOffer;
   const bool offer_ok = signaling_state_ == SignalingState::kStable ||
                         signaling_state_ == SignalingState::kHaveRemoteOffer ||
@@ -447,16 +447,21 @@ void Connection::commit_restart_credentials(const std::string& sdp, Timestamp no
   local_credentials_ = *restart_credentials_;
   restart_credentials_.reset();
   if (!transport_) return;
-  // A new gathering round: the candidates come again under the new ufrag.
+  // A new gathering round: the candidates come again under the new ufrag. W3C 4.4.1.6 set the
+  // configuration: ICE servers set since take effect at this gathering phase; they are added
+  // first, so that gathering waits for their answers.
   local_candidates_.clear();
   local_candidates_complete_ = false;
+  if (gathering_started_) add_configured_servers(now);
   transport_->ice().restart_local(local_credentials_, now);
 }
 
 void Connection::apply_remote_restart(const TransportDescription& remote, Timestamp now) {
   if (!remote_parameters_applied_ || !transport_ || !remote_transport_) return;
-  if (remote.ice_ufrag != remote_transport_->ice_ufrag)
+  if (remote.ice_ufrag != remote_transport_->ice_ufrag) {
     previous_remote_ufrag_ = remote_transport_->ice_ufrag;
+    remote_candidates_.clear();  // a new generation of the peer's candidates
+  }
   // The agent restarts when the credentials changed, and takes them as the answer to a restart
   // of ours either way; the same credentials as before change nothing.
   if (auto set = transport_->ice().set_remote_credentials(remote.ice_ufrag, remote.ice_pwd, now);
@@ -495,13 +500,54 @@ Result<> Connection::add_ice_candidate(const std::string& candidate_line,
   if (!transport_ || !remote_transport_) return {};
   if (candidate_line.empty()) {
     transport_->ice().end_of_remote_candidates(now);
+    add_to_remote_descriptions(std::nullopt, mid, m_line_index);
     return {};
   }
   auto candidate = ice::Candidate::parse(candidate_line);
   if (!candidate) return operation_error("bad candidate: " + candidate.error().message());
   if (auto added = add_remote_candidate(*candidate, now); !added)
     return operation_error(added.error().message());
+  add_to_remote_descriptions(*candidate, mid, m_line_index);
   return {};
+}
+
+void Connection::add_to_remote_descriptions(const std::optional<ice::Candidate>& candidate,
+                                            const std::optional<std::string>& mid,
+                                            std::optional<std::uint16_t> m_line_index) {
+  if (!remote_transport_) return;
+  // Written as we parsed it, never as the peer's text: what goes into the SDP is a well-formed
+  // candidate-attribute whatever came in.
+  const std::string value =
+      candidate ? candidate->to_string().substr(std::string_view("candidate:").size()) : "";
+  for (auto* description : {&pending_remote_, &current_remote_}) {
+    if (!*description) continue;
+    auto parsed = sdp::SessionDescription::parse((*description)->sdp);
+    if (!parsed) continue;
+    const auto session_ufrag = parsed->attributes.value("ice-ufrag");
+    bool changed = false;
+    for (std::size_t i = 0; i < parsed->media.size(); ++i) {
+      auto& m = parsed->media[i];
+      // sdpMid first, then sdpMLineIndex (W3C 4.4.1.6); neither: an end of candidates for all.
+      if (mid ? m.attributes.value("mid") != std::optional<std::string_view>(*mid)
+              : (m_line_index && *m_line_index != i))
+        continue;
+      // Only a description of the candidate's generation (the current remote credentials).
+      auto ufrag = m.attributes.value("ice-ufrag");
+      if (!ufrag) ufrag = session_ufrag;
+      if (!ufrag || *ufrag != remote_transport_->ice_ufrag) continue;
+      if (candidate) {
+        bool present = false;
+        for (const auto& a : m.attributes.values("candidate")) present = present || a == value;
+        if (present) continue;
+        m.attributes.add("candidate", value);
+      } else {
+        if (m.attributes.has("end-of-candidates")) continue;
+        m.attributes.add("end-of-candidates");
+      }
+      changed = true;
+    }
+    if (changed) (*description)->sdp = parsed->to_string();
+  }
 }
 
 std::string Connection::with_candidates(const std::string& text) const {
@@ -512,7 +558,8 @@ std::string Connection::with_candidates(const std::string& text) const {
     if (m.attributes.value("mid") != std::optional<std::string_view>(local_mid_)) continue;
     // W3C 4.4.1: the local description carries the candidates gathered so far.
     for (const auto& c : local_candidates_) {
-      const std::string value = c.to_string().substr(std::string_view("candidate:").size());
+      const std::string value =
+          c.candidate.to_string().substr(std::string_view("candidate:").size());
       bool present = false;
       for (const auto& a : m.attributes.values("candidate")) present = present || a == value;
       if (!present) m.attributes.add("candidate", value);

@@ -116,7 +116,8 @@ Result<> read_sctp(const sdp::MediaDescription& m, TransportDescription& t) {
   if (auto size = m.attributes.value("max-message-size")) {
     auto v = number(*size);
     if (!v) return invalid_access_error("bad a=max-message-size");
-    // RFC 8841 6: 0 means "no limit"; we still bound what we send ourselves elsewhere.
+    // RFC 8841 6: 0 means "no limit" (SIZE_MAX here); W3C maxMessageSize then takes the size
+    // of our send buffer.
     t.max_message_size = *v == 0 ? SIZE_MAX : static_cast<std::size_t>(*v);
   }
   return {};

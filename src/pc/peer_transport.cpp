@@ -68,10 +68,13 @@ void PeerTransport::handle_datagram(const Datagram& datagram, Timestamp now) {
   // ChannelData) is unwrapped by ICE before the demux; ICE keeps the STUN inside.
   if (ice_.from_turn_server(datagram)) {
     auto inner = ice_.handle_turn_packet(datagram, now);
-    if (inner && classify_packet(inner->payload) == PacketKind::kDtls)
+    if (inner && classify_packet(inner->payload) == PacketKind::kDtls) {
+      count_received(inner->payload.size());
       dtls_->handle_packet(inner->payload, now);
-    else if (inner && classify_packet(inner->payload) == PacketKind::kRtpOrRtcp)
+    } else if (inner && classify_packet(inner->payload) == PacketKind::kRtpOrRtcp) {
+      count_received(inner->payload.size());
       handle_srtp(inner->payload);
+    }
     pump(now);
     return;
   }
@@ -80,9 +83,11 @@ void PeerTransport::handle_datagram(const Datagram& datagram, Timestamp now) {
       ice_.handle_packet(datagram, now);
       break;
     case PacketKind::kDtls:
+      count_received(datagram.payload.size());
       dtls_->handle_packet(datagram.payload, now);
       break;
     case PacketKind::kRtpOrRtcp:
+      count_received(datagram.payload.size());
       handle_srtp(datagram.payload);
       break;
     default:
@@ -170,6 +175,7 @@ void PeerTransport::pump(Timestamp now) {
       // Without a selected pair there is nowhere to send; DTLS retransmits later. ICE wraps
       // the datagram for the TURN server when the pair's local candidate is relayed.
       if (!selected_) continue;
+      count_sent(d->size());
       if (auto wrapped = ice_.wrap_for_selected_pair(std::move(*d), now))
         outgoing_.push_back(std::move(*wrapped));
     }
@@ -253,6 +259,7 @@ Result<> PeerTransport::send_protected(BytesView packet, bool rtcp) {
     return operation_error(std::string("SRTP protection failed: ") +
                            std::string(rtp::to_string(protected_.error())));
   ++(rtcp ? srtp_counters_.rtcp_sent : srtp_counters_.rtp_sent);
+  count_sent(out.size());
   if (auto wrapped = ice_.wrap_for_selected_pair(std::move(out), now_))
     outgoing_.push_back(std::move(*wrapped));
   return {};

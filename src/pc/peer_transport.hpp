@@ -73,6 +73,16 @@ struct SrtpCounters {
   std::uint64_t dropped = 0;
 };
 
+// What went over the ICE transport above ICE: DTLS records and SRTP packets, without the
+// connectivity checks, consent or TURN control traffic (webrtc-stats transport and
+// candidate-pair bytesSent: "not including headers, padding or ICE connectivity checks").
+struct PayloadCounters {
+  std::uint64_t packets_sent = 0;
+  std::uint64_t packets_received = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_received = 0;
+};
+
 class PeerTransport {
  public:
   static Result<std::unique_ptr<PeerTransport>> create(PeerTransportConfig config,
@@ -103,6 +113,7 @@ class PeerTransport {
   Result<> send(std::uint16_t id, BytesView data, bool binary);
   Result<> close_channel(std::uint16_t id);
   std::size_t buffered_amount(std::uint16_t id) const;
+  std::size_t unsent_amount(std::uint16_t id) const { return channels_.unsent_amount(id); }
   bool sctp_connected() const noexcept { return sctp_connected_; }
 
   // Media (RFC 5764): SRTP keys exist once DTLS connected with an SRTP profile negotiated.
@@ -115,6 +126,7 @@ class PeerTransport {
   Result<> send_rtp(BytesView packet);
   Result<> send_rtcp(BytesView compound);
   const SrtpCounters& srtp_counters() const noexcept { return srtp_counters_; }
+  const PayloadCounters& payload_counters() const noexcept { return payload_counters_; }
 
   dtls::DtlsTransport& dtls() noexcept { return *dtls_; }
   const dtls::DtlsTransport& dtls() const noexcept { return *dtls_; }
@@ -146,6 +158,15 @@ class PeerTransport {
 
   std::optional<rtp::SrtpSessions> srtp_;
   SrtpCounters srtp_counters_;
+  PayloadCounters payload_counters_;
+  void count_received(std::size_t bytes) {
+    ++payload_counters_.packets_received;
+    payload_counters_.bytes_received += bytes;
+  }
+  void count_sent(std::size_t bytes) {
+    ++payload_counters_.packets_sent;
+    payload_counters_.bytes_sent += bytes;
+  }
 
   datachannel::DataChannels channels_;
   std::deque<Datagram> outgoing_;

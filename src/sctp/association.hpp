@@ -65,6 +65,9 @@ struct SctpConfig {
   std::size_t max_message_size = 256 * 1024;
   // Bound on bytes queued for sending (not yet acknowledged) across all streams.
   std::size_t max_send_buffer = 64 * 1024 * 1024;
+  // Largest message accepted for sending; 0: max_message_size. A data channel stack that checks
+  // the peer's limit itself (W3C maxMessageSize) may allow up to max_send_buffer.
+  std::size_t max_send_message_size = 0;
   // RFC 9260 6.3.1 RTO bounds; WebRTC stacks use a lower floor than the RFC's 1 s.
   Duration rto_initial = Duration::millis(500);
   Duration rto_min = Duration::millis(120);
@@ -153,6 +156,8 @@ class SctpAssociation {
   State state() const noexcept { return state_; }
   // Bytes queued on a stream and not yet acknowledged (RTCDataChannel.bufferedAmount).
   std::size_t buffered_amount(std::uint16_t stream) const;
+  // Bytes queued on a stream that have not left yet (the first transmission of each chunk).
+  std::size_t unsent_amount(std::uint16_t stream) const;
   std::size_t total_buffered() const noexcept { return send_queue_.total_buffered(); }
 
   // Statistics and test hooks.

@@ -16,8 +16,10 @@ Result<> SctpAssociation::send(std::uint16_t stream, std::uint32_t ppid, BytesVi
   if (stream >= send_queue_.stream_count() || stream >= peer_inbound_streams_)
     return range_error("SCTP stream id out of range");
   if (data.empty()) return type_error("SCTP messages carry at least one byte");
-  if (data.size() > config_.max_message_size)
-    return type_error("message larger than max-message-size");
+  const std::size_t send_limit =
+      config_.max_send_message_size != 0 ? config_.max_send_message_size : config_.max_message_size;
+  if (data.size() > send_limit)
+    return type_error("message larger than the largest message this side sends");
   if (send_queue_.total_buffered() + data.size() > config_.max_send_buffer)
     return operation_error("SCTP send buffer full");
   if (resetter_.is_resetting(stream)) return invalid_state_error("SCTP stream is being reset");
@@ -33,6 +35,10 @@ Result<> SctpAssociation::send(std::uint16_t stream, std::uint32_t ppid, BytesVi
 
 std::size_t SctpAssociation::buffered_amount(std::uint16_t stream) const {
   return send_queue_.buffered_amount(StreamId(stream));
+}
+
+std::size_t SctpAssociation::unsent_amount(std::uint16_t stream) const {
+  return send_queue_.unsent_amount(StreamId(stream));
 }
 
 void SctpAssociation::send_control(std::uint8_t type, std::uint8_t flags, BytesView value,
@@ -106,6 +112,7 @@ void SctpAssociation::flush(Timestamp now) {
       if (m->offset == 0 && m->expires_at && now >= *m->expires_at) {
         // Expired before its first byte left: dropped whole, no TSN or SSN was spent on it.
         send_queue_.release_bytes(stream, m->size);
+        send_queue_.mark_sent(stream, m->size);
         send_queue_.pop(stream);
         ++expired_unsent_;
         continue;
@@ -129,6 +136,7 @@ void SctpAssociation::flush(Timestamp now) {
       peer_rwnd_ = peer_rwnd_ > size ? static_cast<std::uint32_t>(peer_rwnd_ - size) : 0;
       rtx_.add(std::move(c));
       m->offset += size;
+      send_queue_.mark_sent(stream, size);
       if (m->offset == m->size) {
         send_queue_.pop(stream);
       } else {

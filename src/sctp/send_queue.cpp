@@ -1,5 +1,7 @@
 #include "sctp/send_queue.hpp"
 
+#include <algorithm>
+
 namespace rtcpp::sctp {
 namespace {
 
@@ -40,6 +42,7 @@ std::uint64_t SendQueue::add(StreamId stream_id, std::uint32_t ppid, BytesView d
   const std::uint64_t id = m.id;
   queue.push_back(std::move(m));
   buffered_[stream] += data.size();
+  unsent_[stream] += data.size();
   buffered_total_ += data.size();
   return id;
 }
@@ -104,6 +107,7 @@ void SendQueue::drop_partly_sent(StreamId stream, std::uint64_t id) {
   auto q = stream_queues_.find(stream.value());
   if (q == stream_queues_.end() || q->second.front().id != id) return;
   release_bytes(stream, q->second.front().size - q->second.front().offset);
+  mark_sent(stream, q->second.front().size - q->second.front().offset);
   pop(stream);
 }
 
@@ -158,6 +162,16 @@ void SendQueue::release_bytes(StreamId stream, std::size_t n) {
     it->second -= n;  // kept at zero: erasing and inserting again would allocate per message
   }
   buffered_total_ -= n;
+}
+
+void SendQueue::mark_sent(StreamId stream, std::size_t n) {
+  auto it = unsent_.find(stream.value());
+  if (it != unsent_.end()) it->second -= std::min(n, it->second);  // kept at zero, as buffered_
+}
+
+std::size_t SendQueue::unsent_amount(StreamId stream) const {
+  auto it = unsent_.find(stream.value());
+  return it == unsent_.end() ? 0 : it->second;
 }
 
 std::size_t SendQueue::buffered_amount(StreamId stream) const {

@@ -77,6 +77,10 @@ class SendQueue {
   // Bytes queued or in flight and not yet acknowledged (or abandoned).
   void release_bytes(StreamId stream, std::size_t n);
   std::size_t buffered_amount(StreamId stream) const;
+  // Bytes queued and not yet cut into chunks (sent once, or dropped unsent): what the transport
+  // has still to send from its queue (W3C RTCDataChannel.bufferedAmount).
+  void mark_sent(StreamId stream, std::size_t n);
+  std::size_t unsent_amount(StreamId stream) const;
   std::size_t total_buffered() const noexcept { return buffered_total_; }
 
  private:
@@ -103,6 +107,7 @@ class SendQueue {
   // I-DATA MIDs per stream, ordered and unordered counted apart (RFC 8260 2.1).
   std::unordered_map<std::uint16_t, std::array<std::uint32_t, 2>> next_mid_out_;
   std::unordered_map<std::uint16_t, std::size_t> buffered_;
+  std::unordered_map<std::uint16_t, std::size_t> unsent_;
   std::size_t buffered_total_ = 0;
   std::uint64_t next_message_id_ = 1;
 };

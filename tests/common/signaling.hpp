@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -17,8 +18,20 @@ class Signaling {
  public:
   Signaling(std::shared_ptr<RTCPeerConnection> a, std::shared_ptr<RTCPeerConnection> b)
       : a_(std::move(a)), b_(std::move(b)) {
-    a_->on_ice_candidate([this](const RTCPeerConnectionIceEvent& e) { relay(e, to_b_); });
-    b_->on_ice_candidate([this](const RTCPeerConnectionIceEvent& e) { relay(e, to_a_); });
+    a_->on_ice_candidate([this](const RTCPeerConnectionIceEvent& e) {
+      if (observer_) observer_(true, e);
+      relay(e, to_b_);
+    });
+    b_->on_ice_candidate([this](const RTCPeerConnectionIceEvent& e) {
+      if (observer_) observer_(false, e);
+      relay(e, to_a_);
+    });
+  }
+
+  // Sees every icecandidate event before it is relayed (on the loop thread); set before the
+  // first negotiation.
+  void observe(std::function<void(bool from_a, const RTCPeerConnectionIceEvent&)> observer) {
+    observer_ = std::move(observer);
   }
 
   ~Signaling() {
@@ -93,6 +106,7 @@ class Signaling {
 
   std::shared_ptr<RTCPeerConnection> a_;
   std::shared_ptr<RTCPeerConnection> b_;
+  std::function<void(bool, const RTCPeerConnectionIceEvent&)> observer_;
   std::mutex mutex_;
   Queue to_a_{&a_, {}, false};
   Queue to_b_{&b_, {}, false};

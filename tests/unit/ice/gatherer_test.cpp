@@ -42,6 +42,12 @@ struct Fixture {
     }
     return out;
   }
+  const IceLocalCandidateEvent* last_candidate_event() {
+    for (auto it = events.rbegin(); it != events.rend(); ++it) {
+      if (auto* c = std::get_if<IceLocalCandidateEvent>(&*it)) return c;
+    }
+    return nullptr;
+  }
   std::vector<IceGatheringState> state_events() {
     std::vector<IceGatheringState> out;
     for (const auto& e : events) {
@@ -94,8 +100,8 @@ TEST(Gatherer, UdpHostCandidatesPreferIpv6ThenTheOrderOfTheSockets) {
 
 TEST(Gatherer, StunServerQueriesBringServerReflexiveCandidates) {
   Fixture f;
-  f.gatherer.add_stun_server(kStunServer);
-  f.gatherer.add_stun_server(kStunServer);  // once only
+  f.gatherer.add_stun_server(kStunServer, "stun:198.51.100.1");
+  f.gatherer.add_stun_server(kStunServer, "stun:other");  // once only
   f.gatherer.add_host_address(kHostV4, Timestamp::zero(), f.events);
   f.gatherer.add_host_address(kLoopback, Timestamp::zero(), f.events);  // cannot reach it
   f.gatherer.add_host_address(kHostV6, Timestamp::zero(), f.events);    // other family
@@ -117,7 +123,15 @@ TEST(Gatherer, StunServerQueriesBringServerReflexiveCandidates) {
   f.answer(*query, kPublic);
   EXPECT_EQ(f.gatherer.state(), IceGatheringState::kComplete);
 
+  // W3C RTCIceCandidate.url: the server it came from; relayProtocol only for relayed ones.
+  const auto* event = f.last_candidate_event();
+  ASSERT_NE(event, nullptr);
+  EXPECT_EQ(event->candidate.type, CandidateType::kServerReflexive);
+  EXPECT_EQ(event->url, "stun:198.51.100.1");
+  EXPECT_EQ(event->relay_protocol, "");
+  EXPECT_EQ(f.gatherer.candidates().front().url, "");  // the host candidate
   const LocalCandidate& srflx = f.gatherer.candidates().back();
+  EXPECT_EQ(srflx.url, "stun:198.51.100.1");
   EXPECT_EQ(srflx.candidate.type, CandidateType::kServerReflexive);
   EXPECT_EQ(srflx.candidate.socket_address(), kPublic);
   EXPECT_EQ(srflx.candidate.related_address, "10.0.0.1");
@@ -294,6 +308,13 @@ TEST(Gatherer, TurnAllocationBecomesARelayedCandidate) {
   EXPECT_EQ(relay.candidate.related_address, "203.0.113.9");
   EXPECT_EQ(relay.candidate.related_port, 40000);
   EXPECT_EQ(relay.candidate.priority >> 24, 0u);
+  // W3C RTCIceCandidate.url and relayProtocol: the TURN server's URL, reached over UDP.
+  EXPECT_EQ(relay.url, "turn:198.51.100.2");
+  EXPECT_EQ(relay.relay_protocol, "udp");
+  const auto* event = f.last_candidate_event();
+  ASSERT_NE(event, nullptr);
+  EXPECT_EQ(event->url, "turn:198.51.100.2");
+  EXPECT_EQ(event->relay_protocol, "udp");
 
   // What leaves from the relayed address goes through the TURN client (a permission first).
   EXPECT_TRUE(f.gatherer.send_relayed({kRelayed, kPeer, Buffer{1, 2, 3}}, Timestamp::zero()));

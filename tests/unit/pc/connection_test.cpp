@@ -176,5 +176,38 @@ TEST(Connection, ChannelChecksFollowCreateDataChannel) {
   EXPECT_EQ(of_type<ChannelClosed>(drain(c)).size(), 1u);
 }
 
+// W3C 4.4.1.6 set the configuration: new ICE servers are not used at once ("no action will
+// be taken until the next gathering phase"); the next ICE restart of ours gathers from them,
+// and its gathering waits for their answers.
+TEST(Connection, IceServersSetLaterAreUsedFromTheNextIceRestart) {
+  SeededRandom rng(11);
+  Connection c(config_with(), rng);
+  ASSERT_TRUE(c.create_channel({.label = "x"}, kNow));
+  offer(c);
+  drain(c);
+  c.add_host_address(SocketAddress(IpAddress::v4(10, 0, 0, 1), 40000), kNow);
+  c.sockets_ready(kNow);
+  drain(c);
+  ASSERT_EQ(c.gathering_state(), ice::IceGatheringState::kComplete);
+  const SocketAddress server(IpAddress::v4(192, 0, 2, 1), 3478);
+  const auto to_server = [&] {
+    std::size_t n = 0;
+    while (auto d = c.poll_transmit()) n += d->destination == server ? 1 : 0;
+    return n;
+  };
+  ASSERT_TRUE(c.set_configuration(config_with({{{"stun:192.0.2.1:3478"}, "", ""}}), kNow));
+  drain(c);
+  EXPECT_EQ(to_server(), 0u);  // not before the next gathering phase
+  EXPECT_EQ(c.gathering_state(), ice::IceGatheringState::kComplete);
+
+  c.restart_ice();
+  auto restart = c.create_offer(false, kNow);
+  ASSERT_TRUE(restart);
+  ASSERT_TRUE(c.set_local_description(Description{SdpType::kOffer, *restart}, kNow));
+  drain(c);
+  EXPECT_GE(to_server(), 1u);  // a Binding request to the new STUN server
+  EXPECT_EQ(c.gathering_state(), ice::IceGatheringState::kGathering);
+}
+
 }  // namespace
 }  // namespace rtcpp::pc
