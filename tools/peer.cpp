@@ -250,7 +250,15 @@ int Peer::run() {
   pc_->on_connection_state_change([this] {
     const auto state = pc_->connection_state();
     emit({{"type", "state"}, {"connectionState", std::string(to_string(state))}});
-    if (state == RTCPeerConnectionState::kFailed) finish(false, "the connection failed");
+    if (state == RTCPeerConnectionState::kFailed) {
+      // W3C 4.3.3: failed is ICE failed or DTLS failed; say which.
+      const auto ice = pc_->ice_connection_state();
+      finish(false, std::string("the connection failed (") +
+                        (ice == RTCIceConnectionState::kFailed
+                             ? "ICE failed"
+                             : "DTLS failed with ICE " + std::string(to_string(ice))) +
+                        ")");
+    }
     if (state == RTCPeerConnectionState::kConnected && !outgoing_.empty()) {
       if (!connected_at_) connected_at_ = Clock::now();
       if (!first_byte_) first_byte_ = Clock::now();

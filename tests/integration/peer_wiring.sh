@@ -1,5 +1,6 @@
 # Sourced by the integration scripts: runs two `rtcpp peer` processes wired stdout-to-stdin
-# through FIFOs in the current directory, each under a 60 s timeout, and waits for both.
+# through FIFOs in the current directory, each under a timeout (PEER_PAIR_TIMEOUT seconds,
+# 60 by default), and waits for both.
 # Usage: run_peer_pair RTCPP "OFFERER OPTIONS..." -- "ANSWERER OPTIONS..." (the offerer's
 # options end at --). Leaves offerer.out/.log and answerer.out/.log, and sets offer_result
 # and answer_result to the result lines (empty when missing), echoing both.
@@ -14,9 +15,9 @@ run_peer_pair() {
   shift
   rm -f a2b b2a
   mkfifo a2b b2a
-  timeout 60 "$rtcpp" peer "${offerer_args[@]}" < b2a 2> offerer.log | tee -p offerer.out > a2b &
+  timeout "${PEER_PAIR_TIMEOUT:-60}" "$rtcpp" peer "${offerer_args[@]}" < b2a 2> offerer.log | tee -p offerer.out > a2b &
   local offerer=$!
-  timeout 60 "$rtcpp" peer "$@" < a2b 2> answerer.log | tee -p answerer.out > b2a &
+  timeout "${PEER_PAIR_TIMEOUT:-60}" "$rtcpp" peer "$@" < a2b 2> answerer.log | tee -p answerer.out > b2a &
   local answerer=$!
   wait $offerer || true
   wait $answerer || true
