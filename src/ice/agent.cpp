@@ -407,6 +407,11 @@ void IceAgent::select(std::size_t index, Timestamp now) {
   update_state(now);
 }
 
+bool IceAgent::accepts_data_from(const Datagram& datagram) const {
+  if (const auto path = data_path(); path && *path->remote == datagram.source) return true;
+  return find_pair(datagram.destination, datagram.source).has_value();
+}
+
 std::optional<IceAgent::DataPath> IceAgent::data_path() const {
   if (selected_) {
     const CandidatePair& p = check_list_.pair(*selected_);

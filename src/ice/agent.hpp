@@ -89,6 +89,12 @@ class IceAgent {
   bool tcp_connection_authenticated(const SocketAddress& local, const SocketAddress& remote) const {
     return find_pair(local, remote).has_value();
   }
+  // Whether a datagram that is not STUN (DTLS, SRTP) comes from the peer as ICE knows it: the
+  // remote end of the data path or of a candidate pair (signaled, or peer-reflexive from an
+  // authenticated check). Anything else is a stranger's and is dropped before DTLS and SRTP,
+  // which would otherwise take it into the handshake or the record layer (RFC 8445 11: data
+  // is sent and received on the selected pair; RFC 7983 demuxes only what ICE admits).
+  bool accepts_data_from(const Datagram& datagram) const;
   // No more host addresses will come; gathering completes once STUN and TURN servers answered.
   void finish_gathering(Timestamp now);
 

@@ -83,10 +83,12 @@ void PeerTransport::handle_datagram(const Datagram& datagram, Timestamp now) {
       ice_.handle_packet(datagram, now);
       break;
     case PacketKind::kDtls:
+      if (!ice_.accepts_data_from(datagram)) break;  // a stranger's
       count_received(datagram.payload.size());
       dtls_->handle_packet(datagram.payload, now);
       break;
     case PacketKind::kRtpOrRtcp:
+      if (!ice_.accepts_data_from(datagram)) break;
       count_received(datagram.payload.size());
       handle_srtp(datagram.payload);
       break;

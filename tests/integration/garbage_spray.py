@@ -11,7 +11,7 @@ stay byte-exact through all of it.
 
 Usage: garbage_spray.py --offerer offerer.out --answerer answerer.out [--seed N]
        [--rate PER_SECOND] [--duration S] [--tail S] [--ready FILE] [--mix KINDS]
-       [--log FILE] [--spare-known-defects]
+       [--log FILE]
 Sends from several local sockets (IPv4 and IPv6, loopback and wildcard, random ports) until
 both files hold a result line and --tail seconds more have passed, or --duration is up.
 Prints the seed first and a summary last. The same seed sends the same datagrams in the same
@@ -379,28 +379,6 @@ class Shapes:
         return struct.pack("!HH", r.randint(0x4000, 0x7FFF), length & 0xFFFF) + inner
 
 
-def known_defect(data, connected):
-    """Whether a datagram has a shape that, against rtcpp at the time of writing, tears a
-    connection down (see --spare-known-defects)."""
-    # Any DTLS-range datagram from a stranger before both ends are connected: the handshake
-    # takes records from every source address, and forged ones fail or stall it.
-    if not connected and data and 20 <= data[0] <= 63:
-        return True
-    # A record of the current epoch (1) with 1..23 bytes (less than an AES-GCM nonce and
-    # tag): SSL_read fails on it and the transport fails with it. OpenSSL, having dropped a
-    # record with a bad version or length, reads on from the bytes after that record's header,
-    # so such a record is looked for at every offset, not only on record boundaries.
-    at = data.find(b"\x00\x01", 3)
-    while at != -1:
-        start = at - 3
-        if start + 13 <= len(data) and 20 <= data[start] <= 63:
-            length = int.from_bytes(data[start + 11:start + 13], "big")
-            if 0 < length < 24 and start + 13 + length <= len(data):
-                return True
-        at = data.find(b"\x00\x01", at + 1)
-    return False
-
-
 MIX = [("random", 20), ("stun", 25), ("dtls", 25), ("sctp", 10), ("rtp", 10),
        ("channel_data", 10)]
 
@@ -432,10 +410,6 @@ def main():
     p.add_argument("--mix", default=",".join(k for k, _ in MIX),
                    help="the kinds to send, comma-separated: " + ", ".join(k for k, _ in MIX))
     p.add_argument("--log", help="write each datagram sent here: time, target, kind, hex")
-    p.add_argument("--spare-known-defects", action="store_true",
-                   help="hold back the datagram shapes that break rtcpp today: DTLS-range "
-                   "datagrams before both peers are connected, and current-epoch records of "
-                   "1..23 bytes")
     p.add_argument("--ready", help="create this file once the sockets are open")
     p.add_argument("--tail", type=float, default=2,
                    help="go on this long after both peers printed their result")
@@ -469,7 +443,6 @@ def main():
     sent = {k: 0 for k, _ in MIX}
     sent_bytes = 0
     send_errors = 0
-    held_back = 0
     sent_live = 0  # before both results: during setup, transfer and close
     replies = 0
     dead = set()  # targets the kernel refused (an address we cannot reach)
@@ -513,10 +486,6 @@ def main():
                    "other_ufrag": them.ufrag or "wxyz", "other_pwd": them.pwd}
             kind = rng.choices(kinds, weights)[0]
             data = getattr(shapes, kind)(ctx)
-            if args.spare_known_defects and known_defect(
-                    data, all(peer.connected for peer in peers.values())):
-                held_back += 1
-                continue
             sock = rng.choice(sources[family])
             try:
                 sock.sendto(data, (address, port))
@@ -552,7 +521,7 @@ def main():
           f"{elapsed:.1f} s ({total / elapsed if elapsed > 0 else 0:.0f}/s) to "
           f"{len(targets)} ports [{' '.join(targets)}]; "
           + ", ".join(f"{k} {v}" for k, v in sent.items())
-          + f"; {held_back} held back, {send_errors} send errors, {replies} replies",
+          + f"; {send_errors} send errors, {replies} replies",
           flush=True)
     if first_target_at is not None:
         live = (done_at or time.monotonic()) - first_target_at

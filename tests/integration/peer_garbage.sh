@@ -10,11 +10,9 @@
 # report on stderr. The spraying starts with the first candidate and goes on through the
 # close until 2 s after both results (a peer leaves as soon as its transfer is done: the
 # contract has no option to keep it, so "after the transfer" is the close and what follows).
-# Two shapes tear a connection down today and are held back unless --known-defects is given
-# (see garbage_spray.py --spare-known-defects): DTLS-range datagrams from a stranger before
-# both peers are connected (the handshake takes records from any source), and records of the
-# current epoch with 1..23 bytes (SSL_read fails and the DTLS transport with it).
-# Usage: peer_garbage.sh RTCPP WORKDIR [--known-defects]
+# Among them, shapes that used to close the connection: DTLS records from a stranger during
+# the handshake, and protected records shorter than their cipher's nonce and tag.
+# Usage: peer_garbage.sh RTCPP WORKDIR
 # Environment: GARBAGE_SEED (default random, printed), GARBAGE_RATE (datagrams a second, in
 # all; default 6000; 0 runs the transfer without spraying, for comparison), GARBAGE_BYTES
 # (default 8 MiB).
@@ -23,8 +21,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/peer_wiring.sh"
 rtcpp=$(realpath "$1")
 work=$2
-spare=--spare-known-defects
-[[ ${3:-} == --known-defects ]] && spare=
 seed=${GARBAGE_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 rate=${GARBAGE_RATE:-6000}
 bytes=${GARBAGE_BYTES:-8388608}
@@ -42,7 +38,7 @@ if [[ $rate != 0 ]]; then
   # it sprays each port as soon as the peer's stdout names it.
   python3 "$here/garbage_spray.py" --offerer offerer.out --answerer answerer.out \
     --seed "$seed" --rate "$rate" --tail 2 --duration 50 --ready spray.ready \
-    $spare > spray.log 2>&1 &
+    > spray.log 2>&1 &
   sprayer=$!
   for _ in $(seq 100); do
     [[ -e spray.ready ]] && break

@@ -219,3 +219,38 @@ TEST(PeerTransport, Errors) {
 
 }  // namespace
 }  // namespace rtcpp::pc
+
+namespace rtcpp::pc {
+namespace {
+
+TEST(PeerTransport, DtlsFromAStrangerNeverReachesTheHandshake) {
+  // A ClientHello-shaped record and an alert from an address ICE never paired, before and
+  // during the handshake (the server side held such records and fed them to OpenSSL, which
+  // failed or stalled the handshake on them), then after it.
+  Peers peers(3);
+  peers.negotiate();
+  const SocketAddress stranger(IpAddress::v4(127, 0, 0, 99), 4242);
+  const std::vector<std::uint8_t> client_hello = {0x16, 0xfe, 0xff, 0, 0, 0, 0, 0, 0, 0, 0,
+                                                  0,    12,   1,    0, 0, 0, 0, 0, 0, 0, 0,
+                                                  0,    0,    0};
+  const std::vector<std::uint8_t> alert = {0x15, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 2, 40};
+  const auto spray = [&] {
+    for (const auto* bytes : {&client_hello, &alert}) {
+      for (const auto& target : {kA, kB}) {
+        Datagram d{stranger, target, Buffer(BytesView(bytes->data(), bytes->size()))};
+        (target == kA ? peers.a() : peers.b()).handle_datagram(d, peers.now());
+      }
+    }
+  };
+  spray();
+  ASSERT_TRUE(peers.run([&] {
+    spray();
+    return peers.a().sctp_connected() && peers.b().sctp_connected();
+  }));
+  spray();
+  EXPECT_EQ(peers.a().dtls().state(), dtls::DtlsState::kConnected);
+  EXPECT_EQ(peers.b().dtls().state(), dtls::DtlsState::kConnected);
+}
+
+}  // namespace
+}  // namespace rtcpp::pc
