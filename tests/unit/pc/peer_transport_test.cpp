@@ -230,9 +230,8 @@ TEST(PeerTransport, DtlsFromAStrangerNeverReachesTheHandshake) {
   Peers peers(3);
   peers.negotiate();
   const SocketAddress stranger(IpAddress::v4(127, 0, 0, 99), 4242);
-  const std::vector<std::uint8_t> client_hello = {0x16, 0xfe, 0xff, 0, 0, 0, 0, 0, 0, 0, 0,
-                                                  0,    12,   1,    0, 0, 0, 0, 0, 0, 0, 0,
-                                                  0,    0,    0};
+  const std::vector<std::uint8_t> client_hello = {0x16, 0xfe, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12,
+                                                  1,    0,    0,    0, 0, 0, 0, 0, 0, 0, 0, 0};
   const std::vector<std::uint8_t> alert = {0x15, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 2, 40};
   const auto spray = [&] {
     for (const auto* bytes : {&client_hello, &alert}) {
