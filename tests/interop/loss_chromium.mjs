@@ -10,7 +10,6 @@
 // The transfer time runs from the channel's open to the last byte received, as `rtcpp peer`
 // counts it. A cell that does not finish in TIMEOUT_S prints ok false with what arrived.
 import { chromium } from 'playwright-core';
-import http from 'node:http';
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -43,11 +42,6 @@ const deadline = setTimeout(async () => {
   finish({ ok: false, bytes: got, ms: null, mbps: null, error: `timed out after ${timeoutText} s` });
 }, timeoutMs + 15000);
 
-const server = http.createServer((req, res) => {
-  res.writeHead(200, { 'content-type': 'text/html' });
-  res.end('<!doctype html><title>rtcpp loss</title>');
-});
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   headless: true,
@@ -57,8 +51,14 @@ browser = await chromium.launch({
 });
 const page = await browser.newPage();
 page.on('console', (m) => console.error(`[page] ${m.text()}`));
-await page.goto(`http://127.0.0.1:${server.address().port}/`);
-server.close();
+// The page comes from playwright itself (no server socket), so that run_loss.sh can drop every
+// TCP packet (ICE-TCP would otherwise carry the connection past the UDP loss); playwright
+// talks to Chromium over a pipe. A loopback origin is a secure context (crypto.subtle).
+const pageUrl = 'http://127.0.0.1/rtcpp-loss';
+await page.route(pageUrl, (route) => route.fulfill({
+  status: 200, contentType: 'text/html', body: '<!doctype html><title>rtcpp loss</title>',
+}));
+await page.goto(pageUrl);
 
 // What rtcpp sends (the page makes its own data when it sends).
 const bytes = cell === 'rtcpp-to-chromium' ? randomBytes(size) : null;
