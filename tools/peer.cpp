@@ -411,6 +411,15 @@ void Peer::on_remote_applied(const std::string& type) {
             !set)
           continue;
         prefer_clip_codec(*t, *outgoing);
+        // On the loop thread: the chained operation completes at once.
+        if (auto replaced =
+                t->sender()
+                    ->replace_track(MediaStreamTrack::create(outgoing->clip.kind, outgoing->option))
+                    .get();
+            !replaced) {
+          finish(false, outgoing->option + ": " + replaced.error().to_string());
+          return;
+        }
         start_sending(*outgoing, t->sender());
         break;
       }
@@ -572,7 +581,10 @@ void Peer::add_media_transceivers() {
     const auto direction = outgoing && record ? RTCRtpTransceiverDirection::kSendRecv
                            : outgoing         ? RTCRtpTransceiverDirection::kSendOnly
                                               : RTCRtpTransceiverDirection::kRecvOnly;
-    auto transceiver = pc_->add_transceiver(kind, {direction});
+    RTCRtpTransceiverInit init{direction, {}};
+    auto transceiver =
+        outgoing ? pc_->add_transceiver(MediaStreamTrack::create(kind, outgoing->option), init)
+                 : pc_->add_transceiver(kind, init);
     if (!transceiver) {
       finish(false, transceiver.error().to_string());
       return;

@@ -149,10 +149,24 @@ class RTCPeerConnection {
   std::shared_ptr<RTCSctpTransport> sctp() const;
 
   // --- Media (rtcpp/rtp_transceiver.hpp) ---
-  // W3C addTransceiver(kind): TypeError for a kind other than "audio" or "video";
-  // InvalidStateError when closed. negotiationneeded fires.
+  // W3C addTransceiver(kind): a transceiver whose sender has no track yet (give it one with
+  // RTCRtpSender::replace_track). TypeError for a kind other than "audio" or "video" or a
+  // stopped direction; InvalidStateError when closed. negotiationneeded fires.
   Result<std::shared_ptr<RTCRtpTransceiver>> add_transceiver(std::string_view kind,
                                                              RTCRtpTransceiverInit init = {});
+  // W3C addTransceiver(track): the same, its sender sending `track` (TypeError for null).
+  Result<std::shared_ptr<RTCRtpTransceiver>> add_transceiver(
+      std::shared_ptr<MediaStreamTrack> track, RTCRtpTransceiverInit init = {});
+  // W3C 5.1 addTrack: sends `track` in the streams named, on a transceiver of its kind that
+  // never sent and has no track (its direction gains send), else on a new sendrecv one.
+  // TypeError for null or a kind other than audio/video; InvalidAccessError when a sender
+  // already has the track; InvalidStateError when closed. negotiationneeded fires.
+  Result<std::shared_ptr<RTCRtpSender>> add_track(std::shared_ptr<MediaStreamTrack> track,
+                                                  std::vector<std::string> stream_ids = {});
+  // W3C 5.1 removeTrack: the sender stops sending (its track becomes null) and its
+  // transceiver's direction loses send; negotiationneeded fires. InvalidAccessError for a
+  // sender of another connection; InvalidStateError when closed.
+  Result<> remove_track(const std::shared_ptr<RTCRtpSender>& sender);
   // In the order they were made (by add_transceiver, or by remote offers).
   std::vector<std::shared_ptr<RTCRtpTransceiver>> get_transceivers() const;
   std::vector<std::shared_ptr<RTCRtpSender>> get_senders() const;

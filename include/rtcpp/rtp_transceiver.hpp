@@ -18,6 +18,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,9 @@ std::string_view to_string(RTCRtpTransceiverDirection value) noexcept;
 
 struct RTCRtpTransceiverInit {
   RTCRtpTransceiverDirection direction = RTCRtpTransceiverDirection::kSendRecv;
+  // W3C streams: the ids of the MediaStreams the sender's track is in, as the peer's track
+  // event reports them (a=msid). Empty: in no stream.
+  std::vector<std::string> stream_ids;
 };
 
 // W3C webrtc-pc 5.2 RTCRtpCodec: a codec as capabilities list it and preferences name it.
@@ -55,6 +59,54 @@ struct RTCRtpCapabilities {
   std::vector<RTCRtpCodec> codecs;
   std::vector<RTCRtpHeaderExtensionCapability> header_extensions;
 };
+
+// W3C webrtc-pc 5.2 RTCRtpEncodingParameters: one encoding of a sender (rtcpp sends one).
+struct RTCRtpEncodingParameters {
+  std::optional<std::string> rid;  // read-only: the RID of a simulcast layer (none here)
+  // Whether the encoding is sent. A sender made inactive drops the frames it is given; made
+  // active again, it asks its source for a key frame (on_key_frame_request).
+  bool active = true;
+  // Bits per second. Kept and returned; frames arrive encoded, so nothing here re-encodes to
+  // meet it (an encoder, when there is one, is told).
+  std::optional<std::uint32_t> max_bitrate;
+  std::optional<double> max_framerate;             // video; not negative
+  std::optional<double> scale_resolution_down_by;  // video; at least 1
+};
+// W3C 5.2 RTCRtpCodecParameters: a codec negotiated for the stream.
+struct RTCRtpCodecParameters {
+  std::uint8_t payload_type = 0;
+  std::string mime_type;
+  std::uint32_t clock_rate = 0;
+  std::optional<std::uint16_t> channels;
+  std::optional<std::string> sdp_fmtp_line;
+  friend bool operator==(const RTCRtpCodecParameters&, const RTCRtpCodecParameters&) = default;
+};
+// W3C 5.2 RTCRtpHeaderExtensionParameters: a negotiated header extension.
+struct RTCRtpHeaderExtensionParameters {
+  std::string uri;
+  std::uint16_t id = 0;
+  bool encrypted = false;
+  friend bool operator==(const RTCRtpHeaderExtensionParameters&,
+                         const RTCRtpHeaderExtensionParameters&) = default;
+};
+// W3C 5.2 RTCRtcpParameters.
+struct RTCRtcpParameters {
+  std::string cname;
+  bool reduced_size = false;
+  friend bool operator==(const RTCRtcpParameters&, const RTCRtcpParameters&) = default;
+};
+// W3C 5.2 RTCRtpParameters; the codecs, header extensions and RTCP parameters are what the
+// last negotiation agreed (empty before one) and read-only.
+struct RTCRtpParameters {
+  std::vector<RTCRtpHeaderExtensionParameters> header_extensions;
+  RTCRtcpParameters rtcp;
+  std::vector<RTCRtpCodecParameters> codecs;
+};
+struct RTCRtpSendParameters : RTCRtpParameters {
+  std::string transaction_id;
+  std::vector<RTCRtpEncodingParameters> encodings;
+};
+struct RTCRtpReceiveParameters : RTCRtpParameters {};
 
 // One encoded frame: a video frame (VP8, VP9, AV1 as IVF holds them; H.264 as an Annex B
 // access unit), or an Opus/G.711 packet's worth of audio.
@@ -93,9 +145,14 @@ struct RTCRtpSynchronizationSource : RTCRtpContributingSource {};
 enum class MediaStreamTrackState { kLive, kEnded };
 std::string_view to_string(MediaStreamTrackState value) noexcept;
 
-// A track: a sender's (what it sends) or a receiver's (what arrives).
+// W3C Media Capture 4.3 MediaStreamTrack: a sender's (what it sends, made by the application
+// and given to add_track, add_transceiver or replace_track) or a receiver's (what arrives,
+// made by the connection). Methods may be called from any thread; the event handlers of a
+// receiver's track run on the connection's loop thread.
 class MediaStreamTrack {
  public:
+  // A track of kind "audio" or "video" with a fresh random id (36 characters, as a browser's).
+  static std::shared_ptr<MediaStreamTrack> create(std::string kind, std::string label = {});
   MediaStreamTrack(std::string kind, std::string id, std::string label);
   MediaStreamTrack(const MediaStreamTrack&) = delete;
   MediaStreamTrack& operator=(const MediaStreamTrack&) = delete;
@@ -104,18 +161,39 @@ class MediaStreamTrack {
   const std::string& label() const noexcept { return label_; }
   bool enabled() const noexcept { return enabled_; }
   void set_enabled(bool enabled) noexcept { enabled_ = enabled; }
+  // W3C muted: the source gives no media now. A receiver's track starts muted, unmutes when
+  // its first frame arrives, and mutes again when a negotiation stops the peer sending.
+  bool muted() const noexcept { return muted_; }
   MediaStreamTrackState ready_state() const noexcept {
     return ended_ ? MediaStreamTrackState::kEnded : MediaStreamTrackState::kLive;
   }
-  // Ends the track for good (W3C stop()).
+  // Ends the track for good (W3C stop(); no ended event, as in a browser).
   void stop() noexcept { ended_ = true; }
+  // W3C clone(): a new live track of the same kind and label, with a new id, the same
+  // enabled state and muted state, and no handlers.
+  std::shared_ptr<MediaStreamTrack> clone() const;
+  // The mute, unmute and ended events (ended: the track ended by itself, such as a receiver's
+  // when its transceiver stops or the peer rejects its section).
+  void on_mute(std::function<void()> handler);
+  void on_unmute(std::function<void()> handler);
+  void on_ended(std::function<void()> handler);
 
  private:
+  friend class detail::PeerConnectionImpl;
+  // Changes the state and returns the handler to fire (in a task of the caller's), if any.
+  std::function<void()> set_muted(bool muted);
+  std::function<void()> end();
+
   std::string kind_;
   std::string id_;
   std::string label_;
   std::atomic<bool> enabled_{true};
+  std::atomic<bool> muted_{false};
   std::atomic<bool> ended_{false};
+  mutable std::mutex handlers_mutex_;
+  std::function<void()> on_mute_;
+  std::function<void()> on_unmute_;
+  std::function<void()> on_ended_;
 };
 
 // W3C webrtc-pc 7.3 RTCDTMFToneChangeEvent: the tone that started playing ("," for a pause),
@@ -162,14 +240,34 @@ struct RTCDTMFToneReceivedEvent {
 class RTCRtpSender {
  public:
   explicit RTCRtpSender(std::shared_ptr<detail::TransceiverState> state);
+  // The track it sends, or null (W3C: after remove_track, or for add_transceiver(kind)).
   std::shared_ptr<MediaStreamTrack> track() const;
-  // Sends one encoded frame. InvalidStateError unless the negotiated direction sends and the
-  // transport is connected; TypeError for an empty frame, more than 15 contributing sources,
-  // levels that are not one per source, or a level outside 0-1; OperationError for a frame
-  // the codec cannot carry (a VP8 key frame without its start code, say).
+  // W3C 5.2 replaceTrack: sends `track` (or nothing, for null) from now on, without a
+  // negotiation. TypeError for a track of another kind; InvalidStateError on a closed
+  // connection or a stopping transceiver. Chained as the other operations are.
+  std::future<Result<>> replace_track(std::shared_ptr<MediaStreamTrack> track);
+  void replace_track(std::shared_ptr<MediaStreamTrack> track, std::function<void(Result<>)> done);
+  // Sends one encoded frame. InvalidStateError unless the sender has a live track, the
+  // negotiated direction sends and the transport is connected; TypeError for an empty frame, more
+  // than 15 contributing sources, levels that are not one per source, or a level outside 0-1;
+  // OperationError for a frame the codec cannot carry (a VP8 key frame without its start code,
+  // say).
   Result<> send_encoded_frame(const RTCEncodedFrame& frame);
   // The peer asked for a key frame (RTCP PLI or FIR): the next frame sent should be one.
   void on_key_frame_request(std::function<void()> handler);
+  // W3C 5.2 getParameters: the encodings with a new transaction id, and what the last
+  // negotiation agreed.
+  RTCRtpSendParameters get_parameters() const;
+  // W3C 5.2 setParameters: `parameters` must come from the last get_parameters() (its
+  // transaction id; each result serves one set_parameters, there being no JavaScript task
+  // to end its validity here) with only the encodings' active, max_bitrate, max_framerate
+  // and scale_resolution_down_by changed: InvalidStateError without a get_parameters() since
+  // the last set, or for a stopping transceiver or closed connection;
+  // InvalidModificationError for another transaction id, another number of encodings, a
+  // changed rid or a read-only member changed; RangeError for scale_resolution_down_by
+  // below 1 or a negative max_framerate. Chained as the other operations are.
+  std::future<Result<>> set_parameters(RTCRtpSendParameters parameters);
+  void set_parameters(RTCRtpSendParameters parameters, std::function<void(Result<>)> done);
   // The negotiated codec's name ("VP8", "opus", ...), once the direction sends.
   std::optional<std::string> codec() const;
   // W3C 5.2 dtmf: the DTMF sender of an audio sender; null for video.
@@ -211,6 +309,8 @@ class RTCRtpReceiver {
   // closed connection.
   std::vector<RTCRtpSynchronizationSource> get_synchronization_sources() const;
   std::vector<RTCRtpContributingSource> get_contributing_sources() const;
+  // W3C 5.3 getParameters: what the last negotiation agreed for receiving.
+  RTCRtpReceiveParameters get_parameters() const;
   // W3C 5.3 getCapabilities (the same codecs as the sender's: what is received is what can
   // be sent).
   static std::optional<RTCRtpCapabilities> get_capabilities(std::string_view kind);
@@ -231,6 +331,12 @@ class RTCRtpTransceiver {
   Result<> set_direction(RTCRtpTransceiverDirection direction);
   // The direction the last completed negotiation gave it; nullopt before one.
   std::optional<RTCRtpTransceiverDirection> current_direction() const;
+  // W3C 5.4 stop(): stops sending (an RTCP BYE) and receiving at once (the receiver's track
+  // ends), direction() reads kStopped, and the next negotiation rejects its section
+  // (negotiationneeded fires), after which current_direction() reads kStopped and the
+  // transceiver leaves get_transceivers(). InvalidStateError on a closed connection; nothing
+  // for a transceiver already stopping.
+  Result<> stop();
   std::shared_ptr<RTCRtpSender> sender() const;
   std::shared_ptr<RTCRtpReceiver> receiver() const;
   // W3C 5.4 setCodecPreferences: the codecs the next offers and answers list for this
@@ -249,7 +355,7 @@ class RTCRtpTransceiver {
 struct RTCTrackEvent {
   std::shared_ptr<RTCRtpReceiver> receiver;
   std::shared_ptr<MediaStreamTrack> track;
-  std::vector<std::string> stream_ids;  // the peer's a=msid streams
+  std::vector<std::string> stream_ids;  // the peer's a=msid streams (W3C streams, by id)
   std::shared_ptr<RTCRtpTransceiver> transceiver;
 };
 

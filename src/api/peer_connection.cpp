@@ -144,7 +144,19 @@ std::shared_ptr<RTCSctpTransport> RTCPeerConnection::sctp() const {
 
 Result<std::shared_ptr<RTCRtpTransceiver>> RTCPeerConnection::add_transceiver(
     std::string_view kind, RTCRtpTransceiverInit init) {
-  return impl_->sync([&] { return impl_->add_transceiver(kind, init); });
+  return impl_->sync([&] { return impl_->add_transceiver(kind, init, nullptr); });
+}
+Result<std::shared_ptr<RTCRtpTransceiver>> RTCPeerConnection::add_transceiver(
+    std::shared_ptr<MediaStreamTrack> track, RTCRtpTransceiverInit init) {
+  if (!track) return type_error("addTransceiver needs a track or a kind");
+  return impl_->sync([&] { return impl_->add_transceiver(track->kind(), init, track); });
+}
+Result<std::shared_ptr<RTCRtpSender>> RTCPeerConnection::add_track(
+    std::shared_ptr<MediaStreamTrack> track, std::vector<std::string> stream_ids) {
+  return impl_->sync([&] { return impl_->add_track(track, std::move(stream_ids)); });
+}
+Result<> RTCPeerConnection::remove_track(const std::shared_ptr<RTCRtpSender>& sender) {
+  return impl_->sync([&] { return impl_->remove_track(sender); });
 }
 std::vector<std::shared_ptr<RTCRtpTransceiver>> RTCPeerConnection::get_transceivers() const {
   return impl_->sync([&] { return impl_->get_transceivers(); });

@@ -64,8 +64,16 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
     std::shared_ptr<RTCRtpReceiver> receiver;
   };
   // TypeError for a kind other than "audio" or "video"; InvalidStateError when closed.
-  Result<std::shared_ptr<RTCRtpTransceiver>> add_transceiver(std::string_view kind,
-                                                             const RTCRtpTransceiverInit& init);
+  // W3C addTransceiver; `track` may be null (the kind form).
+  Result<std::shared_ptr<RTCRtpTransceiver>> add_transceiver(
+      std::string_view kind, const RTCRtpTransceiverInit& init,
+      std::shared_ptr<MediaStreamTrack> track);
+  Result<std::shared_ptr<RTCRtpSender>> add_track(const std::shared_ptr<MediaStreamTrack>& track,
+                                                  std::vector<std::string> stream_ids);
+  Result<> remove_track(const std::shared_ptr<RTCRtpSender>& sender);
+  Result<> replace_track(TransceiverState& state, std::shared_ptr<MediaStreamTrack> track);
+  Result<> stop_transceiver(std::uint32_t transceiver);
+  Result<> set_parameters(TransceiverState& state, const RTCRtpSendParameters& parameters);
   std::vector<std::shared_ptr<RTCRtpTransceiver>> get_transceivers();
   // The objects of a core transceiver, made the first time they are asked for.
   TransceiverObjects& transceiver_objects(std::uint32_t handle);

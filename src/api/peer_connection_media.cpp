@@ -23,6 +23,8 @@ PeerConnectionImpl::TransceiverObjects& PeerConnectionImpl::transceiver_objects(
   // W3C 5.2 addTransceiver: the receiver's track exists from the start, named for the peer's.
   const std::string track_id = core != nullptr ? core->track_id : std::to_string(handle);
   state->receiver_track = std::make_shared<MediaStreamTrack>(state->kind, track_id, track_id);
+  // W3C 4.4.1.6 / 5.3: a receiver's track is muted until media arrives.
+  state->receiver_track->muted_ = true;
   objects.state = state;
   objects.transceiver = std::make_shared<RTCRtpTransceiver>(state);
   objects.sender = std::make_shared<RTCRtpSender>(state);
@@ -31,7 +33,8 @@ PeerConnectionImpl::TransceiverObjects& PeerConnectionImpl::transceiver_objects(
 }
 
 Result<std::shared_ptr<RTCRtpTransceiver>> PeerConnectionImpl::add_transceiver(
-    std::string_view kind, const RTCRtpTransceiverInit& init) {
+    std::string_view kind, const RTCRtpTransceiverInit& init,
+    std::shared_ptr<MediaStreamTrack> track) {
   if (closed_) return invalid_state_error("the connection is closed");
   if (kind != "audio" && kind != "video")
     return type_error(R"(a transceiver's kind is "audio" or "video")");
@@ -40,12 +43,115 @@ Result<std::shared_ptr<RTCRtpTransceiver>> PeerConnectionImpl::add_transceiver(
   const auto handle = core_.add_transceiver(
       kind == "audio" ? pc::MediaKind::kAudio : pc::MediaKind::kVideo, from_api(init.direction));
   auto& objects = transceiver_objects(handle);
-  // The sender's track: the frames the application sends on it.
-  const auto* core = core_.transceivers().find(handle);
-  objects.state->sender_track =
-      std::make_shared<MediaStreamTrack>(std::string(kind), core->track_id, std::string(kind));
+  objects.state->sender_track = std::move(track);
+  // W3C 5.1 addTransceiver: the init's streams are the sender's; the check for negotiation
+  // ran already, and runs again with them.
+  if (!init.stream_ids.empty()) core_.set_sender_streams(handle, init.stream_ids);
   kick();
   return objects.transceiver;
+}
+
+Result<std::shared_ptr<RTCRtpSender>> PeerConnectionImpl::add_track(
+    const std::shared_ptr<MediaStreamTrack>& track, std::vector<std::string> stream_ids) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  if (!track) return type_error("addTrack needs a track");
+  if (track->kind() != "audio" && track->kind() != "video")
+    return type_error(R"(a track's kind is "audio" or "video")");
+  const auto kind = track->kind() == "audio" ? pc::MediaKind::kAudio : pc::MediaKind::kVideo;
+  for (const auto& t : core_.transceivers().all()) {
+    if (transceiver_objects(t.handle).state->sender_track == track)
+      return invalid_access_error("a sender already sends this track");
+  }
+  // W3C 5.1 addTrack: reuse a sender of the kind that has no track, never sent, and is not
+  // stopping; its direction gains send.
+  for (const auto& t : core_.transceivers().all()) {
+    auto& objects = transceiver_objects(t.handle);
+    if (t.kind != kind || t.stopping || t.has_sent || objects.state->sender_track) continue;
+    objects.state->sender_track = track;
+    core_.set_sender_streams(t.handle, std::move(stream_ids));
+    if (t.direction == pc::RtpDirection::kRecvOnly)
+      (void)core_.set_direction(t.handle, pc::RtpDirection::kSendRecv);
+    else if (t.direction == pc::RtpDirection::kInactive)
+      (void)core_.set_direction(t.handle, pc::RtpDirection::kSendOnly);
+    kick();
+    return objects.sender;
+  }
+  RTCRtpTransceiverInit init;
+  init.stream_ids = std::move(stream_ids);
+  auto added = add_transceiver(track->kind(), init, track);
+  if (!added) return added.error();
+  return (*added)->sender();
+}
+
+Result<> PeerConnectionImpl::remove_track(const std::shared_ptr<RTCRtpSender>& sender) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  for (auto& [handle, objects] : transceivers_) {
+    if (objects.sender != sender) continue;
+    const auto* t = core_.transceivers().find(handle);
+    // W3C 5.1 removeTrack: nothing for a stopping transceiver or a sender without a track.
+    if (t == nullptr || t->stopping || !objects.state->sender_track) return {};
+    objects.state->sender_track.reset();
+    if (t->direction == pc::RtpDirection::kSendRecv)
+      (void)core_.set_direction(handle, pc::RtpDirection::kRecvOnly);
+    else if (t->direction == pc::RtpDirection::kSendOnly)
+      (void)core_.set_direction(handle, pc::RtpDirection::kInactive);
+    kick();
+    return {};
+  }
+  return invalid_access_error("the sender is not one of this connection's");
+}
+
+Result<> PeerConnectionImpl::replace_track(TransceiverState& state,
+                                           std::shared_ptr<MediaStreamTrack> track) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  const auto* t = core_.transceivers().find(state.handle);
+  if (t == nullptr || t->stopping) return invalid_state_error("the transceiver is stopped");
+  if (track && track->kind() != state.kind)
+    return type_error("a " + track->kind() + " track cannot replace a " + state.kind + " one");
+  state.sender_track = std::move(track);
+  return {};
+}
+
+Result<> PeerConnectionImpl::set_parameters(TransceiverState& state,
+                                            const RTCRtpSendParameters& parameters) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  const auto* t = core_.transceivers().find(state.handle);
+  if (t == nullptr || t->stopping) return invalid_state_error("the transceiver is stopped");
+  // W3C 5.2 setParameters: only against the parameters getParameters returned, once.
+  auto last = std::move(state.last_returned);
+  state.last_returned.reset();
+  if (!last) return invalid_state_error("setParameters without getParameters first");
+  if (parameters.transaction_id != last->transaction_id)
+    return invalid_modification_error("the transaction id is not the last getParameters'");
+  if (parameters.encodings.size() != last->encodings.size())
+    return invalid_modification_error("the number of encodings cannot change");
+  if (parameters.codecs != last->codecs ||
+      parameters.header_extensions != last->header_extensions || parameters.rtcp != last->rtcp)
+    return invalid_modification_error("codecs, header extensions and rtcp are read-only");
+  for (std::size_t i = 0; i < parameters.encodings.size(); ++i) {
+    const auto& encoding = parameters.encodings[i];
+    if (encoding.rid != last->encodings[i].rid)
+      return invalid_modification_error("an encoding's rid is read-only");
+    if (encoding.scale_resolution_down_by && !(*encoding.scale_resolution_down_by >= 1.0))
+      return range_error("scaleResolutionDownBy below 1");
+    if (encoding.max_framerate && !(*encoding.max_framerate >= 0.0))
+      return range_error("a negative maxFramerate");
+  }
+  const bool reactivated = !state.encodings.front().active && parameters.encodings.front().active;
+  state.encodings = parameters.encodings;
+  // A stream sent again must start with a key frame: ask the source, as a PLI would.
+  if (reactivated) {
+    auto shared = transceiver_objects(state.handle).state;
+    queue_task([shared] { fire(shared->on_key_frame_request); });
+  }
+  return {};
+}
+
+Result<> PeerConnectionImpl::stop_transceiver(std::uint32_t transceiver) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  auto stopped = core_.stop_transceiver(transceiver);
+  kick();
+  return stopped;
 }
 
 std::vector<std::shared_ptr<RTCRtpTransceiver>> PeerConnectionImpl::get_transceivers() {
@@ -116,8 +222,23 @@ bool PeerConnectionImpl::on_media_event(pc::ConnectionEvent& event) {
     queue_task([this, track_event] { fire(on_track_, track_event); });
     return true;
   }
+  if (const auto* removed = std::get_if<pc::TrackRemoved>(&event)) {
+    // W3C 4.4.1.6 process the removal of a remote track: the receiver's track mutes.
+    auto track = transceiver_objects(removed->transceiver).state->receiver_track;
+    if (auto handler = track->set_muted(true)) queue_task([handler] { fire(handler); });
+    return true;
+  }
+  if (const auto* stopped = std::get_if<pc::TransceiverStopped>(&event)) {
+    // W3C 5.4 stop receiving: the receiver's track ends.
+    auto track = transceiver_objects(stopped->transceiver).state->receiver_track;
+    if (auto handler = track->end()) queue_task([handler] { fire(handler); });
+    return true;
+  }
   if (auto* frame = std::get_if<pc::MediaFrameReceived>(&event)) {
     auto state = transceiver_objects(frame->transceiver).state;
+    // Media arrives: the receiver's track unmutes (W3C 5.3, muted until RTP is received).
+    if (auto handler = state->receiver_track->set_muted(false))
+      queue_task([handler] { fire(handler); });
     auto delivered = std::make_shared<RTCEncodedFrame>();
     delivered->key_frame = frame->frame.key_frame;
     delivered->rtp_timestamp = frame->frame.rtp_timestamp;

@@ -2,9 +2,12 @@
 
 #include <strings.h>
 
+#include <array>
+
 #include "api/operation_forms.hpp"
 #include "api/peer_connection_impl.hpp"
 #include "api/transceiver_state.hpp"
+#include "base/random.hpp"
 #include "pc/rtp_parameters.hpp"
 #include "rtp/header_extensions.hpp"
 #include "runtime/interfaces.hpp"
@@ -47,6 +50,59 @@ std::string_view to_string(MediaStreamTrackState value) noexcept {
 MediaStreamTrack::MediaStreamTrack(std::string kind, std::string id, std::string label)
     : kind_(std::move(kind)), id_(std::move(id)), label_(std::move(label)) {}
 
+std::shared_ptr<MediaStreamTrack> MediaStreamTrack::create(std::string kind, std::string label) {
+  // A version 4 UUID (RFC 9562 5.4), the form browsers give track ids.
+  CryptoRandom rng;
+  std::array<std::uint8_t, 16> bytes{};
+  rng.fill(MutableBytesView(bytes.data(), bytes.size()));
+  bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0f) | 0x40);
+  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3f) | 0x80);
+  std::string id;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) id += '-';
+    id += kHex[bytes[i] >> 4];
+    id += kHex[bytes[i] & 0x0f];
+  }
+  return std::make_shared<MediaStreamTrack>(std::move(kind), std::move(id), std::move(label));
+}
+
+std::shared_ptr<MediaStreamTrack> MediaStreamTrack::clone() const {
+  auto copy = create(kind_, label_);
+  copy->enabled_ = enabled_.load();
+  copy->muted_ = muted_.load();
+  copy->ended_ = ended_.load();
+  return copy;
+}
+
+void MediaStreamTrack::on_mute(std::function<void()> handler) {
+  std::lock_guard lock(handlers_mutex_);
+  on_mute_ = std::move(handler);
+}
+
+void MediaStreamTrack::on_unmute(std::function<void()> handler) {
+  std::lock_guard lock(handlers_mutex_);
+  on_unmute_ = std::move(handler);
+}
+
+void MediaStreamTrack::on_ended(std::function<void()> handler) {
+  std::lock_guard lock(handlers_mutex_);
+  on_ended_ = std::move(handler);
+}
+
+std::function<void()> MediaStreamTrack::set_muted(bool muted) {
+  // Mediacapture 4.3.1.1: nothing happens to an ended track, or when the state is unchanged.
+  if (ended_ || muted_.exchange(muted) == muted) return {};
+  std::lock_guard lock(handlers_mutex_);
+  return muted ? on_mute_ : on_unmute_;
+}
+
+std::function<void()> MediaStreamTrack::end() {
+  if (ended_.exchange(true)) return {};
+  std::lock_guard lock(handlers_mutex_);
+  return on_ended_;
+}
+
 // --- RTCRtpSender ---
 
 RTCRtpSender::RTCRtpSender(std::shared_ptr<detail::TransceiverState> state) : d_(std::move(state)) {
@@ -59,9 +115,46 @@ std::shared_ptr<MediaStreamTrack> RTCRtpSender::track() const {
                          [&](PeerConnectionImpl&) { return d_->sender_track; });
 }
 
+std::future<Result<>> RTCRtpSender::replace_track(std::shared_ptr<MediaStreamTrack> track) {
+  auto pc = d_->pc.lock();
+  if (!pc) {
+    std::promise<Result<>> gone;
+    gone.set_value(invalid_state_error("the connection is gone"));
+    return gone.get_future();
+  }
+  return detail::run_future<Result<>>(
+      pc, [state = d_, track = std::move(track)](PeerConnectionImpl& impl) {
+        return impl.replace_track(*state, track);
+      });
+}
+
+void RTCRtpSender::replace_track(std::shared_ptr<MediaStreamTrack> track,
+                                 std::function<void(Result<>)> done) {
+  auto pc = d_->pc.lock();
+  if (!pc) {
+    if (done) done(invalid_state_error("the connection is gone"));
+    return;
+  }
+  detail::run_callback<Result<>>(
+      pc,
+      [state = d_, track = std::move(track)](PeerConnectionImpl& impl) {
+        return impl.replace_track(*state, track);
+      },
+      std::move(done));
+}
+
 Result<> RTCRtpSender::send_encoded_frame(const RTCEncodedFrame& frame) {
   return with_connection(d_, Result<>(invalid_state_error("the connection is gone")),
-                         [&](PeerConnectionImpl& pc) { return pc.send_frame(d_->handle, frame); });
+                         [&](PeerConnectionImpl& pc) -> Result<> {
+                           // W3C 5.2: a sender without a live track sends nothing.
+                           if (!d_->sender_track)
+                             return invalid_state_error("the sender has no track");
+                           if (d_->sender_track->ready_state() == MediaStreamTrackState::kEnded)
+                             return invalid_state_error("the sender's track has ended");
+                           // W3C 5.2.1 active: an inactive encoding is not sent.
+                           if (!d_->encodings.front().active) return {};
+                           return pc.send_frame(d_->handle, frame);
+                         });
 }
 
 void RTCRtpSender::on_key_frame_request(std::function<void()> handler) {
@@ -69,6 +162,77 @@ void RTCRtpSender::on_key_frame_request(std::function<void()> handler) {
     if (!pc.closed_) d_->on_key_frame_request = std::move(handler);
     return 0;
   });
+}
+
+namespace {
+
+// W3C 5.2 getParameters: the codecs, header extensions and RTCP parameters of the
+// negotiated section (what we wrote in it: the payload types both sides use).
+RTCRtpParameters negotiated_parameters(const PeerConnectionImpl& pc, std::uint32_t handle,
+                                       const std::string& kind) {
+  RTCRtpParameters out;
+  const auto* section = pc.core().negotiated_section(handle);
+  if (section == nullptr) return out;
+  for (const auto& c : section->rtp.codecs) {
+    RTCRtpCodecParameters codec;
+    codec.payload_type = c.payload_type;
+    codec.mime_type = kind + "/" + c.name;
+    codec.clock_rate = c.clock_rate;
+    if (kind == "audio") codec.channels = c.channels;
+    if (!c.parameters.empty()) codec.sdp_fmtp_line = c.parameters;
+    out.codecs.push_back(std::move(codec));
+    if (c.rtx_payload_type) {
+      // RFC 4588 8.6: the retransmission format names the payload type it repairs.
+      out.codecs.push_back({*c.rtx_payload_type, kind + "/rtx", c.clock_rate, std::nullopt,
+                            "apt=" + std::to_string(c.payload_type)});
+    }
+  }
+  for (const auto& e : section->rtp.extensions)
+    out.header_extensions.push_back({e.uri, e.id, false});
+  out.rtcp.cname = pc.core().cname();
+  out.rtcp.reduced_size = true;  // RFC 5506: our sections say a=rtcp-rsize
+  return out;
+}
+
+}  // namespace
+
+RTCRtpSendParameters RTCRtpSender::get_parameters() const {
+  return with_connection(d_, RTCRtpSendParameters{}, [&](PeerConnectionImpl& pc) {
+    RTCRtpSendParameters parameters;
+    static_cast<RTCRtpParameters&>(parameters) = negotiated_parameters(pc, d_->handle, d_->kind);
+    parameters.encodings = d_->encodings;
+    parameters.transaction_id = std::to_string(++d_->transactions);
+    d_->last_returned = parameters;
+    return parameters;
+  });
+}
+
+std::future<Result<>> RTCRtpSender::set_parameters(RTCRtpSendParameters parameters) {
+  auto pc = d_->pc.lock();
+  if (!pc) {
+    std::promise<Result<>> gone;
+    gone.set_value(invalid_state_error("the connection is gone"));
+    return gone.get_future();
+  }
+  return detail::run_future<Result<>>(
+      pc, [state = d_, parameters = std::move(parameters)](PeerConnectionImpl& impl) {
+        return impl.set_parameters(*state, parameters);
+      });
+}
+
+void RTCRtpSender::set_parameters(RTCRtpSendParameters parameters,
+                                  std::function<void(Result<>)> done) {
+  auto pc = d_->pc.lock();
+  if (!pc) {
+    if (done) done(invalid_state_error("the connection is gone"));
+    return;
+  }
+  detail::run_callback<Result<>>(
+      pc,
+      [state = d_, parameters = std::move(parameters)](PeerConnectionImpl& impl) {
+        return impl.set_parameters(*state, parameters);
+      },
+      std::move(done));
 }
 
 std::optional<std::string> RTCRtpSender::codec() const {
@@ -260,6 +424,14 @@ std::vector<RTCRtpContributingSource> RTCRtpReceiver::get_contributing_sources()
   });
 }
 
+RTCRtpReceiveParameters RTCRtpReceiver::get_parameters() const {
+  return with_connection(d_, RTCRtpReceiveParameters{}, [&](PeerConnectionImpl& pc) {
+    RTCRtpReceiveParameters parameters;
+    static_cast<RTCRtpParameters&>(parameters) = negotiated_parameters(pc, d_->handle, d_->kind);
+    return parameters;
+  });
+}
+
 std::optional<RTCRtpCapabilities> RTCRtpReceiver::get_capabilities(std::string_view kind) {
   return capabilities(kind);
 }
@@ -279,7 +451,7 @@ std::optional<std::string> RTCRtpTransceiver::mid() const {
 RTCRtpTransceiverDirection RTCRtpTransceiver::direction() const {
   return with_connection(d_, RTCRtpTransceiverDirection::kStopped, [&](PeerConnectionImpl& pc) {
     const auto* t = pc.core().transceivers().find(d_->handle);
-    if (t == nullptr || t->stopped) return RTCRtpTransceiverDirection::kStopped;
+    if (t == nullptr || t->stopping) return RTCRtpTransceiverDirection::kStopped;
     return detail::to_api(t->direction);
   });
 }
@@ -318,6 +490,11 @@ std::optional<RTCRtpTransceiverDirection> RTCRtpTransceiver::current_direction()
                            if (!t->current_direction) return std::nullopt;
                            return detail::to_api(*t->current_direction);
                          });
+}
+
+Result<> RTCRtpTransceiver::stop() {
+  return with_connection(d_, Result<>(invalid_state_error("the connection is gone")),
+                         [&](PeerConnectionImpl& pc) { return pc.stop_transceiver(d_->handle); });
 }
 
 std::shared_ptr<RTCRtpSender> RTCRtpTransceiver::sender() const {

@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "rtcpp/rtp_transceiver.hpp"
 
@@ -19,6 +21,10 @@ struct TransceiverState {
   std::string kind;          // "audio" or "video"
   std::shared_ptr<MediaStreamTrack> sender_track;
   std::shared_ptr<MediaStreamTrack> receiver_track;
+  // W3C 5.2 [[SendEncodings]] and [[LastReturnedParameters]].
+  std::vector<RTCRtpEncodingParameters> encodings{RTCRtpEncodingParameters{}};
+  std::optional<RTCRtpSendParameters> last_returned;
+  std::uint64_t transactions = 0;
   std::function<void(const RTCEncodedFrame&)> on_encoded_frame;
   std::function<void()> on_key_frame_request;
   std::function<void(const RTCDTMFToneChangeEvent&)> on_tone_change;

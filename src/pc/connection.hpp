@@ -194,6 +194,17 @@ struct ChannelClosed {
 struct TrackAdded {
   std::uint32_t transceiver = 0;
 };
+// W3C 4.4.1.6 "process the removal of a remote track": a description stopped the peer sending
+// on this transceiver's section (its direction, or the section rejected). The receiver's track
+// is muted; a later description that sends again fires TrackAdded again.
+struct TrackRemoved {
+  std::uint32_t transceiver = 0;
+};
+// W3C 5.4 stop, or a rejected section: the transceiver's receiver will receive nothing more
+// (its track ends).
+struct TransceiverStopped {
+  std::uint32_t transceiver = 0;
+};
 // (MediaFrameReceived, KeyFrameRequested, DtmfToneChanged and DtmfToneReceived:
 // pc/media_session.hpp.)
 
@@ -233,9 +244,9 @@ using ConnectionEvent =
                  CandidateError, IceStateChanged, SelectedPairChanged, DtlsStateChanged,
                  SctpStateChanged, ChannelAnnounced, ChannelOpened, ChannelMessage,
                  ChannelBufferedAmountDecreased, ChannelError, ChannelClosing, ChannelClosed,
-                 TrackAdded, MediaFrameReceived, KeyFrameRequested, DtmfToneChanged,
-                 DtmfToneReceived, GatherRequest, ResolveRequest, MdnsRequest, TurnStreamRequest,
-                 TransportReleased>;
+                 TrackAdded, TrackRemoved, TransceiverStopped, MediaFrameReceived,
+                 KeyFrameRequested, DtmfToneChanged, DtmfToneReceived, GatherRequest,
+                 ResolveRequest, MdnsRequest, TurnStreamRequest, TransportReleased>;
 
 class Connection {
  public:
@@ -268,6 +279,14 @@ class Connection {
   // in this order (empty: rtcpp's own). InvalidModificationError for a codec rtcpp cannot
   // receive, or for a list of repair formats only.
   Result<> set_codec_preferences(std::uint32_t transceiver, std::vector<CodecPreference> codecs);
+  // W3C 5.4 stop(): the transceiver stops sending (RTCP BYE) and receiving at once, its
+  // direction reads stopped, and the next offer or answer rejects its section, after which it
+  // leaves transceivers(). InvalidStateError on a closed connection; nothing for a stopping
+  // one.
+  Result<> stop_transceiver(std::uint32_t transceiver);
+  // W3C [[AssociatedMediaStreamIds]] of the transceiver's sender (addTrack's streams,
+  // RTCRtpTransceiverInit.streams): the a=msid lines of our next descriptions.
+  void set_sender_streams(std::uint32_t transceiver, std::vector<std::string> stream_ids);
 
   // --- Media (pc/media_session.hpp) ---
   // Sends an encoded frame on a transceiver whose negotiated direction sends. InvalidStateError
@@ -299,6 +318,15 @@ class Connection {
     // NTP counts from 1900, Unix time from 1970: 70 years with 17 leap days.
     constexpr double kNtpToUnixMs = 2'208'988'800.0 * 1000.0;
     return static_cast<double>(at.us() + config_.ntp_offset.us()) / 1e3 - kNtpToUnixMs;
+  }
+  // RFC 7022: the CNAME of our RTCP.
+  const std::string& cname() const noexcept { return cname_; }
+  // The section the last completed negotiation gave the transceiver (as we wrote it), if any.
+  const MSection* negotiated_section(std::uint32_t transceiver) const {
+    for (const auto& s : sections_) {
+      if (s.transceiver == transceiver && !s.rejected) return &s;
+    }
+    return nullptr;
   }
   // The negotiated codec's name (rtpmap), when the transceiver sends or receives.
   std::optional<std::string> send_codec(std::uint32_t transceiver) const {

@@ -57,10 +57,14 @@ bool Connection::needs_negotiation() const noexcept {
   if ((negotiation_needed_ && !data_negotiated_) || ice_restart_requested_) return true;
   // A transceiver without a section, or one whose direction is not what our description
   // says any more.
+  // W3C 4.7.3: a stopping transceiver, one without a section, one whose direction or (when
+  // it sends) streams are not what our description says any more.
   return std::any_of(
       transceivers_.all().begin(), transceivers_.all().end(), [](const Transceiver& t) {
         if (t.stopped) return false;
-        return !t.mid || (t.local_direction && *t.local_direction != t.direction && !t.stopping);
+        if (t.stopping || !t.mid) return true;
+        if (t.local_direction && *t.local_direction != t.direction) return true;
+        return sends(t.direction) && t.local_stream_ids && *t.local_stream_ids != t.stream_ids;
       });
 }
 
@@ -107,9 +111,15 @@ std::vector<MSection> Connection::offer_sections() const {
 void Connection::commit_sections(const std::vector<MSection>& answered) {
   sections_ = answered;
   for (const auto& s : sections_) {
-    if (s.transceiver) transceivers_.apply_negotiated(*s.transceiver, s.rejected, s.direction);
+    if (!s.transceiver) continue;
+    const auto* t = transceivers_.find(*s.transceiver);
+    const bool was_stopping = t == nullptr || t->stopping;
+    transceivers_.apply_negotiated(*s.transceiver, s.rejected, s.direction);
+    // A section the peer rejected stops its transceiver here (W3C 4.4.1.6).
+    if (!was_stopping && s.rejected) emit(TransceiverStopped{*s.transceiver});
   }
   transceivers_.commit_remote_offer();
+  transceivers_.remove_stopped();
   pending_sections_.clear();
   pending_bundle_.clear();
 }

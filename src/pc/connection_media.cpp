@@ -32,12 +32,14 @@ void Connection::stamp_senders(std::vector<MSection>& sections) const {
     if (t == nullptr) continue;
     s.rtp.ssrcs.clear();
     s.rtp.cname.clear();
-    s.rtp.msid.clear();
+    s.rtp.msids.clear();
     if (!sends(s.direction)) continue;
-    // RFC 5576 / RFC 8830: the sender's SSRC with our CNAME, and its track in no stream.
+    // RFC 5576 / RFC 8830: the sender's SSRC with our CNAME, and its track in each of its
+    // streams ("-": in none).
     s.rtp.ssrcs = {t->ssrc};
     s.rtp.cname = cname_;
-    s.rtp.msid = "- " + t->track_id;
+    for (const auto& stream : t->stream_ids) s.rtp.msids.push_back(stream + " " + t->track_id);
+    if (s.rtp.msids.empty()) s.rtp.msids.push_back("- " + t->track_id);
   }
 }
 
@@ -45,16 +47,55 @@ void Connection::apply_answer_directions(std::vector<MSection>& sections) const 
   for (std::size_t i = 0; i < sections.size() && i < pending_remote_sections_.size(); ++i) {
     auto& section = sections[i];
     if (!section.transceiver || section.rejected) continue;
-    if (const auto* t = transceivers_.find(*section.transceiver))
-      section.direction = intersect(reversed(pending_remote_sections_[i].direction), t->direction);
+    const auto* t = transceivers_.find(*section.transceiver);
+    if (t == nullptr) continue;
+    if (t->stopping || t->stopped) {
+      // JSEP 5.3.1: a stopped transceiver's section is rejected in the answer.
+      section.rejected = true;
+      section.direction = RtpDirection::kInactive;
+      if (section.formats.size() > 1) section.formats.resize(1);
+      continue;
+    }
+    section.direction = intersect(reversed(pending_remote_sections_[i].direction), t->direction);
   }
 }
 
 void Connection::record_local_directions(const std::vector<MSection>& sections) {
   for (const auto& s : sections) {
     if (!s.transceiver) continue;
-    if (auto* t = transceivers_.find(*s.transceiver)) t->local_direction = s.direction;
+    auto* t = transceivers_.find(*s.transceiver);
+    if (t == nullptr) continue;
+    t->local_direction = s.direction;
+    // The streams our a=msid lines named ("-" is none).
+    std::vector<std::string> streams;
+    for (const auto& msid : s.rtp.msids) {
+      const auto stream = msid.substr(0, msid.find(' '));
+      if (stream != "-") streams.push_back(stream);
+    }
+    t->local_stream_ids = std::move(streams);
   }
+}
+
+Result<> Connection::stop_transceiver(std::uint32_t transceiver) {
+  if (closed_) return invalid_state_error("the connection is closed");
+  Transceiver* t = transceivers_.find(transceiver);
+  if (t == nullptr || t->stopping) return {};
+  transceivers_.stop(transceiver);
+  // W3C 5.4 stop the RTCRtpTransceiver: sending ends with an RTCP BYE and receiving ends now,
+  // not at the next negotiation.
+  configure_media();
+  flush_media();
+  emit(TransceiverStopped{transceiver});
+  check_negotiation_needed();
+  return {};
+}
+
+void Connection::set_sender_streams(std::uint32_t transceiver,
+                                    std::vector<std::string> stream_ids) {
+  Transceiver* t = transceivers_.find(transceiver);
+  if (t == nullptr) return;
+  t->stream_ids = std::move(stream_ids);
+  check_negotiation_needed();
 }
 
 Result<> Connection::set_direction(std::uint32_t transceiver, RtpDirection direction) {
@@ -125,20 +166,33 @@ void Connection::apply_codec_preferences(std::vector<MSection>& sections,
 
 void Connection::fire_track_events(const std::vector<MSection>& ours,
                                    std::span<const RemoteSection> remote) {
-  // W3C 4.4.1.6: a section the peer sends on fires its transceiver's track event once
-  // ([[FiredDirection]]), whatever our own direction.
+  // W3C 4.4.1.6: a section the peer starts sending on fires its transceiver's track event
+  // ([[FiredDirection]]), whatever our own direction; one it stops sending on (or that is
+  // rejected) processes the removal of the remote track.
   for (std::size_t i = 0; i < ours.size() && i < remote.size(); ++i) {
     const MSection& s = ours[i];
-    if (!s.transceiver || s.rejected || remote[i].rejected) continue;
-    if (!sends(remote[i].direction)) continue;
+    if (!s.transceiver) continue;
     Transceiver* t = transceivers_.find(*s.transceiver);
-    if (t == nullptr || t->track_fired) continue;
-    t->track_fired = true;
-    // RFC 8830 2: "<stream id> <track id>"; "-" names no stream.
-    const std::string& msid = remote[i].rtp.msid;
-    const std::string stream = msid.substr(0, msid.find(' '));
+    if (t == nullptr) continue;
+    const bool peer_sends = !s.rejected && !remote[i].rejected && sends(remote[i].direction);
+    if (!peer_sends) {
+      if (t->track_fired) {
+        t->track_fired = false;
+        emit(TrackRemoved{t->handle});
+      }
+      continue;
+    }
+    // RFC 8830 2: "<stream id> <track id>" per stream; "-" names no stream.
     t->remote_stream_ids.clear();
-    if (!stream.empty() && stream != "-") t->remote_stream_ids.push_back(stream);
+    for (const auto& msid : remote[i].rtp.msids) {
+      const std::string stream = msid.substr(0, msid.find(' '));
+      if (!stream.empty() && stream != "-" &&
+          std::find(t->remote_stream_ids.begin(), t->remote_stream_ids.end(), stream) ==
+              t->remote_stream_ids.end())
+        t->remote_stream_ids.push_back(stream);
+    }
+    if (t->track_fired) continue;
+    t->track_fired = true;
     emit(TrackAdded{t->handle});
   }
 }
@@ -152,6 +206,7 @@ void Connection::configure_media() {
                                [&](const RemoteSection& r) { return r.mid == s.mid; });
     if (remote == current_remote_sections_.end() || remote->rejected) continue;
     const Transceiver* t = transceivers_.find(*s.transceiver);
+    if (t == nullptr || t->stopping) continue;  // W3C 5.4 stop: no more media either way
     MediaBinding b;
     b.transceiver = *s.transceiver;
     b.mid = s.mid;
@@ -160,7 +215,7 @@ void Connection::configure_media() {
     b.receive = receives(s.direction);
     b.local = s.rtp;
     // A recvonly section names no SSRC; its RTCP still comes from the transceiver's.
-    if (b.local.ssrcs.empty() && t != nullptr) b.local.ssrcs = {t->ssrc};
+    if (b.local.ssrcs.empty()) b.local.ssrcs = {t->ssrc};
     b.remote = remote->rtp;
     bindings.push_back(std::move(b));
   }

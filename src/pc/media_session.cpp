@@ -153,6 +153,10 @@ void MediaSession::configure(std::vector<MediaBinding> bindings) {
     }
     next[b.transceiver] = std::move(stream);
   }
+  // RFC 3550 6.6: a stream that ends (its transceiver stopped, its section rejected) says BYE.
+  for (auto& [handle, gone] : streams_) {
+    if (gone && !closed_) send_report(*gone, now_, /*goodbye=*/true);
+  }
   streams_ = std::move(next);
 }
 

@@ -162,7 +162,8 @@ class MediaSession {
   MediaSession& operator=(const MediaSession&) = delete;
 
   // After each completed negotiation: the accepted audio and video sections. A transceiver
-  // already bound keeps its streams' state (sequence numbers, the frame being assembled).
+  // already bound keeps its streams' state (sequence numbers, the frame being assembled); one
+  // no longer bound sends an RTCP BYE.
   void configure(std::vector<MediaBinding> bindings);
   // Our CNAME (RFC 7022) for the SDES of every report, and the NTP time of Timestamp zero
   // (the SRs' wall clock; the runtime passes the real one, the simulator any constant).

@@ -178,7 +178,10 @@ RtpParameters read_rtp_parameters(const sdp::AttributeList& attributes,
         out.cname.empty())
       out.cname = std::string(value.substr(space + 1 + 6));
   }
-  if (auto msid = attributes.value("msid")) out.msid = std::string(msid->substr(0, 512));
+  for (const auto& msid : attributes.values("msid")) {
+    if (out.msids.size() == kMaxMsids) break;  // a hostile description's thousand streams
+    out.msids.emplace_back(msid.substr(0, 512));
+  }
   return out;
 }
 
@@ -302,7 +305,7 @@ std::vector<sdp::Attribute> rtp_attributes(const RtpParameters& parameters) {
     for (const auto s : parameters.ssrcs)
       out.push_back({"ssrc", std::to_string(s) + " cname:" + parameters.cname});
   }
-  if (!parameters.msid.empty()) out.push_back({"msid", parameters.msid});
+  for (const auto& msid : parameters.msids) out.push_back({"msid", msid});
   return out;
 }
 

@@ -39,15 +39,17 @@ struct RtpHeaderExtension {
 };
 
 inline constexpr std::string_view kMidExtensionUri = rtp::kMidUri;
+// The a=msid lines read from one section; a track is rarely in more than one stream.
+inline constexpr std::size_t kMaxMsids = 16;
 
 struct RtpParameters {
   std::vector<RtpCodec> codecs;  // in preference order, rtx folded into the codec it repairs
   std::vector<RtpHeaderExtension> extensions;
   std::vector<std::uint32_t> ssrcs;  // a=ssrc lines: the media SSRC first, then its RTX
   std::string cname;
-  // RFC 8830 a=msid: "<stream id> <track id>" ("-" for a track in no stream), written by a
-  // sender.
-  std::string msid;
+  // RFC 8830 a=msid lines, each "<stream id> <track id>" (one per stream the track is in; a
+  // single "- <track id>" for a track in no stream), written by a sender.
+  std::vector<std::string> msids;
   friend bool operator==(const RtpParameters&, const RtpParameters&) = default;
   const RtpCodec* find_codec(std::uint8_t payload_type) const;
   std::optional<std::uint8_t> extension_id(std::string_view uri) const;

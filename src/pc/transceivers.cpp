@@ -55,10 +55,19 @@ void TransceiverList::apply_negotiated(std::uint32_t handle, bool rejected,
     return;
   }
   t->current_direction = local_direction;
+  if (sends(local_direction)) t->has_sent = true;
 }
 
 void TransceiverList::stop(std::uint32_t handle) {
-  if (Transceiver* t = find(handle)) t->stopping = true;
+  Transceiver* t = find(handle);
+  if (t == nullptr) return;
+  t->stopping = true;
+  // A transceiver no description placed has no section to reject: nothing to negotiate.
+  if (!t->mid) t->stopped = true;
+}
+
+void TransceiverList::remove_stopped() {
+  std::erase_if(transceivers_, [](const Transceiver& t) { return t.stopped; });
 }
 
 void TransceiverList::commit_remote_offer() {

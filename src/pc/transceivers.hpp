@@ -28,7 +28,14 @@ struct Transceiver {
   // by the connection when the transceiver is made.
   std::uint32_t ssrc = 0;
   std::string track_id;
-  // W3C 4.4.1.6 [[FiredDirection]] receives: the track event fired for its receiver.
+  // W3C [[AssociatedMediaStreamIds]]: the streams our a=msid lines put the sender's track in.
+  std::vector<std::string> stream_ids;
+  // The stream ids our last applied local description wrote (W3C 4.7.3 compares them).
+  std::optional<std::vector<std::string>> local_stream_ids;
+  // A negotiation has had it send: W3C addTrack reuses only senders that never sent.
+  bool has_sent = false;
+  // W3C 4.4.1.6 [[FiredDirection]] receives: the track event fired for its receiver, and no
+  // removal of the remote track since.
   bool track_fired = false;
   // The direction our last applied local description wrote for its section (W3C 4.7.3
   // compares it with `direction` to decide whether negotiation is needed).
@@ -55,8 +62,11 @@ class TransceiverList {
   // W3C 4.4.1.6: a rejected section stops its transceiver; an accepted one sets its current
   // direction (the direction we wrote in our description).
   void apply_negotiated(std::uint32_t handle, bool rejected, RtpDirection local_direction);
-  // W3C stop(): stopping now, stopped once a negotiation rejects its section.
+  // W3C stop(): stopping now, stopped once a negotiation rejects its section (at once when no
+  // description placed it yet).
   void stop(std::uint32_t handle);
+  // W3C 4.4.1.6, applying an answer: stopped transceivers leave the set.
+  void remove_stopped();
   // The remote offer was answered: its transceivers stay.
   void commit_remote_offer();
   // The remote offer was rolled back: what it made goes, and mids it gave are taken back.

@@ -48,7 +48,8 @@ struct Received {
 TEST(MediaApi, EncodedVideoFramesTravelBetweenTwoConnections) {
   auto a = make_pc();
   auto b = make_pc();
-  auto added = a->add_transceiver("video", {RTCRtpTransceiverDirection::kSendOnly});
+  auto added = a->add_transceiver(MediaStreamTrack::create("video"),
+                                  {RTCRtpTransceiverDirection::kSendOnly});
   ASSERT_TRUE(added) << added.error().to_string();
   auto sender_transceiver = *added;
   EXPECT_FALSE(sender_transceiver->mid());
@@ -299,7 +300,8 @@ TEST(MediaApi, CapabilitiesListWhatIsCarried) {
 TEST(MediaApi, CodecPreferencesChooseTheCodecOfOffersAndAnswers) {
   auto a = make_pc();
   auto b = make_pc();
-  auto added = a->add_transceiver("video", {RTCRtpTransceiverDirection::kSendOnly});
+  auto added = a->add_transceiver(MediaStreamTrack::create("video"),
+                                  {RTCRtpTransceiverDirection::kSendOnly});
   ASSERT_TRUE(added);
   auto transceiver = *added;
   // W3C 5.4: only codecs of the receiver's capabilities, not only repair formats.
@@ -385,9 +387,11 @@ constexpr double kTimerSlackMs = 20.0;
 TEST(MediaApi, DtmfTonesReachThePeerAtTheW3cTimings) {
   auto a = make_pc();
   auto b = make_pc();
-  auto audio = a->add_transceiver("audio", {RTCRtpTransceiverDirection::kSendOnly});
+  auto audio = a->add_transceiver(MediaStreamTrack::create("audio"),
+                                  {RTCRtpTransceiverDirection::kSendOnly});
   ASSERT_TRUE(audio);
-  auto video = a->add_transceiver("video", {RTCRtpTransceiverDirection::kSendOnly});
+  auto video = a->add_transceiver(MediaStreamTrack::create("video"),
+                                  {RTCRtpTransceiverDirection::kSendOnly});
   ASSERT_TRUE(video);
   auto dtmf = (*audio)->sender()->dtmf();
   ASSERT_TRUE(dtmf);
@@ -454,7 +458,8 @@ namespace {
 TEST(MediaApi, AudioLevelsAndContributingSourcesTravelWithTheFrames) {
   auto a = make_pc();
   auto b = make_pc();
-  auto audio = a->add_transceiver("audio", {RTCRtpTransceiverDirection::kSendOnly});
+  auto audio = a->add_transceiver(MediaStreamTrack::create("audio"),
+                                  {RTCRtpTransceiverDirection::kSendOnly});
   ASSERT_TRUE(audio);
   Received received;
   std::shared_ptr<RTCRtpReceiver> receiver;
