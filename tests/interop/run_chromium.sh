@@ -11,11 +11,14 @@
 #          (the page offers, then rtcpp offers), and a VP8 clip sent by rtcpp played by the page;
 #          the page's microphone recorded by rtcpp (both offerer roles, with the page's DTMF)
 #          and an Opus tone from rtcpp played by the page; then the page offering H.264, VP9 and AV1 first, and rtcpp sending each
+#   api:   the public API (api_peer) and a page: renegotiation mid-call with video both ways
+#          (tracks added, directions changed by either side, a transceiver stopped), then the
+#          synchronization and contributing sources of audio both ways
 #   mdns:  rtcpp serve and a page whose Chromium hides its addresses behind mDNS names, in a
 #          namespace with a veth pair and a default route (Chromium gathers nothing else)
 # With `quick` (the sanitizer build, where each run is several times slower) serve skips the
 # I-DATA repeat and media the H.264, VP9 and AV1 runs; the release build runs them all.
-# Usage: run_chromium.sh <rtcpp binary> [peer|serve|media|mdns] [quick]
+# Usage: run_chromium.sh <rtcpp binary> [peer|serve|media|api|mdns] [quick]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 rtcpp=$(realpath "$1")
@@ -59,6 +62,13 @@ case "$suite" in
         node '$here/chromium_media.mjs' '$rtcpp' camera-offer \$codec
         node '$here/chromium_media.mjs' '$rtcpp' rtcpp-sends \$codec
       done
+    " ;;
+  api)
+    unshare --net bash -c "
+      set -euo pipefail
+      ip link set lo up
+      node '$here/api_chromium.mjs' '$rtcpp' renegotiation
+      node '$here/api_chromium.mjs' '$rtcpp' sources
     " ;;
   mdns)
     unshare --net bash -c "
