@@ -196,6 +196,55 @@ class MediaStreamTrack {
   std::function<void()> on_ended_;
 };
 
+// W3C Media Capture 4.2.4 MediaStreamTrackEvent: the track a stream gained or lost.
+struct MediaStreamTrackEvent {
+  std::shared_ptr<MediaStreamTrack> track;
+};
+
+// W3C Media Capture 4.2 MediaStream: a set of tracks under one id. A connection makes one
+// for each stream id the peer's a=msid names (the same object for the same id), puts each
+// receiver's track in its streams, and takes it out when the peer stops sending; those
+// changes fire addtrack and removetrack (the application's own add_track/remove_track do
+// not, as in a browser). Methods may be called from any thread; a connection's events run on
+// its loop thread.
+class MediaStream {
+ public:
+  // A stream with a fresh random id (a UUID) holding `tracks`.
+  static std::shared_ptr<MediaStream> create(
+      const std::vector<std::shared_ptr<MediaStreamTrack>>& tracks = {});
+  explicit MediaStream(std::string id);
+  MediaStream(const MediaStream&) = delete;
+  MediaStream& operator=(const MediaStream&) = delete;
+  const std::string& id() const noexcept { return id_; }
+  std::vector<std::shared_ptr<MediaStreamTrack>> get_tracks() const;
+  std::vector<std::shared_ptr<MediaStreamTrack>> get_audio_tracks() const;
+  std::vector<std::shared_ptr<MediaStreamTrack>> get_video_tracks() const;
+  std::shared_ptr<MediaStreamTrack> get_track_by_id(std::string_view id) const;
+  // Nothing for a track already in the stream (or null).
+  void add_track(const std::shared_ptr<MediaStreamTrack>& track);
+  void remove_track(const std::shared_ptr<MediaStreamTrack>& track);
+  // A new stream (new id) with a clone of each track.
+  std::shared_ptr<MediaStream> clone() const;
+  // Some track is not ended.
+  bool active() const;
+  void on_add_track(std::function<void(const MediaStreamTrackEvent&)> handler);
+  void on_remove_track(std::function<void(const MediaStreamTrackEvent&)> handler);
+
+ private:
+  friend class detail::PeerConnectionImpl;
+  // Changes the set and returns the handler to fire (in a task of the caller's), if any.
+  std::function<void(const MediaStreamTrackEvent&)> add_by_peer(
+      const std::shared_ptr<MediaStreamTrack>& track);
+  std::function<void(const MediaStreamTrackEvent&)> remove_by_peer(
+      const std::shared_ptr<MediaStreamTrack>& track);
+
+  std::string id_;
+  mutable std::mutex mutex_;
+  std::vector<std::shared_ptr<MediaStreamTrack>> tracks_;
+  std::function<void(const MediaStreamTrackEvent&)> on_add_track_;
+  std::function<void(const MediaStreamTrackEvent&)> on_remove_track_;
+};
+
 // W3C webrtc-pc 7.3 RTCDTMFToneChangeEvent: the tone that started playing ("," for a pause),
 // or "" once the tone buffer is empty.
 struct RTCDTMFToneChangeEvent {
@@ -355,7 +404,8 @@ class RTCRtpTransceiver {
 struct RTCTrackEvent {
   std::shared_ptr<RTCRtpReceiver> receiver;
   std::shared_ptr<MediaStreamTrack> track;
-  std::vector<std::string> stream_ids;  // the peer's a=msid streams (W3C streams, by id)
+  std::vector<std::shared_ptr<MediaStream>> streams;  // the peer's a=msid streams
+  std::vector<std::string> stream_ids;                // their ids
   std::shared_ptr<RTCRtpTransceiver> transceiver;
 };
 

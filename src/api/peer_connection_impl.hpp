@@ -74,6 +74,10 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   Result<> replace_track(TransceiverState& state, std::shared_ptr<MediaStreamTrack> track);
   Result<> stop_transceiver(std::uint32_t transceiver);
   Result<> set_parameters(TransceiverState& state, const RTCRtpSendParameters& parameters);
+  // W3C 4.4.1.6 set the associated remote streams of a receiver: the streams of these ids
+  // (made once per id for this connection) gain its track, the others lose it, each change
+  // firing addtrack or removetrack in a task.
+  void associate_remote_streams(TransceiverState& state, const std::vector<std::string>& ids);
   std::vector<std::shared_ptr<RTCRtpTransceiver>> get_transceivers();
   // The objects of a core transceiver, made the first time they are asked for.
   TransceiverObjects& transceiver_objects(std::uint32_t handle);
@@ -186,6 +190,8 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   std::map<pc::ChannelHandle, std::shared_ptr<RTCDataChannel>> channels_;
   // The transceivers the application has seen, by core handle (creation order).
   std::map<std::uint32_t, TransceiverObjects> transceivers_;
+  // The MediaStreams made for the peer's stream ids (W3C 4.4.1.6: one object per id).
+  std::map<std::string, std::shared_ptr<MediaStream>> remote_streams_;
   // The operations chain: filled from any thread, run on the loop thread.
   std::mutex operations_mutex_;
   std::deque<std::pair<std::function<void(bool)>, bool>> operations_;  // with chained_after_close

@@ -1,5 +1,7 @@
 // The media half of PeerConnectionImpl: transceivers and their API objects, encoded frames
 // and DTMF in, and the core's media events out to the application's handlers.
+#include <algorithm>
+
 #include "api/conversions.hpp"
 #include "api/handler_call.hpp"
 #include "api/peer_connection_impl.hpp"
@@ -147,6 +149,31 @@ Result<> PeerConnectionImpl::set_parameters(TransceiverState& state,
   return {};
 }
 
+void PeerConnectionImpl::associate_remote_streams(TransceiverState& state,
+                                                  const std::vector<std::string>& ids) {
+  std::vector<std::shared_ptr<MediaStream>> streams;
+  for (const auto& id : ids) {
+    auto& stream = remote_streams_[id];
+    if (!stream) stream = std::make_shared<MediaStream>(id);
+    streams.push_back(stream);
+  }
+  const auto contains = [](const auto& list, const auto& stream) {
+    return std::find(list.begin(), list.end(), stream) != list.end();
+  };
+  const MediaStreamTrackEvent event{state.receiver_track};
+  for (const auto& old : state.remote_streams) {
+    if (contains(streams, old)) continue;
+    if (auto handler = old->remove_by_peer(state.receiver_track))
+      queue_task([handler, event] { fire(handler, event); });
+  }
+  for (const auto& stream : streams) {
+    if (contains(state.remote_streams, stream)) continue;
+    if (auto handler = stream->add_by_peer(state.receiver_track))
+      queue_task([handler, event] { fire(handler, event); });
+  }
+  state.remote_streams = std::move(streams);
+}
+
 Result<> PeerConnectionImpl::stop_transceiver(std::uint32_t transceiver) {
   if (closed_) return invalid_state_error("the connection is closed");
   auto stopped = core_.stop_transceiver(transceiver);
@@ -219,12 +246,23 @@ bool PeerConnectionImpl::on_media_event(pc::ConnectionEvent& event) {
     track_event.transceiver = objects.transceiver;
     if (const auto* t = core_.transceivers().find(added->transceiver))
       track_event.stream_ids = t->remote_stream_ids;
+    associate_remote_streams(*objects.state, track_event.stream_ids);
+    track_event.streams = objects.state->remote_streams;
     queue_task([this, track_event] { fire(on_track_, track_event); });
     return true;
   }
+  if (const auto* changed = std::get_if<pc::RemoteStreamsChanged>(&event)) {
+    auto& objects = transceiver_objects(changed->transceiver);
+    if (const auto* t = core_.transceivers().find(changed->transceiver))
+      associate_remote_streams(*objects.state, t->remote_stream_ids);
+    return true;
+  }
   if (const auto* removed = std::get_if<pc::TrackRemoved>(&event)) {
-    // W3C 4.4.1.6 process the removal of a remote track: the receiver's track mutes.
-    auto track = transceiver_objects(removed->transceiver).state->receiver_track;
+    // W3C 4.4.1.6 process the removal of a remote track: the track leaves its streams and
+    // mutes.
+    auto& state = *transceiver_objects(removed->transceiver).state;
+    associate_remote_streams(state, {});
+    auto track = state.receiver_track;
     if (auto handler = track->set_muted(true)) queue_task([handler] { fire(handler); });
     return true;
   }

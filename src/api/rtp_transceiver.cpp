@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <array>
 
 #include "api/operation_forms.hpp"
@@ -50,8 +51,10 @@ std::string_view to_string(MediaStreamTrackState value) noexcept {
 MediaStreamTrack::MediaStreamTrack(std::string kind, std::string id, std::string label)
     : kind_(std::move(kind)), id_(std::move(id)), label_(std::move(label)) {}
 
-std::shared_ptr<MediaStreamTrack> MediaStreamTrack::create(std::string kind, std::string label) {
-  // A version 4 UUID (RFC 9562 5.4), the form browsers give track ids.
+namespace {
+
+// A version 4 UUID (RFC 9562 5.4), the form browsers give track and stream ids.
+std::string random_uuid() {
   CryptoRandom rng;
   std::array<std::uint8_t, 16> bytes{};
   rng.fill(MutableBytesView(bytes.data(), bytes.size()));
@@ -64,7 +67,13 @@ std::shared_ptr<MediaStreamTrack> MediaStreamTrack::create(std::string kind, std
     id += kHex[bytes[i] >> 4];
     id += kHex[bytes[i] & 0x0f];
   }
-  return std::make_shared<MediaStreamTrack>(std::move(kind), std::move(id), std::move(label));
+  return id;
+}
+
+}  // namespace
+
+std::shared_ptr<MediaStreamTrack> MediaStreamTrack::create(std::string kind, std::string label) {
+  return std::make_shared<MediaStreamTrack>(std::move(kind), random_uuid(), std::move(label));
 }
 
 std::shared_ptr<MediaStreamTrack> MediaStreamTrack::clone() const {
@@ -101,6 +110,96 @@ std::function<void()> MediaStreamTrack::end() {
   if (ended_.exchange(true)) return {};
   std::lock_guard lock(handlers_mutex_);
   return on_ended_;
+}
+
+// --- MediaStream ---
+
+MediaStream::MediaStream(std::string id) : id_(std::move(id)) {}
+
+std::shared_ptr<MediaStream> MediaStream::create(
+    const std::vector<std::shared_ptr<MediaStreamTrack>>& tracks) {
+  auto stream = std::make_shared<MediaStream>(random_uuid());
+  for (const auto& track : tracks) stream->add_track(track);
+  return stream;
+}
+
+std::vector<std::shared_ptr<MediaStreamTrack>> MediaStream::get_tracks() const {
+  std::lock_guard lock(mutex_);
+  return tracks_;
+}
+
+std::vector<std::shared_ptr<MediaStreamTrack>> MediaStream::get_audio_tracks() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<MediaStreamTrack>> out;
+  for (const auto& t : tracks_) {
+    if (t->kind() == "audio") out.push_back(t);
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<MediaStreamTrack>> MediaStream::get_video_tracks() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<MediaStreamTrack>> out;
+  for (const auto& t : tracks_) {
+    if (t->kind() == "video") out.push_back(t);
+  }
+  return out;
+}
+
+std::shared_ptr<MediaStreamTrack> MediaStream::get_track_by_id(std::string_view id) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& t : tracks_) {
+    if (t->id() == id) return t;
+  }
+  return nullptr;
+}
+
+void MediaStream::add_track(const std::shared_ptr<MediaStreamTrack>& track) {
+  (void)add_by_peer(track);  // the application's own change fires nothing
+}
+
+void MediaStream::remove_track(const std::shared_ptr<MediaStreamTrack>& track) {
+  (void)remove_by_peer(track);
+}
+
+std::function<void(const MediaStreamTrackEvent&)> MediaStream::add_by_peer(
+    const std::shared_ptr<MediaStreamTrack>& track) {
+  std::lock_guard lock(mutex_);
+  if (!track || std::find(tracks_.begin(), tracks_.end(), track) != tracks_.end()) return {};
+  tracks_.push_back(track);
+  return on_add_track_;
+}
+
+std::function<void(const MediaStreamTrackEvent&)> MediaStream::remove_by_peer(
+    const std::shared_ptr<MediaStreamTrack>& track) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find(tracks_.begin(), tracks_.end(), track);
+  if (it == tracks_.end()) return {};
+  tracks_.erase(it);
+  return on_remove_track_;
+}
+
+std::shared_ptr<MediaStream> MediaStream::clone() const {
+  std::vector<std::shared_ptr<MediaStreamTrack>> clones;
+  for (const auto& t : get_tracks()) clones.push_back(t->clone());
+  return create(clones);
+}
+
+bool MediaStream::active() const {
+  std::lock_guard lock(mutex_);
+  return std::any_of(tracks_.begin(), tracks_.end(), [](const auto& t) {
+    return t->ready_state() == MediaStreamTrackState::kLive;
+  });
+}
+
+void MediaStream::on_add_track(std::function<void(const MediaStreamTrackEvent&)> handler) {
+  std::lock_guard lock(mutex_);
+  on_add_track_ = std::move(handler);
+}
+
+void MediaStream::on_remove_track(std::function<void(const MediaStreamTrackEvent&)> handler) {
+  std::lock_guard lock(mutex_);
+  on_remove_track_ = std::move(handler);
 }
 
 // --- RTCRtpSender ---

@@ -21,6 +21,8 @@ struct TransceiverState {
   std::string kind;          // "audio" or "video"
   std::shared_ptr<MediaStreamTrack> sender_track;
   std::shared_ptr<MediaStreamTrack> receiver_track;
+  // W3C [[AssociatedRemoteMediaStreams]] of the receiver.
+  std::vector<std::shared_ptr<MediaStream>> remote_streams;
   // W3C 5.2 [[SendEncodings]] and [[LastReturnedParameters]].
   std::vector<RTCRtpEncodingParameters> encodings{RTCRtpEncodingParameters{}};
   std::optional<RTCRtpSendParameters> last_returned;

@@ -200,6 +200,11 @@ struct TrackAdded {
 struct TrackRemoved {
   std::uint32_t transceiver = 0;
 };
+// W3C 4.4.1.6 set the associated remote streams: the peer's a=msid for a section it keeps
+// sending on names other streams now (Transceiver::remote_stream_ids).
+struct RemoteStreamsChanged {
+  std::uint32_t transceiver = 0;
+};
 // W3C 5.4 stop, or a rejected section: the transceiver's receiver will receive nothing more
 // (its track ends).
 struct TransceiverStopped {
@@ -244,9 +249,9 @@ using ConnectionEvent =
                  CandidateError, IceStateChanged, SelectedPairChanged, DtlsStateChanged,
                  SctpStateChanged, ChannelAnnounced, ChannelOpened, ChannelMessage,
                  ChannelBufferedAmountDecreased, ChannelError, ChannelClosing, ChannelClosed,
-                 TrackAdded, TrackRemoved, TransceiverStopped, MediaFrameReceived,
-                 KeyFrameRequested, DtmfToneChanged, DtmfToneReceived, GatherRequest,
-                 ResolveRequest, MdnsRequest, TurnStreamRequest, TransportReleased>;
+                 TrackAdded, TrackRemoved, RemoteStreamsChanged, TransceiverStopped,
+                 MediaFrameReceived, KeyFrameRequested, DtmfToneChanged, DtmfToneReceived,
+                 GatherRequest, ResolveRequest, MdnsRequest, TurnStreamRequest, TransportReleased>;
 
 class Connection {
  public:

@@ -183,15 +183,19 @@ void Connection::fire_track_events(const std::vector<MSection>& ours,
       continue;
     }
     // RFC 8830 2: "<stream id> <track id>" per stream; "-" names no stream.
-    t->remote_stream_ids.clear();
+    std::vector<std::string> streams;
     for (const auto& msid : remote[i].rtp.msids) {
       const std::string stream = msid.substr(0, msid.find(' '));
       if (!stream.empty() && stream != "-" &&
-          std::find(t->remote_stream_ids.begin(), t->remote_stream_ids.end(), stream) ==
-              t->remote_stream_ids.end())
-        t->remote_stream_ids.push_back(stream);
+          std::find(streams.begin(), streams.end(), stream) == streams.end())
+        streams.push_back(stream);
     }
-    if (t->track_fired) continue;
+    const bool streams_changed = streams != t->remote_stream_ids;
+    t->remote_stream_ids = std::move(streams);
+    if (t->track_fired) {
+      if (streams_changed) emit(RemoteStreamsChanged{t->handle});
+      continue;
+    }
     t->track_fired = true;
     emit(TrackAdded{t->handle});
   }

@@ -193,6 +193,72 @@ TEST(Tracks, RemoveTrackStopsSendingAndMutesThePeersTrack) {
   b->close();
 }
 
+TEST(Tracks, RemoteStreamsGainAndLoseTheTrack) {
+  auto a = make_pc();
+  auto b = make_pc();
+  auto sender = a->add_track(MediaStreamTrack::create("audio"), {"call"});
+  ASSERT_TRUE(sender);
+  std::promise<RTCTrackEvent> fired;
+  b->on_track([&](const RTCTrackEvent& e) { fired.set_value(e); });
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  auto future = fired.get_future();
+  ASSERT_EQ(future.wait_for(5s), std::future_status::ready);
+  const RTCTrackEvent event = future.get();
+  // W3C 4.4.1.6: a MediaStream per id the peer named, holding the receiver's track.
+  ASSERT_EQ(event.streams.size(), 1u);
+  auto stream = event.streams.front();
+  EXPECT_EQ(stream->id(), "call");
+  EXPECT_EQ(stream->get_tracks(), std::vector<std::shared_ptr<MediaStreamTrack>>{event.track});
+  EXPECT_EQ(stream->get_audio_tracks().size(), 1u);
+  EXPECT_TRUE(stream->get_video_tracks().empty());
+  EXPECT_EQ(stream->get_track_by_id(event.track->id()), event.track);
+  EXPECT_TRUE(stream->active());
+  std::atomic<int> removed{0};
+  std::atomic<int> added{0};
+  stream->on_remove_track([&](const MediaStreamTrackEvent& e) {
+    if (e.track == event.track) ++removed;
+  });
+  stream->on_add_track([&](const MediaStreamTrackEvent& e) {
+    if (e.track == event.track) ++added;
+  });
+  // The peer stops sending: the track leaves the stream (removetrack).
+  ASSERT_TRUE(a->remove_track(*sender));
+  signaling.renegotiate();
+  ASSERT_TRUE(eventually([&] { return removed.load() == 1; }));
+  EXPECT_TRUE(stream->get_tracks().empty());
+  // It sends again in the same stream: the same MediaStream object gains it back (addtrack).
+  ASSERT_TRUE((*sender)->replace_track(MediaStreamTrack::create("audio")).get());
+  ASSERT_TRUE(a->get_transceivers().front()->set_direction(RTCRtpTransceiverDirection::kSendRecv));
+  signaling.renegotiate();
+  ASSERT_TRUE(eventually([&] { return added.load() == 1; }));
+  EXPECT_EQ(stream->get_tracks().size(), 1u);
+  a->close();
+  b->close();
+}
+
+TEST(Tracks, MediaStreamsHoldWhatTheApplicationPutsInThem) {
+  auto audio = MediaStreamTrack::create("audio");
+  auto video = MediaStreamTrack::create("video");
+  auto stream = MediaStream::create({audio});
+  EXPECT_EQ(stream->id().size(), 36u);
+  std::atomic<int> events{0};
+  stream->on_add_track([&](const MediaStreamTrackEvent&) { ++events; });
+  stream->add_track(video);
+  stream->add_track(video);  // once only
+  stream->add_track(nullptr);
+  EXPECT_EQ(stream->get_tracks().size(), 2u);
+  EXPECT_EQ(events.load(), 0);  // the application's own changes fire nothing
+  auto copy = stream->clone();
+  EXPECT_NE(copy->id(), stream->id());
+  ASSERT_EQ(copy->get_tracks().size(), 2u);
+  EXPECT_NE(copy->get_tracks().front()->id(), audio->id());
+  stream->remove_track(audio);
+  EXPECT_EQ(stream->get_tracks(), std::vector<std::shared_ptr<MediaStreamTrack>>{video});
+  video->stop();
+  EXPECT_FALSE(stream->active());
+}
+
 TEST(Tracks, ReplaceTrackChecksKindAndNeedsNoNegotiation) {
   auto a = make_pc();
   auto b = make_pc();
