@@ -19,7 +19,7 @@
 //     get_synchronization_sources() shows Chromium's SSRC with an audio level, each with a
 //     timestamp under a second old.
 // Run it where only loopback exists (see run_chromium.sh).
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import http from 'node:http';
 import { spawn, execFileSync } from 'node:child_process';
 import readline from 'node:readline';
@@ -69,14 +69,7 @@ const server = http.createServer((req, res) => {
 });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
-    '--disable-features=WebRtcHideLocalIpsWithMdns', '--use-fake-ui-for-media-stream',
-    '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
-});
+const browser = await launchChromium({ media: true });
 const page = await browser.newPage();
 page.on('console', (m) => console.error(`[page] ${m.text()}`));
 await page.goto(`http://127.0.0.1:${server.address().port}/`);

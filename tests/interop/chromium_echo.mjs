@@ -20,7 +20,7 @@
 //
 // Exits 0 when every message came back intact. Run it where only loopback exists (see
 // run_chromium.sh) so that both sides gather 127.0.0.1 candidates only.
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
@@ -44,13 +44,7 @@ const server = http.createServer((req, res) => {
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${server.address().port}/`;
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
-    '--disable-features=WebRtcHideLocalIpsWithMdns'],
-});
+const browser = await launchChromium();
 const page = await browser.newPage();
 page.on('console', (m) => console.error(`[page] ${m.text()}`));
 await page.goto(url);

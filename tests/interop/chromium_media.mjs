@@ -20,7 +20,7 @@
 // and plays out at the tone's level.
 //
 // Run it where only loopback exists (see run_chromium.sh).
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import http from 'node:http';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import readline from 'node:readline';
@@ -76,14 +76,7 @@ const args = {
 }[mode];
 if (!args) fail(`unknown mode ${mode}`);
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
-    '--disable-features=WebRtcHideLocalIpsWithMdns', '--use-fake-ui-for-media-stream',
-    '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
-});
+const browser = await launchChromium({ media: true });
 const page = await browser.newPage();
 page.on('console', (m) => console.error(`[page] ${m.text()}`));
 await page.goto(url);

@@ -9,7 +9,7 @@
 //
 // The transfer time runs from the channel's open to the last byte received, as `rtcpp peer`
 // counts it. A cell that does not finish in TIMEOUT_S prints ok false with what arrived.
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -42,13 +42,7 @@ const deadline = setTimeout(async () => {
   finish({ ok: false, bytes: got, ms: null, mbps: null, error: `timed out after ${timeoutText} s` });
 }, timeoutMs + 15000);
 
-browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
-    '--disable-features=WebRtcHideLocalIpsWithMdns'],
-});
+browser = await launchChromium();
 const page = await browser.newPage();
 page.on('console', (m) => console.error(`[page] ${m.text()}`));
 // The page comes from playwright itself (no server socket), so that run_loss.sh can drop every

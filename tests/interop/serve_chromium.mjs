@@ -14,7 +14,7 @@
 // a non-loopback interface with a default route exists, with Chromium hiding its addresses
 // behind mDNS names as it does by default: rtcpp must resolve them (RFC 6762) and the
 // selected pair's remote candidate is then a host candidate with Chromium's real address.
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 
@@ -48,14 +48,10 @@ const url = await new Promise((resolve) => {
   });
 });
 
-browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
-    ...(mode === 'mdns' ? [] : ['--disable-features=WebRtcHideLocalIpsWithMdns']),
-    ...(mode === 'idata' ? ['--force-fieldtrials=WebRTC-DataChannelMessageInterleaving/Enabled/'] : [])],
-});  // playwright gives the browser a fresh temporary profile
+browser = await launchChromium({
+  mdns: mode === 'mdns',
+  extra: mode === 'idata' ? ['--force-fieldtrials=WebRTC-DataChannelMessageInterleaving/Enabled/'] : [],
+});
 const page = await browser.newPage();
 page.on('console', (m) => console.error(`[page] ${m.text()}`));
 page.on('pageerror', (e) => fail(`page error: ${e}`));
