@@ -1,0 +1,73 @@
+// The `rtcpp peer` signaling lines from stdin (docs/peer-contract.md): each line of the input
+// is read as the peer reads it. Never crash; a line read as a description or a candidate,
+// written back out as the peer writes its own, reads back the same.
+#include <cstdint>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "tools/signaling_lines.hpp"
+
+namespace {
+
+using namespace rtcpp;
+using json = nlohmann::ordered_json;
+
+std::string write_line(const tools::SignalingLine& line) {
+  json j;
+  if (const auto* d = std::get_if<tools::DescriptionLine>(&line)) {
+    // Only offers and answers come out (to_string is the API's, not in the fuzz build).
+    j = {{"type", d->type == RTCSdpType::kOffer ? "offer" : "answer"}, {"sdp", d->sdp}};
+  } else if (const auto* c = std::get_if<tools::CandidateLine>(&line)) {
+    j = {{"type", "candidate"}, {"candidate", c->init.candidate}};
+    if (c->init.sdp_mid) j["sdpMid"] = *c->init.sdp_mid;
+    if (c->init.sdp_m_line_index) j["sdpMLineIndex"] = *c->init.sdp_m_line_index;
+  } else if (std::holds_alternative<tools::ByeLine>(line)) {
+    j = {{"type", "bye"}};
+  } else {
+    j = {{"type", std::get<tools::UnknownLine>(line).type}};
+  }
+  // Throws (and so aborts the run) on a string that is not UTF-8: none may come out of a
+  // line that parsed.
+  return j.dump();
+}
+
+bool same(const tools::SignalingLine& a, const tools::SignalingLine& b) {
+  if (a.index() != b.index()) return false;
+  if (const auto* d = std::get_if<tools::DescriptionLine>(&a)) {
+    const auto& e = std::get<tools::DescriptionLine>(b);
+    return d->type == e.type && d->sdp == e.sdp;
+  }
+  if (const auto* c = std::get_if<tools::CandidateLine>(&a)) {
+    const auto& e = std::get<tools::CandidateLine>(b);
+    return c->init.candidate == e.init.candidate && c->init.sdp_mid == e.init.sdp_mid &&
+           c->init.sdp_m_line_index == e.init.sdp_m_line_index;
+  }
+  if (const auto* u = std::get_if<tools::UnknownLine>(&a))
+    return u->type == std::get<tools::UnknownLine>(b).type;
+  return true;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  // Lines as std::getline cuts them.
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    const auto line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    auto parsed = tools::parse_signaling_line(line);
+    if (!parsed) continue;
+    if (const auto* d = std::get_if<tools::DescriptionLine>(&*parsed);
+        d && d->type != RTCSdpType::kOffer && d->type != RTCSdpType::kAnswer)
+      std::abort();
+    if (const auto* c = std::get_if<tools::CandidateLine>(&*parsed);
+        c && !c->init.sdp_mid && !c->init.sdp_m_line_index)
+      std::abort();
+    auto again = tools::parse_signaling_line(write_line(*parsed));
+    if (!again || !same(*again, *parsed)) std::abort();
+  }
+  return 0;
+}

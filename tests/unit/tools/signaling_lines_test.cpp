@@ -1,0 +1,58 @@
+#include "tools/signaling_lines.hpp"
+
+#include <gtest/gtest.h>
+
+namespace rtcpp::tools {
+namespace {
+
+TEST(SignalingLines, ReadsAnOffer) {
+  auto line = parse_signaling_line(R"({"type":"offer","sdp":"v=0\r\n"})");
+  ASSERT_TRUE(line);
+  const auto* d = std::get_if<DescriptionLine>(&*line);
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->type, RTCSdpType::kOffer);
+  EXPECT_EQ(d->sdp, "v=0\r\n");
+}
+
+TEST(SignalingLines, ReadsACandidateWithItsSection) {
+  auto line = parse_signaling_line(
+      R"({"type":"candidate","candidate":"candidate:1 1 udp 1 1.2.3.4 5 typ host","sdpMid":"1","sdpMLineIndex":1})");
+  ASSERT_TRUE(line);
+  const auto& init = std::get<CandidateLine>(*line).init;
+  EXPECT_EQ(init.candidate, "candidate:1 1 udp 1 1.2.3.4 5 typ host");
+  EXPECT_EQ(init.sdp_mid, "1");
+  EXPECT_EQ(init.sdp_m_line_index, 1);
+}
+
+TEST(SignalingLines, ACandidateWithoutSectionBelongsToTheFirst) {
+  auto line = parse_signaling_line(R"({"type":"candidate","candidate":"","sdpMid":null})");
+  ASSERT_TRUE(line);
+  const auto& init = std::get<CandidateLine>(*line).init;
+  EXPECT_TRUE(init.candidate.empty());
+  EXPECT_FALSE(init.sdp_mid);
+  EXPECT_EQ(init.sdp_m_line_index, 0);
+}
+
+TEST(SignalingLines, ByeAndUnknownTypes) {
+  auto bye = parse_signaling_line(R"({"type":"bye"})");
+  ASSERT_TRUE(bye);
+  EXPECT_TRUE(std::holds_alternative<ByeLine>(*bye));
+  auto other = parse_signaling_line(R"({"type":"pranswer","sdp":"v=0"})");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(std::get<UnknownLine>(*other).type, "pranswer");
+}
+
+TEST(SignalingLines, RefusesMalformedLines) {
+  for (const char* text : {"", "{", "[]", "\"offer\"", R"({"sdp":"v=0"})", R"({"type":7})",
+                           "{\"type\":\"bye\"} trailing", "{\"type\":\"\xff\"}"}) {
+    auto line = parse_signaling_line(text);
+    ASSERT_FALSE(line) << text;
+    EXPECT_EQ(line.error().message(), "ignoring malformed signaling line");
+  }
+  auto no_sdp = parse_signaling_line(R"({"type":"answer","sdp":null})");
+  ASSERT_FALSE(no_sdp);
+  EXPECT_EQ(no_sdp.error().message(), "answer without sdp");
+}
+
+}  // namespace
+}  // namespace rtcpp::tools

@@ -1,0 +1,38 @@
+// The peer contract's signaling lines (docs/peer-contract.md): one JSON object a line on
+// stdin, written by a remote side that may send anything. Kept apart from the peer so that
+// the parsing is a plain function, tested and fuzzed without threads or sockets.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "rtcpp/error.hpp"
+#include "rtcpp/ice_candidate.hpp"
+#include "rtcpp/session_description.hpp"
+
+namespace rtcpp::tools {
+
+// {"type":"offer"|"answer","sdp":"..."}.
+struct DescriptionLine {
+  RTCSdpType type = RTCSdpType::kOffer;
+  std::string sdp;
+};
+// {"type":"candidate",...}: an RTCIceCandidateInit; "" is end-of-candidates. With neither
+// sdpMid nor sdpMLineIndex it belongs to the first m-line.
+struct CandidateLine {
+  RTCIceCandidateInit init;
+};
+// {"type":"bye"}.
+struct ByeLine {};
+// Any other type: the contract has the peer ignore it.
+struct UnknownLine {
+  std::string type;
+};
+using SignalingLine = std::variant<DescriptionLine, CandidateLine, ByeLine, UnknownLine>;
+
+// A line that is not a JSON object with a string "type", or a description without a string
+// "sdp", is an error whose message is the peer's stderr line for it.
+Result<SignalingLine> parse_signaling_line(std::string_view line);
+
+}  // namespace rtcpp::tools
