@@ -60,6 +60,19 @@ Result<IceServerUrl> parse_ice_server_url(std::string_view url) {
   return out;
 }
 
+Result<> validate_ice_server(const std::vector<std::string>& urls, const std::string& username,
+                             const std::string& credential) {
+  if (urls.empty()) return syntax_error("an ICE server without urls");
+  for (const auto& url : urls) {
+    auto parsed = parse_ice_server_url(url);
+    if (!parsed) return std::move(parsed).error();
+    if ((parsed->scheme == "turn" || parsed->scheme == "turns") &&
+        (username.empty() || credential.empty()))
+      return invalid_access_error("a TURN server needs a username and a credential: " + url);
+  }
+  return {};
+}
+
 std::optional<SocketAddress> resolve_literal(const std::string& host, std::uint16_t port) {
   auto ip = IpAddress::parse(host);
   if (!ip) return std::nullopt;
