@@ -27,9 +27,13 @@ Result<SignalingLine> parse_signaling_line(std::string_view line) {
       out.init.candidate = c->get<std::string>();
     if (const auto mid = msg.find("sdpMid"); mid != msg.end() && mid->is_string())
       out.init.sdp_mid = mid->get<std::string>();
-    if (const auto index = msg.find("sdpMLineIndex");
-        index != msg.end() && index->is_number_unsigned())
-      out.init.sdp_m_line_index = index->get<std::uint16_t>();
+    if (const auto index = msg.find("sdpMLineIndex"); index != msg.end() && !index->is_null()) {
+      // An unsigned short (W3C RTCIceCandidateInit). Anything else used to be cut to 16 bits
+      // or dropped, which put the candidate on the wrong m-line (70000 read as 4464).
+      if (!index->is_number_unsigned() || index->get<std::uint64_t>() > 0xffff)
+        return syntax_error("ignoring candidate with a bad sdpMLineIndex");
+      out.init.sdp_m_line_index = static_cast<std::uint16_t>(index->get<std::uint64_t>());
+    }
     if (!out.init.sdp_mid && !out.init.sdp_m_line_index) out.init.sdp_m_line_index = 0;
     return SignalingLine{std::move(out)};
   }

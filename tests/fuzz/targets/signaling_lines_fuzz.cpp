@@ -63,9 +63,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (const auto* d = std::get_if<tools::DescriptionLine>(&*parsed);
         d && d->type != RTCSdpType::kOffer && d->type != RTCSdpType::kAnswer)
       std::abort();
-    if (const auto* c = std::get_if<tools::CandidateLine>(&*parsed);
-        c && !c->init.sdp_mid && !c->init.sdp_m_line_index)
-      std::abort();
+    if (const auto* c = std::get_if<tools::CandidateLine>(&*parsed)) {
+      if (!c->init.sdp_mid && !c->init.sdp_m_line_index) std::abort();
+      // The index read is the index sent, never a value cut to 16 bits.
+      const auto j = json::parse(line);
+      if (j.contains("sdpMLineIndex") && !j["sdpMLineIndex"].is_null() &&
+          j["sdpMLineIndex"].get<std::uint64_t>() != c->init.sdp_m_line_index)
+        std::abort();
+    }
     auto again = tools::parse_signaling_line(write_line(*parsed));
     if (!again || !same(*again, *parsed)) std::abort();
   }

@@ -54,5 +54,22 @@ TEST(SignalingLines, RefusesMalformedLines) {
   EXPECT_EQ(no_sdp.error().message(), "answer without sdp");
 }
 
+// sdpMLineIndex is an unsigned short: 70000 used to be cut to 4464, and -1 or 1.5 dropped
+// (so the candidate went to m-line 0). Such a line is refused now.
+TEST(SignalingLines, RefusesAnSdpMLineIndexThatIsNotAnUnsignedShort) {
+  for (const char* text : {R"({"type":"candidate","candidate":"","sdpMLineIndex":70000})",
+                           R"({"type":"candidate","candidate":"","sdpMLineIndex":65536})",
+                           R"({"type":"candidate","candidate":"","sdpMLineIndex":-1})",
+                           R"({"type":"candidate","candidate":"","sdpMLineIndex":1.5})",
+                           R"({"type":"candidate","candidate":"","sdpMLineIndex":"1"})"}) {
+    auto line = parse_signaling_line(text);
+    ASSERT_FALSE(line) << text;
+    EXPECT_EQ(line.error().message(), "ignoring candidate with a bad sdpMLineIndex");
+  }
+  auto top = parse_signaling_line(R"({"type":"candidate","candidate":"","sdpMLineIndex":65535})");
+  ASSERT_TRUE(top);
+  EXPECT_EQ(std::get<CandidateLine>(*top).init.sdp_m_line_index, 65535);
+}
+
 }  // namespace
 }  // namespace rtcpp::tools
