@@ -47,7 +47,9 @@ std::mutex stdout_mutex;
 bool result_written = false;  // under stdout_mutex
 
 void emit(const json& j) {
-  const std::string line = j.dump() + "\n";
+  // Strings from outside (a channel label from the peer, an error quoting an argument) need
+  // not be UTF-8: replaced (U+FFFD), as dump() would throw on them and end the process.
+  const std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   std::lock_guard lock(stdout_mutex);
   // The contract: the result line is the last line on stdout, whatever is still under way.
   if (result_written) return;
