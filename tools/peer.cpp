@@ -305,7 +305,14 @@ int Peer::run() {
   // Signaling arrives on stdin, read on its own thread and handed to the connection's loop.
   std::thread reader([this] {
     std::string line;
-    while (std::getline(std::cin, line)) {
+    while (true) {
+      const LineRead read = read_signaling_line(std::cin, line);
+      if (read == LineRead::kEnd) break;
+      if (read == LineRead::kTooLong) {
+        std::fprintf(stderr, "rtcpp peer: ignoring a signaling line over %zu bytes\n",
+                     kMaxSignalingLine);
+        continue;
+      }
       auto msg = parse_signaling_line(line);
       if (!msg) {
         std::fprintf(stderr, "rtcpp peer: %s\n", msg.error().message().c_str());

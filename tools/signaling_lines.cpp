@@ -41,4 +41,30 @@ Result<SignalingLine> parse_signaling_line(std::string_view line) {
   return SignalingLine{UnknownLine{type}};
 }
 
+LineRead read_signaling_line(std::istream& in, std::string& line, std::size_t max_bytes) {
+  line.clear();
+  bool any = false;
+  bool too_long = false;
+  std::streambuf* buf = in.rdbuf();
+  while (true) {
+    const auto c = buf->sbumpc();
+    if (c == std::char_traits<char>::eof()) {
+      in.setstate(std::ios::eofbit);
+      if (!any) return LineRead::kEnd;
+      break;
+    }
+    any = true;
+    if (c == '\n') break;
+    if (too_long) continue;
+    if (line.size() == max_bytes) {
+      too_long = true;
+      line.clear();
+      line.shrink_to_fit();
+      continue;
+    }
+    line.push_back(std::char_traits<char>::to_char_type(c));
+  }
+  return too_long ? LineRead::kTooLong : LineRead::kLine;
+}
+
 }  // namespace rtcpp::tools

@@ -3,6 +3,8 @@
 // the parsing is a plain function, tested and fuzzed without threads or sockets.
 #pragma once
 
+#include <cstddef>
+#include <istream>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -34,5 +36,13 @@ using SignalingLine = std::variant<DescriptionLine, CandidateLine, ByeLine, Unkn
 // A line that is not a JSON object with a string "type", or a description without a string
 // "sdp", is an error whose message is the peer's stderr line for it.
 Result<SignalingLine> parse_signaling_line(std::string_view line);
+
+// Far above any real description (a few hundred KiB at most), far below what hurts.
+inline constexpr std::size_t kMaxSignalingLine = std::size_t{8} * 1024 * 1024;
+enum class LineRead { kLine, kTooLong, kEnd };
+// std::getline with a bound: a line longer than max_bytes is read to its end and dropped
+// (kTooLong), never held whole, so that a stdin without newlines cannot take all memory.
+LineRead read_signaling_line(std::istream& in, std::string& line,
+                             std::size_t max_bytes = kMaxSignalingLine);
 
 }  // namespace rtcpp::tools

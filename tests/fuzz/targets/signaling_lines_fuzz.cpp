@@ -1,9 +1,10 @@
-// The `rtcpp peer` signaling lines from stdin (docs/peer-contract.md): each line of the input
-// is read as the peer reads it. Never crash; a line read as a description or a candidate,
-// written back out as the peer writes its own, reads back the same.
+// The `rtcpp peer` signaling lines from stdin (docs/peer-contract.md): the input is read
+// line by line as the peer reads its stdin. Never crash; a line read as a description or a
+// candidate, written back out as the peer writes its own, reads back the same.
 #include <cstdint>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -52,12 +53,16 @@ bool same(const tools::SignalingLine& a, const tools::SignalingLine& b) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::string_view text(reinterpret_cast<const char*>(data), size);
-  // Lines as std::getline cuts them.
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    const auto line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  // Lines as the peer reads them from stdin, with a bound that inputs reach (libFuzzer's are
+  // at most 4096 bytes; the seeds' lines are shorter than it).
+  constexpr std::size_t kBound = 1024;
+  std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));
+  std::string line;
+  while (true) {
+    const auto read = tools::read_signaling_line(in, line, kBound);
+    if (read == tools::LineRead::kEnd) break;
+    if (line.size() > kBound || (read == tools::LineRead::kTooLong && !line.empty())) std::abort();
+    if (read == tools::LineRead::kTooLong) continue;
     auto parsed = tools::parse_signaling_line(line);
     if (!parsed) continue;
     if (const auto* d = std::get_if<tools::DescriptionLine>(&*parsed);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 namespace rtcpp::tools {
 namespace {
 
@@ -69,6 +71,23 @@ TEST(SignalingLines, RefusesAnSdpMLineIndexThatIsNotAnUnsignedShort) {
   auto top = parse_signaling_line(R"({"type":"candidate","candidate":"","sdpMLineIndex":65535})");
   ASSERT_TRUE(top);
   EXPECT_EQ(std::get<CandidateLine>(*top).init.sdp_m_line_index, 65535);
+}
+
+// std::getline held a line of any length: a stdin without newlines grew without bound.
+TEST(SignalingLines, ReadsLinesUpToABound) {
+  std::istringstream in("a\n" + std::string(100, 'x') + "\n\n" + std::string(10, 'y') + "\nb");
+  std::string line;
+  EXPECT_EQ(read_signaling_line(in, line, 10), LineRead::kLine);
+  EXPECT_EQ(line, "a");
+  EXPECT_EQ(read_signaling_line(in, line, 10), LineRead::kTooLong);
+  EXPECT_TRUE(line.empty());
+  EXPECT_EQ(read_signaling_line(in, line, 10), LineRead::kLine);
+  EXPECT_EQ(line, "");
+  EXPECT_EQ(read_signaling_line(in, line, 10), LineRead::kLine);
+  EXPECT_EQ(line, std::string(10, 'y'));
+  EXPECT_EQ(read_signaling_line(in, line, 10), LineRead::kLine);
+  EXPECT_EQ(line, "b");
+  EXPECT_EQ(read_signaling_line(in, line, 10), LineRead::kEnd);
 }
 
 }  // namespace
