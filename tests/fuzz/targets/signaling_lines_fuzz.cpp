@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tools/signaling_lines.hpp"
 
@@ -53,16 +54,31 @@ bool same(const tools::SignalingLine& a, const tools::SignalingLine& b) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  // Lines as the peer reads them from stdin, with a bound that inputs reach (libFuzzer's are
-  // at most 4096 bytes; the seeds' lines are shorter than it).
-  constexpr std::size_t kBound = 1024;
-  std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));
-  std::string line;
-  while (true) {
-    const auto read = tools::read_signaling_line(in, line, kBound);
-    if (read == tools::LineRead::kEnd) break;
-    if (line.size() > kBound || (read == tools::LineRead::kTooLong && !line.empty())) std::abort();
-    if (read == tools::LineRead::kTooLong) continue;
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  // Lines as the peer reads them from stdin.
+  std::vector<std::string> lines;
+  {
+    std::istringstream in(text);
+    std::string line;
+    while (tools::read_signaling_line(in, line) == tools::LineRead::kLine) lines.push_back(line);
+  }
+  // Again with a bound that inputs reach (libFuzzer's stay short): the same lines, those
+  // longer than the bound dropped whole.
+  {
+    constexpr std::size_t kBound = 64;
+    std::istringstream in(text);
+    std::string line;
+    std::size_t n = 0;
+    for (auto read = tools::read_signaling_line(in, line, kBound); read != tools::LineRead::kEnd;
+         read = tools::read_signaling_line(in, line, kBound), ++n) {
+      if (n >= lines.size()) std::abort();
+      const bool too_long = lines[n].size() > kBound;
+      if (too_long != (read == tools::LineRead::kTooLong)) std::abort();
+      if (too_long ? !line.empty() : line != lines[n]) std::abort();
+    }
+    if (n != lines.size()) std::abort();
+  }
+  for (const auto& line : lines) {
     auto parsed = tools::parse_signaling_line(line);
     if (!parsed) continue;
     if (const auto* d = std::get_if<tools::DescriptionLine>(&*parsed);
