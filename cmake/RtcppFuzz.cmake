@@ -1,13 +1,14 @@
-# rtcpp_add_fuzz_target(<name> SOURCE <file> CORPUS <dir>)
+# rtcpp_add_fuzz_target(<name> SOURCE <file> [<file>...] CORPUS <dir>)
 #
-# Declares a libFuzzer target. The source defines LLVMFuzzerTestOneInput. With RTCPP_FUZZ
+# Declares a libFuzzer target. The first source defines LLVMFuzzerTestOneInput; any others
+# are code under test that is not in the library (the tools' signaling lines). With RTCPP_FUZZ
 # (the `fuzz` preset, clang) it becomes a libFuzzer binary `fuzz_<name>`; in every other build
 # it is linked with a replay driver and each file of its seed corpus runs as a ctest test, so
 # that the corpora are regression tests on every CI run. The asan preset leaves the replays out
 # (RTCPP_FUZZ_REPLAY=OFF): the fuzz preset starts each run from the same corpora under ASan
 # and UBSan.
 function(rtcpp_add_fuzz_target name)
-  cmake_parse_arguments(ARG "" "SOURCE;CORPUS" "" ${ARGN})
+  cmake_parse_arguments(ARG "" "CORPUS" "SOURCE" ${ARGN})
   if(NOT ARG_SOURCE OR NOT ARG_CORPUS)
     message(FATAL_ERROR "rtcpp_add_fuzz_target(${name}) needs SOURCE and CORPUS")
   endif()

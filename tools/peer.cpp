@@ -34,6 +34,7 @@
 #include "base/utf8.hpp"
 #include "rtcpp/rtcpp.hpp"
 #include "tools/peer_media.hpp"
+#include "tools/signaling_lines.hpp"
 
 namespace rtcpp::tools {
 namespace {
@@ -46,7 +47,9 @@ std::mutex stdout_mutex;
 bool result_written = false;  // under stdout_mutex
 
 void emit(const json& j) {
-  const std::string line = j.dump() + "\n";
+  // Strings from outside (a channel label from the peer, an error quoting an argument) need
+  // not be UTF-8: replaced (U+FFFD), as dump() would throw on them and end the process.
+  const std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   std::lock_guard lock(stdout_mutex);
   // The contract: the result line is the last line on stdout, whatever is still under way.
   if (result_written) return;
@@ -103,7 +106,7 @@ class Peer {
 
  private:
   // Loop thread.
-  void on_line(const json& msg);
+  void on_line(const SignalingLine& msg);
   void on_remote_applied(const std::string& type);
   void add_candidate(const RTCIceCandidateInit& init);
   void emit_description(const RTCSessionDescriptionInit& d);
@@ -302,14 +305,20 @@ int Peer::run() {
   // Signaling arrives on stdin, read on its own thread and handed to the connection's loop.
   std::thread reader([this] {
     std::string line;
-    while (std::getline(std::cin, line)) {
-      json msg = json::parse(line, nullptr, false);
-      if (msg.is_discarded() || !msg.is_object() || !msg.contains("type") ||
-          !msg["type"].is_string()) {
-        std::fprintf(stderr, "rtcpp peer: ignoring malformed signaling line\n");
+    while (true) {
+      const LineRead read = read_signaling_line(std::cin, line);
+      if (read == LineRead::kEnd) break;
+      if (read == LineRead::kTooLong) {
+        std::fprintf(stderr, "rtcpp peer: ignoring a signaling line over %zu bytes\n",
+                     kMaxSignalingLine);
         continue;
       }
-      on_line(msg);
+      auto msg = parse_signaling_line(line);
+      if (!msg) {
+        std::fprintf(stderr, "rtcpp peer: %s\n", msg.error().message().c_str());
+        continue;
+      }
+      on_line(*msg);
     }
     // get_stats' callback is a way onto the loop thread, after everything queued before.
     pc_->get_stats([this](RTCStatsReport) {
@@ -341,19 +350,15 @@ int Peer::run() {
 }
 
 // Called on the reader thread: only the API's callback forms, which queue and return.
-void Peer::on_line(const json& msg) {
-  const std::string type = msg["type"];
-  if (type == "offer" || type == "answer") {
-    if (!msg.contains("sdp") || !msg["sdp"].is_string()) {
-      std::fprintf(stderr, "rtcpp peer: %s without sdp\n", type.c_str());
-      return;
-    }
+void Peer::on_line(const SignalingLine& msg) {
+  if (const auto* description = std::get_if<DescriptionLine>(&msg)) {
+    const std::string type(to_string(description->type));
     const bool expected = options_.offer ? type == "answer" : type == "offer";
     if (!expected) {
       std::fprintf(stderr, "rtcpp peer: unexpected %s\n", type.c_str());
       return;
     }
-    pc_->set_remote_description({*sdp_type_from_string(type), msg["sdp"].get<std::string>()},
+    pc_->set_remote_description({description->type, description->sdp},
                                 [this, type](Result<> applied) {
                                   if (!applied) {
                                     finish(false, applied.error().to_string());
@@ -361,14 +366,8 @@ void Peer::on_line(const json& msg) {
                                   }
                                   on_remote_applied(type);
                                 });
-  } else if (type == "candidate") {
-    RTCIceCandidateInit init;
-    if (msg.contains("candidate") && msg["candidate"].is_string())
-      init.candidate = msg["candidate"];
-    if (msg.contains("sdpMid") && msg["sdpMid"].is_string()) init.sdp_mid = msg["sdpMid"];
-    if (msg.contains("sdpMLineIndex") && msg["sdpMLineIndex"].is_number_unsigned())
-      init.sdp_m_line_index = msg["sdpMLineIndex"].get<std::uint16_t>();
-    if (!init.sdp_mid && !init.sdp_m_line_index) init.sdp_m_line_index = 0;
+  } else if (const auto* candidate = std::get_if<CandidateLine>(&msg)) {
+    const RTCIceCandidateInit init = candidate->init;
     pc_->add_ice_candidate(init, [this, init](Result<> added) {
       // The contract: a candidate may come before the description it belongs to; it waits.
       if (!added && !remote_applied_) {
@@ -378,7 +377,7 @@ void Peer::on_line(const json& msg) {
                      added.error().to_string().c_str());
       }
     });
-  } else if (type == "bye") {
+  } else if (std::holds_alternative<ByeLine>(msg)) {
     // get_stats' callback runs on the loop after what was queued before: finish there.
     pc_->get_stats([this](RTCStatsReport) {
       finish(error_.empty() && (!options_.expect_echo || !channels_.empty()), error_);

@@ -102,14 +102,9 @@ double unix_time_ms() noexcept {
 
 Result<> validate_configuration(const RTCConfiguration& configuration) {
   for (const auto& server : configuration.ice_servers) {
-    if (server.urls.empty()) return syntax_error("an ICE server without urls");
-    for (const auto& url : server.urls) {
-      auto parsed = pc::parse_ice_server_url(url);
-      if (!parsed) return std::move(parsed).error();
-      if ((parsed->scheme == "turn" || parsed->scheme == "turns") &&
-          (server.username.empty() || server.credential.empty()))
-        return invalid_access_error("a TURN server needs a username and a credential: " + url);
-    }
+    if (auto valid = pc::validate_ice_server(server.urls, server.username, server.credential);
+        !valid)
+      return valid;
   }
   for (const auto& certificate : configuration.certificates) {
     if (!certificate) return type_error("certificates contains a null certificate");

@@ -1,8 +1,25 @@
 #include "pc/ice_servers.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace rtcpp::pc {
+namespace {
+
+// No DNS name is longer (RFC 1035 2.3.4: 255 octets).
+constexpr std::size_t kMaxHostLength = 255;
+
+// RFC 3986 3.2.2 reg-name (or IPv4address, which is one): unreserved and sub-delims. The
+// host goes to the resolver and into TLS's server name as it is, so spaces, controls, NULs,
+// stray brackets or colons, and %-escapes (never decoded) are refused here.
+bool is_reg_name(std::string_view host) {
+  return std::ranges::all_of(host, [](char c) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    return alnum || std::string_view("-._~!$&'()*+,;=").find(c) != std::string_view::npos;
+  });
+}
+
+}  // namespace
 
 Result<IceServerUrl> parse_ice_server_url(std::string_view url) {
   IceServerUrl out;
@@ -49,6 +66,14 @@ Result<IceServerUrl> parse_ice_server_url(std::string_view url) {
     port = rest.substr(c + 1);
   }
   if (host.empty()) return syntax_error("empty host in " + std::string(url));
+  if (host.size() > kMaxHostLength) return syntax_error("ICE server host too long");
+  // In brackets only an IPv6 address (RFC 3986 IP-literal; no IPvFuture, no zone).
+  if (rest.front() == '[') {
+    auto ip = IpAddress::parse(host);
+    if (!ip || !ip->is_v6()) return syntax_error("bad ICE server host in " + std::string(url));
+  } else if (!is_reg_name(host)) {
+    return syntax_error("bad ICE server host in " + std::string(url));
+  }
   if (!port.empty() || rest.back() == ':') {
     unsigned value = 0;
     const auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
@@ -58,6 +83,19 @@ Result<IceServerUrl> parse_ice_server_url(std::string_view url) {
   }
   out.host = std::string(host);
   return out;
+}
+
+Result<> validate_ice_server(const std::vector<std::string>& urls, const std::string& username,
+                             const std::string& credential) {
+  if (urls.empty()) return syntax_error("an ICE server without urls");
+  for (const auto& url : urls) {
+    auto parsed = parse_ice_server_url(url);
+    if (!parsed) return std::move(parsed).error();
+    if ((parsed->scheme == "turn" || parsed->scheme == "turns") &&
+        (username.empty() || credential.empty()))
+      return invalid_access_error("a TURN server needs a username and a credential: " + url);
+  }
+  return {};
 }
 
 std::optional<SocketAddress> resolve_literal(const std::string& host, std::uint16_t port) {
