@@ -71,4 +71,62 @@ std::size_t utf8_prefix_length(std::string_view text, std::size_t max_bytes) noe
   return length;
 }
 
+std::string replace_invalid_utf8(std::string_view text) {
+  if (is_valid_utf8(text)) return std::string(text);
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(text.size() + 8);
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x80) {
+      out += static_cast<char>(lead);
+      ++i;
+      continue;
+    }
+    // Unicode table 3-7: the continuation bytes a lead allows (the first one's range narrower
+    // for E0, ED, F0 and F4).
+    std::size_t continuations = 0;
+    unsigned char low = 0x80;
+    unsigned char high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      continuations = 1;
+    } else if (lead == 0xE0) {
+      continuations = 2;
+      low = 0xA0;
+    } else if ((lead >= 0xE1 && lead <= 0xEC) || lead == 0xEE || lead == 0xEF) {
+      continuations = 2;
+    } else if (lead == 0xED) {
+      continuations = 2;
+      high = 0x9F;
+    } else if (lead == 0xF0) {
+      continuations = 3;
+      low = 0x90;
+    } else if (lead >= 0xF1 && lead <= 0xF3) {
+      continuations = 3;
+    } else if (lead == 0xF4) {
+      continuations = 3;
+      high = 0x8F;
+    } else {
+      out += kReplacement;  // never a lead byte
+      ++i;
+      continue;
+    }
+    std::size_t taken = 1;
+    while (taken <= continuations && i + taken < text.size()) {
+      const auto next = static_cast<unsigned char>(text[i + taken]);
+      const bool fits = taken == 1 ? next >= low && next <= high : next >= 0x80 && next <= 0xBF;
+      if (!fits) break;
+      ++taken;
+    }
+    if (taken > continuations) {
+      out.append(text.substr(i, taken));
+    } else {
+      out += kReplacement;  // the maximal subpart goes as one replacement
+    }
+    i += taken;
+  }
+  return out;
+}
+
 }  // namespace rtcpp

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace rtcpp {
@@ -16,5 +17,9 @@ bool is_valid_utf8(std::string_view text) noexcept;
 // the first character alone is longer than `max_bytes`, the length of that character (a
 // piece is never empty unless `text` is).
 std::size_t utf8_prefix_length(std::string_view text, std::size_t max_bytes) noexcept;
+
+// `text` with each ill-formed part replaced by U+FFFD, one per maximal subpart (Unicode 3.9,
+// as the WHATWG decoder does): what a browser makes of invalid bytes in a USVString.
+std::string replace_invalid_utf8(std::string_view text);
 
 }  // namespace rtcpp

@@ -2,6 +2,7 @@
 
 #include "base/byte_reader.hpp"
 #include "base/byte_writer.hpp"
+#include "base/utf8.hpp"
 
 namespace rtcpp::datachannel {
 namespace {
@@ -40,8 +41,10 @@ Result<DcepMessage> parse_dcep(BytesView payload) {
   auto protocol = r.read_bytes(*protocol_length);
   if (!label || !protocol) return syntax_error("DATA_CHANNEL_OPEN label/protocol overrun");
   if (!r.empty()) return syntax_error("DATA_CHANNEL_OPEN with trailing bytes");
-  open.label = std::string(as_string(*label));
-  open.protocol = std::string(as_string(*protocol));
+  // RFC 8832 5.1 says UTF-8; what is not reaches the application as a browser's USVString
+  // conversion would give it.
+  open.label = replace_invalid_utf8(as_string(*label));
+  open.protocol = replace_invalid_utf8(as_string(*protocol));
   return open;
 }
 

@@ -189,5 +189,22 @@ TEST(Utf8, PrefixEndsOnACharacterBoundary) {
   }
 }
 
+TEST(Utf8, InvalidPartsBecomeOneReplacementEach) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_EQ(replace_invalid_utf8("caf\xC3\xA9"), "caf\xC3\xA9");  // well-formed: unchanged
+  EXPECT_EQ(replace_invalid_utf8("a\xFF"
+                                 "b"),
+            "a" + fffd + "b");
+  EXPECT_EQ(replace_invalid_utf8("\xC0\xAF"), fffd + fffd);  // overlong: no lead, stray byte
+  EXPECT_EQ(replace_invalid_utf8("\xE2\x82"), fffd);         // truncated: one maximal subpart
+  EXPECT_EQ(replace_invalid_utf8("\xE2\x82x"), fffd + "x");
+  EXPECT_EQ(replace_invalid_utf8("\xED\xA0\x80"), fffd + fffd + fffd);  // a surrogate
+  EXPECT_EQ(replace_invalid_utf8("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd);
+  EXPECT_EQ(replace_invalid_utf8("\xF0\x9F\x98"), fffd);
+  EXPECT_EQ(replace_invalid_utf8("\xF0\x9F\x98\x80"), "\xF0\x9F\x98\x80");
+  for (const auto* text : {"\x80", "\xFE\xFF", "a\xE2\x82\xF0\x9F", "\xC2"})
+    EXPECT_TRUE(is_valid_utf8(replace_invalid_utf8(text))) << text;
+}
+
 }  // namespace
 }  // namespace rtcpp

@@ -37,6 +37,17 @@ TEST(Dcep, RoundTripsEveryChannelType) {
   }
 }
 
+TEST(Dcep, InvalidUtf8InTheLabelIsReplaced) {
+  // Label "a\xff" and protocol "\xc3": not UTF-8, as RFC 8832 5.1 asks.
+  auto bytes = from_hex("03000000000000000002000161ffc3");
+  ASSERT_TRUE(bytes);
+  auto parsed = parse_dcep(*bytes);
+  ASSERT_TRUE(parsed);
+  const auto& open = std::get<DataChannelOpen>(*parsed);
+  EXPECT_EQ(open.label, "a\xEF\xBF\xBD");
+  EXPECT_EQ(open.protocol, "\xEF\xBF\xBD");
+}
+
 TEST(Dcep, Ack) {
   const Buffer ack = serialize(DataChannelAck{});
   EXPECT_EQ(to_hex(ack), "02");
