@@ -214,28 +214,45 @@ std::shared_ptr<MediaStreamTrack> RTCRtpSender::track() const {
                          [&](PeerConnectionImpl&) { return d_->sender_track; });
 }
 
-std::future<Result<>> RTCRtpSender::replace_track(std::shared_ptr<MediaStreamTrack> track) {
-  auto pc = d_->pc.lock();
+namespace {
+
+// A sender's chained operation (W3C 4.4.1.2) in its future form; InvalidStateError once the
+// connection is gone.
+template <typename Op>
+std::future<Result<>> sender_operation(const std::shared_ptr<detail::TransceiverState>& d, Op op) {
+  auto pc = d->pc.lock();
   if (!pc) {
     std::promise<Result<>> gone;
     gone.set_value(invalid_state_error("the connection is gone"));
     return gone.get_future();
   }
-  return detail::run_future<Result<>>(
-      pc, [state = d_, track = std::move(track)](PeerConnectionImpl& impl) {
-        return impl.replace_track(*state, track);
-      });
+  return detail::run_future<Result<>>(pc, std::move(op));
 }
 
-void RTCRtpSender::replace_track(std::shared_ptr<MediaStreamTrack> track,
-                                 std::function<void(Result<>)> done) {
-  auto pc = d_->pc.lock();
+// The same in the callback form.
+template <typename Op>
+void sender_operation(const std::shared_ptr<detail::TransceiverState>& d, Op op,
+                      std::function<void(Result<>)> done) {
+  auto pc = d->pc.lock();
   if (!pc) {
     if (done) done(invalid_state_error("the connection is gone"));
     return;
   }
-  detail::run_callback<Result<>>(
-      pc,
+  detail::run_callback<Result<>>(pc, std::move(op), std::move(done));
+}
+
+}  // namespace
+
+std::future<Result<>> RTCRtpSender::replace_track(std::shared_ptr<MediaStreamTrack> track) {
+  return sender_operation(d_, [state = d_, track = std::move(track)](PeerConnectionImpl& impl) {
+    return impl.replace_track(*state, track);
+  });
+}
+
+void RTCRtpSender::replace_track(std::shared_ptr<MediaStreamTrack> track,
+                                 std::function<void(Result<>)> done) {
+  sender_operation(
+      d_,
       [state = d_, track = std::move(track)](PeerConnectionImpl& impl) {
         return impl.replace_track(*state, track);
       },
@@ -307,27 +324,16 @@ RTCRtpSendParameters RTCRtpSender::get_parameters() const {
 }
 
 std::future<Result<>> RTCRtpSender::set_parameters(RTCRtpSendParameters parameters) {
-  auto pc = d_->pc.lock();
-  if (!pc) {
-    std::promise<Result<>> gone;
-    gone.set_value(invalid_state_error("the connection is gone"));
-    return gone.get_future();
-  }
-  return detail::run_future<Result<>>(
-      pc, [state = d_, parameters = std::move(parameters)](PeerConnectionImpl& impl) {
+  return sender_operation(
+      d_, [state = d_, parameters = std::move(parameters)](PeerConnectionImpl& impl) {
         return impl.set_parameters(*state, parameters);
       });
 }
 
 void RTCRtpSender::set_parameters(RTCRtpSendParameters parameters,
                                   std::function<void(Result<>)> done) {
-  auto pc = d_->pc.lock();
-  if (!pc) {
-    if (done) done(invalid_state_error("the connection is gone"));
-    return;
-  }
-  detail::run_callback<Result<>>(
-      pc,
+  sender_operation(
+      d_,
       [state = d_, parameters = std::move(parameters)](PeerConnectionImpl& impl) {
         return impl.set_parameters(*state, parameters);
       },
