@@ -25,9 +25,9 @@ struct AudioFrame {
   }
   // Duration in microseconds.
   std::int64_t duration_us() const noexcept {
-    return sample_rate > 0 ? static_cast<std::int64_t>(samples_per_channel()) * 1'000'000 /
-                                 sample_rate
-                           : 0;
+    return sample_rate > 0
+               ? static_cast<std::int64_t>(samples_per_channel()) * 1'000'000 / sample_rate
+               : 0;
   }
 };
 
