@@ -27,6 +27,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -34,6 +35,7 @@
 #include "base/utf8.hpp"
 #include "rtcpp/rtcpp.hpp"
 #include "tools/peer_media.hpp"
+#include "tools/peer_sources.hpp"
 #include "tools/signaling_lines.hpp"
 
 namespace rtcpp::tools {
@@ -99,6 +101,11 @@ Result<RTCIceServer> parse_ice_server(const std::string& url) {
   return server;
 }
 
+// testsrc and raw files are encoded here; anything else is an encoded file sent as it is.
+bool is_raw_source(const std::string& path) {
+  return path == "testsrc" || path.ends_with(".y4m") || path.ends_with(".wav");
+}
+
 class Peer {
  public:
   explicit Peer(PeerOptions options) : options_(std::move(options)) {}
@@ -121,11 +128,18 @@ class Peer {
   void add_media_transceivers();
   void on_track(const RTCTrackEvent& event);
   // A file this side sends (--video, --audio) and, once it has a sender, the thread sending it.
+  // Either an encoded clip sent as it is, or a raw source encoded on the way.
   struct Outgoing {
-    MediaClip clip;
+    std::string kind;
+    std::string codec;  // the RTP name to negotiate
+    std::uint32_t clock_rate = 90000;
     std::string option;  // "--video" or "--audio", for errors
+    std::optional<MediaClip> clip;
+    std::optional<RawSource> raw;
     std::unique_ptr<ClipSender> sender;
+    std::unique_ptr<EncodingSender> encoder;
     bool done = false;
+    bool started() const { return sender || encoder; }
   };
   void prefer_clip_codec(RTCRtpTransceiver& transceiver, const Outgoing& outgoing);
   void start_sending(Outgoing& outgoing, const std::shared_ptr<RTCRtpSender>& sender);
@@ -159,6 +173,8 @@ class Peer {
   std::atomic<int> interrupted_by_{0};               // the signal that finished the peer
   std::vector<std::unique_ptr<Outgoing>> outgoing_;  // video first, then audio
   std::vector<std::shared_ptr<TrackRecorder>> recorders_;
+  // The decoder of each recorded track that has one (owned by the track's handler).
+  std::map<const TrackRecorder*, TrackDecoder*> decoders_;
   std::uint64_t frames_sent_ = 0;
 };
 
@@ -192,18 +208,40 @@ int Peer::run() {
   for (const auto& [option, path, kind] :
        {std::tuple{"--video", options_.video, "video"}, {"--audio", options_.audio, "audio"}}) {
     if (path.empty()) continue;
-    auto clip = load_media_clip(path);
+    auto outgoing = std::make_unique<Outgoing>();
+    outgoing->option = option;
+    outgoing->kind = kind;
     std::string error;
-    if (!clip) {
+    if (is_raw_source(path)) {
+      RawSource raw;
+      raw.kind = kind;
+      raw.path = path;
+      raw.codec = kind == std::string("video") ? options_.video_codec : options_.audio_codec;
+      raw.width = options_.video_width;
+      raw.height = options_.video_height;
+      raw.fps = options_.video_fps;
+      raw.bitrate_bps = kind == std::string("video") ? options_.video_bitrate : 0;
+      if (auto ok = prepare_raw_source(raw); !ok) {
+        error = std::string(option) + " " + path + ": " + ok.error().to_string();
+      } else {
+        outgoing->codec = raw.codec;
+        outgoing->clock_rate = raw.clock_rate();
+        outgoing->raw = std::move(raw);
+      }
+    } else if (auto clip = load_media_clip(path); !clip) {
       error = clip.error().to_string();
     } else if (clip->kind != kind) {
       error = std::string(option) + " " + path + ": a file of " + clip->kind + ", not " + kind;
+    } else {
+      outgoing->codec = clip->codec;
+      outgoing->clock_rate = clip->clock_rate;
+      outgoing->clip = std::move(*clip);
     }
     if (!error.empty()) {
       emit({{"type", "result"}, {"ok", false}, {"role", role}, {"error", error}});
       return 1;
     }
-    outgoing_.push_back(std::make_unique<Outgoing>(Outgoing{std::move(*clip), option, {}}));
+    outgoing_.push_back(std::move(outgoing));
   }
   if (!options_.record_dir.empty()) {
     std::error_code ec;
@@ -267,6 +305,7 @@ int Peer::run() {
       if (!first_byte_) first_byte_ = Clock::now();
       for (const auto& outgoing : outgoing_) {
         if (outgoing->sender) outgoing->sender->start();
+        if (outgoing->encoder) outgoing->encoder->start();
       }
     }
   });
@@ -400,8 +439,7 @@ void Peer::on_remote_applied(const std::string& type) {
       // Send on the first section of the clip's kind the offer made (it receives; now it
       // sends too).
       for (const auto& t : pc_->get_transceivers()) {
-        if (t->receiver()->track()->kind() != outgoing->clip.kind || taken.count(t.get()) != 0)
-          continue;
+        if (t->receiver()->track()->kind() != outgoing->kind || taken.count(t.get()) != 0) continue;
         taken.insert(t.get());
         const bool receive = t->direction() == RTCRtpTransceiverDirection::kRecvOnly ||
                              t->direction() == RTCRtpTransceiverDirection::kSendRecv;
@@ -413,7 +451,7 @@ void Peer::on_remote_applied(const std::string& type) {
         // On the loop thread: the chained operation completes at once.
         if (auto replaced =
                 t->sender()
-                    ->replace_track(MediaStreamTrack::create(outgoing->clip.kind, outgoing->option))
+                    ->replace_track(MediaStreamTrack::create(outgoing->kind, outgoing->option))
                     .get();
             !replaced) {
           finish(false, outgoing->option + ": " + replaced.error().to_string());
@@ -422,9 +460,9 @@ void Peer::on_remote_applied(const std::string& type) {
         start_sending(*outgoing, t->sender());
         break;
       }
-      if (!outgoing->sender) {
-        finish(false, outgoing->option + ": the offer has no " + outgoing->clip.kind +
-                          " section to send on");
+      if (!outgoing->started()) {
+        finish(false,
+               outgoing->option + ": the offer has no " + outgoing->kind + " section to send on");
         return;
       }
     }
@@ -574,7 +612,7 @@ void Peer::add_media_transceivers() {
   for (const char* kind : {"video", "audio"}) {
     Outgoing* outgoing = nullptr;
     for (const auto& o : outgoing_) {
-      if (o->clip.kind == kind) outgoing = o.get();
+      if (o->kind == kind) outgoing = o.get();
     }
     if (!outgoing && !record) continue;
     const auto direction = outgoing && record ? RTCRtpTransceiverDirection::kSendRecv
@@ -598,11 +636,14 @@ void Peer::add_media_transceivers() {
 void Peer::prefer_clip_codec(RTCRtpTransceiver& transceiver, const Outgoing& outgoing) {
   // The file's codec is the one to negotiate (W3C setCodecPreferences), with RTX for video.
   std::vector<RTCRtpCodec> codecs;
-  if (outgoing.clip.kind == "video") {
-    codecs = {{"video/" + outgoing.clip.codec, 90000, std::nullopt, std::nullopt},
+  if (outgoing.kind == "video") {
+    codecs = {{"video/" + outgoing.codec, 90000, std::nullopt, std::nullopt},
               {"video/rtx", 90000, std::nullopt, std::nullopt}};
   } else {
-    codecs = {{"audio/" + outgoing.clip.codec, outgoing.clip.clock_rate, 2, std::nullopt}};
+    // Opus is always signalled with two channels (RFC 7587 7); G.711 with one.
+    const std::optional<std::uint16_t> channels =
+        outgoing.clock_rate == 48000 ? std::optional<std::uint16_t>(2) : std::nullopt;
+    codecs = {{"audio/" + outgoing.codec, outgoing.clock_rate, channels, std::nullopt}};
   }
   auto set = transceiver.set_codec_preferences(std::move(codecs));
   if (!set) finish(false, outgoing.option + ": " + set.error().to_string());
@@ -611,14 +652,18 @@ void Peer::prefer_clip_codec(RTCRtpTransceiver& transceiver, const Outgoing& out
 void Peer::start_sending(Outgoing& outgoing, const std::shared_ptr<RTCRtpSender>& sender) {
   const auto duration =
       std::chrono::milliseconds(static_cast<std::int64_t>(options_.duration * 1000));
-  outgoing.sender = std::make_unique<ClipSender>(
-      outgoing.clip, sender, duration,
-      [this, &outgoing](std::uint64_t frames, std::uint64_t bytes, const std::string& error) {
-        // On the sender's thread: the rest happens on the loop, after what is queued there.
-        pc_->get_stats([this, &outgoing, frames, bytes, error](RTCStatsReport) {
-          on_sending_done(outgoing, frames, bytes, error);
-        });
-      });
+  auto done = [this, &outgoing](std::uint64_t frames, std::uint64_t bytes,
+                                const std::string& error) {
+    // On the sender's thread: the rest happens on the loop, after what is queued there.
+    pc_->get_stats([this, &outgoing, frames, bytes, error](RTCStatsReport) {
+      on_sending_done(outgoing, frames, bytes, error);
+    });
+  };
+  if (outgoing.raw) {
+    outgoing.encoder = std::make_unique<EncodingSender>(*outgoing.raw, sender, duration, done);
+  } else {
+    outgoing.sender = std::make_unique<ClipSender>(*outgoing.clip, sender, duration, done);
+  }
 }
 
 void Peer::on_sending_done(Outgoing& outgoing, std::uint64_t frames, std::uint64_t bytes,
@@ -649,17 +694,27 @@ void Peer::on_track(const RTCTrackEvent& e) {
                  tone.tone.empty() ? "?" : tone.tone.c_str(), unsigned{tone.event},
                  tone.duration_ms, transceiver->mid().value_or("").c_str());
   });
-  // Handlers are called through copies: the recorder lives in a holder they share.
-  auto holder = std::make_shared<std::shared_ptr<TrackRecorder>>();
+  // Handlers are called through copies: the recorder and the decoder live in a holder they
+  // share.
+  struct Recording {
+    std::shared_ptr<TrackRecorder> recorder;
+    std::optional<TrackDecoder> decoder;
+  };
+  auto holder = std::make_shared<Recording>();
   // The codec is known once the negotiation completes, at the latest with the first frame.
   receiver->on_encoded_frame([this, receiver, transceiver, holder](const RTCEncodedFrame& frame) {
     if (finished_) return;
-    auto& recorder = *holder;
+    auto& recorder = holder->recorder;
     if (!recorder) {
       recorder = std::make_shared<TrackRecorder>(
           receiver->track()->kind(), transceiver->mid().value_or(""),
           receiver->codec().value_or(""), options_.record_dir);
       recorders_.push_back(recorder);
+      if (!options_.record_dir.empty()) {
+        holder->decoder = TrackDecoder::create(recorder->kind(), recorder->codec(),
+                                               options_.record_dir + "/" + recorder->mid());
+        if (holder->decoder) decoders_[recorder.get()] = &*holder->decoder;
+      }
       if (!connected_at_) connected_at_ = Clock::now();
       emit({{"type", "track"},
             {"kind", recorder->kind()},
@@ -672,6 +727,11 @@ void Peer::on_track(const RTCTrackEvent& e) {
     bytes_received_ += frame.data.size();
     recorder->on_frame(frame);
     if (!recorder->error().empty() && error_.empty()) error_ = recorder->error();
+    if (auto& decoder = holder->decoder) {
+      // A decoder that lost its reference asks the sender for a key frame (RTCP PLI).
+      if (decoder->on_frame(frame)) (void)receiver->request_key_frame();
+      if (!decoder->error().empty() && error_.empty()) error_ = decoder->error();
+    }
   });
 }
 
@@ -680,6 +740,7 @@ void Peer::finish(bool ok, std::string error) {
   finished_ = true;
   for (const auto& outgoing : outgoing_) {
     if (outgoing->sender) outgoing->sender->stop();
+    if (outgoing->encoder) outgoing->encoder->stop();
   }
   json tracks = json::array();
   for (const auto& r : recorders_) {
@@ -688,11 +749,26 @@ void Peer::finish(bool ok, std::string error) {
       error = r->error();
       ok = false;
     }
-    tracks.push_back({{"kind", r->kind()},
-                      {"mid", r->mid()},
-                      {"codec", r->codec()},
-                      {"frames", r->frames()},
-                      {"bytes", r->bytes()}});
+    json track{{"kind", r->kind()},
+               {"mid", r->mid()},
+               {"codec", r->codec()},
+               {"frames", r->frames()},
+               {"bytes", r->bytes()}};
+    // rtcpp extension: what --record decoded.
+    if (auto decoder = decoders_.find(r.get()); decoder != decoders_.end()) {
+      decoder->second->close();
+      track["framesDecoded"] = decoder->second->frames_decoded();
+      track["decodeErrors"] = decoder->second->decode_errors();
+      if (auto latencies = decoder->second->latencies_ms(); !latencies.empty()) {
+        std::sort(latencies.begin(), latencies.end());
+        const auto at = [&](double q) {
+          return latencies[static_cast<std::size_t>(q * static_cast<double>(latencies.size() - 1))];
+        };
+        track["latencyP50Ms"] = at(0.5);
+        track["latencyP95Ms"] = at(0.95);
+      }
+    }
+    tracks.push_back(std::move(track));
   }
   const bool result_ok = ok && connected_at_.has_value();
   if (ok && !connected_at_ && error.empty()) error = "no data channel opened and no media";
@@ -774,32 +850,65 @@ CLI::App* add_peer_command(CLI::App& app, PeerOptions& o) {
   peer->add_option_function<std::string>(
       "--video",
       [&o](const std::string& source) {
-        if ((source.size() > 4 && source.ends_with(".ivf")) ||
+        if (source == "testsrc" ||
+            (source.size() > 4 && (source.ends_with(".ivf") || source.ends_with(".y4m"))) ||
             (source.size() > 5 && source.ends_with(".h264"))) {
           o.video = source;
         } else {
-          o.unsupported = "--video " + source +
-                          ": only encoded .ivf and .h264 files are sent so far; testsrc and .y4m "
-                          "come with the encoders";
+          o.unsupported =
+              "--video " + source + ": testsrc, a raw .y4m file, or an encoded .ivf or .h264 file";
         }
       },
-      "send an encoded file as a video track, in real time: .ivf (VP8, VP9, AV1) or .h264 "
+      "send a video track in real time: testsrc (a generated pattern) or a raw .y4m, encoded "
+      "with --video-codec; or an encoded file sent as it is: .ivf (VP8, VP9, AV1) or .h264 "
       "(Annex B, 30 frames a second)");
   peer->add_option_function<std::string>(
       "--audio",
       [&o](const std::string& source) {
-        if (source.size() > 4 && source.ends_with(".ogg")) {
+        if (source == "testsrc" ||
+            (source.size() > 4 && (source.ends_with(".ogg") || source.ends_with(".wav")))) {
           o.audio = source;
         } else {
-          o.unsupported = "--audio " + source +
-                          ": only encoded .ogg (Opus) files are sent so far; testsrc and .wav "
-                          "come with the encoders";
+          o.unsupported =
+              "--audio " + source + ": testsrc, a raw .wav file or an encoded .ogg file";
         }
       },
-      "send an encoded file as an audio track, in real time: .ogg (Ogg Opus)");
+      "send an audio track in real time: testsrc (a 440 Hz tone) or a raw .wav, encoded with "
+      "--audio-codec; or an encoded .ogg (Ogg Opus) file sent as it is");
+  peer->add_option("--video-codec", o.video_codec,
+                   "rtcpp extension: the codec testsrc and .y4m are encoded with: VP8, VP9, H264, "
+                   "AV1")
+      ->capture_default_str();
+  peer->add_option("--audio-codec", o.audio_codec,
+                   "rtcpp extension: the codec testsrc and .wav are encoded with: opus, PCMU, PCMA")
+      ->capture_default_str();
+  peer->add_option_function<std::string>(
+      "--video-size",
+      [&o](const std::string& size) {
+        int w = 0;
+        int h = 0;
+        char x = 0;
+        std::istringstream in(size);
+        if (!(in >> w >> x >> h) || x != 'x' || !in.eof() || w < 64 || h < 48 || w > 7680 ||
+            h > 4320) {
+          o.unsupported = "--video-size " + size + ": WIDTHxHEIGHT from 64x48 to 7680x4320";
+          return;
+        }
+        o.video_width = w;
+        o.video_height = h;
+      },
+      "rtcpp extension: the testsrc picture size, WIDTHxHEIGHT (default 640x480)");
+  peer->add_option("--video-fps", o.video_fps, "rtcpp extension: the testsrc frame rate")
+      ->check(CLI::Range(1.0, 240.0))
+      ->capture_default_str();
+  peer->add_option("--video-bitrate", o.video_bitrate,
+                   "rtcpp extension: the target bitrate of encoded video, bits per second")
+      ->check(CLI::Range(50'000u, 50'000'000u))
+      ->capture_default_str();
   peer->add_option("--record", o.record_dir,
-                   "write each received track to DIR: <mid>.ivf (VP8, VP9, AV1), <mid>.h264 "
-                   "(H.264, Annex B) or <mid>.ogg (Opus)");
+                   "write each received track to DIR as received: <mid>.ivf (VP8, VP9, AV1), "
+                   "<mid>.h264 (H.264, Annex B) or <mid>.ogg (Opus); and decoded: <mid>.y4m "
+                   "(video) or <mid>.wav (audio)");
   peer->add_option("--duration", o.duration, "seconds of media to send")
       ->check(CLI::Range(0.1, 86400.0))
       ->capture_default_str();

@@ -32,11 +32,17 @@ struct PeerOptions {
   std::vector<std::string> ice_servers;
   bool relay_only = false;
   int timeout = 60;
-  std::string video;        // --video: an .ivf or .h264 file to send
-  std::string audio;        // --audio: an .ogg (Opus) file to send
-  std::string record_dir;   // --record: where received tracks are written
-  double duration = 5;      // --duration: seconds of media to send
-  std::string unsupported;  // an option this build cannot honour yet
+  std::string video;                 // --video: testsrc, a .y4m to encode, or an .ivf or .h264 file
+  std::string audio;                 // --audio: testsrc, a .wav to encode, or an .ogg (Opus) file
+  std::string video_codec = "VP8";   // --video-codec: what testsrc and .y4m are encoded with
+  std::string audio_codec = "opus";  // --audio-codec: what testsrc and .wav are encoded with
+  int video_width = 640;             // --video-size, for testsrc
+  int video_height = 480;
+  double video_fps = 30;                    // --video-fps, for testsrc
+  std::uint32_t video_bitrate = 1'000'000;  // --video-bitrate, bits per second
+  std::string record_dir;                   // --record: where received tracks are written
+  double duration = 5;                      // --duration: seconds of media to send
+  std::string unsupported;                  // an option this build cannot honour yet
 };
 
 // Adds the `peer` subcommand and its options to `app`.

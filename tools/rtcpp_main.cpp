@@ -5,6 +5,7 @@
 
 #include "rtcpp/version.hpp"
 #include "tools/demo.hpp"
+#include "tools/media_tools.hpp"
 #include "tools/peer.hpp"
 #include "tools/serve.hpp"
 
@@ -20,6 +21,10 @@ int main(int argc, char** argv) {
   auto* peer_command = rtcpp::tools::add_peer_command(app, peer);
   rtcpp::tools::ServeOptions serve;
   auto* serve_command = rtcpp::tools::add_serve_command(app, serve);
+  rtcpp::tools::TestsrcOptions testsrc;
+  auto* testsrc_command = rtcpp::tools::add_testsrc_command(app, testsrc);
+  rtcpp::tools::MediaCheckOptions media_check;
+  auto* media_check_command = rtcpp::tools::add_media_check_command(app, media_check);
   auto* version_command = app.add_subcommand("version", "Print the library version");
   auto* help_command = app.add_subcommand("help", "Print this help");
 
@@ -33,6 +38,8 @@ int main(int argc, char** argv) {
   if (*demo_command) return rtcpp::tools::run_demo(demo);
   if (*peer_command) return rtcpp::tools::run_peer(peer);
   if (*serve_command) return rtcpp::tools::run_serve(serve);
+  if (*testsrc_command) return rtcpp::tools::run_testsrc(testsrc);
+  if (*media_check_command) return rtcpp::tools::run_media_check(media_check);
   if (*version_command) {
     std::cout << "rtcpp " << rtcpp::version() << "\n";
     return 0;
