@@ -11,14 +11,19 @@
 #          (the page offers, then rtcpp offers), and a VP8 clip sent by rtcpp played by the page;
 #          the page's microphone recorded by rtcpp (both offerer roles, with the page's DTMF)
 #          and an Opus tone from rtcpp played by the page; then the page offering H.264, VP9 and AV1 first, and rtcpp sending each
+#   call:  real encoding and decoding both ways (chromium_call.mjs): the page's fake camera and
+#          microphone playing rtcpp's stamped test pattern and a tone, decoded by rtcpp (the
+#          page offering, then rtcpp), and rtcpp's own testsrc rendered by the page; VP8, then
+#          VP9, H.264 and AV1 each way
 #   api:   the public API (api_peer) and a page: renegotiation mid-call with video both ways
 #          (tracks added, directions changed by either side, a transceiver stopped), then the
 #          synchronization and contributing sources of audio both ways
 #   mdns:  rtcpp serve and a page whose Chromium hides its addresses behind mDNS names, in a
 #          namespace with a veth pair and a default route (Chromium gathers nothing else)
 # With `quick` (the sanitizer build, where each run is several times slower) serve skips the
-# I-DATA repeat and media the H.264, VP9 and AV1 runs; the release build runs them all.
-# Usage: run_chromium.sh <rtcpp binary> [peer|serve|media|api|mdns] [quick]
+# I-DATA repeat, and media and call the H.264, VP9 and AV1 runs; the release build runs them
+# all.
+# Usage: run_chromium.sh <rtcpp binary> [peer|serve|media|call|api|mdns] [quick]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 rtcpp=$(realpath "$1")
@@ -61,6 +66,19 @@ case "$suite" in
       for codec in h264 vp9 av1; do
         node '$here/chromium_media.mjs' '$rtcpp' camera-offer \$codec
         node '$here/chromium_media.mjs' '$rtcpp' rtcpp-sends \$codec
+      done
+    " ;;
+  call)
+    unshare --net bash -c "
+      set -euo pipefail
+      ip link set lo up
+      node '$here/chromium_call.mjs' '$rtcpp' receive-offer vp8 5
+      node '$here/chromium_call.mjs' '$rtcpp' receive-answer vp8 5
+      node '$here/chromium_call.mjs' '$rtcpp' send vp8 5
+      (($quick)) && exit 0
+      for codec in vp9 h264 av1; do
+        node '$here/chromium_call.mjs' '$rtcpp' receive-offer \$codec 5
+        node '$here/chromium_call.mjs' '$rtcpp' send \$codec 5
       done
     " ;;
   api)
