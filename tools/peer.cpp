@@ -137,7 +137,7 @@ class Peer {
     std::optional<MediaClip> clip;
     std::optional<RawSource> raw;
     std::unique_ptr<ClipSender> sender;
-    std::unique_ptr<EncodingSender> encoder;
+    std::unique_ptr<RawSender> encoder;
     bool done = false;
     bool started() const { return sender || encoder; }
   };
@@ -173,8 +173,8 @@ class Peer {
   std::atomic<int> interrupted_by_{0};               // the signal that finished the peer
   std::vector<std::unique_ptr<Outgoing>> outgoing_;  // video first, then audio
   std::vector<std::shared_ptr<TrackRecorder>> recorders_;
-  // The decoder of each recorded track that has one (owned by the track's handler).
-  std::map<const TrackRecorder*, TrackDecoder*> decoders_;
+  // What each recorded track's receiver decoded, written beside the encoded recording.
+  std::map<const TrackRecorder*, std::shared_ptr<DecodedRecorder>> decoded_;
   std::uint64_t frames_sent_ = 0;
 };
 
@@ -660,7 +660,7 @@ void Peer::start_sending(Outgoing& outgoing, const std::shared_ptr<RTCRtpSender>
     });
   };
   if (outgoing.raw) {
-    outgoing.encoder = std::make_unique<EncodingSender>(*outgoing.raw, sender, duration, done);
+    outgoing.encoder = std::make_unique<RawSender>(*outgoing.raw, sender, duration, done);
   } else {
     outgoing.sender = std::make_unique<ClipSender>(*outgoing.clip, sender, duration, done);
   }
@@ -694,45 +694,45 @@ void Peer::on_track(const RTCTrackEvent& e) {
                  tone.tone.empty() ? "?" : tone.tone.c_str(), unsigned{tone.event},
                  tone.duration_ms, transceiver->mid().value_or("").c_str());
   });
-  // Handlers are called through copies: the recorder and the decoder live in a holder they
-  // share.
-  struct Recording {
-    std::shared_ptr<TrackRecorder> recorder;
-    std::optional<TrackDecoder> decoder;
-  };
-  auto holder = std::make_shared<Recording>();
+  // Handlers are called through copies: the recorder lives in a holder they share.
+  auto holder = std::make_shared<std::shared_ptr<TrackRecorder>>();
+  // --record also decodes (the receiver's raw-frame API), from the first frame on.
+  std::shared_ptr<DecodedRecorder> decoded;
+  if (!options_.record_dir.empty()) {
+    decoded = std::make_shared<DecodedRecorder>(options_.record_dir + "/" +
+                                                transceiver->mid().value_or(""));
+    if (receiver->track()->kind() == "video") {
+      receiver->on_video_frame(
+          [decoded](const VideoFrame& picture) { decoded->on_video(picture); });
+    } else {
+      receiver->on_audio_frame([decoded](const AudioFrame& audio) { decoded->on_audio(audio); });
+    }
+  }
   // The codec is known once the negotiation completes, at the latest with the first frame.
-  receiver->on_encoded_frame([this, receiver, transceiver, holder](const RTCEncodedFrame& frame) {
-    if (finished_) return;
-    auto& recorder = holder->recorder;
-    if (!recorder) {
-      recorder = std::make_shared<TrackRecorder>(
-          receiver->track()->kind(), transceiver->mid().value_or(""),
-          receiver->codec().value_or(""), options_.record_dir);
-      recorders_.push_back(recorder);
-      if (!options_.record_dir.empty()) {
-        holder->decoder = TrackDecoder::create(recorder->kind(), recorder->codec(),
-                                               options_.record_dir + "/" + recorder->mid());
-        if (holder->decoder) decoders_[recorder.get()] = &*holder->decoder;
-      }
-      if (!connected_at_) connected_at_ = Clock::now();
-      emit({{"type", "track"},
-            {"kind", recorder->kind()},
-            {"mid", recorder->mid()},
-            {"codec", recorder->codec()}});
-    }
-    const auto now = Clock::now();
-    if (!first_byte_) first_byte_ = now;
-    last_byte_ = now;
-    bytes_received_ += frame.data.size();
-    recorder->on_frame(frame);
-    if (!recorder->error().empty() && error_.empty()) error_ = recorder->error();
-    if (auto& decoder = holder->decoder) {
-      // A decoder that lost its reference asks the sender for a key frame (RTCP PLI).
-      if (decoder->on_frame(frame)) (void)receiver->request_key_frame();
-      if (!decoder->error().empty() && error_.empty()) error_ = decoder->error();
-    }
-  });
+  receiver->on_encoded_frame(
+      [this, receiver, transceiver, holder, decoded](const RTCEncodedFrame& frame) {
+        if (finished_) return;
+        auto& recorder = *holder;
+        if (!recorder) {
+          recorder = std::make_shared<TrackRecorder>(
+              receiver->track()->kind(), transceiver->mid().value_or(""),
+              receiver->codec().value_or(""), options_.record_dir);
+          recorders_.push_back(recorder);
+          if (decoded) decoded_[recorder.get()] = decoded;
+          if (!connected_at_) connected_at_ = Clock::now();
+          emit({{"type", "track"},
+                {"kind", recorder->kind()},
+                {"mid", recorder->mid()},
+                {"codec", recorder->codec()}});
+        }
+        const auto now = Clock::now();
+        if (!first_byte_) first_byte_ = now;
+        last_byte_ = now;
+        bytes_received_ += frame.data.size();
+        recorder->on_frame(frame);
+        if (!recorder->error().empty() && error_.empty()) error_ = recorder->error();
+        if (decoded && !decoded->error().empty() && error_.empty()) error_ = decoded->error();
+      });
 }
 
 void Peer::finish(bool ok, std::string error) {
@@ -755,11 +755,10 @@ void Peer::finish(bool ok, std::string error) {
                {"frames", r->frames()},
                {"bytes", r->bytes()}};
     // rtcpp extension: what --record decoded.
-    if (auto decoder = decoders_.find(r.get()); decoder != decoders_.end()) {
-      decoder->second->close();
-      track["framesDecoded"] = decoder->second->frames_decoded();
-      track["decodeErrors"] = decoder->second->decode_errors();
-      if (auto latencies = decoder->second->latencies_ms(); !latencies.empty()) {
+    if (auto decoded = decoded_.find(r.get()); decoded != decoded_.end()) {
+      decoded->second->close();
+      track["framesDecoded"] = decoded->second->frames();
+      if (auto latencies = decoded->second->latencies_ms(); !latencies.empty()) {
         std::sort(latencies.begin(), latencies.end());
         const auto at = [&](double q) {
           return latencies[static_cast<std::size_t>(q * static_cast<double>(latencies.size() - 1))];

@@ -1,7 +1,8 @@
-// Raw media `rtcpp peer` encodes itself (docs/peer-contract.md): `testsrc` (the generated
-// pattern and tone of media/test_source.hpp) or a raw file (.y4m video, .wav audio), sent in
-// real time through the codec the negotiation chose; and the decoding side of `--record`,
-// which writes what it decodes as <mid>.y4m and <mid>.wav.
+// Raw media `rtcpp peer` sends (docs/peer-contract.md): `testsrc` (the generated pattern and
+// tone of media/test_source.hpp) or a raw file (.y4m video, .wav audio), given in real time
+// to the sender's raw-frame API, which encodes with the codec the negotiation chose; and the
+// decoding side of `--record`, which writes what the receiver decodes as <mid>.y4m and
+// <mid>.wav.
 #pragma once
 
 #include <atomic>
@@ -14,7 +15,6 @@
 #include <thread>
 #include <vector>
 
-#include "codec/codec.hpp"
 #include "media/wav.hpp"
 #include "media/y4m.hpp"
 #include "rtcpp/rtcpp.hpp"
@@ -37,15 +37,17 @@ struct RawSource {
 // file opens and holds what its kind needs; a .y4m's size and rate are copied into it.
 Result<void> prepare_raw_source(RawSource& source);
 
-// Encodes and sends a raw source in real time on a thread of its own, looping a file, for
-// `duration`; a key frame when the peer asks for one. done(frames, bytes, error) is called
-// on that thread at the end.
-class EncodingSender {
+// Sends a raw source in real time through RTCRtpSender::send_video_frame / send_audio_frame
+// (the sender encodes with the negotiated codec and answers the peer's key-frame requests),
+// on a thread of its own, looping a file, for `duration`. The video bitrate goes in as the
+// encoding's max_bitrate (W3C setParameters). done(frames, bytes, error) is called on that
+// thread at the end; frames counts pictures or 20 ms audio frames given to the sender.
+class RawSender {
  public:
-  EncodingSender(
-      RawSource source, std::shared_ptr<RTCRtpSender> sender, std::chrono::milliseconds duration,
-      std::function<void(std::uint64_t frames, std::uint64_t bytes, std::string error)> done);
-  ~EncodingSender();
+  RawSender(RawSource source, std::shared_ptr<RTCRtpSender> sender,
+            std::chrono::milliseconds duration,
+            std::function<void(std::uint64_t frames, std::uint64_t bytes, std::string error)> done);
+  ~RawSender();
   void start();
   // Asks the thread to end (within one frame interval); never blocks.
   void stop();
@@ -54,59 +56,41 @@ class EncodingSender {
   void run();
   std::string run_video(std::uint64_t& frames, std::uint64_t& bytes);
   std::string run_audio(std::uint64_t& frames, std::uint64_t& bytes);
-  // Sends one frame: false with `error` set on a real failure; a frame refused before the
-  // transport is up is not one (the next frame is then made a key frame).
-  bool send(const RTCEncodedFrame& frame, std::uint64_t& frames, std::uint64_t& bytes,
-            std::string& error);
+  // A frame refused before the transport is up is not an error.
+  static bool fatal(const Result<>& sent);
   RawSource source_;
   std::shared_ptr<RTCRtpSender> sender_;
   std::chrono::milliseconds duration_;
   std::function<void(std::uint64_t, std::uint64_t, std::string)> done_;
   std::atomic<bool> stop_{false};
-  std::atomic<bool> key_frame_requested_{false};
   std::thread thread_;
 };
 
-// Decodes one received track and writes the result: video to DIR/<mid>.y4m (at the size of
-// the first picture; later sizes are scaled to it), audio to DIR/<mid>.wav (Opus at 48 kHz
-// mono, G.711 at 8 kHz; lost audio is concealed, so the file keeps time).
-class TrackDecoder {
+// Writes what a receiver decodes (RTCRtpReceiver::on_video_frame / on_audio_frame): video to
+// <base>.y4m at the size of the first picture (later sizes scaled to it), audio to <base>.wav.
+class DecodedRecorder {
  public:
-  // Nothing when the codec has no decoder here (the frames are then only recorded encoded).
-  static std::optional<TrackDecoder> create(const std::string& kind, const std::string& codec,
-                                            const std::string& base_path);
-  TrackDecoder(TrackDecoder&&) noexcept = default;
-  TrackDecoder& operator=(TrackDecoder&&) noexcept = default;
-  ~TrackDecoder();
-
-  // Loop thread. Returns whether the decoder wants a key frame (it lost its reference).
-  bool on_frame(const RTCEncodedFrame& frame);
+  explicit DecodedRecorder(std::string base_path) : base_path_(std::move(base_path)) {}
+  // Loop thread.
+  void on_video(const VideoFrame& picture);
+  void on_audio(const AudioFrame& audio);
   void close();
-  std::uint64_t frames_decoded() const noexcept { return frames_decoded_; }
-  std::uint64_t decode_errors() const noexcept { return decode_errors_; }
+  std::uint64_t frames() const noexcept { return frames_; }
+  const std::string& error() const noexcept { return error_; }
   // Video from a testsrc sender on this host: the end-to-end latency of each decoded
   // picture, from the capture time painted in it to its decoding, in milliseconds.
   const std::vector<double>& latencies_ms() const noexcept { return latencies_ms_; }
-  const std::string& error() const noexcept { return error_; }
 
  private:
-  TrackDecoder() = default;
-  bool on_video(const RTCEncodedFrame& frame);
-  void on_audio(const RTCEncodedFrame& frame);
   std::string base_path_;
-  std::unique_ptr<codec::VideoDecoder> video_;
-  std::unique_ptr<codec::AudioDecoder> audio_;
   std::optional<media::Y4mFileWriter> y4m_;
   std::optional<media::WavFileWriter> wav_;
   int width_ = 0;
   int height_ = 0;
-  bool waiting_for_key_frame_ = true;
-  std::optional<std::uint32_t> next_audio_timestamp_;
-  std::uint32_t audio_clock_rate_ = 48000;
-  std::uint64_t frames_decoded_ = 0;
-  std::uint64_t decode_errors_ = 0;
+  std::uint64_t frames_ = 0;
   std::vector<double> latencies_ms_;
   std::string error_;
+  bool closed_ = false;  // nothing is written after close()
 };
 
 }  // namespace rtcpp::tools

@@ -1,6 +1,7 @@
 // rtcpp/rtcpp.hpp: everything public in one include.
 #pragma once
 
+#include "rtcpp/audio_frame.hpp"          // IWYU pragma: export
 #include "rtcpp/certificate.hpp"          // IWYU pragma: export
 #include "rtcpp/configuration.hpp"        // IWYU pragma: export
 #include "rtcpp/data_channel.hpp"         // IWYU pragma: export
@@ -15,3 +16,4 @@
 #include "rtcpp/session_description.hpp"  // IWYU pragma: export
 #include "rtcpp/stats.hpp"                // IWYU pragma: export
 #include "rtcpp/version.hpp"              // IWYU pragma: export
+#include "rtcpp/video_frame.hpp"          // IWYU pragma: export

@@ -24,8 +24,10 @@
 #include <string_view>
 #include <vector>
 
+#include "rtcpp/audio_frame.hpp"
 #include "rtcpp/error.hpp"
 #include "rtcpp/stats.hpp"
+#include "rtcpp/video_frame.hpp"
 
 namespace rtcpp {
 
@@ -304,6 +306,21 @@ class RTCRtpSender {
   Result<> send_encoded_frame(const RTCEncodedFrame& frame);
   // The peer asked for a key frame (RTCP PLI or FIR): the next frame sent should be one.
   void on_key_frame_request(std::function<void()> handler);
+  // rtcpp extension: encodes a raw picture with the negotiated codec (VP8, VP9, H.264, AV1)
+  // and sends it, on the calling thread. The encoder is made at the first picture's size
+  // (a new size starts again with a key frame) and runs in real-time CBR at the encoding's
+  // max_bitrate (1 Mbit/s without one) and max_framerate (30 without one); a key frame
+  // follows each request from the peer. The RTP timestamp comes from frame.timestamp_us.
+  // Errors as send_encoded_frame; InvalidStateError before a codec is negotiated;
+  // NotSupportedError for a codec this build cannot encode.
+  Result<> send_video_frame(const VideoFrame& frame);
+  // rtcpp extension: encodes raw audio with the negotiated codec (Opus, PCMU, PCMA) and sends
+  // it: any length and rate (resampled to the codec's; more than two channels mixed down,
+  // and to one for G.711), cut into 20 ms frames; the rest waits for the next call. The first
+  // call's timestamp_us sets the RTP timestamp, which then counts samples. Opus at the
+  // encoding's max_bitrate, else 32 kbit/s, with in-band FEC. RangeError for a malformed frame;
+  // otherwise errors as send_video_frame.
+  Result<> send_audio_frame(const AudioFrame& frame);
   // W3C 5.2 getParameters: the encodings with a new transaction id, and what the last
   // negotiation agreed.
   RTCRtpSendParameters get_parameters() const;
@@ -344,6 +361,14 @@ class RTCRtpReceiver {
   // Asks the peer's sender for a key frame (RTCP PLI). InvalidStateError before anything
   // was received.
   Result<> request_key_frame();
+  // rtcpp extension: each picture decoded from what arrives (VP8, VP9, H.264, AV1), on the
+  // connection's loop thread, its timestamp_us from the RTP timestamp (90 kHz, unwrapped
+  // from 0 at the first frame). The decoder starts at a key frame and asks the peer for one
+  // (PLI) when a frame does not decode. Setting a handler starts decoding; null stops it.
+  void on_video_frame(std::function<void(const VideoFrame&)> handler);
+  // rtcpp extension: the audio decoded from what arrives (Opus at 48 kHz, G.711 at 8 kHz;
+  // mono), one call per packet, on the loop thread; lost packets are concealed (Opus PLC).
+  void on_audio_frame(std::function<void(const AudioFrame&)> handler);
   // rtcpp extension: each telephone event the peer sends on this receiver's stream (when
   // both sides listed telephone-event), at its start and at its end.
   void on_dtmf_tone(std::function<void(const RTCDTMFToneReceivedEvent&)> handler);

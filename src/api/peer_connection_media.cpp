@@ -13,6 +13,29 @@ namespace rtcpp::detail {
 
 using runtime::monotonic_now;
 
+namespace {
+
+// Loop thread: decodes a received frame for on_video_frame / on_audio_frame; a decoder that
+// lost its reference asks the peer for a key frame (PLI).
+void decode_received(const std::shared_ptr<TransceiverState>& state, const RTCEncodedFrame& frame,
+                     const std::string& codec) {
+  if (state->kind == "audio") {
+    if (!state->on_audio_frame) return;
+    decode_audio(*state->receive_coder, codec, frame,
+                 [&](const AudioFrame& audio) { fire(state->on_audio_frame, audio); });
+    return;
+  }
+  if (!state->on_video_frame) return;
+  const bool wants_key_frame =
+      decode_video(*state->receive_coder, codec, frame,
+                   [&](const VideoFrame& picture) { fire(state->on_video_frame, picture); });
+  if (wants_key_frame) {
+    if (auto pc = state->pc.lock()) (void)pc->request_key_frame(state->handle);
+  }
+}
+
+}  // namespace
+
 PeerConnectionImpl::TransceiverObjects& PeerConnectionImpl::transceiver_objects(
     std::uint32_t handle) {
   auto& objects = transceivers_[handle];
@@ -144,6 +167,7 @@ Result<> PeerConnectionImpl::set_parameters(TransceiverState& state,
   // A stream sent again must start with a key frame: ask the source, as a PLI would.
   if (reactivated) {
     auto shared = transceiver_objects(state.handle).state;
+    shared->send_coder->key_frame_requested = true;
     queue_task([shared] { fire(shared->on_key_frame_request); });
   }
   return {};
@@ -288,10 +312,16 @@ bool PeerConnectionImpl::on_media_event(pc::ConnectionEvent& event) {
     for (const auto level : frame->frame.contributing_levels)
       delivered->contributing_audio_levels.push_back(rtp::linear_from_audio_level(level));
     queue_task([state, delivered] { fire(state->on_encoded_frame, *delivered); });
+    // rtcpp extension: decoded media for the handlers that want it.
+    if (state->on_video_frame || state->on_audio_frame) {
+      const std::string codec = core_.receive_codec(frame->transceiver).value_or("");
+      queue_task([state, delivered, codec] { decode_received(state, *delivered, codec); });
+    }
     return true;
   }
   if (const auto* request = std::get_if<pc::KeyFrameRequested>(&event)) {
     auto state = transceiver_objects(request->transceiver).state;
+    state->send_coder->key_frame_requested = true;
     queue_task([state] { fire(state->on_key_frame_request); });
     return true;
   }

@@ -273,6 +273,48 @@ Result<> RTCRtpSender::send_encoded_frame(const RTCEncodedFrame& frame) {
                          });
 }
 
+namespace {
+
+// Encodes under the sender's coder lock, then sends what came out.
+template <typename Frame, typename Encode>
+Result<> send_raw(const std::shared_ptr<detail::TransceiverState>& d, RTCRtpSender& sender,
+                  const Frame& frame, Encode encode) {
+  auto settings = with_connection(
+      d, std::optional<detail::SendSettings>(),
+      [&](PeerConnectionImpl& pc) -> std::optional<detail::SendSettings> {
+        auto codec = pc.core().send_codec(d->handle);
+        if (!codec) return std::nullopt;
+        const auto& encoding = d->encodings.front();
+        return detail::SendSettings{*codec, encoding.max_bitrate, encoding.max_framerate};
+      });
+  if (!settings) return invalid_state_error("no codec negotiated to send with yet");
+  auto& coder = *d->send_coder;
+  std::lock_guard lock(coder.mutex);
+  auto frames = encode(coder, *settings, frame);
+  if (!frames) return frames.error();
+  for (const auto& out : *frames) {
+    auto sent = sender.send_encoded_frame(out);
+    if (!sent) {
+      // What reaches the peer first once it can must be decodable on its own.
+      coder.need_key_frame = true;
+      return sent;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<> RTCRtpSender::send_video_frame(const VideoFrame& frame) {
+  if (d_->kind != "video") return invalid_state_error("send_video_frame on an audio sender");
+  return send_raw(d_, *this, frame, detail::encode_video);
+}
+
+Result<> RTCRtpSender::send_audio_frame(const AudioFrame& frame) {
+  if (d_->kind != "audio") return invalid_state_error("send_audio_frame on a video sender");
+  return send_raw(d_, *this, frame, detail::encode_audio);
+}
+
 void RTCRtpSender::on_key_frame_request(std::function<void()> handler) {
   with_connection(d_, 0, [&](PeerConnectionImpl& pc) {
     if (!pc.closed_) d_->on_key_frame_request = std::move(handler);
@@ -464,6 +506,20 @@ std::shared_ptr<MediaStreamTrack> RTCRtpReceiver::track() const {
 void RTCRtpReceiver::on_encoded_frame(std::function<void(const RTCEncodedFrame&)> handler) {
   with_connection(d_, 0, [&](PeerConnectionImpl& pc) {
     if (!pc.closed_) d_->on_encoded_frame = std::move(handler);
+    return 0;
+  });
+}
+
+void RTCRtpReceiver::on_video_frame(std::function<void(const VideoFrame&)> handler) {
+  with_connection(d_, 0, [&](PeerConnectionImpl& pc) {
+    if (!pc.closed_ && d_->kind == "video") d_->on_video_frame = std::move(handler);
+    return 0;
+  });
+}
+
+void RTCRtpReceiver::on_audio_frame(std::function<void(const AudioFrame&)> handler) {
+  with_connection(d_, 0, [&](PeerConnectionImpl& pc) {
+    if (!pc.closed_ && d_->kind == "audio") d_->on_audio_frame = std::move(handler);
     return 0;
   });
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "api/media_coders.hpp"
 #include "rtcpp/rtp_transceiver.hpp"
 
 namespace rtcpp::detail {
@@ -31,6 +32,12 @@ struct TransceiverState {
   std::function<void()> on_key_frame_request;
   std::function<void(const RTCDTMFToneChangeEvent&)> on_tone_change;
   std::function<void(const RTCDTMFToneReceivedEvent&)> on_dtmf_tone;
+  std::function<void(const VideoFrame&)> on_video_frame;
+  std::function<void(const AudioFrame&)> on_audio_frame;
+  // The raw-media encoder (used on the sending application's threads, under its own lock)
+  // and decoder (loop thread); fixed at creation.
+  std::shared_ptr<SendCoder> send_coder = std::make_shared<SendCoder>();
+  std::shared_ptr<ReceiveCoder> receive_coder = std::make_shared<ReceiveCoder>();
 };
 
 }  // namespace rtcpp::detail

@@ -1,34 +1,12 @@
-// Raw audio: 16-bit PCM, channels interleaved, the form every audio codec here takes and
-// gives.
+// Raw audio: rtcpp::AudioFrame (rtcpp/audio_frame.hpp), 16-bit interleaved PCM.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <span>
-#include <vector>
+#include "rtcpp/audio_frame.hpp"
 
 namespace rtcpp::media {
 
-inline constexpr int kMaxAudioChannels = 8;
-inline constexpr int kMaxAudioSampleRate = 384000;
-
-struct AudioFrame {
-  int sample_rate = 48000;
-  int channels = 1;
-  // Interleaved: sample i of channel c is samples[i * channels + c].
-  std::vector<std::int16_t> samples;
-  // Capture (or presentation) time of the first sample, in microseconds.
-  std::int64_t timestamp_us = 0;
-
-  std::size_t samples_per_channel() const noexcept {
-    return channels > 0 ? samples.size() / static_cast<std::size_t>(channels) : 0;
-  }
-  // Duration in microseconds.
-  std::int64_t duration_us() const noexcept {
-    return sample_rate > 0
-               ? static_cast<std::int64_t>(samples_per_channel()) * 1'000'000 / sample_rate
-               : 0;
-  }
-};
+using rtcpp::AudioFrame;
+using rtcpp::kMaxAudioChannels;
+using rtcpp::kMaxAudioSampleRate;
 
 }  // namespace rtcpp::media

@@ -1,9 +1,9 @@
-#include "media/video_frame.hpp"
+#include "rtcpp/video_frame.hpp"
 
 #include <algorithm>
 #include <string>
 
-namespace rtcpp::media {
+namespace rtcpp {
 
 Result<VideoFrame> VideoFrame::create(int width, int height) {
   if (width < 1 || height < 1 || width > kMaxVideoDimension || height > kMaxVideoDimension)
@@ -18,4 +18,4 @@ Result<VideoFrame> VideoFrame::create(int width, int height) {
   return frame;
 }
 
-}  // namespace rtcpp::media
+}  // namespace rtcpp

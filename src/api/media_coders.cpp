@@ -1,0 +1,221 @@
+#include "api/media_coders.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "rtcpp/rtp_transceiver.hpp"
+
+namespace rtcpp::detail {
+namespace {
+
+constexpr std::uint32_t kDefaultVideoBitrate = 1'000'000;
+constexpr double kDefaultFramerate = 30;
+constexpr int kAudioFrameMs = 20;
+// Lost audio is concealed up to this much; a longer gap is left out.
+constexpr std::uint32_t kMaxConcealMs = 1000;
+
+int codec_rate(codec::AudioCodec codec) {
+  return codec == codec::AudioCodec::kOpus ? 48000 : 8000;
+}
+
+RTCEncodedFrame to_rtp(const Buffer& data, bool key_frame, std::uint32_t timestamp) {
+  RTCEncodedFrame out;
+  out.key_frame = key_frame;
+  out.rtp_timestamp = timestamp;
+  out.data.assign(data.begin(), data.end());
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<RTCEncodedFrame>> encode_video(SendCoder& coder, const SendSettings& settings,
+                                                  const VideoFrame& frame) {
+  if (frame.empty()) return range_error("send_video_frame: an empty picture");
+  const auto type = codec::video_codec_from_name(settings.codec);
+  if (!type || !codec::can_encode(*type)) {
+    return not_supported_error("no " + settings.codec + " encoder in this build");
+  }
+  const std::uint32_t bitrate = settings.max_bitrate.value_or(kDefaultVideoBitrate);
+  const double framerate = settings.max_framerate && *settings.max_framerate > 0
+                               ? *settings.max_framerate
+                               : kDefaultFramerate;
+  if (!coder.video || coder.codec != settings.codec) {
+    codec::VideoEncoderConfig config;
+    config.width = frame.width();
+    config.height = frame.height();
+    config.bitrate_bps = std::max<std::uint32_t>(bitrate, 10'000);
+    config.max_framerate = framerate;
+    config.threads = 0;
+    auto encoder = codec::create_video_encoder(*type, config);
+    if (!encoder) return encoder.error();
+    coder.video = std::move(*encoder);
+    coder.codec = settings.codec;
+    coder.bitrate_bps = config.bitrate_bps;
+    coder.framerate = framerate;
+    coder.need_key_frame = true;
+  } else if (std::max<std::uint32_t>(bitrate, 10'000) != coder.bitrate_bps ||
+             framerate != coder.framerate) {
+    coder.bitrate_bps = std::max<std::uint32_t>(bitrate, 10'000);
+    coder.framerate = framerate;
+    if (auto set = coder.video->set_rates(coder.bitrate_bps, framerate); !set) return set.error();
+  }
+  const bool key = coder.need_key_frame || coder.key_frame_requested.exchange(false);
+  std::vector<codec::EncodedVideoFrame> encoded;
+  if (auto ok = coder.video->encode(frame, key, encoded); !ok) return ok.error();
+  std::vector<RTCEncodedFrame> out;
+  // The 90 kHz RTP clock from the capture time (the sender adds its random offset).
+  const auto timestamp = static_cast<std::uint32_t>(frame.timestamp_us * 9 / 100);
+  for (const auto& e : encoded) out.push_back(to_rtp(e.data, e.key_frame, timestamp));
+  if (!out.empty() && out.front().key_frame) coder.need_key_frame = false;
+  return out;
+}
+
+Result<std::vector<RTCEncodedFrame>> encode_audio(SendCoder& coder, const SendSettings& settings,
+                                                  const AudioFrame& frame) {
+  if (frame.channels < 1 || frame.channels > kMaxAudioChannels || frame.sample_rate < 1 ||
+      frame.sample_rate > kMaxAudioSampleRate ||
+      frame.samples.size() % static_cast<std::size_t>(frame.channels) != 0) {
+    return range_error(
+        "send_audio_frame: a frame needs 1-8 channels, a rate up to 384 kHz and "
+        "whole samples on every channel");
+  }
+  const auto type = codec::audio_codec_from_name(settings.codec);
+  if (!type) return not_supported_error("no " + settings.codec + " encoder in this build");
+  const int rate = codec_rate(*type);
+  const int channels = *type == codec::AudioCodec::kOpus && frame.channels == 2 ? 2 : 1;
+  if (!coder.audio || coder.codec != settings.codec || coder.audio->channels() != channels ||
+      coder.input_rate != frame.sample_rate || coder.input_channels != frame.channels) {
+    codec::AudioEncoderConfig config;
+    config.sample_rate = rate;
+    config.channels = channels;
+    config.frame_ms = kAudioFrameMs;
+    config.bitrate_bps =
+        settings.max_bitrate.value_or(*type == codec::AudioCodec::kOpus ? 32000 : 64000);
+    if (*type != codec::AudioCodec::kOpus) config.bitrate_bps = 64000;
+    config.bitrate_bps = std::clamp<std::uint32_t>(config.bitrate_bps, 6000, 510000);
+    auto encoder = codec::create_audio_encoder(*type, config);
+    if (!encoder) return encoder.error();
+    coder.resampler.reset();
+    if (frame.sample_rate != rate) {
+      auto resampler = media::Resampler::create(frame.sample_rate, rate, channels);
+      if (!resampler) return resampler.error();
+      coder.resampler.emplace(std::move(*resampler));
+    }
+    const bool first = !coder.audio;
+    coder.audio = std::move(*encoder);
+    coder.codec = settings.codec;
+    coder.input_rate = frame.sample_rate;
+    coder.input_channels = frame.channels;
+    coder.pending.clear();
+    if (first) {
+      coder.audio_rtp_timestamp = static_cast<std::uint32_t>(frame.timestamp_us * rate / 1'000'000);
+    }
+  }
+  // Mixed down to the encoder's channels (an average), then resampled.
+  AudioFrame mixed;
+  mixed.sample_rate = frame.sample_rate;
+  mixed.channels = channels;
+  const std::size_t count = frame.samples_per_channel();
+  if (frame.channels == channels) {
+    mixed.samples = frame.samples;
+  } else {
+    mixed.samples.resize(count);
+    const auto from = static_cast<std::size_t>(frame.channels);
+    for (std::size_t i = 0; i < count; ++i) {
+      long sum = 0;
+      for (std::size_t c = 0; c < from; ++c) sum += frame.samples[i * from + c];
+      mixed.samples[i] = static_cast<std::int16_t>(sum / static_cast<long>(from));
+    }
+  }
+  if (coder.resampler) {
+    AudioFrame resampled;
+    if (auto ok = coder.resampler->process(mixed, resampled); !ok) return ok.error();
+    coder.pending.insert(coder.pending.end(), resampled.samples.begin(), resampled.samples.end());
+  } else {
+    coder.pending.insert(coder.pending.end(), mixed.samples.begin(), mixed.samples.end());
+  }
+  std::vector<RTCEncodedFrame> out;
+  const auto samples = static_cast<std::size_t>(coder.audio->frame_samples());
+  const std::size_t block = samples * static_cast<std::size_t>(channels);
+  std::size_t used = 0;
+  AudioFrame piece;
+  piece.sample_rate = rate;
+  piece.channels = channels;
+  Buffer packet;
+  while (coder.pending.size() - used >= block) {
+    piece.samples.assign(coder.pending.begin() + static_cast<std::ptrdiff_t>(used),
+                         coder.pending.begin() + static_cast<std::ptrdiff_t>(used + block));
+    used += block;
+    if (auto ok = coder.audio->encode(piece, packet); !ok) return ok.error();
+    out.push_back(to_rtp(packet, true, coder.audio_rtp_timestamp));
+    coder.audio_rtp_timestamp += static_cast<std::uint32_t>(samples);
+  }
+  coder.pending.erase(coder.pending.begin(),
+                      coder.pending.begin() + static_cast<std::ptrdiff_t>(used));
+  return out;
+}
+
+bool decode_video(ReceiveCoder& coder, const std::string& codec, const RTCEncodedFrame& frame,
+                  const std::function<void(const VideoFrame&)>& deliver) {
+  if (!coder.video || coder.codec != codec) {
+    const auto type = codec::video_codec_from_name(codec);
+    if (!type || !codec::can_decode(*type)) return false;
+    auto decoder = codec::create_video_decoder(*type);
+    if (!decoder) return false;
+    coder.video = std::move(*decoder);
+    coder.codec = codec;
+    coder.waiting_for_key_frame = true;
+  }
+  if (coder.waiting_for_key_frame && !frame.key_frame) return false;
+  const std::int64_t unwrapped = coder.timestamps.unwrap(frame.rtp_timestamp);
+  if (!coder.first_timestamp) coder.first_timestamp = unwrapped;
+  const std::int64_t timestamp_us = (unwrapped - *coder.first_timestamp) * 100 / 9;
+  auto picture = coder.video->decode({frame.data.data(), frame.data.size()}, timestamp_us);
+  if (!picture) {
+    coder.waiting_for_key_frame = true;
+    return true;
+  }
+  coder.waiting_for_key_frame = false;
+  if (picture->has_value() && deliver) deliver(**picture);
+  return false;
+}
+
+void decode_audio(ReceiveCoder& coder, const std::string& codec, const RTCEncodedFrame& frame,
+                  const std::function<void(const AudioFrame&)>& deliver) {
+  const auto type = codec::audio_codec_from_name(codec);
+  if (!type) return;
+  const int rate = codec_rate(*type);
+  if (!coder.audio || coder.codec != codec) {
+    auto decoder = codec::create_audio_decoder(*type, rate, 1);
+    if (!decoder) return;
+    coder.audio = std::move(*decoder);
+    coder.codec = codec;
+    coder.next_audio_timestamp.reset();
+  }
+  const std::int64_t unwrapped = coder.timestamps.unwrap(frame.rtp_timestamp);
+  if (!coder.first_timestamp) coder.first_timestamp = unwrapped;
+  AudioFrame out;
+  if (coder.next_audio_timestamp) {
+    const std::uint32_t gap = frame.rtp_timestamp - *coder.next_audio_timestamp;
+    if (gap >= 0x80000000u) return;  // late or repeated: its time was concealed already
+    const auto step = static_cast<std::uint32_t>(rate / 400);  // whole 2.5 ms steps
+    std::uint32_t left =
+        std::min(gap, static_cast<std::uint32_t>(rate) / 1000 * kMaxConcealMs) / step * step;
+    std::int64_t at = unwrapped - gap;
+    while (left > 0) {
+      const std::uint32_t chunk = std::min(left, static_cast<std::uint32_t>(rate / 50));
+      if (!coder.audio->conceal(static_cast<int>(chunk), out)) break;
+      out.timestamp_us = (at - *coder.first_timestamp) * 1'000'000 / rate;
+      if (deliver) deliver(out);
+      left -= chunk;
+      at += chunk;
+    }
+  }
+  if (!coder.audio->decode({frame.data.data(), frame.data.size()}, out)) return;
+  out.timestamp_us = (unwrapped - *coder.first_timestamp) * 1'000'000 / rate;
+  coder.next_audio_timestamp =
+      frame.rtp_timestamp + static_cast<std::uint32_t>(out.samples_per_channel());
+  if (deliver) deliver(out);
+}
+
+}  // namespace rtcpp::detail

@@ -1,0 +1,78 @@
+// The raw-media side of senders and receivers (rtcpp extensions): a sender's encoder, fed
+// raw frames by RTCRtpSender::send_video_frame / send_audio_frame, and a receiver's decoder,
+// handing decoded frames to on_video_frame / on_audio_frame. Codecs come from codec/; which
+// one is what the negotiation chose.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/serial.hpp"
+#include "codec/codec.hpp"
+#include "media/resampler.hpp"
+#include "rtcpp/audio_frame.hpp"
+#include "rtcpp/video_frame.hpp"
+
+namespace rtcpp {
+struct RTCEncodedFrame;
+}
+
+namespace rtcpp::detail {
+
+// What a sender's encoder is set to: the negotiated codec and the encoding's limits.
+struct SendSettings {
+  std::string codec;
+  std::optional<std::uint32_t> max_bitrate;
+  std::optional<double> max_framerate;
+};
+
+struct SendCoder {
+  std::mutex mutex;  // one encoding at a time, whichever thread sends
+  std::string codec;
+  std::uint32_t bitrate_bps = 0;
+  double framerate = 0;
+  std::unique_ptr<codec::VideoEncoder> video;
+  std::unique_ptr<codec::AudioEncoder> audio;
+  std::optional<media::Resampler> resampler;
+  int input_rate = 0;
+  int input_channels = 0;
+  std::vector<std::int16_t> pending;  // audio at the encoder's rate and channels
+  std::uint32_t audio_rtp_timestamp = 0;
+  bool need_key_frame = true;
+  // Set on the loop thread when the peer asks (PLI, FIR) or the encoding is reactivated.
+  std::atomic<bool> key_frame_requested{false};
+};
+
+struct ReceiveCoder {
+  std::string codec;
+  std::unique_ptr<codec::VideoDecoder> video;
+  std::unique_ptr<codec::AudioDecoder> audio;
+  bool waiting_for_key_frame = true;
+  SerialUnwrapper<std::uint32_t> timestamps;
+  std::optional<std::int64_t> first_timestamp;
+  std::optional<std::uint32_t> next_audio_timestamp;
+};
+
+// Encodes one picture into the frames to send (none when rate control drops it). Called
+// with coder.mutex held.
+Result<std::vector<RTCEncodedFrame>> encode_video(SendCoder& coder, const SendSettings& settings,
+                                                  const VideoFrame& frame);
+// Takes audio in, gives the 20 ms packets that are complete. Called with coder.mutex held.
+Result<std::vector<RTCEncodedFrame>> encode_audio(SendCoder& coder, const SendSettings& settings,
+                                                  const AudioFrame& frame);
+
+// Decodes one received frame and hands the picture to `deliver`; true when the decoder wants
+// a key frame. Loop thread.
+bool decode_video(ReceiveCoder& coder, const std::string& codec, const RTCEncodedFrame& frame,
+                  const std::function<void(const VideoFrame&)>& deliver);
+// Decodes one received packet (after concealing any lost before it). Loop thread.
+void decode_audio(ReceiveCoder& coder, const std::string& codec, const RTCEncodedFrame& frame,
+                  const std::function<void(const AudioFrame&)>& deliver);
+
+}  // namespace rtcpp::detail

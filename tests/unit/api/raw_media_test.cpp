@@ -1,0 +1,152 @@
+// Raw media through the public API (rtcpp extensions): pictures and audio given to
+// RTCRtpSender::send_video_frame / send_audio_frame are encoded with the negotiated codec,
+// and come out of the peer's RTCRtpReceiver::on_video_frame / on_audio_frame decoded, between
+// two connections over loopback UDP.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/eventually.hpp"
+#include "common/signaling.hpp"
+#include "media/test_source.hpp"
+#include "rtcpp/rtcpp.hpp"
+
+namespace rtcpp {
+namespace {
+
+using namespace std::chrono_literals;
+using test_support::eventually;
+using test_support::Signaling;
+
+std::shared_ptr<RTCPeerConnection> make_pc() {
+  RTCConfiguration config;
+  config.gather_loopback = true;
+  auto pc = RTCPeerConnection::create(std::move(config));
+  EXPECT_TRUE(pc) << pc.error().to_string();
+  return *pc;
+}
+
+// Prefers one codec on a transceiver (W3C setCodecPreferences).
+void prefer(const std::shared_ptr<RTCRtpTransceiver>& t, const std::string& mime,
+            std::uint32_t rate, std::optional<std::uint16_t> channels = std::nullopt) {
+  ASSERT_TRUE(t->set_codec_preferences({{mime, rate, channels, std::nullopt}}));
+}
+
+class RawVideo : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RawVideo, PicturesArriveDecodedInOrder) {
+  auto a = make_pc();
+  auto b = make_pc();
+  auto t = a->add_transceiver(MediaStreamTrack::create("video"),
+                              {RTCRtpTransceiverDirection::kSendOnly, {}});
+  ASSERT_TRUE(t);
+  prefer(*t, "video/" + GetParam(), 90000);
+  std::mutex mutex;
+  std::vector<std::uint32_t> numbers;
+  std::vector<std::int64_t> timestamps;
+  b->on_track([&](const RTCTrackEvent& e) {
+    e.receiver->on_video_frame([&](const VideoFrame& picture) {
+      std::lock_guard lock(mutex);
+      if (auto stamp = media::read_pattern_stamp(picture)) numbers.push_back(stamp->frame_number);
+      timestamps.push_back(picture.timestamp_us);
+    });
+  });
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  ASSERT_TRUE(
+      eventually([&] { return a->connection_state() == RTCPeerConnectionState::kConnected; }));
+  auto pattern = media::TestPattern::create(320, 240);
+  auto sender = (*t)->sender();
+  // Before the codec check: an audio frame on a video sender is refused.
+  EXPECT_FALSE(sender->send_audio_frame(AudioFrame{}));
+  EXPECT_EQ(sender->send_video_frame(VideoFrame{}).error().type(), RTCErrorType::kRangeError);
+  for (std::uint32_t n = 0; n < 30; ++n) {
+    auto picture = pattern->render({n, 0});
+    picture.timestamp_us = 1'000'000 + static_cast<std::int64_t>(n) * 33'333;
+    auto sent = sender->send_video_frame(picture);
+    ASSERT_TRUE(sent) << sent.error().to_string();
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return numbers.size() >= 28;
+  })) << numbers.size();
+  std::lock_guard lock(mutex);
+  for (std::size_t i = 1; i < numbers.size(); ++i) EXPECT_GT(numbers[i], numbers[i - 1]);
+  // Timestamps count from the first picture, at the sender's spacing (90 kHz rounding aside).
+  EXPECT_EQ(timestamps.front(), 0);
+  EXPECT_NEAR(static_cast<double>(timestamps.back()), (numbers.back() - numbers.front()) * 33'333.0,
+              50);
+  a->close();
+  b->close();
+}
+
+INSTANTIATE_TEST_SUITE_P(Codecs, RawVideo, ::testing::Values("VP8", "VP9", "H264", "AV1"),
+                         [](const auto& test_case) { return test_case.param; });
+
+TEST(RawAudio, ToneArrivesAtItsFrequency) {
+  auto a = make_pc();
+  auto b = make_pc();
+  auto t = a->add_transceiver(MediaStreamTrack::create("audio"),
+                              {RTCRtpTransceiverDirection::kSendOnly, {}});
+  ASSERT_TRUE(t);
+  std::mutex mutex;
+  AudioFrame received;
+  received.sample_rate = 0;
+  b->on_track([&](const RTCTrackEvent& e) {
+    e.receiver->on_audio_frame([&](const AudioFrame& audio) {
+      std::lock_guard lock(mutex);
+      received.sample_rate = audio.sample_rate;
+      received.channels = audio.channels;
+      received.samples.insert(received.samples.end(), audio.samples.begin(), audio.samples.end());
+    });
+  });
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  ASSERT_TRUE(
+      eventually([&] { return a->connection_state() == RTCPeerConnectionState::kConnected; }));
+  // 44.1 kHz stereo in pieces of 10 ms that are not the codec's 20 ms: resampled, mixed down
+  // and regrouped by the sender.
+  auto tone = media::ToneGenerator::create(440, 44100, 2);
+  auto sender = (*t)->sender();
+  for (int i = 0; i < 100; ++i) {
+    auto sent = sender->send_audio_frame(tone->next(441));
+    ASSERT_TRUE(sent) << sent.error().to_string();
+    if (i % 4 == 3) std::this_thread::sleep_for(10ms);
+  }
+  AudioFrame bad;
+  bad.channels = 2;
+  bad.samples.assign(3, 0);  // not whole samples on both channels
+  EXPECT_EQ(sender->send_audio_frame(bad).error().type(), RTCErrorType::kRangeError);
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return received.samples.size() >= 40000;  // most of the second, at 48 kHz mono
+  }));
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(received.sample_rate, 48000);
+  EXPECT_EQ(received.channels, 1);
+  received.samples.erase(received.samples.begin(), received.samples.begin() + 4800);
+  const auto frequency = media::estimate_tone_frequency(received);
+  ASSERT_TRUE(frequency);
+  EXPECT_NEAR(*frequency, 440.0, 4.4);
+  a->close();
+  b->close();
+}
+
+TEST(RawMedia, NothingToSendBeforeNegotiation) {
+  auto a = make_pc();
+  auto t = a->add_transceiver(MediaStreamTrack::create("video"), {});
+  ASSERT_TRUE(t);
+  auto picture = VideoFrame::create(64, 48);
+  EXPECT_EQ((*t)->sender()->send_video_frame(*picture).error().type(),
+            RTCErrorType::kInvalidStateError);
+  a->close();
+}
+
+}  // namespace
+}  // namespace rtcpp
