@@ -79,11 +79,11 @@ class G711Encoder final : public AudioEncoder {
   G711Encoder(AudioCodec codec, int channels, int frame_ms)
       : codec_(codec), channels_(channels), frame_samples_(frame_ms * kSamplesPer10Ms / 10) {}
 
-  AudioCodec codec() const noexcept override { return codec_; }
-  std::string_view implementation() const noexcept override { return "rtcpp"; }
-  int sample_rate() const noexcept override { return kG711SampleRate; }
-  int channels() const noexcept override { return channels_; }
-  int frame_samples() const noexcept override { return frame_samples_; }
+  [[nodiscard]] AudioCodec codec() const noexcept override { return codec_; }
+  [[nodiscard]] std::string_view implementation() const noexcept override { return "rtcpp"; }
+  [[nodiscard]] int sample_rate() const noexcept override { return kG711SampleRate; }
+  [[nodiscard]] int channels() const noexcept override { return channels_; }
+  [[nodiscard]] int frame_samples() const noexcept override { return frame_samples_; }
 
   Result<void> encode(const media::AudioFrame& frame, Buffer& out) override {
     const auto expected = static_cast<std::size_t>(frame_samples_) * channels_;
@@ -122,10 +122,10 @@ class G711Decoder final : public AudioDecoder {
         channels_(channels),
         history_(static_cast<std::size_t>(kSamplesPer10Ms) * channels, 0) {}
 
-  AudioCodec codec() const noexcept override { return codec_; }
-  std::string_view implementation() const noexcept override { return "rtcpp"; }
-  int sample_rate() const noexcept override { return kG711SampleRate; }
-  int channels() const noexcept override { return channels_; }
+  [[nodiscard]] AudioCodec codec() const noexcept override { return codec_; }
+  [[nodiscard]] std::string_view implementation() const noexcept override { return "rtcpp"; }
+  [[nodiscard]] int sample_rate() const noexcept override { return kG711SampleRate; }
+  [[nodiscard]] int channels() const noexcept override { return channels_; }
 
   Result<void> decode(BytesView packet, media::AudioFrame& out) override {
     if (packet.empty() || packet.size() % static_cast<std::size_t>(channels_) != 0)

@@ -85,6 +85,8 @@ Result<std::unique_ptr<AudioEncoder>> make_g711_encoder(AudioCodec codec,
                                                         const AudioEncoderConfig& config);
 // A decoder for kPcmu or kPcma at 8000 Hz with 1 or 2 channels. Lost packets are concealed
 // by repeating the last 10 ms decoded, fading by 6 dB every 10 ms, silent from 60 ms on.
+// A packet is any whole number of sample frames. Neither decode() nor conceal() touches
+// out.timestamp_us: a G.711 packet carries no time, the RTP timestamp is the caller's.
 Result<std::unique_ptr<AudioDecoder>> make_g711_decoder(AudioCodec codec, int sample_rate,
                                                         int channels);
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <utility>
 
 namespace rtcpp::media {
@@ -229,7 +230,7 @@ void wav_to_s16(const WavFormat& format, BytesView data, std::vector<std::int16_
 
 Expected<WavParser, WavError> WavParser::open(BytesView file) noexcept {
   auto layout = walk_chunks(file.size(), [file](std::uint64_t offset, MutableBytesView out) {
-    std::memcpy(out.data(), file.data() + offset, out.size());
+    if (!out.empty()) std::memcpy(out.data(), file.data() + offset, out.size());
     return true;
   });
   if (!layout) return layout.error();
@@ -311,6 +312,7 @@ Expected<AudioFrame, WavError> WavFileReader::read(std::size_t samples_per_chann
                                                  static_cast<std::uint64_t>(format_.sample_rate));
   if (file_ == nullptr) return frame;
   const std::uint64_t count = std::min<std::uint64_t>(samples_per_channel, total_ - position_);
+  if (count == 0) return frame;
   scratch_.resize(static_cast<std::size_t>(count) * format_.block_align());
   if (std::fread(scratch_.data(), 1, scratch_.size(), file_) != scratch_.size())
     return WavError::kIo;

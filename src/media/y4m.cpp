@@ -86,7 +86,7 @@ Expected<std::size_t, Y4mError> line_end(BytesView bytes) noexcept {
 enum class Prefix : std::uint8_t { kYes, kNo, kShort };
 Prefix starts_with(BytesView bytes, std::string_view prefix) noexcept {
   const std::size_t n = std::min(bytes.size(), prefix.size());
-  if (std::memcmp(bytes.data(), prefix.data(), n) != 0) return Prefix::kNo;
+  if (n > 0 && std::memcmp(bytes.data(), prefix.data(), n) != 0) return Prefix::kNo;
   return n == prefix.size() ? Prefix::kYes : Prefix::kShort;
 }
 
@@ -256,6 +256,7 @@ Expected<Y4mFileReader, Y4mError> Y4mFileReader::open(const std::string& path) {
   const long size = std::ftell(file);
   if (size < 0 || std::fseek(file, 0, SEEK_SET) != 0) return fail(Y4mError::kIo);
   Buffer line(std::min(static_cast<std::size_t>(size), kMaxY4mLineSize));
+  if (line.empty()) return fail(Y4mError::kTruncated);
   if (std::fread(line.data(), 1, line.size(), file) != line.size()) return fail(Y4mError::kIo);
   std::size_t consumed = 0;
   auto header = parse_y4m_header(line, consumed);

@@ -1,10 +1,15 @@
 #include "codec/g711.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <limits>
+#include <string>
 #include <vector>
 
 namespace rtcpp::codec {
@@ -111,6 +116,50 @@ TEST(G711, RoundTripErrorIsHalfAStepOverTheWholeRange) {
     previous_ulaw = ulaw;
     previous_alaw = alaw;
   }
+}
+
+std::vector<std::uint8_t> read_file(const std::string& path) {
+  std::vector<std::uint8_t> out;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return out;
+  std::array<std::uint8_t, 4096> chunk{};
+  std::size_t n = 0;
+  while ((n = std::fread(chunk.data(), 1, chunk.size(), f)) > 0)
+    out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
+  std::fclose(f);
+  return out;
+}
+
+// ffmpeg's pcm_mulaw and pcm_alaw decoders give the same 16-bit value for every code. (Its
+// encoders are no oracle: they place the decision levels halfway between output levels,
+// which at segment boundaries is not where G.711 puts them.)
+TEST(G711, DecodesEveryCodeAsFfmpegDoes) {
+  if (std::system("command -v ffmpeg >/dev/null 2>&1") != 0) GTEST_SKIP() << "no ffmpeg";
+  std::string pattern = (std::filesystem::temp_directory_path() / "rtcpp-g711-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  const std::string codes = pattern + "/codes.raw";
+  {
+    std::FILE* f = std::fopen(codes.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    for (int code = 0; code < 256; ++code) std::fputc(code, f);
+    std::fclose(f);
+  }
+  for (const char* law : {"mulaw", "alaw"}) {
+    const std::string out = pattern + "/" + law + ".s16";
+    const std::string command = std::string("ffmpeg -v error -y -f ") + law +
+                                " -ar 8000 -ac 1 -i " + codes + " -f s16le " + out;
+    ASSERT_EQ(std::system(command.c_str()), 0) << law;
+    const std::vector<std::uint8_t> pcm = read_file(out);
+    ASSERT_EQ(pcm.size(), 512u) << law;
+    for (int code = 0; code < 256; ++code) {
+      const auto value = static_cast<std::int16_t>(pcm[2 * code] | (pcm[2 * code + 1] << 8));
+      const auto c = static_cast<std::uint8_t>(code);
+      EXPECT_EQ(std::string(law) == "mulaw" ? ulaw_decode(c) : alaw_decode(c), value)
+          << law << " code " << code;
+    }
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(pattern, ignored);
 }
 
 TEST(G711, SpanFunctionsMatchTheScalarOnes) {

@@ -46,7 +46,9 @@ Buffer read_file(const std::string& path) {
 void write_file(const std::string& path, BytesView bytes) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
   ASSERT_NE(f, nullptr);
-  ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+  if (!bytes.empty()) {
+    ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+  }
   std::fclose(f);
 }
 
@@ -164,7 +166,9 @@ TEST(Y4m, RejectsMalformedHeaders) {
       {"YUV4MPEG2 W2 H2 C\n", Y4mError::kUnsupportedColorSpace},
   };
   for (const Case& c : cases) {
-    auto parser = Y4mParser::open(as_bytes(c.text));
+    // From a Buffer, so that the empty case passes a null pointer.
+    const Buffer bytes(as_bytes(c.text));
+    auto parser = Y4mParser::open(bytes);
     ASSERT_FALSE(parser) << c.text;
     EXPECT_EQ(parser.error(), c.error) << c.text << ": " << to_string(parser.error());
     EXPECT_FALSE(to_string(parser.error()).empty());
@@ -320,6 +324,8 @@ TEST(Y4m, FileReaderErrors) {
   write_file(bad, as_bytes("YUV4MPEG2 W2 H2 C444\n"));
   EXPECT_EQ(Y4mFileReader::open(bad).error(), Y4mError::kUnsupportedColorSpace);
   write_file(bad, as_bytes("YUV4MPEG2 W2 H2"));
+  EXPECT_EQ(Y4mFileReader::open(bad).error(), Y4mError::kTruncated);
+  write_file(bad, BytesView());
   EXPECT_EQ(Y4mFileReader::open(bad).error(), Y4mError::kTruncated);
 
   // The largest picture the header allows, in a file far too short for it: refused before a
