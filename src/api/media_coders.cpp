@@ -63,6 +63,7 @@ Result<std::vector<RTCEncodedFrame>> encode_video(SendCoder& coder, const SendSe
   std::vector<codec::EncodedVideoFrame> encoded;
   if (auto ok = coder.video->encode(frame, key, encoded); !ok) return ok.error();
   std::vector<RTCEncodedFrame> out;
+  out.reserve(encoded.size());
   // The 90 kHz RTP clock from the capture time (the sender adds its random offset).
   const auto timestamp = static_cast<std::uint32_t>(frame.timestamp_us * 9 / 100);
   for (const auto& e : encoded) out.push_back(to_rtp(e.data, e.key_frame, timestamp));
