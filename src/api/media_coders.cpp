@@ -1,6 +1,8 @@
 #include "api/media_coders.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <string>
 
 #include "rtcpp/rtp_transceiver.hpp"
@@ -16,6 +18,23 @@ constexpr std::uint32_t kMaxConcealMs = 1000;
 
 int codec_rate(codec::AudioCodec codec) {
   return codec == codec::AudioCodec::kOpus ? 48000 : 8000;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// webrtc-stats 7.13.1: audioLevel is the linear level (0-1) of the last audio; the energy
+// adds each piece's mean square level times its duration.
+void add_audio_level(const AudioFrame& audio, double& level, double& energy, double& duration) {
+  if (audio.samples.empty() || audio.sample_rate <= 0) return;
+  double sum = 0;
+  for (const auto s : audio.samples) sum += static_cast<double>(s) * s;
+  const double mean_square = sum / static_cast<double>(audio.samples.size()) / (32767.0 * 32767.0);
+  const double seconds = static_cast<double>(audio.samples_per_channel()) / audio.sample_rate;
+  level = std::sqrt(mean_square);
+  energy += mean_square * seconds;
+  duration += seconds;
 }
 
 RTCEncodedFrame to_rtp(const Buffer& data, bool key_frame, std::uint32_t timestamp) {
@@ -61,7 +80,18 @@ Result<std::vector<RTCEncodedFrame>> encode_video(SendCoder& coder, const SendSe
   }
   const bool key = coder.need_key_frame || coder.key_frame_requested.exchange(false);
   std::vector<codec::EncodedVideoFrame> encoded;
+  const auto started = std::chrono::steady_clock::now();
   if (auto ok = coder.video->encode(frame, key, encoded); !ok) return ok.error();
+  auto& stats = coder.stats;
+  stats.total_encode_time += seconds_since(started);
+  ++stats.source_frames;
+  for (const auto& e : encoded) {
+    ++stats.frames_encoded;
+    if (e.key_frame) ++stats.key_frames_encoded;
+    if (e.qp >= 0) stats.qp_sum += static_cast<std::uint64_t>(e.qp);
+    stats.frame_width = e.width;
+    stats.frame_height = e.height;
+  }
   std::vector<RTCEncodedFrame> out;
   out.reserve(encoded.size());
   // The 90 kHz RTP clock from the capture time (the sender adds its random offset).
@@ -112,6 +142,8 @@ Result<std::vector<RTCEncodedFrame>> encode_audio(SendCoder& coder, const SendSe
       coder.audio_rtp_timestamp = static_cast<std::uint32_t>(frame.timestamp_us * rate / 1'000'000);
     }
   }
+  add_audio_level(frame, coder.stats.audio_level, coder.stats.total_audio_energy,
+                  coder.stats.total_samples_duration);
   // Mixed down to the encoder's channels (an average), then resampled.
   AudioFrame mixed;
   mixed.sample_rate = frame.sample_rate;
@@ -147,7 +179,10 @@ Result<std::vector<RTCEncodedFrame>> encode_audio(SendCoder& coder, const SendSe
     piece.samples.assign(coder.pending.begin() + static_cast<std::ptrdiff_t>(used),
                          coder.pending.begin() + static_cast<std::ptrdiff_t>(used + block));
     used += block;
+    const auto started = std::chrono::steady_clock::now();
     if (auto ok = coder.audio->encode(piece, packet); !ok) return ok.error();
+    coder.stats.total_encode_time += seconds_since(started);
+    ++coder.stats.frames_encoded;
     out.push_back(to_rtp(packet, true, coder.audio_rtp_timestamp));
     coder.audio_rtp_timestamp += static_cast<std::uint32_t>(samples);
   }
@@ -171,12 +206,20 @@ bool decode_video(ReceiveCoder& coder, const std::string& codec, const RTCEncode
   const std::int64_t unwrapped = coder.timestamps.unwrap(frame.rtp_timestamp);
   if (!coder.first_timestamp) coder.first_timestamp = unwrapped;
   const std::int64_t timestamp_us = (unwrapped - *coder.first_timestamp) * 100 / 9;
+  const auto started = std::chrono::steady_clock::now();
   auto picture = coder.video->decode({frame.data.data(), frame.data.size()}, timestamp_us);
+  coder.stats.total_decode_time += seconds_since(started);
   if (!picture) {
     coder.waiting_for_key_frame = true;
     return true;
   }
   coder.waiting_for_key_frame = false;
+  if (picture->has_value()) {
+    ++coder.stats.frames_decoded;
+    if (frame.key_frame) ++coder.stats.key_frames_decoded;
+    coder.stats.frame_width = (*picture)->width();
+    coder.stats.frame_height = (*picture)->height();
+  }
   if (picture->has_value() && deliver) deliver(**picture);
   return false;
 }
@@ -203,16 +246,24 @@ void decode_audio(ReceiveCoder& coder, const std::string& codec, const RTCEncode
     std::uint32_t left =
         std::min(gap, static_cast<std::uint32_t>(rate) / 1000 * kMaxConcealMs) / step * step;
     std::int64_t at = unwrapped - gap;
+    if (left > 0) ++coder.stats.concealment_events;
     while (left > 0) {
       const std::uint32_t chunk = std::min(left, static_cast<std::uint32_t>(rate / 50));
       if (!coder.audio->conceal(static_cast<int>(chunk), out)) break;
+      coder.stats.concealed_samples += out.samples_per_channel();
+      coder.stats.total_samples_received += out.samples_per_channel();
       out.timestamp_us = (at - *coder.first_timestamp) * 1'000'000 / rate;
       if (deliver) deliver(out);
       left -= chunk;
       at += chunk;
     }
   }
+  const auto started = std::chrono::steady_clock::now();
   if (!coder.audio->decode({frame.data.data(), frame.data.size()}, out)) return;
+  coder.stats.total_decode_time += seconds_since(started);
+  coder.stats.total_samples_received += out.samples_per_channel();
+  add_audio_level(out, coder.stats.audio_level, coder.stats.total_audio_energy,
+                  coder.stats.total_samples_duration);
   out.timestamp_us = (unwrapped - *coder.first_timestamp) * 1'000'000 / rate;
   coder.next_audio_timestamp =
       frame.rtp_timestamp + static_cast<std::uint32_t>(out.samples_per_channel());

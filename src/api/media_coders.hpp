@@ -47,6 +47,20 @@ struct SendCoder {
   bool need_key_frame = true;
   // Set on the loop thread when the peer asks (PLI, FIR) or the encoding is reactivated.
   std::atomic<bool> key_frame_requested{false};
+  // webrtc-stats 7.10 (outbound-rtp) and 7.13 (media-source), read under the mutex.
+  struct Stats {
+    std::uint64_t frames_encoded = 0;
+    std::uint64_t key_frames_encoded = 0;
+    double total_encode_time = 0;  // seconds
+    std::uint64_t qp_sum = 0;
+    int frame_width = 0;
+    int frame_height = 0;
+    std::uint64_t source_frames = 0;  // pictures given
+    // Audio given: its level (linear, 0-1), energy and duration (webrtc-stats 7.13.1).
+    double audio_level = 0;
+    double total_audio_energy = 0;
+    double total_samples_duration = 0;
+  } stats;
 };
 
 struct ReceiveCoder {
@@ -57,6 +71,20 @@ struct ReceiveCoder {
   SerialUnwrapper<std::uint32_t> timestamps;
   std::optional<std::int64_t> first_timestamp;
   std::optional<std::uint32_t> next_audio_timestamp;
+  // webrtc-stats 7.6 (inbound-rtp).
+  struct Stats {
+    std::uint64_t frames_decoded = 0;
+    std::uint64_t key_frames_decoded = 0;
+    double total_decode_time = 0;  // seconds
+    int frame_width = 0;
+    int frame_height = 0;
+    std::uint64_t total_samples_received = 0;
+    std::uint64_t concealed_samples = 0;
+    std::uint64_t concealment_events = 0;
+    double audio_level = 0;
+    double total_audio_energy = 0;
+    double total_samples_duration = 0;
+  } stats;
 };
 
 // Encodes one picture into the frames to send (none when rate control drops it). Called

@@ -385,6 +385,28 @@ RTCStatsReport PeerConnectionImpl::stats() {
         in.members["lastPacketReceivedTimestamp"] = core_.unix_time_ms(*m->last_packet_received);
       // rtcpp asks for retransmissions and full intra frames by NACK and FIR only later.
       in.members["nackCount"] = std::uint64_t{0};
+      // rtcpp extension in use: what the receiver decoded for on_video_frame/on_audio_frame.
+      if (const auto& coder = *objects.state->receive_coder; coder.video || coder.audio) {
+        const auto& d = coder.stats;
+        in.members["decoderImplementation"] = std::string(
+            coder.video ? coder.video->implementation() : coder.audio->implementation());
+        in.members["totalDecodeTime"] = d.total_decode_time;
+        if (video) {
+          in.members["framesDecoded"] = d.frames_decoded;
+          in.members["keyFramesDecoded"] = d.key_frames_decoded;
+          if (d.frame_width > 0) {
+            in.members["frameWidth"] = std::uint64_t(d.frame_width);
+            in.members["frameHeight"] = std::uint64_t(d.frame_height);
+          }
+        } else {
+          in.members["totalSamplesReceived"] = d.total_samples_received;
+          in.members["concealedSamples"] = d.concealed_samples;
+          in.members["concealmentEvents"] = d.concealment_events;
+          in.members["audioLevel"] = d.audio_level;
+          in.members["totalAudioEnergy"] = d.total_audio_energy;
+          in.members["totalSamplesDuration"] = d.total_samples_duration;
+        }
+      }
       if (video) {
         in.members["framesReceived"] = m->frames_received;
         in.members["framesDropped"] = m->frames_dropped;
@@ -429,13 +451,47 @@ RTCStatsReport PeerConnectionImpl::stats() {
         out.members["pliCount"] = m->pli_received;
         out.members["firCount"] = m->fir_received;
       }
-      // webrtc-stats 7.13: the track the sender sends. Its frames come encoded, so nothing
-      // about raw samples or pictures is known here.
+      // rtcpp extension in use: what the sender encoded from send_video_frame/send_audio_frame.
+      SendCoder::Stats encoded;
+      std::string encoder;
+      {
+        auto& coder = *objects.state->send_coder;
+        std::lock_guard lock(coder.mutex);
+        encoded = coder.stats;
+        if (coder.video) encoder = std::string(coder.video->implementation());
+        if (coder.audio) encoder = std::string(coder.audio->implementation());
+      }
+      if (!encoder.empty()) {
+        out.members["encoderImplementation"] = encoder;
+        out.members["totalEncodeTime"] = encoded.total_encode_time;
+        if (video) {
+          out.members["framesEncoded"] = encoded.frames_encoded;
+          out.members["keyFramesEncoded"] = encoded.key_frames_encoded;
+          out.members["qpSum"] = encoded.qp_sum;
+          if (encoded.frame_width > 0) {
+            out.members["frameWidth"] = std::uint64_t(encoded.frame_width);
+            out.members["frameHeight"] = std::uint64_t(encoded.frame_height);
+          }
+        }
+      }
+      // webrtc-stats 7.13: the track the sender sends; what its raw frames were, when it is
+      // given raw frames (encoded frames say nothing about samples or pictures).
       if (const auto& track = objects.state->sender_track) {
         out.members["mediaSourceId"] = source_id;
         RTCStats source{source_id, "media-source", now, {}};
         source.members["trackIdentifier"] = track->id();
         source.members["kind"] = kind;
+        if (!encoder.empty() && video) {
+          source.members["frames"] = encoded.source_frames;
+          if (encoded.frame_width > 0) {
+            source.members["width"] = std::uint64_t(encoded.frame_width);
+            source.members["height"] = std::uint64_t(encoded.frame_height);
+          }
+        } else if (!encoder.empty()) {
+          source.members["audioLevel"] = encoded.audio_level;
+          source.members["totalAudioEnergy"] = encoded.total_audio_energy;
+          source.members["totalSamplesDuration"] = encoded.total_samples_duration;
+        }
         report.add(std::move(source));
       }
       if (m->remote_packets_lost) {

@@ -76,6 +76,30 @@ TEST_P(RawVideo, PicturesArriveDecodedInOrder) {
     std::lock_guard lock(mutex);
     return numbers.size() >= 28;
   })) << numbers.size();
+  // webrtc-stats: what the encoder and the decoder did.
+  const auto find = [](const RTCStatsReport& report, const std::string& type) -> const RTCStats* {
+    for (const auto& [id, stats] : report) {
+      if (stats.type == type) return &stats;
+    }
+    return nullptr;
+  };
+  const auto sent = sender->get_stats().get();
+  const RTCStats* out = find(sent, "outbound-rtp");
+  ASSERT_NE(out, nullptr);
+  EXPECT_GE(out->get<std::uint64_t>("framesEncoded").value_or(0), 28u);
+  EXPECT_GE(out->get<std::uint64_t>("keyFramesEncoded").value_or(0), 1u);
+  EXPECT_GT(out->get<double>("totalEncodeTime").value_or(0), 0.0);
+  EXPECT_EQ(out->get<std::uint64_t>("frameWidth"), 320u);
+  EXPECT_FALSE(out->get<std::string>("encoderImplementation").value_or("").empty());
+  const RTCStats* source = find(sent, "media-source");
+  ASSERT_NE(source, nullptr);
+  EXPECT_EQ(source->get<std::uint64_t>("frames"), 30u);
+  const auto received = b->get_transceivers().front()->receiver()->get_stats().get();
+  const RTCStats* in = find(received, "inbound-rtp");
+  ASSERT_NE(in, nullptr);
+  EXPECT_GE(in->get<std::uint64_t>("framesDecoded").value_or(0), 28u);
+  EXPECT_EQ(in->get<std::uint64_t>("frameHeight"), 240u);
+  EXPECT_FALSE(in->get<std::string>("decoderImplementation").value_or("").empty());
   std::lock_guard lock(mutex);
   for (std::size_t i = 1; i < numbers.size(); ++i) EXPECT_GT(numbers[i], numbers[i - 1]);
   // Timestamps count from the first picture, at the sender's spacing (90 kHz rounding aside).
@@ -127,6 +151,19 @@ TEST(RawAudio, ToneArrivesAtItsFrequency) {
     std::lock_guard lock(mutex);
     return received.samples.size() >= 40000;  // most of the second, at 48 kHz mono
   }));
+  {
+    const auto report = b->get_transceivers().front()->receiver()->get_stats().get();
+    bool seen = false;
+    for (const auto& [id, stats] : report) {
+      if (stats.type != "inbound-rtp") continue;
+      seen = true;
+      EXPECT_GE(stats.get<std::uint64_t>("totalSamplesReceived").value_or(0), 40000u);
+      // A 0.25 sine: an RMS level of 0.177.
+      EXPECT_NEAR(stats.get<double>("audioLevel").value_or(0), 0.177, 0.03);
+      EXPECT_EQ(stats.get<std::string>("decoderImplementation"), "libopus");
+    }
+    EXPECT_TRUE(seen);
+  }
   std::lock_guard lock(mutex);
   EXPECT_EQ(received.sample_rate, 48000);
   EXPECT_EQ(received.channels, 1);
