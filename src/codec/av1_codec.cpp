@@ -126,8 +126,7 @@ class AomEncoder final : public VideoEncoder {
   }
 
   Result<void> set_rates(std::uint32_t bitrate_bps, double framerate) override {
-    if (bitrate_bps < 1000) return range_error("bitrate below 1 kbit/s");
-    if (!(framerate > 0 && framerate <= 1000)) return range_error("frame rate out of (0, 1000]");
+    if (auto ok = check_rates(bitrate_bps, framerate); !ok) return ok;
     config_.bitrate_bps = bitrate_bps;
     config_.max_framerate = framerate;
     if (!initialized_) return {};

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <thread>
 
@@ -28,6 +29,13 @@ inline Result<void> check_encoder_config(const VideoEncoderConfig& config) {
   }
   if (config.key_frame_interval < 0) return range_error("negative key frame interval");
   if (config.threads < 0 || config.threads > 64) return range_error("encoder threads out of range");
+  return {};
+}
+
+// What every encoder's set_rates accepts.
+inline Result<void> check_rates(std::uint32_t bitrate_bps, double framerate) {
+  if (bitrate_bps < 1000) return range_error("bitrate below 1 kbit/s");
+  if (!(framerate > 0 && framerate <= 1000)) return range_error("frame rate out of (0, 1000]");
   return {};
 }
 

@@ -12,6 +12,16 @@
 
 namespace rtcpp::test_support {
 
+// A connection that gathers loopback candidates, as every two-connection test in one process
+// needs (the machines these run on may have no other interface).
+inline std::shared_ptr<RTCPeerConnection> make_pc() {
+  RTCConfiguration config;
+  config.gather_loopback = true;
+  auto pc = RTCPeerConnection::create(std::move(config));
+  EXPECT_TRUE(pc) << pc.error().to_string();
+  return pc ? *pc : nullptr;
+}
+
 // Trickle between two connections: candidates wait until their target has a remote
 // description, as a signaling server would hold them.
 class Signaling {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/eventually.hpp"
+#include "common/signaling.hpp"
 #include "rtcpp/rtcpp.hpp"
 
 namespace rtcpp {
@@ -20,13 +21,7 @@ namespace {
 using namespace std::chrono_literals;
 using test_support::eventually;
 
-std::shared_ptr<RTCPeerConnection> make_pc() {
-  RTCConfiguration config;
-  config.gather_loopback = true;
-  auto pc = RTCPeerConnection::create(std::move(config));
-  EXPECT_TRUE(pc) << pc.error().to_string();
-  return *pc;
-}
+using test_support::make_pc;
 
 // The session version of an SDP (the third field of o=): each description a connection
 // makes has a higher one, so it tells the order in which operations ran.

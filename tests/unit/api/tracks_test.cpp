@@ -23,13 +23,7 @@ using namespace std::chrono_literals;
 using test_support::eventually;
 using test_support::Signaling;
 
-std::shared_ptr<RTCPeerConnection> make_pc() {
-  RTCConfiguration config;
-  config.gather_loopback = true;
-  auto pc = RTCPeerConnection::create(std::move(config));
-  EXPECT_TRUE(pc) << pc.error().to_string();
-  return *pc;
-}
+using test_support::make_pc;
 
 RTCEncodedFrame video_frame(std::uint8_t number, std::uint32_t timestamp) {
   const auto bytes = ::test_support::vp8_frame(number, /*key=*/true, 600);

@@ -24,13 +24,7 @@
 namespace rtcpp {
 namespace {
 
-std::shared_ptr<RTCPeerConnection> make_pc() {
-  RTCConfiguration config;
-  config.gather_loopback = true;
-  auto pc = RTCPeerConnection::create(std::move(config));
-  EXPECT_TRUE(pc) << pc.error().to_string();
-  return *pc;
-}
+using test_support::make_pc;
 
 using test_support::eventually;
 using test_support::Signaling;

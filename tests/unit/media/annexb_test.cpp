@@ -10,10 +10,15 @@
 #include <vector>
 
 #include "base/hex.hpp"
+#include "common/temp_files.hpp"
 #include "rtp/h264.hpp"
 
 namespace rtcpp::media {
 namespace {
+
+using test_support::read_file;
+using test_support::TempDir;
+using test_support::write_file;
 
 Buffer hex(std::string text) {
   std::erase(text, ' ');
@@ -31,41 +36,6 @@ std::string fixture_path() {
   return std::string(RTCPP_TEST_DATA_DIR) + "/testsrc-160x120-baseline.h264";
 }
 constexpr int kFixtureFrames = 30;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "rtcpp-annexb-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : std::string();
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  std::string file(const char* name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-Buffer read_file(const std::string& path) {
-  Buffer out;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return out;
-  std::array<std::uint8_t, 4096> chunk{};
-  std::size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), f)) > 0)
-    out.append(BytesView(chunk.data(), n));
-  std::fclose(f);
-  return out;
-}
-
-void write_file(const std::string& path, BytesView bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
-  std::fclose(f);
-}
 
 struct Unit {
   std::string hex;
@@ -222,7 +192,7 @@ TEST(AnnexBFileReader, ReadsTheLibX264Fixture) {
 }
 
 TEST(AnnexBFileReader, AcrossReadChunksAndErrors) {
-  TempDir dir;
+  TempDir dir("annexb");
   // Access units larger than a read chunk.
   Buffer stream;
   for (int i = 0; i < 3; ++i) {
@@ -260,7 +230,7 @@ TEST(AnnexBFileReader, AcrossReadChunksAndErrors) {
 }
 
 TEST(AnnexBFileWriter, WritesWhatTheReaderReadsBack) {
-  TempDir dir;
+  TempDir dir("annexb");
   const std::string path = dir.file("out.h264");
   {
     auto writer = AnnexBFileWriter::create(path);

@@ -11,9 +11,14 @@
 #include <vector>
 
 #include "base/hex.hpp"
+#include "common/temp_files.hpp"
 
 namespace rtcpp::media {
 namespace {
+
+using test_support::read_file;
+using test_support::TempDir;
+using test_support::write_file;
 
 Buffer hex(std::string text) {
   std::erase(text, ' ');
@@ -32,41 +37,6 @@ const char* const kFfmpegFile =
     "11000000 0200000000000000 b1010001101000180018582ff400080000";
 const char* const kKeyFrame = "1002009d012a100010000047088585888584880202000c0d6000feffab5080";
 const char* const kInterFrame = "b1010001101000180018582ff400080000";
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "rtcpp-ivf-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : std::string();
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  std::string file(const char* name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-Buffer read_file(const std::string& path) {
-  Buffer out;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return out;
-  std::array<std::uint8_t, 4096> chunk{};
-  std::size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), f)) > 0)
-    out.append(BytesView(chunk.data(), n));
-  std::fclose(f);
-  return out;
-}
-
-void write_file(const std::string& path, BytesView bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
-  std::fclose(f);
-}
 
 TEST(Ivf, WritesTheBytesFfmpegWrites) {
   IvfFileHeader header;
@@ -188,7 +158,7 @@ TEST(Ivf, LongerHeadersAreSkipped) {
 }
 
 TEST(Ivf, FileWriterAndReaderRoundTrip) {
-  TempDir dir;
+  TempDir dir("ivf");
   const std::string path = dir.file("round.ivf");
   IvfFileHeader header;
   header.width = 640;
@@ -235,7 +205,7 @@ TEST(Ivf, FileWriterAndReaderRoundTrip) {
 }
 
 TEST(Ivf, FileReaderRefusesLyingSizesBeforeAllocating) {
-  TempDir dir;
+  TempDir dir("ivf");
   const std::string path = dir.file("lying.ivf");
   // A frame that claims 16 MiB in a file of 45 bytes.
   write_file(path, hex("444b4946 0000 2000 56503830 1000 1000 1e000000 01000000 01000000 00000000"
@@ -262,7 +232,7 @@ TEST(Ivf, FileReaderRefusesLyingSizesBeforeAllocating) {
 // test is skipped where ffmpeg is not installed.
 TEST(Ivf, FfprobeReadsWhatWeWrite) {
   if (std::system("command -v ffprobe >/dev/null 2>&1") != 0) GTEST_SKIP() << "no ffprobe";
-  TempDir dir;
+  TempDir dir("ivf");
   const std::string path = dir.file("probe.ivf");
   IvfFileHeader header;
   header.width = 16;

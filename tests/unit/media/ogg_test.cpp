@@ -10,10 +10,15 @@
 #include <vector>
 
 #include "base/hex.hpp"
+#include "common/temp_files.hpp"
 #include "rtp/opus.hpp"
 
 namespace rtcpp::media {
 namespace {
+
+using test_support::read_file;
+using test_support::TempDir;
+using test_support::write_file;
 
 Buffer hex(std::string text) {
   std::erase(text, ' ');
@@ -32,41 +37,6 @@ const char* const kFfmpegHeadPage =
 
 std::string fixture() {
   return std::string(RTCPP_TEST_DATA_DIR) + "/sine_opus.ogg";
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "rtcpp-ogg-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : std::string();
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  std::string file(const char* name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-Buffer read_file(const std::string& path) {
-  Buffer out;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return out;
-  std::array<std::uint8_t, 4096> chunk{};
-  std::size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), f)) > 0)
-    out.append(BytesView(chunk.data(), n));
-  std::fclose(f);
-  return out;
-}
-
-void write_file(const std::string& path, BytesView bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
-  std::fclose(f);
 }
 
 std::vector<OggPage> pages_of(BytesView file) {
@@ -327,7 +297,7 @@ Expected<std::vector<Buffer>, OggError> parse_all(BytesView file) {
 }
 
 TEST(OggOpusFileWriter, RoundTripsTheFixture) {
-  TempDir dir;
+  TempDir dir("ogg");
   const std::string copy = dir.file("copy.ogg");
   std::vector<Buffer> originals;
   {
@@ -385,7 +355,7 @@ TEST(OggOpusFileWriter, SpreadsLargePacketsOverPages) {
   padded.push_back(178);
   padded.append(filled(10 + 100000, 6));
   ASSERT_EQ(rtp::opus_packet_samples(padded).value_or(0), 960u);
-  TempDir dir;
+  TempDir dir("ogg");
   const std::string path = dir.file("big.ogg");
   {
     auto writer = OggOpusFileWriter::create(path, 2, 0);
@@ -460,7 +430,7 @@ TEST(OggOpusParser, RefusesBrokenFiles) {
 
 TEST(OggOpusFileReader, ReportsErrorsLikeTheIvfReader) {
   EXPECT_EQ(OggOpusFileReader::open("/nonexistent/x.ogg").error(), OggError::kIo);
-  TempDir dir;
+  TempDir dir("ogg");
   const std::string path = dir.file("bad.ogg");
   Buffer file = read_file(fixture());
   file[60] ^= 0x40;  // inside the OpusTags page

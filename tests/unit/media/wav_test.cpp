@@ -13,50 +13,16 @@
 #include <vector>
 
 #include "base/hex.hpp"
+#include "common/temp_files.hpp"
 
 namespace rtcpp::media {
 namespace {
 
+using test_support::read_file;
+using test_support::TempDir;
+using test_support::write_file;
+
 using namespace std::string_view_literals;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "rtcpp-wav-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : std::string();
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const char* name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-Buffer read_file(const std::string& path) {
-  Buffer out;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return out;
-  std::array<std::uint8_t, 4096> chunk{};
-  std::size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), f)) > 0)
-    out.append(BytesView(chunk.data(), n));
-  std::fclose(f);
-  return out;
-}
-
-void write_file(const std::string& path, BytesView bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  if (!bytes.empty()) {
-    ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
-  }
-  std::fclose(f);
-}
 
 // Little-endian building blocks for hand-made files.
 void le16(Buffer& out, std::uint16_t v) {
@@ -303,7 +269,7 @@ TEST(Wav, RejectsMalformedFiles) {
       {"chunk past the end", lying_chunk, WavError::kTruncated},
       {"fmt past the end", lying_fmt, WavError::kTruncated},
   };
-  TempDir dir;
+  TempDir dir("wav");
   const std::string path = dir.file("bad.wav");
   for (const Case& c : cases) {
     auto parser = WavParser::open(c.bytes);
@@ -319,7 +285,7 @@ TEST(Wav, RejectsMalformedFiles) {
 }
 
 TEST(Wav, WriterAndReaderRoundTrip) {
-  TempDir dir;
+  TempDir dir("wav");
   const std::string path = dir.file("round.wav");
   AudioFrame frame;
   frame.sample_rate = 16000;
@@ -377,7 +343,7 @@ TEST(Wav, WriterAndReaderRoundTrip) {
 }
 
 TEST(Wav, DestructorPatchesSizesAndAnUnclosedFileStillReads) {
-  TempDir dir;
+  TempDir dir("wav");
   const std::string path = dir.file("scoped.wav");
   AudioFrame frame;
   frame.sample_rate = 8000;
@@ -401,7 +367,7 @@ TEST(Wav, DestructorPatchesSizesAndAnUnclosedFileStillReads) {
 }
 
 TEST(Wav, WriterRefusesBadArguments) {
-  TempDir dir;
+  TempDir dir("wav");
   EXPECT_EQ(WavFileWriter::create(dir.file("a.wav"), 0, 1).error(), WavError::kBadSampleRate);
   EXPECT_EQ(WavFileWriter::create(dir.file("a.wav"), kMaxAudioSampleRate + 1, 1).error(),
             WavError::kBadSampleRate);
@@ -430,7 +396,7 @@ std::vector<std::int16_t> read_all(WavFileReader& reader) {
 // adds a LIST chunk, and writes WAVE_FORMAT_EXTENSIBLE for more than two channels.
 TEST(Wav, ReadsWhatFfmpegWrites) {
   if (!have_ffmpeg()) GTEST_SKIP() << "no ffmpeg";
-  TempDir dir;
+  TempDir dir("wav");
   const std::string raw = dir.file("x.raw");
   for (const std::string channels : {"2", "3"}) {
     const std::string source = dir.file("source.wav");
@@ -472,7 +438,7 @@ TEST(Wav, ReadsWhatFfmpegWrites) {
 // ffmpeg reads a file our writer wrote to the same samples.
 TEST(Wav, FfmpegReadsWhatWeWrite) {
   if (!have_ffmpeg()) GTEST_SKIP() << "no ffmpeg";
-  TempDir dir;
+  TempDir dir("wav");
   const std::string wav = dir.file("ours.wav");
   const std::string raw = dir.file("ours.raw");
   AudioFrame frame;

@@ -10,47 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "common/temp_files.hpp"
+
 namespace rtcpp::media {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "rtcpp-y4m-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : std::string();
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const char* name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-Buffer read_file(const std::string& path) {
-  Buffer out;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return out;
-  std::array<std::uint8_t, 4096> chunk{};
-  std::size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), f)) > 0)
-    out.append(BytesView(chunk.data(), n));
-  std::fclose(f);
-  return out;
-}
-
-void write_file(const std::string& path, BytesView bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  if (!bytes.empty()) {
-    ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
-  }
-  std::fclose(f);
-}
+using test_support::read_file;
+using test_support::TempDir;
+using test_support::write_file;
 
 // A frame whose every byte depends on its position and `seed`.
 VideoFrame pattern_frame(int width, int height, int seed) {
@@ -232,7 +199,7 @@ TEST(Y4m, RejectsMalformedFrames) {
 }
 
 TEST(Y4m, WriterAndReaderRoundTripOddSizes) {
-  TempDir dir;
+  TempDir dir("y4m");
   const std::string path = dir.file("odd.y4m");
   std::vector<VideoFrame> frames;
   for (int i = 0; i < 3; ++i) frames.push_back(pattern_frame(33, 17, i));
@@ -274,7 +241,7 @@ TEST(Y4m, WriterAndReaderRoundTripOddSizes) {
 }
 
 TEST(Y4m, ReaderLoopsAndRewinds) {
-  TempDir dir;
+  TempDir dir("y4m");
   const std::string path = dir.file("loop.y4m");
   {
     auto writer = Y4mFileWriter::create(path, 4, 2, 10, 1);
@@ -305,7 +272,7 @@ TEST(Y4m, ReaderLoopsAndRewinds) {
 }
 
 TEST(Y4m, LoopingAFileWithoutFramesEnds) {
-  TempDir dir;
+  TempDir dir("y4m");
   const std::string path = dir.file("empty.y4m");
   { ASSERT_TRUE(Y4mFileWriter::create(path, 4, 2, 10, 1)); }
   auto reader = Y4mFileReader::open(path);
@@ -317,7 +284,7 @@ TEST(Y4m, LoopingAFileWithoutFramesEnds) {
 }
 
 TEST(Y4m, FileReaderErrors) {
-  TempDir dir;
+  TempDir dir("y4m");
   EXPECT_EQ(Y4mFileReader::open(dir.file("missing.y4m")).error(), Y4mError::kIo);
 
   const std::string bad = dir.file("bad.y4m");
@@ -355,7 +322,7 @@ TEST(Y4m, FileReaderErrors) {
 }
 
 TEST(Y4m, WriterRefusesBadArguments) {
-  TempDir dir;
+  TempDir dir("y4m");
   EXPECT_EQ(Y4mFileWriter::create(dir.file("a.y4m"), 0, 2, 30, 1).error(),
             Y4mError::kBadDimensions);
   EXPECT_EQ(Y4mFileWriter::create(dir.file("a.y4m"), 2, kMaxVideoDimension + 1, 30, 1).error(),
@@ -376,7 +343,7 @@ bool have_ffmpeg() {
 // A file ffmpeg writes reads here, frame for frame as ffmpeg decodes it.
 TEST(Y4m, ReadsWhatFfmpegWrites) {
   if (!have_ffmpeg()) GTEST_SKIP() << "no ffmpeg";
-  TempDir dir;
+  TempDir dir("y4m");
   const std::string y4m = dir.file("x.y4m");
   const std::string raw = dir.file("x.yuv");
   const std::string make =
@@ -405,7 +372,7 @@ TEST(Y4m, ReadsWhatFfmpegWrites) {
 // ffmpeg reads a file our writer wrote to the same pixels.
 TEST(Y4m, FfmpegReadsWhatWeWrite) {
   if (!have_ffmpeg()) GTEST_SKIP() << "no ffmpeg";
-  TempDir dir;
+  TempDir dir("y4m");
   const std::string y4m = dir.file("ours.y4m");
   const std::string raw = dir.file("ours.yuv");
   Buffer expected;
