@@ -311,6 +311,8 @@ class RTCRtpSender {
   // (a new size starts again with a key frame) and runs in real-time CBR at the encoding's
   // max_bitrate (1 Mbit/s without one) and max_framerate (30 without one); a key frame
   // follows each request from the peer. The RTP timestamp comes from frame.timestamp_us.
+  // While the track is disabled (MediaStreamTrack::set_enabled(false)) black pictures of the
+  // same size go out instead, and silence instead of audio (W3C mediacapture 4.3.1).
   // Errors as send_encoded_frame; InvalidStateError before a codec is negotiated;
   // NotSupportedError for a codec this build cannot encode.
   Result<> send_video_frame(const VideoFrame& frame);

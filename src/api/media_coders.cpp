@@ -80,8 +80,15 @@ Result<std::vector<RTCEncodedFrame>> encode_video(SendCoder& coder, const SendSe
   }
   const bool key = coder.need_key_frame || coder.key_frame_requested.exchange(false);
   std::vector<codec::EncodedVideoFrame> encoded;
+  std::optional<VideoFrame> black;
+  if (!settings.track_enabled) {
+    auto made = VideoFrame::create(frame.width(), frame.height());
+    if (!made) return made.error();
+    black = std::move(*made);
+    black->timestamp_us = frame.timestamp_us;
+  }
   const auto started = std::chrono::steady_clock::now();
-  if (auto ok = coder.video->encode(frame, key, encoded); !ok) return ok.error();
+  if (auto ok = coder.video->encode(black ? *black : frame, key, encoded); !ok) return ok.error();
   auto& stats = coder.stats;
   stats.total_encode_time += seconds_since(started);
   ++stats.source_frames;
@@ -149,7 +156,9 @@ Result<std::vector<RTCEncodedFrame>> encode_audio(SendCoder& coder, const SendSe
   mixed.sample_rate = frame.sample_rate;
   mixed.channels = channels;
   const std::size_t count = frame.samples_per_channel();
-  if (frame.channels == channels) {
+  if (!settings.track_enabled) {
+    mixed.samples.assign(count * static_cast<std::size_t>(channels), 0);
+  } else if (frame.channels == channels) {
     mixed.samples = frame.samples;
   } else {
     mixed.samples.resize(count);

@@ -30,6 +30,8 @@ struct SendSettings {
   std::string codec;
   std::optional<std::uint32_t> max_bitrate;
   std::optional<double> max_framerate;
+  // W3C mediacapture 4.3.1: a disabled track sends black pictures and silence.
+  bool track_enabled = true;
 };
 
 struct SendCoder {

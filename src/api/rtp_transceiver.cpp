@@ -285,7 +285,8 @@ Result<> send_raw(const std::shared_ptr<detail::TransceiverState>& d, RTCRtpSend
         auto codec = pc.core().send_codec(d->handle);
         if (!codec) return std::nullopt;
         const auto& encoding = d->encodings.front();
-        return detail::SendSettings{*codec, encoding.max_bitrate, encoding.max_framerate};
+        return detail::SendSettings{*codec, encoding.max_bitrate, encoding.max_framerate,
+                                    d->sender_track == nullptr || d->sender_track->enabled()};
       });
   if (!settings) return invalid_state_error("no codec negotiated to send with yet");
   auto& coder = *d->send_coder;
