@@ -89,8 +89,11 @@ Result<std::vector<RTCEncodedFrame>> encode_video(SendCoder& coder, const SendSe
   }
   const auto started = std::chrono::steady_clock::now();
   if (auto ok = coder.video->encode(black ? *black : frame, key, encoded); !ok) return ok.error();
+  const double encode_time = seconds_since(started);
+  std::lock_guard stats_lock(coder.stats_mutex);
   auto& stats = coder.stats;
-  stats.total_encode_time += seconds_since(started);
+  coder.implementation = std::string(coder.video->implementation());
+  stats.total_encode_time += encode_time;
   ++stats.source_frames;
   for (const auto& e : encoded) {
     ++stats.frames_encoded;
@@ -149,8 +152,12 @@ Result<std::vector<RTCEncodedFrame>> encode_audio(SendCoder& coder, const SendSe
       coder.audio_rtp_timestamp = static_cast<std::uint32_t>(frame.timestamp_us * rate / 1'000'000);
     }
   }
-  add_audio_level(frame, coder.stats.audio_level, coder.stats.total_audio_energy,
-                  coder.stats.total_samples_duration);
+  {
+    std::lock_guard stats_lock(coder.stats_mutex);
+    coder.implementation = std::string(coder.audio->implementation());
+    add_audio_level(frame, coder.stats.audio_level, coder.stats.total_audio_energy,
+                    coder.stats.total_samples_duration);
+  }
   // Mixed down to the encoder's channels (an average), then resampled.
   AudioFrame mixed;
   mixed.sample_rate = frame.sample_rate;
@@ -190,8 +197,11 @@ Result<std::vector<RTCEncodedFrame>> encode_audio(SendCoder& coder, const SendSe
     used += block;
     const auto started = std::chrono::steady_clock::now();
     if (auto ok = coder.audio->encode(piece, packet); !ok) return ok.error();
-    coder.stats.total_encode_time += seconds_since(started);
-    ++coder.stats.frames_encoded;
+    {
+      std::lock_guard stats_lock(coder.stats_mutex);
+      coder.stats.total_encode_time += seconds_since(started);
+      ++coder.stats.frames_encoded;
+    }
     out.push_back(to_rtp(packet, true, coder.audio_rtp_timestamp));
     coder.audio_rtp_timestamp += static_cast<std::uint32_t>(samples);
   }

@@ -35,7 +35,9 @@ struct SendSettings {
 };
 
 struct SendCoder {
-  std::mutex mutex;  // one encoding at a time, whichever thread sends
+  // Held across encoding and sending, so that frames leave in the order they were encoded
+  // whichever threads send; never taken on the loop thread (sending waits for the loop).
+  std::mutex mutex;
   std::string codec;
   std::uint32_t bitrate_bps = 0;
   double framerate = 0;
@@ -49,7 +51,10 @@ struct SendCoder {
   bool need_key_frame = true;
   // Set on the loop thread when the peer asks (PLI, FIR) or the encoding is reactivated.
   std::atomic<bool> key_frame_requested{false};
-  // webrtc-stats 7.10 (outbound-rtp) and 7.13 (media-source), read under the mutex.
+  // webrtc-stats 7.10 (outbound-rtp) and 7.13 (media-source), and the encoder's name:
+  // written and read under stats_mutex only (the loop thread reads them for getStats).
+  std::mutex stats_mutex;
+  std::string implementation;
   struct Stats {
     std::uint64_t frames_encoded = 0;
     std::uint64_t key_frames_encoded = 0;

@@ -455,11 +455,12 @@ RTCStatsReport PeerConnectionImpl::stats() {
       SendCoder::Stats encoded;
       std::string encoder;
       {
+        // Only the stats lock: the sending thread holds the coder's own lock while it waits
+        // for this loop.
         auto& coder = *objects.state->send_coder;
-        std::lock_guard lock(coder.mutex);
+        std::lock_guard lock(coder.stats_mutex);
         encoded = coder.stats;
-        if (coder.video) encoder = std::string(coder.video->implementation());
-        if (coder.audio) encoder = std::string(coder.audio->implementation());
+        encoder = coder.implementation;
       }
       if (!encoder.empty()) {
         out.members["encoderImplementation"] = encoder;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -183,6 +184,41 @@ TEST(RawAudio, ToneArrivesAtItsFrequency) {
   const auto frequency = media::estimate_tone_frequency(received);
   ASSERT_TRUE(frequency);
   EXPECT_NEAR(*frequency, 440.0, 4.4);
+  a->close();
+  b->close();
+}
+
+// getStats on the loop while another thread is in send_video_frame (which waits for the loop
+// as it sends): neither may wait for the other.
+TEST(RawMedia, StatsWhileSending) {
+  auto a = make_pc();
+  auto b = make_pc();
+  auto t = a->add_transceiver(MediaStreamTrack::create("video"),
+                              {RTCRtpTransceiverDirection::kSendOnly, {}});
+  ASSERT_TRUE(t);
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  ASSERT_TRUE(
+      eventually([&] { return a->connection_state() == RTCPeerConnectionState::kConnected; }));
+  auto pattern = media::TestPattern::create(320, 240);
+  std::atomic<bool> done{false};
+  std::thread sending([&] {
+    for (std::uint32_t n = 0; n < 90; ++n) {
+      auto picture = pattern->render({n, 0});
+      picture.timestamp_us = static_cast<std::int64_t>(n) * 33'333;
+      (void)(*t)->sender()->send_video_frame(picture);
+    }
+    done = true;
+  });
+  int reports = 0;
+  while (!done) {
+    auto report = a->get_stats();
+    ASSERT_EQ(report.wait_for(10s), std::future_status::ready) << "getStats waited on the sender";
+    (void)report.get();
+    ++reports;
+  }
+  sending.join();
+  EXPECT_GT(reports, 0);
   a->close();
   b->close();
 }
