@@ -22,15 +22,12 @@ std::uint32_t wall_clock_ms() {
       std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
 }
 
-int audio_rate(const std::string& codec) {
-  return codec::audio_codec_from_name(codec) == codec::AudioCodec::kOpus ? 48000 : 8000;
-}
-
 }  // namespace
 
 std::uint32_t RawSource::clock_rate() const {
   if (kind == "video") return 90000;
-  return static_cast<std::uint32_t>(audio_rate(codec));
+  const auto type = codec::audio_codec_from_name(codec);
+  return static_cast<std::uint32_t>(codec::rtp_clock_rate(type.value_or(codec::AudioCodec::kOpus)));
 }
 
 Result<void> prepare_raw_source(RawSource& source) {

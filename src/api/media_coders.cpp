@@ -16,10 +16,6 @@ constexpr int kAudioFrameMs = 20;
 // Lost audio is concealed up to this much; a longer gap is left out.
 constexpr std::uint32_t kMaxConcealMs = 1000;
 
-int codec_rate(codec::AudioCodec codec) {
-  return codec == codec::AudioCodec::kOpus ? 48000 : 8000;
-}
-
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -68,6 +64,10 @@ Result<std::vector<RTCEncodedFrame>> encode_video(SendCoder& coder, const SendSe
     auto encoder = codec::create_video_encoder(*type, config);
     if (!encoder) return encoder.error();
     coder.video = std::move(*encoder);
+    {
+      std::lock_guard stats_lock(coder.stats_mutex);
+      coder.implementation = std::string(coder.video->implementation());
+    }
     coder.codec = settings.codec;
     coder.bitrate_bps = config.bitrate_bps;
     coder.framerate = framerate;
@@ -92,7 +92,6 @@ Result<std::vector<RTCEncodedFrame>> encode_video(SendCoder& coder, const SendSe
   const double encode_time = seconds_since(started);
   std::lock_guard stats_lock(coder.stats_mutex);
   auto& stats = coder.stats;
-  coder.implementation = std::string(coder.video->implementation());
   stats.total_encode_time += encode_time;
   ++stats.source_frames;
   for (const auto& e : encoded) {
@@ -122,7 +121,7 @@ Result<std::vector<RTCEncodedFrame>> encode_audio(SendCoder& coder, const SendSe
   }
   const auto type = codec::audio_codec_from_name(settings.codec);
   if (!type) return not_supported_error("no " + settings.codec + " encoder in this build");
-  const int rate = codec_rate(*type);
+  const int rate = codec::rtp_clock_rate(*type);
   const int channels = *type == codec::AudioCodec::kOpus && frame.channels == 2 ? 2 : 1;
   if (!coder.audio || coder.codec != settings.codec || coder.audio->channels() != channels ||
       coder.input_rate != frame.sample_rate || coder.input_channels != frame.channels) {
@@ -130,10 +129,11 @@ Result<std::vector<RTCEncodedFrame>> encode_audio(SendCoder& coder, const SendSe
     config.sample_rate = rate;
     config.channels = channels;
     config.frame_ms = kAudioFrameMs;
+    // G.711 has one rate; Opus takes the encoding's limit within its range (RFC 7587 3.1.1).
     config.bitrate_bps =
-        settings.max_bitrate.value_or(*type == codec::AudioCodec::kOpus ? 32000 : 64000);
-    if (*type != codec::AudioCodec::kOpus) config.bitrate_bps = 64000;
-    config.bitrate_bps = std::clamp<std::uint32_t>(config.bitrate_bps, 6000, 510000);
+        *type == codec::AudioCodec::kOpus
+            ? std::clamp<std::uint32_t>(settings.max_bitrate.value_or(32000), 6000, 510000)
+            : 64000;
     auto encoder = codec::create_audio_encoder(*type, config);
     if (!encoder) return encoder.error();
     coder.resampler.reset();
@@ -144,6 +144,10 @@ Result<std::vector<RTCEncodedFrame>> encode_audio(SendCoder& coder, const SendSe
     }
     const bool first = !coder.audio;
     coder.audio = std::move(*encoder);
+    {
+      std::lock_guard stats_lock(coder.stats_mutex);
+      coder.implementation = std::string(coder.audio->implementation());
+    }
     coder.codec = settings.codec;
     coder.input_rate = frame.sample_rate;
     coder.input_channels = frame.channels;
@@ -154,7 +158,6 @@ Result<std::vector<RTCEncodedFrame>> encode_audio(SendCoder& coder, const SendSe
   }
   {
     std::lock_guard stats_lock(coder.stats_mutex);
-    coder.implementation = std::string(coder.audio->implementation());
     add_audio_level(frame, coder.stats.audio_level, coder.stats.total_audio_energy,
                     coder.stats.total_samples_duration);
   }
@@ -247,7 +250,7 @@ void decode_audio(ReceiveCoder& coder, const std::string& codec, const RTCEncode
                   const std::function<void(const AudioFrame&)>& deliver) {
   const auto type = codec::audio_codec_from_name(codec);
   if (!type) return;
-  const int rate = codec_rate(*type);
+  const int rate = codec::rtp_clock_rate(*type);
   if (!coder.audio || coder.codec != codec) {
     auto decoder = codec::create_audio_decoder(*type, rate, 1);
     if (!decoder) return;

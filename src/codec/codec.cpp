@@ -65,6 +65,10 @@ std::optional<AudioCodec> audio_codec_from_name(std::string_view name) noexcept 
   return std::nullopt;
 }
 
+int rtp_clock_rate(AudioCodec codec) noexcept {
+  return codec == AudioCodec::kOpus ? 48000 : 8000;
+}
+
 bool can_encode(VideoCodec codec) noexcept {
 #ifndef RTCPP_WITH_OPENH264
   if (codec == VideoCodec::kH264) return false;

@@ -29,6 +29,9 @@ std::string_view rtp_name(AudioCodec codec) noexcept;
 // By RTP encoding name, case-insensitively; nothing for a codec rtcpp has no coder for.
 std::optional<VideoCodec> video_codec_from_name(std::string_view name) noexcept;
 std::optional<AudioCodec> audio_codec_from_name(std::string_view name) noexcept;
+// The RTP clock rate, which is also the rate rtcpp encodes and decodes at: 48000 for Opus
+// (RFC 7587 4.1), 8000 for G.711 (RFC 3551 4.5.14).
+int rtp_clock_rate(AudioCodec codec) noexcept;
 // Whether this build can encode or decode the codec (H.264 needs RTCPP_WITH_OPENH264; AV1
 // encoding needs libaom).
 bool can_encode(VideoCodec codec) noexcept;
