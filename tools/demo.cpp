@@ -5,10 +5,6 @@
 // sender draws a progress bar on stderr and ends with a getStats summary.
 #include "tools/demo.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -20,20 +16,17 @@
 #include <iostream>
 #include <iterator>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
 #include "base/random.hpp"
 #include "base/sha256.hpp"
 #include "rtcpp/rtcpp.hpp"
-
-extern char** environ;
+#include "tools/process_pair.hpp"
 
 namespace rtcpp::tools {
 namespace {
 
-using json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
@@ -50,108 +43,6 @@ void progress(std::size_t done, std::size_t total, double seconds) {
                "##############################", kWidth - filled, "", fraction * 100,
                static_cast<double>(done) / (1 << 20), static_cast<double>(total) / (1 << 20), rate,
                eta);
-}
-
-// Signaling as JSON lines on a pair of file descriptors.
-class LineChannel {
- public:
-  LineChannel(int in_fd, int out_fd) : in_(in_fd), out_(out_fd) {}
-  void write(const json& j) {
-    const std::string line = j.dump() + "\n";
-    std::lock_guard lock(mutex_);
-    std::size_t off = 0;
-    while (off < line.size()) {
-      const ssize_t n = ::write(out_, line.data() + off, line.size() - off);
-      if (n <= 0) return;
-      off += static_cast<std::size_t>(n);
-    }
-  }
-  // Calls on_line for each line until the other end closes.
-  template <typename F>
-  void read_lines(F on_line) {
-    std::string pending;
-    char buf[4096];
-    for (;;) {
-      const ssize_t n = ::read(in_, buf, sizeof buf);
-      if (n <= 0) return;
-      pending.append(buf, static_cast<std::size_t>(n));
-      for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
-        on_line(pending.substr(0, nl));
-        pending.erase(0, nl + 1);
-      }
-    }
-  }
-
- private:
-  int in_;
-  int out_;
-  std::mutex mutex_;
-};
-
-// Applies the peer's signaling lines to a connection. Candidates can overtake the description
-// they belong to (the peer starts gathering when it applies its own description, before it
-// has written it out); they wait here until a remote description exists, as a signaling
-// server would hold them.
-class SignalingApplier {
- public:
-  SignalingApplier(RTCPeerConnection& pc, LineChannel& channel, bool answer_offers)
-      : pc_(pc), channel_(channel), answer_offers_(answer_offers) {}
-
-  void apply(const std::string& line) {
-    const json msg = json::parse(line, nullptr, false);
-    if (!msg.is_object() || !msg.contains("type") || !msg["type"].is_string()) return;
-    const std::string type = msg["type"];
-    if ((type == "offer" || type == "answer") && msg.contains("sdp") && msg["sdp"].is_string()) {
-      auto applied =
-          pc_.set_remote_description({*sdp_type_from_string(type), msg["sdp"].get<std::string>()})
-              .get();
-      if (!applied) {
-        std::fprintf(stderr, "rtcpp demo: %s\n", applied.error().to_string().c_str());
-        return;
-      }
-      if (type == "offer" && answer_offers_) {
-        auto answer = pc_.create_answer().get();
-        if (answer && pc_.set_local_description(*answer).get())
-          channel_.write({{"type", "answer"}, {"sdp", answer->sdp}});
-      }
-      for (const auto& candidate : held_) add(candidate);
-      held_.clear();
-    } else if (type == "candidate") {
-      RTCIceCandidateInit init;
-      init.candidate = msg.value("candidate", "");
-      init.sdp_mid = msg.value("sdpMid", "0");
-      if (!pc_.remote_description()) {
-        held_.push_back(std::move(init));
-        return;
-      }
-      add(init);
-    }
-  }
-
- private:
-  void add(const RTCIceCandidateInit& init) {
-    auto added = pc_.add_ice_candidate(init).get();
-    if (!added) std::fprintf(stderr, "rtcpp demo: %s\n", added.error().to_string().c_str());
-  }
-
-  RTCPeerConnection& pc_;
-  LineChannel& channel_;
-  bool answer_offers_;
-  std::vector<RTCIceCandidateInit> held_;
-};
-
-void trickle(RTCPeerConnection& pc, LineChannel& channel) {
-  pc.on_ice_candidate([&channel](const RTCPeerConnectionIceEvent& e) {
-    if (!e.candidate) {
-      channel.write({{"type", "candidate"}, {"candidate", ""}, {"sdpMid", "0"}});
-      return;
-    }
-    const auto& c = e.candidate->to_json();
-    channel.write({{"type", "candidate"},
-                   {"candidate", c.candidate},
-                   {"sdpMid", c.sdp_mid.value_or("0")},
-                   {"sdpMLineIndex", c.sdp_m_line_index.value_or(0)}});
-  });
 }
 
 RTCConfiguration demo_configuration() {
@@ -183,7 +74,7 @@ int run_receiver() {
       *bytes += m.data.size();
     });
   });
-  SignalingApplier applier(*pc, signaling, true);
+  SignalingApplier applier(*pc, signaling, true, "rtcpp demo receiver");
   signaling.read_lines([&](const std::string& line) { applier.apply(line); });
   pc->close();
   return 0;
@@ -264,32 +155,12 @@ int run_demo(const DemoOptions& options) {
   file_hash.update(file.view());
 
   // The receiver: this binary again, signaling over its stdin and stdout.
-  int to_child[2];
-  int from_child[2];
-  if (pipe2(to_child, O_CLOEXEC) != 0 || pipe2(from_child, O_CLOEXEC) != 0) {
-    std::perror("rtcpp demo: pipe");
-    return 1;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, to_child[0], STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, from_child[1], STDOUT_FILENO);
-  char self[] = "/proc/self/exe";
-  char demo[] = "demo";
-  char receiver[] = "--receiver";
-  char* child_argv[] = {self, demo, receiver, nullptr};
-  pid_t child = 0;
-  if (posix_spawn(&child, "/proc/self/exe", &actions, nullptr, child_argv, environ) != 0) {
-    std::perror("rtcpp demo: spawn");
-    return 1;
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(to_child[0]);
-  ::close(from_child[1]);
-  LineChannel signaling(from_child[0], to_child[1]);
+  auto child = ChildProcess::start({"demo", "--receiver"});
+  if (!child) return 1;
+  LineChannel& signaling = child->channel();
   std::fprintf(stderr,
                "rtcpp demo: process %d sends %zu bytes to process %d over a data channel (UDP)\n",
-               static_cast<int>(getpid()), file.size(), static_cast<int>(child));
+               static_cast<int>(getpid()), file.size(), static_cast<int>(child->pid()));
 
   auto created = RTCPeerConnection::create(demo_configuration());
   if (!created) {
@@ -340,7 +211,7 @@ int run_demo(const DemoOptions& options) {
   });
 
   std::thread reader([&] {
-    SignalingApplier applier(*pc, signaling, false);
+    SignalingApplier applier(*pc, signaling, false, "rtcpp demo");
     signaling.read_lines([&](const std::string& line) { applier.apply(line); });
   });
   auto offer = pc->create_offer().get();
@@ -381,11 +252,8 @@ int run_demo(const DemoOptions& options) {
     print_summary(pc->get_stats().get());
   }
   pc->close();
-  ::close(to_child[1]);  // the receiver ends when its stdin closes, and then so does the reader
+  child->finish();  // the receiver ends when its stdin closes, and then so does the reader
   reader.join();
-  ::close(from_child[0]);
-  int status = 0;
-  waitpid(child, &status, 0);
   return ok ? 0 : 1;
 }
 

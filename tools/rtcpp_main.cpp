@@ -4,6 +4,7 @@
 #include <string>
 
 #include "rtcpp/version.hpp"
+#include "tools/bench.hpp"
 #include "tools/demo.hpp"
 #include "tools/media_tools.hpp"
 #include "tools/peer.hpp"
@@ -25,6 +26,8 @@ int main(int argc, char** argv) {
   auto* testsrc_command = rtcpp::tools::add_testsrc_command(app, testsrc);
   rtcpp::tools::MediaCheckOptions media_check;
   auto* media_check_command = rtcpp::tools::add_media_check_command(app, media_check);
+  rtcpp::tools::BenchOptions bench;
+  auto* bench_command = rtcpp::tools::add_bench_command(app, bench);
   auto* version_command = app.add_subcommand("version", "Print the library version");
   auto* help_command = app.add_subcommand("help", "Print this help");
 
@@ -40,6 +43,7 @@ int main(int argc, char** argv) {
   if (*serve_command) return rtcpp::tools::run_serve(serve);
   if (*testsrc_command) return rtcpp::tools::run_testsrc(testsrc);
   if (*media_check_command) return rtcpp::tools::run_media_check(media_check);
+  if (*bench_command) return rtcpp::tools::run_bench(bench);
   if (*version_command) {
     std::cout << "rtcpp " << rtcpp::version() << "\n";
     return 0;
