@@ -397,6 +397,7 @@ int run_connect(const BenchOptions& options) {
 
 int run_connections(const BenchOptions& options) {
   raise_descriptor_limit();
+  const SyscallCounter syscalls;
   const RTCConfiguration config = bench_configuration(options);
   const double rss_before = resident_kib();
 
@@ -452,10 +453,15 @@ int run_connections(const BenchOptions& options) {
     return 1;
   }
 
-  const CostMark idle_start{process_cpu_seconds(), std::nullopt, Clock::now()};
+  const CostMark idle_start = CostMark::now(syscalls);
   std::this_thread::sleep_for(std::chrono::duration<double>(options.idle_seconds));
-  const double idle_cpu = process_cpu_seconds() - idle_start.cpu_seconds;
-  const double idle_wall = seconds_since(idle_start.at);
+  const CostMark idle_end = CostMark::now(syscalls);
+  const double idle_cpu = idle_end.cpu_seconds - idle_start.cpu_seconds;
+  const double idle_wall = std::chrono::duration<double>(idle_end.at - idle_start.at).count();
+  const double idle_syscalls_per_second =
+      idle_start.syscalls && idle_end.syscalls
+          ? static_cast<double>(*idle_end.syscalls - *idle_start.syscalls) / idle_wall
+          : -1;
   const double rss_after = resident_kib();
   const int threads = thread_count();
   const int descriptors = open_descriptors();
@@ -467,12 +473,13 @@ int run_connections(const BenchOptions& options) {
 
   const double per_pc_kib = (rss_after - rss_before) / peer_connections;
   const double idle_percent = idle_cpu / idle_wall * 100;
-  std::fprintf(stderr,
-               "rtcpp bench connections: %d pairs (%d connections) connected in %.0f ms (%.0f "
-               "connections/s); RSS %.1f KiB per connection; %.1f s idle at %.2f %% of a core; %d "
-               "threads, %d descriptors; closed in %.0f ms\n",
-               options.pairs, peer_connections, setup_ms, peer_connections / setup_ms * 1000,
-               per_pc_kib, idle_wall, idle_percent, threads, descriptors, close_ms);
+  std::fprintf(
+      stderr,
+      "rtcpp bench connections: %d pairs (%d connections) connected in %.0f ms (%.0f "
+      "connections/s); RSS %.1f KiB per connection; %.1f s idle at %.2f %% of a core, %.0f "
+      "syscalls/s; %d threads, %d descriptors; closed in %.0f ms\n",
+      options.pairs, peer_connections, setup_ms, peer_connections / setup_ms * 1000, per_pc_kib,
+      idle_wall, idle_percent, idle_syscalls_per_second, threads, descriptors, close_ms);
   print_result({{"pairs", options.pairs},
                 {"peerConnections", peer_connections},
                 {"setupMs", round2(setup_ms)},

@@ -7,6 +7,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <chrono>
 #include <cstring>
+#include <vector>
 
 #include "base/log.hpp"
 #include "stun/stun_message.hpp"
@@ -37,6 +38,14 @@ constexpr std::size_t kReceiveSlot = 4096;
 // recvmmsg calls per readiness event before the other sockets and timers get a turn.
 constexpr int kReadRounds = 4;
 constexpr std::size_t kSendBatch = 64;
+
+// The recvmmsg slots, one set for every socket this thread reads: a socket is read only when
+// it is readable and each datagram is handled (copied) before the next read, so an idle
+// connection holds no receive buffer of its own.
+std::uint8_t* thread_receive_slots() {
+  thread_local std::vector<std::uint8_t> slots(kReceiveBatch * kReceiveSlot);
+  return slots.data();
+}
 
 SocketAddress from_sockaddr(const sockaddr_storage& sa) {
   if (sa.ss_family == AF_INET6) {
@@ -90,10 +99,7 @@ ConnectionDriver::~ConnectionDriver() {
 }
 
 Result<SocketAddress> ConnectionDriver::bind(const IpAddress& ip) {
-  auto s = std::make_unique<Socket>(
-      Socket{udp::socket(io_),
-             {},
-             std::unique_ptr<std::uint8_t[]>(new std::uint8_t[kReceiveBatch * kReceiveSlot])});
+  auto s = std::make_unique<Socket>(Socket{udp::socket(io_), {}});
   boost::system::error_code ec;
   const udp::endpoint endpoint = to_endpoint({ip, 0});
   s->socket.open(endpoint.protocol(), ec);
@@ -128,10 +134,11 @@ void ConnectionDriver::read_batch(Socket& socket) {
   std::array<iovec, kReceiveBatch> vectors{};
   std::array<sockaddr_storage, kReceiveBatch> senders{};
   const Timestamp now = monotonic_now();
+  std::uint8_t* const slots = thread_receive_slots();
   bool any = false;
   for (int round = 0; round < kReadRounds; ++round) {
     for (std::size_t i = 0; i < kReceiveBatch; ++i) {
-      vectors[i] = {socket.buffer.get() + i * kReceiveSlot, kReceiveSlot};
+      vectors[i] = {slots + i * kReceiveSlot, kReceiveSlot};
       messages[i] = {};
       messages[i].msg_hdr.msg_iov = &vectors[i];
       messages[i].msg_hdr.msg_iovlen = 1;
@@ -147,8 +154,7 @@ void ConnectionDriver::read_batch(Socket& socket) {
       ++datagrams_received_;
       bytes_received_ += m.msg_len;
       Datagram d{from_sockaddr(senders[static_cast<std::size_t>(i)]), socket.local,
-                 Buffer(BytesView(socket.buffer.get() + static_cast<std::size_t>(i) * kReceiveSlot,
-                                  m.msg_len))};
+                 Buffer(BytesView(slots + static_cast<std::size_t>(i) * kReceiveSlot, m.msg_len))};
       connection_.handle_datagram(d, now);
       any = true;
     }

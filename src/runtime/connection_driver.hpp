@@ -84,8 +84,6 @@ class ConnectionDriver {
   struct Socket {
     boost::asio::ip::udp::socket socket;
     SocketAddress local;
-    // kReceiveBatch slots of kReceiveSlot bytes for recvmmsg; allocated, not touched, up front.
-    std::unique_ptr<std::uint8_t[]> buffer;
   };
   void receive(Socket& socket);
   void read_batch(Socket& socket);

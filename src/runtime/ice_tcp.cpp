@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
+#include <memory>
 
 namespace rtcpp::runtime {
 namespace {
@@ -9,7 +10,15 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{64} << 10;
+
+// One read buffer for every connection served by this thread: a connection reads only once
+// the socket is readable, and the deframer copies what it needs, so an idle connection holds
+// no buffer of its own.
+std::uint8_t* thread_read_buffer() {
+  thread_local std::vector<std::uint8_t> buffer(kReadChunk);
+  return buffer.data();
+}
 
 }  // namespace
 
@@ -31,8 +40,7 @@ IceTcpConnection::IceTcpConnection(tcp::socket socket, OnPackets on_packets, OnC
     : socket_(std::move(socket)),
       auth_timer_(socket_.get_executor()),
       on_packets_(std::move(on_packets)),
-      on_closed_(std::move(on_closed)),
-      read_buffer_(kReadChunk) {}
+      on_closed_(std::move(on_closed)) {}
 
 std::shared_ptr<IceTcpConnection> IceTcpConnection::connect(asio::io_context& io,
                                                             const IpAddress& local_ip,
@@ -83,6 +91,9 @@ void IceTcpConnection::start_connect(const IpAddress& local_ip, const SocketAddr
 
 void IceTcpConnection::on_ready() {
   ready_ = true;
+  // read_more() reads only what is waiting (see there).
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
   read_more();
   write_next();
 }
@@ -128,16 +139,26 @@ void IceTcpConnection::write_next() {
 }
 
 void IceTcpConnection::read_more() {
-  socket_.async_read_some(
-      asio::buffer(read_buffer_.data(), read_buffer_.size()),
-      [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
+  socket_.async_wait(
+      tcp::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& error) {
         if (self->closed_) return;
         if (error) {
-          self->fail(error == asio::error::eof ? std::string("closed by the peer")
-                                               : "reading: " + error.message());
+          self->fail("reading: " + error.message());
           return;
         }
-        if (!self->deframer_.push(BytesView(self->read_buffer_.data(), n))) {
+        boost::system::error_code read_error;
+        std::uint8_t* buffer = thread_read_buffer();
+        const std::size_t n = self->socket_.read_some(asio::buffer(buffer, kReadChunk), read_error);
+        if (read_error == asio::error::would_block || read_error == asio::error::try_again) {
+          self->read_more();
+          return;
+        }
+        if (read_error) {
+          self->fail(read_error == asio::error::eof ? std::string("closed by the peer")
+                                                    : "reading: " + read_error.message());
+          return;
+        }
+        if (!self->deframer_.push(BytesView(buffer, n))) {
           self->fail("a framed packet longer than the limit");
           return;
         }

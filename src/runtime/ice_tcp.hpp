@@ -72,7 +72,6 @@ class IceTcpConnection : public std::enable_shared_from_this<IceTcpConnection> {
   bool closed_ = false;
   bool authenticated_ = false;
   StreamWriteQueue queue_{kMaxQueuedBytes};
-  std::vector<std::uint8_t> read_buffer_;
   std::vector<Buffer> packets_;  // reused between reads
 };
 
