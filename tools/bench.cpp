@@ -408,6 +408,7 @@ int run_connections(const BenchOptions& options) {
   int failures = 0;
   std::vector<std::shared_ptr<LoopbackPair>> pairs;
   pairs.reserve(static_cast<std::size_t>(options.pairs));
+  double creating_seconds = 0;  // in RTCPeerConnection::create (certificates, sockets)
   const auto started = Clock::now();
   for (int i = 0; i < options.pairs; ++i) {
     {
@@ -416,7 +417,9 @@ int run_connections(const BenchOptions& options) {
       if (failures > 0) break;
       ++in_flight;
     }
+    const auto creating = Clock::now();
     auto pair = make_loopback_pair(config);
+    creating_seconds += seconds_since(creating);
     if (!pair) {
       std::lock_guard lock(mutex);
       ++failures;
@@ -459,7 +462,7 @@ int run_connections(const BenchOptions& options) {
   const double idle_cpu = idle_end.cpu_seconds - idle_start.cpu_seconds;
   const double idle_wall = std::chrono::duration<double>(idle_end.at - idle_start.at).count();
   const double idle_syscalls_per_second =
-      idle_start.syscalls && idle_end.syscalls
+      idle_start.syscalls && idle_end.syscalls && idle_wall > 0
           ? static_cast<double>(*idle_end.syscalls - *idle_start.syscalls) / idle_wall
           : -1;
   const double rss_after = resident_kib();
@@ -472,14 +475,16 @@ int run_connections(const BenchOptions& options) {
   const double close_ms = seconds_since(closing) * 1000;
 
   const double per_pc_kib = (rss_after - rss_before) / peer_connections;
-  const double idle_percent = idle_cpu / idle_wall * 100;
+  const double idle_percent = idle_wall > 0 ? idle_cpu / idle_wall * 100 : 0;
   std::fprintf(
       stderr,
       "rtcpp bench connections: %d pairs (%d connections) connected in %.0f ms (%.0f "
-      "connections/s); RSS %.1f KiB per connection; %.1f s idle at %.2f %% of a core, %.0f "
-      "syscalls/s; %d threads, %d descriptors; closed in %.0f ms\n",
-      options.pairs, peer_connections, setup_ms, peer_connections / setup_ms * 1000, per_pc_kib,
-      idle_wall, idle_percent, idle_syscalls_per_second, threads, descriptors, close_ms);
+      "connections/s; %.0f ms of it in RTCPeerConnection::create); RSS %.1f KiB per connection; "
+      "%.1f s idle at %.2f %% of a core, %.0f syscalls/s; %d threads, %d descriptors; closed in "
+      "%.0f ms\n",
+      options.pairs, peer_connections, setup_ms, peer_connections / setup_ms * 1000,
+      creating_seconds * 1000, per_pc_kib, idle_wall, idle_percent, idle_syscalls_per_second,
+      threads, descriptors, close_ms);
   print_result({{"pairs", options.pairs},
                 {"peerConnections", peer_connections},
                 {"setupMs", round2(setup_ms)},

@@ -178,35 +178,62 @@ DtlsTransport::DtlsTransport(DtlsConfig config)
 
 DtlsTransport::~DtlsTransport() {
   if (ssl_ != nullptr) SSL_free(ssl_);
-  if (ctx_ != nullptr) SSL_CTX_free(ctx_);
 }
+
+namespace {
+
+// One SSL_CTX for every transport of the process; what differs between connections (the
+// certificate and key, SRTP) is set on each SSL. OpenSSL 3 makes a context slowly (it fetches
+// its algorithms from the providers each time): a context per connection cost about a tenth
+// of a connection's setup, and memory besides.
+Result<SSL_CTX*> shared_context() {
+  static std::once_flag once;
+  static SSL_CTX* context = nullptr;
+  static std::string error;
+  std::call_once(once, [] {
+    SSL_CTX* ctx = SSL_CTX_new(DTLS_method());
+    if (ctx == nullptr) {
+      error = "SSL_CTX_new: " + openssl_error();
+      return;
+    }
+    SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
+    SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_read_ahead(ctx, 1);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                       accept_any_certificate);
+    // Each transport decides whether it logs keys (DtlsConfig::key_log).
+    SSL_CTX_set_keylog_callback(ctx, key_log_callback);
+    SSL_CTX_set_info_callback(ctx, info_callback);
+    if (SSL_CTX_set_cipher_list(ctx, kCipherList) != 1 ||
+        SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1) {
+      error = "cipher configuration: " + openssl_error();
+      SSL_CTX_free(ctx);
+      return;
+    }
+    context = ctx;
+  });
+  if (context == nullptr) return operation_error(error);
+  return context;
+}
+
+}  // namespace
 
 Result<> DtlsTransport::init_openssl() {
   std::call_once(g_index_once, [] {
     g_transport_index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   });
-  ctx_ = SSL_CTX_new(DTLS_method());
-  if (ctx_ == nullptr) return operation_error("SSL_CTX_new: " + openssl_error());
-  SSL_CTX_set_min_proto_version(ctx_, DTLS1_2_VERSION);
-  SSL_CTX_set_max_proto_version(ctx_, DTLS1_2_VERSION);
-  SSL_CTX_set_options(ctx_, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
-  SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_read_ahead(ctx_, 1);
-  SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-                     accept_any_certificate);
-  if (config_.key_log) SSL_CTX_set_keylog_callback(ctx_, key_log_callback);
-  SSL_CTX_set_info_callback(ctx_, info_callback);
-  if (SSL_CTX_set_cipher_list(ctx_, kCipherList) != 1 ||
-      SSL_CTX_set1_groups_list(ctx_, "X25519:P-256:P-384") != 1)
-    return operation_error("cipher configuration: " + openssl_error());
-  // OpenSSL's use_srtp setter returns 0 on success.
-  if (config_.srtp && SSL_CTX_set_tlsext_use_srtp(ctx_, kSrtpProfiles) != 0)
-    return operation_error("SRTP profiles: " + openssl_error());
-  if (SSL_CTX_use_certificate(ctx_, config_.certificate->x509()) != 1 ||
-      SSL_CTX_use_PrivateKey(ctx_, config_.certificate->key()) != 1)
-    return operation_error("certificate: " + openssl_error());
-  ssl_ = SSL_new(ctx_);
+  auto context = shared_context();
+  if (!context) return std::move(context).error();
+  ssl_ = SSL_new(*context);
   if (ssl_ == nullptr) return operation_error("SSL_new: " + openssl_error());
+  // OpenSSL's use_srtp setter returns 0 on success.
+  if (config_.srtp && SSL_set_tlsext_use_srtp(ssl_, kSrtpProfiles) != 0)
+    return operation_error("SRTP profiles: " + openssl_error());
+  if (SSL_use_certificate(ssl_, config_.certificate->x509()) != 1 ||
+      SSL_use_PrivateKey(ssl_, config_.certificate->key()) != 1)
+    return operation_error("certificate: " + openssl_error());
   BIO* bio = BIO_new(datagram_bio_method());
   if (bio == nullptr) return operation_error("BIO_new: " + openssl_error());
   BIO_set_data(bio, this);

@@ -26,7 +26,6 @@
 #include "rtcpp/error.hpp"
 
 struct ssl_st;
-struct ssl_ctx_st;
 
 namespace rtcpp::dtls {
 
@@ -131,7 +130,6 @@ class DtlsTransport {
   std::size_t min_protected_record() const;
 
   DtlsConfig config_;
-  ssl_ctx_st* ctx_ = nullptr;
   ssl_st* ssl_ = nullptr;
   std::optional<DtlsRole> role_;
   DtlsState state_ = DtlsState::kNew;
