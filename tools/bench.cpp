@@ -198,6 +198,11 @@ RTCConfiguration bench_configuration(const BenchOptions& options) {
   config.gather_loopback = true;  // both ends are on this machine
   config.sctp_zero_checksum = options.zero_checksum;
   if (options.udp_only) config.ice_candidate_protocols = RTCIceCandidateProtocols::kUdpOnly;
+  if (options.shared_certificate) {
+    // As a server would: generateCertificate once, the same identity for every connection.
+    static const auto certificate = RTCCertificate::generate();
+    if (certificate) config.certificates.push_back(*certificate);
+  }
   return config;
 }
 
@@ -605,6 +610,7 @@ std::vector<std::string> child_args(const BenchOptions& options, const std::stri
   std::vector<std::string> args{"bench", which, "--receiver"};
   if (options.zero_checksum) args.emplace_back("--zero-checksum");
   if (options.udp_only) args.emplace_back("--udp-only");
+  if (options.shared_certificate) args.emplace_back("--shared-certificate");
   if (which == "bulk") {
     args.insert(args.end(), {"--size", std::to_string(options.bulk_bytes), "--channels",
                              std::to_string(options.channels)});
@@ -908,6 +914,9 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& options) {
     command->add_flag("--zero-checksum", options.zero_checksum,
                       "offer SCTP zero checksums (RFC 9653), used when both ends are rtcpp");
     command->add_flag("--udp-only", options.udp_only, "no ICE-TCP candidates");
+    command->add_flag("--shared-certificate", options.shared_certificate,
+                      "one certificate (RTCCertificate::generate) for every connection of a "
+                      "process, instead of one generated per connection");
     command->callback([&options, command] { options.which = command->get_name(); });
   };
 

@@ -22,6 +22,7 @@ struct BenchOptions {
   bool isolated = false;  // run in a new network namespace with only loopback (root)
   bool zero_checksum = false;
   bool udp_only = false;
+  bool shared_certificate = false;  // one RTCCertificate for every connection of the process
   // bulk
   std::size_t bulk_bytes = std::size_t{64} << 20;
   std::size_t chunk_bytes = std::size_t{64} << 10;
