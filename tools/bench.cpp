@@ -836,6 +836,7 @@ int run_messages(const BenchOptions& options) {
       Clock::time_point first{};
       Clock::time_point deadline{};
       bool stopped = false;
+      std::string error;  // a send that failed
       std::mutex mutex;
       std::condition_variable stop;
     };
@@ -860,7 +861,12 @@ int run_messages(const BenchOptions& options) {
           state.stop.notify_all();
           return;
         }
-        if (!live->send(std::span<const std::uint8_t>(state.message))) return;
+        if (auto sent = live->send(std::span<const std::uint8_t>(state.message)); !sent) {
+          state.error = sent.error().to_string();
+          state.stopped = true;
+          state.stop.notify_all();
+          return;
+        }
         ++state.sent;
       }
     };
@@ -873,7 +879,16 @@ int run_messages(const BenchOptions& options) {
       std::unique_lock lock(pump.mutex);
       if (!pump.stop.wait_for(lock, duration + std::chrono::seconds(10),
                               [&] { return pump.stopped; })) {
-        std::fprintf(stderr, "rtcpp bench messages: %s did not run\n", case_label(i).c_str());
+        std::fprintf(stderr,
+                     "rtcpp bench messages: %s stalled (channel %s, %llu messages sent, %zu bytes "
+                     "buffered)\n",
+                     case_label(i).c_str(), std::string(to_string(channel->ready_state())).c_str(),
+                     static_cast<unsigned long long>(pump.sent), channel->buffered_amount());
+        return 1;
+      }
+      if (!pump.error.empty()) {
+        std::fprintf(stderr, "rtcpp bench messages: %s: %s\n", case_label(i).c_str(),
+                     pump.error.c_str());
         return 1;
       }
       sent = pump.sent;
