@@ -105,7 +105,7 @@ for loss in 0 5 10 20 30; do
   if ((loss <= 5)); then
     chromium_cell "$loss" chromium-to-rtcpp "$mib" 120 required
   else
-    chromium_cell "$loss" chromium-to-rtcpp "$mib" 25 reported
+    chromium_cell "$loss" chromium-to-rtcpp "$mib" 12 reported
   fi
   # Chromium alone gathers no loopback candidates: it gets an interface with a default route
   # for its own pair (its packets to that address still go through loopback and the rule).
@@ -115,7 +115,7 @@ for loss in 0 5 10 20 30; do
   ip link set rtcpp0 up
   ip link set rtcpp1 up
   ip route add default via 10.77.0.2 dev rtcpp0
-  chromium_cell "$loss" chromium-to-chromium "$mib" 25 reported
+  chromium_cell "$loss" chromium-to-chromium "$mib" 12 reported
   ip link del rtcpp0
 done
 set_loss 0
