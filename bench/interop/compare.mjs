@@ -350,6 +350,25 @@ function wire(a, b) {
 }
 const strip = ({ at, ...m }) => m;
 
+// A pair whose channel never opened. Such an attempt is made again (at most twice more) and
+// counted, so that one failed connection does not end a run of several minutes; the count is
+// printed with the table.
+class NeverOpened extends Error {}
+const retried = [];
+async function tryAgainIfNeverOpened(what, attempt) {
+  for (let n = 1; ; ++n) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof NeverOpened) || n === 3) throw e;
+      const reason = e.message.split('\n')[0];
+      retried.push({ what, reason });
+      log(`${what}: ${reason}; once more`);
+    }
+  }
+}
+const opened = (peer) => peer.lines.some((m) => m.type === 'open');
+
 async function peerBulk(stack, file, want) {
   const ldc = stack === 'libdatachannel';
   const offerer = startPeer(stack, ['--offer', '--send', file, '--chunk', String(kChunk), '--timeout', '60']);
@@ -373,7 +392,8 @@ async function peerBulk(stack, file, want) {
   await Promise.all([offerer.exited, answerer.exited]);
   const [o, a] = [offerer.result, answerer.result];
   if (!o || !o.ok || !a || !a.ok) {
-    throw new Error(`${stack} bulk: ${JSON.stringify(o)} / ${JSON.stringify(a)}\n${offerer.stderr}${answerer.stderr}`);
+    throw new (opened(offerer) ? Error : NeverOpened)(`${stack} bulk: offerer ${o?.error}, answerer ${a?.error}\n` +
+      `${JSON.stringify(o)}\n${JSON.stringify(a)}\n${offerer.stderr}${answerer.stderr}`);
   }
   if (a.bytesReceived !== totalBytes || a.sha256 !== want) throw new Error(`${stack} bulk: received data differs`);
   if (ldc) {
@@ -409,7 +429,8 @@ async function peerIdle(stack) {
   for (const p of peers) p.write({ type: 'bye' });
   await Promise.all(peers.map((p) => p.exited));
   if (!offerer.result?.ok || !answerer.result?.ok) {
-    throw new Error(`${stack} idle: ${JSON.stringify(offerer.result)} / ${JSON.stringify(answerer.result)}`);
+    throw new (opened(offerer) ? Error : NeverOpened)(`${stack} idle: offerer ${offerer.result?.error}, answerer ${answerer.result?.error}\n` +
+      `${JSON.stringify(offerer.result)}\n${JSON.stringify(answerer.result)}\n${offerer.stderr}${answerer.stderr}`);
   }
   const added = (key) => (after[0][key] - before[0][key] + after[1][key] - before[1][key]) / 2;
   return {
@@ -543,9 +564,15 @@ try {
     log(`run ${run}/${runs}: Chromium <-> Chromium`);
     const chromiumResult = await chromiumRun(url);
     log(`run ${run}/${runs}: rtcpp peer <-> rtcpp peer, ${totalBytes} bytes, then idle`);
-    const rtcpp = { bulk: await peerBulk('rtcpp', file, want), idle: await peerIdle('rtcpp') };
+    const rtcpp = {
+      bulk: await tryAgainIfNeverOpened('rtcpp bulk', () => peerBulk('rtcpp', file, want)),
+      idle: await tryAgainIfNeverOpened('rtcpp idle', () => peerIdle('rtcpp')),
+    };
     log(`run ${run}/${runs}: libdatachannel <-> libdatachannel, ${totalBytes} bytes, then idle`);
-    const libdatachannel = { bulk: await peerBulk('libdatachannel', file, want), idle: await peerIdle('libdatachannel') };
+    const libdatachannel = {
+      bulk: await tryAgainIfNeverOpened('libdatachannel bulk', () => peerBulk('libdatachannel', file, want)),
+      idle: await tryAgainIfNeverOpened('libdatachannel idle', () => peerIdle('libdatachannel')),
+    };
     log(`run ${run}/${runs}: rtcpp demo`);
     const demo = await rtcppDemo();
     const result = { run, rtcpp, chromium: chromiumResult, libdatachannel, demo };
@@ -569,10 +596,11 @@ console.log(`\nChromium ${versions.chromium} (${results[0].chromium.renderers} r
   `load average ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end; ` +
   `${runs} run(s): median (min-max), and the median's ratio to rtcpp peer's\n`);
 console.log(table(summary));
+for (const r of retried) console.log(`\nmade again: ${r.what}: ${r.reason}`);
 if (jsonPath) {
   writeFileSync(jsonPath, JSON.stringify({
     date: new Date().toISOString(), runs, bytes: totalBytes, chunk: kChunk, versions,
-    loadAverage: { start: loadAtStart, end: loadAtEnd }, summary, results,
+    loadAverage: { start: loadAtStart, end: loadAtEnd }, retried, summary, results,
   }, null, 2) + '\n');
   log(`numbers written to ${jsonPath}`);
 }
