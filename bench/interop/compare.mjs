@@ -16,7 +16,6 @@
 // libdatachannel (node-datachannel): two libdatachannel-peer.mjs processes, which speak the
 // peer contract's lines, relayed the same way.
 import { chromium } from 'playwright-core';
-import nodeDataChannel from 'node-datachannel';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
@@ -586,7 +585,8 @@ const loadAtEnd = loadavg();
 const versions = {
   chromium: results[0].chromium.version,
   nodeDatachannel: JSON.parse(readFileSync(join(here, 'node_modules/node-datachannel/package.json'), 'utf8')).version,
-  libdatachannel: nodeDataChannel.getLibraryVersion(),
+  // Loaded only now, so that the addon is not in this process while it measures.
+  libdatachannel: (await import('node-datachannel')).default.getLibraryVersion(),
   node: process.versions.node,
 };
 const summary = summarize(results);
