@@ -1,8 +1,10 @@
-// rtcpp <-> rtcpp beside headless Chromium <-> Chromium, measured in the same run on the
-// same machine: time to the first open data channel, a bulk transfer in 64 KiB messages
-// with bufferedAmount backpressure, and the memory of one idle connection.
+// rtcpp <-> rtcpp beside headless Chromium <-> Chromium and libdatachannel <-> libdatachannel,
+// measured in the same run on the same machine: time to the first open data channel, a bulk
+// transfer in 64 KiB messages with bufferedAmount backpressure, the CPU it takes, and the
+// memory of one idle connection. The closing table gives each figure also as a ratio to
+// rtcpp's.
 //
-//   node compare.mjs <rtcpp binary> [--runs N] [--bytes N]
+//   node compare.mjs <rtcpp binary> [--runs N] [--bytes N] [--json FILE]
 //
 // Run it through run.sh, which puts it in a network namespace whose only interface is
 // loopback, so that every candidate on both sides is 127.0.0.1.
@@ -11,25 +13,33 @@
 // with one page each (two renderer processes), signaling relayed through this script.
 // rtcpp: two `rtcpp peer` processes (the peer contract), signaling relayed the same way;
 // plus `rtcpp demo` (two processes through the public API) for reference.
+// libdatachannel (node-datachannel): two libdatachannel-peer.mjs processes, which speak the
+// peer contract's lines, relayed the same way.
 import { chromium } from 'playwright-core';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
 
+const usage = 'usage: node compare.mjs <rtcpp binary> [--runs N] [--bytes N] [--json FILE]';
 const argv = process.argv.slice(2);
 const rtcppPath = argv[0];
-if (!rtcppPath) {
-  console.error('usage: node compare.mjs <rtcpp binary> [--runs N] [--bytes N]');
+if (!rtcppPath || rtcppPath.startsWith('--')) {
+  console.error(usage);
   process.exit(2);
 }
-const option = (name, fallback) => {
+const text = (name, fallback) => {
   const i = argv.indexOf(name);
-  return i > 0 && i + 1 < argv.length ? Number(argv[i + 1]) : fallback;
+  return i > 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
 };
+const option = (name, fallback) => Number(text(name, fallback));
+const here = dirname(fileURLToPath(import.meta.url));
+const ldcPeerPath = join(here, 'libdatachannel-peer.mjs');
+const jsonPath = text('--json', null);
 const runs = option('--runs', 1);
 const totalBytes = option('--bytes', 64 * 1024 * 1024);
 const kChunk = 64 * 1024;
@@ -290,10 +300,21 @@ async function chromiumRun(url) {
   }
 }
 
-// ---- rtcpp <-> rtcpp (two `rtcpp peer` processes) ----
+// ---- endpoints as processes: `rtcpp peer` and libdatachannel-peer.mjs ----
 
-function startPeer(args) {
-  const child = spawn(rtcppPath, ['peer', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+// Both speak the JSON lines of the peer contract. libdatachannel's ICE (libjuice) leaves
+// loopback out of the interfaces it gathers from, so in a namespace with only loopback it
+// offers no candidate at all unless bound to 127.0.0.1 (RtcConfig.bindAddress), which makes
+// 127.0.0.1 its one host candidate.
+function peerCommand(stack) {
+  return stack === 'rtcpp'
+    ? [rtcppPath, 'peer']
+    : [process.execPath, ldcPeerPath, '--bind', '127.0.0.1'];
+}
+
+function startPeer(stack, args) {
+  const [command, ...fixed] = peerCommand(stack);
+  const child = spawn(command, [...fixed, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const peer = { child, lines: [], result: null, listeners: [], stderr: '' };
   child.stderr.on('data', (d) => { peer.stderr += d; });
   // A peer that has finished exits at once; lines still relayed to it are dropped.
@@ -328,56 +349,95 @@ function wire(a, b) {
 }
 const strip = ({ at, ...m }) => m;
 
-async function rtcppBulk(file, want) {
-  const offerer = startPeer(['--offer', '--send', file, '--chunk', String(kChunk), '--timeout', '60']);
-  const answerer = startPeer(['--timeout', '60']);
-  // Both processes' CPU, read when the sender says it is done (just before it exits).
-  let cpu = null;
-  offerer.listeners.push((m) => {
-    if (m.type === 'bye') cpu = cpuSeconds([offerer.child.pid, answerer.child.pid]);
-  });
+// A pair whose channel never opened. Such an attempt is made again (at most twice more) and
+// counted, so that one failed connection does not end a run of several minutes; the count is
+// printed with the table.
+class NeverOpened extends Error {}
+const retried = [];
+async function tryAgainIfNeverOpened(what, attempt) {
+  for (let n = 1; ; ++n) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof NeverOpened) || n === 3) throw e;
+      const reason = e.message.split('\n')[0];
+      retried.push({ what, reason });
+      log(`${what}: ${reason}; once more`);
+    }
+  }
+}
+const opened = (peer) => peer.lines.some((m) => m.type === 'open');
+
+async function peerBulk(stack, file, want) {
+  const ldc = stack === 'libdatachannel';
+  const offerer = startPeer(stack, ['--offer', '--send', file, '--chunk', String(kChunk), '--timeout', '60']);
+  // libdatachannel's receiver is told the size: see libdatachannel-peer.mjs on why the
+  // channel's close cannot mark the end there.
+  const answerer = startPeer(stack, [...(ldc ? ['--bytes', String(totalBytes)] : []), '--timeout', '60']);
+  // rtcpp: CPU of both processes read from here when the sender's channel opens and when the
+  // sender says it is done (just before it exits). libdatachannel-peer.mjs reads its own over
+  // the same span, so that the receiver's count runs until its JavaScript has taken the last
+  // message, not only until the sender is done.
+  let cpuAtOpen = null;
+  let cpuAtEnd = null;
+  if (!ldc) {
+    offerer.listeners.push((m) => {
+      const pids = [offerer.child.pid, answerer.child.pid];
+      if (m.type === 'open' && cpuAtOpen === null) cpuAtOpen = cpuSeconds(pids);
+      if (m.type === 'bye') cpuAtEnd = cpuSeconds(pids);
+    });
+  }
   wire(offerer, answerer);
   await Promise.all([offerer.exited, answerer.exited]);
   const [o, a] = [offerer.result, answerer.result];
   if (!o || !o.ok || !a || !a.ok) {
-    throw new Error(`rtcpp bulk: ${JSON.stringify(o)} / ${JSON.stringify(a)}\n${offerer.stderr}${answerer.stderr}`);
+    throw new (opened(offerer) ? Error : NeverOpened)(`${stack} bulk: offerer ${o?.error}, answerer ${a?.error}\n` +
+      `${JSON.stringify(o)}\n${JSON.stringify(a)}\n${offerer.stderr}${answerer.stderr}`);
   }
-  if (a.bytesReceived !== totalBytes || a.sha256 !== want) throw new Error('rtcpp bulk: received data differs');
+  if (a.bytesReceived !== totalBytes || a.sha256 !== want) throw new Error(`${stack} bulk: received data differs`);
+  if (ldc) {
+    // As for Chromium: the sender's first send to the receiver's last message, wall clock.
+    const transferMs = a.lastByteAt - o.firstSendAt;
+    return { openMs: o.connectMs, mbps: totalBytes / transferMs / 1000, transferMs, cpu: o.cpuSeconds + a.cpuSeconds };
+  }
   return {
     openMs: o.connectMs,
     // The sender's transferMs runs from the first send until every byte is acknowledged.
     mbps: totalBytes / o.transferMs / 1000,
     transferMs: o.transferMs,
-    cpu,
+    cpu: cpuAtOpen === null || cpuAtEnd === null ? null : cpuAtEnd - cpuAtOpen,
     receiverMbps: totalBytes / a.transferMs / 1000,
   };
 }
 
-// One idle connection: VmRSS of both processes before any signaling is relayed (certificate
-// made, sockets bound) and again once the channel is open and nothing has moved for a while.
-async function rtcppIdle() {
-  const offerer = startPeer(['--offer', '--timeout', '60']);
-  const answerer = startPeer(['--echo', '--timeout', '60']);
+// One idle connection: memory of both processes once the offer exists and before any
+// signaling is relayed (certificate made, sockets bound), and again once the channel is open
+// and nothing has moved for a while.
+async function peerIdle(stack) {
+  const offerer = startPeer(stack, ['--offer', '--timeout', '60']);
+  const answerer = startPeer(stack, [...(stack === 'rtcpp' ? ['--echo'] : []), '--timeout', '60']);
+  const peers = [offerer, answerer];
+  const each = () => Promise.all(peers.map((p) => memoryOf(() => [p.child.pid])));
   await offerer.waitFor((m) => m.type === 'offer');
   await sleep(500);
-  const before = [offerer, answerer].map((p) => kib(`/proc/${p.child.pid}/status`, 'VmRSS'));
+  const before = await each();
   wire(offerer, answerer);
-  await Promise.all([offerer, answerer].map((p) => p.waitFor((m) => m.type === 'open' || m.type === 'result')));
+  await Promise.all(peers.map((p) => p.waitFor((m) => m.type === 'open' || m.type === 'result')));
   await sleep(kIdleSettleMs);
-  const after = [offerer, answerer].map((p) => kib(`/proc/${p.child.pid}/status`, 'VmRSS'));
-  const pss = [offerer, answerer].map((p) => kib(`/proc/${p.child.pid}/smaps_rollup`, 'Pss'));
-  offerer.write({ type: 'bye' });
-  answerer.write({ type: 'bye' });
-  await Promise.all([offerer.exited, answerer.exited]);
+  const after = await each();
+  for (const p of peers) p.write({ type: 'bye' });
+  await Promise.all(peers.map((p) => p.exited));
   if (!offerer.result?.ok || !answerer.result?.ok) {
-    throw new Error(`rtcpp idle: ${JSON.stringify(offerer.result)} / ${JSON.stringify(answerer.result)}`);
+    throw new (opened(offerer) ? Error : NeverOpened)(`${stack} idle: offerer ${offerer.result?.error}, answerer ${answerer.result?.error}\n` +
+      `${JSON.stringify(offerer.result)}\n${JSON.stringify(answerer.result)}\n${offerer.stderr}${answerer.stderr}`);
   }
+  const added = (key) => (after[0][key] - before[0][key] + after[1][key] - before[1][key]) / 2;
   return {
     before,
     after,
-    pss,
-    wholeRss: (after[0] + after[1]) / 2,
-    addedRssPerEndpoint: (after[0] - before[0] + after[1] - before[1]) / 2,
+    wholeRss: (after[0].rss + after[1].rss) / 2,
+    addedRssPerEndpoint: added('rss'),
+    addedPssPerEndpoint: added('pss'),
   };
 }
 
@@ -394,33 +454,87 @@ async function rtcppDemo() {
   return { openMs: Number(open[1]), mbps: Number(rate[1]) };
 }
 
+
 // ---- the table ----
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const fmt = (xs, digits) => {
-  const m = median(xs).toFixed(digits);
-  if (xs.length === 1) return m;
-  return `${m} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
-};
 
-function table(results) {
-  const c = results.map((r) => r.chromium);
-  const b = results.map((r) => r.bulk);
-  const i = results.map((r) => r.idle);
-  const d = results.map((r) => r.demo);
-  const mib = (kb) => kb / 1024;
-  const rows = [
-    ['first channel open after createOffer (ms)', fmt(c.map((x) => x.openMs), 1), fmt(b.map((x) => x.openMs), 1), fmt(d.map((x) => x.openMs), 1)],
-    [`${totalBytes / MiB} MiB in 64 KiB messages (MB/s)`, fmt(c.map((x) => x.mbps), 1), fmt(b.map((x) => x.mbps), 1), fmt(d.map((x) => x.mbps), 1)],
-    [`CPU for the transfer, all processes (s)`, c.every((x) => x.cpu !== null) ? fmt(c.map((x) => x.cpu), 2) : '-', b.every((x) => x.cpu !== null) ? fmt(b.map((x) => x.cpu), 2) : '-', '-'],
-    ['idle connection: RSS added per endpoint (MiB)', fmt(c.map((x) => mib(x.addedRssPerEndpoint)), 1), fmt(i.map((x) => mib(x.addedRssPerEndpoint)), 1), '-'],
-    ['idle connection: PSS added per endpoint (MiB)', fmt(c.map((x) => mib(x.addedPssPerEndpoint)), 1), '-', '-'],
-    ['idle: whole RSS (Chromium tree / one rtcpp peer) (MiB)', fmt(c.map((x) => mib(x.idle.rss)), 0), fmt(i.map((x) => mib(x.wholeRss)), 1), '-'],
-  ];
-  const head = ['measure', 'Chromium <-> Chromium', 'rtcpp <-> rtcpp (2 processes)', 'rtcpp demo (public API)'];
+const stacks = [
+  ['rtcpp', 'rtcpp peer <-> rtcpp peer'],
+  ['chromium', 'Chromium <-> Chromium'],
+  ['libdatachannel', 'libdatachannel <-> libdatachannel'],
+  ['demo', 'rtcpp demo (public API)'],
+];
+const mib = (kb) => kb / 1024;
+// Each measure: how to read it from one run for each stack that has it.
+const measures = [
+  {
+    key: 'openMs', label: 'first channel open after createOffer', unit: 'ms', digits: 1,
+    of: { rtcpp: (r) => r.rtcpp.bulk.openMs, chromium: (r) => r.chromium.openMs,
+      libdatachannel: (r) => r.libdatachannel.bulk.openMs, demo: (r) => r.demo.openMs },
+  },
+  {
+    key: 'mbps', label: `${totalBytes / MiB} MiB in 64 KiB messages`, unit: 'MB/s', digits: 1,
+    of: { rtcpp: (r) => r.rtcpp.bulk.mbps, chromium: (r) => r.chromium.mbps,
+      libdatachannel: (r) => r.libdatachannel.bulk.mbps, demo: (r) => r.demo.mbps },
+  },
+  {
+    key: 'cpuSeconds', label: 'CPU over the transfer, both endpoints', unit: 's', digits: 2,
+    of: { rtcpp: (r) => r.rtcpp.bulk.cpu, chromium: (r) => r.chromium.cpu,
+      libdatachannel: (r) => r.libdatachannel.bulk.cpu },
+  },
+  {
+    key: 'idleAddedRssMiB', label: 'idle connection: RSS added per endpoint', unit: 'MiB', digits: 1,
+    of: { rtcpp: (r) => mib(r.rtcpp.idle.addedRssPerEndpoint), chromium: (r) => mib(r.chromium.addedRssPerEndpoint),
+      libdatachannel: (r) => mib(r.libdatachannel.idle.addedRssPerEndpoint) },
+  },
+  {
+    key: 'idleAddedPssMiB', label: 'idle connection: PSS added per endpoint', unit: 'MiB', digits: 1,
+    of: { rtcpp: (r) => mib(r.rtcpp.idle.addedPssPerEndpoint), chromium: (r) => mib(r.chromium.addedPssPerEndpoint),
+      libdatachannel: (r) => mib(r.libdatachannel.idle.addedPssPerEndpoint) },
+  },
+  {
+    key: 'idleWholeRssMiB', label: 'idle: whole RSS of one peer process / Chromium\'s tree', unit: 'MiB', digits: 1,
+    of: { rtcpp: (r) => mib(r.rtcpp.idle.wholeRss), chromium: (r) => mib(r.chromium.idle.rss),
+      libdatachannel: (r) => mib(r.libdatachannel.idle.wholeRss) },
+  },
+];
+
+// Median, min and max of every measure for every stack, and the median as a ratio to
+// rtcpp peer's median.
+function summarize(results) {
+  const summary = {};
+  for (const m of measures) {
+    summary[m.key] = { label: m.label, unit: m.unit };
+    for (const [stack] of stacks) {
+      const xs = m.of[stack] ? results.map(m.of[stack]) : [];
+      if (!xs.length || xs.some((x) => x === null || x === undefined || Number.isNaN(x))) continue;
+      summary[m.key][stack] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs };
+    }
+    const base = summary[m.key].rtcpp?.median;
+    for (const [stack] of stacks) {
+      const s = summary[m.key][stack];
+      if (s) s.ratioToRtcpp = base ? s.median / base : null;
+    }
+  }
+  return summary;
+}
+
+const ratioText = (r) => `${r.toFixed(r >= 100 ? 0 : r >= 10 ? 1 : 2)}x`;
+
+function table(summary) {
+  const rows = measures.map((m) => [`${m.label} (${m.unit})`, ...stacks.map(([stack]) => {
+    const s = summary[m.key][stack];
+    if (!s) return '-';
+    let text = s.median.toFixed(m.digits);
+    if (s.runs.length > 1) text += ` (${s.min.toFixed(m.digits)}-${s.max.toFixed(m.digits)})`;
+    if (stack !== 'rtcpp' && s.ratioToRtcpp !== null) text += `, ${ratioText(s.ratioToRtcpp)} rtcpp`;
+    return text;
+  })]);
+  const head = ['measure', ...stacks.map(([, title]) => title)];
   const widths = head.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
   const line = (cells) => '| ' + cells.map((x, k) => x.padEnd(widths[k])).join(' | ') + ' |';
   return [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n');
@@ -428,7 +542,7 @@ function table(results) {
 
 // ---- main ----
 
-const deadline = setTimeout(() => { console.error('bench: timed out'); process.exit(1); }, runs * 180000);
+const deadline = setTimeout(() => { console.error('bench: timed out'); process.exit(1); }, runs * 300000);
 const server = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'text/html' });
   res.end('<!doctype html><title>rtcpp bench</title>');
@@ -442,27 +556,54 @@ const payload = randomBytes(totalBytes);
 writeFileSync(file, payload);
 const want = createHash('sha256').update(payload).digest('hex');
 
+const loadAtStart = loadavg();
 const results = [];
 try {
   for (let run = 1; run <= runs; ++run) {
     log(`run ${run}/${runs}: Chromium <-> Chromium`);
     const chromiumResult = await chromiumRun(url);
-    log(`run ${run}/${runs}: rtcpp peer <-> rtcpp peer, ${totalBytes} bytes`);
-    const bulk = await rtcppBulk(file, want);
-    log(`run ${run}/${runs}: rtcpp peer <-> rtcpp peer, idle`);
-    const idle = await rtcppIdle();
+    log(`run ${run}/${runs}: rtcpp peer <-> rtcpp peer, ${totalBytes} bytes, then idle`);
+    const rtcpp = {
+      bulk: await tryAgainIfNeverOpened('rtcpp bulk', () => peerBulk('rtcpp', file, want)),
+      idle: await tryAgainIfNeverOpened('rtcpp idle', () => peerIdle('rtcpp')),
+    };
+    log(`run ${run}/${runs}: libdatachannel <-> libdatachannel, ${totalBytes} bytes, then idle`);
+    const libdatachannel = {
+      bulk: await tryAgainIfNeverOpened('libdatachannel bulk', () => peerBulk('libdatachannel', file, want)),
+      idle: await tryAgainIfNeverOpened('libdatachannel idle', () => peerIdle('libdatachannel')),
+    };
     log(`run ${run}/${runs}: rtcpp demo`);
     const demo = await rtcppDemo();
-    const result = { run, chromium: chromiumResult, bulk, idle, demo };
+    const result = { run, rtcpp, chromium: chromiumResult, libdatachannel, demo };
     console.log(JSON.stringify({ type: 'run', ...result }));
     results.push(result);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-console.log(`\nChromium ${results[0].chromium.version}, ${results[0].chromium.renderers} renderer processes, ` +
-  `${runs} run(s): median (min-max)\n`);
-console.log(table(results));
+const loadAtEnd = loadavg();
+const versions = {
+  chromium: results[0].chromium.version,
+  nodeDatachannel: JSON.parse(readFileSync(join(here, 'node_modules/node-datachannel/package.json'), 'utf8')).version,
+  // Loaded only now, so that the addon is not in this process while it measures.
+  libdatachannel: (await import('node-datachannel')).default.getLibraryVersion(),
+  node: process.versions.node,
+};
+const summary = summarize(results);
+const load = (l) => l.map((x) => x.toFixed(2)).join(' ');
+console.log(`\nChromium ${versions.chromium} (${results[0].chromium.renderers} renderer processes), ` +
+  `node-datachannel ${versions.nodeDatachannel} (libdatachannel ${versions.libdatachannel}), Node ${versions.node}; ` +
+  `load average ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end; ` +
+  `${runs} run(s): median (min-max), and the median's ratio to rtcpp peer's\n`);
+console.log(table(summary));
+for (const r of retried) console.log(`\nmade again: ${r.what}: ${r.reason}`);
+if (jsonPath) {
+  writeFileSync(jsonPath, JSON.stringify({
+    date: new Date().toISOString(), runs, bytes: totalBytes, chunk: kChunk, versions,
+    loadAverage: { start: loadAtStart, end: loadAtEnd }, retried, summary, results,
+  }, null, 2) + '\n');
+  log(`numbers written to ${jsonPath}`);
+}
 clearTimeout(deadline);
 server.close();
 process.exit(0);
