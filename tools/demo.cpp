@@ -12,9 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -23,6 +21,7 @@
 #include "base/sha256.hpp"
 #include "rtcpp/rtcpp.hpp"
 #include "tools/process_pair.hpp"
+#include "tools/read_file.hpp"
 
 namespace rtcpp::tools {
 namespace {
@@ -140,13 +139,12 @@ int run_demo(const DemoOptions& options) {
 
   Buffer file;
   if (!options.file.empty()) {
-    std::ifstream in(options.file, std::ios::binary);
-    if (!in) {
+    const auto bytes = read_whole_file(options.file);
+    if (!bytes) {
       std::fprintf(stderr, "rtcpp demo: cannot read %s\n", options.file.c_str());
       return 1;
     }
-    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    file = Buffer(as_bytes(std::string_view(bytes.data(), bytes.size())));
+    file = Buffer(as_bytes(std::string_view(*bytes)));
   } else {
     file = Buffer(options.generated_bytes);
     SeededRandom(2026).fill(file.mutable_view());

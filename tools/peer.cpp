@@ -22,7 +22,6 @@
 #include <fstream>
 #include <future>
 #include <iostream>
-#include <iterator>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -36,6 +35,7 @@
 #include "rtcpp/rtcpp.hpp"
 #include "tools/peer_media.hpp"
 #include "tools/peer_sources.hpp"
+#include "tools/read_file.hpp"
 #include "tools/signaling_lines.hpp"
 
 namespace rtcpp::tools {
@@ -185,8 +185,8 @@ int Peer::run() {
     return 1;
   }
   if (!options_.send_file.empty()) {
-    std::ifstream in(options_.send_file, std::ios::binary);
-    if (!in) {
+    const auto read = read_whole_file(options_.send_file);
+    if (!read) {
       std::fprintf(stderr, "rtcpp peer: cannot read %s\n", options_.send_file.c_str());
       emit({{"type", "result"},
             {"ok", false},
@@ -194,7 +194,7 @@ int Peer::run() {
             {"error", "cannot read " + options_.send_file}});
       return 1;
     }
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string& bytes = *read;
     if (options_.text && !is_valid_utf8(bytes)) {
       std::fprintf(stderr, "rtcpp peer: %s is not UTF-8 (--text)\n", options_.send_file.c_str());
       emit({{"type", "result"},

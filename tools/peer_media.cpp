@@ -4,14 +4,13 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <limits>
 
 #include "rtp/av1.hpp"
 #include "rtp/opus.hpp"
 #include "rtp/vp8.hpp"
 #include "rtp/vp9.hpp"
+#include "tools/read_file.hpp"
 
 namespace rtcpp::tools {
 
@@ -149,9 +148,9 @@ void TrackRecorder::close() {
 namespace {
 
 Result<std::string> read_whole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return invalid_access_error("cannot read " + path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto bytes = read_whole_file(path);
+  if (!bytes) return invalid_access_error("cannot read " + path);
+  return std::move(*bytes);
 }
 
 Result<MediaClip> load_ivf(const std::string& path, BytesView file) {
