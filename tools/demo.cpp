@@ -62,7 +62,7 @@ int run_receiver() {
   trickle(*pc, signaling);
   auto hash = std::make_shared<Sha256>();
   auto bytes = std::make_shared<std::uint64_t>(0);
-  pc->on_data_channel([hash, bytes](std::shared_ptr<RTCDataChannel> channel) {
+  pc->on_data_channel([hash, bytes](const std::shared_ptr<RTCDataChannel>& channel) {
     channel->on_message([channel, hash, bytes](const RTCMessageEvent& m) {
       if (!m.binary && m.text().rfind("EOF ", 0) == 0) {
         const bool same = m.text().substr(4) == hash->hex();
@@ -178,8 +178,8 @@ int run_demo(const DemoOptions& options) {
   std::optional<Clock::time_point> transfer_started;
 
   auto channel = *pc->create_data_channel("file", {});
-  constexpr std::size_t kChunk = 64 * 1024;
-  constexpr std::size_t kHighWater = 4 * 1024 * 1024;
+  constexpr std::size_t kChunk = std::size_t{64} << 10;
+  constexpr std::size_t kHighWater = std::size_t{4} << 20;
   channel->set_buffered_amount_low_threshold(1024 * 1024);
   // Runs on the loop thread: sends until 4 MiB is buffered, then waits for bufferedamountlow.
   auto pump = [&] {
