@@ -282,8 +282,10 @@ int Peer::run() {
   }
   pc_ = *pc;
   pc_->on_ice_candidate([this](const RTCPeerConnectionIceEvent& e) {
-    RTCIceCandidateInit init;
-    if (e.candidate) init = e.candidate->to_json();  // else: end of candidates, ""
+    // The end of candidates is the candidate whose candidate is ""; the null one after it is
+    // not signaled (W3C 4.8.1).
+    if (!e.candidate) return;
+    const RTCIceCandidateInit& init = e.candidate->to_json();
     if (!description_sent_) {
       local_candidates_held_.push_back(init);
       return;

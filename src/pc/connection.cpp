@@ -113,7 +113,7 @@ void Connection::surface_candidate_pool() {
         LocalCandidate{c.candidate, local_mid_, local_credentials_.ufrag, c.url, c.relay_protocol});
   if (pooled_gathering_state_ == ice::IceGatheringState::kComplete) {
     gathering_state_ = ice::IceGatheringState::kComplete;
-    emit(GatheringStateChanged{gathering_state_});
+    emit(GatheringStateChanged{gathering_state_, local_mid_, local_credentials_.ufrag});
   }
 }
 
@@ -442,7 +442,7 @@ void Connection::on_ice_event(ice::IceEvent&& event) {
     }
     if (g->state == gathering_state_) return;
     gathering_state_ = g->state;
-    emit(GatheringStateChanged{g->state});
+    emit(GatheringStateChanged{g->state, local_mid_, local_credentials_.ufrag});
   } else if (auto* s = std::get_if<ice::IceStateEvent>(&event)) {
     if (s->state == ice_state_) return;
     ice_state_ = s->state;

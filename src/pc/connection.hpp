@@ -135,6 +135,10 @@ struct GatheredCandidate {
 };
 struct GatheringStateChanged {
   ice::IceGatheringState state;
+  // Complete: the media section (mid) and ICE generation (ufrag) whose gathering finished, for
+  // W3C 4.3.1's end-of-candidates icecandidate event.
+  std::string mid;
+  std::string ufrag;
 };
 // W3C RTCPeerConnectionIceErrorEvent.
 struct CandidateError {
