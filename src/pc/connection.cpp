@@ -4,6 +4,7 @@
 #include "pc/connection.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include "base/log.hpp"
 #include "mdns/mdns_message.hpp"
@@ -255,6 +256,28 @@ void Connection::tcp_connection_closed(const SocketAddress& local, const SocketA
   if (transport_) transport_->ice().tcp_connection_closed(local, remote, now);
 }
 
+namespace {
+
+// The Fetch standard's bad ports (https://fetch.spec.whatwg.org/#bad-port), 0 included.
+bool is_bad_port(std::uint16_t port) {
+  static constexpr std::uint16_t kBadPorts[] = {
+      0,    1,    7,    9,    11,   13,   15,   17,   19,   20,   21,   22,   23,   25,
+      37,   42,   43,   53,   69,   77,   79,   87,   95,   101,  102,  103,  104,  109,
+      110,  111,  113,  115,  117,  119,  123,  135,  137,  139,  143,  161,  179,  389,
+      427,  465,  512,  513,  514,  515,  526,  530,  531,  532,  540,  548,  554,  556,
+      563,  587,  601,  636,  989,  990,  993,  995,  1719, 1720, 1723, 2049, 3659, 4045,
+      4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080};
+  return std::binary_search(std::begin(kBadPorts), std::end(kBadPorts), port);
+}
+
+// W3C 4.4.1.6 addIceCandidate: the UA prohibits connections to the Fetch bad ports. A TCP
+// active candidate is never connected to (its port is 9 by RFC 6544): not prohibited.
+bool administratively_prohibited(const ice::Candidate& candidate) {
+  return candidate.tcp_type != ice::TcpType::kActive && is_bad_port(candidate.port);
+}
+
+}  // namespace
+
 Result<> Connection::add_remote_candidate(ice::Candidate candidate, Timestamp now) {
   // W3C 5.6 getRemoteCandidates: every candidate received, as received (bounded: the peer
   // decides how many it sends).
@@ -263,6 +286,8 @@ Result<> Connection::add_remote_candidate(ice::Candidate candidate, Timestamp no
       std::find(remote_candidates_.begin(), remote_candidates_.end(), candidate) ==
           remote_candidates_.end())
     remote_candidates_.push_back(candidate);
+  // A prohibited candidate is taken and never paired: as if it did not answer (W3C 4.4.1.6).
+  if (administratively_prohibited(candidate)) return {};
   if (!mdns::is_local_hostname(candidate.address))
     return transport_->ice().add_remote_candidate(candidate, now);
   // A "<uuid>.local" candidate waits for the runtime's mDNS answer; a name that does not

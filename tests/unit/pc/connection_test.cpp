@@ -137,6 +137,41 @@ TEST(Connection, LocalNameCandidatesAreResolvedByTheRuntime) {
   EXPECT_EQ(remotes.front().address, "127.0.0.1");
 }
 
+// W3C 4.4.1.6 addIceCandidate: a candidate is administratively prohibited when its port is a
+// Fetch "bad port" (including 0 since 2025): it is not paired, but addIceCandidate succeeds and
+// the candidate joins the remote description, as if the address just never answered. A TCP
+// active candidate's port (9, the discard port, by RFC 6544) is never connected to: not
+// prohibited (accepted, and known by the connection it opens).
+TEST(Connection, CandidatesOnFetchBadPortsAreNotPairedButAccepted) {
+  SeededRandom rng(6);
+  Connection offerer(config_with(), rng);
+  Connection answerer(config_with(), rng);
+  ASSERT_TRUE(offerer.create_channel({.label = "x"}, kNow));
+  auto sdp = offerer.create_offer(false, kNow);
+  ASSERT_TRUE(sdp);
+  ASSERT_TRUE(answerer.set_remote_description({SdpType::kOffer, *sdp}, kNow));
+  drain(answerer);
+  for (const int port : {0, 1, 25, 5060, 6666, 10080}) {
+    const std::string line =
+        "candidate:1 1 udp 2122260223 192.0.2.7 " + std::to_string(port) + " typ host";
+    EXPECT_TRUE(answerer.add_ice_candidate(line, "0", std::nullopt, std::nullopt, kNow)) << port;
+    const auto remote = answerer.pending_remote_description();
+    ASSERT_TRUE(remote);
+    EXPECT_NE(remote->sdp.find("192.0.2.7 " + std::to_string(port) + " typ host"),
+              std::string::npos)
+        << port;
+  }
+  ASSERT_TRUE(answerer.add_ice_candidate("candidate:2 1 udp 2122260223 192.0.2.7 5062 typ host",
+                                         "0", std::nullopt, std::nullopt, kNow));
+  EXPECT_TRUE(
+      answerer.add_ice_candidate("candidate:3 1 tcp 1518280447 192.0.2.7 9 typ host tcptype active",
+                                 "0", std::nullopt, std::nullopt, kNow));
+  ASSERT_NE(answerer.transport(), nullptr);
+  std::vector<std::uint16_t> ports;
+  for (const auto& c : answerer.transport()->ice().remote_candidates()) ports.push_back(c.port);
+  EXPECT_EQ(ports, (std::vector<std::uint16_t>{5062}));
+}
+
 TEST(Connection, NegotiationIsNeededForAChannelOrATransceiverUntilOffered) {
   SeededRandom rng(6);
   Connection c(config_with(), rng);
