@@ -134,10 +134,11 @@ void Connection::add_configured_servers(Timestamp now) {
       // Each URL once: set_configuration may bring new ones for the next ICE restart.
       if (std::find(servers_in_use_.begin(), servers_in_use_.end(), url) != servers_in_use_.end())
         continue;
-      servers_in_use_.push_back(url);
       auto parsed = parse_ice_server_url(url);
+      // A STUN server has no use under relay; it may have one after a policy change.
+      if (parsed && parsed->scheme == "stun" && config_.relay_only) continue;
+      servers_in_use_.push_back(url);
       if (!parsed) continue;
-      if (parsed->scheme == "stun" && config_.relay_only) continue;
       if (parsed->scheme == "stuns") {
         emit(CandidateError{{}, 0, url, 701, "STUN over TLS (stuns:) is not supported"});
         continue;

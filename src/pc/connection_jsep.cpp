@@ -94,6 +94,9 @@ TransportDescription Connection::local_transport(DtlsSetup setup) const {
   t.setup = setup;
   t.mid = local_mid_;
   t.max_message_size = config_.max_message_size;
+  // An offer that restarts ICE carries none of the old generation's candidates: the new
+  // generation's are gathered once it is applied (RFC 9429 5.2.1).
+  if (restart_credentials_) return t;
   for (const auto& c : local_candidates_) t.candidates.push_back(c.candidate);
   t.end_of_candidates = local_candidates_complete_;
   return t;
@@ -462,6 +465,8 @@ void Connection::commit_restart_credentials(const std::string& sdp, Timestamp no
   // first, so that gathering waits for their answers.
   local_candidates_.clear();
   local_candidates_complete_ = false;
+  // So does a new iceTransportPolicy (the gatherer applies it at the restart).
+  transport_->ice().set_relay_only(config_.relay_only);
   if (gathering_started_) add_configured_servers(now);
   transport_->ice().restart_local(local_credentials_, now);
 }

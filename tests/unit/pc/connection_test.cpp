@@ -244,5 +244,47 @@ TEST(Connection, IceServersSetLaterAreUsedFromTheNextIceRestart) {
   EXPECT_EQ(c.gathering_state(), ice::IceGatheringState::kGathering);
 }
 
+// W3C 4.4.1.6 set the configuration: a new iceTransportPolicy takes effect at the next
+// gathering phase (RFC 9429 4.1.18), i.e. our ICE restart; until then nothing changes.
+TEST(Connection, IceTransportPolicyChangesAtTheNextIceRestart) {
+  for (const bool to_relay : {true, false}) {
+    SCOPED_TRACE(to_relay ? "all -> relay" : "relay -> all");
+    SeededRandom rng(12);
+    auto config = config_with();
+    config.relay_only = !to_relay;
+    Connection c(config, rng);
+    ASSERT_TRUE(c.create_channel({.label = "x"}, kNow));
+    offer(c);
+    drain(c);
+    c.add_host_address(SocketAddress(IpAddress::v4(10, 0, 0, 1), 40000), kNow);
+    c.sockets_ready(kNow);
+    const auto first = of_type<LocalCandidate>(drain(c));
+    EXPECT_EQ(first.size(), to_relay ? 1u : 0u);  // the host candidate, or none under relay
+    ASSERT_EQ(c.gathering_state(), ice::IceGatheringState::kComplete);
+
+    config = config_with();
+    config.relay_only = to_relay;
+    ASSERT_TRUE(c.set_configuration(config, kNow));
+    EXPECT_TRUE(of_type<LocalCandidate>(drain(c)).empty());  // not before the next gathering
+
+    c.restart_ice();
+    auto restart = c.create_offer(false, kNow);
+    ASSERT_TRUE(restart);
+    ASSERT_TRUE(c.set_local_description(Description{SdpType::kOffer, *restart}, kNow));
+    const auto events = drain(c);
+    const auto again = of_type<LocalCandidate>(events);
+    // Under relay with no TURN server: no candidate at all; back to all: the host one.
+    EXPECT_EQ(again.size(), to_relay ? 0u : 1u);
+    for (const auto& candidate : again) {
+      EXPECT_EQ(candidate.candidate.type, ice::CandidateType::kHost);
+      EXPECT_EQ(candidate.candidate.port, 40000);
+    }
+    EXPECT_EQ(c.gathering_state(), ice::IceGatheringState::kComplete);
+    const auto local = c.pending_local_description();
+    ASSERT_TRUE(local);
+    EXPECT_EQ(local->sdp.find("typ host") == std::string::npos, to_relay) << local->sdp;
+  }
+}
+
 }  // namespace
 }  // namespace rtcpp::pc
