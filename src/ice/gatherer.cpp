@@ -187,6 +187,30 @@ void Gatherer::apply_relay_only(bool relay_only) {
   }
 }
 
+void Gatherer::remove_server(const std::string& url, Timestamp now, std::deque<IceEvent>& events) {
+  for (std::size_t i = 0; i < stun_servers_.size();) {
+    if (stun_server_urls_[i] == url) {
+      stun_servers_.erase(stun_servers_.begin() + static_cast<std::ptrdiff_t>(i));
+      stun_server_urls_.erase(stun_server_urls_.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      ++i;
+    }
+  }
+  std::erase_if(turn_servers_, [&](const turn::TurnServerConfig& s) { return s.url == url; });
+  for (auto& entry : turns_) {
+    if (entry.client->server().url != url) continue;
+    entry.client->close(now);
+    if (entry.gathering) {
+      entry.gathering = false;
+      --turns_outstanding_;
+    }
+  }
+  for (auto& local : candidates_) {
+    if (!local.url.empty() && local.url == url) local.withdrawn = true;
+  }
+  maybe_complete(events);
+}
+
 // --- STUN servers ------------------------------------------------------------------------
 
 void Gatherer::add_stun_server(const SocketAddress& server, std::string url) {
@@ -243,7 +267,10 @@ void Gatherer::on_stun_response(std::size_t query, const stun::StunMessage& resp
           return l.candidate.type == CandidateType::kServerReflexive &&
                  l.candidate.address == c.address && l.candidate.port == c.port;
         });
-    if (!duplicate)
+    // A server removed while its query was out brings nothing.
+    const bool removed = std::find(stun_server_urls_.begin(), stun_server_urls_.end(),
+                                   stun_queries_[query].url) == stun_server_urls_.end();
+    if (!duplicate && !removed)
       add_candidate(std::move(c), base, events, std::nullopt, stun_queries_[query].url);
   }
   stun_query_done(events);

@@ -71,6 +71,9 @@ class Gatherer {
                        std::deque<IceEvent>& events);
   // No more host addresses: gathering completes once the servers have answered.
   void finish_host_addresses(std::deque<IceEvent>& events);
+  // A server (by its configured URL) no longer in the configuration: its candidates are
+  // withdrawn, it is asked nothing more, and its allocations are released (RFC 8656 7.3).
+  void remove_server(const std::string& url, Timestamp now, std::deque<IceEvent>& events);
   // An ICE restart: the same candidates offered again under `ufrag`, a new gathering round.
   void restart(std::string ufrag, std::deque<IceEvent>& events);
 

@@ -162,6 +162,27 @@ void Connection::add_configured_servers(Timestamp now) {
   }
 }
 
+void Connection::remove_unconfigured_servers(Timestamp now) {
+  const auto configured = [&](const std::string& url) {
+    return std::any_of(config_.ice_servers.begin(), config_.ice_servers.end(),
+                       [&](const IceServer& s) {
+                         return std::find(s.urls.begin(), s.urls.end(), url) != s.urls.end();
+                       });
+  };
+  for (auto it = servers_in_use_.begin(); it != servers_in_use_.end();) {
+    if (configured(*it)) {
+      ++it;
+      continue;
+    }
+    const std::string url = *it;
+    it = servers_in_use_.erase(it);
+    // A name still being looked up, or a stream being prepared, goes too.
+    std::erase_if(pending_names_, [&](const auto& p) { return p.second.text == url; });
+    std::erase_if(pending_streams_, [&](const auto& p) { return p.second.text == url; });
+    if (transport_) transport_->ice().remove_server(url, now);
+  }
+}
+
 void Connection::add_ice_server(const PendingServer& pending, const SocketAddress& address,
                                 Timestamp now) {
   if (pending.url.scheme == "stun") {

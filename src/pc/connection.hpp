@@ -465,6 +465,8 @@ class Connection {
   // The configured STUN and TURN servers not in use yet (all of them when gathering starts;
   // those set_configuration added since, at an ICE restart of ours).
   void add_configured_servers(Timestamp now);
+  // The servers in use that set_configuration left out, dropped (at an ICE restart of ours).
+  void remove_unconfigured_servers(Timestamp now);
   void add_ice_server(const PendingServer& server, const SocketAddress& address, Timestamp now);
   void maybe_finish_gathering(Timestamp now);
   void surface_candidate_pool();

@@ -465,8 +465,10 @@ void Connection::commit_restart_credentials(const std::string& sdp, Timestamp no
   // first, so that gathering waits for their answers.
   local_candidates_.clear();
   local_candidates_complete_ = false;
-  // So does a new iceTransportPolicy (the gatherer applies it at the restart).
+  // So does a new iceTransportPolicy (the gatherer applies it at the restart), and servers
+  // left out of the configuration are dropped, their allocations released.
   transport_->ice().set_relay_only(config_.relay_only);
+  remove_unconfigured_servers(now);
   if (gathering_started_) add_configured_servers(now);
   transport_->ice().restart_local(local_credentials_, now);
 }

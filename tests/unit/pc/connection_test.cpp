@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "stun/stun_message.hpp"
+
 namespace rtcpp::pc {
 namespace {
 
@@ -284,6 +286,48 @@ TEST(Connection, IceTransportPolicyChangesAtTheNextIceRestart) {
     ASSERT_TRUE(local);
     EXPECT_EQ(local->sdp.find("typ host") == std::string::npos, to_relay) << local->sdp;
   }
+}
+
+// W3C 4.4.1.6 set the configuration: a server left out of the new list is no longer used from
+// the next gathering phase: its candidates are not offered again at our ICE restart.
+TEST(Connection, IceServersRemovedAreNotUsedAfterTheNextIceRestart) {
+  SeededRandom rng(13);
+  Connection c(config_with({{{"stun:192.0.2.1:3478"}, "", ""}}), rng);
+  ASSERT_TRUE(c.create_channel({.label = "x"}, kNow));
+  offer(c);
+  drain(c);
+  const SocketAddress host(IpAddress::v4(10, 0, 0, 1), 40000);
+  const SocketAddress server(IpAddress::v4(192, 0, 2, 1), 3478);
+  c.add_host_address(host, kNow);
+  c.sockets_ready(kNow);
+  drain(c);
+  std::optional<Datagram> query;
+  while (auto d = c.poll_transmit()) {
+    if (d->destination == server) query = std::move(d);
+  }
+  ASSERT_TRUE(query);
+  auto request = stun::StunMessage::parse(query->payload);
+  ASSERT_TRUE(request);
+  auto response =
+      stun::StunMessageBuilder::response_to(*request, stun::StunClass::kSuccessResponse);
+  response.add_xor_address(stun::attr::kXorMappedAddress,
+                           SocketAddress(IpAddress::v4(203, 0, 113, 9), 50000));
+  c.handle_datagram(Datagram{server, host, response.finish()}, kNow);
+  const auto first = of_type<LocalCandidate>(drain(c));
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first.front().candidate.type, ice::CandidateType::kServerReflexive);
+  ASSERT_EQ(c.gathering_state(), ice::IceGatheringState::kComplete);
+
+  ASSERT_TRUE(c.set_configuration(config_with(), kNow));
+  c.restart_ice();
+  auto restart = c.create_offer(false, kNow);
+  ASSERT_TRUE(restart);
+  ASSERT_TRUE(c.set_local_description(Description{SdpType::kOffer, *restart}, kNow));
+  const auto again = of_type<LocalCandidate>(drain(c));
+  ASSERT_EQ(again.size(), 1u);  // the host candidate alone
+  EXPECT_EQ(again.front().candidate.type, ice::CandidateType::kHost);
+  while (auto d = c.poll_transmit()) EXPECT_NE(d->destination, server);
+  EXPECT_EQ(c.gathering_state(), ice::IceGatheringState::kComplete);
 }
 
 }  // namespace
