@@ -94,8 +94,9 @@ TransportDescription Connection::local_transport(DtlsSetup setup) const {
   t.setup = setup;
   t.mid = local_mid_;
   t.max_message_size = config_.max_message_size;
-  // An offer that restarts ICE carries none of the old generation's candidates: the new
-  // generation's are gathered once it is applied (RFC 9429 5.2.1).
+  // An offer that restarts ICE (new ufrag and pwd, RFC 9429 5.2.3.1) carries none of the old
+  // generation's candidates, which belong to the old credentials: the new generation's are
+  // gathered once it is applied.
   if (restart_credentials_) return t;
   for (const auto& c : local_candidates_) t.candidates.push_back(c.candidate);
   t.end_of_candidates = local_candidates_complete_;
