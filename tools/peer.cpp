@@ -169,6 +169,8 @@ class Peer {
   std::ofstream recv_out_;
   std::string error_;
   bool finished_ = false;
+  // The connectionState of the last state line, so that the final one is not said twice.
+  std::string state_said_;
   std::promise<bool> result_;
   std::atomic<int> interrupted_by_{0};               // the signal that finished the peer
   std::vector<std::unique_ptr<Outgoing>> outgoing_;  // video first, then audio
@@ -280,8 +282,10 @@ int Peer::run() {
   }
   pc_ = *pc;
   pc_->on_ice_candidate([this](const RTCPeerConnectionIceEvent& e) {
-    RTCIceCandidateInit init;
-    if (e.candidate) init = e.candidate->to_json();  // else: end of candidates, ""
+    // The end of candidates is the candidate whose candidate is ""; the null one after it is
+    // not signaled (W3C 4.8.1).
+    if (!e.candidate) return;
+    const RTCIceCandidateInit& init = e.candidate->to_json();
     if (!description_sent_) {
       local_candidates_held_.push_back(init);
       return;
@@ -290,7 +294,8 @@ int Peer::run() {
   });
   pc_->on_connection_state_change([this] {
     const auto state = pc_->connection_state();
-    emit({{"type", "state"}, {"connectionState", std::string(to_string(state))}});
+    state_said_ = to_string(state);
+    emit({{"type", "state"}, {"connectionState", state_said_}});
     if (state == RTCPeerConnectionState::kFailed) {
       // W3C 4.3.3: failed is ICE failed or DTLS failed; say which.
       const auto ice = pc_->ice_connection_state();
@@ -774,7 +779,9 @@ void Peer::finish(bool ok, std::string error) {
   const auto ms = [](Clock::duration d) {
     return std::chrono::duration<double, std::milli>(d).count();
   };
-  emit({{"type", "state"}, {"connectionState", result_ok ? "closed" : "failed"}});
+  // The final state: closed, or failed; a connection that failed has said so already.
+  if (const std::string final_state = result_ok ? "closed" : "failed"; final_state != state_said_)
+    emit({{"type", "state"}, {"connectionState", final_state}});
   emit({{"type", "result"},
         {"ok", result_ok},
         {"role", options_.offer ? "offer" : "answer"},

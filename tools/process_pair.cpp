@@ -82,10 +82,9 @@ void SignalingApplier::add(const RTCIceCandidateInit& init) {
 
 void trickle(RTCPeerConnection& pc, LineChannel& channel) {
   pc.on_ice_candidate([&channel](const RTCPeerConnectionIceEvent& e) {
-    if (!e.candidate) {
-      channel.write({{"type", "candidate"}, {"candidate", ""}, {"sdpMid", "0"}});
-      return;
-    }
+    // The null candidate is not signaled (W3C 4.8.1): the end of candidates came before it,
+    // as a candidate whose candidate is "".
+    if (!e.candidate) return;
     const auto& c = e.candidate->to_json();
     channel.write({{"type", "candidate"},
                    {"candidate", c.candidate},

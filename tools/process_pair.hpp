@@ -68,7 +68,7 @@ class SignalingApplier {
   std::vector<RTCIceCandidateInit> held_;
 };
 
-// Writes each local candidate (and end-of-candidates) to the channel.
+// Writes each local candidate, and the end of candidates (a candidate ""), to the channel.
 void trickle(RTCPeerConnection& pc, LineChannel& channel);
 
 // This binary started again with `args`, its stdin and stdout a LineChannel to this process.

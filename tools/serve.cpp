@@ -230,10 +230,9 @@ class Session : public std::enable_shared_from_this<Session> {
     pc_->on_ice_candidate([weak](const RTCPeerConnectionIceEvent& e) {
       auto self = weak.lock();
       if (!self) return;
-      if (!e.candidate) {
-        self->send(json{{"type", "candidate"}, {"candidate", ""}}.dump());
-        return;
-      }
+      // The null candidate is not signaled (W3C 4.8.1): the end of candidates came before it,
+      // as a candidate whose candidate is "".
+      if (!e.candidate) return;
       const auto& c = e.candidate->to_json();
       self->send(json{{"type", "candidate"},
                       {"candidate", c.candidate},

@@ -69,7 +69,9 @@ struct RTCOfferOptions {
 };
 struct RTCAnswerOptions {};
 
-// The icecandidate event: a gathered candidate, or none when gathering has completed.
+// The icecandidate event (W3C 4.8.1): a gathered candidate; a candidate whose candidate() is
+// "" when a generation's gathering finished (the end of candidates, signaled like a candidate);
+// or none once all gathering is complete (legacy, not signaled).
 struct RTCPeerConnectionIceEvent {
   std::optional<RTCIceCandidate> candidate;
   std::optional<std::string> url;  // the STUN/TURN server the candidate came from

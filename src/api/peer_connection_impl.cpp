@@ -285,15 +285,28 @@ void PeerConnectionImpl::on_core_event(pc::ConnectionEvent&& event) {
     }
   } else if (const auto* g = std::get_if<pc::GatheringStateChanged>(&event)) {
     const auto state = from_ice(g->state);
-    if (state == gathering_state_) return;
-    gathering_state_ = state;
+    if (state == core_gathering_state_) return;
+    core_gathering_state_ = state;
     const bool complete = state == RTCIceGatheringState::kComplete;
+    if (complete) {
+      // W3C 4.3.1: a generation's gathering finished (a=end-of-candidates is in the local
+      // description already): an icecandidate event whose candidate is "", for the transport's
+      // media section and the generation's ufrag, to be signaled like any candidate.
+      auto end = RTCIceCandidate::create({"", g->mid, 0, g->ufrag});
+      if (end) {
+        queue_task([this, e = RTCPeerConnectionIceEvent{*end, std::nullopt}] {
+          fire(on_ice_candidate_, e);
+        });
+      }
+    }
+    // Then, in a task of its own, the gathering state (the attributes change as it runs).
     queue_task([this, complete, state] {
+      gathering_state_ = state;
       // Back to new: the transport went with the offer rolled back, and its candidates too.
       if (state == RTCIceGatheringState::kNew) local_candidates_.clear();
       fire(ice_transport_->state_->on_gathering_state_change);
       fire(on_ice_gathering_state_change_);
-      // W3C 4.3.1: the end of gathering is an icecandidate event without a candidate.
+      // W3C 4.3.1: all gathering done: the legacy icecandidate event with a null candidate.
       if (complete) fire(on_ice_candidate_, RTCPeerConnectionIceEvent{});
     });
   } else if (const auto* err = std::get_if<pc::CandidateError>(&event)) {

@@ -133,6 +133,7 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   // The W3C attributes, as the events delivered so far set them (loop thread).
   RTCConfiguration configuration_;
   RTCIceGatheringState gathering_state_ = RTCIceGatheringState::kNew;
+  RTCIceGatheringState core_gathering_state_ = RTCIceGatheringState::kNew;  // as last queued
   RTCIceConnectionState ice_connection_state_ = RTCIceConnectionState::kNew;
   RTCPeerConnectionState connection_state_ = RTCPeerConnectionState::kNew;
   RTCIceTransportState ice_transport_state_ = RTCIceTransportState::kNew;

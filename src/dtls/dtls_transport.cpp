@@ -22,11 +22,37 @@ constexpr const char* kSrtpProfiles =
 // The most datagrams held for OpenSSL before the application reads them.
 constexpr std::size_t kMaxIncoming = 256;
 // RFC 6347 content types.
-constexpr std::uint8_t kContentChangeCipherSpec = 20;
 constexpr std::uint8_t kContentHandshake = 22;
 
 // RFC 6347 4.1: the record header (type, version, epoch, sequence number, length).
 constexpr std::size_t kRecordHeaderSize = 13;
+
+// RFC 6347 4.2.2: the handshake message header (type, length, message_seq, fragment offset and
+// length).
+constexpr std::size_t kHandshakeHeaderSize = 12;
+// Bounds on what a peer (or a forger) can make us keep, or send after the handshake.
+constexpr std::size_t kMaxRememberedFragments = 16;
+constexpr int kMaxFinalFlightResends = 10;
+
+struct RecordView {
+  std::uint8_t type;
+  std::uint16_t epoch;
+  BytesView body;
+};
+
+// Calls f for each record of a datagram that well_framed() accepted.
+template <typename F>
+void for_each_record(BytesView datagram, F&& f) {
+  std::size_t at = 0;
+  while (datagram.size() - at >= kRecordHeaderSize) {
+    const std::uint8_t* r = datagram.data() + at;
+    const std::size_t length = (std::size_t{r[11]} << 8) | r[12];
+    if (length > datagram.size() - at - kRecordHeaderSize) return;
+    f(RecordView{r[0], static_cast<std::uint16_t>((r[3] << 8) | r[4]),
+                 datagram.subspan(at + kRecordHeaderSize, length)});
+    at += kRecordHeaderSize + length;
+  }
+}
 
 // Whether every record of the datagram is framed as DTLS 1.0 or 1.2 sends it, and each
 // protected one (epoch 1 and later) is at least `min_protected` long. RFC 6347 4.1.2.7 has an
@@ -285,20 +311,52 @@ void DtlsTransport::handle_packet(BytesView datagram, Timestamp now) {
 
 void DtlsTransport::feed(BytesView datagram, Timestamp now) {
   if (incoming_.size() >= kMaxIncoming) return;  // the application is not reading: drop
-  const bool handshake_record =
-      datagram[0] == kContentHandshake || datagram[0] == kContentChangeCipherSpec;
   incoming_.emplace_back(datagram);
   if (!handshake_done_) {
+    note_peer_flight(datagram);
     drive(now);
     return;
   }
-  const std::size_t before = outgoing_.size();
+  const bool again = role_ == DtlsRole::kServer && peer_final_flight_again(datagram);
   if (state_ == DtlsState::kConnected) read_application_data();
-  // RFC 6347 4.2.4: the peer retransmitting its last flight means our final flight was
-  // lost; send it again unless OpenSSL already did.
-  if (handshake_record && role_ == DtlsRole::kServer && outgoing_.size() == before) {
+  // RFC 6347 4.2.4: the peer sending its final flight again means our final flight was lost:
+  // send it again, once for each (OpenSSL does not). Any other record of the handshake's
+  // types gets nothing: anyone can forge those.
+  if (again && final_flight_resends_ < kMaxFinalFlightResends) {
+    ++final_flight_resends_;
     for (const auto& d : flight_) outgoing_.push_back(d);
   }
+}
+
+// During the handshake: remembers the fragments of the peer's latest epoch-0 handshake message
+// (the highest message_seq; for WebRTC the client's signed CertificateVerify).
+void DtlsTransport::note_peer_flight(BytesView datagram) {
+  for_each_record(datagram, [&](const RecordView& r) {
+    if (r.epoch != 0 || r.type != kContentHandshake || r.body.size() < kHandshakeHeaderSize) return;
+    const auto message_seq = static_cast<std::uint16_t>((r.body[4] << 8) | r.body[5]);
+    if (peer_last_message_seq_ && message_seq < *peer_last_message_seq_) return;
+    if (!peer_last_message_seq_ || message_seq > *peer_last_message_seq_) {
+      peer_last_message_seq_ = message_seq;
+      peer_last_message_.clear();
+    }
+    const bool known = std::any_of(peer_last_message_.begin(), peer_last_message_.end(),
+                                   [&](const Buffer& b) { return equal_bytes(b.view(), r.body); });
+    if (!known && peer_last_message_.size() < kMaxRememberedFragments)
+      peer_last_message_.emplace_back(r.body);
+  });
+}
+
+// After the handshake: whether the datagram carries a fragment of the peer's last handshake
+// message as it came in the handshake, i.e. the peer's final flight sent again. Forged records
+// do not match it: the message is signed over the whole handshake.
+bool DtlsTransport::peer_final_flight_again(BytesView datagram) const {
+  bool again = false;
+  for_each_record(datagram, [&](const RecordView& r) {
+    if (r.epoch != 0 || r.type != kContentHandshake) return;
+    again = again || std::any_of(peer_last_message_.begin(), peer_last_message_.end(),
+                                 [&](const Buffer& b) { return equal_bytes(b.view(), r.body); });
+  });
+  return again;
 }
 
 void DtlsTransport::drive(Timestamp now) {

@@ -121,6 +121,8 @@ class DtlsTransport {
   explicit DtlsTransport(DtlsConfig config);
   Result<> init_openssl();
   void feed(BytesView datagram, Timestamp now);
+  void note_peer_flight(BytesView datagram);
+  bool peer_final_flight_again(BytesView datagram) const;
   void drive(Timestamp now);
   void read_application_data();
   void check_connected(Timestamp now);
@@ -149,6 +151,13 @@ class DtlsTransport {
   bool flight_started_ = false;
   std::optional<Timestamp> retransmit_at_;
   Duration retransmit_interval_;
+  // What tells the peer's final flight sent again (RFC 6347 4.2.4) from a forgery: the
+  // fragments of its last epoch-0 handshake message as received. Our final flight goes again
+  // for each, a bounded number of times (our own retransmissions repeat a flight byte for byte,
+  // so a replay of the peer's flight cannot be told from one and is answered too).
+  std::optional<std::uint16_t> peer_last_message_seq_;
+  std::vector<Buffer> peer_last_message_;
+  int final_flight_resends_ = 0;
   Timestamp handshake_deadline_ = Timestamp::infinite();
 };
 

@@ -189,6 +189,9 @@ void IceAgent::restart_local(IceCredentials local, Timestamp now) {
   // Our offer restarts; the peer's old credentials end with it (its answer brings new ones).
   if (!restart_.has_remote_changed()) remote_.reset();
   gatherer_.restart(local_.ufrag, events_);
+  // A policy change can bring candidates (and STUN queries) of sockets that had none.
+  pair_new_locals();
+  send_stun_queries(now);
   handle_timeout(now);
 }
 

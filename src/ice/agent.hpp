@@ -42,8 +42,13 @@ class IceAgent {
   IceGatheringState gathering_state() const noexcept { return gatherer_.state(); }
 
   // --- Gathering ---
-  // The relay-only policy (IceConfig::relay_only), settable until the first host address.
+  // The relay-only policy (IceConfig::relay_only): at once until the first host address, else
+  // from the next restart_local.
   void set_relay_only(bool relay_only) { gatherer_.set_relay_only(relay_only); }
+  // A server no longer configured (Gatherer::remove_server); before restart_local.
+  void remove_server(const std::string& url, Timestamp now) {
+    gatherer_.remove_server(url, now, events_);
+  }
   // The role, when it is known only after gathering began (a candidate pool gathered before
   // the first description); pair priorities follow it.
   void set_role(IceRole role);

@@ -91,6 +91,7 @@ void CheckList::add_pair(Locals locals, std::size_t local, std::size_t remote, I
   if (pairs_.size() >= max_pairs_) return;
   const LocalCandidate& l = locals[local];
   const RemoteCandidate& r = remotes_[remote];
+  if (l.withdrawn) return;
   if (l.base.family() != r.address.family()) return;
   if (!can_pair(l.candidate, r.candidate)) return;
   // Loopback talks only to loopback.

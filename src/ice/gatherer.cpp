@@ -42,6 +42,7 @@ std::uint32_t relay_transport_preference(turn::TurnTransport transport) {
 
 Gatherer::Gatherer(const IceConfig& config, std::string ufrag, Random& rng)
     : relay_only_(config.relay_only),
+      next_relay_only_(config.relay_only),
       udp_candidates_(config.udp_candidates),
       turn_config_(config.turn),
       max_turn_clients_(config.max_turn_clients),
@@ -93,6 +94,12 @@ bool Gatherer::add_host_address(const SocketAddress& address, Timestamp now,
   for (const auto& server : turn_servers_) start_turn(address, server, now, events);
   // Relay-only (or TCP-only): the socket serves the TURN clients and is never a candidate.
   if (relay_only_ || !udp_candidates_) return true;
+  add_host_candidate(address, events);
+  return true;
+}
+
+void Gatherer::add_host_candidate(const SocketAddress& address, std::deque<IceEvent>& events) {
+  const auto at = std::find(host_addresses_.begin(), host_addresses_.end(), address);
   Candidate c;
   c.type = CandidateType::kHost;
   c.foundation = foundation_for(c.type, address.ip(), "");
@@ -100,7 +107,7 @@ bool Gatherer::add_host_address(const SocketAddress& address, Timestamp now,
   c.protocol = TransportProtocol::kUdp;
   // RFC 8445 5.1.2.1: local preference decreasing with the order interfaces were added;
   // RFC 8421: IPv6 first when both exist.
-  const std::uint32_t order = static_cast<std::uint32_t>(host_addresses_.size() - 1);
+  const auto order = static_cast<std::uint32_t>(at - host_addresses_.begin());
   const std::uint32_t local_pref =
       (address.ip().is_v6() ? 65535u : 65000u) - std::min<std::uint32_t>(order * 10, 60000u);
   c.priority = compute_priority(recommended_type_preference(c.type), local_pref, 1);
@@ -108,7 +115,6 @@ bool Gatherer::add_host_address(const SocketAddress& address, Timestamp now,
   c.port = address.port();
   add_candidate(std::move(c), address, events);
   for (const auto& server : stun_servers_) query_stun_server(address, server);
-  return true;
 }
 
 bool Gatherer::add_tcp_host_address(const SocketAddress& listening, std::deque<IceEvent>& events) {
@@ -152,9 +158,55 @@ void Gatherer::restart(std::string ufrag, std::deque<IceEvent>& events) {
   // end-of-candidates; the sockets and allocations stay.
   state_ = IceGatheringState::kGathering;
   events.push_back(IceGatheringStateEvent{state_});
+  if (next_relay_only_ != relay_only_) apply_relay_only(next_relay_only_);
   for (auto& local : candidates_) {
     local.candidate.ufrag = ufrag_;
+    if (local.withdrawn) continue;
     events.push_back(IceLocalCandidateEvent{local.candidate, local.url, local.relay_protocol});
+  }
+  maybe_complete(events);
+}
+
+// A new policy at a restart: relay-only withdraws every candidate but the relayed ones; back
+// to all, they return, and sockets that were only the TURN clients' become host candidates
+// (with their STUN queries).
+void Gatherer::apply_relay_only(bool relay_only) {
+  relay_only_ = relay_only;
+  for (auto& local : candidates_) {
+    if (local.candidate.type != CandidateType::kRelayed) local.withdrawn = relay_only;
+  }
+  if (relay_only || !udp_candidates_) return;
+  std::deque<IceEvent> added;  // announced below with the others
+  for (const auto& host : host_addresses_) {
+    const bool has_candidate =
+        std::any_of(candidates_.begin(), candidates_.end(), [&](const LocalCandidate& l) {
+          return l.candidate.type == CandidateType::kHost &&
+                 l.candidate.protocol == TransportProtocol::kUdp && l.base == host;
+        });
+    if (!has_candidate) add_host_candidate(host, added);
+  }
+}
+
+void Gatherer::remove_server(const std::string& url, Timestamp now, std::deque<IceEvent>& events) {
+  for (std::size_t i = 0; i < stun_servers_.size();) {
+    if (stun_server_urls_[i] == url) {
+      stun_servers_.erase(stun_servers_.begin() + static_cast<std::ptrdiff_t>(i));
+      stun_server_urls_.erase(stun_server_urls_.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      ++i;
+    }
+  }
+  std::erase_if(turn_servers_, [&](const turn::TurnServerConfig& s) { return s.url == url; });
+  for (auto& entry : turns_) {
+    if (entry.client->server().url != url) continue;
+    entry.client->close(now);
+    if (entry.gathering) {
+      entry.gathering = false;
+      --turns_outstanding_;
+    }
+  }
+  for (auto& local : candidates_) {
+    if (!local.url.empty() && local.url == url) local.withdrawn = true;
   }
   maybe_complete(events);
 }
@@ -215,7 +267,10 @@ void Gatherer::on_stun_response(std::size_t query, const stun::StunMessage& resp
           return l.candidate.type == CandidateType::kServerReflexive &&
                  l.candidate.address == c.address && l.candidate.port == c.port;
         });
-    if (!duplicate)
+    // A server removed while its query was out brings nothing.
+    const bool removed = std::find(stun_server_urls_.begin(), stun_server_urls_.end(),
+                                   stun_queries_[query].url) == stun_server_urls_.end();
+    if (!duplicate && !removed)
       add_candidate(std::move(c), base, events, std::nullopt, stun_queries_[query].url);
   }
   stun_query_done(events);

@@ -54,9 +54,11 @@ class Gatherer {
   // are never the one).
   std::optional<std::size_t> find_by_base(const SocketAddress& base) const;
 
-  // Settable until the first host address.
+  // The relay-only policy: at once before the first host address, else from the next
+  // restart (W3C 4.4.1.6: a new ICE transports setting waits for the next gathering phase).
   void set_relay_only(bool relay_only) {
     if (host_addresses_.empty()) relay_only_ = relay_only;
+    next_relay_only_ = relay_only;
   }
   // The add_* calls return false when they changed nothing (closed, or known already).
   bool add_host_address(const SocketAddress& address, Timestamp now, std::deque<IceEvent>& events);
@@ -69,6 +71,9 @@ class Gatherer {
                        std::deque<IceEvent>& events);
   // No more host addresses: gathering completes once the servers have answered.
   void finish_host_addresses(std::deque<IceEvent>& events);
+  // A server (by its configured URL) no longer in the configuration: its candidates are
+  // withdrawn, it is asked nothing more, and its allocations are released (RFC 8656 7.3).
+  void remove_server(const std::string& url, Timestamp now, std::deque<IceEvent>& events);
   // An ICE restart: the same candidates offered again under `ufrag`, a new gathering round.
   void restart(std::string ufrag, std::deque<IceEvent>& events);
 
@@ -105,6 +110,8 @@ class Gatherer {
   };
 
   void begin_gathering(std::deque<IceEvent>& events);
+  void add_host_candidate(const SocketAddress& address, std::deque<IceEvent>& events);
+  void apply_relay_only(bool relay_only);
   void maybe_complete(std::deque<IceEvent>& events);
   void add_candidate(Candidate candidate, const SocketAddress& base, std::deque<IceEvent>& events,
                      std::optional<std::size_t> turn = std::nullopt, std::string url = {},
@@ -117,6 +124,7 @@ class Gatherer {
                               std::deque<IceEvent>& events);
 
   bool relay_only_;
+  bool next_relay_only_;  // applied at the next restart
   bool udp_candidates_;
   turn::TurnClientConfig turn_config_;
   std::size_t max_turn_clients_;

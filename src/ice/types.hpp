@@ -85,6 +85,9 @@ struct LocalCandidate {
   // one how the TURN client reaches its server ("udp", "tcp" or "tls").
   std::string url;
   std::string relay_protocol;
+  // No longer offered or paired (an ICE restart under a policy that excludes it); kept in
+  // place, as pairs and the data path refer to candidates by index.
+  bool withdrawn = false;
 };
 
 // One of the peer's candidates, with the transport address it resolved to.

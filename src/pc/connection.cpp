@@ -4,6 +4,7 @@
 #include "pc/connection.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include "base/log.hpp"
 #include "mdns/mdns_message.hpp"
@@ -113,7 +114,7 @@ void Connection::surface_candidate_pool() {
         LocalCandidate{c.candidate, local_mid_, local_credentials_.ufrag, c.url, c.relay_protocol});
   if (pooled_gathering_state_ == ice::IceGatheringState::kComplete) {
     gathering_state_ = ice::IceGatheringState::kComplete;
-    emit(GatheringStateChanged{gathering_state_});
+    emit(GatheringStateChanged{gathering_state_, local_mid_, local_credentials_.ufrag});
   }
 }
 
@@ -133,10 +134,11 @@ void Connection::add_configured_servers(Timestamp now) {
       // Each URL once: set_configuration may bring new ones for the next ICE restart.
       if (std::find(servers_in_use_.begin(), servers_in_use_.end(), url) != servers_in_use_.end())
         continue;
-      servers_in_use_.push_back(url);
       auto parsed = parse_ice_server_url(url);
+      // A STUN server has no use under relay; it may have one after a policy change.
+      if (parsed && parsed->scheme == "stun" && config_.relay_only) continue;
+      servers_in_use_.push_back(url);
       if (!parsed) continue;
-      if (parsed->scheme == "stun" && config_.relay_only) continue;
       if (parsed->scheme == "stuns") {
         emit(CandidateError{{}, 0, url, 701, "STUN over TLS (stuns:) is not supported"});
         continue;
@@ -157,6 +159,27 @@ void Connection::add_configured_servers(Timestamp now) {
       emit(ResolveRequest{token, parsed->host, parsed->port});
       pending_names_.emplace(token, std::move(pending));
     }
+  }
+}
+
+void Connection::remove_unconfigured_servers(Timestamp now) {
+  const auto configured = [&](const std::string& url) {
+    return std::any_of(config_.ice_servers.begin(), config_.ice_servers.end(),
+                       [&](const IceServer& s) {
+                         return std::find(s.urls.begin(), s.urls.end(), url) != s.urls.end();
+                       });
+  };
+  for (auto it = servers_in_use_.begin(); it != servers_in_use_.end();) {
+    if (configured(*it)) {
+      ++it;
+      continue;
+    }
+    const std::string url = *it;
+    it = servers_in_use_.erase(it);
+    // A name still being looked up, or a stream being prepared, goes too.
+    std::erase_if(pending_names_, [&](const auto& p) { return p.second.text == url; });
+    std::erase_if(pending_streams_, [&](const auto& p) { return p.second.text == url; });
+    if (transport_) transport_->ice().remove_server(url, now);
   }
 }
 
@@ -255,6 +278,28 @@ void Connection::tcp_connection_closed(const SocketAddress& local, const SocketA
   if (transport_) transport_->ice().tcp_connection_closed(local, remote, now);
 }
 
+namespace {
+
+// The Fetch standard's bad ports (https://fetch.spec.whatwg.org/#bad-port), 0 included.
+bool is_bad_port(std::uint16_t port) {
+  static constexpr std::uint16_t kBadPorts[] = {
+      0,    1,    7,    9,    11,   13,   15,   17,   19,   20,   21,   22,   23,   25,
+      37,   42,   43,   53,   69,   77,   79,   87,   95,   101,  102,  103,  104,  109,
+      110,  111,  113,  115,  117,  119,  123,  135,  137,  139,  143,  161,  179,  389,
+      427,  465,  512,  513,  514,  515,  526,  530,  531,  532,  540,  548,  554,  556,
+      563,  587,  601,  636,  989,  990,  993,  995,  1719, 1720, 1723, 2049, 3659, 4045,
+      4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080};
+  return std::binary_search(std::begin(kBadPorts), std::end(kBadPorts), port);
+}
+
+// W3C 4.4.1.6 addIceCandidate: the UA prohibits connections to the Fetch bad ports. A TCP
+// active candidate is never connected to (its port is 9 by RFC 6544): not prohibited.
+bool administratively_prohibited(const ice::Candidate& candidate) {
+  return candidate.tcp_type != ice::TcpType::kActive && is_bad_port(candidate.port);
+}
+
+}  // namespace
+
 Result<> Connection::add_remote_candidate(ice::Candidate candidate, Timestamp now) {
   // W3C 5.6 getRemoteCandidates: every candidate received, as received (bounded: the peer
   // decides how many it sends).
@@ -263,6 +308,8 @@ Result<> Connection::add_remote_candidate(ice::Candidate candidate, Timestamp no
       std::find(remote_candidates_.begin(), remote_candidates_.end(), candidate) ==
           remote_candidates_.end())
     remote_candidates_.push_back(candidate);
+  // A prohibited candidate is taken and never paired: as if it did not answer (W3C 4.4.1.6).
+  if (administratively_prohibited(candidate)) return {};
   if (!mdns::is_local_hostname(candidate.address))
     return transport_->ice().add_remote_candidate(candidate, now);
   // A "<uuid>.local" candidate waits for the runtime's mDNS answer; a name that does not
@@ -442,7 +489,7 @@ void Connection::on_ice_event(ice::IceEvent&& event) {
     }
     if (g->state == gathering_state_) return;
     gathering_state_ = g->state;
-    emit(GatheringStateChanged{g->state});
+    emit(GatheringStateChanged{g->state, local_mid_, local_credentials_.ufrag});
   } else if (auto* s = std::get_if<ice::IceStateEvent>(&event)) {
     if (s->state == ice_state_) return;
     ice_state_ = s->state;

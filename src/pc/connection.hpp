@@ -135,6 +135,10 @@ struct GatheredCandidate {
 };
 struct GatheringStateChanged {
   ice::IceGatheringState state;
+  // Complete: the media section (mid) and ICE generation (ufrag) whose gathering finished, for
+  // W3C 4.3.1's end-of-candidates icecandidate event.
+  std::string mid;
+  std::string ufrag;
 };
 // W3C RTCPeerConnectionIceErrorEvent.
 struct CandidateError {
@@ -461,6 +465,8 @@ class Connection {
   // The configured STUN and TURN servers not in use yet (all of them when gathering starts;
   // those set_configuration added since, at an ICE restart of ours).
   void add_configured_servers(Timestamp now);
+  // The servers in use that set_configuration left out, dropped (at an ICE restart of ours).
+  void remove_unconfigured_servers(Timestamp now);
   void add_ice_server(const PendingServer& server, const SocketAddress& address, Timestamp now);
   void maybe_finish_gathering(Timestamp now);
   void surface_candidate_pool();

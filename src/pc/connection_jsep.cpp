@@ -94,6 +94,10 @@ TransportDescription Connection::local_transport(DtlsSetup setup) const {
   t.setup = setup;
   t.mid = local_mid_;
   t.max_message_size = config_.max_message_size;
+  // An offer that restarts ICE (new ufrag and pwd, RFC 9429 5.2.3.1) carries none of the old
+  // generation's candidates, which belong to the old credentials: the new generation's are
+  // gathered once it is applied.
+  if (restart_credentials_) return t;
   for (const auto& c : local_candidates_) t.candidates.push_back(c.candidate);
   t.end_of_candidates = local_candidates_complete_;
   return t;
@@ -462,6 +466,10 @@ void Connection::commit_restart_credentials(const std::string& sdp, Timestamp no
   // first, so that gathering waits for their answers.
   local_candidates_.clear();
   local_candidates_complete_ = false;
+  // So does a new iceTransportPolicy (the gatherer applies it at the restart), and servers
+  // left out of the configuration are dropped, their allocations released.
+  transport_->ice().set_relay_only(config_.relay_only);
+  remove_unconfigured_servers(now);
   if (gathering_started_) add_configured_servers(now);
   transport_->ice().restart_local(local_credentials_, now);
 }

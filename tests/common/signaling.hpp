@@ -87,12 +87,9 @@ class Signaling {
     bool ready = false;
   };
   void relay(const RTCPeerConnectionIceEvent& e, Queue& q) {
-    RTCIceCandidateInit init;
-    if (e.candidate) {
-      init = e.candidate->to_json();
-    } else {
-      init.sdp_mid = "0";  // end of candidates
-    }
+    // The null candidate is not signaled: the end of candidates came before it (W3C 4.8.1).
+    if (!e.candidate) return;
+    const RTCIceCandidateInit init = e.candidate->to_json();
     std::unique_lock lock(mutex_);
     if (!q.ready) {
       q.pending.push_back(init);

@@ -61,7 +61,9 @@ struct Trickle {
 
   void on_candidate(const RTCPeerConnectionIceEvent& e) {
     if (!e.candidate) return;
-    if (e.candidate->candidate().find(" typ relay") != std::string::npos) {
+    if (e.candidate->candidate().empty()) {
+      // The end of candidates: relayed like a candidate, counted as none.
+    } else if (e.candidate->candidate().find(" typ relay") != std::string::npos) {
       ++relay_candidates;
     } else {
       ++other_candidates;

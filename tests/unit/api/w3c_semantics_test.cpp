@@ -360,6 +360,7 @@ TEST(W3cSemantics, LocalDescriptionsGainGatheredCandidatesAndTheirEnd) {
       complete = true;
       return;
     }
+    if (e.candidate->candidate().empty()) return;  // the end of candidates
     // Already in the description when its event fires.
     if (!has_line(pc->pending_local_description(), "a=" + e.candidate->candidate()))
       in_description = false;
@@ -375,6 +376,61 @@ TEST(W3cSemantics, LocalDescriptionsGainGatheredCandidatesAndTheirEnd) {
   for (const auto& line : surfaced) EXPECT_TRUE(has_line(local, "a=" + line)) << line;
   EXPECT_TRUE(has_line(local, "a=end-of-candidates"));
   EXPECT_TRUE(has_line(pc->pending_local_description(), "a=end-of-candidates"));
+  pc->close();
+}
+
+// W3C 4.3.1 (ICE gathering finished) and 4.8.1 (the icecandidate event's three uses): when a
+// generation's gathering finishes, a=end-of-candidates joins the local description and an
+// icecandidate event carries a candidate whose candidate is "", with the transport's sdpMid and
+// sdpMLineIndex and the generation's usernameFragment; in a later task the gathering state
+// becomes "complete" (gatheringstatechange, icegatheringstatechange), then the legacy event
+// with a null candidate.
+TEST(W3cSemantics, GatheringEndsWithAnEmptyCandidateThenANullOne) {
+  auto pc = make_pc();
+  ASSERT_TRUE(pc->create_data_channel("x"));
+  std::mutex mutex;
+  std::vector<std::string> events;  // "candidate", "end", "complete", "null"
+  std::optional<RTCIceCandidate> end;
+  std::optional<std::string> ufrag;
+  bool end_in_description = false;
+  std::optional<RTCIceGatheringState> state_at_end;
+  std::atomic<bool> complete{false};
+  pc->on_ice_candidate([&](const RTCPeerConnectionIceEvent& e) {
+    std::lock_guard lock(mutex);
+    if (!e.candidate) {
+      events.emplace_back("null");
+      complete = true;
+    } else if (e.candidate->candidate().empty()) {
+      events.emplace_back("end");
+      end = *e.candidate;
+      end_in_description = has_line(pc->pending_local_description(), "a=end-of-candidates");
+      state_at_end = pc->ice_gathering_state();
+    } else {
+      events.emplace_back("candidate");
+      ufrag = e.candidate->username_fragment();
+    }
+  });
+  pc->on_ice_gathering_state_change([&] {
+    std::lock_guard lock(mutex);
+    if (pc->ice_gathering_state() == RTCIceGatheringState::kComplete)
+      events.emplace_back("complete");
+  });
+  ASSERT_TRUE(pc->set_local_description().get());
+  ASSERT_TRUE(eventually([&] { return complete.load(); }));
+  std::lock_guard lock(mutex);
+  ASSERT_GE(events.size(), 4u);
+  EXPECT_EQ(std::count(events.begin(), events.end(), "end"), 1);
+  EXPECT_EQ(std::vector<std::string>(events.end() - 3, events.end()),
+            (std::vector<std::string>{"end", "complete", "null"}));
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->sdp_mid(), std::optional<std::string>("0"));
+  EXPECT_EQ(end->sdp_m_line_index(), std::optional<std::uint16_t>(0));
+  ASSERT_TRUE(ufrag);
+  EXPECT_EQ(end->username_fragment(), ufrag);
+  EXPECT_TRUE(end_in_description);
+  EXPECT_EQ(state_at_end, std::optional(RTCIceGatheringState::kGathering));
+  // Signaled like a candidate: toJSON() is what addIceCandidate takes for the end.
+  EXPECT_EQ(end->to_json().candidate, "");
   pc->close();
 }
 

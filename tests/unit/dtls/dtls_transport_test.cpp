@@ -322,6 +322,153 @@ TEST(DtlsTransport, ForgedRecordsAreDiscardedAndTheConnectionLives) {
   EXPECT_EQ(got, "still here");
 }
 
+// A handshake moved by hand, client `a` and server `b`, keeping every datagram the client sent.
+// Returns false if it does not complete.
+struct Handshake {
+  std::vector<Buffer> from_client;
+  std::vector<Buffer> from_server;
+};
+
+bool shuttle(DtlsTransport& client, DtlsTransport& server, Timestamp& now, Handshake& seen) {
+  for (int round = 0; round < 20; ++round) {
+    if (client.state() == DtlsState::kConnected && server.state() == DtlsState::kConnected)
+      return true;
+    bool moved = false;
+    while (auto d = client.poll_transmit()) {
+      seen.from_client.push_back(*d);
+      server.handle_packet(*d, now);
+      moved = true;
+    }
+    while (auto d = server.poll_transmit()) {
+      seen.from_server.push_back(*d);
+      client.handle_packet(*d, now);
+      moved = true;
+    }
+    if (!moved) return false;
+    now += Duration::millis(5);
+  }
+  return false;
+}
+
+std::vector<std::uint8_t> record(std::uint8_t type, std::uint16_t epoch, std::uint8_t seq,
+                                 std::vector<std::uint8_t> body) {
+  std::vector<std::uint8_t> r = {type,
+                                 0xfe,
+                                 0xfd,
+                                 static_cast<std::uint8_t>(epoch >> 8),
+                                 static_cast<std::uint8_t>(epoch),
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 seq,
+                                 static_cast<std::uint8_t>(body.size() >> 8),
+                                 static_cast<std::uint8_t>(body.size())};
+  r.insert(r.end(), body.begin(), body.end());
+  return r;
+}
+
+// RFC 6347 4.2.4: the server sends its final flight again only for the client's final flight
+// sent again. After the handshake, handshake-type records from the right address that are
+// not that (a ClientHello, forged or replayed, a forged Finished or Certificate, a
+// change_cipher_spec) make it send nothing: no amplification for whoever can spoof them.
+TEST(DtlsTransport, ForgedHandshakeRecordsAfterTheHandshakeGetNoFlight) {
+  auto p = connected_pair_setup(8);
+  Timestamp now = p->now();
+  p->a().start(DtlsRole::kClient, now);
+  p->b().start(DtlsRole::kServer, now);
+  Handshake seen;
+  ASSERT_TRUE(shuttle(p->a(), p->b(), now, seen));
+  ASSERT_GE(seen.from_client.size(), 2u);
+
+  std::vector<std::vector<std::uint8_t>> forged;
+  // A ClientHello-shaped handshake message in epoch 0 (msg_type 1, message_seq 0).
+  std::vector<std::uint8_t> hello = {1, 0, 0, 40, 0, 0, 0, 0, 0, 0, 0, 40, 0xfe, 0xfd};
+  hello.resize(12 + 40, 0x11);
+  forged.push_back(record(22, 0, 50, hello));
+  // A Finished-shaped record in epoch 1 that does not authenticate (AES-GCM would need the key).
+  forged.push_back(record(22, 1, 51, std::vector<std::uint8_t>(40, 0x5a)));
+  // A change_cipher_spec in epoch 0, and one followed by the forged Finished in one datagram.
+  forged.push_back(record(20, 0, 52, {1}));
+  auto both = record(20, 0, 53, {1});
+  auto fin = record(22, 1, 54, std::vector<std::uint8_t>(40, 0xa5));
+  both.insert(both.end(), fin.begin(), fin.end());
+  forged.push_back(both);
+  // A Certificate-shaped message in epoch 0 with the client flight's message_seq.
+  std::vector<std::uint8_t> cert = {11, 0, 0, 8, 0, 1, 0, 0, 0, 0, 0, 8};
+  cert.resize(12 + 8, 0);
+  forged.push_back(record(22, 0, 55, cert));
+  // The client's first flight (its ClientHello), replayed as it was.
+  forged.emplace_back(seen.from_client.front().view().begin(),
+                      seen.from_client.front().view().end());
+
+  std::size_t sent = 0;
+  for (const auto& d : forged) {
+    now += Duration::millis(1);
+    p->b().handle_packet(BytesView(d.data(), d.size()), now);
+    p->b().handle_timeout(now);
+    while (p->b().poll_transmit()) ++sent;
+  }
+  EXPECT_EQ(sent, 0u);
+  EXPECT_EQ(p->b().state(), DtlsState::kConnected);
+  // The connection still carries data.
+  ASSERT_TRUE(p->a().send(as_bytes("after the forgeries")));
+  std::string got;
+  while (auto d = p->a().poll_transmit()) p->b().handle_packet(*d, now);
+  while (auto e = p->b().poll_event()) {
+    if (auto* data = std::get_if<DtlsData>(&*e)) got = as_string(data->data);
+  }
+  EXPECT_EQ(got, "after the forgeries");
+
+  // The client's final flight replayed as it was cannot be told from the client sending it
+  // again (ours repeats a flight byte for byte): answered, but a bounded number of times.
+  const Buffer& final_flight = seen.from_client.back();
+  for (int i = 0; i < 100; ++i) {
+    p->b().handle_packet(final_flight, now);
+    while (p->b().poll_transmit()) ++sent;
+  }
+  EXPECT_GT(sent, 0u);
+  EXPECT_LE(sent, 10 * seen.from_server.size());
+}
+
+// The legitimate case: the server's final flight is lost, the client sends its final flight
+// again on its timer, and the server answers with its final flight once per retransmission.
+TEST(DtlsTransport, LostFinalFlightIsSentAgainForTheClientsRetransmission) {
+  auto p = connected_pair_setup(9);
+  Timestamp now = p->now();
+  p->a().start(DtlsRole::kClient, now);
+  p->b().start(DtlsRole::kServer, now);
+  // Flight 1 to 4: ClientHello, then ServerHello .. ServerHelloDone.
+  while (auto d = p->a().poll_transmit()) p->b().handle_packet(*d, now);
+  while (auto d = p->b().poll_transmit()) p->a().handle_packet(*d, now);
+  // Flight 5 reaches the server, which completes; its flight 6 is lost.
+  while (auto d = p->a().poll_transmit()) p->b().handle_packet(*d, now);
+  ASSERT_EQ(p->b().state(), DtlsState::kConnected);
+  std::size_t lost = 0;
+  while (p->b().poll_transmit()) ++lost;
+  ASSERT_GT(lost, 0u);
+  EXPECT_EQ(p->a().state(), DtlsState::kConnecting);
+  // The client's timer: flight 5 again, all of it to the server.
+  ASSERT_TRUE(p->a().next_timeout());
+  now = *p->a().next_timeout();
+  p->a().handle_timeout(now);
+  std::size_t again = 0;
+  while (auto d = p->a().poll_transmit()) {
+    ++again;
+    p->b().handle_packet(*d, now);
+  }
+  ASSERT_GT(again, 0u);
+  std::size_t answered = 0;
+  while (auto d = p->b().poll_transmit()) {
+    ++answered;
+    p->a().handle_packet(*d, now);
+  }
+  EXPECT_GT(answered, 0u);
+  EXPECT_LE(answered, lost);
+  EXPECT_EQ(p->a().state(), DtlsState::kConnected);
+}
+
 TEST(DtlsTransport, GarbageInputNeverCrashes) {
   auto p = connected_pair_setup(6);
   p->b().start(DtlsRole::kServer, p->now());

@@ -385,5 +385,35 @@ TEST(Gatherer, CloseReleasesTheAllocationsAndGathersNoMore) {
   EXPECT_EQ(f.gatherer.candidates().size(), candidates);
 }
 
+// A server left out of a new configuration (W3C 4.4.1.6 set the configuration): its relayed
+// candidate is withdrawn (not offered again at the restart), its allocation released with a
+// Refresh of LIFETIME 0 (RFC 8656 7.3), and a new host socket starts no client on it.
+TEST(Gatherer, ARemovedTurnServerIsReleasedAndItsCandidatesWithdrawn) {
+  TurnFixture f;
+  f.gatherer.add_host_address(kHostV4, Timestamp::zero(), f.events);
+  f.gatherer.add_turn_server(f.server, Timestamp::zero(), f.events);
+  f.grant_allocation();
+  f.gatherer.finish_host_addresses(f.events);
+  ASSERT_EQ(f.gatherer.state(), IceGatheringState::kComplete);
+  ASSERT_EQ(f.gatherer.candidates().back().candidate.type, CandidateType::kRelayed);
+
+  f.gatherer.remove_server("turn:198.51.100.2", Timestamp::seconds(1), f.events);
+  const Datagram sent = f.next_to_server();
+  auto refresh = StunMessage::parse(sent.payload);
+  ASSERT_TRUE(refresh);
+  EXPECT_EQ(refresh->method(), stun::method::kRefresh);
+  EXPECT_EQ(refresh->u32_attribute(attr::kLifetime), 0u);
+  EXPECT_TRUE(f.gatherer.candidates().back().withdrawn);
+
+  f.events.clear();
+  f.gatherer.restart("ufrag2", f.events);
+  const auto again = f.candidate_events();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again.front().type, CandidateType::kHost);
+  EXPECT_EQ(f.state_events().back(), IceGatheringState::kComplete);
+  f.gatherer.add_host_address(kHostV4b, Timestamp::seconds(1), f.events);
+  EXPECT_FALSE(f.gatherer.poll_transmit());  // no Allocate from the new socket
+}
+
 }  // namespace
 }  // namespace rtcpp::ice

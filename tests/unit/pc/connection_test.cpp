@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "stun/stun_message.hpp"
+
 namespace rtcpp::pc {
 namespace {
 
@@ -137,6 +139,41 @@ TEST(Connection, LocalNameCandidatesAreResolvedByTheRuntime) {
   EXPECT_EQ(remotes.front().address, "127.0.0.1");
 }
 
+// W3C 4.4.1.6 addIceCandidate: a candidate is administratively prohibited when its port is a
+// Fetch "bad port" (including 0 since 2025): it is not paired, but addIceCandidate succeeds and
+// the candidate joins the remote description, as if the address just never answered. A TCP
+// active candidate's port (9, the discard port, by RFC 6544) is never connected to: not
+// prohibited (accepted, and known by the connection it opens).
+TEST(Connection, CandidatesOnFetchBadPortsAreNotPairedButAccepted) {
+  SeededRandom rng(6);
+  Connection offerer(config_with(), rng);
+  Connection answerer(config_with(), rng);
+  ASSERT_TRUE(offerer.create_channel({.label = "x"}, kNow));
+  auto sdp = offerer.create_offer(false, kNow);
+  ASSERT_TRUE(sdp);
+  ASSERT_TRUE(answerer.set_remote_description({SdpType::kOffer, *sdp}, kNow));
+  drain(answerer);
+  for (const int port : {0, 1, 25, 5060, 6666, 10080}) {
+    const std::string line =
+        "candidate:1 1 udp 2122260223 192.0.2.7 " + std::to_string(port) + " typ host";
+    EXPECT_TRUE(answerer.add_ice_candidate(line, "0", std::nullopt, std::nullopt, kNow)) << port;
+    const auto remote = answerer.pending_remote_description();
+    ASSERT_TRUE(remote);
+    EXPECT_NE(remote->sdp.find("192.0.2.7 " + std::to_string(port) + " typ host"),
+              std::string::npos)
+        << port;
+  }
+  ASSERT_TRUE(answerer.add_ice_candidate("candidate:2 1 udp 2122260223 192.0.2.7 5062 typ host",
+                                         "0", std::nullopt, std::nullopt, kNow));
+  EXPECT_TRUE(
+      answerer.add_ice_candidate("candidate:3 1 tcp 1518280447 192.0.2.7 9 typ host tcptype active",
+                                 "0", std::nullopt, std::nullopt, kNow));
+  ASSERT_NE(answerer.transport(), nullptr);
+  std::vector<std::uint16_t> ports;
+  for (const auto& c : answerer.transport()->ice().remote_candidates()) ports.push_back(c.port);
+  EXPECT_EQ(ports, (std::vector<std::uint16_t>{5062}));
+}
+
 TEST(Connection, NegotiationIsNeededForAChannelOrATransceiverUntilOffered) {
   SeededRandom rng(6);
   Connection c(config_with(), rng);
@@ -207,6 +244,90 @@ TEST(Connection, IceServersSetLaterAreUsedFromTheNextIceRestart) {
   drain(c);
   EXPECT_GE(to_server(), 1u);  // a Binding request to the new STUN server
   EXPECT_EQ(c.gathering_state(), ice::IceGatheringState::kGathering);
+}
+
+// W3C 4.4.1.6 set the configuration: a new iceTransportPolicy takes effect at the next
+// gathering phase (RFC 9429 4.1.18), i.e. our ICE restart; until then nothing changes.
+TEST(Connection, IceTransportPolicyChangesAtTheNextIceRestart) {
+  for (const bool to_relay : {true, false}) {
+    SCOPED_TRACE(to_relay ? "all -> relay" : "relay -> all");
+    SeededRandom rng(12);
+    auto config = config_with();
+    config.relay_only = !to_relay;
+    Connection c(config, rng);
+    ASSERT_TRUE(c.create_channel({.label = "x"}, kNow));
+    offer(c);
+    drain(c);
+    c.add_host_address(SocketAddress(IpAddress::v4(10, 0, 0, 1), 40000), kNow);
+    c.sockets_ready(kNow);
+    const auto first = of_type<LocalCandidate>(drain(c));
+    EXPECT_EQ(first.size(), to_relay ? 1u : 0u);  // the host candidate, or none under relay
+    ASSERT_EQ(c.gathering_state(), ice::IceGatheringState::kComplete);
+
+    config = config_with();
+    config.relay_only = to_relay;
+    ASSERT_TRUE(c.set_configuration(config, kNow));
+    EXPECT_TRUE(of_type<LocalCandidate>(drain(c)).empty());  // not before the next gathering
+
+    c.restart_ice();
+    auto restart = c.create_offer(false, kNow);
+    ASSERT_TRUE(restart);
+    ASSERT_TRUE(c.set_local_description(Description{SdpType::kOffer, *restart}, kNow));
+    const auto events = drain(c);
+    const auto again = of_type<LocalCandidate>(events);
+    // Under relay with no TURN server: no candidate at all; back to all: the host one.
+    EXPECT_EQ(again.size(), to_relay ? 0u : 1u);
+    for (const auto& candidate : again) {
+      EXPECT_EQ(candidate.candidate.type, ice::CandidateType::kHost);
+      EXPECT_EQ(candidate.candidate.port, 40000);
+    }
+    EXPECT_EQ(c.gathering_state(), ice::IceGatheringState::kComplete);
+    const auto local = c.pending_local_description();
+    ASSERT_TRUE(local);
+    EXPECT_EQ(local->sdp.find("typ host") == std::string::npos, to_relay) << local->sdp;
+  }
+}
+
+// W3C 4.4.1.6 set the configuration: a server left out of the new list is no longer used from
+// the next gathering phase: its candidates are not offered again at our ICE restart.
+TEST(Connection, IceServersRemovedAreNotUsedAfterTheNextIceRestart) {
+  SeededRandom rng(13);
+  Connection c(config_with({{{"stun:192.0.2.1:3478"}, "", ""}}), rng);
+  ASSERT_TRUE(c.create_channel({.label = "x"}, kNow));
+  offer(c);
+  drain(c);
+  const SocketAddress host(IpAddress::v4(10, 0, 0, 1), 40000);
+  const SocketAddress server(IpAddress::v4(192, 0, 2, 1), 3478);
+  c.add_host_address(host, kNow);
+  c.sockets_ready(kNow);
+  drain(c);
+  std::optional<Datagram> query;
+  while (auto d = c.poll_transmit()) {
+    if (d->destination == server) query = std::move(d);
+  }
+  ASSERT_TRUE(query);
+  auto request = stun::StunMessage::parse(query->payload);
+  ASSERT_TRUE(request);
+  auto response =
+      stun::StunMessageBuilder::response_to(*request, stun::StunClass::kSuccessResponse);
+  response.add_xor_address(stun::attr::kXorMappedAddress,
+                           SocketAddress(IpAddress::v4(203, 0, 113, 9), 50000));
+  c.handle_datagram(Datagram{server, host, response.finish()}, kNow);
+  const auto first = of_type<LocalCandidate>(drain(c));
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first.front().candidate.type, ice::CandidateType::kServerReflexive);
+  ASSERT_EQ(c.gathering_state(), ice::IceGatheringState::kComplete);
+
+  ASSERT_TRUE(c.set_configuration(config_with(), kNow));
+  c.restart_ice();
+  auto restart = c.create_offer(false, kNow);
+  ASSERT_TRUE(restart);
+  ASSERT_TRUE(c.set_local_description(Description{SdpType::kOffer, *restart}, kNow));
+  const auto again = of_type<LocalCandidate>(drain(c));
+  ASSERT_EQ(again.size(), 1u);  // the host candidate alone
+  EXPECT_EQ(again.front().candidate.type, ice::CandidateType::kHost);
+  while (auto d = c.poll_transmit()) EXPECT_NE(d->destination, server);
+  EXPECT_EQ(c.gathering_state(), ice::IceGatheringState::kComplete);
 }
 
 }  // namespace
