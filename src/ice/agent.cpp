@@ -34,7 +34,8 @@ IceAgent::IceAgent(IceConfig config, IceRole role, IceCredentials local, Random&
       tie_breaker_(rng.next_u64()),
       gatherer_(config, local_.ufrag, rng),
       check_list_(config.max_remote_candidates, config.max_pairs),
-      consent_(config.consent_interval, config.disconnected_after, config.consent_timeout),
+      consent_(config.consent_interval, config.disconnected_after, config.consent_unanswered_after,
+               config.consent_timeout),
       transactions_(stun::TransactionConfig{config.check_rto, config.check_transmissions, 16,
                                             Duration::infinite(), false, Duration::millis(39500)}) {
 }

@@ -6,12 +6,20 @@ namespace rtcpp::ice {
 
 void ConsentFreshness::start(Timestamp now, Random& rng) {
   last_ = now;
-  schedule_next(now, rng);
+  waiting_since_.reset();
+  const double jitter = 0.8 + 0.4 * rng.uniform_double();
+  next_check_at_ = now + Duration::seconds_f(interval_.seconds_f() * jitter);
 }
 
 void ConsentFreshness::schedule_next(Timestamp now, Random& rng) {
+  if (!waiting_since_) waiting_since_ = now;
   const double jitter = 0.8 + 0.4 * rng.uniform_double();
   next_check_at_ = now + Duration::seconds_f(interval_.seconds_f() * jitter);
+}
+
+Timestamp ConsentFreshness::disconnected_at() const noexcept {
+  if (!waiting_since_) return Timestamp::infinite();
+  return std::max(last_ + disconnected_after_, *waiting_since_ + unanswered_after_);
 }
 
 Timestamp ConsentFreshness::next_timeout(bool disconnected) const noexcept {
@@ -22,7 +30,7 @@ Timestamp ConsentFreshness::next_timeout(bool disconnected) const noexcept {
 
 ConsentFreshness::Status ConsentFreshness::status(Timestamp now) const noexcept {
   if (now - last_ >= timeout_) return Status::kExpired;
-  if (now - last_ >= disconnected_after_) return Status::kDisconnected;
+  if (now >= disconnected_at()) return Status::kDisconnected;
   return Status::kFresh;
 }
 

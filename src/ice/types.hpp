@@ -51,10 +51,13 @@ struct IceConfig {
   // Retransmission of a connectivity check (RFC 8445 14.3 leaves RTO to the agent).
   Duration check_rto = Duration::millis(250);
   int check_transmissions = 7;
-  // RFC 7675: consent checks on the selected pair, randomised +-20 % around this.
-  Duration consent_interval = Duration::millis(2500);
-  // No consent response for this long: disconnected; for consent_timeout: failed.
+  // RFC 7675 5.1: consent checks on the selected pair, randomised +-20 % around this.
+  Duration consent_interval = Duration::seconds(5);
+  // No consent response for disconnected_after, with a check unanswered for
+  // consent_unanswered_after: disconnected; none for consent_timeout: failed. The check's
+  // retransmissions (check_rto) go out meanwhile, four of them within 2 s.
   Duration disconnected_after = Duration::seconds(5);
+  Duration consent_unanswered_after = Duration::seconds(2);
   Duration consent_timeout = Duration::seconds(30);
   // Checking gives up (failed) when nothing succeeded for this long after the first check.
   Duration checking_timeout = Duration::seconds(30);
