@@ -1,7 +1,10 @@
 #include "base/random.hpp"
 
 #include <openssl/rand.h>
+#include <pthread.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -36,12 +39,61 @@ std::string random_alphanumeric(Random& rng, std::size_t length) {
   return out;
 }
 
-void CryptoRandom::fill(MutableBytesView out) {
-  if (out.empty()) return;
-  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+namespace {
+
+void draw(std::uint8_t* out, std::size_t size) {
+  if (RAND_bytes(out, static_cast<int>(size)) != 1) {
     std::fputs("rtcpp: OpenSSL RAND_bytes failed; refusing to continue without randomness\n",
                stderr);
     std::abort();
+  }
+}
+
+// Small draws (STUN transaction ids, timer jitter: several per connection every few seconds)
+// come from a per-thread block of OpenSSL's output, refilled when used up: each RAND_bytes call
+// costs a getpid() system call (OpenSSL's fork check). A fork empties every block, so a child
+// never repeats its parent's bytes.
+std::atomic<std::uint64_t> fork_generation{0};
+
+struct RandomBlock {
+  static constexpr std::size_t kSize = 256;
+  std::array<std::uint8_t, kSize> bytes{};
+  std::size_t used = kSize;
+  std::uint64_t generation = 0;
+};
+
+void take_from_block(std::uint8_t* out, std::size_t size) {
+  static const int registered = pthread_atfork(nullptr, nullptr, [] { ++fork_generation; });
+  (void)registered;
+  thread_local RandomBlock block;
+  const std::uint64_t generation = fork_generation.load(std::memory_order_relaxed);
+  if (block.generation != generation) {
+    block.generation = generation;
+    block.used = RandomBlock::kSize;
+  }
+  while (size > 0) {
+    if (block.used == RandomBlock::kSize) {
+      draw(block.bytes.data(), RandomBlock::kSize);
+      block.used = 0;
+    }
+    const std::size_t n = std::min(size, RandomBlock::kSize - block.used);
+    std::memcpy(out, block.bytes.data() + block.used, n);
+    // Bytes handed out are not kept.
+    std::memset(block.bytes.data() + block.used, 0, n);
+    block.used += n;
+    out += n;
+    size -= n;
+  }
+}
+
+}  // namespace
+
+void CryptoRandom::fill(MutableBytesView out) {
+  if (out.empty()) return;
+  if (out.size() <= 64) {
+    take_from_block(out.data(), out.size());
+  } else {
+    draw(out.data(), out.size());
   }
 }
 

@@ -1,6 +1,8 @@
 #include "base/random.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cmath>
@@ -94,6 +96,40 @@ TEST(CryptoRandom, ProducesDistinctValues) {
   for (auto b : bytes) ones += __builtin_popcount(b);
   // 32768 bits, half expected; sd ~ 90.
   EXPECT_NEAR(ones, 16384, 600);
+}
+
+TEST(CryptoRandom, SmallDrawsSpanBlocksWithoutRepeating) {
+  CryptoRandom r;
+  // 12-byte draws (STUN transaction ids) cross many 256-byte blocks.
+  std::set<std::array<std::uint8_t, 12>> ids;
+  for (int i = 0; i < 1000; ++i) {
+    std::array<std::uint8_t, 12> id{};
+    r.fill(id);
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), 1000u);
+}
+
+TEST(CryptoRandom, AForkedChildNeverRepeatsItsParentsBytes) {
+  CryptoRandom r;
+  (void)r.next_u64();  // the block is filled before the fork
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::uint64_t value = r.next_u64();
+    const bool written = write(pipe_fds[1], &value, sizeof value) == sizeof value;
+    _exit(written ? 0 : 1);
+  }
+  const std::uint64_t ours = r.next_u64();
+  std::uint64_t theirs = 0;
+  ASSERT_EQ(read(pipe_fds[0], &theirs, sizeof theirs), static_cast<ssize_t>(sizeof theirs));
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
+  EXPECT_NE(ours, theirs);
 }
 
 }  // namespace
