@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "rtcpp/rtcpp.hpp"
+#include "tools/heap_count.hpp"
 #include "tools/process_pair.hpp"
 
 namespace rtcpp::tools {
@@ -140,27 +141,56 @@ class SyscallCounter {
   int fd_ = -1;
 };
 
-// CPU time and syscalls from a starting point.
+// CPU time, syscalls and heap allocations (counted only by `rtcpp-counted`) from a starting
+// point.
 struct CostMark {
   double cpu_seconds = 0;
   std::optional<std::uint64_t> syscalls;
+  std::optional<std::uint64_t> allocations;
   Clock::time_point at;
 
   static CostMark now(const SyscallCounter& counter) {
-    return {process_cpu_seconds(), counter.read(), Clock::now()};
+    return {process_cpu_seconds(), counter.read(), tools::heap_allocations(), Clock::now()};
   }
 };
 
-// {"cpuMsPerMiB":..,"syscallsPerMiB":..} for `bytes` moved between two marks.
-json cost_per_mib(const CostMark& from, const CostMark& to, std::uint64_t bytes) {
-  const double mib = static_cast<double>(bytes) / kMiB;
+// What moved between two marks: bytes, and the messages and packets that carried them.
+struct Moved {
+  std::uint64_t bytes = 0;
+  std::uint64_t messages = 0;
+  std::uint64_t packets = 0;  // DTLS records' datagrams, from the transport's stats
+};
+
+// {"cpuMsPerMiB":..,"syscallsPerMiB":..,"allocationsPerMessage":..,"allocationsPerPacket":..}
+// for what moved between two marks; a figure the process cannot measure is null.
+json cost_per_mib(const CostMark& from, const CostMark& to, const Moved& moved) {
+  const double mib = static_cast<double>(moved.bytes) / kMiB;
   json cost;
   cost["cpuMsPerMiB"] = round2((to.cpu_seconds - from.cpu_seconds) * 1000 / mib);
   if (from.syscalls && to.syscalls)
     cost["syscallsPerMiB"] = round2(static_cast<double>(*to.syscalls - *from.syscalls) / mib);
   else
     cost["syscallsPerMiB"] = nullptr;
+  cost["allocationsPerMessage"] = nullptr;
+  cost["allocationsPerPacket"] = nullptr;
+  if (from.allocations && to.allocations) {
+    const auto allocations = static_cast<double>(*to.allocations - *from.allocations);
+    const auto per = [allocations](std::uint64_t count) {
+      return count == 0 ? json()
+                        : json(std::round(allocations / static_cast<double>(count) * 1e4) / 1e4);
+    };
+    cost["allocationsPerMessage"] = per(moved.messages);
+    cost["allocationsPerPacket"] = per(moved.packets);
+  }
   return cost;
+}
+
+// The transport's packet count (sent or received) once the transfer is done.
+std::uint64_t transport_packets(const RTCStatsReport& report, const char* member) {
+  for (const auto& [id, stats] : report) {
+    if (stats.type == "transport") return stats.get<std::uint64_t>(member).value_or(0);
+  }
+  return 0;
 }
 
 // Thousands of connections need more descriptors than the usual soft limit of 1024.
@@ -622,6 +652,7 @@ int run_bulk_receiver(const BenchOptions& options) {
   SyscallCounter syscalls;
   struct State {
     std::uint64_t bytes = 0;
+    std::uint64_t messages = 0;
     bool in_order = true;
     std::optional<CostMark> first;
     std::vector<std::uint64_t> next_number;  // per channel, in the order they were announced
@@ -632,25 +663,30 @@ int run_bulk_receiver(const BenchOptions& options) {
       bench_configuration(options),
       [&](RTCPeerConnection& pc, LineChannel& signaling) {
         // Handlers run on the one loop thread of this process: the state needs no lock.
-        pc.on_data_channel([state, &syscalls, &signaling,
+        pc.on_data_channel([state, &pc, &syscalls, &signaling,
                             expected](const std::shared_ptr<RTCDataChannel>& channel) {
           const std::size_t index = state->next_number.size();
           state->next_number.push_back(0);
-          channel->on_message(
-              [state, &syscalls, &signaling, expected, index](const RTCMessageEvent& m) {
-                if (!state->first) state->first = CostMark::now(syscalls);
-                if (read_stamp(m.data) != state->next_number[index]++) state->in_order = false;
-                state->bytes += m.data.size();
-                if (state->bytes != expected) return;
-                const CostMark last = CostMark::now(syscalls);
-                json done{
-                    {"type", "bulk-done"},
-                    {"bytes", state->bytes},
-                    {"inOrder", state->in_order},
-                    {"seconds", std::chrono::duration<double>(last.at - state->first->at).count()}};
-                done["cost"] = cost_per_mib(*state->first, last, state->bytes);
-                signaling.write(done);
-              });
+          channel->on_message([state, &pc, &syscalls, &signaling, expected,
+                               index](const RTCMessageEvent& m) {
+            if (!state->first) state->first = CostMark::now(syscalls);
+            if (read_stamp(m.data) != state->next_number[index]++) state->in_order = false;
+            state->bytes += m.data.size();
+            ++state->messages;
+            if (state->bytes != expected) return;
+            const CostMark last = CostMark::now(syscalls);
+            pc.get_stats([state, last, &signaling](const RTCStatsReport& report) {
+              json done{
+                  {"type", "bulk-done"},
+                  {"bytes", state->bytes},
+                  {"inOrder", state->in_order},
+                  {"seconds", std::chrono::duration<double>(last.at - state->first->at).count()}};
+              done["cost"] = cost_per_mib(
+                  *state->first, last,
+                  {state->bytes, state->messages, transport_packets(report, "packetsReceived")});
+              signaling.write(done);
+            });
+          });
         });
       },
       [](const json&, LineChannel&) {});
@@ -738,7 +774,10 @@ int run_bulk(const BenchOptions& options) {
       {"seconds", std::round(seconds * 1000) / 1000},
       {"MBps", round2(bytes / seconds / 1e6)},
       {"MiBps", round2(bytes / seconds / kMiB)}};
-  result["sender"] = cost_per_mib(first, last, options.bulk_bytes);
+  std::uint64_t messages = 0;
+  for (const Sender& sender : senders) messages += sender.number;
+  const std::uint64_t packets = transport_packets(link.pc().get_stats().get(), "packetsSent");
+  result["sender"] = cost_per_mib(first, last, {options.bulk_bytes, messages, packets});
   result["receiver"] = done->value("cost", json::object());
   std::fprintf(stderr,
                "rtcpp bench bulk: %.1f MiB in %.3f s: %.1f MB/s (%.1f MiB/s)%s; CPU ms per MiB: "
@@ -748,6 +787,15 @@ int run_bulk(const BenchOptions& options) {
                result["receiver"].value("cpuMsPerMiB", json()).dump().c_str(),
                result["sender"]["syscallsPerMiB"].dump().c_str(),
                result["receiver"].value("syscallsPerMiB", json()).dump().c_str());
+  if (!result["sender"]["allocationsPerPacket"].is_null()) {
+    std::fprintf(stderr,
+                 "rtcpp bench bulk: heap allocations per message: sender %s, receiver %s; per "
+                 "packet: sender %s, receiver %s\n",
+                 result["sender"]["allocationsPerMessage"].dump().c_str(),
+                 result["receiver"].value("allocationsPerMessage", json()).dump().c_str(),
+                 result["sender"]["allocationsPerPacket"].dump().c_str(),
+                 result["receiver"].value("allocationsPerPacket", json()).dump().c_str());
+  }
   print_result(result);
   return in_order ? 0 : 1;
 }
