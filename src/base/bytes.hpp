@@ -1,13 +1,17 @@
 // Byte views and the owning byte buffer.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "base/packet_pool.hpp"
 
 namespace rtcpp {
 
@@ -30,48 +34,124 @@ inline bool equal_bytes(BytesView a, BytesView b) noexcept {
 }
 
 // An owning, growable byte buffer. Moves are cheap; copies are explicit in intent but allowed.
+// Packet-sized storage comes from the per-thread packet pool (base/packet_pool.hpp).
 class Buffer {
  public:
   Buffer() = default;
-  explicit Buffer(std::size_t size) : bytes_(size) {}
-  Buffer(std::initializer_list<std::uint8_t> bytes) : bytes_(bytes) {}
-  explicit Buffer(BytesView bytes) : bytes_(bytes.begin(), bytes.end()) {}
+  // `size` zero bytes.
+  explicit Buffer(std::size_t size) { resize(size); }
+  Buffer(std::initializer_list<std::uint8_t> bytes) { assign({bytes.begin(), bytes.size()}); }
+  explicit Buffer(BytesView bytes) { assign(bytes); }
+  Buffer(const Buffer& other) { assign(other.view()); }
+  Buffer(Buffer&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)),
+        capacity_(std::exchange(other.capacity_, 0)) {}
+  Buffer& operator=(const Buffer& other) {
+    if (this != &other) assign(other.view());
+    return *this;
+  }
+  Buffer& operator=(Buffer&& other) noexcept {
+    if (this != &other) {
+      release();
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+      capacity_ = std::exchange(other.capacity_, 0);
+    }
+    return *this;
+  }
+  ~Buffer() { release(); }
 
   static Buffer from_string(std::string_view text) { return Buffer(as_bytes(text)); }
 
-  std::uint8_t* data() noexcept { return bytes_.data(); }
-  const std::uint8_t* data() const noexcept { return bytes_.data(); }
-  std::size_t size() const noexcept { return bytes_.size(); }
-  bool empty() const noexcept { return bytes_.empty(); }
-  std::size_t capacity() const noexcept { return bytes_.capacity(); }
+  std::uint8_t* data() noexcept { return data_; }
+  const std::uint8_t* data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  std::size_t capacity() const noexcept { return capacity_; }
 
-  std::uint8_t& operator[](std::size_t i) noexcept { return bytes_[i]; }
-  const std::uint8_t& operator[](std::size_t i) const noexcept { return bytes_[i]; }
+  std::uint8_t& operator[](std::size_t i) noexcept { return data_[i]; }
+  const std::uint8_t& operator[](std::size_t i) const noexcept { return data_[i]; }
 
-  BytesView view() const noexcept { return {bytes_.data(), bytes_.size()}; }
-  MutableBytesView mutable_view() noexcept { return {bytes_.data(), bytes_.size()}; }
+  BytesView view() const noexcept { return {data_, size_}; }
+  MutableBytesView mutable_view() noexcept { return {data_, size_}; }
   operator BytesView() const noexcept { return view(); }  // NOLINT(google-explicit-constructor)
 
-  void resize(std::size_t size) { bytes_.resize(size); }
-  void reserve(std::size_t capacity) { bytes_.reserve(capacity); }
+  // Bytes added at the end are zero.
+  void resize(std::size_t size) {
+    if (size > size_) {
+      reserve(size);
+      std::memset(data_ + size_, 0, size - size_);
+    }
+    size_ = size;
+  }
+  void reserve(std::size_t capacity) {
+    if (capacity > capacity_) reallocate(capacity);
+  }
   // Empties the buffer but keeps its capacity, so a reused buffer does not allocate.
-  void clear() noexcept { bytes_.clear(); }
-  void append(BytesView bytes) { bytes_.insert(bytes_.end(), bytes.begin(), bytes.end()); }
+  void clear() noexcept { size_ = 0; }
+  // `bytes` may view this buffer itself.
+  void append(BytesView bytes) {
+    if (bytes.empty()) return;
+    if (size_ + bytes.size() > capacity_) {
+      const std::size_t capacity = std::max(size_ + bytes.size(), capacity_ * 2);
+      auto* bigger = PacketAllocator<std::uint8_t>().allocate(capacity);
+      if (size_ > 0) std::memcpy(bigger, data_, size_);
+      std::memcpy(bigger + size_, bytes.data(), bytes.size());
+      const std::size_t size = size_ + bytes.size();
+      release();
+      data_ = bigger;
+      size_ = size;
+      capacity_ = capacity;
+      return;
+    }
+    std::memmove(data_ + size_, bytes.data(), bytes.size());
+    size_ += bytes.size();
+  }
   // Replaces the contents; within the capacity already held this does not allocate.
-  void assign(BytesView bytes) { bytes_.assign(bytes.begin(), bytes.end()); }
-  void push_back(std::uint8_t byte) { bytes_.push_back(byte); }
+  void assign(BytesView bytes) {
+    if (bytes.size() > capacity_) {
+      release();
+      reallocate(bytes.size());
+    }
+    if (!bytes.empty()) std::memmove(data_, bytes.data(), bytes.size());
+    size_ = bytes.size();
+  }
+  void push_back(std::uint8_t byte) {
+    if (size_ == capacity_) reallocate(std::max<std::size_t>(16, capacity_ * 2));
+    data_[size_++] = byte;
+  }
 
-  auto begin() noexcept { return bytes_.begin(); }
-  auto end() noexcept { return bytes_.end(); }
-  auto begin() const noexcept { return bytes_.begin(); }
-  auto end() const noexcept { return bytes_.end(); }
+  std::uint8_t* begin() noexcept { return data_; }
+  std::uint8_t* end() noexcept { return data_ + size_; }
+  const std::uint8_t* begin() const noexcept { return data_; }
+  const std::uint8_t* end() const noexcept { return data_ + size_; }
 
   friend bool operator==(const Buffer& a, const Buffer& b) noexcept {
     return equal_bytes(a.view(), b.view());
   }
 
  private:
-  std::vector<std::uint8_t> bytes_;
+  // Storage for at least `capacity` bytes, the contents kept.
+  void reallocate(std::size_t capacity) {
+    auto* bigger = PacketAllocator<std::uint8_t>().allocate(capacity);
+    if (size_ > 0) std::memcpy(bigger, data_, size_);
+    const std::size_t size = size_;
+    release();
+    data_ = bigger;
+    size_ = size;
+    capacity_ = capacity;
+  }
+  void release() noexcept {
+    if (data_ != nullptr) PacketAllocator<std::uint8_t>().deallocate(data_, capacity_);
+    data_ = nullptr;
+    size_ = 0;
+    capacity_ = 0;
+  }
+
+  std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
 };
 
 }  // namespace rtcpp
