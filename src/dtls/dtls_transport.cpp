@@ -311,7 +311,7 @@ void DtlsTransport::handle_packet(BytesView datagram, Timestamp now) {
 
 void DtlsTransport::feed(BytesView datagram, Timestamp now) {
   if (incoming_.size() >= kMaxIncoming) return;  // the application is not reading: drop
-  incoming_.emplace_back(datagram);
+  incoming_.push_slot().assign(datagram);
   if (!handshake_done_) {
     note_peer_flight(datagram);
     drive(now);
@@ -473,7 +473,7 @@ void DtlsTransport::set_state(DtlsState state, std::optional<RTCError> error) {
 }
 
 void DtlsTransport::on_datagram_written(BytesView datagram) {
-  outgoing_.emplace_back(datagram);
+  outgoing_.push_slot().assign(datagram);
   if (!collecting_flight_) return;
   if (!flight_started_) {
     flight_.clear();

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/bytes.hpp"
+#include "base/ring_queue.hpp"
 #include "base/time.hpp"
 #include "dtls/certificate.hpp"
 #include "rtcpp/error.hpp"
@@ -140,10 +141,10 @@ class DtlsTransport {
   int last_alert_ = -1;  // the last alert received, or -1
   std::uint64_t discarded_ = 0;
 
-  std::deque<Buffer> incoming_;  // fed to OpenSSL's read BIO
-  std::deque<Buffer> early_;     // arrived before start()
-  std::deque<Buffer> outgoing_;  // to poll_transmit()
-  std::deque<DtlsEvent> events_;
+  RingQueue<Buffer> incoming_;  // fed to OpenSSL's read BIO
+  std::deque<Buffer> early_;    // arrived before start()
+  RingQueue<Buffer> outgoing_;  // to poll_transmit()
+  RingQueue<DtlsEvent> events_;
 
   // Our retransmission of the last handshake flight.
   std::vector<Buffer> flight_;

@@ -24,6 +24,7 @@
 
 #include "base/net.hpp"
 #include "base/random.hpp"
+#include "base/ring_queue.hpp"
 #include "base/time.hpp"
 #include "dtls/certificate.hpp"
 #include "pc/ice_servers.hpp"
@@ -533,7 +534,7 @@ class Connection {
   std::optional<Description> current_remote_;
   std::optional<Description> pending_remote_;
   std::unique_ptr<PeerTransport> transport_;
-  std::deque<ConnectionEvent> events_;
+  RingQueue<ConnectionEvent> events_;
 
   // ICE and DTLS.
   std::optional<TransportDescription> remote_transport_;

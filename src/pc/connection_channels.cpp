@@ -35,11 +35,14 @@ Result<ChannelHandle> Connection::create_channel(ChannelInit init, Timestamp) {
     auto* opened = find_channel(handle);
     if (opened == nullptr || opened->status.state == ChannelState::kClosed) {
       // Its error and close events must not fire for a channel the caller never saw.
-      std::erase_if(events_, [&](const ConnectionEvent& e) {
+      const auto about_it = [&](const ConnectionEvent& e) {
         if (const auto* err = std::get_if<ChannelError>(&e)) return err->handle == handle;
         if (const auto* c = std::get_if<ChannelClosed>(&e)) return c->handle == handle;
         return false;
-      });
+      };
+      for (std::size_t i = events_.size(); i-- > 0;) {
+        if (about_it(events_[i])) events_.erase_at(i);
+      }
       return operation_error("no SCTP stream id is available");
     }
   } else {

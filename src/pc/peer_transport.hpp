@@ -17,6 +17,7 @@
 
 #include "base/net.hpp"
 #include "base/random.hpp"
+#include "base/ring_queue.hpp"
 #include "base/time.hpp"
 #include "datachannel/data_channels.hpp"
 #include "dtls/dtls_transport.hpp"
@@ -169,9 +170,9 @@ class PeerTransport {
   }
 
   datachannel::DataChannels channels_;
-  std::deque<Datagram> outgoing_;
+  RingQueue<Datagram> outgoing_;
   std::vector<Buffer> spare_buffers_;  // given back with recycle()
-  std::deque<PeerTransportEvent> events_;
+  RingQueue<PeerTransportEvent> events_;
 };
 
 }  // namespace rtcpp::pc
