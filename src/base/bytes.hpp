@@ -77,10 +77,11 @@ class Buffer {
   MutableBytesView mutable_view() noexcept { return {data_, size_}; }
   operator BytesView() const noexcept { return view(); }  // NOLINT(google-explicit-constructor)
 
-  // Bytes added at the end are zero.
+  // Bytes added at the end are zero. Growth at least doubles the capacity, so a buffer grown a
+  // field at a time (ByteWriter) is copied a logarithmic number of times.
   void resize(std::size_t size) {
     if (size > size_) {
-      reserve(size);
+      if (size > capacity_) reallocate(std::max(size, capacity_ * 2));
       std::memset(data_ + size_, 0, size - size_);
     }
     size_ = size;

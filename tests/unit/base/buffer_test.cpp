@@ -62,6 +62,18 @@ TEST(Buffer, AppendAndAssignTakeViewsOfTheBufferItself) {
   EXPECT_EQ(b, Buffer(counting(100).view().subspan(10, 20)));
 }
 
+TEST(Buffer, GrowingAFieldAtATimeDoublesTheCapacity) {
+  Buffer b(8);
+  EXPECT_EQ(b.capacity(), 8u);  // a sized buffer takes what it needs
+  std::size_t reallocations = 0;
+  for (std::size_t size = 9; size <= 4096; ++size) {
+    const std::size_t before = b.capacity();
+    b.resize(size);
+    if (b.capacity() != before) ++reallocations;
+  }
+  EXPECT_LE(reallocations, 10u);
+}
+
 TEST(Buffer, PushBackAndIterationCoverTheBytes) {
   Buffer b;
   for (int i = 0; i < 5000; ++i) b.push_back(static_cast<std::uint8_t>(i));
