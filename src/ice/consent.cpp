@@ -7,14 +7,17 @@ namespace rtcpp::ice {
 void ConsentFreshness::start(Timestamp now, Random& rng) {
   last_ = now;
   waiting_since_.reset();
-  const double jitter = 0.8 + 0.4 * rng.uniform_double();
-  next_check_at_ = now + Duration::seconds_f(interval_.seconds_f() * jitter);
+  next_check_at_ = next_check_after(now, rng);
 }
 
 void ConsentFreshness::schedule_next(Timestamp now, Random& rng) {
   if (!waiting_since_) waiting_since_ = now;
+  next_check_at_ = next_check_after(now, rng);
+}
+
+Timestamp ConsentFreshness::next_check_after(Timestamp now, Random& rng) const {
   const double jitter = 0.8 + 0.4 * rng.uniform_double();
-  next_check_at_ = now + Duration::seconds_f(interval_.seconds_f() * jitter);
+  return now + Duration::seconds_f(interval_.seconds_f() * jitter);
 }
 
 Timestamp ConsentFreshness::disconnected_at() const noexcept {

@@ -52,6 +52,9 @@ class ConsentFreshness {
   Timestamp expires_at() const noexcept { return last_ + timeout_; }
 
  private:
+  // One randomised interval (RFC 7675 5.1: 0.8 to 1.2 times the base) after `now`.
+  Timestamp next_check_after(Timestamp now, Random& rng) const;
+
   Duration interval_;
   Duration disconnected_after_;
   Duration unanswered_after_;
