@@ -273,6 +273,13 @@ void IceAgent::handle_request(const StunMessage& msg, const Datagram& d, Timesta
   ++check_list_.pair_counters(*pair).requests_received;
   ++check_list_.pair_counters(*pair).responses_sent;
   check_list_.trigger(*pair);
+  // RFC 8445 7.3.1.4: a request on a pair whose check is in progress calls for a new check
+  // now. We send the outstanding request again at once, with its back-off restarted: the
+  // same effect on the wire, one transaction. Under loss this is what brings a pair up when
+  // our own retransmissions have backed off to seconds while the peer's reach us. The same
+  // goes for a nominating check on a succeeded pair: the peer's requests show the path works.
+  if (const auto& pending = check_list_.pairs()[*pair]; pending.transaction)
+    transactions_.retransmit_now(*pending.transaction, now);
   // RFC 8445 7.3.1.5: USE-CANDIDATE from the controlling agent nominates the pair.
   if (role_ == IceRole::kControlled && msg.use_candidate() &&
       check_list_.on_remote_nomination(*pair))
@@ -416,6 +423,15 @@ bool IceAgent::accepts_data_from(const Datagram& datagram) const {
   return find_pair(datagram.destination, datagram.source).has_value();
 }
 
+void IceAgent::on_data_before_selection(const Datagram& datagram, Timestamp now) {
+  if (selected_ || closed_) return;
+  const auto pair = find_pair(datagram.destination, datagram.source);
+  if (!pair) return;
+  const auto& transaction = check_list_.pairs()[*pair].transaction;
+  if (!transaction || !transactions_.retransmit_now(*transaction, now)) return;
+  while (auto d = transactions_.poll_transmit()) emit(std::move(*d));
+}
+
 std::optional<IceAgent::DataPath> IceAgent::data_path() const {
   if (selected_) {
     const CandidatePair& p = check_list_.pair(*selected_);
@@ -469,7 +485,16 @@ void IceAgent::handle_timeout(Timestamp now) {
     if (kind == TransactionKind::kStunServer) {
       gatherer_.on_stun_timeout(events_);
     } else if (kind == TransactionKind::kCheck && index < check_list_.pairs().size()) {
-      on_check_failure(index, now);
+      // Before anything is selected, a pair the peer's checks reach us on is worth more than
+      // Rc transmissions: under heavy loss both of our answers and our requests can all be
+      // lost while the peer's one success leaves it waiting for our nomination. It is checked
+      // again (paced by Ta) until checking succeeds or times out.
+      const CandidatePair& pair = check_list_.pair(index);
+      if (!selected_ && !pair.use_candidate_sent && pair.requests_received > 0) {
+        check_list_.retry(index);
+      } else {
+        on_check_failure(index, now);
+      }
     }
   }
   // RFC 8445 6.1.4.2: one check every Ta.

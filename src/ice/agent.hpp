@@ -100,6 +100,10 @@ class IceAgent {
   // which would otherwise take it into the handshake or the record layer (RFC 8445 11: data
   // is sent and received on the selected pair; RFC 7983 demuxes only what ICE admits).
   bool accepts_data_from(const Datagram& datagram) const;
+  // Data (DTLS) that accepts_data_from() admitted, before a pair is selected: the peer sends
+  // on this pair, so it selected it, and our check on it (a nomination whose answer was lost,
+  // or a check still in progress) goes again at once instead of at its backed-off timer.
+  void on_data_before_selection(const Datagram& datagram, Timestamp now);
   // No more host addresses will come; gathering completes once STUN and TURN servers answered.
   void finish_gathering(Timestamp now);
 

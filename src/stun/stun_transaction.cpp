@@ -50,6 +50,18 @@ bool ClientTransactions::cancel(const TransactionId& id) {
   return true;
 }
 
+bool ClientTransactions::retransmit_now(const TransactionId& id, Timestamp now) {
+  auto it = std::find_if(transactions_.begin(), transactions_.end(),
+                         [&](const Transaction& t) { return t.id == id; });
+  if (it == transactions_.end() || config_.reliable ||
+      it->transmissions >= config_.max_transmissions)
+    return false;
+  to_send_.push_back({it->source, it->destination, it->request});
+  it->rto = config_.initial_rto;
+  schedule_after_send(*it, now);
+  return true;
+}
+
 void ClientTransactions::handle_timeout(Timestamp now) {
   for (auto it = transactions_.begin(); it != transactions_.end();) {
     if (it->deadline > now) {

@@ -51,6 +51,10 @@ class ClientTransactions {
   std::optional<std::uint64_t> match_response(const StunMessage& response);
   // Ends a transaction without a response.
   bool cancel(const TransactionId& id);
+  // Over UDP: sends the request of an outstanding transaction again now, and restarts its
+  // back-off from the initial RTO (the transmission counts towards Rc). False when the
+  // transaction is unknown, reliable, or has had all its transmissions.
+  bool retransmit_now(const TransactionId& id, Timestamp now);
 
   void handle_timeout(Timestamp now);
   std::optional<Datagram> poll_transmit();

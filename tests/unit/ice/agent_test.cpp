@@ -28,6 +28,8 @@ class Net {
   Timestamp now() const { return now_; }
   double loss = 0;
   bool b_silent = false;
+  // Sees every datagram as it is delivered; true drops it.
+  std::function<bool(const Datagram&, Timestamp)> drop;
   std::vector<Candidate> a_candidates;
   std::vector<Candidate> b_candidates;
 
@@ -76,6 +78,7 @@ class Net {
  private:
   void deliver(const Datagram& d) {
     if (rng_.bernoulli(loss)) return;
+    if (drop && drop(d, now_)) return;
     if (d.destination == kStunServer) {
       // A STUN server behind which A appears as kAPublic.
       auto req = stun::StunMessage::parse(d.payload);
@@ -202,6 +205,94 @@ TEST(IceAgent, WrongPasswordNeverConnects) {
   net.a().end_of_remote_candidates(net.now());
   ASSERT_TRUE(net.run([&] { return net.a().state() == IceTransportState::kFailed; }));
   EXPECT_FALSE(net.a().selected_pair());
+}
+
+bool is_request(const Datagram& d) {
+  auto m = stun::StunMessage::parse(d.payload);
+  return m && m->message_class() == stun::StunClass::kRequest;
+}
+bool is_success_response(const Datagram& d) {
+  auto m = stun::StunMessage::parse(d.payload);
+  return m && m->message_class() == stun::StunClass::kSuccessResponse;
+}
+
+TEST(IceAgent, ARequestOnAPairInProgressSendsItsCheckAgainAtOnce) {
+  // RFC 8445 7.3.1.4. A's requests to B are lost for the first second, so A's check backs
+  // off (0, 250, 750 ms). B's request reaches A (and A's answer reaches B): A sends its own
+  // check again in the same instant, instead of waiting for its next retransmission.
+  Net net(21);
+  gather_hosts(net);
+  net.exchange_credentials();
+  const Timestamp start = net.now();
+  std::vector<Timestamp> a_requests;
+  std::vector<Timestamp> b_requests_at_a;
+  net.drop = [&](const Datagram& d, Timestamp now) {
+    if (d.source == kA && is_request(d)) {
+      a_requests.push_back(now);
+      return now < start + Duration::seconds(1);
+    }
+    if (d.source == kB && is_request(d)) b_requests_at_a.push_back(now);
+    return false;
+  };
+  // A knows B's candidate at once; B learns A's only later, so A's check is under way first.
+  ASSERT_TRUE(net.a().add_remote_candidate(net.b_candidates[0], net.now()));
+  net.run([] { return false; }, Duration::millis(300));
+  ASSERT_EQ(a_requests.size(), 2u);  // at 0 and 250 ms
+  ASSERT_TRUE(net.b().add_remote_candidate(net.a_candidates[0], net.now()));
+  net.run([&] { return !b_requests_at_a.empty(); }, Duration::millis(200));
+  ASSERT_FALSE(b_requests_at_a.empty());
+  const Timestamp b_request_arrived = b_requests_at_a.front();
+  ASSERT_LT(b_request_arrived, start + Duration::millis(750));
+  net.run([&] { return a_requests.size() >= 3; }, Duration::millis(500));
+  ASSERT_GE(a_requests.size(), 3u);
+  // A's third request left (and was delivered one hop later) right after B's arrived, well
+  // before its 750 ms retransmission.
+  EXPECT_LE(a_requests[2] - b_request_arrived, Duration::millis(10));
+  ASSERT_TRUE(net.run([&] { return connected(net.a()) && connected(net.b()); }));
+}
+
+TEST(IceAgent, ACheckThatTimedOutIsTriedAgainWhileThePeerReachesUs) {
+  // B's answers to A are lost for 21 s: A's check on the only pair exhausts its seven
+  // transmissions (about 20 s). B's own check succeeded, and B waits for A's nomination.
+  // Since B's request reached A on that pair, A checks it again instead of failing it, and
+  // connects once the answers come through.
+  Net net(22);
+  gather_hosts(net);
+  net.exchange_credentials();
+  const Timestamp start = net.now();
+  net.drop = [&](const Datagram& d, Timestamp now) {
+    return d.source == kB && is_success_response(d) && now < start + Duration::seconds(21);
+  };
+  ASSERT_TRUE(net.a().add_remote_candidate(net.b_candidates[0], net.now()));
+  ASSERT_TRUE(net.b().add_remote_candidate(net.a_candidates[0], net.now()));
+  ASSERT_TRUE(net.run([&] { return connected(net.a()) && connected(net.b()); }));
+  EXPECT_GE((net.now() - start).seconds_f(), 21.0);
+  EXPECT_LT((net.now() - start).seconds_f(), 25.0);
+}
+
+TEST(IceAgent, DataOnAPairBeforeSelectionSendsItsCheckAgainAtOnce) {
+  // B's answers never reach A, so A's check stays in progress. DTLS from B on that pair (B
+  // selected it) makes A send the check again at once; after selection data changes nothing.
+  Net net(23);
+  gather_hosts(net);
+  net.exchange_credentials();
+  net.drop = [&](const Datagram& d, Timestamp) { return d.source == kB && is_success_response(d); };
+  ASSERT_TRUE(net.a().add_remote_candidate(net.b_candidates[0], net.now()));
+  net.run([] { return false; }, Duration::millis(400));
+  EXPECT_FALSE(net.a().poll_transmit());
+  const Datagram dtls{kB, kA, Buffer::from_string("\x16\xfe\xfd")};
+  net.a().on_data_before_selection(dtls, net.now());
+  auto again = net.a().poll_transmit();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->destination, kB);
+  EXPECT_TRUE(is_request(*again));
+  // Data from an address that is no pair of ours is ignored.
+  net.a().on_data_before_selection({kB2, kA, Buffer::from_string("\x16\xfe\xfd")}, net.now());
+  EXPECT_FALSE(net.a().poll_transmit());
+  net.drop = nullptr;
+  ASSERT_TRUE(net.run([&] { return connected(net.a()) && connected(net.b()); }));
+  net.a().on_data_before_selection(dtls, net.now());
+  EXPECT_FALSE(net.a().poll_transmit());
 }
 
 class IceLoss : public ::testing::TestWithParam<std::uint64_t> {};

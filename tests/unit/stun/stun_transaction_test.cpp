@@ -125,6 +125,52 @@ TEST(ClientTransactions, ReliableTransportSendsOnceAndWaits) {
   EXPECT_TRUE(tx.poll_timeout());
 }
 
+TEST(ClientTransactions, RetransmitNowSendsAgainAndRestartsTheBackOff) {
+  ClientTransactions tx;
+  auto r = binding_request();
+  const Timestamp start = Timestamp::zero();
+  tx.start(r.id, r.bytes, kClient, kServer, start);
+  ASSERT_TRUE(tx.poll_transmit());
+  tx.handle_timeout(start + Duration::millis(500));  // second transmission; RTO now 1 s
+  ASSERT_TRUE(tx.poll_transmit());
+  const Timestamp asked = start + Duration::millis(700);
+  ASSERT_TRUE(tx.retransmit_now(r.id, asked));
+  auto again = tx.poll_transmit();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->payload, r.bytes);
+  // The back-off restarts from the initial RTO: next at +500 ms, then +1 s, +2 s.
+  EXPECT_EQ(send_times(tx, asked), (std::vector<std::int64_t>{500, 1500, 3500, 7500}));
+  // Seven transmissions in all, then the transaction timed out: there is nothing to send again.
+  EXPECT_TRUE(tx.poll_timeout());
+  EXPECT_FALSE(tx.retransmit_now(r.id, asked));
+}
+
+TEST(ClientTransactions, RetransmitNowStopsAtTheLastTransmission) {
+  TransactionConfig config;
+  config.max_transmissions = 2;
+  ClientTransactions tx(config);
+  auto r = binding_request();
+  tx.start(r.id, r.bytes, kClient, kServer, Timestamp::zero());
+  EXPECT_TRUE(tx.retransmit_now(r.id, Timestamp::zero()));
+  EXPECT_FALSE(tx.retransmit_now(r.id, Timestamp::zero()));
+  auto other = binding_request();
+  EXPECT_FALSE(tx.retransmit_now(other.id, Timestamp::zero()));
+  int sent = 0;
+  while (tx.poll_transmit()) ++sent;
+  EXPECT_EQ(sent, 2);
+}
+
+TEST(ClientTransactions, RetransmitNowIsRefusedOverReliableTransports) {
+  TransactionConfig config;
+  config.reliable = true;
+  ClientTransactions tx(config);
+  auto r = binding_request();
+  tx.start(r.id, r.bytes, kClient, kServer, Timestamp::zero());
+  ASSERT_TRUE(tx.poll_transmit());
+  EXPECT_FALSE(tx.retransmit_now(r.id, Timestamp::zero() + Duration::millis(10)));
+  EXPECT_FALSE(tx.poll_transmit());
+}
+
 TEST(ClientTransactions, CustomRtoAndCap) {
   TransactionConfig config;
   config.initial_rto = Duration::millis(100);
