@@ -23,6 +23,7 @@ constexpr const char* kSrtpProfiles =
 constexpr std::size_t kMaxIncoming = 256;
 // RFC 6347 content types.
 constexpr std::uint8_t kContentHandshake = 22;
+constexpr std::uint8_t kContentApplicationData = 23;
 
 // RFC 6347 4.1: the record header (type, version, epoch, sequence number, length).
 constexpr std::size_t kRecordHeaderSize = 13;
@@ -313,6 +314,16 @@ void DtlsTransport::feed(BytesView datagram, Timestamp now) {
   if (incoming_.size() >= kMaxIncoming) return;  // the application is not reading: drop
   incoming_.push_slot().assign(datagram);
   if (!handshake_done_) {
+    // RFC 6347 4.2.4: a peer in WAITING that reads a retransmission of the flight it answered
+    // sends its own flight again at once instead of at its next timer: under loss each side's
+    // timer then recovers the exchange, not only the one that waits. Spaced by half the first
+    // interval, so that a flight in several datagrams draws one resend, not one per datagram.
+    // Our resends never draw one from the peer (they repeat a flight newer than the one the
+    // peer answered), so two stacks cannot echo each other's flights.
+    if (!flight_.empty() && peer_missed_our_flight(datagram) &&
+        now - flight_sent_at_ >= config_.initial_retransmit / 2) {
+      resend_flight(now);
+    }
     note_peer_flight(datagram);
     drive(now);
     return;
@@ -324,7 +335,7 @@ void DtlsTransport::feed(BytesView datagram, Timestamp now) {
   // types gets nothing: anyone can forge those.
   if (again && final_flight_resends_ < kMaxFinalFlightResends) {
     ++final_flight_resends_;
-    for (const auto& d : flight_) outgoing_.push_back(d);
+    resend_flight(now);
   }
 }
 
@@ -344,6 +355,22 @@ void DtlsTransport::note_peer_flight(BytesView datagram) {
     if (!known && peer_last_message_.size() < kMaxRememberedFragments)
       peer_last_message_.emplace_back(r.body);
   });
+}
+
+// During the handshake: whether the datagram shows that the peer did not get our current
+// flight: it carries an epoch-0 handshake record of the flight ours answered, or it carries
+// application data, which the peer sends only after the handshake completed on its side, so
+// its final flight (which ours awaits) was lost.
+bool DtlsTransport::peer_missed_our_flight(BytesView datagram) const {
+  if (!answered_peer_seq_) return false;
+  bool again = false;
+  for_each_record(datagram, [&](const RecordView& r) {
+    if (r.epoch > 0 && r.type == kContentApplicationData) again = true;
+    if (r.epoch != 0 || r.type != kContentHandshake || r.body.size() < kHandshakeHeaderSize) return;
+    const auto message_seq = static_cast<std::uint16_t>((r.body[4] << 8) | r.body[5]);
+    again = again || message_seq <= *answered_peer_seq_;
+  });
+  return again;
 }
 
 // After the handshake: whether the datagram carries a fragment of the peer's last handshake
@@ -368,6 +395,8 @@ void DtlsTransport::drive(Timestamp now) {
     // A new flight went out: (re)start our retransmission timer.
     retransmit_interval_ = config_.initial_retransmit;
     retransmit_at_ = now + retransmit_interval_;
+    answered_peer_seq_ = peer_last_message_seq_;
+    flight_sent_at_ = now;
   }
   if (ret == 1) {
     handshake_done_ = true;
@@ -434,10 +463,17 @@ void DtlsTransport::handle_timeout(Timestamp now) {
     return;
   }
   if (retransmit_at_ && now >= *retransmit_at_) {
-    for (const auto& d : flight_) outgoing_.push_back(d);
+    resend_flight(now);
     retransmit_interval_ = std::min(retransmit_interval_ * 2, config_.max_retransmit);
     retransmit_at_ = now + retransmit_interval_;
   }
+}
+
+void DtlsTransport::retransmit_now(Timestamp now) {
+  if (state_ != DtlsState::kConnecting || handshake_done_ || flight_.empty()) return;
+  resend_flight(now);
+  retransmit_interval_ = config_.initial_retransmit;
+  retransmit_at_ = now + retransmit_interval_;
 }
 
 Result<> DtlsTransport::send(BytesView data) {
@@ -472,8 +508,36 @@ void DtlsTransport::set_state(DtlsState state, std::optional<RTCError> error) {
   events_.push_back(DtlsStateChange{state, std::move(error)});
 }
 
+// RFC 6347 4.1.2.6: the peer drops a record whose sequence number it has seen, and a flight we
+// send again repeats records OpenSSL wrote once. Numbering every epoch-0 record on the wire
+// ourselves gives each copy a fresh number, so that a peer which got the flight before still
+// reads the copy as the retransmission it is (BoringSSL answers the client's final flight
+// sent again only so). Epoch-0 records carry no MAC; a protected record (the Finished) goes
+// again as it was, which only a peer that never got it needs.
+void DtlsTransport::send_numbered(BytesView datagram) {
+  Buffer& out = outgoing_.push_slot();
+  out.assign(datagram);
+  std::uint8_t* bytes = out.data();
+  std::size_t at = 0;
+  while (out.size() - at >= kRecordHeaderSize) {
+    std::uint8_t* r = bytes + at;
+    const std::size_t length = (std::size_t{r[11]} << 8) | r[12];
+    if (length > out.size() - at - kRecordHeaderSize) return;
+    if (r[3] == 0 && r[4] == 0) {
+      const std::uint64_t sequence = next_epoch0_sequence_++;
+      for (int i = 0; i < 6; ++i) r[5 + i] = static_cast<std::uint8_t>(sequence >> (8 * (5 - i)));
+    }
+    at += kRecordHeaderSize + length;
+  }
+}
+
+void DtlsTransport::resend_flight(Timestamp now) {
+  for (const auto& d : flight_) send_numbered(d.view());
+  flight_sent_at_ = now;
+}
+
 void DtlsTransport::on_datagram_written(BytesView datagram) {
-  outgoing_.push_slot().assign(datagram);
+  send_numbered(datagram);
   if (!collecting_flight_) return;
   if (!flight_started_) {
     flight_.clear();

@@ -5,9 +5,12 @@
 // Retransmission is ours, not OpenSSL's: OpenSSL 3.0 times its handshake retransmissions
 // with its own clock (gettimeofday), which would make the stack depend on wall time and the
 // simulator nondeterministic. We give OpenSSL a timer it never reaches, keep each flight it
-// writes, and resend that flight on our own schedule (100 ms, doubling, capped), and the
-// server resends its final flight when the client retransmits, as RFC 6347 4.2.4 asks. A
-// resent flight is byte-identical, which to the peer is the same as a network duplicate.
+// writes, and resend that flight on our own schedule (100 ms, doubling, capped at 3 s). As
+// RFC 6347 4.2.4 asks, a flight also goes again at once when the peer shows it was lost: the
+// peer sends the flight ours answered again, or (to a client awaiting the server's final
+// flight) the server's application data arrives; and the server resends its final flight
+// when the client retransmits. A resent flight is byte-identical, which to the peer is the
+// same as a network duplicate.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +45,7 @@ struct DtlsConfig {
   std::size_t mtu = 1200;
   // Handshake retransmission: first interval, doubling up to the cap.
   Duration initial_retransmit = Duration::millis(100);
-  Duration max_retransmit = Duration::millis(6400);
+  Duration max_retransmit = Duration::seconds(3);
   // The handshake fails if it has not completed this long after start().
   Duration handshake_timeout = Duration::seconds(30);
   // Offer/accept DTLS-SRTP (RFC 5764): AEAD_AES_128_GCM, AEAD_AES_256_GCM,
@@ -90,6 +93,9 @@ class DtlsTransport {
   // A datagram whose first byte is in 20..63 (RFC 7983: DTLS).
   void handle_packet(BytesView datagram, Timestamp now);
   void handle_timeout(Timestamp now);
+  // During the handshake: sends the current flight again now and restarts its back-off. For
+  // when the path changed: a flight written before ICE had a pair to send it on went nowhere.
+  void retransmit_now(Timestamp now);
   // Application data (an SCTP packet). InvalidStateError unless connected.
   Result<> send(BytesView data);
   // Sends close_notify and closes.
@@ -124,6 +130,9 @@ class DtlsTransport {
   void feed(BytesView datagram, Timestamp now);
   void note_peer_flight(BytesView datagram);
   bool peer_final_flight_again(BytesView datagram) const;
+  bool peer_missed_our_flight(BytesView datagram) const;
+  void send_numbered(BytesView datagram);
+  void resend_flight(Timestamp now);
   void drive(Timestamp now);
   void read_application_data();
   void check_connected(Timestamp now);
@@ -152,6 +161,12 @@ class DtlsTransport {
   bool flight_started_ = false;
   std::optional<Timestamp> retransmit_at_;
   Duration retransmit_interval_;
+  // The peer's highest handshake message_seq when our current flight went out: the flight
+  // ours answers ends there. That flight arriving again means ours was lost (below).
+  std::optional<std::uint16_t> answered_peer_seq_;
+  // The record sequence number of our next epoch-0 record (send_numbered()).
+  std::uint64_t next_epoch0_sequence_ = 0;
+  Timestamp flight_sent_at_ = Timestamp::infinite();
   // What tells the peer's final flight sent again (RFC 6347 4.2.4) from a forgery: the
   // fragments of its last epoch-0 handshake message as received. Our final flight goes again
   // for each, a bounded number of times (our own retransmissions repeat a flight byte for byte,

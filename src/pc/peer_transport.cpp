@@ -70,6 +70,7 @@ void PeerTransport::handle_datagram(const Datagram& datagram, Timestamp now) {
     auto inner = ice_.handle_turn_packet(datagram, now);
     if (inner && classify_packet(inner->payload) == PacketKind::kDtls) {
       count_received(inner->payload.size());
+      if (!selected_) ice_.on_data_before_selection(*inner, now);
       dtls_->handle_packet(inner->payload, now);
     } else if (inner && classify_packet(inner->payload) == PacketKind::kRtpOrRtcp) {
       count_received(inner->payload.size());
@@ -85,6 +86,7 @@ void PeerTransport::handle_datagram(const Datagram& datagram, Timestamp now) {
     case PacketKind::kDtls:
       if (!ice_.accepts_data_from(datagram)) break;  // a stranger's
       count_received(datagram.payload.size());
+      if (!selected_) ice_.on_data_before_selection(datagram, now);
       dtls_->handle_packet(datagram.payload, now);
       break;
     case PacketKind::kRtpOrRtcp:
@@ -117,6 +119,10 @@ void PeerTransport::pump(Timestamp now) {
         if (dtls_role_ && !dtls_started_) {
           dtls_->start(*dtls_role_, now);
           dtls_started_ = true;
+        } else {
+          // A server's flight written before this (to a ClientHello that beat the nomination)
+          // was dropped for want of a path: it goes now, not at its backed-off timer.
+          dtls_->retransmit_now(now);
         }
       }
       events_.push_back(std::move(*e));
