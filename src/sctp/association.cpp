@@ -649,7 +649,7 @@ void SctpAssociation::handle_timeout(Timestamp now) {
   if (handshake_.t1().expired(now)) {
     // RFC 9260 5.1.6 T1-init / T1-cookie: retransmit with back-off, give up after a while.
     const Buffer* packet = handshake_.on_t1_expiry(now, config_.max_init_retransmits,
-                                                   config_.rto_initial, config_.rto_max);
+                                                   config_.rto_initial, config_.init_rto_max);
     if (packet == nullptr) {
       fail("SCTP association setup timed out");
       return;

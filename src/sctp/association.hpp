@@ -74,7 +74,12 @@ struct SctpConfig {
   // Liveness is ICE consent's (RFC 7675: 30 s); a lower ceiling than the RFC's 60 s keeps a
   // path that recovers from a burst of loss from waiting out long doubled timers.
   Duration rto_max = Duration::seconds(3);
-  int max_init_retransmits = 8;
+  // T1-init and T1-cookie back off to this lower ceiling: the handshake's chunks are small and
+  // one per second costs nothing, while under heavy loss each lost round trip would otherwise
+  // add up to rto_max to the setup. With the retransmission limit, setup gives up after
+  // about 20 s.
+  Duration init_rto_max = Duration::seconds(1);
+  int max_init_retransmits = 20;
   int max_retransmissions = 10;  // Association.Max.Retrans
   // RFC 9260 6.2: acknowledge at least every second packet, and within 200 ms.
   Duration delayed_ack = Duration::millis(200);

@@ -288,6 +288,25 @@ TEST(SctpAssociation, SilentPeerFailsTheAssociation) {
   ASSERT_TRUE(link.closed_a[0].error);
 }
 
+TEST(SctpAssociation, InitRetransmissionsBackOffToOneSecondAndGiveUpAfterAbout20s) {
+  // T1-init backs off from RTO.Initial (500 ms) to init_rto_max (1 s), not to rto_max: under
+  // heavy loss each lost round trip of the handshake costs at most a second.
+  Link link(11);
+  std::vector<std::int64_t> sent_ms;
+  const Timestamp start = link.now();
+  link.drop = [&](bool from_a, const Buffer&) {
+    if (from_a) sent_ms.push_back((link.now() - start).ms());
+    return true;
+  };
+  link.a().connect(link.now());
+  ASSERT_TRUE(link.run([&] { return !link.closed_a.empty(); }, Duration::seconds(60)));
+  ASSERT_GE(sent_ms.size(), 5u);
+  EXPECT_EQ(std::vector<std::int64_t>(sent_ms.begin(), sent_ms.begin() + 5),
+            (std::vector<std::int64_t>{0, 500, 1500, 2500, 3500}));
+  EXPECT_EQ(sent_ms.size(), 21u);  // the INIT and its 20 retransmissions
+  EXPECT_NEAR((link.now() - start).seconds_f(), 20.5, 0.01);
+}
+
 TEST(SctpAssociation, HostilePacketsAreHarmless) {
   Link link(11);
   link.a().connect(link.now());
