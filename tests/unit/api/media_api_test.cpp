@@ -327,9 +327,13 @@ TEST(MediaApi, CodecPreferencesChooseTheCodecOfOffersAndAnswers) {
   ASSERT_TRUE(b->set_local_description(*answer).get());
   ASSERT_TRUE(a->set_remote_description(*answer).get());
   EXPECT_EQ(transceiver->sender()->codec(), std::optional<std::string>("H264"));
+  // The track event is a task of its own: the promise's get() may return before it ran.
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return receiver != nullptr;
+  }));
   {
     std::lock_guard lock(mutex);
-    ASSERT_TRUE(receiver);
     EXPECT_EQ(receiver->codec(), std::optional<std::string>("H264"));
   }
   a->close();
