@@ -510,10 +510,12 @@ void DtlsTransport::set_state(DtlsState state, std::optional<RTCError> error) {
 
 // RFC 6347 4.1.2.6: the peer drops a record whose sequence number it has seen, and a flight we
 // send again repeats records OpenSSL wrote once. Numbering every epoch-0 record on the wire
-// ourselves gives each copy a fresh number, so that a peer which got the flight before still
-// reads the copy as the retransmission it is (BoringSSL answers the client's final flight
-// sent again only so). Epoch-0 records carry no MAC; a protected record (the Finished) goes
-// again as it was, which only a peer that never got it needs.
+// ourselves (they carry no MAC) gives each copy fresh numbers, so that a peer which got part
+// of the flight before still reads the copy. A protected record (the Finished) goes again as
+// it was: a peer that never got it takes it, one that did drops it as a replay. BoringSSL
+// answers a client's final flight only on a Finished it has not seen, so when Chromium's
+// final flight is lost our copies go unanswered; a fresh Finished needs the epoch-1 record
+// layer in our hands.
 void DtlsTransport::send_numbered(BytesView datagram) {
   Buffer& out = outgoing_.push_slot();
   out.assign(datagram);
