@@ -488,9 +488,10 @@ void IceAgent::handle_timeout(Timestamp now) {
       // Before anything is selected, a pair the peer's checks reach us on is worth more than
       // Rc transmissions: under heavy loss both of our answers and our requests can all be
       // lost while the peer's one success leaves it waiting for our nomination. It is checked
-      // again (paced by Ta) until checking succeeds or times out.
+      // again (paced by Ta) while checking lasts (checking_timeout ends it).
       const CandidatePair& pair = check_list_.pair(index);
-      if (!selected_ && !pair.use_candidate_sent && pair.requests_received > 0) {
+      if (!selected_ && state_ == IceTransportState::kChecking && !pair.use_candidate_sent &&
+          pair.requests_received > 0) {
         check_list_.retry(index);
       } else {
         on_check_failure(index, now);

@@ -295,6 +295,27 @@ TEST(IceAgent, DataOnAPairBeforeSelectionSendsItsCheckAgainAtOnce) {
   EXPECT_FALSE(net.a().poll_transmit());
 }
 
+TEST(IceAgent, ATimedOutCheckIsNotTriedAgainOnceCheckingFailed) {
+  // The same, with B's answers lost for good: the retries end with checking, which fails
+  // 30 s after the first check; A sends nothing more on the pair after that.
+  Net net(24);
+  gather_hosts(net);
+  net.exchange_credentials();
+  const Timestamp start = net.now();
+  std::vector<Timestamp> a_requests;
+  net.drop = [&](const Datagram& d, Timestamp now) {
+    if (d.source == kA && is_request(d)) a_requests.push_back(now);
+    return d.source == kB && is_success_response(d);
+  };
+  ASSERT_TRUE(net.a().add_remote_candidate(net.b_candidates[0], net.now()));
+  ASSERT_TRUE(net.b().add_remote_candidate(net.a_candidates[0], net.now()));
+  ASSERT_TRUE(net.run([&] { return net.a().state() == IceTransportState::kFailed; }));
+  EXPECT_NEAR((net.now() - start).seconds_f(), 30.0, 0.5);
+  net.run([] { return false; }, Duration::seconds(60));
+  ASSERT_FALSE(a_requests.empty());
+  EXPECT_LT(a_requests.back(), start + Duration::seconds(30));
+}
+
 class IceLoss : public ::testing::TestWithParam<std::uint64_t> {};
 
 TEST_P(IceLoss, ConnectsWithTenPercentLoss) {
