@@ -22,8 +22,14 @@ constexpr const char* kSrtpProfiles =
 // The most datagrams held for OpenSSL before the application reads them.
 constexpr std::size_t kMaxIncoming = 256;
 // RFC 6347 content types.
+constexpr std::uint8_t kContentAlert = 21;
 constexpr std::uint8_t kContentHandshake = 22;
 constexpr std::uint8_t kContentApplicationData = 23;
+
+// RFC 5246 7.2: alert levels, and the close_notify description.
+constexpr std::uint8_t kAlertLevelWarning = 1;
+constexpr std::uint8_t kAlertLevelFatal = 2;
+constexpr std::uint8_t kAlertCloseNotify = 0;
 
 // RFC 6347 4.1: the record header (type, version, epoch, sequence number, length).
 constexpr std::size_t kRecordHeaderSize = 13;
@@ -267,6 +273,24 @@ Result<> DtlsTransport::init_openssl() {
   // Read and write through the same datagram BIO; SSL_set_bio takes our one reference.
   SSL_set_bio(ssl_, bio, bio);
   SSL_set_ex_data(ssl_, g_transport_index, this);
+  if (!config_.cipher_suites.empty()) {
+    if (SSL_set_cipher_list(ssl_, config_.cipher_suites.c_str()) != 1)
+      return invalid_access_error("DTLS cipher suites: OpenSSL accepts none of \"" +
+                                  config_.cipher_suites + "\"");
+    // The record layer is ours, and knows the AEADs of kCipherList only.
+    const STACK_OF(SSL_CIPHER)* ciphers = SSL_get_ciphers(ssl_);
+    for (int i = 0; i < sk_SSL_CIPHER_num(ciphers); ++i) {
+      const SSL_CIPHER* cipher = sk_SSL_CIPHER_value(ciphers, i);
+      const int nid = SSL_CIPHER_get_cipher_nid(cipher);
+      const int kx = SSL_CIPHER_get_kx_nid(cipher);
+      if (kx == NID_kx_any) continue;  // a TLS 1.3 suite, never used by DTLS 1.2
+      if (kx != NID_kx_ecdhe ||
+          (nid != NID_aes_128_gcm && nid != NID_aes_256_gcm && nid != NID_chacha20_poly1305))
+        return invalid_access_error(std::string("DTLS cipher suite ") +
+                                    SSL_CIPHER_get_name(cipher) +
+                                    " is not supported (ECDHE with AES-GCM or ChaCha20-Poly1305)");
+    }
+  }
   SSL_set_mtu(ssl_, static_cast<long>(config_.mtu));
   DTLS_set_timer_cb(ssl_, never_timer);
   return {};
@@ -311,9 +335,25 @@ void DtlsTransport::handle_packet(BytesView datagram, Timestamp now) {
 }
 
 void DtlsTransport::feed(BytesView datagram, Timestamp now) {
+  if (handshake_done_) {
+    const bool again = role_ == DtlsRole::kServer && peer_final_flight_again(datagram);
+    if (state_ == DtlsState::kConnected) {
+      read_records(datagram);
+    } else if (incoming_.size() < kMaxIncoming) {
+      incoming_.push_slot().assign(datagram);  // opened once the fingerprint is checked
+    }
+    // RFC 6347 4.2.4: the peer sending its final flight again means our final flight was
+    // lost: send it again, once for each (OpenSSL does not). Any other record of the
+    // handshake's types gets nothing: anyone can forge those.
+    if (again && final_flight_resends_ < kMaxFinalFlightResends) {
+      ++final_flight_resends_;
+      resend_flight(now);
+    }
+    return;
+  }
   if (incoming_.size() >= kMaxIncoming) return;  // the application is not reading: drop
   incoming_.push_slot().assign(datagram);
-  if (!handshake_done_) {
+  {
     // RFC 6347 4.2.4: a peer in WAITING that reads a retransmission of the flight it answered
     // sends its own flight again at once instead of at its next timer: under loss each side's
     // timer then recovers the exchange, not only the one that waits. Spaced by half the first
@@ -326,16 +366,6 @@ void DtlsTransport::feed(BytesView datagram, Timestamp now) {
     }
     note_peer_flight(datagram);
     drive(now);
-    return;
-  }
-  const bool again = role_ == DtlsRole::kServer && peer_final_flight_again(datagram);
-  if (state_ == DtlsState::kConnected) read_application_data();
-  // RFC 6347 4.2.4: the peer sending its final flight again means our final flight was lost:
-  // send it again, once for each (OpenSSL does not). Any other record of the handshake's
-  // types gets nothing: anyone can forge those.
-  if (again && final_flight_resends_ < kMaxFinalFlightResends) {
-    ++final_flight_resends_;
-    resend_flight(now);
   }
 }
 
@@ -400,6 +430,12 @@ void DtlsTransport::drive(Timestamp now) {
   }
   if (ret == 1) {
     handshake_done_ = true;
+    own_records_ = true;
+    if (!ensure_record_keys()) {
+      fail(operation_error("DTLS: no record keys from the handshake")
+               .with_detail(RTCErrorDetailType::kDtlsFailure));
+      return;
+    }
     // The client sent the last flight it will send; the server keeps its final flight for
     // the peer's retransmissions but needs no timer.
     retransmit_at_.reset();
@@ -443,17 +479,133 @@ void DtlsTransport::check_connected(Timestamp /*now*/) {
            .with_detail(RTCErrorDetailType::kFingerprintFailure));
 }
 
+// Once connected: first the records OpenSSL read along with the handshake's last messages
+// (it reads no more datagrams), then those held since the handshake completed.
 void DtlsTransport::read_application_data() {
   std::uint8_t buf[16384 + 512];
   while (state_ == DtlsState::kConnected) {
     const int n = SSL_read(ssl_, buf, sizeof buf);
-    if (n > 0) {
-      events_.push_back(DtlsData{Buffer(BytesView(buf, static_cast<std::size_t>(n)))});
+    if (n <= 0) {
+      handle_ssl_error(n);
+      break;
+    }
+    events_.push_back(DtlsData{Buffer(BytesView(buf, static_cast<std::size_t>(n)))});
+  }
+  while (state_ == DtlsState::kConnected && !incoming_.empty()) {
+    const Buffer datagram = std::move(incoming_.front());
+    incoming_.pop_front();
+    read_records(datagram.view());
+  }
+}
+
+// After the handshake, each epoch-1 record: checked against the replay window, opened, then
+// handed on by its type. Records of other epochs are dropped (RFC 6347 4.1: epoch 0 can only
+// be the handshake's, sent again; there is no renegotiation).
+void DtlsTransport::read_records(BytesView datagram) {
+  std::size_t at = 0;
+  while (state_ == DtlsState::kConnected && datagram.size() - at >= kRecordHeaderSize) {
+    const std::uint8_t* r = datagram.data() + at;
+    const std::size_t length = (std::size_t{r[11]} << 8) | r[12];
+    if (length > datagram.size() - at - kRecordHeaderSize) return;
+    const BytesView record = datagram.subspan(at, kRecordHeaderSize + length);
+    at += record.size();
+    if (r[3] != 0 || r[4] != 1) continue;
+    std::uint64_t sequence = 0;
+    for (int i = 5; i < 11; ++i) sequence = (sequence << 8) | r[i];
+    if (!replay_.fresh(sequence) || length < read_cipher_->overhead()) continue;
+    Buffer plaintext(length - read_cipher_->overhead());
+    if (!read_cipher_->open(record, plaintext.data())) {
+      ++discarded_;
       continue;
     }
-    handle_ssl_error(n);
+    replay_.mark(sequence);
+    if (r[0] == kContentApplicationData) {
+      if (!plaintext.empty()) events_.push_back(DtlsData{std::move(plaintext)});
+    } else if (r[0] == kContentAlert) {
+      on_protected_alert(plaintext.view());
+    }
+    // A handshake record is the peer's Finished sent again along with its final flight, which
+    // its epoch-0 records already told (feed()).
+  }
+}
+
+// RFC 5246 7.2: close_notify closes; a fatal alert fails the transport; warnings are ignored.
+void DtlsTransport::on_protected_alert(BytesView alert) {
+  if (alert.size() != 2) return;
+  if (alert[1] == kAlertCloseNotify) {
+    set_state(DtlsState::kClosed);
     return;
   }
+  if (alert[0] != kAlertLevelFatal) return;
+  last_alert_ = alert[1];
+  RTCError e = operation_error("DTLS: the peer sent fatal alert " + std::to_string(alert[1]))
+                   .with_detail(RTCErrorDetailType::kDtlsFailure);
+  e.received_alert = alert[1];
+  fail(std::move(e));
+}
+
+// The epoch-1 ciphers, from the secret and randoms OpenSSL negotiated: possible once the
+// handshake has its master secret, i.e. by the time OpenSSL writes its Finished.
+bool DtlsTransport::ensure_record_keys() {
+  if (write_cipher_) return true;
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
+  if (cipher == nullptr) cipher = SSL_get_pending_cipher(ssl_);
+  const SSL_SESSION* session = SSL_get_session(ssl_);
+  if (cipher == nullptr || session == nullptr) return false;
+  RecordAead aead = RecordAead::kAes128Gcm;
+  switch (SSL_CIPHER_get_cipher_nid(cipher)) {
+    case NID_aes_128_gcm:
+      break;
+    case NID_aes_256_gcm:
+      aead = RecordAead::kAes256Gcm;
+      break;
+    case NID_chacha20_poly1305:
+      aead = RecordAead::kChaCha20Poly1305;
+      break;
+    default:
+      return false;
+  }
+  const EVP_MD* prf = SSL_CIPHER_get_handshake_digest(cipher);
+  std::uint8_t master[SSL_MAX_MASTER_KEY_LENGTH];
+  const std::size_t master_size = SSL_SESSION_get_master_key(session, master, sizeof master);
+  std::uint8_t client_random[32];
+  std::uint8_t server_random[32];
+  if (prf == nullptr || master_size == 0 ||
+      SSL_get_client_random(ssl_, client_random, sizeof client_random) != 32 ||
+      SSL_get_server_random(ssl_, server_random, sizeof server_random) != 32)
+    return false;
+  auto keys = derive_epoch_keys(aead, EVP_MD_get0_name(prf), BytesView(master, master_size),
+                                BytesView(client_random, 32), BytesView(server_random, 32));
+  OPENSSL_cleanse(master, sizeof master);
+  if (!keys) return false;
+  const bool client = role_ == DtlsRole::kClient;
+  auto write = RecordCipher::create(aead, client ? keys->client_write_key : keys->server_write_key,
+                                    client ? keys->client_write_iv : keys->server_write_iv);
+  auto read = RecordCipher::create(aead, client ? keys->server_write_key : keys->client_write_key,
+                                   client ? keys->server_write_iv : keys->client_write_iv);
+  if (!write || !read) return false;
+  write_cipher_ = std::move(*write);
+  read_cipher_ = std::move(*read);
+  return true;
+}
+
+// A protected record OpenSSL wrote, sealed again under our next epoch-1 number (in place: the
+// size does not change).
+bool DtlsTransport::reseal_record(std::uint8_t* record, std::size_t size) {
+  if (!ensure_record_keys() || size < kRecordHeaderSize + write_cipher_->overhead()) return false;
+  Buffer plaintext(size - kRecordHeaderSize - write_cipher_->overhead());
+  if (!write_cipher_->open(BytesView(record, size), plaintext.data())) return false;
+  if (next_epoch1_sequence_ > kMaxRecordSequence) return false;
+  return write_cipher_->seal(record[0], 1, next_epoch1_sequence_++, plaintext.view(), record);
+}
+
+bool DtlsTransport::send_record(std::uint8_t type, BytesView plaintext) {
+  if (!write_cipher_ || next_epoch1_sequence_ > kMaxRecordSequence) return false;
+  Buffer& out = outgoing_.push_slot();
+  out.resize(kRecordHeaderSize + plaintext.size() + write_cipher_->overhead());
+  if (write_cipher_->seal(type, 1, next_epoch1_sequence_++, plaintext, out.data())) return true;
+  outgoing_.pop_back();
+  return false;
 }
 
 void DtlsTransport::handle_timeout(Timestamp now) {
@@ -481,17 +633,16 @@ Result<> DtlsTransport::send(BytesView data) {
     return invalid_state_error("DTLS transport is not connected");
   if (data.empty()) return {};
   if (data.size() > 16384) return range_error("DTLS record payload larger than 16384 bytes");
-  const int n = SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
-  if (n <= 0) {
-    handle_ssl_error(n);
-    return operation_error("DTLS write failed");
-  }
+  if (!send_record(kContentApplicationData, data)) return operation_error("DTLS write failed");
   return {};
 }
 
 void DtlsTransport::close() {
   if (state_ == DtlsState::kClosed || state_ == DtlsState::kFailed) return;
-  if (handshake_done_) SSL_shutdown(ssl_);  // writes close_notify
+  if (handshake_done_) {
+    const std::uint8_t close_notify[] = {kAlertLevelWarning, kAlertCloseNotify};
+    send_record(kContentAlert, BytesView(close_notify, sizeof close_notify));
+  }
   retransmit_at_.reset();
   set_state(DtlsState::kClosed);
 }
@@ -509,13 +660,11 @@ void DtlsTransport::set_state(DtlsState state, std::optional<RTCError> error) {
 }
 
 // RFC 6347 4.1.2.6: the peer drops a record whose sequence number it has seen, and a flight we
-// send again repeats records OpenSSL wrote once. Numbering every epoch-0 record on the wire
-// ourselves (they carry no MAC) gives each copy fresh numbers, so that a peer which got part
-// of the flight before still reads the copy. A protected record (the Finished) goes again as
-// it was: a peer that never got it takes it, one that did drops it as a replay. BoringSSL
-// answers a client's final flight only on a Finished it has not seen, so when Chromium's
-// final flight is lost our copies go unanswered; a fresh Finished needs the epoch-1 record
-// layer in our hands.
+// send again repeats records OpenSSL wrote once. Every record goes out under a number of ours:
+// epoch-0 records (they carry no MAC) are renumbered, protected ones (the Finished) opened
+// and sealed again. Each copy of a flight is then new to the peer: one that got part of the
+// flight before still reads the rest, and BoringSSL, which sends its final flight again only
+// on a client Finished it has not seen, answers our copies.
 void DtlsTransport::send_numbered(BytesView datagram) {
   Buffer& out = outgoing_.push_slot();
   out.assign(datagram);
@@ -528,6 +677,12 @@ void DtlsTransport::send_numbered(BytesView datagram) {
     if (r[3] == 0 && r[4] == 0) {
       const std::uint64_t sequence = next_epoch0_sequence_++;
       for (int i = 0; i < 6; ++i) r[5 + i] = static_cast<std::uint8_t>(sequence >> (8 * (5 - i)));
+    } else if (!reseal_record(r, kRecordHeaderSize + length)) {
+      // Our keys do not open what OpenSSL sealed: nothing we send could be read.
+      outgoing_.pop_back();
+      fail(operation_error("DTLS: rtcpp's record keys do not match OpenSSL's")
+               .with_detail(RTCErrorDetailType::kDtlsFailure));
+      return;
     }
     at += kRecordHeaderSize + length;
   }
@@ -549,7 +704,7 @@ void DtlsTransport::on_datagram_written(BytesView datagram) {
 }
 
 std::optional<Buffer> DtlsTransport::next_incoming() {
-  if (incoming_.empty()) return std::nullopt;
+  if (own_records_ || incoming_.empty()) return std::nullopt;
   Buffer d = std::move(incoming_.front());
   incoming_.pop_front();
   return d;

@@ -1,6 +1,10 @@
-// A DTLS 1.2 endpoint (RFC 6347) over OpenSSL, sans-IO: datagrams in, datagrams out, time as
-// a value. It is the secure channel under SCTP (RFC 8261) and the key source for SRTP
-// (RFC 5764).
+// A DTLS 1.2 endpoint (RFC 6347), sans-IO: datagrams in, datagrams out, time as a value. It is
+// the secure channel under SCTP (RFC 8261) and the key source for SRTP (RFC 5764).
+//
+// OpenSSL runs the handshake; the protected records (epoch 1) are rtcpp's own
+// (record_protection.hpp): rtcpp seals what it sends and, once the handshake is done, opens
+// what it receives. Every record on the wire carries a sequence number of ours, the ones
+// OpenSSL wrote during the handshake included.
 //
 // Retransmission is ours, not OpenSSL's: OpenSSL 3.0 times its handshake retransmissions
 // with its own clock (gettimeofday), which would make the stack depend on wall time and the
@@ -9,8 +13,8 @@
 // RFC 6347 4.2.4 asks, a flight also goes again at once when the peer shows it was lost: the
 // peer sends the flight ours answered again, or (to a client awaiting the server's final
 // flight) the server's application data arrives; and the server resends its final flight
-// when the client retransmits. A resent flight is byte-identical, which to the peer is the
-// same as a network duplicate.
+// when the client retransmits. A resent flight carries the same messages in new records, so
+// that the peer's replay window (RFC 6347 4.1.2.6) lets every copy through.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +31,7 @@
 #include "base/ring_queue.hpp"
 #include "base/time.hpp"
 #include "dtls/certificate.hpp"
+#include "dtls/record_protection.hpp"
 #include "rtcpp/error.hpp"
 
 struct ssl_st;
@@ -56,6 +61,10 @@ struct DtlsConfig {
   // Receives each secret of the handshake as an NSS key log line (what SSLKEYLOGFILE files
   // hold, so that Wireshark can decrypt a capture). The core writes no files itself.
   std::function<void(std::string_view line)> key_log;
+  // The cipher suites to offer or accept, as an OpenSSL cipher list; empty for all of
+  // rtcpp's (ECDHE with AES-128-GCM, AES-256-GCM or ChaCha20-Poly1305, ECDSA or RSA). Suites
+  // outside that set are refused.
+  std::string cipher_suites;
 };
 
 struct DtlsStateChange {
@@ -112,7 +121,8 @@ class DtlsTransport {
   Result<SrtpKeyingMaterial> srtp_keying_material() const;
   // The negotiated cipher suite's OpenSSL name ("ECDHE-ECDSA-AES128-GCM-SHA256").
   std::string cipher_suite() const;
-  // Datagrams discarded before OpenSSL for their record framing (see handle_packet).
+  // Datagrams discarded for their record framing (see handle_packet), and protected records
+  // that did not authenticate.
   std::uint64_t discarded_datagrams() const noexcept { return discarded_; }
 
   // Used by the OpenSSL glue.
@@ -135,6 +145,11 @@ class DtlsTransport {
   void resend_flight(Timestamp now);
   void drive(Timestamp now);
   void read_application_data();
+  void read_records(BytesView datagram);
+  void on_protected_alert(BytesView alert);
+  bool ensure_record_keys();
+  bool reseal_record(std::uint8_t* record, std::size_t size);
+  bool send_record(std::uint8_t type, BytesView plaintext);
   void check_connected(Timestamp now);
   void set_state(DtlsState state, std::optional<RTCError> error = std::nullopt);
   void fail(RTCError error);
@@ -150,7 +165,8 @@ class DtlsTransport {
   int last_alert_ = -1;  // the last alert received, or -1
   std::uint64_t discarded_ = 0;
 
-  RingQueue<Buffer> incoming_;  // fed to OpenSSL's read BIO
+  // Fed to OpenSSL's read BIO during the handshake; after it, held until connected.
+  RingQueue<Buffer> incoming_;
   std::deque<Buffer> early_;    // arrived before start()
   RingQueue<Buffer> outgoing_;  // to poll_transmit()
   RingQueue<DtlsEvent> events_;
@@ -164,8 +180,15 @@ class DtlsTransport {
   // The peer's highest handshake message_seq when our current flight went out: the flight
   // ours answers ends there. That flight arriving again means ours was lost (below).
   std::optional<std::uint16_t> answered_peer_seq_;
-  // The record sequence number of our next epoch-0 record (send_numbered()).
+  // The record sequence numbers of our next epoch-0 and epoch-1 records (send_numbered()).
   std::uint64_t next_epoch0_sequence_ = 0;
+  std::uint64_t next_epoch1_sequence_ = 0;
+  // Epoch 1, ours: the keys from the handshake's secret, and the peer's records seen.
+  std::optional<RecordCipher> write_cipher_;
+  std::optional<RecordCipher> read_cipher_;
+  ReplayWindow replay_;
+  // Set when the handshake completes: OpenSSL reads nothing more, the records are ours.
+  bool own_records_ = false;
   Timestamp flight_sent_at_ = Timestamp::infinite();
   // What tells the peer's final flight sent again (RFC 6347 4.2.4) from a forgery: the
   // fragments of its last epoch-0 handshake message as received. Our final flight goes again

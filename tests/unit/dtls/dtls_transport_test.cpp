@@ -289,7 +289,74 @@ TEST(DtlsTransport, ConfigErrors) {
   auto t = make(ecdsa_certificate());
   EXPECT_EQ(t->send(as_bytes("x")).error().type(), RTCErrorType::kInvalidStateError);
   EXPECT_FALSE(t->srtp_keying_material());
+  // Cipher suites: ones OpenSSL does not know, and ones whose records rtcpp does not protect.
+  config.mtu = 1200;
+  for (const char* suites : {"NO-SUCH-SUITE", "AES128-SHA", "ECDHE-ECDSA-AES128-SHA",
+                             "ECDHE-ECDSA-AES128-GCM-SHA256:AES256-SHA256"}) {
+    config.cipher_suites = suites;
+    auto refused = DtlsTransport::create(config);
+    ASSERT_FALSE(refused) << suites;
+    EXPECT_EQ(refused.error().type(), RTCErrorType::kInvalidAccessError) << suites;
+  }
 }
+
+// Each suite rtcpp offers, with rtcpp's own epoch-1 records on both sides: OpenSSL checks the
+// Finished we seal during the handshake and we open the one it sealed, so a key or nonce
+// wrong in any way fails the handshake. Then data both ways, replays, forgeries and close.
+class DtlsSuiteTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(DtlsSuiteTest, RecordsOfOursInBothDirections) {
+  auto a_cert = *Certificate::generate();
+  auto b_cert = *Certificate::generate();
+  DtlsConfig config;
+  config.cipher_suites = GetParam();
+  config.certificate = a_cert;
+  auto a = DtlsTransport::create(config);
+  config.certificate = b_cert;
+  auto b = DtlsTransport::create(config);
+  ASSERT_TRUE(a && b);
+  (*a)->set_remote_fingerprints(b_cert->get_fingerprints(), Timestamp::seconds(1));
+  (*b)->set_remote_fingerprints(a_cert->get_fingerprints(), Timestamp::seconds(1));
+  Pair p(std::move(*a), std::move(*b), 21);
+  p.a().start(DtlsRole::kClient, p.now());
+  p.b().start(DtlsRole::kServer, p.now());
+  ASSERT_TRUE(p.run([&] { return both_connected(p); }));
+  EXPECT_EQ(p.a().cipher_suite(), GetParam());
+  EXPECT_EQ(p.b().cipher_suite(), GetParam());
+
+  std::string big(16384, 'x');
+  ASSERT_TRUE(p.a().send(as_bytes(big)));
+  ASSERT_TRUE(p.b().send(as_bytes(std::string_view("pong"))));
+  auto record_to_b = p.a().poll_transmit();
+  ASSERT_TRUE(record_to_b);
+  p.b().handle_packet(*record_to_b, p.now());
+  p.b().handle_packet(*record_to_b, p.now());  // a replay: dropped
+  Buffer forged = *record_to_b;
+  forged[forged.size() - 1] ^= 1;
+  forged[10] ^= 0x55;  // a number not seen yet, and a tag that does not match
+  p.b().handle_packet(forged, p.now());
+  EXPECT_EQ(p.b().discarded_datagrams(), 1u);
+  std::vector<std::string> at_b;
+  while (auto e = p.b().poll_event())
+    if (auto* d = std::get_if<DtlsData>(&*e)) at_b.emplace_back(as_string(d->data));
+  EXPECT_EQ(at_b, std::vector<std::string>{big});
+  std::string at_a;
+  ASSERT_TRUE(p.run([&] {
+    while (auto e = p.a().poll_event())
+      if (auto* d = std::get_if<DtlsData>(&*e)) at_a = as_string(d->data);
+    return !at_a.empty();
+  }));
+  EXPECT_EQ(at_a, "pong");
+  EXPECT_EQ(p.b().state(), DtlsState::kConnected);
+
+  p.b().close();  // close_notify, sealed by us, opened by the peer
+  ASSERT_TRUE(p.run([&] { return p.a().state() == DtlsState::kClosed; }));
+}
+
+INSTANTIATE_TEST_SUITE_P(Suites, DtlsSuiteTest,
+                         ::testing::Values("ECDHE-ECDSA-AES128-GCM-SHA256",
+                                           "ECDHE-ECDSA-AES256-GCM-SHA384",
+                                           "ECDHE-ECDSA-CHACHA20-POLY1305"));
 
 TEST(DtlsTransport, ForgedRecordsAreDiscardedAndTheConnectionLives) {
   auto p = connected_pair_setup(7);
@@ -558,6 +625,53 @@ TEST(DtlsTransport, EachCopyOfAFlightCarriesNewRecordSequenceNumbers) {
     if (i >= 5 && i < 11) continue;
     EXPECT_EQ(first[0][i], second[0][i]) << "byte " << i;
   }
+}
+
+// The epoch-1 records of a datagram: (sequence number, record bytes).
+std::vector<std::pair<std::uint64_t, Buffer>> protected_records(const Buffer& datagram) {
+  std::vector<std::pair<std::uint64_t, Buffer>> out;
+  std::size_t at = 0;
+  while (datagram.size() - at >= 13) {
+    const std::size_t length = (std::size_t{datagram[at + 11]} << 8) | datagram[at + 12];
+    if (datagram[at + 3] == 0 && datagram[at + 4] == 1) {
+      std::uint64_t sequence = 0;
+      for (std::size_t i = 5; i < 11; ++i) sequence = sequence << 8 | datagram[at + i];
+      out.emplace_back(sequence, Buffer(datagram.view().subspan(at, 13 + length)));
+    }
+    at += 13 + length;
+  }
+  return out;
+}
+
+TEST(DtlsTransport, EachCopyOfTheFinalFlightCarriesANewFinishedRecord) {
+  // BoringSSL (Chromium) sends its final flight again only for a client Finished it has not
+  // seen: each copy of ours must be a new epoch-1 record, not the first one repeated.
+  auto p = connected_pair_setup(14);
+  const Timestamp start = p->now();
+  p->a().start(DtlsRole::kClient, start);
+  p->b().start(DtlsRole::kServer, start);
+  for (const auto& d : drain(p->a())) p->b().handle_packet(d, start);
+  for (const auto& d : drain(p->b())) p->a().handle_packet(d, start);
+  std::vector<std::vector<std::pair<std::uint64_t, Buffer>>> copies;
+  Timestamp now = start;
+  for (int i = 0; i < 3; ++i) {
+    std::vector<std::pair<std::uint64_t, Buffer>> finished;
+    for (const auto& d : drain(p->a()))
+      for (auto& r : protected_records(d)) finished.push_back(std::move(r));
+    ASSERT_EQ(finished.size(), 1u) << "copy " << i;
+    copies.push_back(std::move(finished));
+    ASSERT_TRUE(p->a().next_timeout());
+    now = *p->a().next_timeout();
+    p->a().handle_timeout(now);  // the copies before the last are lost
+  }
+  EXPECT_LT(copies[0][0].first, copies[1][0].first);
+  EXPECT_LT(copies[1][0].first, copies[2][0].first);
+  EXPECT_NE(copies[0][0].second, copies[1][0].second);
+  // The last copy, alone, completes the handshake: OpenSSL reads our Finished record.
+  for (const auto& d : drain(p->a())) p->b().handle_packet(d, now);
+  EXPECT_EQ(p->b().state(), DtlsState::kConnected);
+  for (const auto& d : drain(p->b())) p->a().handle_packet(d, now);
+  EXPECT_EQ(p->a().state(), DtlsState::kConnected);
 }
 
 TEST(DtlsTransport, RetransmitNowSendsTheFlightAndRestartsTheTimer) {
