@@ -469,8 +469,10 @@ void DtlsTransport::check_connected(Timestamp /*now*/) {
   for (const auto& expected : remote_fingerprints_) {
     auto actual = fingerprint_of_der(*der, expected.algorithm);
     if (actual && actual->value == expected.value) {
+      remote_der_ = std::move(der);
       set_state(DtlsState::kConnected);
       read_application_data();  // records that arrived while we were verifying
+      release_openssl();
       return;
     }
   }
@@ -483,7 +485,7 @@ void DtlsTransport::check_connected(Timestamp /*now*/) {
 // (it reads no more datagrams), then those held since the handshake completed.
 void DtlsTransport::read_application_data() {
   std::uint8_t buf[16384 + 512];
-  while (state_ == DtlsState::kConnected) {
+  while (ssl_ != nullptr && state_ == DtlsState::kConnected) {
     const int n = SSL_read(ssl_, buf, sizeof buf);
     if (n <= 0) {
       handle_ssl_error(n);
@@ -732,7 +734,20 @@ std::optional<Timestamp> DtlsTransport::next_timeout() const {
   return t;
 }
 
+// Connected, the handshake's results are kept and OpenSSL's connection freed: its buffers
+// and handshake state were most of an idle connection's memory. The records are ours, and so
+// is the final flight sent again for a peer that did not get it.
+void DtlsTransport::release_openssl() {
+  if (ssl_ == nullptr || state_ != DtlsState::kConnected) return;
+  cipher_suite_ = cipher_suite();
+  if (config_.srtp) srtp_material_ = export_srtp_keying_material();
+  SSL_free(ssl_);
+  ssl_ = nullptr;
+}
+
 std::optional<Buffer> DtlsTransport::remote_certificate_der() const {
+  if (remote_der_) return remote_der_;
+  if (ssl_ == nullptr) return std::nullopt;
   X509* peer = SSL_get0_peer_certificate(ssl_);
   if (peer == nullptr) return std::nullopt;
   unsigned char* out = nullptr;
@@ -744,7 +759,13 @@ std::optional<Buffer> DtlsTransport::remote_certificate_der() const {
 }
 
 Result<SrtpKeyingMaterial> DtlsTransport::srtp_keying_material() const {
+  if (srtp_material_) return *srtp_material_;
   if (!handshake_done_) return invalid_state_error("DTLS handshake not complete");
+  if (ssl_ == nullptr) return not_supported_error("no DTLS-SRTP profile was negotiated");
+  return export_srtp_keying_material();
+}
+
+Result<SrtpKeyingMaterial> DtlsTransport::export_srtp_keying_material() const {
   const SRTP_PROTECTION_PROFILE* profile = SSL_get_selected_srtp_profile(ssl_);
   if (profile == nullptr) return not_supported_error("no DTLS-SRTP profile was negotiated");
   std::size_t key_length = 16;
@@ -782,12 +803,15 @@ Result<SrtpKeyingMaterial> DtlsTransport::srtp_keying_material() const {
 std::size_t DtlsTransport::min_protected_record() const {
   // RFC 5288 3: AES-GCM records carry an 8-byte explicit nonce and a 16-byte tag; RFC 7905
   // 2: ChaCha20-Poly1305 records only the tag. Before the suite is known, the smaller.
+  if (read_cipher_) return read_cipher_->overhead();
+  if (ssl_ == nullptr) return 16;
   const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
   if (cipher == nullptr || SSL_CIPHER_get_cipher_nid(cipher) == NID_chacha20_poly1305) return 16;
   return 24;
 }
 
 std::string DtlsTransport::cipher_suite() const {
+  if (ssl_ == nullptr) return cipher_suite_;
   const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
   return cipher != nullptr ? SSL_CIPHER_get_name(cipher) : "";
 }

@@ -4,7 +4,8 @@
 // OpenSSL runs the handshake; the protected records (epoch 1) are rtcpp's own
 // (record_protection.hpp): rtcpp seals what it sends and, once the handshake is done, opens
 // what it receives. Every record on the wire carries a sequence number of ours, the ones
-// OpenSSL wrote during the handshake included.
+// OpenSSL wrote during the handshake included. Once connected, OpenSSL's connection is freed
+// and what the handshake gave (the peer's certificate, the SRTP keys, the suite) is kept.
 //
 // Retransmission is ours, not OpenSSL's: OpenSSL 3.0 times its handshake retransmissions
 // with its own clock (gettimeofday), which would make the stack depend on wall time and the
@@ -145,6 +146,8 @@ class DtlsTransport {
   void resend_flight(Timestamp now);
   void drive(Timestamp now);
   void read_application_data();
+  void release_openssl();
+  Result<SrtpKeyingMaterial> export_srtp_keying_material() const;
   void read_records(BytesView datagram);
   void on_protected_alert(BytesView alert);
   bool ensure_record_keys();
@@ -189,6 +192,10 @@ class DtlsTransport {
   ReplayWindow replay_;
   // Set when the handshake completes: OpenSSL reads nothing more, the records are ours.
   bool own_records_ = false;
+  // What is kept of the handshake once OpenSSL's connection is freed (release_openssl()).
+  std::optional<Buffer> remote_der_;
+  std::optional<Result<SrtpKeyingMaterial>> srtp_material_;
+  std::string cipher_suite_;
   Timestamp flight_sent_at_ = Timestamp::infinite();
   // What tells the peer's final flight sent again (RFC 6347 4.2.4) from a forgery: the
   // fragments of its last epoch-0 handshake message as received. Our final flight goes again
