@@ -36,10 +36,17 @@ function finish(report) {
   const exit = () => process.exit(0);
   if (browser) browser.close().then(exit, exit); else exit();
 }
+// rtcpp's last event line other than signaling, for the report of a cell that timed out.
+let rtcppLastEvent = null;
 const deadline = setTimeout(async () => {
   let got = 0;
-  try { got = await page.evaluate(() => window.received || 0); } catch { /* page gone */ }
-  finish({ ok: false, bytes: got, ms: null, mbps: null, error: `timed out after ${timeoutText} s` });
+  let states = [];
+  try {
+    got = await page.evaluate(() => window.received || 0);
+    states = await page.evaluate(() => (window.pcs || []).map((p) => `${p.connectionState}/${p.iceConnectionState}`));
+  } catch { /* page gone */ }
+  const where = `received ${got} B, page ${states.join(' ') || '-'}, rtcpp's last event ${rtcppLastEvent || '-'}`;
+  finish({ ok: false, bytes: got, ms: null, mbps: null, error: `timed out after ${timeoutText} s (${where})` });
 }, timeoutMs + 15000);
 
 browser = await launchChromium();
@@ -108,6 +115,7 @@ if (cell === 'chromium-to-chromium') {
     const made = await window.makeData(total);
     const a = new RTCPeerConnection();
     const b = new RTCPeerConnection();
+    window.pcs = [a, b];
     // No trickling: each description goes over whole once its candidates are gathered.
     const gathered = (pc) => new Promise((resolve) => {
       if (pc.iceGatheringState === 'complete') resolve();
@@ -147,12 +155,14 @@ if (cell === 'chromium-to-chromium') {
   readline.createInterface({ input: peer.stdout }).on('line', (line) => {
     const msg = JSON.parse(line);
     if (msg.type === 'result') { result = msg; return; }
+    if (!['offer', 'answer', 'candidate'].includes(msg.type)) rtcppLastEvent = line;
     if (['offer', 'answer', 'candidate', 'bye'].includes(msg.type))
       page.evaluate((m) => window.fromRtcpp(m), msg).catch(() => {});
   });
   const pageDone = page.evaluate(async ({ rtcppSends, total }) => {
     const made = rtcppSends ? null : await window.makeData(total);
     const pc = new RTCPeerConnection();
+    window.pcs = [pc];
     pc.onicecandidate = (e) => window.toRtcpp(e.candidate
       ? { type: 'candidate', candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex }
       : { type: 'candidate', candidate: '' });

@@ -7,11 +7,8 @@
 #   rtcpp -> rtcpp          (two `rtcpp peer` processes; 8 MiB, 4 MiB at 30 %), must finish
 #                           within 120 s
 #   rtcpp -> Chromium       (headless Chromium's page receiving), must finish within 120 s
-#   Chromium -> rtcpp       (the page sending), must finish up to 5 %; reported beyond (at 10 %
-#                           about one DTLS handshake in eight with rtcpp as the client does not
-#                           complete: when Chromium's final flight is lost, Chromium answers
-#                           only a client Finished with a new record number, and rtcpp's copy
-#                           of its final flight repeats OpenSSL's record)
+#   Chromium -> rtcpp       (the page sending), must finish up to 10 %; reported beyond, where
+#                           Chromium's SCTP sender stalls (as it does with Chromium receiving)
 #   Chromium -> Chromium    (two connections in one page), reported, as the reference
 # Prints a line per cell and writes the table to WORKDIR/loss-table.md (bench/README.md keeps
 # the figures). Exit status 1 when a cell that must finish did not.
@@ -104,7 +101,7 @@ for loss in 0 5 10 20 30; do
   rtcpp_cell "$loss" "$mib"
   [[ $which == all ]] || continue
   chromium_cell "$loss" rtcpp-to-chromium "$mib" 120 required
-  if ((loss <= 5)); then
+  if ((loss <= 10)); then
     chromium_cell "$loss" chromium-to-rtcpp "$mib" 120 required
   else
     chromium_cell "$loss" chromium-to-rtcpp "$mib" 12 reported
