@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -383,10 +384,31 @@ double percentile(std::vector<double> values, double fraction) {
   return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
 }
 
+// What the process holds between connections: memory, descriptors, threads.
+struct Holdings {
+  double rss_kib = 0;
+  double heap_kib = 0;  // in use in glibc's heap (mallinfo2): a leak grows it, fragmentation not
+  int descriptors = 0;
+  int threads = 0;
+};
+
+Holdings holdings_now() {
+  // Closing finishes on the loop thread: give it a moment before counting.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const struct mallinfo2 heap = mallinfo2();
+  return {resident_kib(), static_cast<double>(heap.uordblks + heap.hblkhd) / 1024,
+          open_descriptors(), thread_count()};
+}
+
 int run_connect(const BenchOptions& options) {
   const RTCConfiguration config = bench_configuration(options);
   std::vector<double> open_ms;
+  // Counted after the first tenth of the runs (allocator pools and caches warm) and at the
+  // end: connect-close cycles that leak show as growth between the two.
+  const int warm_runs = std::max(1, options.runs / 10);
+  Holdings warm;
   for (int run = 0; run < options.runs; ++run) {
+    if (run == warm_runs) warm = holdings_now();
     auto pair = make_loopback_pair(config);
     if (!pair) return 1;
     auto opened = std::make_shared<std::promise<Clock::time_point>>();
@@ -413,6 +435,8 @@ int run_connect(const BenchOptions& options) {
     }
     pair->close();
   }
+  const Holdings end = holdings_now();
+  if (options.runs <= warm_runs) warm = end;
   const double median = percentile(open_ms, 0.5);
   const double p99 = percentile(open_ms, 0.99);
   const double max = *std::max_element(open_ms.begin(), open_ms.end());
@@ -421,12 +445,27 @@ int run_connect(const BenchOptions& options) {
                "rtcpp bench connect: %d runs, create_offer to the first open channel: median %.2f "
                "ms, p99 %.2f ms, max %.2f ms (min %.2f ms)\n",
                options.runs, median, p99, max, min);
+  std::fprintf(stderr,
+               "rtcpp bench connect: after run %d and after run %d: RSS %.0f and %.0f KiB, heap in "
+               "use %.0f and %.0f KiB, %d and %d descriptors, %d and %d threads\n",
+               std::min(warm_runs, options.runs), options.runs, warm.rss_kib, end.rss_kib,
+               warm.heap_kib, end.heap_kib, warm.descriptors, end.descriptors, warm.threads,
+               end.threads);
   print_result({{"bench", "connect"},
                 {"runs", options.runs},
                 {"medianMs", round2(median)},
                 {"p99Ms", round2(p99)},
                 {"maxMs", round2(max)},
-                {"minMs", round2(min)}});
+                {"minMs", round2(min)},
+                {"warmRuns", std::min(warm_runs, options.runs)},
+                {"rssKiBWarm", round2(warm.rss_kib)},
+                {"rssKiBEnd", round2(end.rss_kib)},
+                {"heapKiBWarm", round2(warm.heap_kib)},
+                {"heapKiBEnd", round2(end.heap_kib)},
+                {"descriptorsWarm", warm.descriptors},
+                {"descriptorsEnd", end.descriptors},
+                {"threadsWarm", warm.threads},
+                {"threadsEnd", end.threads}});
   return 0;
 }
 
