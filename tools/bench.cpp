@@ -782,8 +782,8 @@ int run_bulk(const BenchOptions& options) {
     }
     s.channel = *made;
     s.channel->set_buffered_amount_low_threshold(kLowWater);
+    s.channel->on_buffered_amount_low([&pump, &s] { pump(s); });  // before on_open: see messages
     s.channel->on_open([&pump, &s] { pump(s); });
-    s.channel->on_buffered_amount_low([&pump, &s] { pump(s); });
   }
   const auto started = Clock::now();  // connectMs: create_offer to the first channel open
   if (!link.offer()) return 1;
@@ -957,9 +957,11 @@ int run_messages(const BenchOptions& options) {
         ++state.sent;
       }
     };
+    // Events fire on the loop thread between our calls: the open event may come (and a first
+    // burst drain) before a handler set after on_open is in place, so it is set first.
     channel->set_buffered_amount_low_threshold(kLowWater);
-    channel->on_open(send_more);
     channel->on_buffered_amount_low(send_more);
+    channel->on_open(send_more);
     std::uint64_t sent = 0;
     Clock::time_point first;
     {

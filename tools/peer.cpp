@@ -516,6 +516,13 @@ void Peer::attach(const std::shared_ptr<RTCDataChannel>& channel) {
   channels_.push_back(channel);
   RTCDataChannel* raw = channel.get();
   channel->set_buffered_amount_low_threshold(256 * 1024);
+  // Events fire on the loop thread while this thread sets handlers: on_open goes last, so that
+  // the others are in place however soon the channel opens.
+  channel->on_buffered_amount_low([this, channel] { pump(channel); });
+  channel->on_message([this, raw](const RTCMessageEvent& m) { on_message(*raw, m); });
+  channel->on_close([this, raw] { on_channel_closed(*raw); });
+  // W3C 6.2.3: a channel the peer opened fires open right after datachannel, so on_open
+  // covers both kinds.
   channel->on_open([this, channel] {
     if (!connected_at_) connected_at_ = Clock::now();
     emit({{"type", "open"},
@@ -524,11 +531,6 @@ void Peer::attach(const std::shared_ptr<RTCDataChannel>& channel) {
           {"protocol", channel->protocol()}});
     pump(channel);
   });
-  // W3C 6.2.3: a channel the peer opened fires open right after datachannel, so on_open
-  // covers both kinds.
-  channel->on_buffered_amount_low([this, channel] { pump(channel); });
-  channel->on_message([this, raw](const RTCMessageEvent& m) { on_message(*raw, m); });
-  channel->on_close([this, raw] { on_channel_closed(*raw); });
 }
 
 void Peer::on_message(RTCDataChannel& channel, const RTCMessageEvent& m) {

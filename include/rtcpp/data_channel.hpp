@@ -91,6 +91,8 @@ class RTCDataChannel : public std::enable_shared_from_this<RTCDataChannel> {
   // The open event reaches the first open handler even when it was set after the channel
   // opened (from another thread, just after create_data_channel on a connected connection,
   // say): an open event that found no handler is held for it. Each channel opens once.
+  // Other events are not held: once the channel is open, messages and bufferedamountlow can
+  // fire between two of this thread's calls, so set their handlers before on_open.
   void on_open(std::function<void()> handler);
   void on_message(std::function<void(const RTCMessageEvent&)> handler);
   void on_buffered_amount_low(std::function<void()> handler);
