@@ -108,11 +108,15 @@ std::string_view to_string(TcpType type) noexcept {
 
 Result<Candidate> Candidate::parse(std::string_view text) {
   const std::string_view original = text;
-  if (text.size() > kMaxCandidateLength) return fail("too long", original);
+  // The bound is on what follows the optional prefixes, so that a candidate that parses
+  // writes back (with "candidate:") into a line that parses too.
+  constexpr std::size_t kPrefixesAndLineEnd = 16;
+  if (text.size() > kMaxCandidateLength + kPrefixesAndLineEnd) return fail("too long", original);
   // Tolerate the line ending a signaling channel may leave on it.
   while (!text.empty() && (text.back() == '\r' || text.back() == '\n')) text.remove_suffix(1);
   if (text.starts_with("a=")) text.remove_prefix(2);
   if (text.starts_with("candidate:")) text.remove_prefix(10);
+  if (text.size() > kMaxCandidateLength) return fail("too long", original);
 
   const auto fields = split_spaces(text);
   // foundation component transport priority address port "typ" type

@@ -134,4 +134,18 @@ TEST(Candidate, PriorityFormula) {
 }
 
 }  // namespace
+TEST(Candidate, ALongestCandidateWithoutPrefixWritesBackIntoALineThatParses) {
+  // Found by the ice_candidate fuzz target: 1020 bytes without "candidate:" parsed, and its
+  // written form, 10 bytes longer, was refused as too long.
+  std::string line = "c76 1 udp 2122206223 127.0.0.1 52906 typ host x ";
+  line += std::string(kMaxCandidateLength - line.size(), 'y');
+  ASSERT_EQ(line.size(), kMaxCandidateLength);
+  auto c = Candidate::parse(line);
+  ASSERT_TRUE(c) << c.error().message();
+  auto again = Candidate::parse(c->to_string());
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_EQ(*again, *c);
+  EXPECT_FALSE(Candidate::parse(line + "y"));
+}
+
 }  // namespace rtcpp::ice
