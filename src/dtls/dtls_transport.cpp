@@ -10,6 +10,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "dtls/record_framing.hpp"
+
 namespace rtcpp::dtls {
 namespace {
 
@@ -21,67 +23,7 @@ constexpr const char* kSrtpProfiles =
     "SRTP_AEAD_AES_128_GCM:SRTP_AEAD_AES_256_GCM:SRTP_AES128_CM_SHA1_80";
 // The most datagrams held for OpenSSL before the application reads them.
 constexpr std::size_t kMaxIncoming = 256;
-// RFC 6347 content types.
-constexpr std::uint8_t kContentAlert = 21;
-constexpr std::uint8_t kContentHandshake = 22;
-constexpr std::uint8_t kContentApplicationData = 23;
-
-// RFC 5246 7.2: alert levels, and the close_notify description.
-constexpr std::uint8_t kAlertLevelWarning = 1;
-constexpr std::uint8_t kAlertLevelFatal = 2;
-constexpr std::uint8_t kAlertCloseNotify = 0;
-
-// RFC 6347 4.1: the record header (type, version, epoch, sequence number, length).
-constexpr std::size_t kRecordHeaderSize = 13;
-
-// RFC 6347 4.2.2: the handshake message header (type, length, message_seq, fragment offset and
-// length).
-constexpr std::size_t kHandshakeHeaderSize = 12;
-// Bounds on what a peer (or a forger) can make us keep, or send after the handshake.
-constexpr std::size_t kMaxRememberedFragments = 16;
 constexpr int kMaxFinalFlightResends = 10;
-
-struct RecordView {
-  std::uint8_t type;
-  std::uint16_t epoch;
-  BytesView body;
-};
-
-// Calls f for each record of a datagram that well_framed() accepted.
-template <typename F>
-void for_each_record(BytesView datagram, F&& f) {
-  std::size_t at = 0;
-  while (datagram.size() - at >= kRecordHeaderSize) {
-    const std::uint8_t* r = datagram.data() + at;
-    const std::size_t length = (std::size_t{r[11]} << 8) | r[12];
-    if (length > datagram.size() - at - kRecordHeaderSize) return;
-    f(RecordView{r[0], static_cast<std::uint16_t>((r[3] << 8) | r[4]),
-                 datagram.subspan(at + kRecordHeaderSize, length)});
-    at += kRecordHeaderSize + length;
-  }
-}
-
-// Whether every record of the datagram is framed as DTLS 1.0 or 1.2 sends it, and each
-// protected one (epoch 1 and later) is at least `min_protected` long. RFC 6347 4.1.2.7 has an
-// invalid record discarded; OpenSSL instead takes some (a protected record shorter than the
-// cipher's nonce and tag, or the bytes after a bad header read as the next record) for a
-// fatal error that ends the connection, so that one forged datagram from anywhere could close
-// it. Such datagrams never reach OpenSSL.
-bool well_framed(BytesView datagram, std::size_t min_protected) {
-  std::size_t at = 0;
-  while (at < datagram.size()) {
-    if (datagram.size() - at < kRecordHeaderSize) return false;
-    const std::uint8_t* r = datagram.data() + at;
-    if (r[0] < 20 || r[0] > 25) return false;
-    if (r[1] != 0xfe || (r[2] != 0xff && r[2] != 0xfd)) return false;
-    const std::size_t epoch = (std::size_t{r[3]} << 8) | r[4];
-    const std::size_t length = (std::size_t{r[11]} << 8) | r[12];
-    if (length > datagram.size() - at - kRecordHeaderSize) return false;
-    if (epoch > 0 && length < min_protected) return false;
-    at += kRecordHeaderSize + length;
-  }
-  return true;
-}
 
 std::string openssl_error() {
   const unsigned long code = ERR_get_error();
@@ -125,14 +67,10 @@ long bio_ctrl(BIO* bio, int cmd, long num, void* /*ptr*/) {
     case BIO_CTRL_DGRAM_QUERY_MTU:
     case BIO_CTRL_DGRAM_GET_FALLBACK_MTU:
       return transport != nullptr ? static_cast<long>(transport->mtu()) : 1200;
-    case BIO_CTRL_DGRAM_GET_MTU_OVERHEAD:
-      return 0;
     case BIO_CTRL_DGRAM_SET_MTU:
       return num;
-    case BIO_CTRL_WPENDING:
-    case BIO_CTRL_PENDING:
-      return 0;
     default:
+      // Nothing pending either way, no MTU overhead, and nothing else supported.
       return 0;
   }
 }
@@ -323,6 +261,10 @@ void DtlsTransport::start(DtlsRole role, Timestamp now) {
 
 void DtlsTransport::handle_packet(BytesView datagram, Timestamp now) {
   if (state_ == DtlsState::kClosed || state_ == DtlsState::kFailed || datagram.empty()) return;
+  // RFC 6347 4.1.2.7 has an invalid record discarded; OpenSSL instead takes some (a protected
+  // record shorter than the cipher's nonce and tag, or the bytes after a bad header read as the
+  // next record) for a fatal error that ends the connection, so that one forged datagram from
+  // anywhere could close it. Such datagrams never reach OpenSSL, nor our record reader.
   if (!well_framed(datagram, min_protected_record())) {
     ++discarded_;
     return;
@@ -367,53 +309,6 @@ void DtlsTransport::feed(BytesView datagram, Timestamp now) {
     note_peer_flight(datagram);
     drive(now);
   }
-}
-
-// During the handshake: remembers the fragments of the peer's latest epoch-0 handshake message
-// (the highest message_seq; for WebRTC the client's signed CertificateVerify).
-void DtlsTransport::note_peer_flight(BytesView datagram) {
-  for_each_record(datagram, [&](const RecordView& r) {
-    if (r.epoch != 0 || r.type != kContentHandshake || r.body.size() < kHandshakeHeaderSize) return;
-    const auto message_seq = static_cast<std::uint16_t>((r.body[4] << 8) | r.body[5]);
-    if (peer_last_message_seq_ && message_seq < *peer_last_message_seq_) return;
-    if (!peer_last_message_seq_ || message_seq > *peer_last_message_seq_) {
-      peer_last_message_seq_ = message_seq;
-      peer_last_message_.clear();
-    }
-    const bool known = std::any_of(peer_last_message_.begin(), peer_last_message_.end(),
-                                   [&](const Buffer& b) { return equal_bytes(b.view(), r.body); });
-    if (!known && peer_last_message_.size() < kMaxRememberedFragments)
-      peer_last_message_.emplace_back(r.body);
-  });
-}
-
-// During the handshake: whether the datagram shows that the peer did not get our current
-// flight: it carries an epoch-0 handshake record of the flight ours answered, or it carries
-// application data, which the peer sends only after the handshake completed on its side, so
-// its final flight (which ours awaits) was lost.
-bool DtlsTransport::peer_missed_our_flight(BytesView datagram) const {
-  if (!answered_peer_seq_) return false;
-  bool again = false;
-  for_each_record(datagram, [&](const RecordView& r) {
-    if (r.epoch > 0 && r.type == kContentApplicationData) again = true;
-    if (r.epoch != 0 || r.type != kContentHandshake || r.body.size() < kHandshakeHeaderSize) return;
-    const auto message_seq = static_cast<std::uint16_t>((r.body[4] << 8) | r.body[5]);
-    again = again || message_seq <= *answered_peer_seq_;
-  });
-  return again;
-}
-
-// After the handshake: whether the datagram carries a fragment of the peer's last handshake
-// message as it came in the handshake, i.e. the peer's final flight sent again. Forged records
-// do not match it: the message is signed over the whole handshake.
-bool DtlsTransport::peer_final_flight_again(BytesView datagram) const {
-  bool again = false;
-  for_each_record(datagram, [&](const RecordView& r) {
-    if (r.epoch != 0 || r.type != kContentHandshake) return;
-    again = again || std::any_of(peer_last_message_.begin(), peer_last_message_.end(),
-                                 [&](const Buffer& b) { return equal_bytes(b.view(), r.body); });
-  });
-  return again;
 }
 
 void DtlsTransport::drive(Timestamp now) {
@@ -500,155 +395,6 @@ void DtlsTransport::read_application_data() {
   }
 }
 
-// After the handshake, each epoch-1 record: checked against the replay window, opened, then
-// handed on by its type. Records of other epochs are dropped (RFC 6347 4.1: epoch 0 can only
-// be the handshake's, sent again; there is no renegotiation).
-void DtlsTransport::read_records(BytesView datagram) {
-  std::size_t at = 0;
-  while (state_ == DtlsState::kConnected && datagram.size() - at >= kRecordHeaderSize) {
-    const std::uint8_t* r = datagram.data() + at;
-    const std::size_t length = (std::size_t{r[11]} << 8) | r[12];
-    if (length > datagram.size() - at - kRecordHeaderSize) return;
-    const BytesView record = datagram.subspan(at, kRecordHeaderSize + length);
-    at += record.size();
-    if (r[3] != 0 || r[4] != 1) continue;
-    std::uint64_t sequence = 0;
-    for (int i = 5; i < 11; ++i) sequence = (sequence << 8) | r[i];
-    if (!replay_.fresh(sequence) || length < read_cipher_->overhead()) continue;
-    Buffer plaintext(length - read_cipher_->overhead());
-    if (!read_cipher_->open(record, plaintext.data())) {
-      ++discarded_;
-      continue;
-    }
-    replay_.mark(sequence);
-    if (r[0] == kContentApplicationData) {
-      if (!plaintext.empty()) events_.push_back(DtlsData{std::move(plaintext)});
-    } else if (r[0] == kContentAlert) {
-      on_protected_alert(plaintext.view());
-    }
-    // A handshake record is the peer's Finished sent again along with its final flight, which
-    // its epoch-0 records already told (feed()).
-  }
-}
-
-// RFC 5246 7.2: close_notify closes; a fatal alert fails the transport; warnings are ignored.
-void DtlsTransport::on_protected_alert(BytesView alert) {
-  if (alert.size() != 2) return;
-  if (alert[1] == kAlertCloseNotify) {
-    set_state(DtlsState::kClosed);
-    return;
-  }
-  if (alert[0] != kAlertLevelFatal) return;
-  last_alert_ = alert[1];
-  RTCError e = operation_error("DTLS: the peer sent fatal alert " + std::to_string(alert[1]))
-                   .with_detail(RTCErrorDetailType::kDtlsFailure);
-  e.received_alert = alert[1];
-  fail(std::move(e));
-}
-
-// The epoch-1 ciphers, from the secret and randoms OpenSSL negotiated: possible once the
-// handshake has its master secret, i.e. by the time OpenSSL writes its Finished.
-bool DtlsTransport::ensure_record_keys() {
-  if (write_cipher_) return true;
-  const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_);
-  if (cipher == nullptr) cipher = SSL_get_pending_cipher(ssl_);
-  const SSL_SESSION* session = SSL_get_session(ssl_);
-  if (cipher == nullptr || session == nullptr) return false;
-  RecordAead aead = RecordAead::kAes128Gcm;
-  switch (SSL_CIPHER_get_cipher_nid(cipher)) {
-    case NID_aes_128_gcm:
-      break;
-    case NID_aes_256_gcm:
-      aead = RecordAead::kAes256Gcm;
-      break;
-    case NID_chacha20_poly1305:
-      aead = RecordAead::kChaCha20Poly1305;
-      break;
-    default:
-      return false;
-  }
-  const EVP_MD* prf = SSL_CIPHER_get_handshake_digest(cipher);
-  std::uint8_t master[SSL_MAX_MASTER_KEY_LENGTH];
-  const std::size_t master_size = SSL_SESSION_get_master_key(session, master, sizeof master);
-  std::uint8_t client_random[32];
-  std::uint8_t server_random[32];
-  if (prf == nullptr || master_size == 0 ||
-      SSL_get_client_random(ssl_, client_random, sizeof client_random) != 32 ||
-      SSL_get_server_random(ssl_, server_random, sizeof server_random) != 32)
-    return false;
-  auto keys = derive_epoch_keys(aead, EVP_MD_get0_name(prf), BytesView(master, master_size),
-                                BytesView(client_random, 32), BytesView(server_random, 32));
-  OPENSSL_cleanse(master, sizeof master);
-  if (!keys) return false;
-  const bool client = role_ == DtlsRole::kClient;
-  auto write = RecordCipher::create(aead, client ? keys->client_write_key : keys->server_write_key,
-                                    client ? keys->client_write_iv : keys->server_write_iv);
-  auto read = RecordCipher::create(aead, client ? keys->server_write_key : keys->client_write_key,
-                                   client ? keys->server_write_iv : keys->client_write_iv);
-  if (!write || !read) return false;
-  write_cipher_ = std::move(*write);
-  read_cipher_ = std::move(*read);
-  return true;
-}
-
-// A protected record OpenSSL wrote, sealed again under our next epoch-1 number (in place: the
-// size does not change).
-bool DtlsTransport::reseal_record(std::uint8_t* record, std::size_t size) {
-  if (!ensure_record_keys() || size < kRecordHeaderSize + write_cipher_->overhead()) return false;
-  Buffer plaintext(size - kRecordHeaderSize - write_cipher_->overhead());
-  if (!write_cipher_->open(BytesView(record, size), plaintext.data())) return false;
-  if (next_epoch1_sequence_ > kMaxRecordSequence) return false;
-  return write_cipher_->seal(record[0], 1, next_epoch1_sequence_++, plaintext.view(), record);
-}
-
-bool DtlsTransport::send_record(std::uint8_t type, BytesView plaintext) {
-  if (!write_cipher_ || next_epoch1_sequence_ > kMaxRecordSequence) return false;
-  Buffer& out = outgoing_.push_slot();
-  out.resize(kRecordHeaderSize + plaintext.size() + write_cipher_->overhead());
-  if (write_cipher_->seal(type, 1, next_epoch1_sequence_++, plaintext, out.data())) return true;
-  outgoing_.pop_back();
-  return false;
-}
-
-void DtlsTransport::handle_timeout(Timestamp now) {
-  if (state_ != DtlsState::kConnecting) return;
-  if (!handshake_done_ && now >= handshake_deadline_) {
-    fail(operation_error("DTLS handshake timed out").with_detail(RTCErrorDetailType::kDtlsFailure));
-    return;
-  }
-  if (retransmit_at_ && now >= *retransmit_at_) {
-    resend_flight(now);
-    retransmit_interval_ = std::min(retransmit_interval_ * 2, config_.max_retransmit);
-    retransmit_at_ = now + retransmit_interval_;
-  }
-}
-
-void DtlsTransport::retransmit_now(Timestamp now) {
-  if (state_ != DtlsState::kConnecting || handshake_done_ || flight_.empty()) return;
-  resend_flight(now);
-  retransmit_interval_ = config_.initial_retransmit;
-  retransmit_at_ = now + retransmit_interval_;
-}
-
-Result<> DtlsTransport::send(BytesView data) {
-  if (state_ != DtlsState::kConnected)
-    return invalid_state_error("DTLS transport is not connected");
-  if (data.empty()) return {};
-  if (data.size() > 16384) return range_error("DTLS record payload larger than 16384 bytes");
-  if (!send_record(kContentApplicationData, data)) return operation_error("DTLS write failed");
-  return {};
-}
-
-void DtlsTransport::close() {
-  if (state_ == DtlsState::kClosed || state_ == DtlsState::kFailed) return;
-  if (handshake_done_) {
-    const std::uint8_t close_notify[] = {kAlertLevelWarning, kAlertCloseNotify};
-    send_record(kContentAlert, BytesView(close_notify, sizeof close_notify));
-  }
-  retransmit_at_.reset();
-  set_state(DtlsState::kClosed);
-}
-
 void DtlsTransport::fail(RTCError error) {
   if (state_ == DtlsState::kFailed || state_ == DtlsState::kClosed) return;
   retransmit_at_.reset();
@@ -659,50 +405,6 @@ void DtlsTransport::set_state(DtlsState state, std::optional<RTCError> error) {
   if (state_ == state) return;
   state_ = state;
   events_.push_back(DtlsStateChange{state, std::move(error)});
-}
-
-// RFC 6347 4.1.2.6: the peer drops a record whose sequence number it has seen, and a flight we
-// send again repeats records OpenSSL wrote once. Every record goes out under a number of ours:
-// epoch-0 records (they carry no MAC) are renumbered, protected ones (the Finished) opened
-// and sealed again. Each copy of a flight is then new to the peer: one that got part of the
-// flight before still reads the rest, and BoringSSL, which sends its final flight again only
-// on a client Finished it has not seen, answers our copies.
-void DtlsTransport::send_numbered(BytesView datagram) {
-  Buffer& out = outgoing_.push_slot();
-  out.assign(datagram);
-  std::uint8_t* bytes = out.data();
-  std::size_t at = 0;
-  while (out.size() - at >= kRecordHeaderSize) {
-    std::uint8_t* r = bytes + at;
-    const std::size_t length = (std::size_t{r[11]} << 8) | r[12];
-    if (length > out.size() - at - kRecordHeaderSize) return;
-    if (r[3] == 0 && r[4] == 0) {
-      const std::uint64_t sequence = next_epoch0_sequence_++;
-      for (int i = 0; i < 6; ++i) r[5 + i] = static_cast<std::uint8_t>(sequence >> (8 * (5 - i)));
-    } else if (!reseal_record(r, kRecordHeaderSize + length)) {
-      // Our keys do not open what OpenSSL sealed: nothing we send could be read.
-      outgoing_.pop_back();
-      fail(operation_error("DTLS: rtcpp's record keys do not match OpenSSL's")
-               .with_detail(RTCErrorDetailType::kDtlsFailure));
-      return;
-    }
-    at += kRecordHeaderSize + length;
-  }
-}
-
-void DtlsTransport::resend_flight(Timestamp now) {
-  for (const auto& d : flight_) send_numbered(d.view());
-  flight_sent_at_ = now;
-}
-
-void DtlsTransport::on_datagram_written(BytesView datagram) {
-  send_numbered(datagram);
-  if (!collecting_flight_) return;
-  if (!flight_started_) {
-    flight_.clear();
-    flight_started_ = true;
-  }
-  flight_.emplace_back(datagram);
 }
 
 std::optional<Buffer> DtlsTransport::next_incoming() {

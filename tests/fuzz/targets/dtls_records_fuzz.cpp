@@ -1,13 +1,14 @@
-// Hostile bytes into rtcpp's DTLS record protection (record_protection.hpp): each input is
-// one datagram whose records are checked against a replay window and opened with fixed keys,
-// as a connected transport does. The input also goes through seal and open as plaintext,
-// which must give it back, and must not open once any byte of the record is changed.
-// Byte 0 picks the AEAD.
+// Hostile bytes into rtcpp's DTLS record framing and protection (record_framing.hpp,
+// record_protection.hpp): each input is one datagram whose records are checked against a replay
+// window and opened with fixed keys, as a connected transport does. The input also goes through
+// seal and open as plaintext, which must give it back, and must not open once any byte of the
+// record is changed. Byte 0 picks the AEAD.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
+#include "dtls/record_framing.hpp"
 #include "dtls/record_protection.hpp"
 
 using namespace rtcpp;
@@ -46,19 +47,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const BytesView datagram(data + 1, size - 1);
 
   ReplayWindow window;
-  std::size_t at = 0;
-  while (datagram.size() - at >= kDtlsRecordHeaderSize) {
-    const std::uint8_t* r = datagram.data() + at;
-    const std::size_t length = (std::size_t{r[11]} << 8) | r[12];
-    if (length > datagram.size() - at - kDtlsRecordHeaderSize) break;
-    const BytesView record = datagram.subspan(at, kDtlsRecordHeaderSize + length);
-    at += record.size();
-    std::uint64_t sequence = 0;
-    for (int i = 5; i < 11; ++i) sequence = (sequence << 8) | r[i];
-    if (!window.fresh(sequence) || length < c.opener.overhead()) continue;
-    Buffer plaintext(length - c.opener.overhead());
-    if (c.opener.open(record, plaintext.data())) window.mark(sequence);
-  }
+  for_each_record(datagram, [&](const RecordView& r) {
+    if (!window.fresh(r.sequence) || r.body.size() < c.opener.overhead()) return;
+    Buffer plaintext(r.body.size() - c.opener.overhead());
+    if (c.opener.open(r.record, plaintext.data())) window.mark(r.sequence);
+  });
 
   const BytesView plaintext = datagram.subspan(0, std::min<std::size_t>(datagram.size(), 16384));
   const std::uint64_t sequence = size * 7919;

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "base/random.hpp"
+#include "dtls/record_framing.hpp"
 
 namespace rtcpp::dtls {
 namespace {
@@ -601,10 +603,13 @@ TEST(DtlsTransport, ClientSendsItsFinalFlightAgainWhenServerDataComesFirst) {
   EXPECT_EQ(p->a().state(), DtlsState::kConnected);
 }
 
+// The sequence number of a datagram's first record.
 std::uint64_t record_sequence(const Buffer& datagram) {
-  std::uint64_t sequence = 0;
-  for (int i = 5; i < 11; ++i) sequence = sequence << 8 | datagram[static_cast<std::size_t>(i)];
-  return sequence;
+  std::optional<std::uint64_t> first;
+  for_each_record(datagram.view(), [&](const RecordView& r) {
+    if (!first) first = r.sequence;
+  });
+  return first.value_or(0);
 }
 
 TEST(DtlsTransport, EachCopyOfAFlightCarriesNewRecordSequenceNumbers) {
@@ -630,16 +635,9 @@ TEST(DtlsTransport, EachCopyOfAFlightCarriesNewRecordSequenceNumbers) {
 // The epoch-1 records of a datagram: (sequence number, record bytes).
 std::vector<std::pair<std::uint64_t, Buffer>> protected_records(const Buffer& datagram) {
   std::vector<std::pair<std::uint64_t, Buffer>> out;
-  std::size_t at = 0;
-  while (datagram.size() - at >= 13) {
-    const std::size_t length = (std::size_t{datagram[at + 11]} << 8) | datagram[at + 12];
-    if (datagram[at + 3] == 0 && datagram[at + 4] == 1) {
-      std::uint64_t sequence = 0;
-      for (std::size_t i = 5; i < 11; ++i) sequence = sequence << 8 | datagram[at + i];
-      out.emplace_back(sequence, Buffer(datagram.view().subspan(at, 13 + length)));
-    }
-    at += 13 + length;
-  }
+  for_each_record(datagram.view(), [&](const RecordView& r) {
+    if (r.epoch == 1) out.emplace_back(r.sequence, Buffer(r.record));
+  });
   return out;
 }
 
