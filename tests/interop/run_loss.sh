@@ -12,7 +12,9 @@
 #   Chromium -> Chromium    (two connections in one page), reported, as the reference
 # Prints a line per cell and writes the table to WORKDIR/loss-table.md (bench/README.md keeps
 # the figures). Exit status 1 when a cell that must finish did not.
-# Usage: run_loss.sh <rtcpp binary> <workdir> [all|rtcpp]   (rtcpp: the rtcpp -> rtcpp cells only)
+# Usage: run_loss.sh <rtcpp binary> <workdir> [all|required|rtcpp]
+#   all: every cell; required: the cells that must finish (the test suite's choice, the
+#   reported ones being reference figures for bench/README.md); rtcpp: the rtcpp -> rtcpp cells
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 rtcpp=$(realpath "$1")
@@ -20,7 +22,11 @@ work=$(realpath -m "$2")
 which=${3:-all}
 if [[ -z ${RTCPP_LOSS_NAMESPACE:-} ]]; then
   command -v nft >/dev/null || { echo "run_loss.sh: nft (nftables) is missing" >&2; exit 1; }
-  if [[ $which == all && ! -d "$here/node_modules/playwright-core" ]]; then
+  case $which in
+  all | required | rtcpp) ;;
+  *) echo "run_loss.sh: unknown cell set '$which' (all, required or rtcpp)" >&2; exit 2 ;;
+esac
+if [[ $which != rtcpp && ! -d "$here/node_modules/playwright-core" ]]; then
     (cd "$here" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
   fi
   exec unshare --net env RTCPP_LOSS_NAMESPACE=1 "$0" "$@"
@@ -99,13 +105,14 @@ for loss in 0 5 10 20 30; do
   mib=8
   ((loss < 30)) || mib=4
   rtcpp_cell "$loss" "$mib"
-  [[ $which == all ]] || continue
+  [[ $which != rtcpp ]] || continue
   chromium_cell "$loss" rtcpp-to-chromium "$mib" 120 required
   if ((loss <= 10)); then
     chromium_cell "$loss" chromium-to-rtcpp "$mib" 120 required
-  else
+  elif [[ $which == all ]]; then
     chromium_cell "$loss" chromium-to-rtcpp "$mib" 12 reported
   fi
+  [[ $which == all ]] || continue
   # Chromium alone gathers no loopback candidates: it gets an interface with a default route
   # for its own pair (its packets to that address still go through loopback and the rule).
   ip link add rtcpp0 type veth peer name rtcpp1
