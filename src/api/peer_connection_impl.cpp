@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/ip/udp.hpp>
+#include <vector>
 
 #include "api/conversions.hpp"
 #include "api/data_channel_state.hpp"
@@ -60,6 +61,29 @@ RTCDataChannelState from_core(pc::ChannelState state) {
       return RTCDataChannelState::kClosed;
   }
   return RTCDataChannelState::kClosed;
+}
+
+// The bodies of messages handed to on_message, kept on the loop thread for the next ones: a
+// 64 KiB vector allocated and freed per message had glibc give its pages back to the kernel
+// each time (madvise, with a TLB shootdown). A few are kept, none larger than a message of
+// the default max-message-size's order.
+constexpr std::size_t kMaxSpareMessageBodies = 4;
+constexpr std::size_t kMaxSpareMessageBodyCapacity = std::size_t{256} * 1024;
+thread_local std::vector<std::vector<std::uint8_t>> spare_message_bodies;
+
+std::vector<std::uint8_t> take_message_body() {
+  if (spare_message_bodies.empty()) return {};
+  std::vector<std::uint8_t> body = std::move(spare_message_bodies.back());
+  spare_message_bodies.pop_back();
+  body.clear();
+  return body;
+}
+
+void give_message_body(std::vector<std::uint8_t>&& body) {
+  if (body.capacity() == 0 || body.capacity() > kMaxSpareMessageBodyCapacity ||
+      spare_message_bodies.size() >= kMaxSpareMessageBodies)
+    return;
+  spare_message_bodies.push_back(std::move(body));
 }
 
 }  // namespace
@@ -379,8 +403,12 @@ void PeerConnectionImpl::on_channel_event(pc::ConnectionEvent&& event) {
     if (!channel) return;
     auto message = std::make_shared<RTCMessageEvent>();
     message->binary = m->binary;
+    message->data = take_message_body();
     message->data.assign(m->data.data(), m->data.data() + m->data.size());
-    queue_task([channel, message] { fire(channel->d_->on_message, *message); });
+    queue_task([channel, message] {
+      fire(channel->d_->on_message, *message);
+      give_message_body(std::move(message->data));
+    });
   } else if (const auto* opened = std::get_if<pc::ChannelOpened>(&event)) {
     auto channel = channel_of(opened->handle);
     if (!channel) return;

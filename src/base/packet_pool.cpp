@@ -8,10 +8,12 @@ namespace rtcpp::packet_pool {
 
 namespace {
 
-// Block sizes in steps of 1.5x and 2x (64, 96, 128, 192, ... 1536, 2048), so that a buffer
-// that stays (a handshake flight kept for retransmission) wastes at most a third of its block.
+// Block sizes in steps of 1.5x and 2x (64, 96, 128, 192, ... 1536, 2048, 3072, ... 256 Ki), so
+// that a buffer that stays (a handshake flight kept for retransmission, a message queued to
+// send) wastes at most a third of its block.
 constexpr std::size_t kSmallestBlock = 64;
-constexpr std::size_t kSizes = 11;
+constexpr std::size_t kSizes = 25;
+constexpr std::size_t kSmallSizes = 11;  // up to kLargestBlock
 
 #if defined(__SANITIZE_ADDRESS__)
 constexpr bool kPooling = false;
@@ -25,7 +27,7 @@ constexpr bool kPooling = true;
 constexpr bool kPooling = true;
 #endif
 
-std::size_t size_index(std::size_t bytes) noexcept {
+constexpr std::size_t size_index(std::size_t bytes) noexcept {
   if (bytes <= kSmallestBlock) return 0;
   // 2^(width - 1) < bytes <= 2^width: the block is 1.5 * 2^(width - 1) or 2^width.
   const auto width = static_cast<std::size_t>(std::bit_width(bytes - 1));
@@ -33,10 +35,13 @@ std::size_t size_index(std::size_t bytes) noexcept {
   return 2 * (width - 7) + (bytes <= three_quarters ? 1 : 2);
 }
 
-std::size_t block_size(std::size_t index) noexcept {
+constexpr std::size_t block_size(std::size_t index) noexcept {
   if (index % 2 == 1) return std::size_t{96} << ((index - 1) / 2);
   return kSmallestBlock << (index / 2);
 }
+
+static_assert(block_size(kSmallSizes - 1) == kLargestBlock);
+static_assert(block_size(kSizes - 1) == kLargestPooled);
 
 struct FreeBlock {
   FreeBlock* next;
@@ -45,6 +50,7 @@ struct FreeBlock {
 struct ThreadPool {
   std::array<FreeBlock*, kSizes> heads{};
   std::array<std::size_t, kSizes> counts{};
+  std::size_t free_message_bytes = 0;  // in the blocks beyond kLargestBlock
   ~ThreadPool();
 };
 
@@ -67,11 +73,13 @@ ThreadPool::~ThreadPool() {
 }  // namespace
 
 void* take(std::size_t bytes) {
+  if (bytes > kLargestPooled) return ::operator new(bytes);
   const std::size_t index = size_index(bytes);
   if (kPooling && !pool_gone) {
     if (FreeBlock* block = pool.heads[index]) {
       pool.heads[index] = block->next;
       --pool.counts[index];
+      if (index >= kSmallSizes) pool.free_message_bytes -= block_size(index);
       return block;
     }
   }
@@ -80,8 +88,15 @@ void* take(std::size_t bytes) {
 
 void give(void* block, std::size_t bytes) noexcept {
   if (block == nullptr) return;
+  if (bytes > kLargestPooled) {
+    ::operator delete(block);
+    return;
+  }
   const std::size_t index = size_index(bytes);
-  if (!kPooling || pool_gone || pool.counts[index] >= kMaxFreePerSize) {
+  const bool keep = index < kSmallSizes
+                        ? pool.counts[index] < kMaxFreePerSize
+                        : pool.free_message_bytes + block_size(index) <= kMaxFreeMessageBytes;
+  if (!kPooling || pool_gone || !keep) {
     ::operator delete(block);
     return;
   }
@@ -89,6 +104,7 @@ void give(void* block, std::size_t bytes) noexcept {
   free_block->next = pool.heads[index];
   pool.heads[index] = free_block;
   ++pool.counts[index];
+  if (index >= kSmallSizes) pool.free_message_bytes += block_size(index);
 }
 
 bool pooling() noexcept {

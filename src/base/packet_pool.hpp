@@ -1,6 +1,7 @@
-// Storage for packet-sized buffers, recycled per thread: a datagram read, decrypted, queued and
-// sent is a few Buffers made and dropped per packet, and taking their bytes from a free list
-// instead of the heap keeps the steady-state data path free of allocations.
+// Storage for packet-sized and message-sized buffers, recycled per thread: a datagram read,
+// decrypted, queued and sent is a few Buffers made and dropped per packet, and taking their
+// bytes from a free list instead of the heap keeps the steady-state data path free of
+// allocations.
 #pragma once
 
 #include <cstddef>
@@ -10,12 +11,20 @@ namespace rtcpp {
 
 namespace packet_pool {
 
-// Blocks of 64 to 2048 bytes; larger requests go to the heap.
+// Packet blocks of 64 to 2048 bytes; at most kMaxFreePerSize free ones of each size are kept
+// per thread (2 MiB in all, at most).
 inline constexpr std::size_t kLargestBlock = 2048;
-// At most this many free blocks of each size are kept per thread (2 MiB in all, at most).
 inline constexpr std::size_t kMaxFreePerSize = 256;
+// Message blocks beyond that, up to 256 KiB (a data channel message reassembled, or queued to
+// send): glibc gives memory that size back to the kernel as soon as it is freed (madvise, and
+// a TLB shootdown on each thread), which cost a bulk transfer a tenth of its time. At most
+// kMaxFreeMessageBytes of free message blocks are kept per thread (enough for a window of
+// delivered 64 KiB messages); larger requests go to the heap.
+inline constexpr std::size_t kLargestPooled = std::size_t{256} * 1024;
+inline constexpr std::size_t kMaxFreeMessageBytes = std::size_t{4} * 1024 * 1024;
 
-// A block of at least `bytes` (1 to kLargestBlock) from this thread's free list, else the heap.
+// A block of at least `bytes` from this thread's free list, else the heap (always the heap
+// beyond kLargestPooled).
 void* take(std::size_t bytes);
 // Returns a block take(bytes) gave, with the same `bytes`, on any thread.
 void give(void* block, std::size_t bytes) noexcept;
@@ -33,19 +42,8 @@ struct PacketAllocator {
   template <typename U>
   PacketAllocator(const PacketAllocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor)
 
-  T* allocate(std::size_t n) {
-    const std::size_t bytes = n * sizeof(T);
-    if (bytes <= packet_pool::kLargestBlock) return static_cast<T*>(packet_pool::take(bytes));
-    return static_cast<T*>(::operator new(bytes));
-  }
-  void deallocate(T* p, std::size_t n) noexcept {
-    const std::size_t bytes = n * sizeof(T);
-    if (bytes <= packet_pool::kLargestBlock) {
-      packet_pool::give(p, bytes);
-    } else {
-      ::operator delete(p);
-    }
-  }
+  T* allocate(std::size_t n) { return static_cast<T*>(packet_pool::take(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t n) noexcept { packet_pool::give(p, n * sizeof(T)); }
   friend bool operator==(const PacketAllocator&, const PacketAllocator&) noexcept { return true; }
 };
 

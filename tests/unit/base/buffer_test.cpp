@@ -105,6 +105,26 @@ TEST(PacketPool, AFreedBlockIsTakenAgainByItsSize) {
   packet_pool::give(bigger, 1537);
 }
 
+TEST(PacketPool, AFreedMessageBlockIsTakenAgainBySize) {
+  // A message-sized block (a 64 KiB data channel message) goes back to this thread's list,
+  // not to glibc, which would return its pages to the kernel at once.
+  void* first = packet_pool::take(65536);
+  packet_pool::give(first, 65536);
+  void* again = packet_pool::take(49153);  // 48 Ki + 1 to 64 Ki share the block
+  if (packet_pool::pooling()) {
+    EXPECT_EQ(again, first);
+  }
+  packet_pool::give(again, 49153);
+  // Sizes across the message blocks, and beyond the largest, get blocks they fit in.
+  for (std::size_t bytes = packet_pool::kLargestBlock; bytes <= packet_pool::kLargestPooled + 4096;
+       bytes += 509) {
+    auto* block = static_cast<std::uint8_t*>(packet_pool::take(bytes));
+    block[0] = 1;
+    block[bytes - 1] = 1;
+    packet_pool::give(block, bytes);
+  }
+}
+
 TEST(PacketPool, BlocksMayBeFreedOnAnotherThread) {
   std::vector<Buffer> made;
   for (int i = 0; i < 1000; ++i) made.push_back(counting(1500));
