@@ -383,8 +383,11 @@ RTCStatsReport PeerConnectionImpl::stats() {
       in.members["jitter"] = m->jitter_seconds;
       if (m->last_packet_received)
         in.members["lastPacketReceivedTimestamp"] = core_.unix_time_ms(*m->last_packet_received);
-      // rtcpp asks for retransmissions and full intra frames by NACK and FIR only later.
-      in.members["nackCount"] = std::uint64_t{0};
+      // Missing packets are asked for by NACK where it was negotiated (video); key frames by
+      // PLI (FIR is not sent).
+      in.members["nackCount"] = m->nack_sent;
+      in.members["retransmittedPacketsReceived"] = m->retransmitted_packets_received;
+      in.members["retransmittedBytesReceived"] = m->retransmitted_bytes_received;
       // rtcpp extension in use: what the receiver decoded for on_video_frame/on_audio_frame.
       if (const auto& coder = *objects.state->receive_coder; coder.video || coder.audio) {
         const auto& d = coder.stats;

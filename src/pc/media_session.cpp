@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "base/byte_reader.hpp"
 #include "base/byte_writer.hpp"
 #include "base/log.hpp"
 #include "rtp/frame_assembler.hpp"
@@ -53,6 +54,30 @@ std::optional<RtpCodec> agreed_telephone_event(const MediaBinding& binding,
   return std::nullopt;
 }
 
+bool has_nack(const RtpCodec& codec) {
+  return std::find(codec.feedback.begin(), codec.feedback.end(), "nack") != codec.feedback.end();
+}
+
+// RFC 4585 4.2: the receiver asks with NACKs for a format both sides listed "nack" for.
+std::vector<std::uint8_t> nack_payload_types(const MediaBinding& binding) {
+  std::vector<std::uint8_t> out;
+  if (binding.kind != MediaKind::kVideo || !binding.receive) return out;
+  for (const auto& codec : binding.local.codecs) {
+    const RtpCodec* theirs = binding.remote.find_codec(codec.payload_type);
+    if (theirs != nullptr && has_nack(codec) && has_nack(*theirs))
+      out.push_back(codec.payload_type);
+  }
+  return out;
+}
+
+// The codec that an RFC 4588 payload type repairs, as our description pairs them (apt).
+const RtpCodec* repaired_by(const RtpParameters& parameters, std::uint8_t payload_type) {
+  for (const auto& codec : parameters.codecs) {
+    if (codec.rtx_payload_type == payload_type) return &codec;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 struct MediaSession::Stream {
@@ -91,6 +116,9 @@ struct MediaSession::Stream {
   std::vector<MediaSource> synchronization_sources;
   std::vector<MediaSource> contributing_sources;
   std::optional<Timestamp> last_pli;
+  // Video with NACK negotiated for some of its formats: the packets missing, to ask for.
+  std::vector<std::uint8_t> nack_payload_types;
+  std::optional<rtp::NackTracker> nack;
   // The peer's telephone events, by the clock rate of their format.
   rtp::TelephoneEventReceiver tone_receiver;
   // RFC 3550 statistics: of what we send, and of the peer's stream we receive.
@@ -146,6 +174,12 @@ void MediaSession::configure(std::vector<MediaBinding> bindings) {
       options.format_parameters = stream->codec->parameters;
       stream->packetizer = rtp::make_packetizer(stream->codec->name, options);
       stream->packetizer_codec = stream->codec->name;
+    }
+    stream->nack_payload_types = nack_payload_types(b);
+    if (stream->nack_payload_types.empty()) {
+      stream->nack.reset();
+    } else if (!stream->nack) {
+      stream->nack.emplace();
     }
     // RFC 8843 9.2: the peer's a=ssrc lines route its packets before any MID is seen.
     if (b.receive) {
@@ -216,8 +250,11 @@ void MediaSession::handle_rtp(BytesView bytes, Timestamp now) {
 void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Timestamp now) {
   const RtpCodec* codec = stream.binding.local.find_codec(packet.payload_type);
   if (codec == nullptr) {
-    // An RTX repair packet (RFC 4588) or a format we did not agree on: not ours to decode.
-    ++packets_unrouted_;
+    if (const RtpCodec* repaired = repaired_by(stream.binding.local, packet.payload_type)) {
+      receive_repair(stream, *repaired, packet, now);
+      return;
+    }
+    ++packets_unrouted_;  // a format we did not agree on: not ours to decode
     return;
   }
   auto& stats = stream.stats;
@@ -226,8 +263,16 @@ void MediaSession::receive(Stream& stream, const rtp::RtpPacketView& packet, Tim
     if (stream.received_codec != codec->name) stream.received_codec = codec->name;
     stream.received_payload_type = packet.payload_type;
   }
-  if (!stream.received || stream.received->ssrc() != packet.ssrc)
+  if (!stream.received || stream.received->ssrc() != packet.ssrc) {
     stream.received.emplace(packet.ssrc, codec->clock_rate);
+    if (stream.nack) stream.nack->reset();
+  }
+  if (stream.nack && !telephone_event &&
+      std::find(stream.nack_payload_types.begin(), stream.nack_payload_types.end(),
+                packet.payload_type) != stream.nack_payload_types.end()) {
+    stream.nack->on_packet(packet.sequence_number, now);
+    send_nacks(stream, now);
+  }
   stream.received->on_packet(packet.sequence_number, packet.timestamp, now, packet.payload.size());
   stats.packets_lost = stream.received->cumulative_lost();
   stats.jitter_seconds = stream.received->jitter_seconds();
@@ -341,7 +386,11 @@ void MediaSession::receive_video(Stream& stream, const RtpCodec& codec,
       log().debug("video payload dropped: no payload format for ", codec.name);
       return;
     }
-    stream.assembler = std::make_unique<rtp::FrameAssembler>(std::move(format));
+    // Where missing packets are asked for, frames complete behind a gap wait for the
+    // retransmission (about a round trip) rather than only for reordering.
+    rtp::FrameAssemblerConfig config;
+    if (stream.nack) config.max_frames_behind_gap = kFramesBehindGapWithNack;
+    stream.assembler = std::make_unique<rtp::FrameAssembler>(std::move(format), config);
     stream.assembler_codec = codec.name;
     stream.assembler_drops_seen = 0;
   }
@@ -367,6 +416,46 @@ void MediaSession::receive_video(Stream& stream, const RtpCodec& codec,
   if (assembler.waiting_for_key_frame() && (lost || overdue) &&
       (!stream.last_pli || now - *stream.last_pli >= kPliInterval))
     send_pli(stream, now);
+}
+
+// RFC 4588 4: a repair carries the original sequence number (OSN) and then the original
+// payload, on a stream of its own (SSRC and sequence numbers); the rest of the original header
+// (timestamp, marker, extensions) is repeated. Taken as the packet it repairs; it counts as a
+// retransmission, not in the media stream's reception statistics.
+void MediaSession::receive_repair(Stream& stream, const RtpCodec& repaired,
+                                  const rtp::RtpPacketView& packet, Timestamp now) {
+  // Padding alone (a sender probing bandwidth) repairs nothing, and a repair before the media
+  // stream is known has nothing to join.
+  if (stream.binding.kind != MediaKind::kVideo || packet.payload.size() < 2 || !stream.received)
+    return;
+  rtp::RtpPacketView original = packet;
+  original.payload_type = repaired.payload_type;
+  original.sequence_number = load_be16(packet.payload.data());
+  original.ssrc = stream.received->ssrc();
+  original.payload = packet.payload.subspan(2);
+  ++stream.stats.retransmitted_packets_received;
+  stream.stats.retransmitted_bytes_received += original.payload.size();
+  if (stream.nack) stream.nack->on_packet(original.sequence_number, now);
+  receive_video(stream, repaired, original, now);
+}
+
+std::optional<Duration> MediaSession::round_trip_time(const Stream& stream) {
+  return stream.stats.round_trip_time;
+}
+
+// RFC 4585 6.2.1: the missing packets due for a request, in one generic NACK (as many items
+// as their spacing needs) after the receiver report a compound starts with.
+void MediaSession::send_nacks(Stream& stream, Timestamp now) {
+  if (!stream.nack || !stream.received || closed_) return;
+  const auto due = stream.nack->take_due(now, round_trip_time(stream));
+  if (due.empty()) return;
+  ++stream.stats.nack_sent;
+  Buffer compound = take_buffer();
+  ByteWriter writer(compound);
+  rtp::write_rtcp(rtp::ReceiverReport{stream.local_ssrc, {}}, writer);
+  rtp::write_rtcp(
+      rtp::GenericNack::from_lost_packets(stream.local_ssrc, stream.received->ssrc(), due), writer);
+  outgoing_.push_back(MediaPacket{std::move(compound), true});
 }
 
 void MediaSession::send_pli(Stream& stream, Timestamp now) {
@@ -618,6 +707,7 @@ void MediaSession::handle_timeout(Timestamp now) {
   if (closed_) return;
   for (auto& [handle, stream] : streams_) {
     if (stream->dtmf) run_dtmf(*stream, now);
+    send_nacks(*stream, now);
   }
   if (!next_report_) {
     next_report_ = now + kReportInterval / 2;
@@ -634,6 +724,10 @@ std::optional<Timestamp> MediaSession::next_timeout() const {
   if (streams_.empty() || closed_) return std::nullopt;
   Timestamp next = next_report_ ? *next_report_ : now_;
   for (const auto& [handle, stream] : streams_) {
+    if (stream->nack) {
+      if (auto due = stream->nack->next_due(round_trip_time(*stream)); due && *due < next)
+        next = *due;
+    }
     if (!stream->dtmf) continue;
     if (auto due = stream->dtmf->next_timeout(); due && *due < next) next = *due;
   }

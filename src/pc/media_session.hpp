@@ -7,12 +7,15 @@
 // extension, then the SSRC it taught or the peer's a=ssrc lines, then a payload type only one
 // section receives), then turned back into whole frames (video by the codec's payload format,
 // rtp/payload_formats.hpp; an audio packet is one frame). A video receiver waiting for a key
-// frame asks for one with a PLI (RFC 4585 6.3.1). Sending: frames are cut into packets by the
-// negotiated codec's payload format, with the MID extension (RFC 9143 15) when it was negotiated. A
-// PLI or FIR from the peer for a sender becomes a key-frame request to the application; a generic
-// NACK (RFC 4585 6.2.1) is answered from the sender's history of its last packets, resent as they
-// were. About once a second (RFC 3550 6.2, randomized 0.5-1.5 times) each stream sends a compound
-// report: an SR when it sends, else an RR, with a report block on what it receives, and its CNAME.
+// frame asks for one with a PLI (RFC 4585 6.3.1); where NACK was negotiated for the codec, a
+// video receiver asks for missing packets with generic NACKs (rtp/nack_tracker.hpp) and takes
+// the peer's RFC 4588 repairs (RTX) as the packets they carry. Sending: frames are cut into packets
+// by the negotiated codec's payload format, with the MID extension (RFC 9143 15) when it was
+// negotiated. A PLI or FIR from the peer for a sender becomes a key-frame request to the
+// application; a generic NACK (RFC 4585 6.2.1) is answered from the sender's history of its last
+// packets, resent as they were. About once a second (RFC 3550 6.2, randomized 0.5-1.5 times) each
+// stream sends a compound report: an SR when it sends, else an RR, with a report block on what it
+// receives, and its CNAME.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +33,7 @@
 #include "pc/jsep.hpp"
 #include "pc/rtp_parameters.hpp"
 #include "rtcpp/error.hpp"
+#include "rtp/nack_tracker.hpp"
 #include "rtp/rtcp_packet.hpp"
 #include "rtp/rtp_packet.hpp"
 #include "rtp/telephone_event.hpp"
@@ -70,6 +74,9 @@ struct MediaStreamStats {
   std::uint64_t key_frames_received = 0;
   std::uint64_t frames_dropped = 0;  // incomplete, or undecodable before a key frame
   std::uint64_t pli_sent = 0;
+  std::uint64_t nack_sent = 0;                       // NACK messages (RFC 4585 6.2.1)
+  std::uint64_t retransmitted_packets_received = 0;  // RFC 4588 repairs taken
+  std::uint64_t retransmitted_bytes_received = 0;    // their original payload bytes
   std::uint64_t packets_sent = 0;
   std::uint64_t bytes_sent = 0;  // payload bytes
   std::uint64_t frames_sent = 0;
@@ -150,6 +157,9 @@ class MediaSession {
   static constexpr std::size_t kMaxPayloadSize = kMaxRtpPacketSize - 12 - 16;
   // RFC 4585 3.5: feedback is not repeated faster than this while a key frame is awaited.
   static constexpr Duration kPliInterval = Duration::millis(300);
+  // Complete frames that may wait behind a missing packet where NACK is negotiated: at 30 fps
+  // about 200 ms, room for a retransmission over a round trip of up to about 150 ms.
+  static constexpr std::size_t kFramesBehindGapWithNack = 6;
   // Packets each sender keeps for NACKs: about a second of 2.5 Mbit/s video.
   static constexpr std::size_t kSendHistoryPackets = 256;
 
@@ -230,6 +240,10 @@ class MediaSession {
   void receive_video(Stream& stream, const RtpCodec& codec, const rtp::RtpPacketView& packet,
                      Timestamp now);
   void send_pli(Stream& stream, Timestamp now);
+  void receive_repair(Stream& stream, const RtpCodec& repaired, const rtp::RtpPacketView& packet,
+                      Timestamp now);
+  void send_nacks(Stream& stream, Timestamp now);
+  static std::optional<Duration> round_trip_time(const Stream& stream);
   // `clock_now`: the media clock's reading now, when `timestamp` is older (an event's start);
   // the SRs extrapolate from it.
   // `sources`: the frame whose CSRCs and audio levels the packet carries, if any.

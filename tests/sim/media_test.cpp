@@ -177,34 +177,52 @@ TEST(SimMedia, VideoAndAudioFramesArriveWhole) {
   EXPECT_EQ(o.audio_goodbyes, 1u);
 }
 
+// Every delivered frame is a sent one, whole, and in sending order.
+void expect_whole_frames_in_order(const MediaOutcome& o, std::uint64_t seed) {
+  std::optional<std::uint32_t> previous;
+  for (const auto& frame : o.video_received) {
+    const std::uint32_t number = vp8_frame_number(frame.data);
+    ASSERT_TRUE(o.video_sent_frames.count(number)) << "seed " << seed;
+    EXPECT_EQ(frame.data, o.video_sent_frames.at(number)) << "seed " << seed;
+    if (previous) {
+      EXPECT_GT(number, *previous) << "seed " << seed;
+    }
+    previous = number;
+  }
+}
+
 TEST(SimMedia, LossAndReorderingNeverDeliverABrokenFrame) {
   for (std::uint64_t seed : {5u, 6u, 7u}) {
     const MediaOutcome o = run_media_session(seed, 0.02, Duration::millis(8));
     ASSERT_TRUE(o.connected) << "seed " << seed;
-    // Every delivered frame is a sent one, whole, and in sending order.
-    std::optional<std::uint32_t> previous;
-    for (const auto& frame : o.video_received) {
-      const std::uint32_t number = vp8_frame_number(frame.data);
-      ASSERT_TRUE(o.video_sent_frames.count(number)) << "seed " << seed;
-      EXPECT_EQ(frame.data, o.video_sent_frames.at(number)) << "seed " << seed;
-      if (previous) {
-        EXPECT_GT(number, *previous) << "seed " << seed;
-      }
-      previous = number;
-    }
-    // Losses are repaired by asking for key frames (NACK and retransmission are not there
-    // yet, so every loss costs the frames up to the next key frame). Over seeds 1-30, 41 to
-    // 103 of the 133 frames arrive; without key-frame requests a loss would cost up to the
-    // next periodic key frame, 60 frames on.
-    EXPECT_GT(o.video_received.size(), o.video_sent / 4) << "seed " << seed;
-    EXPECT_GT(o.pli_sent, 0u) << "seed " << seed;
-    EXPECT_GT(o.key_frame_requests, 0u) << "seed " << seed;
+    expect_whole_frames_in_order(o, seed);
+    // Losses are repaired by NACK (RFC 4585) and retransmission from the sender's history,
+    // over a 60 ms round trip: over seeds 1-30, 123 to 133 of the 133 frames arrive (41 to
+    // 103 when only key-frame requests repaired a loss).
+    EXPECT_GE(o.video_received.size(), o.video_sent * 9 / 10) << "seed " << seed;
+    EXPECT_GT(o.receiver_video.nack_sent, 0u) << "seed " << seed;
+    EXPECT_GT(o.sender_video.nack_received, 0u) << "seed " << seed;
+    EXPECT_GT(o.sender_video.packets_retransmitted, 0u) << "seed " << seed;
     EXPECT_GT(o.audio_received.size(), o.audio_sent * 8 / 10) << "seed " << seed;
-    // The receiver counts its losses, and its reports tell the sender.
-    EXPECT_GT(o.receiver_video.packets_lost, 0) << "seed " << seed;
-    ASSERT_TRUE(o.sender_video.remote_packets_lost) << "seed " << seed;
-    EXPECT_GT(*o.sender_video.remote_packets_lost, 0) << "seed " << seed;
+    // RFC 3550 A.3 counts a retransmission as a packet received, so repaired losses are no
+    // losses; the reports still flow both ways.
+    EXPECT_GE(o.receiver_video.packets_lost, 0) << "seed " << seed;
+    EXPECT_TRUE(o.sender_video.remote_packets_lost) << "seed " << seed;
     EXPECT_GT(o.receiver_video.jitter_seconds, 0.0) << "seed " << seed;
+  }
+}
+
+TEST(SimMedia, HeavierLossFallsBackOnKeyFrameRequests) {
+  // 10 % on each link: a packet whose NACKs or retransmissions are lost again within the
+  // frames' wait is given up, its frame dropped and a key frame asked for. Over seeds 1-30,
+  // 86 to 133 of the 133 frames arrive.
+  for (std::uint64_t seed : {5u, 6u, 7u}) {
+    const MediaOutcome o = run_media_session(seed, 0.10, Duration::millis(8));
+    ASSERT_TRUE(o.connected) << "seed " << seed;
+    expect_whole_frames_in_order(o, seed);
+    EXPECT_GT(o.video_received.size(), o.video_sent / 2) << "seed " << seed;
+    EXPECT_GT(o.receiver_video.nack_sent, 10u) << "seed " << seed;
+    EXPECT_GT(o.sender_video.packets_retransmitted, 10u) << "seed " << seed;
   }
 }
 

@@ -257,6 +257,118 @@ TEST(MediaSession, NacksAreAnsweredFromTheSendHistory) {
   EXPECT_EQ(session.stats(kAudio)->retransmissions_missed, 1u);
 }
 
+// The generic NACKs among a session's transmitted RTCP.
+std::vector<rtp::GenericNack> nacks_in(const std::vector<MediaPacket>& packets) {
+  std::vector<rtp::GenericNack> out;
+  for (const auto& p : packets) {
+    if (!p.rtcp) continue;
+    auto compound = rtp::parse_rtcp_compound(p.bytes);
+    if (!compound) continue;
+    for (const auto& m : compound->messages)
+      if (const auto* nack = std::get_if<rtp::GenericNack>(&m)) out.push_back(*nack);
+  }
+  return out;
+}
+
+// A 5000-byte VP8 key frame in five packets from `sender`.
+std::vector<Buffer> key_frame_packets(MediaSession& sender, Buffer& frame) {
+  frame = Buffer(5000);
+  const Buffer header = vp8_key_frame_payload();
+  for (std::size_t i = 0; i < frame.size(); ++i) frame[i] = static_cast<std::uint8_t>(i * 7);
+  for (std::size_t i = 1; i < header.size(); ++i) frame[i - 1] = header[i];
+  EXPECT_TRUE(sender.send_frame(kVideo, {3000, true, frame}, Timestamp::zero()));
+  std::vector<Buffer> packets;
+  for (auto& p : transmitted(sender)) packets.push_back(std::move(p.bytes));
+  EXPECT_EQ(packets.size(), 5u);
+  return packets;
+}
+
+TEST(MediaSession, AsksForAMissingVideoPacketByNackAndTakesItsRetransmission) {
+  SeededRandom rng(21);
+  MediaSession sender(rng);
+  MediaSession receiver(rng);
+  sender.configure(bindings());
+  receiver.configure(bindings());
+  Buffer frame;
+  auto packets = key_frame_packets(sender, frame);
+  const Timestamp t0 = Timestamp::seconds(1);
+  for (std::size_t i = 0; i < packets.size(); ++i)
+    if (i != 2) receiver.handle_rtp(packets[i], t0);
+  EXPECT_TRUE(frames(receiver).empty());
+  // Not at once (it may only be reordered); after the reorder delay, one NACK for it.
+  EXPECT_TRUE(nacks_in(transmitted(receiver)).empty());
+  ASSERT_TRUE(receiver.next_timeout());
+  EXPECT_LE(*receiver.next_timeout(), t0 + Duration::millis(5));
+  receiver.handle_timeout(t0 + Duration::millis(5));
+  const auto rtcp = transmitted(receiver);
+  const auto nacks = nacks_in(rtcp);
+  ASSERT_EQ(nacks.size(), 1u);
+  const auto missing = rtp::parse_rtp_packet(packets[2])->sequence_number;
+  EXPECT_EQ(nacks[0].lost_packets(), std::vector<std::uint16_t>{missing});
+  EXPECT_EQ(nacks[0].media_ssrc, kLocalVideoSsrc);
+  EXPECT_EQ(receiver.stats(kVideo)->nack_sent, 1u);
+  // The sender answers from its history; the frame completes.
+  for (const auto& p : rtcp) sender.handle_rtcp(p.bytes, t0 + Duration::millis(6));
+  auto resent = transmitted(sender);
+  ASSERT_EQ(resent.size(), 1u);
+  receiver.handle_rtp(resent[0].bytes, t0 + Duration::millis(7));
+  auto got = frames(receiver);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].frame.data, frame);
+  // Nothing more is asked for.
+  receiver.handle_timeout(t0 + Duration::millis(200));
+  EXPECT_TRUE(nacks_in(transmitted(receiver)).empty());
+}
+
+TEST(MediaSession, TakesAnRtxRepairAsThePacketItCarries) {
+  SeededRandom rng(22);
+  MediaSession sender(rng);
+  MediaSession receiver(rng);
+  sender.configure(bindings());
+  receiver.configure(bindings());
+  Buffer frame;
+  auto packets = key_frame_packets(sender, frame);
+  for (std::size_t i = 0; i < packets.size(); ++i)
+    if (i != 3) receiver.handle_rtp(packets[i], Timestamp::zero());
+  // RFC 4588 4: the repair stream's own SSRC, sequence number and payload type (97 repairs
+  // VP8's 96); the original sequence number, then the original payload.
+  const auto lost = *rtp::parse_rtp_packet(packets[3]);
+  Buffer payload{static_cast<std::uint8_t>(lost.sequence_number >> 8),
+                 static_cast<std::uint8_t>(lost.sequence_number)};
+  payload.append(lost.payload);
+  receiver.handle_rtp(rtp_packet(97, 9, lost.timestamp, 0x7777, Buffer{}, "0"), Timestamp::zero());
+  receiver.handle_rtp(rtp_packet(97, 10, lost.timestamp, 0x7777, payload, "0", lost.marker),
+                      Timestamp::zero());
+  auto got = frames(receiver);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].frame.data, frame);
+  const auto* stats = receiver.stats(kVideo);
+  EXPECT_EQ(stats->retransmitted_packets_received, 1u);
+  EXPECT_EQ(stats->retransmitted_bytes_received, lost.payload.size());
+  EXPECT_EQ(stats->packets_received, 4u);  // the repair is not a packet of the media stream
+  EXPECT_EQ(stats->remote_ssrc, kLocalVideoSsrc);
+  EXPECT_EQ(receiver.packets_unrouted(), 0u);
+  receiver.handle_timeout(Timestamp::millis(100));
+  EXPECT_TRUE(nacks_in(transmitted(receiver)).empty());
+}
+
+TEST(MediaSession, NoNackWhereThePeerDidNotListIt) {
+  SeededRandom rng(23);
+  MediaSession sender(rng);
+  MediaSession receiver(rng);
+  sender.configure(bindings());
+  auto b = bindings();
+  b[0].remote.codecs[0].feedback = {"nack pli"};  // PLI only
+  receiver.configure(b);
+  Buffer frame;
+  auto packets = key_frame_packets(sender, frame);
+  for (std::size_t i = 0; i < packets.size(); ++i)
+    if (i != 1) receiver.handle_rtp(packets[i], Timestamp::zero());
+  for (int ms = 0; ms < 500; ms += 5) receiver.handle_timeout(Timestamp::millis(ms));
+  EXPECT_TRUE(nacks_in(transmitted(receiver)).empty());
+  EXPECT_EQ(receiver.stats(kVideo)->nack_sent, 0u);
+}
+
 TEST(MediaSession, AsksForAKeyFrameWhenDeltaFramesComeFirstAndNotTooOften) {
   SeededRandom rng(5);
   MediaSession session(rng);
