@@ -21,6 +21,7 @@ void Connection::assign_sender_identities() {
     if (t.ssrc != 0) continue;
     // RFC 3550 8.1: a random SSRC; 0 is kept as "none" here.
     while (t.ssrc == 0) t.ssrc = rng_.next_u32();
+    while (t.rtx_ssrc == 0 || t.rtx_ssrc == t.ssrc) t.rtx_ssrc = rng_.next_u32();
     t.track_id = random_alphanumeric(rng_, 24);
   }
 }
@@ -37,6 +38,10 @@ void Connection::stamp_senders(std::vector<MSection>& sections) const {
     // RFC 5576 / RFC 8830: the sender's SSRC with our CNAME, and its track in each of its
     // streams ("-": in none).
     s.rtp.ssrcs = {t->ssrc};
+    // RFC 4588 8.3 / RFC 5576 4.2: the repair stream's SSRC in an FID group after the media's.
+    const bool rtx = std::any_of(s.rtp.codecs.begin(), s.rtp.codecs.end(),
+                                 [](const RtpCodec& c) { return c.rtx_payload_type.has_value(); });
+    if (rtx) s.rtp.ssrcs.push_back(t->rtx_ssrc);
     s.rtp.cname = cname_;
     for (const auto& stream : t->stream_ids) s.rtp.msids.push_back(stream + " " + t->track_id);
     if (s.rtp.msids.empty()) s.rtp.msids.push_back("- " + t->track_id);

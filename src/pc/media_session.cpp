@@ -87,6 +87,8 @@ struct MediaSession::Stream {
   std::optional<std::uint8_t> audio_level_id;       // RFC 6464, when negotiated
   std::optional<std::uint8_t> csrc_audio_level_id;  // RFC 6465
   std::uint32_t local_ssrc = 0;                     // our media SSRC (also the RTCP sender's)
+  std::uint32_t local_rtx_ssrc = 0;                 // our RFC 4588 repair stream's, if any
+  std::uint16_t next_rtx_sequence = 0;
   // Sending.
   std::uint16_t next_sequence = 0;
   std::uint32_t timestamp_offset = 0;  // RFC 3550 5.1: a random start for the timestamps
@@ -142,6 +144,7 @@ void MediaSession::configure(std::vector<MediaBinding> bindings) {
       stream = std::make_unique<Stream>();
       stream->next_sequence = static_cast<std::uint16_t>(rng_.next_u32());
       stream->timestamp_offset = rng_.next_u32();
+      stream->next_rtx_sequence = static_cast<std::uint16_t>(rng_.next_u32());
       stream->configured_at = now_;
     }
     stream->binding = std::move(binding);
@@ -157,6 +160,7 @@ void MediaSession::configure(std::vector<MediaBinding> bindings) {
     stream->audio_level_id = negotiated(rtp::kSsrcAudioLevelUri);
     stream->csrc_audio_level_id = negotiated(rtp::kCsrcAudioLevelUri);
     if (!b.local.ssrcs.empty()) stream->local_ssrc = b.local.ssrcs.front();
+    stream->local_rtx_ssrc = b.local.ssrcs.size() > 1 ? b.local.ssrcs[1] : 0;
     const std::uint32_t dtmf_rate =
         stream->telephone_event ? stream->telephone_event->clock_rate : 0;
     stream->telephone_event = b.send ? agreed_telephone_event(b, stream->codec) : std::nullopt;
@@ -635,12 +639,39 @@ void MediaSession::retransmit(Stream& stream, std::uint16_t sequence_number) {
     ++stream.stats.retransmissions_missed;
     return;
   }
-  // RFC 4588 is not negotiated to the sender's use yet: the packet goes again as it was, on
-  // its own SSRC and sequence number, which a receiver takes as a late arrival.
   ++stream.stats.packets_retransmitted;
   Buffer packet = take_buffer();
-  packet.assign(stream.history[slot].view());
+  if (!write_repair(stream, stream.history[slot].view(), packet)) {
+    // Without RFC 4588 negotiated for the format, the packet goes again as it was, on its own
+    // SSRC and sequence number, which a receiver takes as a late arrival.
+    packet.assign(stream.history[slot].view());
+  }
   outgoing_.push_back(MediaPacket{std::move(packet), false});
+}
+
+// RFC 4588 4: the repair of a packet whose format both sides paired with an rtx format: the
+// original header (extensions and CSRCs included, padding dropped) on the repair stream's
+// SSRC, its own sequence number and the rtx payload type, then the original sequence number
+// (OSN) and payload.
+bool MediaSession::write_repair(Stream& stream, BytesView original, Buffer& out) {
+  if (stream.local_rtx_ssrc == 0) return false;
+  auto parsed = rtp::parse_rtp_packet(original);
+  if (!parsed) return false;
+  const RtpCodec* ours = stream.binding.local.find_codec(parsed->payload_type);
+  const RtpCodec* theirs = stream.binding.remote.find_codec(parsed->payload_type);
+  if (ours == nullptr || theirs == nullptr || !ours->rtx_payload_type ||
+      ours->rtx_payload_type != theirs->rtx_payload_type)
+    return false;
+  out.assign(original.subspan(0, parsed->header_size));
+  out[0] &= 0xdf;  // P: no padding
+  out[1] = static_cast<std::uint8_t>((out[1] & 0x80) | *ours->rtx_payload_type);
+  store_be16(out.data() + 2, stream.next_rtx_sequence++);
+  store_be32(out.data() + 8, stream.local_rtx_ssrc);
+  const std::uint8_t osn[2] = {static_cast<std::uint8_t>(parsed->sequence_number >> 8),
+                               static_cast<std::uint8_t>(parsed->sequence_number)};
+  out.append(BytesView(osn, 2));
+  out.append(parsed->payload);
+  return true;
 }
 
 void MediaSession::set_report_identity(std::string cname, Duration ntp_offset) {

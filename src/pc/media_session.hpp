@@ -13,7 +13,8 @@
 // by the negotiated codec's payload format, with the MID extension (RFC 9143 15) when it was
 // negotiated. A PLI or FIR from the peer for a sender becomes a key-frame request to the
 // application; a generic NACK (RFC 4585 6.2.1) is answered from the sender's history of its last
-// packets, resent as they were. About once a second (RFC 3550 6.2, randomized 0.5-1.5 times) each
+// packets, as RFC 4588 repairs on our RTX SSRC where the format's RTX was negotiated, else
+// resent as they were. About once a second (RFC 3550 6.2, randomized 0.5-1.5 times) each
 // stream sends a compound report: an SR when it sends, else an RR, with a report block on what it
 // receives, and its CNAME.
 #pragma once
@@ -251,6 +252,7 @@ class MediaSession {
                  BytesView payload, std::optional<std::uint32_t> clock_now = std::nullopt,
                  const EncodedFrame* sources = nullptr);
   void retransmit(Stream& stream, std::uint16_t sequence_number);
+  bool write_repair(Stream& stream, BytesView original, Buffer& out);
   // A compound report (SR or RR, SDES); with `goodbye`, a BYE for the stream's SSRC ends it.
   void send_report(Stream& stream, Timestamp now, bool goodbye = false);
   void receive_telephone_event(Stream& stream, const RtpCodec& codec,

@@ -27,6 +27,9 @@ struct Transceiver {
   // The sender's identity in our descriptions (RFC 5576 a=ssrc, RFC 8830 a=msid), assigned
   // by the connection when the transceiver is made.
   std::uint32_t ssrc = 0;
+  // RFC 4588: the SSRC of the sender's repair stream, paired with `ssrc` by a=ssrc-group:FID
+  // where a format with RTX is offered or answered.
+  std::uint32_t rtx_ssrc = 0;
   std::string track_id;
   // W3C [[AssociatedMediaStreamIds]]: the streams our a=msid lines put the sender's track in.
   std::vector<std::string> stream_ids;

@@ -40,6 +40,7 @@ struct MediaOutcome {
   std::map<std::uint32_t, Buffer> video_sent_frames;  // by number
   std::size_t key_frame_requests = 0;
   std::uint64_t pli_sent = 0;
+  std::string offer;
   std::string answer;
   pc::MediaStreamStats sender_video;    // the offerer's view of its video
   pc::MediaStreamStats receiver_video;  // the answerer's
@@ -81,6 +82,7 @@ MediaOutcome run_media_session(std::uint64_t seed, double loss, Duration jitter)
   const auto audio = a.add_transceiver(pc::MediaKind::kAudio, pc::RtpDirection::kSendRecv);
   auto negotiated = rig.negotiate(start);
   if (!negotiated) return out;
+  out.offer = negotiated->offer;
   out.answer = negotiated->answer;
   out.connected = net.run_until([&] { return seen_a.connected && seen_b.connected; },
                                 start + Duration::seconds(10));
@@ -203,6 +205,9 @@ TEST(SimMedia, LossAndReorderingNeverDeliverABrokenFrame) {
     EXPECT_GT(o.receiver_video.nack_sent, 0u) << "seed " << seed;
     EXPECT_GT(o.sender_video.nack_received, 0u) << "seed " << seed;
     EXPECT_GT(o.sender_video.packets_retransmitted, 0u) << "seed " << seed;
+    // As RFC 4588 repairs on the sender's RTX SSRC (a=ssrc-group:FID in its offer).
+    EXPECT_NE(o.offer.find("a=ssrc-group:FID "), std::string::npos) << o.offer;
+    EXPECT_GT(o.receiver_video.retransmitted_packets_received, 0u) << "seed " << seed;
     EXPECT_GT(o.audio_received.size(), o.audio_sent * 8 / 10) << "seed " << seed;
     // RFC 3550 A.3 counts a retransmission as a packet received, so repaired losses are no
     // losses; the reports still flow both ways.

@@ -352,6 +352,62 @@ TEST(MediaSession, TakesAnRtxRepairAsThePacketItCarries) {
   EXPECT_TRUE(nacks_in(transmitted(receiver)).empty());
 }
 
+// A NACK for one of the video sender's packets.
+Buffer nack_for(std::uint16_t sequence) {
+  Buffer compound;
+  ByteWriter w(compound);
+  EXPECT_TRUE(rtp::write_rtcp(rtp::ReceiverReport{0x9999, {}}, w));
+  const std::uint16_t lost[] = {sequence};
+  EXPECT_TRUE(
+      rtp::write_rtcp(rtp::GenericNack::from_lost_packets(0x9999, kLocalVideoSsrc, lost), w));
+  return compound;
+}
+
+TEST(MediaSession, AnswersNacksWithRtxRepairsWhereRtxWasNegotiated) {
+  SeededRandom rng(24);
+  MediaSession sender(rng);
+  auto b = bindings();
+  b[0].local.ssrcs = {kLocalVideoSsrc, 0x3333};  // media, then repair (a=ssrc-group:FID)
+  sender.configure(b);
+  Buffer frame;
+  auto packets = key_frame_packets(sender, frame);
+  const auto original = *rtp::parse_rtp_packet(packets[4]);
+  std::optional<std::uint16_t> previous_repair;
+  for (int i = 0; i < 2; ++i) {
+    sender.handle_rtcp(nack_for(original.sequence_number), Timestamp::zero());
+    auto sent = transmitted(sender);
+    ASSERT_EQ(sent.size(), 1u);
+    auto repair = rtp::parse_rtp_packet(sent[0].bytes);
+    ASSERT_TRUE(repair);
+    EXPECT_EQ(repair->payload_type, 97);
+    EXPECT_EQ(repair->ssrc, 0x3333u);
+    EXPECT_EQ(repair->timestamp, original.timestamp);
+    EXPECT_EQ(repair->marker, original.marker);
+    auto mid = repair->extension(kMidId);
+    ASSERT_TRUE(mid);
+    EXPECT_EQ(std::string(mid->begin(), mid->end()), "0");
+    ASSERT_EQ(repair->payload.size(), original.payload.size() + 2);
+    EXPECT_EQ((repair->payload[0] << 8) | repair->payload[1], original.sequence_number);
+    EXPECT_TRUE(equal_bytes(repair->payload.subspan(2), original.payload));
+    // The repair stream numbers its packets itself.
+    if (previous_repair) {
+      EXPECT_EQ(repair->sequence_number, static_cast<std::uint16_t>(*previous_repair + 1));
+    }
+    previous_repair = repair->sequence_number;
+  }
+  EXPECT_EQ(sender.stats(kVideo)->packets_retransmitted, 2u);
+  // A peer that did not pair the format with rtx gets the packet as it was.
+  MediaSession plain(rng);
+  b[0].remote.codecs[0].rtx_payload_type.reset();
+  plain.configure(b);
+  auto plain_packets = key_frame_packets(plain, frame);
+  plain.handle_rtcp(nack_for(rtp::parse_rtp_packet(plain_packets[1])->sequence_number),
+                    Timestamp::zero());
+  auto resent = transmitted(plain);
+  ASSERT_EQ(resent.size(), 1u);
+  EXPECT_EQ(resent[0].bytes, plain_packets[1]);
+}
+
 TEST(MediaSession, NoNackWhereThePeerDidNotListIt) {
   SeededRandom rng(23);
   MediaSession sender(rng);
