@@ -173,7 +173,7 @@ void MediaSession::configure(std::vector<MediaBinding> bindings) {
     if (b.kind == MediaKind::kVideo && stream->codec &&
         (!stream->packetizer || !is_codec(*stream->codec, stream->packetizer_codec))) {
       rtp::PacketizerOptions options;
-      options.max_payload_size = kMaxPayloadSize;
+      options.max_payload_size = kMaxVideoPayloadSize;
       options.first_picture_id = static_cast<std::uint16_t>(rng_.next_u32());
       options.format_parameters = stream->codec->parameters;
       stream->packetizer = rtp::make_packetizer(stream->codec->name, options);

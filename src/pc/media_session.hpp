@@ -156,6 +156,9 @@ class MediaSession {
   static constexpr std::size_t kMaxRtpPacketSize = 1200;
   // The largest payload: room for the fixed header and the MID extension.
   static constexpr std::size_t kMaxPayloadSize = kMaxRtpPacketSize - 12 - 16;
+  // Video payloads leave room for the original sequence number an RFC 4588 repair puts before
+  // them, so that a repair is no larger than kMaxRtpPacketSize either.
+  static constexpr std::size_t kMaxVideoPayloadSize = kMaxPayloadSize - 2;
   // RFC 4585 3.5: feedback is not repeated faster than this while a key frame is awaited.
   static constexpr Duration kPliInterval = Duration::millis(300);
   // Complete frames that may wait behind a missing packet where NACK is negotiated: at 30 fps

@@ -1,7 +1,7 @@
 // pc::MediaSession under hostile input: decrypted RTP and RTCP as a peer could send them
-// (routing by MID, SSRC and payload type; VP8 reassembly; PLI, FIR and NACK handling), mixed
-// with frames the application sends, and the periodic reports. Never a crash, an unbounded
-// queue or a frame out of nothing.
+// (routing by MID, SSRC and payload type; VP8 reassembly; PLI, FIR and NACK handling, NACKs
+// sent and RTX repairs both ways), mixed with frames the application sends, and the periodic
+// reports. Never a crash, an unbounded queue or a frame out of nothing.
 //
 // Input: records [kind (8) | length (8) | bytes]: kind % 3 is an RTP packet, an RTCP compound,
 // or a frame to send on transceiver 1 + (kind / 3) % 3 (one that does not exist included).
@@ -33,8 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   SeededRandom rng(size);
   MediaSession session(rng);
   MediaBinding video{1, "0", MediaKind::kVideo, true, true, parameters(true), parameters(true)};
-  video.local.ssrcs = {0x01020304};
-  video.remote.ssrcs = {0x0A0B0C0D};
+  video.local.ssrcs = {0x01020304, 0x05060708};  // media, then RFC 4588 repairs
+  video.remote.ssrcs = {0x0A0B0C0D, 0x0A0B0C0E};
   MediaBinding audio{2, "1", MediaKind::kAudio, true, true, parameters(false), parameters(false)};
   audio.local.ssrcs = {0x11121314};
   session.configure({video, audio});
