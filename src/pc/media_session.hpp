@@ -255,7 +255,7 @@ class MediaSession {
                  BytesView payload, std::optional<std::uint32_t> clock_now = std::nullopt,
                  const EncodedFrame* sources = nullptr);
   void retransmit(Stream& stream, std::uint16_t sequence_number);
-  bool write_repair(Stream& stream, BytesView original, Buffer& out);
+  static bool write_repair(Stream& stream, BytesView original, Buffer& out);
   // A compound report (SR or RR, SDES); with `goodbye`, a BYE for the stream's SSRC ends it.
   void send_report(Stream& stream, Timestamp now, bool goodbye = false);
   void receive_telephone_event(Stream& stream, const RtpCodec& codec,

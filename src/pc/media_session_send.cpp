@@ -1,0 +1,213 @@
+// MediaSession: frames out as RTP, retransmissions (as they were or as RFC 4588 repairs),
+// and DTMF (W3C webrtc-pc 7, RFC 4733).
+#include <algorithm>
+
+#include "base/byte_reader.hpp"
+#include "base/byte_writer.hpp"
+#include "pc/media_session.hpp"
+#include "pc/media_session_stream.hpp"
+#include "rtp/header_extensions.hpp"
+#include "rtp/rtcp_packet.hpp"
+#include "rtp/rtp_packet.hpp"
+
+namespace rtcpp::pc {
+
+Result<> MediaSession::send_frame(std::uint32_t transceiver, const EncodedFrame& frame,
+                                  Timestamp now) {
+  now_ = now;
+  Stream* stream = find(transceiver);
+  if (stream == nullptr || !stream->binding.send)
+    return invalid_state_error("the transceiver has no negotiated sending direction");
+  if (!stream->codec) return invalid_state_error("no codec was negotiated");
+  if (frame.data.empty()) return type_error("an empty frame");
+  // RFC 3550 5.1: the CC field counts up to 15 CSRCs; RFC 6465 3 gives each one a level.
+  if (frame.contributing_sources.size() > rtp::kMaxCsrcs)
+    return type_error("more than 15 contributing sources");
+  if (!frame.contributing_levels.empty() &&
+      frame.contributing_levels.size() != frame.contributing_sources.size())
+    return type_error("contributing source levels must be none or one per source");
+  const bool has_sources = !frame.contributing_sources.empty() || frame.audio_level;
+  const RtpCodec& codec = *stream->codec;
+  const std::uint32_t timestamp = frame.rtp_timestamp + stream->timestamp_offset;
+  if (stream->binding.kind == MediaKind::kVideo) {
+    if (!stream->packetizer) return operation_error("no payload format for " + codec.name);
+    auto& packetizer = *stream->packetizer;
+    if (auto started = packetizer.start_frame(frame.data, frame.key_frame); !started)
+      return operation_error(std::string(rtp::to_string(started.error())));
+    while (packetizer.has_next()) {
+      auto last = packetizer.next_payload(stream->payload);
+      if (!last) return operation_error(std::string(rtp::to_string(last.error())));
+      queue_rtp(*stream, codec, timestamp, *last, stream->payload, std::nullopt,
+                has_sources ? &frame : nullptr);
+    }
+  } else {
+    if (frame.data.size() > kMaxPayloadSize)
+      return type_error("an audio frame larger than one packet");
+    queue_rtp(*stream, codec, timestamp, false, frame.data, std::nullopt,
+              has_sources ? &frame : nullptr);
+    stream->last_audio = {timestamp, now_};
+  }
+  ++stream->stats.frames_sent;
+  if (frame.key_frame) ++stream->stats.key_frames_sent;
+  return {};
+}
+
+void MediaSession::queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_t timestamp,
+                             bool marker, BytesView payload, std::optional<std::uint32_t> clock_now,
+                             const EncodedFrame* sources) {
+  rtp::RtpPacketBuilder builder;
+  builder.set_payload_type(codec.payload_type)
+      .set_sequence_number(stream.next_sequence++)
+      .set_timestamp(timestamp)
+      .set_ssrc(stream.local_ssrc)
+      .set_marker(marker)
+      .set_payload(payload);
+  if (stream.mid_id) builder.add_extension(*stream.mid_id, as_bytes(stream.binding.mid));
+  std::array<std::uint8_t, 1> level{};
+  std::array<std::uint8_t, rtp::kMaxCsrcs> csrc_levels{};
+  if (sources != nullptr) {
+    for (const auto csrc : sources->contributing_sources) builder.add_csrc(csrc);
+    if (stream.audio_level_id && sources->audio_level) {
+      level =
+          rtp::write_ssrc_audio_level({std::min<std::uint8_t>(*sources->audio_level, 127), false});
+      builder.add_extension(*stream.audio_level_id, BytesView(level.data(), level.size()));
+    }
+    const auto& levels = sources->contributing_levels;
+    if (stream.csrc_audio_level_id && !levels.empty()) {
+      for (std::size_t i = 0; i < levels.size(); ++i)
+        csrc_levels[i] = std::min<std::uint8_t>(levels[i], 127);
+      builder.add_extension(*stream.csrc_audio_level_id,
+                            BytesView(csrc_levels.data(), levels.size()));
+    }
+  }
+  Buffer packet = take_buffer();
+  if (auto written = builder.write(packet); !written) {
+    media_session_log().warning("RTP packet not written: ", rtp::to_string(written.error()));
+    return;
+  }
+  ++stream.stats.packets_sent;
+  stream.stats.bytes_sent += payload.size();
+  stream.stats.header_bytes_sent += packet.size() - payload.size();
+  if (!stream.sent) stream.sent.emplace(codec.clock_rate);
+  stream.sent->on_packet(clock_now.value_or(timestamp), now_, payload.size());
+  // Kept as sent (before SRTP: the transport protects a copy each time it goes out).
+  if (stream.history.empty()) {
+    stream.history.resize(kSendHistoryPackets);
+    stream.history_sequence.resize(kSendHistoryPackets);
+  }
+  const auto sequence = static_cast<std::uint16_t>(stream.next_sequence - 1);
+  const std::size_t slot = sequence % kSendHistoryPackets;
+  stream.history[slot].assign(packet.view());
+  stream.history_sequence[slot] = sequence;
+  outgoing_.push_back(MediaPacket{std::move(packet), false});
+}
+
+void MediaSession::retransmit(Stream& stream, std::uint16_t sequence_number) {
+  const std::size_t slot = sequence_number % kSendHistoryPackets;
+  if (stream.history.empty() || stream.history_sequence[slot] != sequence_number) {
+    ++stream.stats.retransmissions_missed;
+    return;
+  }
+  ++stream.stats.packets_retransmitted;
+  Buffer packet = take_buffer();
+  if (!write_repair(stream, stream.history[slot].view(), packet)) {
+    // Without RFC 4588 negotiated for the format, the packet goes again as it was, on its own
+    // SSRC and sequence number, which a receiver takes as a late arrival.
+    packet.assign(stream.history[slot].view());
+  }
+  outgoing_.push_back(MediaPacket{std::move(packet), false});
+}
+
+// RFC 4588 4: the repair of a packet whose format both sides paired with an rtx format: the
+// original header (extensions and CSRCs included, padding dropped) on the repair stream's
+// SSRC, its own sequence number and the rtx payload type, then the original sequence number
+// (OSN) and payload.
+bool MediaSession::write_repair(Stream& stream, BytesView original, Buffer& out) {
+  if (stream.local_rtx_ssrc == 0) return false;
+  auto parsed = rtp::parse_rtp_packet(original);
+  if (!parsed) return false;
+  const RtpCodec* ours = stream.binding.local.find_codec(parsed->payload_type);
+  const RtpCodec* theirs = stream.binding.remote.find_codec(parsed->payload_type);
+  if (ours == nullptr || theirs == nullptr || !ours->rtx_payload_type ||
+      ours->rtx_payload_type != theirs->rtx_payload_type)
+    return false;
+  out.assign(original.subspan(0, parsed->header_size));
+  out[0] &= 0xdf;  // P: no padding
+  out[1] = static_cast<std::uint8_t>((out[1] & 0x80) | *ours->rtx_payload_type);
+  store_be16(out.data() + 2, stream.next_rtx_sequence++);
+  store_be32(out.data() + 8, stream.local_rtx_ssrc);
+  const std::uint8_t osn[2] = {static_cast<std::uint8_t>(parsed->sequence_number >> 8),
+                               static_cast<std::uint8_t>(parsed->sequence_number)};
+  out.append(BytesView(osn, 2));
+  out.append(parsed->payload);
+  return true;
+}
+
+bool MediaSession::can_insert_dtmf(std::uint32_t transceiver) const {
+  const Stream* s = find(transceiver);
+  return s != nullptr && s->dtmf != nullptr;
+}
+
+Result<> MediaSession::insert_dtmf(std::uint32_t transceiver, std::string_view tones,
+                                   std::int64_t duration_ms, std::int64_t inter_tone_gap_ms,
+                                   Timestamp now) {
+  now_ = now;
+  Stream* stream = find(transceiver);
+  if (stream == nullptr || !stream->dtmf)
+    return invalid_state_error(
+        "the transceiver does not send audio with a telephone-event format both sides listed");
+  if (auto inserted = stream->dtmf->insert_dtmf(now, tones, duration_ms, inter_tone_gap_ms);
+      !inserted)
+    return RTCError(RTCErrorType::kInvalidCharacterError,
+                    std::string(rtp::to_string(inserted.error())));
+  run_dtmf(*stream, now);
+  return {};
+}
+
+std::string MediaSession::dtmf_tone_buffer(std::uint32_t transceiver) const {
+  const Stream* s = find(transceiver);
+  return s != nullptr && s->dtmf ? s->dtmf->tone_buffer() : std::string();
+}
+
+std::uint32_t MediaSession::audio_timestamp_at(const Stream& stream, Timestamp at) {
+  // The audio's RTP clock extrapolated from its last frame (or from its random start when
+  // none went yet), so that an event's timestamp sits among the audio's (RFC 4733 2.3.5).
+  const std::uint32_t rate = stream.telephone_event ? stream.telephone_event->clock_rate : 8000;
+  const auto [base, base_at] =
+      stream.last_audio
+          ? *stream.last_audio
+          : std::pair<std::uint32_t, Timestamp>{stream.timestamp_offset, stream.configured_at};
+  const std::int64_t elapsed_us = (at - base_at).us();
+  const std::int64_t units = elapsed_us * static_cast<std::int64_t>(rate) / 1'000'000;
+  return base + static_cast<std::uint32_t>(units);
+}
+
+void MediaSession::run_dtmf(Stream& stream, Timestamp now) {
+  rtp::DtmfSender& dtmf = *stream.dtmf;
+  dtmf.handle_timeout(now);
+  const RtpCodec& format = *stream.telephone_event;
+  while (auto packet = dtmf.poll_packet()) {
+    Buffer payload = take_buffer();
+    ByteWriter writer(payload);
+    if (!rtp::write_telephone_event(packet->payload, writer)) continue;
+    const std::uint32_t timestamp =
+        audio_timestamp_at(stream, packet->event_start) + packet->timestamp_offset;
+    queue_rtp(stream, format, timestamp, packet->marker, payload.view(),
+              audio_timestamp_at(stream, now));
+    if (spare_.size() < kSpareBuffers) spare_.push_back(std::move(payload));
+  }
+  while (auto change = dtmf.poll_tone_change())
+    events_.push_back(DtmfToneChanged{stream.binding.transceiver, std::move(change->tone)});
+}
+
+void MediaSession::receive_telephone_event(Stream& stream, const RtpCodec& codec,
+                                           const rtp::RtpPacketView& packet) {
+  if (auto taken = stream.tone_receiver.on_packet(packet.sequence_number, packet.timestamp,
+                                                  packet.marker, packet.payload);
+      !taken)
+    return;
+  while (auto event = stream.tone_receiver.poll_event())
+    events_.push_back(DtmfToneReceived{stream.binding.transceiver, *event, codec.clock_rate});
+}
+
+}  // namespace rtcpp::pc
