@@ -18,6 +18,13 @@ done
 
 scripts/install-deps.sh
 
+# Every suite runs with its own temporary directory, removed at the end. A test that leaves
+# its files behind (rtcpp-* directories) fails the run: one interop script once left 200 MB
+# per run in /tmp until the disk filled.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/rtcpp-test-run.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR=$scratch
+
 jobs=$(nproc)
 passed=0
 failed=0
@@ -55,6 +62,14 @@ if ((fuzz)); then
     failed=$((failed + 1))
     status=1
   fi
+fi
+
+left=$(find "$scratch" -mindepth 1 -maxdepth 1 -name 'rtcpp-*' -printf '%f\n' | sort)
+if [[ -n "$left" ]]; then
+  echo "== left behind in the temporary directory by tests:"
+  echo "$left"
+  failed=$((failed + 1))
+  status=1
 fi
 
 echo

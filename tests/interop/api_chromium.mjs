@@ -19,12 +19,10 @@
 //     get_synchronization_sources() shows Chromium's SSRC with an audio level, each with a
 //     timestamp under a second old.
 // Run it where only loopback exists (see run_chromium.sh).
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, makeWorkDir } from './chromium.mjs';
 import http from 'node:http';
 import { spawn, execFileSync } from 'node:child_process';
 import readline from 'node:readline';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const [peerPath, mode = 'renegotiation'] = process.argv.slice(2);
@@ -37,7 +35,7 @@ function fail(why) {
 
 // A VP8 clip for rtcpp to send: 2 s at 30 fps, a key frame each second.
 // A 440 Hz tone for its audio: 2 s of Opus in 20 ms packets.
-const work = mkdtempSync(join(tmpdir(), 'rtcpp-api-'));
+const work = makeWorkDir('rtcpp-api-');
 const clip = join(work, 'clip.ivf');
 const tone = join(work, 'tone.ogg');
 execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i',

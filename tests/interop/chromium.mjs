@@ -3,6 +3,22 @@
 // media, the fake camera and microphone without a permission prompt. playwright-core adds
 // --headless and a fresh temporary --user-data-dir itself.
 import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// A fresh directory for a script's files (clips, recordings, payloads), removed when the
+// process exits however it exits, so that no run leaves hundreds of megabytes behind.
+// RTCPP_KEEP_WORK=1 keeps it for a look after a failure.
+export function makeWorkDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (process.env.RTCPP_KEEP_WORK !== '1') {
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  } else {
+    process.on('exit', () => console.error(`work files kept in ${dir}`));
+  }
+  return dir;
+}
 
 // media: the fake capture devices and autoplay; mdns: keep Chromium's default of hiding its
 // addresses behind mDNS names; extra: more switches.

@@ -19,12 +19,11 @@
 // pictures are counted decoded rather than by their stamps (see below).
 //
 // Run it where only loopback exists (see run_chromium.sh).
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, makeWorkDir } from './chromium.mjs';
 import http from 'node:http';
 import { spawn, execFileSync } from 'node:child_process';
 import readline from 'node:readline';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [rtcppPath, mode = 'receive-offer', codec = 'vp8', secondsArg = '8'] = process.argv.slice(2);
@@ -47,7 +46,7 @@ const server = http.createServer((req, res) => {
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${server.address().port}/`;
 
-const work = mkdtempSync(join(tmpdir(), 'rtcpp-call-'));
+const work = makeWorkDir('rtcpp-call-');
 const recordDir = join(work, 'rec');
 const run = (args) => JSON.parse(execFileSync(rtcppPath, args, { encoding: 'utf8' }).trim().split('\n').pop());
 let extra = [];

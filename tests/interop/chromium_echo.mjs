@@ -20,12 +20,11 @@
 //
 // Exits 0 when every message came back intact. Run it where only loopback exists (see
 // run_chromium.sh) so that both sides gather 127.0.0.1 candidates only.
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, makeWorkDir } from './chromium.mjs';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -49,7 +48,7 @@ const page = await browser.newPage();
 page.on('console', (m) => console.error(`[page] ${m.text()}`));
 await page.goto(url);
 
-const work = mkdtempSync(join(tmpdir(), 'rtcpp-interop-'));
+const work = makeWorkDir('rtcpp-interop-');
 const file = join(work, 'payload.bin');
 const fileBytes = randomBytes(2 * 1024 * 1024 + 123);
 writeFileSync(file, fileBytes);

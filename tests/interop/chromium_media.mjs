@@ -20,12 +20,10 @@
 // and plays out at the tone's level.
 //
 // Run it where only loopback exists (see run_chromium.sh).
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, makeWorkDir } from './chromium.mjs';
 import http from 'node:http';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import readline from 'node:readline';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const [rtcppPath, mode = 'camera-offer', codec = 'vp8'] = process.argv.slice(2);
@@ -48,7 +46,7 @@ const server = http.createServer((req, res) => {
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${server.address().port}/`;
 
-const work = mkdtempSync(join(tmpdir(), 'rtcpp-media-'));
+const work = makeWorkDir('rtcpp-media-');
 const recordDir = join(work, 'rec');
 const clip = join(work, { h264: 'clip.h264', opus: 'clip.ogg' }[codec] || 'clip.ivf');
 const clipSeconds = 2;

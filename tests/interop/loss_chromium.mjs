@@ -9,11 +9,10 @@
 //
 // The transfer time runs from the channel's open to the last byte received, as `rtcpp peer`
 // counts it. A cell that does not finish in TIMEOUT_S prints ok false with what arrived.
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, makeWorkDir } from './chromium.mjs';
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
-import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -25,14 +24,13 @@ if (!['rtcpp-to-chromium', 'chromium-to-rtcpp', 'chromium-to-chromium'].includes
   console.error('usage: loss_chromium.mjs <rtcpp> rtcpp-to-chromium|chromium-to-rtcpp|chromium-to-chromium SIZE TIMEOUT_S');
   process.exit(2);
 }
-const work = mkdtempSync(join(tmpdir(), 'rtcpp-loss-'));
+const work = makeWorkDir('rtcpp-loss-');
 let browser = null;
 let peer = null;
 
 function finish(report) {
   console.log(JSON.stringify({ cell, size, ...report }));
   if (peer && peer.exitCode === null) peer.kill('SIGTERM');
-  rmSync(work, { recursive: true, force: true });
   const exit = () => process.exit(0);
   if (browser) browser.close().then(exit, exit); else exit();
 }
