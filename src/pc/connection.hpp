@@ -315,6 +315,14 @@ class Connection {
   const MediaStreamStats* media_stats(std::uint32_t transceiver) const {
     return media_.stats(transceiver);
   }
+  // Transport-wide congestion control feedback both ways, and the per-packet results of the
+  // peer's feedback for a congestion controller to take (MediaSession).
+  TransportFeedbackStats transport_feedback_stats() const {
+    return media_.transport_feedback_stats();
+  }
+  std::vector<rtp::TransportPacketResult> take_transport_results() {
+    return media_.take_transport_results();
+  }
   // The sources a receiving transceiver heard from in the last 10 s (W3C webrtc-pc 5.4.4).
   std::vector<MediaSource> synchronization_sources(std::uint32_t transceiver, Timestamp now) const {
     return media_.synchronization_sources(transceiver, now);

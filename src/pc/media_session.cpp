@@ -50,8 +50,24 @@ std::optional<RtpCodec> agreed_telephone_event(const MediaBinding& binding,
   return std::nullopt;
 }
 
+bool has_feedback(const RtpCodec& codec, std::string_view feedback) {
+  return std::find(codec.feedback.begin(), codec.feedback.end(), feedback) != codec.feedback.end();
+}
+
 bool has_nack(const RtpCodec& codec) {
-  return std::find(codec.feedback.begin(), codec.feedback.end(), "nack") != codec.feedback.end();
+  return has_feedback(codec, "nack");
+}
+
+// The draft's section 4 (and JSEP's rtcp-fb rules): feedback goes for a section where both
+// sides listed transport-cc for one of its formats.
+bool transport_feedback_negotiated(const MediaBinding& binding) {
+  for (const auto& codec : binding.local.codecs) {
+    const RtpCodec* theirs = binding.remote.find_codec(codec.payload_type);
+    if (theirs != nullptr && has_feedback(codec, "transport-cc") &&
+        has_feedback(*theirs, "transport-cc"))
+      return true;
+  }
+  return false;
 }
 
 // RFC 4585 4.2: the receiver asks with NACKs for a format both sides listed "nack" for.
@@ -87,6 +103,24 @@ MediaSession::~MediaSession() = default;
 void MediaSession::configure(std::vector<MediaBinding> bindings) {
   std::map<std::uint32_t, std::unique_ptr<Stream>> next;
   ssrc_routes_.clear();
+  // RFC 8843 9.1: one id per extension across the bundle; the first section that negotiated
+  // the transport-wide sequence number names it.
+  transport_cc_id_.reset();
+  bool transport_feedback = false;
+  for (const auto& binding : bindings) {
+    if (!binding.local.extension_id(rtp::kTransportWideCcUri)) continue;
+    auto id = binding.remote.extension_id(rtp::kTransportWideCcUri);
+    if (!id) continue;
+    if (!transport_cc_id_) transport_cc_id_ = id;
+    transport_feedback = transport_feedback || transport_feedback_negotiated(binding);
+  }
+  if (transport_cc_id_ && !transport_cc_sender_) transport_cc_sender_.emplace();
+  if (!transport_cc_id_) transport_cc_sender_.reset();
+  if (transport_cc_id_ && transport_feedback) {
+    if (!transport_cc_receiver_) transport_cc_receiver_.emplace();
+  } else {
+    transport_cc_receiver_.reset();
+  }
   for (auto& binding : bindings) {
     auto found = streams_.find(binding.transceiver);
     std::unique_ptr<Stream> stream;
@@ -194,6 +228,13 @@ void MediaSession::handle_rtp(BytesView bytes, Timestamp now) {
     media_session_log().debug("RTP packet dropped: ", rtp::to_string(packet.error()));
     ++packets_unrouted_;
     return;
+  }
+  // Every packet of the transport counts for its feedback, whichever section takes it.
+  if (transport_cc_receiver_) {
+    if (auto value = packet->extension(*transport_cc_id_)) {
+      if (auto sequence = rtp::parse_transport_sequence_number(*value))
+        transport_cc_receiver_->on_packet(*sequence, now, packet->ssrc);
+    }
   }
   Stream* stream = route(*packet);
   if (stream == nullptr || !stream->binding.receive) {
@@ -456,6 +497,24 @@ const RtpCodec* MediaSession::receive_codec_description(std::uint32_t transceive
   if (s == nullptr || !s->binding.receive) return nullptr;
   if (s->received_payload_type) return s->binding.local.find_codec(*s->received_payload_type);
   return s->codec ? s->binding.local.find_codec(s->codec->payload_type) : nullptr;
+}
+
+TransportFeedbackStats MediaSession::transport_feedback_stats() const {
+  TransportFeedbackStats out;
+  out.feedback_sent = transport_feedback_sent_;
+  if (transport_cc_receiver_) out.packets_reported = transport_cc_receiver_->packets_recorded();
+  if (transport_cc_sender_) {
+    out.feedback_received = transport_cc_sender_->feedback_received();
+    out.packets_reported_received = transport_cc_sender_->packets_reported_received();
+    out.packets_reported_lost = transport_cc_sender_->packets_reported_lost();
+  }
+  return out;
+}
+
+std::vector<rtp::TransportPacketResult> MediaSession::take_transport_results() {
+  std::vector<rtp::TransportPacketResult> out;
+  out.swap(transport_results_);
+  return out;
 }
 
 const MediaStreamStats* MediaSession::stats(std::uint32_t transceiver) const {

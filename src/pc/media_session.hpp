@@ -14,9 +14,12 @@
 // negotiated. A PLI or FIR from the peer for a sender becomes a key-frame request to the
 // application; a generic NACK (RFC 4585 6.2.1) is answered from the sender's history of its last
 // packets, as RFC 4588 repairs on our RTX SSRC where the format's RTX was negotiated, else
-// resent as they were. About once a second (RFC 3550 6.2, randomized 0.5-1.5 times) each
-// stream sends a compound report: an SR when it sends, else an RR, with a report block on what it
-// receives, and its CNAME.
+// resent as they were. Where the transport-wide sequence number extension was negotiated,
+// every packet sent carries one, and the peer's transport-cc feedback is matched with what was
+// sent; where both sides also listed transport-cc feedback (rtcp-fb), the packets received are
+// reported back about every 100 ms (rtp/transport_cc.hpp). About once a second (RFC 3550 6.2,
+// randomized 0.5-1.5 times) each stream sends a compound report: an SR when it sends, else an RR,
+// with a report block on what it receives, and its CNAME.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +41,7 @@
 #include "rtp/rtcp_packet.hpp"
 #include "rtp/rtp_packet.hpp"
 #include "rtp/telephone_event.hpp"
+#include "rtp/transport_cc.hpp"
 
 namespace rtcpp::pc {
 
@@ -111,6 +115,15 @@ struct MediaStreamStats {
   std::uint64_t goodbyes_received = 0;  // RTCP BYE for the peer's SSRC we receive
 };
 
+// Transport-wide congestion control feedback, both ways (rtp/transport_cc.hpp).
+struct TransportFeedbackStats {
+  std::uint64_t feedback_sent = 0;      // messages reporting what we received
+  std::uint64_t packets_reported = 0;   // packets we received and reported
+  std::uint64_t feedback_received = 0;  // the peer's messages about what we sent
+  std::uint64_t packets_reported_received = 0;
+  std::uint64_t packets_reported_lost = 0;  // reported lost, and not received since
+};
+
 // W3C webrtc-pc 5.4.4 RTCRtpContributingSource / RTCRtpSynchronizationSource: a source of
 // the media a receiver got in the last 10 s (its SSRC, or a CSRC of its packets).
 struct MediaSource {
@@ -154,7 +167,8 @@ class MediaSession {
  public:
   // The largest RTP packet this session writes (before SRTP adds its tag), in bytes.
   static constexpr std::size_t kMaxRtpPacketSize = 1200;
-  // The largest payload: room for the fixed header and the MID extension.
+  // The largest payload: room for the fixed header and the extensions of a video packet (a MID
+  // of up to 8 characters and the transport-wide sequence number).
   static constexpr std::size_t kMaxPayloadSize = kMaxRtpPacketSize - 12 - 16;
   // Video payloads leave room for the original sequence number an RFC 4588 repair puts before
   // them, so that a repair is no larger than kMaxRtpPacketSize either.
@@ -231,6 +245,11 @@ class MediaSession {
   static constexpr Duration kSourceLifetime = Duration::seconds(10);
   std::vector<MediaSource> synchronization_sources(std::uint32_t transceiver, Timestamp now) const;
   std::vector<MediaSource> contributing_sources(std::uint32_t transceiver, Timestamp now) const;
+  TransportFeedbackStats transport_feedback_stats() const;
+  // The per-packet results of the peer's last transport-cc feedback messages (at most
+  // kMaxTransportResults, oldest first), for a congestion controller to take.
+  static constexpr std::size_t kMaxTransportResults = 1024;
+  std::vector<rtp::TransportPacketResult> take_transport_results();
   // Packets no section took (unknown SSRC and payload type, or a section not receiving).
   std::uint64_t packets_unrouted() const noexcept { return packets_unrouted_; }
 
@@ -263,6 +282,10 @@ class MediaSession {
   void run_dtmf(Stream& stream, Timestamp now);
   static std::uint32_t audio_timestamp_at(const Stream& stream, Timestamp at);
   Buffer take_buffer();
+  // Transport-wide congestion control: the feedback due, and a fresh transport-wide sequence
+  // number for a packet that goes again (a retransmission is a new packet on the transport).
+  void send_transport_feedback(Timestamp now);
+  void restamp_transport_sequence(Buffer& packet);
   void on_report_blocks(const std::vector<rtp::ReportBlock>& blocks, Timestamp now);
 
   Random& rng_;
@@ -274,6 +297,13 @@ class MediaSession {
   std::vector<Buffer> spare_;  // packet buffers to reuse
   RingQueue<MediaEvent> events_;
   std::uint64_t packets_unrouted_ = 0;
+  // The transport-wide sequence number's extension id, where negotiated; with a sender that
+  // numbers what we send, and a receiver where we also give feedback.
+  std::optional<std::uint8_t> transport_cc_id_;
+  std::optional<rtp::TransportCcSender> transport_cc_sender_;
+  std::optional<rtp::TransportCcReceiver> transport_cc_receiver_;
+  std::vector<rtp::TransportPacketResult> transport_results_;
+  std::uint64_t transport_feedback_sent_ = 0;
   std::string cname_;
   Duration ntp_offset_;
   std::optional<Timestamp> next_report_;

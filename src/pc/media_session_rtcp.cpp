@@ -30,6 +30,23 @@ void MediaSession::send_nacks(Stream& stream, Timestamp now) {
   outgoing_.push_back(MediaPacket{std::move(compound), true});
 }
 
+// Transport-wide congestion control feedback (draft 3.1), after an empty receiver report so that
+// the compound is valid without RFC 5506.
+void MediaSession::send_transport_feedback(Timestamp now) {
+  if (!transport_cc_receiver_ || closed_ || streams_.empty() ||
+      !transport_cc_receiver_->feedback_due(now))
+    return;
+  const std::uint32_t sender_ssrc = streams_.begin()->second->local_ssrc;
+  for (const auto& message : transport_cc_receiver_->take_feedback(sender_ssrc, now)) {
+    Buffer compound = take_buffer();
+    ByteWriter writer(compound);
+    rtp::write_rtcp(rtp::ReceiverReport{sender_ssrc, {}}, writer);
+    rtp::write_rtcp(message, writer);
+    outgoing_.push_back(MediaPacket{std::move(compound), true});
+    ++transport_feedback_sent_;
+  }
+}
+
 void MediaSession::send_pli(Stream& stream, Timestamp now) {
   if (!stream.stats.remote_ssrc) return;
   stream.last_pli = now;
@@ -99,6 +116,20 @@ void MediaSession::handle_rtcp(BytesView bytes, Timestamp now) {
       if (Stream* s = sender_of(nack->media_ssrc)) {
         ++s->stats.nack_received;
         for (const auto sequence : nack->lost_packets()) retransmit(*s, sequence);
+      }
+    } else if (const auto* feedback = std::get_if<rtp::TransportFeedback>(&message)) {
+      if (transport_cc_sender_) {
+        auto results = transport_cc_sender_->on_feedback(*feedback);
+        media_session_log().debug("transport-cc feedback: ", feedback->deltas.size(), " statuses, ",
+                                  results.size(), " new results");
+        // Bounded: the oldest results go when nobody takes them.
+        transport_results_.insert(transport_results_.end(), results.begin(), results.end());
+        if (transport_results_.size() > kMaxTransportResults) {
+          transport_results_.erase(
+              transport_results_.begin(),
+              transport_results_.begin() +
+                  static_cast<std::ptrdiff_t>(transport_results_.size() - kMaxTransportResults));
+        }
       }
     } else if (const auto* fir = std::get_if<rtp::FullIntraRequest>(&message)) {
       for (const auto& entry : fir->entries) {
@@ -177,6 +208,7 @@ void MediaSession::handle_timeout(Timestamp now) {
     if (stream->dtmf) run_dtmf(*stream, now);
     send_nacks(*stream, now);
   }
+  send_transport_feedback(now);
   if (!next_report_) {
     next_report_ = now + kReportInterval / 2;
     return;
@@ -191,6 +223,9 @@ void MediaSession::handle_timeout(Timestamp now) {
 std::optional<Timestamp> MediaSession::next_timeout() const {
   if (streams_.empty() || closed_) return std::nullopt;
   Timestamp next = next_report_ ? *next_report_ : now_;
+  if (transport_cc_receiver_) {
+    if (auto due = transport_cc_receiver_->next_feedback(); due && *due < next) next = *due;
+  }
   for (const auto& [handle, stream] : streams_) {
     if (stream->nack) {
       if (auto due = stream->nack->next_due(round_trip_time(*stream)); due && *due < next)

@@ -1,6 +1,7 @@
 // MediaSession: frames out as RTP, retransmissions (as they were or as RFC 4588 repairs),
 // and DTMF (W3C webrtc-pc 7, RFC 4733).
 #include <algorithm>
+#include <array>
 
 #include "base/byte_reader.hpp"
 #include "base/byte_writer.hpp"
@@ -63,6 +64,13 @@ void MediaSession::queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_
       .set_marker(marker)
       .set_payload(payload);
   if (stream.mid_id) builder.add_extension(*stream.mid_id, as_bytes(stream.binding.mid));
+  std::array<std::uint8_t, 2> transport_sequence{};
+  if (transport_cc_sender_) {
+    transport_sequence =
+        rtp::write_transport_sequence_number(transport_cc_sender_->next_sequence());
+    builder.add_extension(*transport_cc_id_,
+                          BytesView(transport_sequence.data(), transport_sequence.size()));
+  }
   std::array<std::uint8_t, 1> level{};
   std::array<std::uint8_t, rtp::kMaxCsrcs> csrc_levels{};
   if (sources != nullptr) {
@@ -85,6 +93,7 @@ void MediaSession::queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_
     media_session_log().warning("RTP packet not written: ", rtp::to_string(written.error()));
     return;
   }
+  if (transport_cc_sender_) transport_cc_sender_->on_packet_sent(packet.size(), now_);
   ++stream.stats.packets_sent;
   stream.stats.bytes_sent += payload.size();
   stream.stats.header_bytes_sent += packet.size() - payload.size();
@@ -115,7 +124,19 @@ void MediaSession::retransmit(Stream& stream, std::uint16_t sequence_number) {
     // SSRC and sequence number, which a receiver takes as a late arrival.
     packet.assign(stream.history[slot].view());
   }
+  restamp_transport_sequence(packet);
   outgoing_.push_back(MediaPacket{std::move(packet), false});
+}
+
+void MediaSession::restamp_transport_sequence(Buffer& packet) {
+  if (!transport_cc_sender_) return;
+  auto parsed = rtp::parse_rtp_packet(packet.view());
+  if (!parsed) return;
+  auto value = parsed->extension(*transport_cc_id_);
+  if (!value || value->size() != 2) return;
+  const auto offset = static_cast<std::size_t>(value->data() - packet.data());
+  store_be16(packet.data() + offset, transport_cc_sender_->next_sequence());
+  transport_cc_sender_->on_packet_sent(packet.size(), now_);
 }
 
 // RFC 4588 4: the repair of a packet whose format both sides paired with an rtx format: the

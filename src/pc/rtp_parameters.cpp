@@ -66,9 +66,10 @@ bool supported(MediaKind kind, const RtpCodec& codec) {
   return false;
 }
 
-// The RTCP feedback we act on (RFC 4585 NACK and PLI, RFC 5104 FIR).
+// The RTCP feedback we act on (RFC 4585 NACK and PLI, RFC 5104 FIR, transport-wide congestion
+// control feedback).
 bool supported_feedback(std::string_view fb) {
-  return fb == "nack" || fb == "nack pli" || fb == "ccm fir";
+  return fb == "nack" || fb == "nack pli" || fb == "ccm fir" || fb == "transport-cc";
 }
 
 }  // namespace
@@ -189,13 +190,13 @@ RtpParameters local_rtp_parameters(MediaKind kind) {
   RtpParameters p;
   if (kind == MediaKind::kAudio) {
     // Telephone events (RFC 4733) at each audio clock rate, for DTMF: the sixteen DTMF events.
-    p.codecs = {{111, "opus", 48000, 2, "minptime=10;useinbandfec=1", {}, {}},
+    p.codecs = {{111, "opus", 48000, 2, "minptime=10;useinbandfec=1", {"transport-cc"}, {}},
                 {0, "PCMU", 8000, 1, {}, {}, {}},
                 {8, "PCMA", 8000, 1, {}, {}, {}},
                 {110, "telephone-event", 48000, 1, "0-15", {}, {}},
                 {126, "telephone-event", 8000, 1, "0-15", {}, {}}};
   } else {
-    const std::vector<std::string> feedback{"nack", "nack pli", "ccm fir"};
+    const std::vector<std::string> feedback{"nack", "nack pli", "ccm fir", "transport-cc"};
     p.codecs = {
         {96, "VP8", 90000, 1, {}, feedback, 97},
         // Constrained Baseline 3.1, what every browser decodes.
@@ -204,7 +205,9 @@ RtpParameters local_rtp_parameters(MediaKind kind) {
         {98, "VP9", 90000, 1, "profile-id=0", feedback, 99},
         {35, "AV1", 90000, 1, {}, feedback, 36}};
   }
-  p.extensions = {{4, std::string(kMidExtensionUri), {}}};
+  // Ids as Chromium numbers them, so that a bundle with its sections agrees on them.
+  p.extensions = {{3, std::string(rtp::kTransportWideCcUri), {}},
+                  {4, std::string(kMidExtensionUri), {}}};
   if (kind == MediaKind::kAudio) {
     p.extensions.push_back({1, std::string(rtp::kSsrcAudioLevelUri), {}});
     p.extensions.push_back({2, std::string(rtp::kCsrcAudioLevelUri), {}});
@@ -223,7 +226,8 @@ std::optional<RtpParameters> answer_rtp_parameters(MediaKind kind, const RtpPara
   if (answer.codecs.empty()) return std::nullopt;
   for (const auto& e : offered.extensions) {
     const bool audio_level = e.uri == rtp::kSsrcAudioLevelUri || e.uri == rtp::kCsrcAudioLevelUri;
-    if (e.uri != kMidExtensionUri && !(kind == MediaKind::kAudio && audio_level)) continue;
+    const bool both_kinds = e.uri == kMidExtensionUri || e.uri == rtp::kTransportWideCcUri;
+    if (!both_kinds && !(kind == MediaKind::kAudio && audio_level)) continue;
     RtpHeaderExtension taken = e;
     if (e.direction == "recvonly") taken.direction = "sendonly";
     if (e.direction == "sendonly") taken.direction = "recvonly";

@@ -4,8 +4,14 @@
 
 #include "base/byte_reader.hpp"
 #include "base/serial.hpp"
+#include "rtp/rtcp_writing.hpp"
 
 namespace rtcpp::rtp {
+
+using rtcp_detail::fits;
+using rtcp_detail::read_feedback_header;
+using rtcp_detail::round_up4;
+using rtcp_detail::write_header;
 
 std::string_view to_string(RtcpParseError error) noexcept {
   switch (error) {
@@ -69,23 +75,6 @@ RtcpResult<std::vector<RtcpPacketView>> split_rtcp_compound(BytesView compound) 
 
 namespace {
 
-// Writes the common header of a packet of `size` bytes (a multiple of 4).
-void write_header(ByteWriter& writer, std::uint8_t count, std::uint8_t type, std::size_t size) {
-  writer.write_u8(static_cast<std::uint8_t>(0x80 | count));
-  writer.write_u8(type);
-  writer.write_u16(static_cast<std::uint16_t>(size / 4 - 1));
-}
-
-// Whether a packet of `size` bytes can be written: its length field holds it, and the writer
-// has room for all of it (so that the writes after this check cannot fail halfway).
-bool fits(const ByteWriter& writer, std::size_t size) {
-  return size % 4 == 0 && size / 4 - 1 <= 0xFFFF && writer.ok() && writer.remaining() >= size;
-}
-
-std::size_t round_up4(std::size_t n) {
-  return (n + 3) / 4 * 4;
-}
-
 RtcpResult<ReportBlock> read_report_block(ByteReader& reader) {
   ReportBlock block;
   auto ssrc = reader.read_u32();
@@ -130,21 +119,6 @@ RtcpResult<std::vector<ReportBlock>> read_report_blocks(ByteReader& reader, std:
     blocks.push_back(*block);
   }
   return blocks;
-}
-
-// The two SSRCs that start every RTPFB and PSFB message (RFC 4585 6.1).
-struct FeedbackHeader {
-  std::uint32_t sender_ssrc = 0;
-  std::uint32_t media_ssrc = 0;
-};
-
-RtcpResult<FeedbackHeader> read_feedback_header(const RtcpPacketView& packet, std::uint8_t type,
-                                                std::uint8_t fmt, ByteReader& reader) {
-  if (packet.type != type || packet.count != fmt) return RtcpParseError::kWrongType;
-  auto sender = reader.read_u32();
-  auto media = reader.read_u32();
-  if (!sender || !media) return RtcpParseError::kMalformed;
-  return FeedbackHeader{*sender, *media};
 }
 
 }  // namespace
@@ -463,6 +437,8 @@ std::optional<RtcpResult<RtcpMessage>> parse_message(const RtcpPacketView& packe
       return lift(Goodbye::parse(packet));
     case rtcp_type::kTransportFeedback:
       if (packet.count == rtcp_fmt::kGenericNack) return lift(GenericNack::parse(packet));
+      if (packet.count == rtcp_fmt::kTransportWideFeedback)
+        return lift(TransportFeedback::parse(packet));
       return std::nullopt;
     case rtcp_type::kPayloadFeedback:
       if (packet.count == rtcp_fmt::kPictureLossIndication)

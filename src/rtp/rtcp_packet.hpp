@@ -1,7 +1,9 @@
 // RTCP packets: the compound packet walk (RFC 3550 6.1; RFC 5506 reduced-size compounds of
 // any packet type are accepted), and the packets a WebRTC video path needs, parsed from
 // untrusted bytes and written back: SR, RR, SDES, BYE (RFC 3550 6.4-6.6), generic NACK and
-// PLI (RFC 4585 6.2.1, 6.3.1) and FIR (RFC 5104 4.3.1). Other packet types are skipped.
+// PLI (RFC 4585 6.2.1, 6.3.1), FIR (RFC 5104 4.3.1) and transport-wide congestion control
+// feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01 3.1; its codec is in
+// transport_feedback.cpp). Other packet types are skipped.
 //
 // Every RTCP packet starts with the common header:
 // |V=2|P| RC/FMT  |      PT       |  length (32-bit words - 1)    |
@@ -41,9 +43,10 @@ inline constexpr std::uint8_t kExtendedReport = 207;
 
 // The FMT values of the feedback messages we read.
 namespace rtcp_fmt {
-inline constexpr std::uint8_t kGenericNack = 1;            // RTPFB, RFC 4585 6.2.1
-inline constexpr std::uint8_t kPictureLossIndication = 1;  // PSFB, RFC 4585 6.3.1
-inline constexpr std::uint8_t kFullIntraRequest = 4;       // PSFB, RFC 5104 4.3.1
+inline constexpr std::uint8_t kGenericNack = 1;             // RTPFB, RFC 4585 6.2.1
+inline constexpr std::uint8_t kTransportWideFeedback = 15;  // RTPFB, transport-wide-cc 3.1
+inline constexpr std::uint8_t kPictureLossIndication = 1;   // PSFB, RFC 4585 6.3.1
+inline constexpr std::uint8_t kFullIntraRequest = 4;        // PSFB, RFC 5104 4.3.1
 }  // namespace rtcp_fmt
 
 enum class RtcpParseError : std::uint8_t {
@@ -216,8 +219,42 @@ struct FullIntraRequest {
   friend bool operator==(const FullIntraRequest&, const FullIntraRequest&) = default;
 };
 
-using RtcpMessage = std::variant<SenderReport, ReceiverReport, SourceDescription, Goodbye,
-                                 GenericNack, PictureLossIndication, FullIntraRequest>;
+// Transport-wide congestion control feedback (draft-holmer-rmcat-transport-wide-cc-
+// extensions-01 3.1): for a run of the transport-wide sequence numbers the peer sent (RTP
+// header extension), which packets arrived and when. Arrival times are deltas in 250 us
+// ticks: the first received packet's from the reference time, each later one's from the
+// received packet before it.
+//
+// On the wire the statuses go in 2-byte chunks (run-length, or vectors of 14 one-bit or 7
+// two-bit symbols); the writer picks the chunks, so a parsed message written back holds the
+// same statuses and deltas but not always the same chunks.
+struct TransportFeedback {
+  // 250 us: the unit of the receive deltas.
+  static constexpr std::int64_t kDeltaTickMicros = 250;
+  // 64 ms: the unit of the reference time.
+  static constexpr std::int64_t kReferenceTickMicros = 64000;
+  // A delta of one byte on the wire ("small"): 0 to 255 ticks; others take two bytes, signed.
+  static constexpr std::int32_t kMaxSmallDelta = 255;
+
+  std::uint32_t sender_ssrc = 0;
+  std::uint32_t media_ssrc = 0;
+  std::uint16_t base_sequence = 0;
+  std::uint32_t reference_time = 0;  // 24 bits, in 64 ms
+  std::uint8_t feedback_count = 0;   // counts the feedback messages sent, wrapping
+  // One entry per packet from base_sequence on (at most 65535): its receive delta in ticks,
+  // or nothing for a packet not received.
+  std::vector<std::optional<std::int16_t>> deltas;
+
+  static RtcpResult<TransportFeedback> parse(const RtcpPacketView& packet);
+  std::size_t size() const noexcept;
+  // False also with no entries, more than 65535, or a reference time beyond 24 bits.
+  bool write_to(ByteWriter& writer) const;
+  friend bool operator==(const TransportFeedback&, const TransportFeedback&) = default;
+};
+
+using RtcpMessage =
+    std::variant<SenderReport, ReceiverReport, SourceDescription, Goodbye, GenericNack,
+                 PictureLossIndication, FullIntraRequest, TransportFeedback>;
 
 // A compound's messages in order. Packets of types we do not read are skipped; so are
 // packets of known types whose bodies are malformed (a sender's bad PLI does not lose its

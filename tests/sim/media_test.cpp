@@ -5,7 +5,9 @@
 // part of a frame asks for a key frame (PLI) and the sender's application hears it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <climits>
 #include <map>
 
 #include "common/vp8_frames.hpp"
@@ -45,6 +47,11 @@ struct MediaOutcome {
   pc::MediaStreamStats sender_video;    // the offerer's view of its video
   pc::MediaStreamStats receiver_video;  // the answerer's
   pc::MediaStreamStats receiver_audio;
+  // Transport-wide congestion control: the offerer's view of its packets, the answerer's
+  // feedback, and the offerer's per-packet results of the last second or so.
+  pc::TransportFeedbackStats sender_transport;
+  pc::TransportFeedbackStats receiver_transport;
+  std::vector<rtp::TransportPacketResult> transport_results;
   // After the offerer closed: RTCP BYEs the answerer got for the video and the audio.
   std::uint64_t video_goodbyes = 0;
   std::uint64_t audio_goodbyes = 0;
@@ -133,6 +140,9 @@ MediaOutcome run_media_session(std::uint64_t seed, double loss, Duration jitter)
   }
   if (const auto* stats = a.media_stats(video)) out.sender_video = *stats;
   if (const auto* stats = b.media_stats(b_audio->handle)) out.receiver_audio = *stats;
+  out.sender_transport = a.transport_feedback_stats();
+  out.receiver_transport = b.transport_feedback_stats();
+  out.transport_results = a.take_transport_results();
   // The offerer receives nothing on its sendonly video, and nothing was sent to its audio.
   EXPECT_TRUE(seen_a.frames.empty());
   // Closing says BYE for each stream that sent (RFC 3550 6.6).
@@ -177,6 +187,29 @@ TEST(SimMedia, VideoAndAudioFramesArriveWhole) {
   EXPECT_EQ(o.receiver_audio.packets_lost, 0);
   EXPECT_EQ(o.video_goodbyes, 1u);
   EXPECT_EQ(o.audio_goodbyes, 1u);
+  // Transport-wide congestion control: every RTP packet numbered, and all reported received
+  // by feedback about every 100 ms over the 5 s of media.
+  EXPECT_NE(o.offer.find("transport-wide-cc-extensions-01"), std::string::npos) << o.offer;
+  EXPECT_NE(o.answer.find("a=rtcp-fb:96 transport-cc"), std::string::npos) << o.answer;
+  const std::uint64_t rtp_sent =
+      o.sender_video.packets_sent + o.sender_video.packets_retransmitted + o.audio_sent;
+  EXPECT_EQ(o.receiver_transport.packets_reported, rtp_sent);
+  EXPECT_GE(o.receiver_transport.feedback_sent, 40u);
+  EXPECT_EQ(o.sender_transport.feedback_received, o.receiver_transport.feedback_sent);
+  EXPECT_EQ(o.sender_transport.packets_reported_received, rtp_sent);
+  EXPECT_EQ(o.sender_transport.packets_reported_lost, 0u);
+  // Over a link of constant delay, arrival minus send time is one value for every packet (the
+  // receiver's clock has another origin), to within a 250 us tick.
+  ASSERT_EQ(o.transport_results.size(), rtp_sent);
+  std::int64_t low = INT64_MAX;
+  std::int64_t high = INT64_MIN;
+  for (const auto& r : o.transport_results) {
+    ASSERT_TRUE(r.arrival);
+    const std::int64_t one_way = (*r.arrival - r.sent).us();
+    low = std::min(low, one_way);
+    high = std::max(high, one_way);
+  }
+  EXPECT_LE(high - low, 250);
 }
 
 // Every delivered frame is a sent one, whole, and in sending order.
@@ -214,6 +247,11 @@ TEST(SimMedia, LossAndReorderingNeverDeliverABrokenFrame) {
     EXPECT_GE(o.receiver_video.packets_lost, 0) << "seed " << seed;
     EXPECT_TRUE(o.sender_video.remote_packets_lost) << "seed " << seed;
     EXPECT_GT(o.receiver_video.jitter_seconds, 0.0) << "seed " << seed;
+    // Transport-cc feedback reports the losses (a lost feedback message loses its reports).
+    EXPECT_GT(o.sender_transport.packets_reported_lost, 0u) << "seed " << seed;
+    EXPECT_GT(o.sender_transport.packets_reported_received,
+              o.receiver_transport.packets_reported * 9 / 10)
+        << "seed " << seed;
   }
 }
 

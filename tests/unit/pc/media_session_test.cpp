@@ -569,5 +569,145 @@ TEST(MediaSession, SynchronizationAndContributingSourcesWithTheirAudioLevels) {
   EXPECT_TRUE(session.synchronization_sources(kVideo, t0).empty());
 }
 
+constexpr std::uint8_t kTransportCcId = 3;
+
+// bindings() with the transport-wide sequence number in both descriptions, and transport-cc
+// feedback listed by us and (with `peer_feedback`) by the peer.
+std::vector<MediaBinding> transport_cc_bindings(bool peer_feedback = true) {
+  auto b = bindings();
+  for (auto& binding : b) {
+    for (auto* p : {&binding.local, &binding.remote}) {
+      p->extensions.push_back({kTransportCcId, std::string(rtp::kTransportWideCcUri)});
+      if (p == &binding.remote && !peer_feedback) continue;
+      for (auto& c : p->codecs) c.feedback.push_back("transport-cc");
+    }
+  }
+  return b;
+}
+
+std::uint16_t transport_sequence_of(BytesView packet) {
+  auto parsed = rtp::parse_rtp_packet(packet);
+  EXPECT_TRUE(parsed);
+  if (!parsed) return 0;
+  auto value = parsed->extension(kTransportCcId);
+  EXPECT_TRUE(value);
+  if (!value) return 0;
+  auto sequence = rtp::parse_transport_sequence_number(*value);
+  EXPECT_TRUE(sequence);
+  return sequence ? *sequence : 0;
+}
+
+std::vector<rtp::TransportFeedback> transport_feedback_in(const std::vector<MediaPacket>& packets) {
+  std::vector<rtp::TransportFeedback> out;
+  for (const auto& p : packets) {
+    if (!p.rtcp) continue;
+    auto compound = rtp::parse_rtcp_compound(p.bytes);
+    if (!compound) continue;
+    for (const auto& m : compound->messages)
+      if (const auto* f = std::get_if<rtp::TransportFeedback>(&m)) out.push_back(*f);
+  }
+  return out;
+}
+
+Buffer compound_of(const rtp::TransportFeedback& feedback) {
+  Buffer compound;
+  ByteWriter w(compound);
+  EXPECT_TRUE(rtp::write_rtcp(rtp::ReceiverReport{0x9999, {}}, w));
+  EXPECT_TRUE(rtp::write_rtcp(feedback, w));
+  return compound;
+}
+
+TEST(MediaSession, NumbersEveryPacketOnTheTransportAndReportsArrivalsBack) {
+  SeededRandom rng(31);
+  MediaSession sender(rng);
+  MediaSession receiver(rng);
+  auto sending = transport_cc_bindings();
+  sending[0].local.ssrcs = {kLocalVideoSsrc, 0x3333};
+  sender.configure(sending);
+  receiver.configure(transport_cc_bindings());
+  // Five video packets, then two of audio: one sequence across the sections.
+  Buffer frame;
+  std::vector<Buffer> packets = key_frame_packets(sender, frame);
+  for (std::uint32_t ts : {960u, 1920u}) {
+    ASSERT_TRUE(sender.send_frame(kAudio, {ts, true, Buffer{1, 2, 3}}, Timestamp::zero()));
+  }
+  for (auto& p : transmitted(sender)) packets.push_back(std::move(p.bytes));
+  ASSERT_EQ(packets.size(), 7u);
+  const std::uint16_t first = transport_sequence_of(packets[0]);
+  for (std::size_t i = 0; i < packets.size(); ++i)
+    EXPECT_EQ(transport_sequence_of(packets[i]), static_cast<std::uint16_t>(first + i)) << i;
+
+  // The third is lost; the others arrive 2 ms apart.
+  const Timestamp t0 = Timestamp::seconds(3);
+  for (std::size_t i = 0; i < packets.size(); ++i) {
+    if (i != 2) receiver.handle_rtp(packets[i], t0 + Duration::millis(2 * i));
+  }
+  ASSERT_TRUE(receiver.next_timeout());
+  receiver.handle_timeout(t0 + Duration::millis(20));
+  const auto feedback = transport_feedback_in(transmitted(receiver));
+  ASSERT_EQ(feedback.size(), 1u);
+  EXPECT_EQ(feedback[0].base_sequence, first);
+  ASSERT_EQ(feedback[0].deltas.size(), 7u);
+  EXPECT_FALSE(feedback[0].deltas[2]);
+  EXPECT_EQ(receiver.transport_feedback_stats().feedback_sent, 1u);
+  EXPECT_EQ(receiver.transport_feedback_stats().packets_reported, 6u);
+  // Nothing new: no more feedback, however long the wait.
+  receiver.handle_timeout(t0 + Duration::millis(500));
+  EXPECT_TRUE(transport_feedback_in(transmitted(receiver)).empty());
+
+  sender.handle_rtcp(compound_of(feedback[0]), t0 + Duration::millis(40));
+  const auto stats = sender.transport_feedback_stats();
+  EXPECT_EQ(stats.feedback_received, 1u);
+  EXPECT_EQ(stats.packets_reported_received, 6u);
+  EXPECT_EQ(stats.packets_reported_lost, 1u);
+  const auto results = sender.take_transport_results();
+  ASSERT_EQ(results.size(), 7u);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].sequence, static_cast<std::uint16_t>(first + i));
+    EXPECT_EQ(results[i].size, packets[i].size());
+    EXPECT_EQ(results[i].arrival.has_value(), i != 2);
+    if (i > 0 && i != 2 && i != 3) {
+      EXPECT_EQ((*results[i].arrival - *results[i - 1].arrival).us(), 2000);
+    }
+  }
+  EXPECT_TRUE(sender.take_transport_results().empty());
+
+  // The lost packet's repair is a new packet on the transport: the next number.
+  sender.handle_rtcp(nack_for(rtp::parse_rtp_packet(packets[2])->sequence_number),
+                     t0 + Duration::millis(41));
+  auto repair = transmitted(sender);
+  ASSERT_EQ(repair.size(), 1u);
+  EXPECT_EQ(transport_sequence_of(repair[0].bytes), static_cast<std::uint16_t>(first + 7));
+  // The copy kept for later retransmissions still has its own number.
+  sender.handle_rtcp(nack_for(rtp::parse_rtp_packet(packets[2])->sequence_number),
+                     t0 + Duration::millis(42));
+  repair = transmitted(sender);
+  ASSERT_EQ(repair.size(), 1u);
+  EXPECT_EQ(transport_sequence_of(repair[0].bytes), static_cast<std::uint16_t>(first + 8));
+  EXPECT_EQ(transport_sequence_of(packets[2]), static_cast<std::uint16_t>(first + 2));
+}
+
+TEST(MediaSession, NoTransportFeedbackUnlessBothSidesListedIt) {
+  SeededRandom rng(32);
+  MediaSession sender(rng);
+  MediaSession receiver(rng);
+  sender.configure(transport_cc_bindings());
+  receiver.configure(transport_cc_bindings(/*peer_feedback=*/false));
+  Buffer frame;
+  const auto packets = key_frame_packets(sender, frame);
+  for (const auto& p : packets) {
+    transport_sequence_of(p);  // numbered all the same: the extension was negotiated
+    receiver.handle_rtp(p, Timestamp::seconds(1));
+  }
+  receiver.handle_timeout(Timestamp::seconds(2));
+  EXPECT_TRUE(transport_feedback_in(transmitted(receiver)).empty());
+  EXPECT_EQ(receiver.transport_feedback_stats().packets_reported, 0u);
+  // Without the extension, packets carry no number.
+  MediaSession plain(rng);
+  plain.configure(bindings());
+  const auto plain_packets = key_frame_packets(plain, frame);
+  EXPECT_FALSE(rtp::parse_rtp_packet(plain_packets[0])->extension(kTransportCcId));
+}
+
 }  // namespace
 }  // namespace rtcpp::pc

@@ -45,14 +45,17 @@ TEST(RtpParameters, ChromiumVideoOfferIsAnsweredWithVp8AndItsRtx) {
             (std::vector<std::string>{"VP8/96", "H264/102", "H264/104", "H264/108", "H264/114",
                                       "H264/116", "H264/39", "AV1/45", "VP9/98", "VP9/100"}));
   EXPECT_EQ(answer->codecs[0].payload_type, 96);  // the offerer's payload type kept
-  // Only the feedback we act on; goog-remb and transport-cc are not (yet).
-  EXPECT_EQ(answer->codecs[0].feedback, (std::vector<std::string>{"ccm fir", "nack", "nack pli"}));
+  // Only the feedback we act on: not goog-remb.
+  EXPECT_EQ(answer->codecs[0].feedback,
+            (std::vector<std::string>{"transport-cc", "ccm fir", "nack", "nack pli"}));
   const auto types = payload_types(*answer);
   ASSERT_GE(types.size(), 2u);
   EXPECT_EQ(types[0], "96");
   EXPECT_EQ(types[1], "97");
+  // The MID and the transport-wide sequence number, with the offer's ids.
   EXPECT_EQ(answer->extensions,
-            (std::vector<RtpHeaderExtension>{{4, std::string(kMidExtensionUri)}}));
+            (std::vector<RtpHeaderExtension>{{3, std::string(rtp::kTransportWideCcUri)},
+                                             {4, std::string(kMidExtensionUri)}}));
 }
 
 TEST(RtpParameters, FirefoxAudioOfferKeepsOpusG711AndTelephoneEvent) {
@@ -136,7 +139,10 @@ TEST(RtpParameters, AudioLevelExtensionsAreAnsweredWithMirroredDirections) {
   const auto video_answer = answer_rtp_parameters(
       MediaKind::kVideo, read_rtp_parameters(video.attributes, video.formats));
   ASSERT_TRUE(video_answer);
-  for (const auto& e : video_answer->extensions) EXPECT_EQ(e.uri, kMidExtensionUri);
+  for (const auto& e : video_answer->extensions) {
+    EXPECT_NE(e.uri, rtp::kSsrcAudioLevelUri);
+    EXPECT_NE(e.uri, rtp::kCsrcAudioLevelUri);
+  }
   // An unknown direction makes the line unusable.
   sdp::AttributeList attributes;
   attributes.add("rtpmap", "111 opus/48000/2");

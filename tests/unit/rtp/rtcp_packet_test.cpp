@@ -213,7 +213,8 @@ TEST(Rtcp, ReducedSizeFeedbackAlone) {
 }
 
 TEST(Rtcp, UnknownTypesAreSkipped) {
-  // RR, APP, REMB (PSFB FMT 15), transport-cc (RTPFB FMT 15), XR, then a PLI.
+  // RR, APP, REMB (PSFB FMT 15), a transport-cc message too short to read (RTPFB FMT 15), XR,
+  // then a PLI.
   const Buffer bytes =
       hex("80c90001 00000001"
           "80cc0002 00000001 6e616d65"
@@ -226,7 +227,8 @@ TEST(Rtcp, UnknownTypesAreSkipped) {
   ASSERT_EQ(compound->messages.size(), 2u);
   EXPECT_TRUE(std::holds_alternative<ReceiverReport>(compound->messages[0]));
   EXPECT_TRUE(std::holds_alternative<PictureLossIndication>(compound->messages[1]));
-  EXPECT_EQ(compound->unknown_skipped, 4u);
+  EXPECT_EQ(compound->unknown_skipped, 3u);
+  EXPECT_EQ(compound->malformed_skipped, 1u);
 }
 
 TEST(Rtcp, PaddingIsStripped) {
