@@ -71,8 +71,10 @@ struct RTCRtpEncodingParameters {
   // Bits per second. Kept and returned; frames arrive encoded, so nothing here re-encodes to
   // meet it (an encoder, when there is one, is told).
   std::optional<std::uint32_t> max_bitrate;
-  std::optional<double> max_framerate;             // video; not negative
-  std::optional<double> scale_resolution_down_by;  // video; at least 1
+  std::optional<double> max_framerate;  // video; not negative
+  // Video, at least 1: the pictures given to send_video_frame() are scaled down by it in each
+  // dimension (rounded down to an even size) before encoding. Encoded frames go as they are.
+  std::optional<double> scale_resolution_down_by;
 };
 // W3C 5.2 RTCRtpCodecParameters: a codec negotiated for the stream.
 struct RTCRtpCodecParameters {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "media/video_frame.hpp"
 #include "rtcpp/rtp_transceiver.hpp"
 
 namespace rtcpp::detail {
@@ -31,6 +32,13 @@ void add_audio_level(const AudioFrame& audio, double& level, double& energy, dou
   level = std::sqrt(mean_square);
   energy += mean_square * seconds;
   duration += seconds;
+}
+
+// W3C 5.2 scaleResolutionDownBy: each dimension divided by the factor, rounded down to an even
+// size (4:2:0 chroma, and what every encoder takes), at least 2.
+int scaled_dimension(int size, double factor) {
+  const auto scaled = static_cast<int>(std::floor(static_cast<double>(size) / factor));
+  return std::max(2, scaled - scaled % 2);
 }
 
 RTCEncodedFrame to_rtp(const Buffer& data, bool key_frame, std::uint32_t timestamp) {
@@ -80,15 +88,29 @@ Result<std::vector<RTCEncodedFrame>> encode_video(SendCoder& coder, const SendSe
   }
   const bool key = coder.need_key_frame || coder.key_frame_requested.exchange(false);
   std::vector<codec::EncodedVideoFrame> encoded;
-  std::optional<VideoFrame> black;
-  if (!settings.track_enabled) {
-    auto made = VideoFrame::create(frame.width(), frame.height());
-    if (!made) return made.error();
-    black = std::move(*made);
-    black->timestamp_us = frame.timestamp_us;
+  // What goes to the encoder: black while the track is disabled, scaled down where asked.
+  // (The encoder starts again at a new size with a key frame.)
+  int width = frame.width();
+  int height = frame.height();
+  const double factor = settings.scale_resolution_down_by.value_or(1.0);
+  if (factor > 1.0) {
+    width = scaled_dimension(width, factor);
+    height = scaled_dimension(height, factor);
   }
+  std::optional<VideoFrame> substitute;
+  if (!settings.track_enabled) {
+    auto made = VideoFrame::create(width, height);
+    if (!made) return made.error();
+    substitute = std::move(*made);
+  } else if (width != frame.width() || height != frame.height()) {
+    auto scaled = media::scale(frame, width, height);
+    if (!scaled) return scaled.error();
+    substitute = std::move(*scaled);
+  }
+  if (substitute) substitute->timestamp_us = frame.timestamp_us;
   const auto started = std::chrono::steady_clock::now();
-  if (auto ok = coder.video->encode(black ? *black : frame, key, encoded); !ok) return ok.error();
+  if (auto ok = coder.video->encode(substitute ? *substitute : frame, key, encoded); !ok)
+    return ok.error();
   const double encode_time = seconds_since(started);
   std::lock_guard stats_lock(coder.stats_mutex);
   auto& stats = coder.stats;

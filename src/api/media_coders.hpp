@@ -30,6 +30,8 @@ struct SendSettings {
   std::string codec;
   std::optional<std::uint32_t> max_bitrate;
   std::optional<double> max_framerate;
+  // W3C 5.2 scaleResolutionDownBy (at least 1): each dimension divided by it before encoding.
+  std::optional<double> scale_resolution_down_by;
   // W3C mediacapture 4.3.1: a disabled track sends black pictures and silence.
   bool track_enabled = true;
 };

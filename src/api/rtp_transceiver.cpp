@@ -286,6 +286,7 @@ Result<> send_raw(const std::shared_ptr<detail::TransceiverState>& d, RTCRtpSend
         if (!codec) return std::nullopt;
         const auto& encoding = d->encodings.front();
         return detail::SendSettings{*codec, encoding.max_bitrate, encoding.max_framerate,
+                                    encoding.scale_resolution_down_by,
                                     d->sender_track == nullptr || d->sender_track->enabled()};
       });
   if (!settings) return invalid_state_error("no codec negotiated to send with yet");

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/eventually.hpp"
@@ -219,6 +220,64 @@ TEST(RawMedia, StatsWhileSending) {
   }
   sending.join();
   EXPECT_GT(reports, 0);
+  a->close();
+  b->close();
+}
+
+// W3C 5.2 scaleResolutionDownBy: the pictures are scaled before encoding, each dimension
+// divided and rounded down to an even size; back to 1, the full size again.
+TEST(RawMedia, ScaleResolutionDownByShrinksWhatIsEncoded) {
+  auto a = make_pc();
+  auto b = make_pc();
+  auto t = a->add_transceiver(MediaStreamTrack::create("video"),
+                              {RTCRtpTransceiverDirection::kSendOnly, {}});
+  ASSERT_TRUE(t);
+  std::mutex mutex;
+  std::vector<std::pair<int, int>> sizes;
+  b->on_track([&](const RTCTrackEvent& e) {
+    e.receiver->on_video_frame([&](const VideoFrame& picture) {
+      std::lock_guard lock(mutex);
+      sizes.emplace_back(picture.width(), picture.height());
+    });
+  });
+  Signaling signaling(a, b);
+  signaling.negotiate();
+  ASSERT_TRUE(
+      eventually([&] { return a->connection_state() == RTCPeerConnectionState::kConnected; }));
+  auto pattern = media::TestPattern::create(320, 240);
+  auto sender = (*t)->sender();
+  std::uint32_t n = 0;
+  const auto send_and_see = [&](double factor, std::pair<int, int> expected) {
+    auto parameters = sender->get_parameters();
+    parameters.encodings.front().scale_resolution_down_by = factor;
+    auto set = sender->set_parameters(parameters).get();
+    ASSERT_TRUE(set) << set.error().to_string();
+    {
+      std::lock_guard lock(mutex);
+      sizes.clear();
+    }
+    for (int i = 0; i < 5; ++i, ++n) {
+      auto picture = pattern->render({n, 0});
+      picture.timestamp_us = static_cast<std::int64_t>(n) * 33'333;
+      ASSERT_TRUE(sender->send_video_frame(picture));
+      std::this_thread::sleep_for(5ms);
+    }
+    ASSERT_TRUE(eventually([&] {
+      std::lock_guard lock(mutex);
+      return sizes.size() >= 4;
+    })) << factor;
+    std::lock_guard lock(mutex);
+    for (const auto& size : sizes) EXPECT_EQ(size, expected) << factor;
+  };
+  send_and_see(2.0, {160, 120});
+  send_and_see(3.0, {106, 80});  // 106.7 x 80
+  send_and_see(1.0, {320, 240});
+  const auto report = sender->get_stats().get();
+  for (const auto& [id, stats] : report) {
+    if (stats.type == "outbound-rtp") {
+      EXPECT_EQ(stats.get<std::uint64_t>("frameWidth"), 320u);
+    }
+  }
   a->close();
   b->close();
 }
