@@ -6,10 +6,12 @@
 #include <compare>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "base/bytes.hpp"
+#include "base/time.hpp"
 #include "rtcpp/error.hpp"
 
 namespace rtcpp {
@@ -86,6 +88,9 @@ struct Datagram {
   SocketAddress destination;
   Buffer payload;
   Route route = Route::kUdp;  // outgoing datagrams only
+  // Incoming: when the kernel received it (the runtime's clock), where the socket says; later
+  // than that is only when it was read. Transport-wide congestion control reports it.
+  std::optional<Timestamp> received;
 };
 
 struct SocketAddressHash {

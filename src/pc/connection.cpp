@@ -465,7 +465,7 @@ void Connection::on_transport_event(PeerTransportEvent&& event) {
   } else if (auto* m = std::get_if<ChannelMessageEvent>(&event)) {
     on_channel_message(std::move(*m));
   } else if (auto* rtp = std::get_if<RtpReceivedEvent>(&event)) {
-    media_.handle_rtp(rtp->packet, now_);
+    media_.handle_rtp(rtp->packet, now_, rtp->arrival);
     transport_->recycle(std::move(rtp->packet));
     flush_media();
   } else if (auto* rtcp = std::get_if<RtcpReceivedEvent>(&event)) {

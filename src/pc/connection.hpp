@@ -315,6 +315,8 @@ class Connection {
   const MediaStreamStats* media_stats(std::uint32_t transceiver) const {
     return media_.stats(transceiver);
   }
+  // Whether a negotiated audio or video section carries RTP on the transport.
+  bool carries_media() const { return media_.has_streams(); }
   // Transport-wide congestion control feedback both ways, and the per-packet results of the
   // peer's feedback for a congestion controller to take (MediaSession).
   TransportFeedbackStats transport_feedback_stats() const {

@@ -221,7 +221,7 @@ MediaSession::Stream* MediaSession::route(const rtp::RtpPacketView& packet) {
   return only;
 }
 
-void MediaSession::handle_rtp(BytesView bytes, Timestamp now) {
+void MediaSession::handle_rtp(BytesView bytes, Timestamp now, std::optional<Timestamp> arrival) {
   now_ = now;
   auto packet = rtp::parse_rtp_packet(bytes);
   if (!packet) {
@@ -233,7 +233,7 @@ void MediaSession::handle_rtp(BytesView bytes, Timestamp now) {
   if (transport_cc_receiver_) {
     if (auto value = packet->extension(*transport_cc_id_)) {
       if (auto sequence = rtp::parse_transport_sequence_number(*value))
-        transport_cc_receiver_->on_packet(*sequence, now, packet->ssrc);
+        transport_cc_receiver_->on_packet(*sequence, arrival.value_or(now), packet->ssrc);
     }
   }
   Stream* stream = route(*packet);
@@ -386,12 +386,19 @@ void MediaSession::receive_video(Stream& stream, const RtpCodec& codec,
     // Where missing packets are asked for, frames complete behind a gap wait for the
     // retransmission (about a round trip) rather than only for reordering.
     rtp::FrameAssemblerConfig config;
-    if (stream.nack) config.max_frames_behind_gap = kFramesBehindGapWithNack;
+    if (stream.nack) config.max_frames_behind_gap = kMaxFramesBehindGapWithNack;
     stream.assembler = std::make_unique<rtp::FrameAssembler>(std::move(format), config);
     stream.assembler_codec = codec.name;
     stream.assembler_drops_seen = 0;
   }
   auto& assembler = *stream.assembler;
+  if (stream.nack) {
+    const auto rtt = round_trip_time(stream);
+    const Duration wait = std::clamp(rtt ? *rtt * 2 + Duration::millis(130) : kGapWaitWithoutRtt,
+                                     kMinGapWait, kMaxGapWait);
+    assembler.set_max_wait_behind_gap(
+        static_cast<std::uint32_t>(wait.us() * codec.clock_rate / 1'000'000));
+  }
   if (auto inserted = assembler.insert(packet); !inserted)
     media_session_log().debug(codec.name, " payload dropped: ", rtp::to_string(inserted.error()));
   while (auto frame = assembler.poll_frame()) {

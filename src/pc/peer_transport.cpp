@@ -74,7 +74,7 @@ void PeerTransport::handle_datagram(const Datagram& datagram, Timestamp now) {
       dtls_->handle_packet(inner->payload, now);
     } else if (inner && classify_packet(inner->payload) == PacketKind::kRtpOrRtcp) {
       count_received(inner->payload.size());
-      handle_srtp(inner->payload);
+      handle_srtp(inner->payload, datagram.received.value_or(now));
     }
     pump(now);
     return;
@@ -92,7 +92,7 @@ void PeerTransport::handle_datagram(const Datagram& datagram, Timestamp now) {
     case PacketKind::kRtpOrRtcp:
       if (!ice_.accepts_data_from(datagram)) break;
       count_received(datagram.payload.size());
-      handle_srtp(datagram.payload);
+      handle_srtp(datagram.payload, datagram.received.value_or(now));
       break;
     default:
       break;  // not ours
@@ -212,7 +212,7 @@ void PeerTransport::start_srtp() {
   srtp_ = std::move(*sessions);
 }
 
-void PeerTransport::handle_srtp(BytesView packet) {
+void PeerTransport::handle_srtp(BytesView packet, Timestamp arrival) {
   if (!srtp_) {
     ++srtp_counters_.dropped;  // keys come with the DTLS handshake; nothing to read before
     return;
@@ -232,7 +232,7 @@ void PeerTransport::handle_srtp(BytesView packet) {
     events_.push_back(RtcpReceivedEvent{std::move(out)});
   } else {
     ++srtp_counters_.rtp_received;
-    events_.push_back(RtpReceivedEvent{std::move(out)});
+    events_.push_back(RtpReceivedEvent{std::move(out), arrival});
   }
 }
 

@@ -56,6 +56,7 @@ struct SctpStateEvent {
 // An RTP packet or an RTCP compound from the peer, authenticated and decrypted.
 struct RtpReceivedEvent {
   Buffer packet;
+  Timestamp arrival;  // Datagram::received, or when it was handled
 };
 struct RtcpReceivedEvent {
   Buffer packet;
@@ -140,7 +141,7 @@ class PeerTransport {
   void pump(Timestamp now);
   void drain_channel_events();
   void start_srtp();
-  void handle_srtp(BytesView packet);
+  void handle_srtp(BytesView packet, Timestamp arrival);
   // A buffer for a received packet's plaintext: a recycled one when there is one.
   Buffer take_buffer();
   Result<> send_protected(BytesView packet, bool rtcp);

@@ -203,12 +203,26 @@ void FrameAssembler::assemble() {
         continue;
       }
     }
-    // Otherwise a frame behind a gap waits, in case the gap is only reordering, until too
-    // many do: then what the gap lacks is lost.
-    if (complete_.size() <= config_.max_frames_behind_gap) return;
+    // Otherwise a frame behind a gap waits, in case the gap is only reordering (or a
+    // retransmission is on its way), until too many do, or for too long: then what the gap
+    // lacks is lost.
+    if (!gap_waited_too_long()) return;
     drop_before(front.first);
     waiting_for_key_frame_ = true;
   }
+}
+
+bool FrameAssembler::gap_waited_too_long() const noexcept {
+  if (complete_.size() > config_.max_frames_behind_gap) return true;
+  if (config_.max_wait_behind_gap == 0 || complete_.empty()) return false;
+  // From the oldest packet held (of the frame with the gap, when any of it came) to the newest
+  // complete frame. Frames come in timestamp order; one that goes back (a sender's restart)
+  // makes no wait longer.
+  const Slot* oldest = slot(lowest_);
+  if (oldest == nullptr) oldest = slot(complete_.front().first);
+  const auto span =
+      static_cast<std::int32_t>(slot(complete_.back().first)->timestamp - oldest->timestamp);
+  return span > 0 && static_cast<std::uint32_t>(span) > config_.max_wait_behind_gap;
 }
 
 void FrameAssembler::take(const CompleteFrame& frame, bool deliver, Buffer* joined,

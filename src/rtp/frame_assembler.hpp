@@ -8,8 +8,9 @@
 // (FramePosition::kStart), or, for formats without one (H.264), by the packet before it: the
 // end of the previous frame (marker) or another timestamp. Packets may come in any order and
 // twice. Frames are delivered in sequence order and only whole: a frame complete behind a
-// missing packet waits for it (it may only be reordered) until more than
-// max_frames_behind_gap frames do; then it is lost, and the frame missing it is dropped, as is
+// missing packet waits for it (it may only be reordered, or asked for again) until more than
+// max_frames_behind_gap frames do, or, with max_wait_behind_gap, until the frames waiting span
+// more media time than that; then it is lost, and the frame missing it is dropped, as is
 // every frame after it until a key frame, since they cannot be decoded without it.
 // waiting_for_key_frame() tells the session to ask for one (PLI). The stream starts waiting
 // for a key frame.
@@ -39,6 +40,11 @@ struct FrameAssemblerConfig {
   std::size_t max_pending_bytes = 8u << 20;
   // Complete frames allowed to wait behind a missing packet before it is declared lost.
   std::size_t max_frames_behind_gap = 2;
+  // When not zero, also a bound in media time (RTP clock ticks): the packet is lost once the
+  // newest frame waiting is more than this after the oldest. A retransmission takes a round
+  // trip whatever the frame rate, so this is the bound a receiver that asks for missing
+  // packets needs (with max_frames_behind_gap then only a cap).
+  std::uint32_t max_wait_behind_gap = 0;
 };
 
 struct AssembledFrame {
@@ -78,6 +84,10 @@ class FrameAssembler {
   std::optional<AssembledFrame> poll_frame();
 
   bool waiting_for_key_frame() const noexcept { return waiting_for_key_frame_; }
+  // Changes FrameAssemblerConfig::max_wait_behind_gap (the round-trip time it follows moves).
+  void set_max_wait_behind_gap(std::uint32_t ticks) noexcept {
+    config_.max_wait_behind_gap = ticks;
+  }
   const FrameAssemblerStats& stats() const noexcept { return stats_; }
   const PayloadFormat& format() const noexcept { return *format_; }
 
@@ -115,6 +125,8 @@ class FrameAssembler {
   // Removes the pending packets before `sequence` and counts the frames they belonged to.
   void drop_before(std::int64_t sequence);
   void drop_oldest_frame();
+  // Whether the complete frames waiting behind a gap have waited too long.
+  bool gap_waited_too_long() const noexcept;
 
   std::unique_ptr<const PayloadFormat> format_;
   FrameAssemblerConfig config_;

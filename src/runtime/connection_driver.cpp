@@ -7,6 +7,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <vector>
 
 #include "base/log.hpp"
@@ -81,6 +82,35 @@ Timestamp monotonic_now() {
   return Timestamp::micros(std::chrono::duration_cast<std::chrono::microseconds>(t).count());
 }
 
+// Room for one SCM_TIMESTAMPNS control message.
+constexpr std::size_t kReceiveControl = CMSG_SPACE(sizeof(timespec));
+
+// The kernel's receive time of a datagram read with SO_TIMESTAMPNS (CLOCK_REALTIME), on the
+// monotonic clock: `realtime_minus_monotonic` is the difference of the two clocks now.
+std::optional<Timestamp> kernel_receive_time(const msghdr& message,
+                                             std::int64_t realtime_minus_monotonic_us,
+                                             Timestamp read_at) {
+  for (const cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr;
+       c = CMSG_NXTHDR(const_cast<msghdr*>(&message), const_cast<cmsghdr*>(c))) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+    timespec ts{};
+    std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+    const std::int64_t realtime_us = std::int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
+    const Timestamp at = Timestamp::micros(realtime_us - realtime_minus_monotonic_us);
+    // A wall clock stepped since then makes it meaningless: only a plausible time is taken.
+    if (at > read_at + Duration::seconds(1) || at < read_at - Duration::seconds(1)) return {};
+    return at;
+  }
+  return {};
+}
+
+std::int64_t realtime_minus_monotonic_us() {
+  timespec real{};
+  ::clock_gettime(CLOCK_REALTIME, &real);
+  const std::int64_t real_us = std::int64_t{real.tv_sec} * 1'000'000 + real.tv_nsec / 1000;
+  return real_us - monotonic_now().us();
+}
+
 Duration monotonic_to_ntp_offset() {
   // RFC 868: 2,208,988,800 seconds from 1900 to the Unix epoch.
   constexpr std::int64_t kNtpUnixOffsetSeconds = 2208988800;
@@ -109,6 +139,10 @@ Result<SocketAddress> ConnectionDriver::bind(const IpAddress& ip) {
   // Large buffers: a bulk transfer sends bursts of a congestion window at a time.
   s->socket.set_option(asio::socket_base::receive_buffer_size(4 * 1024 * 1024), ec);
   s->socket.set_option(asio::socket_base::send_buffer_size(4 * 1024 * 1024), ec);
+  if (receive_times_) {
+    const int on = 1;
+    ::setsockopt(s->socket.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+  }
   s->local = from_endpoint(s->socket.local_endpoint());
   Socket& ref = *s;
   sockets_.push_back(std::move(s));
@@ -133,7 +167,9 @@ void ConnectionDriver::read_batch(Socket& socket) {
   std::array<mmsghdr, kReceiveBatch> messages{};
   std::array<iovec, kReceiveBatch> vectors{};
   std::array<sockaddr_storage, kReceiveBatch> senders{};
+  std::array<std::array<std::uint8_t, kReceiveControl>, kReceiveBatch> controls{};
   const Timestamp now = monotonic_now();
+  const std::int64_t clock_offset_us = realtime_minus_monotonic_us();
   std::uint8_t* const slots = thread_receive_slots();
   bool any = false;
   for (int round = 0; round < kReadRounds; ++round) {
@@ -144,6 +180,8 @@ void ConnectionDriver::read_batch(Socket& socket) {
       messages[i].msg_hdr.msg_iovlen = 1;
       messages[i].msg_hdr.msg_name = &senders[i];
       messages[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      messages[i].msg_hdr.msg_control = controls[i].data();
+      messages[i].msg_hdr.msg_controllen = kReceiveControl;
     }
     const int n = ::recvmmsg(socket.socket.native_handle(), messages.data(), kReceiveBatch,
                              MSG_DONTWAIT, nullptr);
@@ -155,12 +193,24 @@ void ConnectionDriver::read_batch(Socket& socket) {
       bytes_received_ += m.msg_len;
       Datagram d{from_sockaddr(senders[static_cast<std::size_t>(i)]), socket.local,
                  Buffer(BytesView(slots + static_cast<std::size_t>(i) * kReceiveSlot, m.msg_len))};
+      d.received = kernel_receive_time(m.msg_hdr, clock_offset_us, now);
       connection_.handle_datagram(d, now);
       any = true;
     }
     if (static_cast<std::size_t>(n) < kReceiveBatch) break;
   }
+  if (!receive_times_ && connection_.carries_media()) enable_receive_times();
   if (any) kick();
+}
+
+// Each datagram's kernel receive time, which transport-cc feedback reports: stamped when
+// read, a loop busy elsewhere would add its delay to the network's. Only for connections with
+// RTP (the timestamps cost a data channel's bulk transfer a few percent).
+void ConnectionDriver::enable_receive_times() {
+  receive_times_ = true;
+  const int on = 1;
+  for (const auto& s : sockets_)
+    ::setsockopt(s->socket.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 }
 
 Result<> ConnectionDriver::add_turn_stream_server(const SocketAddress& server,

@@ -87,6 +87,8 @@ class ConnectionDriver {
   };
   void receive(Socket& socket);
   void read_batch(Socket& socket);
+  // Once the connection carries RTP: kernel receive times on every UDP socket, from then on.
+  void enable_receive_times();
   void send(const Datagram& d);
   void send_on_stream(const Datagram& d);
   // True when `d` belongs to ICE-TCP (sent on, or opening, a connection; or dropped).
@@ -111,6 +113,7 @@ class ConnectionDriver {
   std::uint64_t datagrams_received_ = 0;
   std::uint64_t bytes_sent_ = 0;
   std::uint64_t bytes_received_ = 0;
+  bool receive_times_ = false;
   std::vector<Datagram> send_batch_;  // reused between kicks
   std::map<SocketAddress, TurnStreamOptions> stream_servers_;
   std::map<std::pair<SocketAddress, SocketAddress>, std::shared_ptr<TurnStream>> streams_;

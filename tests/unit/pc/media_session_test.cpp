@@ -637,10 +637,13 @@ TEST(MediaSession, NumbersEveryPacketOnTheTransportAndReportsArrivalsBack) {
   for (std::size_t i = 0; i < packets.size(); ++i)
     EXPECT_EQ(transport_sequence_of(packets[i]), static_cast<std::uint16_t>(first + i)) << i;
 
-  // The third is lost; the others arrive 2 ms apart.
+  // The third is lost; the others arrive 2 ms apart, and are all handled later in one batch:
+  // the feedback reports the arrival times, not when they were handled.
   const Timestamp t0 = Timestamp::seconds(3);
   for (std::size_t i = 0; i < packets.size(); ++i) {
-    if (i != 2) receiver.handle_rtp(packets[i], t0 + Duration::millis(2 * i));
+    if (i != 2) {
+      receiver.handle_rtp(packets[i], t0 + Duration::millis(15), t0 + Duration::millis(2 * i));
+    }
   }
   ASSERT_TRUE(receiver.next_timeout());
   receiver.handle_timeout(t0 + Duration::millis(20));

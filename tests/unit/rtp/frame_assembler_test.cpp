@@ -169,5 +169,64 @@ TEST(FrameAssembler, ReorderedUnknownStartsWaitForTheirPredecessor) {
   EXPECT_EQ(a.stats().frames_dropped, 0u);
 }
 
+// With a bound in media time (a receiver asking for missing packets), the wait behind a gap
+// is the same at any frame rate: here 100 ms of the 90 kHz clock.
+TEST(FrameAssembler, AGapWaitsInMediaTimeWhereABoundIsSet) {
+  FrameAssemblerConfig config;
+  config.max_frames_behind_gap = 60;
+  config.max_wait_behind_gap = 9000;
+  // Two-packet frames from sequence number `first`, the first frame a key frame; `skip` is a
+  // packet never inserted.
+  const auto run = [&](std::uint32_t spacing, int frames, std::uint16_t skip,
+                       std::vector<bool>* waiting) {
+    FrameAssembler assembler = make_assembler(config);
+    for (int f = 0; f < frames; ++f) {
+      const auto sequence = static_cast<std::uint16_t>(2 * f);
+      const auto timestamp = static_cast<std::uint32_t>(f) * spacing;
+      const std::uint8_t start = f == 0 ? kStart | kKey : kStart;
+      if (sequence != skip) insert(assembler, {sequence, timestamp, false, start});
+      if (sequence + 1 != skip) {
+        insert(assembler, {static_cast<std::uint16_t>(sequence + 1), timestamp, true, kContinue});
+      }
+      waiting->push_back(assembler.waiting_for_key_frame());
+    }
+    return delivered(assembler).size();
+  };
+  // 30 fps: the frame missing packet 3 (at 3000) holds back those at 6000-12000; the one at
+  // 15000 is more than 9000 after it, and the packet is lost.
+  std::vector<bool> waiting;
+  EXPECT_EQ(run(3000, 6, 3, &waiting), 1u);
+  EXPECT_EQ(waiting, (std::vector<bool>{false, false, false, false, false, true}));
+  // 5 fps: the first frame after the one with the gap is already past the bound.
+  waiting.clear();
+  EXPECT_EQ(run(18000, 3, 3, &waiting), 1u);
+  EXPECT_EQ(waiting, (std::vector<bool>{false, false, true}));
+  // Counted in frames alone (the default of 2), 30 fps would have given up at the fourth.
+  config.max_wait_behind_gap = 0;
+  config.max_frames_behind_gap = 2;
+  waiting.clear();
+  run(3000, 6, 3, &waiting);
+  EXPECT_EQ(waiting, (std::vector<bool>{false, false, false, false, true, true}));
+}
+
+TEST(FrameAssembler, AGapFilledWithinTheWaitDeliversEverything) {
+  FrameAssemblerConfig config;
+  config.max_frames_behind_gap = 60;
+  config.max_wait_behind_gap = 9000;
+  FrameAssembler assembler = make_assembler(config);
+  insert(assembler, {0, 0, false, kStart | kKey});
+  insert(assembler, {1, 0, true, kContinue});
+  insert(assembler, {2, 3000, false, kStart});
+  for (std::uint16_t s = 4; s < 10; s += 2) {
+    insert(assembler, {s, s * 1500u, false, kStart});
+    insert(assembler, {static_cast<std::uint16_t>(s + 1), s * 1500u, true, kContinue});
+  }
+  EXPECT_EQ(delivered(assembler).size(), 1u);
+  insert(assembler, {3, 3000, true, kContinue});  // the retransmission, 9000 ticks later
+  EXPECT_EQ(delivered(assembler).size(), 4u);
+  EXPECT_FALSE(assembler.waiting_for_key_frame());
+  EXPECT_EQ(assembler.stats().frames_dropped, 0u);
+}
+
 }  // namespace
 }  // namespace rtcpp::rtp
