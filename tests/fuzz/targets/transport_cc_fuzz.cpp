@@ -2,7 +2,8 @@
 // sequence of arrivals (duplicates, reordering, wraps, jumps) and its feedback messages are
 // always well formed (contiguous from one message to the next, within the size limit, written
 // and parsed back the same); the sender takes any feedback without reporting a packet twice
-// or one it never sent.
+// or one it never sent; the bandwidth estimator fed those results keeps its rate within its
+// bounds.
 //
 // Input: records of 6 bytes [operation | sequence (16) | time step (16) | size], the
 // operation choosing between an arrival, a packet sent, feedback taken and fed to the sender,
@@ -14,6 +15,7 @@
 
 #include "base/byte_reader.hpp"
 #include "base/byte_writer.hpp"
+#include "rtp/bandwidth_estimator.hpp"
 #include "rtp/rtcp_packet.hpp"
 #include "rtp/transport_cc.hpp"
 
@@ -24,6 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ByteReader reader(BytesView(data, size));
   TransportCcReceiver receiver;
   TransportCcSender sender;
+  const BandwidthEstimatorConfig bounds;
+  BandwidthEstimator estimator(bounds);
   Timestamp now = Timestamp::seconds(1);
   std::uint64_t sent = 0;
   std::uint64_t results = 0;
@@ -63,7 +67,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
               !(std::get<TransportFeedback>(parsed->messages[0]) == message))
             std::abort();
           // The feedback of some other transport, as far as the sender knows.
-          results += sender.on_feedback(message).size();
+          const auto matched = sender.on_feedback(message);
+          estimator.on_transport_results(matched, now);
+          results += matched.size();
         }
         if (receiver.feedback_due(now)) std::abort();
         break;
@@ -75,8 +81,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto compound = parse_rtcp_compound(*raw);
         if (!compound) break;
         for (const auto& message : compound->messages) {
-          if (const auto* feedback = std::get_if<TransportFeedback>(&message))
-            results += sender.on_feedback(*feedback).size();
+          if (const auto* feedback = std::get_if<TransportFeedback>(&message)) {
+            const auto matched = sender.on_feedback(*feedback);
+            estimator.on_transport_results(matched, now);
+            results += matched.size();
+          }
         }
         break;
       }
@@ -84,6 +93,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Each packet sent is reported received at most once and lost at most once.
     if (sender.packets_reported_received() + sender.packets_reported_lost() > sent) std::abort();
     if (results > 2 * sent) std::abort();
+    if (estimator.target_bps() < bounds.min_bps || estimator.target_bps() > bounds.max_bps)
+      std::abort();
   }
   return 0;
 }
