@@ -11,7 +11,17 @@
 namespace rtcpp::detail {
 namespace {
 
-constexpr std::uint32_t kDefaultVideoBitrate = 1'000'000;
+// The most a video encoder aims at without a max_bitrate, by picture size: about what
+// browsers allow a single encoding of that size.
+std::uint32_t default_max_video_bitrate(int width, int height) {
+  const long pixels = static_cast<long>(width) * height;
+  if (pixels <= 320L * 240) return 600'000;
+  if (pixels <= 640L * 480) return 1'700'000;
+  if (pixels <= 960L * 540) return 2'000'000;
+  return 2'500'000;
+}
+// The encoder is told a new rate only when it moved this much, not at every estimate.
+constexpr double kRateChangeToApply = 0.05;
 constexpr double kDefaultFramerate = 30;
 constexpr int kAudioFrameMs = 20;
 // Lost audio is concealed up to this much; a longer gap is left out.
@@ -58,7 +68,18 @@ Result<std::vector<RTCEncodedFrame>> encode_video(SendCoder& coder, const SendSe
   if (!type || !codec::can_encode(*type)) {
     return not_supported_error("no " + settings.codec + " encoder in this build");
   }
-  const std::uint32_t bitrate = settings.max_bitrate.value_or(kDefaultVideoBitrate);
+  // What goes to the encoder: black while the track is disabled, scaled down where asked.
+  // (The encoder starts again at a new size with a key frame.)
+  int width = frame.width();
+  int height = frame.height();
+  const double factor = settings.scale_resolution_down_by.value_or(1.0);
+  if (factor > 1.0) {
+    width = scaled_dimension(width, factor);
+    height = scaled_dimension(height, factor);
+  }
+  std::uint32_t bitrate = settings.max_bitrate.value_or(default_max_video_bitrate(width, height));
+  if (settings.bandwidth_share) bitrate = std::min(bitrate, *settings.bandwidth_share);
+  bitrate = std::max<std::uint32_t>(bitrate, 10'000);
   const double framerate = settings.max_framerate && *settings.max_framerate > 0
                                ? *settings.max_framerate
                                : kDefaultFramerate;
@@ -66,7 +87,7 @@ Result<std::vector<RTCEncodedFrame>> encode_video(SendCoder& coder, const SendSe
     codec::VideoEncoderConfig config;
     config.width = frame.width();
     config.height = frame.height();
-    config.bitrate_bps = std::max<std::uint32_t>(bitrate, 10'000);
+    config.bitrate_bps = bitrate;
     config.max_framerate = framerate;
     config.threads = 0;
     auto encoder = codec::create_video_encoder(*type, config);
@@ -80,23 +101,17 @@ Result<std::vector<RTCEncodedFrame>> encode_video(SendCoder& coder, const SendSe
     coder.bitrate_bps = config.bitrate_bps;
     coder.framerate = framerate;
     coder.need_key_frame = true;
-  } else if (std::max<std::uint32_t>(bitrate, 10'000) != coder.bitrate_bps ||
+  } else if (std::abs(static_cast<double>(bitrate) - coder.bitrate_bps) >
+                 kRateChangeToApply * coder.bitrate_bps ||
+             (settings.max_bitrate && bitrate == *settings.max_bitrate &&
+              bitrate != coder.bitrate_bps) ||
              framerate != coder.framerate) {
-    coder.bitrate_bps = std::max<std::uint32_t>(bitrate, 10'000);
+    coder.bitrate_bps = bitrate;
     coder.framerate = framerate;
     if (auto set = coder.video->set_rates(coder.bitrate_bps, framerate); !set) return set.error();
   }
   const bool key = coder.need_key_frame || coder.key_frame_requested.exchange(false);
   std::vector<codec::EncodedVideoFrame> encoded;
-  // What goes to the encoder: black while the track is disabled, scaled down where asked.
-  // (The encoder starts again at a new size with a key frame.)
-  int width = frame.width();
-  int height = frame.height();
-  const double factor = settings.scale_resolution_down_by.value_or(1.0);
-  if (factor > 1.0) {
-    width = scaled_dimension(width, factor);
-    height = scaled_dimension(height, factor);
-  }
   std::optional<VideoFrame> substitute;
   if (!settings.track_enabled) {
     auto made = VideoFrame::create(width, height);
@@ -116,6 +131,7 @@ Result<std::vector<RTCEncodedFrame>> encode_video(SendCoder& coder, const SendSe
   auto& stats = coder.stats;
   stats.total_encode_time += encode_time;
   ++stats.source_frames;
+  stats.target_bitrate = coder.bitrate_bps;
   for (const auto& e : encoded) {
     ++stats.frames_encoded;
     if (e.key_frame) ++stats.key_frames_encoded;

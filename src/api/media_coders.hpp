@@ -34,6 +34,9 @@ struct SendSettings {
   std::optional<double> scale_resolution_down_by;
   // W3C mediacapture 4.3.1: a disabled track sends black pictures and silence.
   bool track_enabled = true;
+  // Video: the part of the connection's bandwidth estimate this sender may use; the encoder
+  // aims at the lower of it and max_bitrate (or the default for the picture size).
+  std::optional<std::uint32_t> bandwidth_share;
 };
 
 struct SendCoder {
@@ -64,7 +67,8 @@ struct SendCoder {
     std::uint64_t qp_sum = 0;
     int frame_width = 0;
     int frame_height = 0;
-    std::uint64_t source_frames = 0;  // pictures given
+    std::uint64_t source_frames = 0;   // pictures given
+    std::uint32_t target_bitrate = 0;  // what the encoder aims at (webrtc-stats targetBitrate)
     // Audio given: its level (linear, 0-1), energy and duration (webrtc-stats 7.13.1).
     double audio_level = 0;
     double total_audio_energy = 0;

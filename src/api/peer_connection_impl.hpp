@@ -82,6 +82,9 @@ class PeerConnectionImpl : public std::enable_shared_from_this<PeerConnectionImp
   // The objects of a core transceiver, made the first time they are asked for.
   TransceiverObjects& transceiver_objects(std::uint32_t handle);
   Result<> send_frame(std::uint32_t transceiver, const RTCEncodedFrame& frame);
+  // The part of the send-side bandwidth estimate a video sender's encoder may use: what the
+  // audio senders do not take, shared evenly by the video senders that send.
+  std::uint32_t video_bandwidth_share(std::uint32_t transceiver) const;
   Result<> request_key_frame(std::uint32_t transceiver);
   Result<> insert_dtmf(std::uint32_t transceiver, std::string_view tones, std::int64_t duration_ms,
                        std::int64_t inter_tone_gap_ms);

@@ -231,6 +231,30 @@ Result<> PeerConnectionImpl::send_frame(std::uint32_t transceiver, const RTCEnco
   return sent;
 }
 
+std::uint32_t PeerConnectionImpl::video_bandwidth_share(std::uint32_t transceiver) const {
+  // What Opus sends by default; an audio encoding's max_bitrate where it has one.
+  constexpr std::uint32_t kAudioAllowance = 40'000;
+  constexpr std::uint32_t kMinVideoShare = 30'000;
+  std::uint64_t audio = 0;
+  std::uint32_t video_senders = 0;
+  bool counted_self = false;
+  for (const auto& [handle, objects] : transceivers_) {
+    const auto& state = *objects.state;
+    if (!state.sender_track || !state.encodings.front().active || !core_.send_codec(handle))
+      continue;
+    if (state.kind == "audio") {
+      audio += state.encodings.front().max_bitrate.value_or(kAudioAllowance);
+    } else {
+      ++video_senders;
+      counted_self = counted_self || handle == transceiver;
+    }
+  }
+  if (!counted_self) ++video_senders;
+  const std::uint64_t target = core_.bandwidth_estimator().target_bps();
+  const std::uint64_t left = target > audio ? target - audio : 0;
+  return static_cast<std::uint32_t>(std::max<std::uint64_t>(left / video_senders, kMinVideoShare));
+}
+
 Result<> PeerConnectionImpl::insert_dtmf(std::uint32_t transceiver, std::string_view tones,
                                          std::int64_t duration_ms, std::int64_t inter_tone_gap_ms) {
   if (closed_) return invalid_state_error("the connection is closed");

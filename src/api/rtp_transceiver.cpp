@@ -285,9 +285,11 @@ Result<> send_raw(const std::shared_ptr<detail::TransceiverState>& d, RTCRtpSend
         auto codec = pc.core().send_codec(d->handle);
         if (!codec) return std::nullopt;
         const auto& encoding = d->encodings.front();
-        return detail::SendSettings{*codec, encoding.max_bitrate, encoding.max_framerate,
-                                    encoding.scale_resolution_down_by,
-                                    d->sender_track == nullptr || d->sender_track->enabled()};
+        detail::SendSettings made{*codec, encoding.max_bitrate, encoding.max_framerate,
+                                  encoding.scale_resolution_down_by,
+                                  d->sender_track == nullptr || d->sender_track->enabled()};
+        if (d->kind == "video") made.bandwidth_share = pc.video_bandwidth_share(d->handle);
+        return made;
       });
   if (!settings) return invalid_state_error("no codec negotiated to send with yet");
   auto& coder = *d->send_coder;

@@ -306,6 +306,10 @@ RTCStatsReport PeerConnectionImpl::stats() {
         p.members["bytesReceived"] = payload.bytes_received;
         if (selected_index && *selected_index < pairs.size())
           add_check_counters(p, pairs[*selected_index]);
+        // webrtc-stats 7.19: what the congestion controller lets all RTP streams on the pair
+        // send, where transport-cc feedback runs it.
+        if (auto available = core_.available_outgoing_bitrate())
+          p.members["availableOutgoingBitrate"] = static_cast<double>(*available);
         report.add(std::move(p));
         t.members["selectedCandidatePairId"] = std::string("CPsel");
       }
@@ -472,6 +476,8 @@ RTCStatsReport PeerConnectionImpl::stats() {
           out.members["framesEncoded"] = encoded.frames_encoded;
           out.members["keyFramesEncoded"] = encoded.key_frames_encoded;
           out.members["qpSum"] = encoded.qp_sum;
+          if (encoded.target_bitrate > 0)
+            out.members["targetBitrate"] = static_cast<double>(encoded.target_bitrate);
           if (encoded.frame_width > 0) {
             out.members["frameWidth"] = std::uint64_t(encoded.frame_width);
             out.members["frameHeight"] = std::uint64_t(encoded.frame_height);

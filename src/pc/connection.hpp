@@ -325,6 +325,13 @@ class Connection {
   std::vector<rtp::TransportPacketResult> take_transport_results() {
     return media_.take_transport_results();
   }
+  // The send-side bandwidth estimate (pc::MediaSession::bandwidth_estimator()).
+  const rtp::BandwidthEstimator& bandwidth_estimator() const noexcept {
+    return media_.bandwidth_estimator();
+  }
+  std::optional<std::uint32_t> available_outgoing_bitrate() const {
+    return media_.available_outgoing_bitrate();
+  }
   // The sources a receiving transceiver heard from in the last 10 s (W3C webrtc-pc 5.4.4).
   std::vector<MediaSource> synchronization_sources(std::uint32_t transceiver, Timestamp now) const {
     return media_.synchronization_sources(transceiver, now);

@@ -452,20 +452,12 @@ Buffer MediaSession::take_buffer() {
 }
 
 bool MediaSession::poll_transmit(MediaPacket& out) {
-  if (outgoing_.empty()) return false;
-  MediaPacket& front = outgoing_.front();
-  std::swap(out.bytes, front.bytes);
-  out.rtcp = front.rtcp;
-  // What `out` held before goes back to the pool (bounded: a burst's worth).
-  if (spare_.size() < kSpareBuffers) spare_.push_back(std::move(front.bytes));
-  outgoing_.pop_front();
-  return true;
+  return take_next(out);
 }
 
 std::optional<MediaPacket> MediaSession::poll_transmit() {
-  if (outgoing_.empty()) return std::nullopt;
-  MediaPacket p = std::move(outgoing_.front());
-  outgoing_.pop_front();
+  MediaPacket p;
+  if (!take_next(p)) return std::nullopt;
   return p;
 }
 
@@ -522,6 +514,11 @@ std::vector<rtp::TransportPacketResult> MediaSession::take_transport_results() {
   std::vector<rtp::TransportPacketResult> out;
   out.swap(transport_results_);
   return out;
+}
+
+std::optional<std::uint32_t> MediaSession::available_outgoing_bitrate() const {
+  if (!bandwidth_.has_delay_based()) return std::nullopt;
+  return bandwidth_.target_bps();
 }
 
 const MediaStreamStats* MediaSession::stats(std::uint32_t transceiver) const {

@@ -37,6 +37,7 @@
 #include "pc/jsep.hpp"
 #include "pc/rtp_parameters.hpp"
 #include "rtcpp/error.hpp"
+#include "rtp/bandwidth_estimator.hpp"
 #include "rtp/nack_tracker.hpp"
 #include "rtp/rtcp_packet.hpp"
 #include "rtp/rtp_packet.hpp"
@@ -88,10 +89,11 @@ struct MediaStreamStats {
   std::uint64_t key_frames_sent = 0;
   std::uint64_t pli_received = 0;
   std::uint64_t fir_received = 0;
-  std::uint64_t nack_received = 0;           // NACK messages
-  std::uint64_t packets_retransmitted = 0;   // answered from the send history
-  std::uint64_t retransmissions_missed = 0;  // asked for, no longer (or never) in the history
-  std::optional<std::uint32_t> remote_ssrc;  // the peer's media SSRC, once seen
+  std::uint64_t nack_received = 0;            // NACK messages
+  std::uint64_t packets_retransmitted = 0;    // answered from the send history
+  std::uint64_t retransmissions_missed = 0;   // asked for, no longer (or never) in the history
+  std::uint64_t retransmissions_dropped = 0;  // asked for while the paced queue was too long
+  std::optional<std::uint32_t> remote_ssrc;   // the peer's media SSRC, once seen
   std::optional<Timestamp> last_packet_received;
   std::uint64_t header_bytes_received = 0;  // RTP headers and padding, not payload
   std::uint64_t header_bytes_sent = 0;
@@ -161,6 +163,8 @@ using MediaEvent =
 struct MediaPacket {
   Buffer bytes;
   bool rtcp = false;
+  // Where the packet's transport-wide sequence number goes, written as it leaves (0: none).
+  std::uint16_t transport_sequence_at = 0;
 };
 
 class MediaSession {
@@ -233,6 +237,18 @@ class MediaSession {
   void handle_timeout(Timestamp now);
   std::optional<Timestamp> next_timeout() const;
 
+  // Video packets, retransmissions included, leave paced: at kPacingFactor times the bandwidth
+  // estimate (or 1.5 times the rate video is given, where that is more), at most kPacingBurst
+  // of it at once, so that a key frame does not meet a shallow queue on the path as one burst
+  // (libwebrtc paces the same way). Audio and RTCP leave at once. A packet's transport-wide
+  // sequence number and send time are those of its leaving.
+  static constexpr double kPacingFactor = 2.5;
+  static constexpr Duration kPacingBurst = Duration::millis(10);
+  // A queue older than this drains faster than the pacing rate.
+  static constexpr Duration kMaxPacingDelay = Duration::seconds(1);
+  // No repair is queued behind more than this much paced video.
+  static constexpr Duration kMaxRepairQueue = Duration::millis(250);
+  std::size_t paced_bytes() const noexcept { return paced_bytes_; }
   std::optional<MediaPacket> poll_transmit();
   // The same, into `out`: its buffer is swapped with the packet's, and the one it held is
   // reused for later packets, so a caller that keeps passing one MediaPacket makes the send
@@ -260,6 +276,12 @@ class MediaSession {
   // kMaxTransportResults, oldest first), for a congestion controller to take.
   static constexpr std::size_t kMaxTransportResults = 1024;
   std::vector<rtp::TransportPacketResult> take_transport_results();
+  // The send-side bandwidth estimate for all the media this session sends (bits per second):
+  // delay- and loss-based from the peer's transport-cc feedback where negotiated, else
+  // loss-based from its receiver reports. Starts at rtp::BandwidthEstimatorConfig's start rate.
+  const rtp::BandwidthEstimator& bandwidth_estimator() const noexcept { return bandwidth_; }
+  // W3C webrtc-stats availableOutgoingBitrate: the estimate, once transport-cc feedback came.
+  std::optional<std::uint32_t> available_outgoing_bitrate() const;
   // Packets no section took (unknown SSRC and payload type, or a section not receiving).
   std::uint64_t packets_unrouted() const noexcept { return packets_unrouted_; }
 
@@ -295,7 +317,13 @@ class MediaSession {
   // Transport-wide congestion control: the feedback due, and a fresh transport-wide sequence
   // number for a packet that goes again (a retransmission is a new packet on the transport).
   void send_transport_feedback(Timestamp now);
-  void restamp_transport_sequence(Buffer& packet);
+  // Where the transport-wide sequence number sits in an RTP packet (0: it has none).
+  std::uint16_t transport_sequence_offset(BytesView packet) const;
+  void stamp_transport_sequence(MediaPacket& packet);
+  void queue_paced(MediaPacket packet);
+  double pacing_rate_bytes() const;
+  void refill_pacing_budget();
+  bool take_next(MediaPacket& out);
   void on_report_blocks(const std::vector<rtp::ReportBlock>& blocks, Timestamp now);
 
   Random& rng_;
@@ -303,6 +331,16 @@ class MediaSession {
   std::map<std::uint32_t, std::uint32_t> ssrc_routes_;        // remote SSRC -> transceiver
   // Rings rather than deques: a steady rate of packets and events then allocates nothing.
   RingQueue<MediaPacket> outgoing_;
+  RingQueue<MediaPacket> paced_;
+  std::size_t paced_bytes_ = 0;
+  double pacing_budget_ = 0;  // bytes; may be negative after a packet larger than what was left
+  std::optional<Timestamp> pacing_updated_;
+  // Video bytes queued in this period and the one before it (MediaSession::pacing_rate_bytes).
+  static constexpr Duration kInputPeriod = Duration::millis(500);
+  static constexpr double kInputHeadroom = 1.5;
+  std::optional<Timestamp> input_period_start_;
+  std::size_t current_input_bytes_ = 0;
+  std::size_t previous_input_bytes_ = 0;
   static constexpr std::size_t kSpareBuffers = 64;
   std::vector<Buffer> spare_;  // packet buffers to reuse
   RingQueue<MediaEvent> events_;
@@ -313,6 +351,8 @@ class MediaSession {
   std::optional<rtp::TransportCcSender> transport_cc_sender_;
   std::optional<rtp::TransportCcReceiver> transport_cc_receiver_;
   std::vector<rtp::TransportPacketResult> transport_results_;
+  rtp::BandwidthEstimator bandwidth_;
+  std::optional<Timestamp> last_estimate_log_;
   std::uint64_t transport_feedback_sent_ = 0;
   std::string cname_;
   Duration ntp_offset_;

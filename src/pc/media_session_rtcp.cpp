@@ -122,6 +122,15 @@ void MediaSession::handle_rtcp(BytesView bytes, Timestamp now) {
         auto results = transport_cc_sender_->on_feedback(*feedback);
         media_session_log().debug("transport-cc feedback: ", feedback->deltas.size(), " statuses, ",
                                   results.size(), " new results");
+        bandwidth_.on_transport_results(results, now);
+        if (!last_estimate_log_ || now - *last_estimate_log_ >= Duration::seconds(1)) {
+          last_estimate_log_ = now;
+          media_session_log().debug(
+              "bandwidth estimate ", bandwidth_.target_bps() / 1000, " kbit/s (delay-based ",
+              bandwidth_.delay_based_bps() / 1000, ", acknowledged ",
+              bandwidth_.acknowledged_bps().value_or(0) / 1000, ", trend ",
+              bandwidth_.detector().trend(), " threshold ", bandwidth_.detector().threshold(), ")");
+        }
         // Bounded: the oldest results go when nobody takes them.
         transport_results_.insert(transport_results_.end(), results.begin(), results.end());
         if (transport_results_.size() > kMaxTransportResults) {
@@ -158,7 +167,12 @@ void MediaSession::on_report_blocks(const std::vector<rtp::ReportBlock>& blocks,
       stats.remote_fraction_lost = block.fraction_lost / 256.0;
       const std::uint32_t rate = stream->codec ? stream->codec->clock_rate : 0;
       if (rate != 0) stats.remote_jitter_seconds = static_cast<double>(block.jitter) / rate;
-      if (auto rtt = stream->sent->round_trip_time()) stats.round_trip_time = rtt;
+      if (auto rtt = stream->sent->round_trip_time()) {
+        stats.round_trip_time = rtt;
+        bandwidth_.on_round_trip_time(*rtt);
+      }
+      // Without transport-cc feedback, the loss the peer reports is what the estimate has.
+      if (stream->sent->sent_anything()) bandwidth_.on_loss_report(block.fraction_lost, now);
     }
   }
 }
@@ -225,6 +239,14 @@ std::optional<Timestamp> MediaSession::next_timeout() const {
   Timestamp next = next_report_ ? *next_report_ : now_;
   if (transport_cc_receiver_) {
     if (auto due = transport_cc_receiver_->next_feedback(); due && *due < next) next = *due;
+  }
+  if (!paced_.empty()) {
+    // When the pacing budget is back above zero.
+    const double rate = pacing_rate_bytes();
+    const Timestamp base = pacing_updated_.value_or(now_);
+    const auto wait = Duration::micros(
+        std::max<std::int64_t>(1000, static_cast<std::int64_t>(-pacing_budget_ / rate * 1e6) + 1));
+    if (base + wait < next) next = base + wait;
   }
   for (const auto& [handle, stream] : streams_) {
     if (stream->nack) {

@@ -93,7 +93,6 @@ void MediaSession::queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_
     media_session_log().warning("RTP packet not written: ", rtp::to_string(written.error()));
     return;
   }
-  if (transport_cc_sender_) transport_cc_sender_->on_packet_sent(packet.size(), now_);
   ++stream.stats.packets_sent;
   stream.stats.bytes_sent += payload.size();
   stream.stats.header_bytes_sent += packet.size() - payload.size();
@@ -103,12 +102,20 @@ void MediaSession::queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_
   if (stream.history.empty()) {
     stream.history.resize(kSendHistoryPackets);
     stream.history_sequence.resize(kSendHistoryPackets);
+    stream.history_resent.resize(kSendHistoryPackets);
   }
   const auto sequence = static_cast<std::uint16_t>(stream.next_sequence - 1);
   const std::size_t slot = sequence % kSendHistoryPackets;
   stream.history[slot].assign(packet.view());
   stream.history_sequence[slot] = sequence;
-  outgoing_.push_back(MediaPacket{std::move(packet), false});
+  stream.history_resent[slot].reset();
+  const auto offset = transport_sequence_offset(packet.view());
+  MediaPacket queued{std::move(packet), false, offset};
+  if (stream.binding.kind == MediaKind::kVideo) {
+    queue_paced(std::move(queued));
+  } else {
+    outgoing_.push_back(std::move(queued));
+  }
 }
 
 void MediaSession::retransmit(Stream& stream, std::uint16_t sequence_number) {
@@ -117,6 +124,17 @@ void MediaSession::retransmit(Stream& stream, std::uint16_t sequence_number) {
     ++stream.stats.retransmissions_missed;
     return;
   }
+  // A NACK repeated within a round trip asks for what is on its way already; and repairs
+  // wait behind the paced video, so where that queue is long they would come too late and
+  // crowd out new frames on a path already losing packets.
+  auto& resent = stream.history_resent[slot];
+  const Duration rtt = round_trip_time(stream).value_or(Duration::millis(100));
+  if (resent && now_ - *resent < std::max(rtt, Duration::millis(10))) return;
+  if (static_cast<double>(paced_bytes_) > pacing_rate_bytes() * kMaxRepairQueue.seconds_f()) {
+    ++stream.stats.retransmissions_dropped;
+    return;
+  }
+  resent = now_;
   ++stream.stats.packets_retransmitted;
   Buffer packet = take_buffer();
   if (!write_repair(stream, stream.history[slot].view(), packet)) {
@@ -124,19 +142,94 @@ void MediaSession::retransmit(Stream& stream, std::uint16_t sequence_number) {
     // SSRC and sequence number, which a receiver takes as a late arrival.
     packet.assign(stream.history[slot].view());
   }
-  restamp_transport_sequence(packet);
-  outgoing_.push_back(MediaPacket{std::move(packet), false});
+  // A repair is a new packet on the transport: it gets its own transport-wide number.
+  const auto offset = transport_sequence_offset(packet.view());
+  queue_paced(MediaPacket{std::move(packet), false, offset});
 }
 
-void MediaSession::restamp_transport_sequence(Buffer& packet) {
-  if (!transport_cc_sender_) return;
-  auto parsed = rtp::parse_rtp_packet(packet.view());
-  if (!parsed) return;
+std::uint16_t MediaSession::transport_sequence_offset(BytesView packet) const {
+  if (!transport_cc_sender_) return 0;
+  auto parsed = rtp::parse_rtp_packet(packet);
+  if (!parsed) return 0;
   auto value = parsed->extension(*transport_cc_id_);
-  if (!value || value->size() != 2) return;
-  const auto offset = static_cast<std::size_t>(value->data() - packet.data());
-  store_be16(packet.data() + offset, transport_cc_sender_->next_sequence());
-  transport_cc_sender_->on_packet_sent(packet.size(), now_);
+  if (!value || value->size() != 2) return 0;
+  return static_cast<std::uint16_t>(value->data() - packet.data());
+}
+
+void MediaSession::stamp_transport_sequence(MediaPacket& packet) {
+  if (!transport_cc_sender_ || packet.transport_sequence_at == 0) return;
+  if (packet.transport_sequence_at + 2U > packet.bytes.size()) return;
+  store_be16(packet.bytes.data() + packet.transport_sequence_at,
+             transport_cc_sender_->next_sequence());
+  transport_cc_sender_->on_packet_sent(packet.bytes.size(), now_);
+}
+
+void MediaSession::queue_paced(MediaPacket packet) {
+  // The rate video comes in at, over the last one or two periods of kInputPeriod.
+  if (!input_period_start_ || now_ - *input_period_start_ >= kInputPeriod) {
+    const bool consecutive = input_period_start_ && now_ - *input_period_start_ < kInputPeriod * 2;
+    previous_input_bytes_ = consecutive ? current_input_bytes_ : 0;
+    current_input_bytes_ = 0;
+    input_period_start_ = now_;
+  }
+  current_input_bytes_ += packet.bytes.size();
+  paced_bytes_ += packet.bytes.size();
+  paced_.push_back(std::move(packet));
+}
+
+double MediaSession::pacing_rate_bytes() const {
+  const double paced = kPacingFactor * bandwidth_.target_bps() / 8;
+  // An application that sends more than the estimate (encoded frames it cannot resize) is
+  // smoothed, not held back: a standing queue would only add delay.
+  double input = 0;
+  if (input_period_start_) {
+    const double span = (kInputPeriod + (now_ - *input_period_start_)).seconds_f();
+    input =
+        kInputHeadroom * static_cast<double>(previous_input_bytes_ + current_input_bytes_) / span;
+  }
+  // Never below what drains the queue within kMaxPacingDelay, nor below 100 kbit/s.
+  const double draining = static_cast<double>(paced_bytes_) / kMaxPacingDelay.seconds_f();
+  return std::max({paced, input, draining, 100'000.0 / 8});
+}
+
+void MediaSession::refill_pacing_budget() {
+  const double rate = pacing_rate_bytes();
+  const double burst = rate * kPacingBurst.seconds_f();
+  if (!pacing_updated_) {
+    pacing_updated_ = now_;
+    pacing_budget_ = burst;
+    return;
+  }
+  if (now_ <= *pacing_updated_) return;
+  const double elapsed = (now_ - *pacing_updated_).seconds_f();
+  pacing_updated_ = now_;
+  pacing_budget_ = std::min(pacing_budget_ + rate * elapsed, burst);
+}
+
+bool MediaSession::take_next(MediaPacket& out) {
+  RingQueue<MediaPacket>* queue = nullptr;
+  if (!outgoing_.empty()) {
+    queue = &outgoing_;
+  } else if (!paced_.empty()) {
+    refill_pacing_budget();
+    if (pacing_budget_ <= 0) return false;
+    queue = &paced_;
+  } else {
+    return false;
+  }
+  MediaPacket& front = queue->front();
+  if (queue == &paced_) {
+    paced_bytes_ -= front.bytes.size();
+    pacing_budget_ -= static_cast<double>(front.bytes.size());
+  }
+  if (!front.rtcp) stamp_transport_sequence(front);
+  std::swap(out.bytes, front.bytes);
+  out.rtcp = front.rtcp;
+  out.transport_sequence_at = front.transport_sequence_at;
+  // What `out` held before goes back to the pool (bounded: a burst's worth).
+  if (spare_.size() < kSpareBuffers) spare_.push_back(std::move(front.bytes));
+  queue->pop_front();
+  return true;
 }
 
 // RFC 4588 4: the repair of a packet whose format both sides paired with an rtx format: the

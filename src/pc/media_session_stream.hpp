@@ -41,6 +41,8 @@ struct MediaSession::Stream {
   // capacity, so steady sending allocates nothing for it).
   std::vector<Buffer> history;
   std::vector<std::optional<std::uint16_t>> history_sequence;
+  // When each was last sent again: a packet goes again at most once a round trip.
+  std::vector<std::optional<Timestamp>> history_resent;
   // Audio: the last frame's RTP timestamp and when it went, for the events' timestamps.
   std::optional<std::pair<std::uint32_t, Timestamp>> last_audio;
   Timestamp configured_at;

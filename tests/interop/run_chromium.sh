@@ -13,8 +13,8 @@
 #          and an Opus tone from rtcpp played by the page; then the page offering H.264, VP9 and AV1 first, and rtcpp sending each
 #   call:  real encoding and decoding both ways (chromium_call.mjs): the page's fake camera and
 #          microphone playing rtcpp's stamped test pattern and a tone, decoded by rtcpp (the
-#          page offering, then rtcpp), and rtcpp's own testsrc rendered by the page; VP8, then
-#          VP9, H.264 and AV1 each way
+#          page offering, then rtcpp), and rtcpp's own testsrc rendered by the page; VP8 (also
+#          sent through a 500 kbit/s path), then VP9, H.264 and AV1 each way
 #   api:   the public API (api_peer) and a page: renegotiation mid-call with video both ways
 #          (tracks added, directions changed by either side, a transceiver stopped), then the
 #          synchronization and contributing sources of audio both ways
@@ -76,6 +76,11 @@ case "$suite" in
       (($quick)) && exit 0
       node '$here/chromium_call.mjs' '$rtcpp' receive-answer vp8 5
       node '$here/chromium_call.mjs' '$rtcpp' send vp8 5
+      # rtcpp sending through 500 kbit/s (loopback shaped by tc tbf, both ways): its bandwidth
+      # estimate must fit the encoder and pacer under it.
+      tc qdisc add dev lo root tbf rate 500kbit burst 8kb latency 200ms
+      RTCPP_RATE_LIMIT_KBIT=500 node '$here/chromium_call.mjs' '$rtcpp' send-limited vp8 12
+      tc qdisc del dev lo root
       for codec in vp9 h264 av1; do
         node '$here/chromium_call.mjs' '$rtcpp' receive-offer \$codec 5
         node '$here/chromium_call.mjs' '$rtcpp' send \$codec 5

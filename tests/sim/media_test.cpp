@@ -393,5 +393,94 @@ TEST(SimMedia, NoDtmfWithoutTelephoneEvent) {
             RTCErrorType::kInvalidStateError);
 }
 
+// A sender that sizes its frames by the bandwidth estimate, through links of 800 kbit/s with
+// 300 ms of queue, against one that sends 1.5 Mbit/s whatever happens.
+struct RateLimitedOutcome {
+  std::size_t frames_sent_late = 0;      // in the last 10 s
+  std::size_t frames_received_late = 0;  // of those
+  double mean_estimate_late = 0;         // bits per second, over the last 10 s
+  std::optional<std::uint32_t> available_outgoing_bitrate;
+  std::uint64_t decreases = 0;
+};
+
+RateLimitedOutcome run_rate_limited(std::uint64_t seed, bool follow_estimate) {
+  Network net(seed);
+  LinkConfig link;
+  link.delay = Duration::millis(20);
+  link.bandwidth_bps = 800'000;
+  link.queue_bytes = 30'000;
+  SeededRandom rng(seed);
+  std::array<MediaSeen, 2> seen;
+  TwoConnections rig(net, rng, link, [&](int side, pc::ConnectionEvent&& e, Timestamp) {
+    MediaSeen& self = seen[static_cast<std::size_t>(side)];
+    if (const auto* d = std::get_if<pc::DtlsStateChanged>(&e)) {
+      self.connected = d->state == dtls::DtlsState::kConnected;
+    } else if (auto* f = std::get_if<pc::MediaFrameReceived>(&e)) {
+      self.frames[f->transceiver].push_back(std::move(f->frame));
+    } else if (std::holds_alternative<pc::KeyFrameRequested>(e)) {
+      ++self.key_frame_requests;
+    }
+  });
+  auto& a = rig.connection(0);
+  auto& b = rig.connection(1);
+  RateLimitedOutcome out;
+  const Timestamp start = net.now();
+  const auto video = a.add_transceiver(pc::MediaKind::kVideo, pc::RtpDirection::kSendOnly);
+  if (!rig.negotiate(start)) return out;
+  if (!net.run_until([&] { return seen[0].connected && seen[1].connected; },
+                     start + Duration::seconds(10)))
+    return out;
+
+  // 40 s at 30 fps; a key frame (three times a delta frame) every 3 s or when asked.
+  constexpr std::uint32_t kFrames = 1200;
+  constexpr std::uint32_t kLateFrom = kFrames - 300;
+  std::size_t requests_seen = 0;
+  double estimate_sum = 0;
+  const Timestamp media_start = net.now();
+  for (std::uint32_t number = 0; number < kFrames; ++number) {
+    net.run_until([] { return false; }, media_start + Duration::micros(33'333LL * number));
+    const bool asked = seen[0].key_frame_requests > requests_seen;
+    requests_seen = seen[0].key_frame_requests;
+    const bool key = asked || number % 90 == 0;
+    const double rate = follow_estimate ? a.bandwidth_estimator().target_bps() : 1'500'000.0;
+    const auto delta_bytes = static_cast<std::size_t>(rate / 8 / 30 / (1 + 2.0 / 90));
+    Buffer frame = vp8_frame(number, key, key ? 3 * delta_bytes : delta_bytes);
+    EXPECT_TRUE(a.send_frame(video, {number * 3000, key, std::move(frame)}, net.now()));
+    net.wake(rig.node(0));
+    if (number >= kLateFrom) {
+      ++out.frames_sent_late;
+      estimate_sum += a.bandwidth_estimator().target_bps();
+    }
+  }
+  net.run_until([] { return false; }, net.now() + Duration::seconds(1));
+  const auto* b_video = b.transceivers().find_mid("0");
+  if (b_video == nullptr) return out;
+  for (const auto& f : seen[1].frames[b_video->handle]) {
+    if (vp8_frame_number(f.data) >= kLateFrom) ++out.frames_received_late;
+  }
+  out.mean_estimate_late = estimate_sum / static_cast<double>(out.frames_sent_late);
+  out.available_outgoing_bitrate = a.available_outgoing_bitrate();
+  out.decreases = a.bandwidth_estimator().decreases();
+  return out;
+}
+
+TEST(SimMedia, FramesSizedByTheBandwidthEstimateFitALimitedLink) {
+  for (std::uint64_t seed : {11u, 12u}) {
+    const auto followed = run_rate_limited(seed, true);
+    ASSERT_GT(followed.frames_sent_late, 0u) << "seed " << seed;
+    // The estimate settles under the link's 800 kbit/s (the RTP, SRTP, UDP and IP headers
+    // take their part of it) and nearly every frame arrives.
+    EXPECT_GT(followed.mean_estimate_late, 450'000) << "seed " << seed;
+    EXPECT_LT(followed.mean_estimate_late, 800'000) << "seed " << seed;
+    EXPECT_GT(followed.decreases, 0u) << "seed " << seed;
+    EXPECT_TRUE(followed.available_outgoing_bitrate) << "seed " << seed;
+    EXPECT_GE(followed.frames_received_late, followed.frames_sent_late * 95 / 100)
+        << "seed " << seed;
+    // The same link at a fixed 1.5 Mbit/s loses most frames.
+    const auto fixed = run_rate_limited(seed, false);
+    EXPECT_LT(fixed.frames_received_late, fixed.frames_sent_late / 2) << "seed " << seed;
+  }
+}
+
 }  // namespace
 }  // namespace rtcpp::sim

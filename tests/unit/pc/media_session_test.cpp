@@ -66,10 +66,16 @@ Buffer vp8_key_frame_payload() {
   return Buffer{0x10, 0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00, 1, 2, 3};
 }
 
-// Every packet the session has queued, in order.
+// Every packet the session has queued, in order; paced video comes out as the session's clock
+// moves on to the pacer's next times.
 std::vector<MediaPacket> transmitted(MediaSession& session) {
   std::vector<MediaPacket> out;
-  while (auto p = session.poll_transmit()) out.push_back(std::move(*p));
+  for (;;) {
+    while (auto p = session.poll_transmit()) out.push_back(std::move(*p));
+    const auto next = session.next_timeout();
+    if (session.paced_bytes() == 0 || !next) break;
+    session.handle_timeout(*next);
+  }
   return out;
 }
 
@@ -374,9 +380,14 @@ TEST(MediaSession, AnswersNacksWithRtxRepairsWhereRtxWasNegotiated) {
   const auto original = *rtp::parse_rtp_packet(packets[4]);
   std::optional<std::uint16_t> previous_repair;
   for (int i = 0; i < 2; ++i) {
-    sender.handle_rtcp(nack_for(original.sequence_number), Timestamp::zero());
+    // Each NACK a round trip after the last (no RTT known yet: 100 ms is assumed); one
+    // repeated sooner asks for what is on its way.
+    const Timestamp at = Timestamp::seconds(1) + Duration::millis(150 * i);
+    sender.handle_rtcp(nack_for(original.sequence_number), at);
     auto sent = transmitted(sender);
     ASSERT_EQ(sent.size(), 1u);
+    sender.handle_rtcp(nack_for(original.sequence_number), at + Duration::millis(20));
+    EXPECT_TRUE(transmitted(sender).empty());
     auto repair = rtp::parse_rtp_packet(sent[0].bytes);
     ASSERT_TRUE(repair);
     EXPECT_EQ(repair->payload_type, 97);
@@ -681,9 +692,13 @@ TEST(MediaSession, NumbersEveryPacketOnTheTransportAndReportsArrivalsBack) {
   auto repair = transmitted(sender);
   ASSERT_EQ(repair.size(), 1u);
   EXPECT_EQ(transport_sequence_of(repair[0].bytes), static_cast<std::uint16_t>(first + 7));
-  // The copy kept for later retransmissions still has its own number.
+  // The copy kept for later retransmissions still has its own number (asked again a round
+  // trip later: within one the repair on its way is not repeated).
   sender.handle_rtcp(nack_for(rtp::parse_rtp_packet(packets[2])->sequence_number),
                      t0 + Duration::millis(42));
+  EXPECT_TRUE(transmitted(sender).empty());
+  sender.handle_rtcp(nack_for(rtp::parse_rtp_packet(packets[2])->sequence_number),
+                     t0 + Duration::millis(200));
   repair = transmitted(sender);
   ASSERT_EQ(repair.size(), 1u);
   EXPECT_EQ(transport_sequence_of(repair[0].bytes), static_cast<std::uint16_t>(first + 8));
