@@ -104,6 +104,15 @@ TEST_P(RawVideo, PicturesArriveDecodedInOrder) {
   EXPECT_GT(out->get<double>("totalEncodeTime").value_or(0), 0.0);
   EXPECT_EQ(out->get<std::uint64_t>("frameWidth"), 320u);
   EXPECT_FALSE(out->get<std::string>("encoderImplementation").value_or("").empty());
+  // The encoder aims at 600 kbit/s, the default for 320x240, under the bandwidth estimate
+  // (which starts at 1 Mbit/s).
+  EXPECT_EQ(out->get<double>("targetBitrate"), 600'000.0);
+  // The estimate itself, on the selected pair, once the peer's transport-cc feedback came.
+  EXPECT_TRUE(eventually([&] {
+    const auto report = a->get_stats().get();
+    const RTCStats* pair = report.get("CPsel");
+    return pair != nullptr && pair->get<double>("availableOutgoingBitrate").value_or(0) > 0;
+  }));
   const RTCStats* source = find(sent, "media-source");
   ASSERT_NE(source, nullptr);
   EXPECT_EQ(source->get<std::uint64_t>("frames"), 33u);
