@@ -321,6 +321,7 @@ class MediaSession {
   std::uint16_t transport_sequence_offset(BytesView packet) const;
   void stamp_transport_sequence(MediaPacket& packet);
   void queue_paced(MediaPacket packet);
+  void drop_paced(const Stream& stream);
   double pacing_rate_bytes() const;
   void refill_pacing_budget();
   bool take_next(MediaPacket& out);

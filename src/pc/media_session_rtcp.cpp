@@ -157,6 +157,9 @@ void MediaSession::set_report_identity(std::string cname, Duration ntp_offset) {
 }
 
 void MediaSession::on_report_blocks(const std::vector<rtp::ReportBlock>& blocks, Timestamp now) {
+  // The worst loss any of our streams saw: a lossless audio stream must not raise the rate
+  // while the video beside it loses packets.
+  std::optional<std::uint8_t> worst_loss;
   for (const auto& block : blocks) {
     for (auto& [handle, stream] : streams_) {
       if (!stream->sent || stream->local_ssrc != block.ssrc) continue;
@@ -171,10 +174,12 @@ void MediaSession::on_report_blocks(const std::vector<rtp::ReportBlock>& blocks,
         stats.round_trip_time = rtt;
         bandwidth_.on_round_trip_time(*rtt);
       }
-      // Without transport-cc feedback, the loss the peer reports is what the estimate has.
-      if (stream->sent->sent_anything()) bandwidth_.on_loss_report(block.fraction_lost, now);
+      if (stream->sent->sent_anything())
+        worst_loss = std::max(worst_loss.value_or(0), block.fraction_lost);
     }
   }
+  // Without transport-cc feedback, the loss the peer reports is what the estimate has.
+  if (worst_loss) bandwidth_.on_loss_report(*worst_loss, now);
 }
 
 void MediaSession::send_report(Stream& stream, Timestamp now, bool goodbye) {
@@ -201,6 +206,8 @@ void MediaSession::send_report(Stream& stream, Timestamp now, bool goodbye) {
     rtp::write_rtcp(sdes, writer);
   }
   if (goodbye) {
+    // Nothing of the stream follows its BYE: what still waits in the pacer goes.
+    drop_paced(stream);
     // RFC 3550 6.6: BYE ends a compound packet that starts with the usual report.
     rtp::write_rtcp(rtp::Goodbye{{stream.local_ssrc}, {}}, writer);
     ++stream.stats.goodbyes_sent;
@@ -212,6 +219,8 @@ void MediaSession::close(Timestamp now) {
   if (closed_) return;
   now_ = now;
   for (auto& [handle, stream] : streams_) send_report(*stream, now, true);
+  paced_.clear();
+  paced_bytes_ = 0;
   closed_ = true;
 }
 
@@ -235,7 +244,7 @@ void MediaSession::handle_timeout(Timestamp now) {
 }
 
 std::optional<Timestamp> MediaSession::next_timeout() const {
-  if (streams_.empty() || closed_) return std::nullopt;
+  if ((streams_.empty() && paced_.empty()) || closed_) return std::nullopt;
   Timestamp next = next_report_ ? *next_report_ : now_;
   if (transport_cc_receiver_) {
     if (auto due = transport_cc_receiver_->next_feedback(); due && *due < next) next = *due;

@@ -144,7 +144,23 @@ void MediaSession::retransmit(Stream& stream, std::uint16_t sequence_number) {
   }
   // A repair is a new packet on the transport: it gets its own transport-wide number.
   const auto offset = transport_sequence_offset(packet.view());
-  queue_paced(MediaPacket{std::move(packet), false, offset});
+  if (stream.binding.kind == MediaKind::kVideo) {
+    queue_paced(MediaPacket{std::move(packet), false, offset});
+  } else {
+    outgoing_.push_back(MediaPacket{std::move(packet), false, offset});
+  }
+}
+
+void MediaSession::drop_paced(const Stream& stream) {
+  for (std::size_t i = paced_.size(); i-- > 0;) {
+    const Buffer& bytes = paced_[i].bytes;
+    if (bytes.size() < 12) continue;
+    const std::uint32_t ssrc = load_be32(bytes.data() + 8);
+    if (ssrc != stream.local_ssrc && (stream.local_rtx_ssrc == 0 || ssrc != stream.local_rtx_ssrc))
+      continue;
+    paced_bytes_ -= bytes.size();
+    paced_.erase_at(i);
+  }
 }
 
 std::uint16_t MediaSession::transport_sequence_offset(BytesView packet) const {
@@ -227,7 +243,8 @@ bool MediaSession::take_next(MediaPacket& out) {
   out.rtcp = front.rtcp;
   out.transport_sequence_at = front.transport_sequence_at;
   // What `out` held before goes back to the pool (bounded: a burst's worth).
-  if (spare_.size() < kSpareBuffers) spare_.push_back(std::move(front.bytes));
+  if (spare_.size() < kSpareBuffers && front.bytes.capacity() > 0)
+    spare_.push_back(std::move(front.bytes));
   queue->pop_front();
   return true;
 }

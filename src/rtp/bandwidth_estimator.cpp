@@ -38,6 +38,14 @@ constexpr double kHighLoss = 0.10;
 constexpr double kLowLoss = 0.02;
 constexpr std::uint32_t kMinLossPackets = 20;
 constexpr Duration kLossDecreaseInterval = Duration::millis(300);
+constexpr Duration kLossWindow = Duration::millis(500);
+// Without transport-cc results this long, the delay-based rate is no longer current.
+constexpr Duration kFeedbackSilence = Duration::seconds(5);
+// Arrivals this far from the newest are a jump of the receiver's clock.
+constexpr Duration kArrivalJump = Duration::seconds(2);
+// At most this many packets in the acknowledged window (500 ms of 1200-byte packets at
+// 380 Mbit/s).
+constexpr std::size_t kMaxArrivals = 20'000;
 
 double ms_between(Timestamp later, Timestamp earlier) {
   return (later - earlier).ms_f();
@@ -104,6 +112,9 @@ void DelayTrendDetector::on_group_delta(double send_delta_ms, double delay_varia
     smoothed_delay_ms_ = 0;
     deltas_ = 0;
     first_arrival_.reset();
+    previous_trend_ = 0;
+    overusing_ms_ = -1;
+    overuse_count_ = 0;
     usage_ = BandwidthUsage::kNormal;
     return;
   }
@@ -176,6 +187,8 @@ void BandwidthEstimator::on_transport_results(std::span<const TransportPacketRes
                                               Timestamp now) {
   if (results.empty()) return;
   has_delay_based_ = true;
+  last_results_ = now;
+  if (!loss_window_started_) loss_window_started_ = now;
   for (const auto& result : results) {
     ++loss_window_packets_;
     if (!result.arrival) {
@@ -186,35 +199,55 @@ void BandwidthEstimator::on_transport_results(std::span<const TransportPacketRes
     detector_.on_packet(result.sent, *result.arrival);
   }
   update_delay_based(now);
-  if (loss_window_packets_ >= kMinLossPackets) {
+  // A loss fraction is judged over at least kMinLossPackets; a window without loss lets the
+  // rate grow after kLossWindow, however few packets a low rate sends.
+  const bool judged = loss_window_packets_ >= kMinLossPackets;
+  const bool quiet = loss_window_lost_ == 0 && now - *loss_window_started_ >= kLossWindow;
+  if (judged || quiet) {
     update_loss_based(static_cast<double>(loss_window_lost_) / loss_window_packets_, now);
     loss_window_packets_ = 0;
     loss_window_lost_ = 0;
+    loss_window_started_ = now;
   }
   settle();
 }
 
 void BandwidthEstimator::on_loss_report(std::uint8_t fraction_lost, Timestamp now) {
-  // With transport-cc feedback the loss is known packet by packet already.
-  if (has_delay_based_) return;
+  // With transport-cc feedback the loss is known packet by packet already; when that feedback
+  // stopped (renegotiated away, or a peer that gave up), the reports are what is left.
+  if (has_delay_based_ && last_results_ && now - *last_results_ < kFeedbackSilence) return;
+  has_delay_based_ = false;
   update_loss_based(fraction_lost / 256.0, now);
   settle();
 }
 
 void BandwidthEstimator::update_acknowledged(const TransportPacketResult& result) {
   const Timestamp arrival = *result.arrival;
+  if (latest_arrival_) {
+    // The receiver's clock jumped (its reports are hostile input too): the window starts again
+    // rather than keep what it can no longer expire.
+    if (arrival > *latest_arrival_ + kArrivalJump || arrival + kArrivalJump < *latest_arrival_) {
+      arrivals_.clear();
+      arrived_bytes_ = 0;
+      first_arrival_.reset();
+      latest_arrival_.reset();
+    } else if (arrival + kAcknowledgedWindow <= *latest_arrival_) {
+      return;  // reordered from before the window
+    }
+  }
   if (!first_arrival_) first_arrival_ = arrival;
   if (!latest_arrival_ || arrival > *latest_arrival_) latest_arrival_ = arrival;
   arrivals_.emplace_back(arrival, result.size);
   arrived_bytes_ += result.size;
-  while (!arrivals_.empty() && arrivals_.front().first + kAcknowledgedWindow <= *latest_arrival_) {
+  while (!arrivals_.empty() && (arrivals_.front().first + kAcknowledgedWindow <= *latest_arrival_ ||
+                                arrivals_.size() > kMaxArrivals)) {
     arrived_bytes_ -= arrivals_.front().second;
     arrivals_.pop_front();
   }
   // Known once a whole window has passed since the first arrival.
   if (*latest_arrival_ - *first_arrival_ >= kAcknowledgedWindow) {
-    acknowledged_bps_ = static_cast<std::uint32_t>(static_cast<double>(arrived_bytes_) * 8 /
-                                                   kAcknowledgedWindow.seconds_f());
+    const double bps = static_cast<double>(arrived_bytes_) * 8 / kAcknowledgedWindow.seconds_f();
+    acknowledged_bps_ = static_cast<std::uint32_t>(std::min(bps, 4e9));
   }
 }
 

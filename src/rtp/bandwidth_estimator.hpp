@@ -84,8 +84,9 @@ class BandwidthEstimator {
 
   // The per-packet results of one transport-cc feedback message (TransportCcSender).
   void on_transport_results(std::span<const TransportPacketResult> results, Timestamp now);
-  // An RTCP report block's fraction lost (0-255 of 256) about packets we sent, for transports
-  // without transport-cc feedback (ignored once transport-cc results came).
+  // An RTCP report's fraction lost (0-255 of 256) about packets we sent, for transports
+  // without transport-cc feedback (ignored while transport-cc results come; 5 s after they
+  // stop, the estimate falls back on these).
   void on_loss_report(std::uint8_t fraction_lost, Timestamp now);
   void on_round_trip_time(Duration rtt) noexcept { rtt_ = rtt; }
 
@@ -131,6 +132,8 @@ class BandwidthEstimator {
   double loss_bps_;
   std::optional<Timestamp> last_loss_update_;
   std::optional<Timestamp> last_loss_decrease_;
+  std::optional<Timestamp> loss_window_started_;
+  std::optional<Timestamp> last_results_;
   std::uint32_t loss_window_packets_ = 0;
   std::uint32_t loss_window_lost_ = 0;
   std::optional<Duration> rtt_;

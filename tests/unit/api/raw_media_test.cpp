@@ -104,9 +104,10 @@ TEST_P(RawVideo, PicturesArriveDecodedInOrder) {
   EXPECT_GT(out->get<double>("totalEncodeTime").value_or(0), 0.0);
   EXPECT_EQ(out->get<std::uint64_t>("frameWidth"), 320u);
   EXPECT_FALSE(out->get<std::string>("encoderImplementation").value_or("").empty());
-  // The encoder aims at 600 kbit/s, the default for 320x240, under the bandwidth estimate
-  // (which starts at 1 Mbit/s).
-  EXPECT_EQ(out->get<double>("targetBitrate"), 600'000.0);
+  // The encoder aims at 600 kbit/s at most, the default for 320x240, or less where the
+  // bandwidth estimate (which starts at 1 Mbit/s) leaves less.
+  EXPECT_GT(out->get<double>("targetBitrate").value_or(0), 0.0);
+  EXPECT_LE(out->get<double>("targetBitrate").value_or(1e9), 600'000.0);
   // The estimate itself, on the selected pair, once the peer's transport-cc feedback came.
   EXPECT_TRUE(eventually([&] {
     const auto report = a->get_stats().get();

@@ -369,6 +369,31 @@ Buffer nack_for(std::uint16_t sequence) {
   return compound;
 }
 
+TEST(MediaSession, VideoLeavesPacedAndNothingOfAStreamFollowsItsGoodbye) {
+  SeededRandom rng(25);
+  MediaSession sender(rng);
+  sender.configure(bindings());
+  Buffer frame(24'000);
+  const Buffer header = vp8_key_frame_payload();
+  for (std::size_t i = 1; i < header.size(); ++i) frame[i - 1] = header[i];
+  const Timestamp t0 = Timestamp::seconds(1);
+  ASSERT_TRUE(sender.send_frame(kVideo, {3000, true, frame}, t0));
+  // 21 packets; at 2.5 times the 1 Mbit/s start, 10 ms of budget (3125 bytes) goes at once.
+  std::size_t first_burst = 0;
+  while (sender.poll_transmit()) ++first_burst;
+  EXPECT_GE(first_burst, 2u);
+  EXPECT_LE(first_burst, 4u);
+  EXPECT_GT(sender.paced_bytes(), 15'000u);
+  ASSERT_TRUE(sender.next_timeout());
+  EXPECT_LE(*sender.next_timeout(), t0 + Duration::millis(10));
+  // Closing: the BYE goes, the rest of the frame does not.
+  sender.close(t0 + Duration::millis(1));
+  const auto rest = transmitted(sender);
+  ASSERT_FALSE(rest.empty());
+  for (const auto& p : rest) EXPECT_TRUE(p.rtcp);
+  EXPECT_EQ(sender.paced_bytes(), 0u);
+}
+
 TEST(MediaSession, AnswersNacksWithRtxRepairsWhereRtxWasNegotiated) {
   SeededRandom rng(24);
   MediaSession sender(rng);

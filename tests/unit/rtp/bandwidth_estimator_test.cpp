@@ -186,6 +186,46 @@ TEST(BandwidthEstimator, ReceiverReportsDriveTheLossBasedRateWithoutTransportCc)
   EXPECT_LE(estimator.target_bps(), static_cast<std::uint32_t>(cut * 1.09 * 1.09 + 2000));
 }
 
+TEST(BandwidthEstimator, AJumpOfTheReceiversClockRestartsTheAcknowledgedRate) {
+  // 500 kbit/s acknowledged, then one report from days ahead, then the clock as before: the
+  // window starts again instead of keeping every packet after the jump.
+  BandwidthEstimator estimator(starting_at(500'000));
+  Timestamp now = Timestamp::seconds(1);
+  std::uint16_t sequence = 0;
+  auto report = [&](Timestamp arrival) {
+    const TransportPacketResult result{sequence++, 1250, now, arrival};
+    estimator.on_transport_results({&result, 1}, now);
+  };
+  for (int i = 0; i < 200; ++i) {  // 50 packets a second of 1250 bytes
+    report(now + Duration::millis(20));
+    now += Duration::millis(20);
+  }
+  ASSERT_TRUE(estimator.acknowledged_bps());
+  EXPECT_NEAR(*estimator.acknowledged_bps(), 500'000, 25'000);
+  report(now + Duration::seconds(500'000));
+  for (int i = 0; i < 200; ++i) {
+    report(now + Duration::millis(20));
+    now += Duration::millis(20);
+  }
+  ASSERT_TRUE(estimator.acknowledged_bps());
+  EXPECT_NEAR(*estimator.acknowledged_bps(), 500'000, 25'000);
+}
+
+TEST(BandwidthEstimator, ReceiverReportsTakeOverWhenFeedbackStops) {
+  BandwidthEstimator estimator(starting_at(1'000'000));
+  const Timestamp now = Timestamp::seconds(1);
+  const TransportPacketResult result{0, 1000, now, now};
+  estimator.on_transport_results({&result, 1}, now);
+  ASSERT_TRUE(estimator.has_delay_based());
+  // Reports are ignored while feedback comes...
+  estimator.on_loss_report(128, now + Duration::seconds(1));
+  EXPECT_EQ(estimator.target_bps(), 1'000'000u);
+  // ...and used once it has been silent for 5 s.
+  estimator.on_loss_report(128, now + Duration::seconds(6));
+  EXPECT_FALSE(estimator.has_delay_based());
+  EXPECT_LT(estimator.target_bps(), 1'000'000u);
+}
+
 TEST(BandwidthEstimator, HostileTimesKeepTheRateInBounds) {
   BandwidthEstimatorConfig config = starting_at(800'000);
   config.min_bps = 50'000;
