@@ -28,6 +28,19 @@ struct MediaSeen {
   std::size_t key_frame_requests = 0;
 };
 
+// What the application of one side sees of an event.
+void note_media_event(MediaSeen& self, pc::ConnectionEvent& e) {
+  if (const auto* d = std::get_if<pc::DtlsStateChanged>(&e)) {
+    self.connected = d->state == dtls::DtlsState::kConnected;
+  } else if (const auto* t = std::get_if<pc::TrackAdded>(&e)) {
+    self.tracks.push_back(t->transceiver);
+  } else if (auto* f = std::get_if<pc::MediaFrameReceived>(&e)) {
+    self.frames[f->transceiver].push_back(std::move(f->frame));
+  } else if (std::holds_alternative<pc::KeyFrameRequested>(e)) {
+    ++self.key_frame_requests;
+  }
+}
+
 using test_support::vp8_frame;
 
 using test_support::vp8_frame_number;
@@ -67,16 +80,7 @@ MediaOutcome run_media_session(std::uint64_t seed, double loss, Duration jitter)
   SeededRandom rng(seed);
   std::array<MediaSeen, 2> seen;
   TwoConnections rig(net, rng, link, [&](int side, pc::ConnectionEvent&& e, Timestamp) {
-    MediaSeen& self = seen[static_cast<std::size_t>(side)];
-    if (const auto* d = std::get_if<pc::DtlsStateChanged>(&e)) {
-      self.connected = d->state == dtls::DtlsState::kConnected;
-    } else if (const auto* t = std::get_if<pc::TrackAdded>(&e)) {
-      self.tracks.push_back(t->transceiver);
-    } else if (auto* f = std::get_if<pc::MediaFrameReceived>(&e)) {
-      self.frames[f->transceiver].push_back(std::move(f->frame));
-    } else if (std::holds_alternative<pc::KeyFrameRequested>(e)) {
-      ++self.key_frame_requests;
-    }
+    note_media_event(seen[static_cast<std::size_t>(side)], e);
   });
   auto& a = rig.connection(0);
   auto& b = rig.connection(1);
@@ -412,14 +416,7 @@ RateLimitedOutcome run_rate_limited(std::uint64_t seed, bool follow_estimate) {
   SeededRandom rng(seed);
   std::array<MediaSeen, 2> seen;
   TwoConnections rig(net, rng, link, [&](int side, pc::ConnectionEvent&& e, Timestamp) {
-    MediaSeen& self = seen[static_cast<std::size_t>(side)];
-    if (const auto* d = std::get_if<pc::DtlsStateChanged>(&e)) {
-      self.connected = d->state == dtls::DtlsState::kConnected;
-    } else if (auto* f = std::get_if<pc::MediaFrameReceived>(&e)) {
-      self.frames[f->transceiver].push_back(std::move(f->frame));
-    } else if (std::holds_alternative<pc::KeyFrameRequested>(e)) {
-      ++self.key_frame_requests;
-    }
+    note_media_event(seen[static_cast<std::size_t>(side)], e);
   });
   auto& a = rig.connection(0);
   auto& b = rig.connection(1);
