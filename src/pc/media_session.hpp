@@ -320,6 +320,8 @@ class MediaSession {
   // Where the transport-wide sequence number sits in an RTP packet (0: it has none).
   std::uint16_t transport_sequence_offset(BytesView packet) const;
   void stamp_transport_sequence(MediaPacket& packet);
+  // An RTP packet to send: video through the pacer, audio at once.
+  void queue_rtp_packet(const Stream& stream, Buffer packet);
   void queue_paced(MediaPacket packet);
   void drop_paced(const Stream& stream);
   double pacing_rate_bytes() const;

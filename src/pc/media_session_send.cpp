@@ -109,13 +109,7 @@ void MediaSession::queue_rtp(Stream& stream, const RtpCodec& codec, std::uint32_
   stream.history[slot].assign(packet.view());
   stream.history_sequence[slot] = sequence;
   stream.history_resent[slot].reset();
-  const auto offset = transport_sequence_offset(packet.view());
-  MediaPacket queued{std::move(packet), false, offset};
-  if (stream.binding.kind == MediaKind::kVideo) {
-    queue_paced(std::move(queued));
-  } else {
-    outgoing_.push_back(std::move(queued));
-  }
+  queue_rtp_packet(stream, std::move(packet));
 }
 
 void MediaSession::retransmit(Stream& stream, std::uint16_t sequence_number) {
@@ -143,11 +137,16 @@ void MediaSession::retransmit(Stream& stream, std::uint16_t sequence_number) {
     packet.assign(stream.history[slot].view());
   }
   // A repair is a new packet on the transport: it gets its own transport-wide number.
+  queue_rtp_packet(stream, std::move(packet));
+}
+
+void MediaSession::queue_rtp_packet(const Stream& stream, Buffer packet) {
   const auto offset = transport_sequence_offset(packet.view());
+  MediaPacket queued{std::move(packet), false, offset};
   if (stream.binding.kind == MediaKind::kVideo) {
-    queue_paced(MediaPacket{std::move(packet), false, offset});
+    queue_paced(std::move(queued));
   } else {
-    outgoing_.push_back(MediaPacket{std::move(packet), false, offset});
+    outgoing_.push_back(std::move(queued));
   }
 }
 
